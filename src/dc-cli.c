@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-cli.c: the option table, its parser and the help text made from it.
+ */
+#include "config.h"
+
+#include "dc-cli.h"
+#include "dc-name.h"
+#include "dc-util.h"
+
+#include <string.h>
+
+#define DC_HELP_WIDTH 78
+#define DC_HELP_INDENT 33
+
+static gboolean opt_help;
+static int opt_verbose;
+static char *opt_name;
+static char *opt_connect;
+
+static gboolean
+dc_cli_count_verbose (const char *option, const char *value, gpointer data, GError **error)
+{
+  opt_verbose++;
+  return TRUE;
+}
+
+static const GOptionEntry dc_cli_option_entries[] = {
+  { "help", 'h', 0, G_OPTION_ARG_NONE, &opt_help,
+    "Displays help on commandline options", NULL },
+  { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, dc_cli_count_verbose,
+    "Increase logging verbosity. Repeat the 'v' in the short option for more detail. "
+    "Maximum verbosity is obtained with 4 (or more) v's, i.e. -vvvv.", NULL },
+  { "name", 'n', 0, G_OPTION_ARG_STRING, &opt_name,
+    "An optional custom name for the cloned domain. The name must follow the usual validity "
+    "rules. Default: \"<source_name>-cloneN\", where N is the Nth cloned domain.",
+    "<destination-name>" },
+  { "connect", 'c', 0, G_OPTION_ARG_STRING, &opt_connect,
+    "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)",
+    "<uri>" },
+  G_OPTION_ENTRY_NULL
+};
+
+static const struct
+{
+  const char *name;
+  const char *description;
+} dc_cli_arguments[] = {
+  { "source_name", "The name of the source domain to be cloned" },
+};
+
+const GOptionEntry *
+dc_cli_entries (void)
+{
+  return dc_cli_option_entries;
+}
+
+void
+dc_cli_options_free (DcCliOptions *opts)
+{
+  if (opts == NULL)
+    return;
+  g_free (opts->name);
+  g_free (opts->connect);
+  g_free (opts->source);
+  g_free (opts);
+}
+
+/* Appends @text wrapped to the help width, continuation lines indented
+ * to the description column. */
+static void
+dc_help_wrap (GString *out, const char *text)
+{
+  g_auto (GStrv) words = g_strsplit (text, " ", -1);
+  size_t col = DC_HELP_INDENT;
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      size_t len = strlen (words[i]);
+
+      if (col > DC_HELP_INDENT && col + 1 + len > DC_HELP_WIDTH)
+        {
+          g_string_append_printf (out, "\n%*s", DC_HELP_INDENT, "");
+          col = DC_HELP_INDENT;
+        }
+      if (col > DC_HELP_INDENT)
+        {
+          g_string_append_c (out, ' ');
+          col++;
+        }
+      g_string_append (out, words[i]);
+      col += len;
+    }
+  g_string_append_c (out, '\n');
+}
+
+static void
+dc_help_item (GString *out, const char *term, const char *description)
+{
+  size_t len = strlen (term);
+
+  g_string_append_printf (out, "  %s", term);
+  if (len + 2 + 2 <= DC_HELP_INDENT)
+    g_string_append_printf (out, "%*s", (int) (DC_HELP_INDENT - len - 2), "");
+  else
+    g_string_append_printf (out, "\n%*s", DC_HELP_INDENT, "");
+  dc_help_wrap (out, description);
+}
+
+/**
+ * dc_cli_help:
+ *
+ * Returns: (transfer full): the --help text, made from the option table
+ */
+char *
+dc_cli_help (void)
+{
+  GString *out = g_string_new ("Usage: domclone [options] <source_name>\n"
+                               "Create an independent copy of an existing (stopped) domain.\n"
+                               "\n"
+                               "Options:\n");
+
+  for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
+    {
+      g_autofree char *term = g_strdup_printf ("-%c, --%s%s%s", e->short_name, e->long_name,
+                                               e->arg_description ? " " : "",
+                                               e->arg_description ? e->arg_description : "");
+      dc_help_item (out, term, e->description);
+    }
+  g_string_append (out, "Arguments:\n");
+  for (size_t i = 0; i < G_N_ELEMENTS (dc_cli_arguments); i++)
+    dc_help_item (out, dc_cli_arguments[i].name, dc_cli_arguments[i].description);
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * dc_cli_parse:
+ * @argc: argument count
+ * @argv: arguments, not modified
+ * @error: return location; DC_ERROR_USAGE or DC_ERROR_INVALID_NAME
+ *
+ * Returns: (transfer full): the options, or %NULL with @error set
+ */
+DcCliOptions *
+dc_cli_parse (int argc, char **argv, GError **error)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (DcCliOptions) opts = g_new0 (DcCliOptions, 1);
+  g_auto (GStrv) args = g_new0 (char *, argc + 1);
+  g_autoptr (GError) local = NULL;
+  int n;
+
+  for (int i = 0; i < argc; i++)
+    args[i] = g_strdup (argv[i]);
+  n = argc;
+
+  opt_help = FALSE;
+  opt_verbose = 0;
+  g_clear_pointer (&opt_name, g_free);
+  g_clear_pointer (&opt_connect, g_free);
+
+  g_option_context_set_help_enabled (ctx, FALSE);
+  g_option_context_add_main_entries (ctx, dc_cli_option_entries, NULL);
+  if (!g_option_context_parse_strv (ctx, &args, &local))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "%s; see 'domclone --help'", local->message);
+      return NULL;
+    }
+  n = (int) g_strv_length (args);
+
+  opts->help = opt_help;
+  opts->verbose = opt_verbose;
+  opts->name = g_steal_pointer (&opt_name);
+  opts->connect = g_steal_pointer (&opt_connect);
+  if (opts->help)
+    return g_steal_pointer (&opts);
+
+  if (n < 2)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "missing the name of the domain to clone; usage: domclone [options] <source_name>");
+      return NULL;
+    }
+  if (n > 2)
+    {
+      g_autofree char *shown = g_strescape (args[2], NULL);
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "unexpected argument '%s': give exactly one source domain; see 'domclone --help'",
+                   shown);
+      return NULL;
+    }
+  opts->source = g_strdup (args[1]);
+  if (opts->source[0] == '\0')
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "the source domain name is empty");
+      return NULL;
+    }
+  if (opts->name != NULL && !dc_name_validate (opts->name, error))
+    return NULL;
+  return g_steal_pointer (&opts);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  gboolean help;
+  int verbose;
+  char *name;
+  char *connect;
+  char *source;
+} DcCliOptions;
+
+void dc_cli_options_free (DcCliOptions *opts);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCliOptions, dc_cli_options_free)
+
+DcCliOptions *dc_cli_parse (int argc, char **argv, GError **error);
+char *dc_cli_help (void);
+const GOptionEntry *dc_cli_entries (void);
+
+G_END_DECLS

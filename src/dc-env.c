@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-env.c: the planner's questions, answered by a libvirt connection.
+ */
+#include "config.h"
+
+#include "dc-env.h"
+#include "dc-xml.h"
+
+#include <string.h>
+
+typedef struct
+{
+  char *name;
+  char *path;      /* target directory */
+  gboolean active;
+  gboolean refreshed;
+} DcPoolEntry;
+
+typedef struct
+{
+  DcEnv parent;
+  virConnectPtr conn;
+  GPtrArray *pools;      /* DcPoolEntry, loaded on first use */
+  GHashTable *macs;      /* MACs of every domain, loaded on first use */
+  GPtrArray *transient;  /* names of pools we started, destroyed at the end */
+} DcLiveEnv;
+
+static void
+dc_pool_entry_free (DcPoolEntry *e)
+{
+  g_free (e->name);
+  g_free (e->path);
+  g_free (e);
+}
+
+/**
+ * dc_vol_info_from_xml:
+ * @xml: a volume's XML
+ * @pool: its pool's name
+ * @pool_path: (nullable): its pool's target directory
+ * @error: return location
+ *
+ * Returns: (transfer full): what the planner needs of the volume
+ */
+DcVolInfo *
+dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path, GError **error)
+{
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = dc_xml_parse (xml, "volume", "volume XML", &ctxt, error);
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autofree char *capacity = NULL;
+  g_autofree char *allocation = NULL;
+
+  if (doc == NULL)
+    return NULL;
+  info = dc_vol_info_new ();
+  info->pool = g_strdup (pool);
+  info->pool_path = g_strdup (pool_path);
+  info->name = dc_xml_string (ctxt, NULL, "/volume/name");
+  info->path = dc_xml_string (ctxt, NULL, "/volume/target/path");
+  info->format = dc_xml_string (ctxt, NULL, "/volume/target/format/@type");
+  info->mode = dc_xml_string (ctxt, NULL, "/volume/target/permissions/mode");
+  info->owner = dc_xml_string (ctxt, NULL, "/volume/target/permissions/owner");
+  info->group = dc_xml_string (ctxt, NULL, "/volume/target/permissions/group");
+  capacity = dc_xml_string (ctxt, NULL, "/volume/capacity");
+  allocation = dc_xml_string (ctxt, NULL, "/volume/allocation");
+
+  /* libvirt reports -1 for an owner it could not read */
+  if (g_strcmp0 (info->owner, "-1") == 0)
+    g_clear_pointer (&info->owner, g_free);
+  if (g_strcmp0 (info->group, "-1") == 0)
+    g_clear_pointer (&info->group, g_free);
+
+  if (info->name == NULL || capacity == NULL
+      || !g_ascii_string_to_unsigned (capacity, 10, 0, G_MAXUINT64, &info->capacity, NULL)
+      || (allocation != NULL
+          && !g_ascii_string_to_unsigned (allocation, 10, 0, G_MAXUINT64, &info->allocation, NULL)))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_XML, "cannot read volume XML from pool '%s'", pool);
+      return NULL;
+    }
+  return g_steal_pointer (&info);
+}
+
+static gboolean
+dc_live_load_pools (DcLiveEnv *env, GError **error)
+{
+  virStoragePoolPtr *list = NULL;
+  int n;
+
+  if (env->pools != NULL)
+    return TRUE;
+
+  n = virConnectListAllStoragePools (env->conn, &list, 0);
+  if (n < 0)
+    return dc_set_libvirt_error (error, "cannot list storage pools");
+
+  env->pools = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_pool_entry_free);
+  for (int i = 0; i < n; i++)
+    {
+      g_autoptr (DcPool) pool = list[i];
+      g_autofree char *xml = virStoragePoolGetXMLDesc (pool, 0);
+      g_autoptr (xmlXPathContext) ctxt = NULL;
+      g_autoptr (xmlDoc) doc = NULL;
+      DcPoolEntry *e;
+
+      if (xml == NULL)
+        continue; /* undefined meanwhile */
+      doc = dc_xml_parse (xml, "pool", "pool XML", &ctxt, NULL);
+      if (doc == NULL)
+        continue;
+      e = g_new0 (DcPoolEntry, 1);
+      e->name = g_strdup (virStoragePoolGetName (pool));
+      e->path = dc_xml_string (ctxt, NULL, "/pool/target/path");
+      e->active = virStoragePoolIsActive (pool) == 1;
+      g_ptr_array_add (env->pools, e);
+    }
+  g_free (list);
+  return TRUE;
+}
+
+static DcPoolEntry *
+dc_live_pool_for_dir (DcLiveEnv *env, const char *dir)
+{
+  for (guint i = 0; i < env->pools->len; i++)
+    {
+      DcPoolEntry *e = env->pools->pdata[i];
+
+      if (e->path != NULL && g_str_equal (e->path, dir))
+        return e;
+    }
+  return NULL;
+}
+
+static DcPoolEntry *
+dc_live_pool_by_name (DcLiveEnv *env, const char *name)
+{
+  for (guint i = 0; i < env->pools->len; i++)
+    {
+      DcPoolEntry *e = env->pools->pdata[i];
+
+      if (g_str_equal (e->name, name))
+        return e;
+    }
+  return NULL;
+}
+
+/* A pool's volume list is as old as its last refresh: refresh each pool
+ * once before trusting a miss. */
+static gboolean
+dc_live_refresh (DcLiveEnv *env, DcPoolEntry *e, GError **error)
+{
+  g_autoptr (DcPool) pool = NULL;
+
+  if (e->refreshed)
+    return TRUE;
+  pool = virStoragePoolLookupByName (env->conn, e->name);
+  if (pool == NULL || virStoragePoolRefresh (pool, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot refresh storage pool '%s'", e->name);
+  e->refreshed = TRUE;
+  return TRUE;
+}
+
+static DcVolInfo *
+dc_live_vol_info (DcLiveEnv *env, virStorageVolPtr vol, GError **error)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByVolume (vol);
+  g_autofree char *xml = NULL;
+  DcPoolEntry *e;
+
+  if (pool == NULL)
+    {
+      dc_set_libvirt_error (error, "cannot find the pool of volume '%s'", virStorageVolGetName (vol));
+      return NULL;
+    }
+  xml = virStorageVolGetXMLDesc (vol, 0);
+  if (xml == NULL)
+    {
+      dc_set_libvirt_error (error, "cannot read volume '%s'", virStorageVolGetName (vol));
+      return NULL;
+    }
+  e = dc_live_pool_by_name (env, virStoragePoolGetName (pool));
+  return dc_vol_info_from_xml (xml, virStoragePoolGetName (pool), e ? e->path : NULL, error);
+}
+
+static DcVolInfo *
+dc_live_vol_by_path (DcEnv *base, const char *path, GError **error)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr (DcVol) vol = NULL;
+  DcPoolEntry *e;
+
+  if (!dc_live_load_pools (env, error))
+    return NULL;
+
+  e = dc_live_pool_for_dir (env, dir);
+  if (e != NULL && !e->active)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "'%s' is in storage pool '%s', which is not active; start it with 'virsh pool-start %s'",
+                   path, e->name, e->name);
+      return NULL;
+    }
+  if (e != NULL && !dc_live_refresh (env, e, error))
+    return NULL;
+
+  vol = virStorageVolLookupByPath (env->conn, path);
+  if (vol == NULL)
+    {
+      if (dc_last_libvirt_code () != VIR_ERR_NO_STORAGE_VOL)
+        {
+          dc_set_libvirt_error (error, "cannot look up '%s'", path);
+          return NULL;
+        }
+      if (e != NULL)
+        g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
+                     "its source '%s' does not exist in storage pool '%s'", path, e->name);
+      else
+        g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                     "its source '%s' is not in any active storage pool; create a pool for '%s' (virsh pool-create-as NAME dir --target '%s') and retry",
+                     path, dir, dir);
+      return NULL;
+    }
+  return dc_live_vol_info (env, vol, error);
+}
+
+static DcVolInfo *
+dc_live_vol_by_name (DcEnv *base, const char *pool_name, const char *name, GError **error)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  g_autoptr (DcPool) pool = NULL;
+  g_autoptr (DcVol) vol = NULL;
+  DcPoolEntry *e;
+
+  if (!dc_live_load_pools (env, error))
+    return NULL;
+  e = dc_live_pool_by_name (env, pool_name);
+  if (e == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "storage pool '%s' does not exist", pool_name);
+      return NULL;
+    }
+  if (!e->active)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "storage pool '%s' is not active; start it with 'virsh pool-start %s'",
+                   pool_name, pool_name);
+      return NULL;
+    }
+  if (!dc_live_refresh (env, e, error))
+    return NULL;
+  pool = virStoragePoolLookupByName (env->conn, pool_name);
+  vol = pool ? virStorageVolLookupByName (pool, name) : NULL;
+  if (vol == NULL)
+    {
+      dc_set_libvirt_error (error, "volume '%s' in pool '%s'", name, pool_name);
+      return NULL;
+    }
+  return dc_live_vol_info (env, vol, error);
+}
+
+static gboolean
+dc_live_vol_exists (DcEnv *base, const char *pool_name, const char *name)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (env->conn, pool_name);
+  g_autoptr (DcVol) vol = pool ? virStorageVolLookupByName (pool, name) : NULL;
+
+  return vol != NULL;
+}
+
+static gboolean
+dc_live_domain_exists (DcEnv *base, const char *name, gboolean *exists, GError **error)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  g_autoptr (DcDomain) dom = virDomainLookupByName (env->conn, name);
+
+  if (dom == NULL && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN)
+    return dc_set_libvirt_error (error, "cannot look up domain '%s'", name);
+  *exists = dom != NULL;
+  return TRUE;
+}
+
+static void
+dc_live_collect_macs (GHashTable *macs, const char *xml)
+{
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = xml ? dc_xml_parse (xml, "domain", "domain XML", &ctxt, NULL) : NULL;
+  g_autoptr (GPtrArray) nodes = NULL;
+
+  if (doc == NULL)
+    return;
+  nodes = dc_xml_nodes (ctxt, NULL, "/domain/devices/interface/mac/@address");
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      g_autoptr (DcXmlChar) mac = xmlNodeGetContent (nodes->pdata[i]);
+
+      if (mac != NULL)
+        g_hash_table_add (macs, g_ascii_strdown ((const char *) mac, -1));
+    }
+}
+
+static gboolean
+dc_live_mac_in_use (DcEnv *base, const char *mac)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  g_autofree char *lower = g_ascii_strdown (mac, -1);
+
+  if (env->macs == NULL)
+    {
+      virDomainPtr *list = NULL;
+      int n = virConnectListAllDomains (env->conn, &list, 0);
+
+      env->macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      for (int i = 0; i < n; i++)
+        {
+          g_autoptr (DcDomain) dom = list[i];
+          g_autofree char *live = virDomainGetXMLDesc (dom, 0);
+          g_autofree char *config = virDomainIsActive (dom) == 1 && virDomainIsPersistent (dom) == 1
+                                      ? virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE)
+                                      : NULL;
+
+          dc_live_collect_macs (env->macs, live);
+          dc_live_collect_macs (env->macs, config);
+        }
+      g_free (list);
+    }
+  return g_hash_table_contains (env->macs, lower);
+}
+
+/* Files that libvirt keeps outside pools (NVRAM) are reached through a
+ * pool over their directory: an existing one, or a transient one that
+ * leaves no configuration behind and is destroyed when we are done. This
+ * works over remote connections too. */
+static DcVolInfo *
+dc_live_file (DcEnv *base, const char *path, GError **error)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base_name = g_path_get_basename (path);
+  g_autofree char *pool_name = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  g_autoptr (DcVol) vol = NULL;
+  DcPoolEntry *e;
+
+  if (!dc_live_load_pools (env, error))
+    return NULL;
+  e = dc_live_pool_for_dir (env, dir);
+  if (e != NULL)
+    return dc_live_vol_by_name (base, e->name, base_name, error);
+
+  pool_name = g_strdup_printf ("domclone-%08x%08x", g_random_int (), g_random_int ());
+  {
+    g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
+    xmlNode *root = xmlNewDocNode (doc, NULL, BAD_CAST "pool", NULL);
+    xmlNode *target;
+
+    xmlDocSetRootElement (doc, root);
+    xmlSetProp (root, BAD_CAST "type", BAD_CAST "dir");
+    xmlNewTextChild (root, NULL, BAD_CAST "name", BAD_CAST pool_name);
+    target = xmlNewChild (root, NULL, BAD_CAST "target", NULL);
+    xmlNewTextChild (target, NULL, BAD_CAST "path", BAD_CAST dir);
+    xml = dc_xml_format (root);
+  }
+  pool = virStoragePoolCreateXML (env->conn, xml, 0);
+  if (pool == NULL)
+    {
+      dc_set_libvirt_error (error, "cannot open '%s' through a temporary storage pool", dir);
+      return NULL;
+    }
+  g_ptr_array_add (env->transient, g_strdup (pool_name));
+  e = g_new0 (DcPoolEntry, 1);
+  e->name = g_strdup (pool_name);
+  e->path = g_strdup (dir);
+  e->active = TRUE;
+  e->refreshed = TRUE;
+  g_ptr_array_add (env->pools, e);
+
+  vol = virStorageVolLookupByName (pool, base_name);
+  if (vol == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "'%s' does not exist", path);
+      return NULL;
+    }
+  return dc_live_vol_info (env, vol, error);
+}
+
+DcEnv *
+dc_env_live_new (virConnectPtr conn)
+{
+  DcLiveEnv *env = g_new0 (DcLiveEnv, 1);
+
+  env->parent.domain_exists = dc_live_domain_exists;
+  env->parent.mac_in_use = dc_live_mac_in_use;
+  env->parent.vol_by_path = dc_live_vol_by_path;
+  env->parent.vol_by_name = dc_live_vol_by_name;
+  env->parent.vol_exists = dc_live_vol_exists;
+  env->parent.file = dc_live_file;
+  env->conn = conn;
+  env->transient = g_ptr_array_new_with_free_func (g_free);
+  return &env->parent;
+}
+
+void
+dc_env_live_free (DcEnv *base)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+
+  if (env == NULL)
+    return;
+  for (guint i = 0; i < env->transient->len; i++)
+    {
+      const char *name = env->transient->pdata[i];
+      g_autoptr (DcPool) pool = virStoragePoolLookupByName (env->conn, name);
+
+      if (pool == NULL || virStoragePoolDestroy (pool) < 0)
+        g_warning ("cannot remove the temporary storage pool '%s'", name);
+    }
+  g_ptr_array_unref (env->transient);
+  g_clear_pointer (&env->pools, g_ptr_array_unref);
+  g_clear_pointer (&env->macs, g_hash_table_unref);
+  g_free (env);
+}

@@ -1,0 +1,736 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-plan.c: decide everything about a clone without changing anything.
+ *
+ * Given the source's XML, the options and answers from a DcEnv about what
+ * exists on the connection, build the clone's XML and the list of volumes
+ * to copy. No libvirt call is made here, which keeps the whole rewrite
+ * testable without a daemon and makes a dry run free.
+ */
+#include "config.h"
+
+#include "dc-plan.h"
+#include "dc-metadata.h"
+#include "dc-name.h"
+#include "dc-xml.h"
+
+#include <string.h>
+
+/* Enough to step over the clones a busy template has, few enough that a
+ * broken lookup cannot spin for long. */
+#define DC_PLAN_MAX_NAME_TRIES 10000
+
+DcVolInfo *
+dc_vol_info_new (void)
+{
+  return g_new0 (DcVolInfo, 1);
+}
+
+void
+dc_vol_info_free (DcVolInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->pool);
+  g_free (info->pool_path);
+  g_free (info->name);
+  g_free (info->path);
+  g_free (info->format);
+  g_free (info->mode);
+  g_free (info->owner);
+  g_free (info->group);
+  g_free (info);
+}
+
+static void
+dc_copy_free (DcCopy *copy)
+{
+  g_free (copy->what);
+  g_free (copy->pool);
+  g_free (copy->src_name);
+  g_free (copy->src_path);
+  g_free (copy->dst_name);
+  g_free (copy->dst_path);
+  g_free (copy->xml);
+  g_free (copy);
+}
+
+void
+dc_plan_free (DcPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_free (plan->source_name);
+  g_free (plan->source_uuid);
+  g_free (plan->name);
+  g_free (plan->uuid);
+  g_free (plan->xml);
+  g_clear_pointer (&plan->copies, g_ptr_array_unref);
+  g_clear_pointer (&plan->shared, g_ptr_array_unref);
+  g_free (plan);
+}
+
+typedef struct
+{
+  DcEnv *env;
+  const DcPlanOptions *opts;
+  DcPlan *plan;
+  xmlDoc *doc;
+  xmlXPathContext *ctxt;
+  GHashTable *macs;      /* MACs handed out by this plan */
+  GHashTable *vol_names; /* "pool/name" of volumes this plan creates */
+} DcPlanner;
+
+static char *
+dc_random_uuid (GRand *rand)
+{
+  guint8 b[16];
+
+  for (size_t i = 0; i < sizeof (b); i++)
+    b[i] = (guint8) g_rand_int_range (rand, 0, 256);
+  b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
+  b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+  return g_strdup_printf ("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                          b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                          b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static char *
+dc_planner_new_mac (DcPlanner *p, GError **error)
+{
+  for (int tries = 0; tries < 1000; tries++)
+    {
+      g_autofree char *mac = g_strdup_printf ("52:54:00:%02x:%02x:%02x",
+                                              (guint) g_rand_int_range (p->opts->rand, 0, 256),
+                                              (guint) g_rand_int_range (p->opts->rand, 0, 256),
+                                              (guint) g_rand_int_range (p->opts->rand, 0, 256));
+
+      if (g_hash_table_contains (p->macs, mac) || p->env->mac_in_use (p->env, mac))
+        continue;
+      g_hash_table_add (p->macs, g_strdup (mac));
+      return g_steal_pointer (&mac);
+    }
+  g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+               "cannot find a free MAC address with the 52:54:00 prefix");
+  return NULL;
+}
+
+/* A path for a file of the clone: the source's name in the file name
+ * replaced by the clone's, or else the clone's name put in front, so the
+ * two never share the file. */
+static char *
+dc_clone_path (const char *path, const char *source, const char *clone)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *renamed = dc_name_replace (base, source, clone);
+
+  if (renamed == NULL)
+    renamed = g_strdup_printf ("%s-%s", clone, base);
+  return g_build_filename (dir, renamed, NULL);
+}
+
+/* The name of a cloned volume: DESIGN §4. */
+static char *
+dc_clone_vol_name (const char *vol, const char *target, const char *source, const char *clone)
+{
+  char *renamed = dc_name_replace (vol, source, clone);
+  const char *dot;
+
+  if (renamed != NULL)
+    return renamed;
+  dot = strrchr (vol, '.');
+  if (dot != NULL && dot != vol && dot[1] != '\0')
+    return g_strdup_printf ("%s-%s%s", clone, target, dot);
+  return g_strdup_printf ("%s-%s", clone, target);
+}
+
+static gboolean
+dc_vol_name_is_safe (const char *name)
+{
+  return name[0] != '\0' && strchr (name, '/') == NULL
+         && strcmp (name, ".") != 0 && strcmp (name, "..") != 0;
+}
+
+static char *
+dc_vol_xml (const DcVolInfo *src, const char *name)
+{
+  g_autoptr (xmlDoc) doc = dc_template_load ("volume.xml");
+  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
+  g_autofree char *capacity = g_strdup_printf ("%" G_GUINT64_FORMAT, src->capacity);
+  /* libvirt fills a volume up to <allocation>: 0 keeps a sparse source
+   * sparse; a fully allocated source stays fully allocated. */
+  guint64 alloc = src->allocation < src->capacity ? 0 : src->capacity;
+  g_autofree char *allocation = g_strdup_printf ("%" G_GUINT64_FORMAT, alloc);
+  const struct
+  {
+    const char *xpath;
+    const char *value;
+  } fields[] = {
+    { "/volume/name", name },
+    { "/volume/capacity", capacity },
+    { "/volume/allocation", allocation },
+    { "/volume/target/format", NULL },
+    { "/volume/target/permissions/mode", src->mode },
+    { "/volume/target/permissions/owner", src->owner },
+    { "/volume/target/permissions/group", src->group },
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      xmlNode *node = dc_xml_node (ctxt, NULL, fields[i].xpath);
+
+      if (i == 3)
+        {
+          if (src->format != NULL)
+            xmlSetProp (node, BAD_CAST "type", BAD_CAST src->format);
+          else
+            dc_xml_remove (node);
+        }
+      else if (fields[i].value != NULL)
+        dc_xml_set_text (node, fields[i].value);
+      else
+        dc_xml_remove (node);
+    }
+
+  xmlNode *perms = dc_xml_node (ctxt, NULL, "/volume/target/permissions");
+  if (perms != NULL && perms->children == NULL)
+    dc_xml_remove (perms);
+
+  return dc_xml_format (xmlDocGetRootElement (doc));
+}
+
+/* Adds the copy of @src to the plan and returns the new volume's name. */
+static const DcCopy *
+dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src,
+                     const char *dst_name, GError **error)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", src->pool, dst_name);
+  DcCopy *copy;
+
+  if (!dc_vol_name_is_safe (dst_name))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "cannot clone %s: the new volume name '%s' is not usable", what, dst_name);
+      return NULL;
+    }
+  if (g_hash_table_contains (p->vol_names, key) || p->env->vol_exists (p->env, src->pool, dst_name))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN,
+                   "cannot clone %s: volume '%s' already exists in pool '%s'; remove it or clone with another --name",
+                   what, dst_name, src->pool);
+      return NULL;
+    }
+  g_hash_table_add (p->vol_names, g_steal_pointer (&key));
+
+  copy = g_new0 (DcCopy, 1);
+  copy->what = g_strdup (what);
+  copy->pool = g_strdup (src->pool);
+  copy->src_name = g_strdup (src->name);
+  copy->src_path = g_strdup (src->path);
+  copy->dst_name = g_strdup (dst_name);
+  copy->dst_path = src->pool_path ? g_build_filename (src->pool_path, dst_name, NULL) : NULL;
+  copy->xml = dc_vol_xml (src, dst_name);
+  copy->capacity = src->capacity;
+  copy->allocation = src->allocation;
+  g_ptr_array_add (p->plan->copies, copy);
+  return copy;
+}
+
+static gboolean
+dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
+{
+  g_autofree char *device = dc_xml_prop (disk, "device");
+  g_autofree char *type = dc_xml_prop (disk, "type");
+  g_autofree char *target = dc_xml_string (p->ctxt, disk, "./target/@dev");
+  g_autofree char *what = g_strdup_printf ("disk '%s'", target ? target : "?");
+  xmlNode *source = dc_xml_child (disk, "source", FALSE);
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autofree char *dst_name = NULL;
+  const DcCopy *copy;
+  const char *attr;
+
+  if (device == NULL)
+    device = g_strdup ("disk");
+  if (type == NULL)
+    type = g_strdup ("file");
+
+  if (g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")
+      || dc_xml_child (disk, "readonly", FALSE) != NULL
+      || dc_xml_child (disk, "shareable", FALSE) != NULL)
+    {
+      g_ptr_array_add (p->plan->shared, g_strdup_printf ("%s (%s)", what, device));
+      return TRUE;
+    }
+
+  if (g_str_equal (type, "file") || g_str_equal (type, "block"))
+    {
+      g_autofree char *path = NULL;
+
+      attr = g_str_equal (type, "file") ? "file" : "dev";
+      path = source ? dc_xml_prop (source, attr) : NULL;
+      if (path == NULL)
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                       "cannot clone %s: it is writable but has no source; give it one or remove it",
+                       what);
+          return FALSE;
+        }
+      info = p->env->vol_by_path (p->env, path, error);
+      if (info == NULL)
+        {
+          g_prefix_error (error, "cannot clone %s: ", what);
+          return FALSE;
+        }
+    }
+  else if (g_str_equal (type, "volume"))
+    {
+      g_autofree char *pool = source ? dc_xml_prop (source, "pool") : NULL;
+      g_autofree char *vol = source ? dc_xml_prop (source, "volume") : NULL;
+
+      attr = "volume";
+      if (pool == NULL || vol == NULL)
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                       "cannot clone %s: its <source> names no pool and volume", what);
+          return FALSE;
+        }
+      info = p->env->vol_by_name (p->env, pool, vol, error);
+      if (info == NULL)
+        {
+          g_prefix_error (error, "cannot clone %s: ", what);
+          return FALSE;
+        }
+    }
+  else
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "cannot clone %s: it is a writable '%s' disk, which domclone cannot copy; make it <readonly/> or <shareable/> to share it, or detach it first",
+                   what, type);
+      return FALSE;
+    }
+
+  if (g_str_equal (device, "lun"))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "cannot clone %s: it passes a LUN through, which cannot be copied; detach it first",
+                   what);
+      return FALSE;
+    }
+
+  dst_name = dc_clone_vol_name (info->name, target ? target : "disk",
+                                p->plan->source_name, p->plan->name);
+  copy = dc_planner_add_copy (p, what, info, dst_name, error);
+  if (copy == NULL)
+    return FALSE;
+
+  if (g_str_equal (attr, "volume"))
+    xmlSetProp (source, BAD_CAST "volume", BAD_CAST copy->dst_name);
+  else
+    xmlSetProp (source, BAD_CAST attr, BAD_CAST copy->dst_path);
+
+  /* The copy is flattened (qemu-img convert), it has no backing chain. */
+  dc_xml_remove (dc_xml_child (disk, "backingStore", FALSE));
+  return TRUE;
+}
+
+static gboolean
+dc_planner_nvram (DcPlanner *p, GError **error)
+{
+  xmlNode *nvram = dc_xml_node (p->ctxt, NULL, "/domain/os/nvram");
+  xmlNode *holder;
+  g_autofree char *path = NULL;
+  g_autofree char *dst_path = NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autoptr (GError) local = NULL;
+  const char *attr = "file";
+
+  if (nvram == NULL)
+    return TRUE;
+
+  /* <nvram>PATH</nvram>, or the newer <nvram type='file'><source file=/> */
+  holder = dc_xml_child (nvram, "source", FALSE);
+  if (holder != NULL)
+    path = dc_xml_prop (holder, "file");
+  else
+    {
+      g_autoptr (DcXmlChar) text = xmlNodeGetContent (nvram);
+
+      holder = nvram;
+      attr = NULL;
+      if (text != NULL && text[0] != '\0')
+        path = g_strstrip (g_strdup ((const char *) text));
+    }
+  if (path == NULL || path[0] == '\0')
+    return TRUE; /* libvirt names it at define time, after the clone */
+
+  dst_path = dc_clone_path (path, p->plan->source_name, p->plan->name);
+
+  info = p->env->file (p->env, path, &local);
+  if (info == NULL && !g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone the NVRAM: ");
+      return FALSE;
+    }
+  if (info != NULL)
+    {
+      g_autofree char *dst_name = g_path_get_basename (dst_path);
+      const DcCopy *copy = dc_planner_add_copy (p, "the NVRAM", info, dst_name, error);
+
+      if (copy == NULL)
+        return FALSE;
+      g_free (dst_path);
+      dst_path = g_strdup (copy->dst_path);
+    }
+  /* else the source never ran: the clone starts from the template too */
+
+  if (attr != NULL)
+    xmlSetProp (holder, BAD_CAST attr, BAD_CAST dst_path);
+  else
+    dc_xml_set_text (holder, dst_path);
+  return TRUE;
+}
+
+/* ds=nocloud;i=<instance-id>;h=<hostname>: cloud-init must see a new
+ * instance and a new hostname, or it keeps the source's identity. */
+static char *
+dc_planner_nocloud (DcPlanner *p, const char *serial)
+{
+  g_auto (GStrv) parts = NULL;
+
+  if (!g_str_has_prefix (serial, "ds=nocloud"))
+    return NULL;
+
+  parts = g_strsplit (serial, ";", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *eq = strchr (parts[i], '=');
+      g_autofree char *key = NULL;
+      const char *value;
+
+      if (eq == NULL)
+        continue;
+      key = g_strndup (parts[i], eq - parts[i]);
+      value = eq + 1;
+      if (g_str_equal (key, "h") || g_str_equal (key, "local-hostname"))
+        {
+          g_free (parts[i]);
+          parts[i] = g_strdup_printf ("%s=%s", key, p->plan->name);
+        }
+      else if (g_str_equal (key, "i") || g_str_equal (key, "instance-id"))
+        {
+          g_autofree char *iid = dc_name_replace (value, p->plan->source_name, p->plan->name);
+
+          if (iid == NULL)
+            iid = g_strdup (p->plan->uuid);
+          g_free (parts[i]);
+          parts[i] = g_strdup_printf ("%s=%s", key, iid);
+        }
+    }
+  return g_strjoinv (";", parts);
+}
+
+static void
+dc_planner_sysinfo (DcPlanner *p)
+{
+  g_autoptr (GPtrArray) entries = dc_xml_nodes (p->ctxt, NULL, "/domain/sysinfo/system/entry");
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      xmlNode *entry = entries->pdata[i];
+      g_autofree char *name = dc_xml_prop (entry, "name");
+      g_autoptr (DcXmlChar) text = xmlNodeGetContent (entry);
+
+      if (g_strcmp0 (name, "uuid") == 0)
+        dc_xml_set_text (entry, p->plan->uuid);
+      else if (g_strcmp0 (name, "serial") == 0 && text != NULL)
+        {
+          g_autofree char *serial = dc_planner_nocloud (p, (const char *) text);
+
+          if (serial != NULL)
+            dc_xml_set_text (entry, serial);
+        }
+    }
+}
+
+static gboolean
+dc_planner_interfaces (DcPlanner *p, GError **error)
+{
+  g_autoptr (GPtrArray) ifaces = dc_xml_nodes (p->ctxt, NULL, "/domain/devices/interface");
+
+  for (guint i = 0; i < ifaces->len; i++)
+    {
+      xmlNode *iface = ifaces->pdata[i];
+      xmlNode *mac = dc_xml_child (iface, "mac", TRUE);
+      g_autofree char *addr = dc_planner_new_mac (p, error);
+
+      if (addr == NULL)
+        return FALSE;
+      xmlSetProp (mac, BAD_CAST "address", BAD_CAST addr);
+      /* libvirt picks a free tap/macvtap name for the clone */
+      dc_xml_remove (dc_xml_child (iface, "target", FALSE));
+    }
+  return TRUE;
+}
+
+static void
+dc_planner_ports (DcPlanner *p)
+{
+  g_autoptr (GPtrArray) graphics = dc_xml_nodes (p->ctxt, NULL, "/domain/devices/graphics");
+  g_autoptr (GPtrArray) cids = dc_xml_nodes (p->ctxt, NULL, "/domain/devices/vsock/cid");
+
+  for (guint i = 0; i < graphics->len; i++)
+    {
+      xmlNode *g = graphics->pdata[i];
+      g_autofree char *port = dc_xml_prop (g, "port");
+      g_autofree char *tls = dc_xml_prop (g, "tlsPort");
+      g_autofree char *ws = dc_xml_prop (g, "websocket");
+      gboolean fixed = FALSE;
+
+      if (port != NULL && !g_str_equal (port, "-1"))
+        fixed = TRUE;
+      if (tls != NULL && !g_str_equal (tls, "-1"))
+        fixed = TRUE;
+      if (!fixed)
+        continue;
+      xmlUnsetProp (g, BAD_CAST "port");
+      xmlUnsetProp (g, BAD_CAST "tlsPort");
+      if (ws != NULL && !g_str_equal (ws, "-1"))
+        xmlSetProp (g, BAD_CAST "websocket", BAD_CAST "-1");
+      xmlSetProp (g, BAD_CAST "autoport", BAD_CAST "yes");
+    }
+
+  for (guint i = 0; i < cids->len; i++)
+    {
+      xmlNode *cid = cids->pdata[i];
+
+      xmlUnsetProp (cid, BAD_CAST "address");
+      xmlSetProp (cid, BAD_CAST "auto", BAD_CAST "yes");
+    }
+}
+
+/* Serial, console, channel and parallel devices: sockets and log files
+ * must not be shared with the source. */
+static void
+dc_planner_chardevs (DcPlanner *p)
+{
+  const char *src = p->plan->source_name;
+  const char *dst = p->plan->name;
+  g_autoptr (GPtrArray) devs = dc_xml_nodes (p->ctxt, NULL,
+                                             "/domain/devices/*[self::serial or self::console or self::channel or self::parallel]");
+
+  for (guint i = 0; i < devs->len; i++)
+    {
+      xmlNode *dev = devs->pdata[i];
+      g_autofree char *type = dc_xml_prop (dev, "type");
+      xmlNode *source = dc_xml_child (dev, "source", FALSE);
+      xmlNode *log = dc_xml_child (dev, "log", FALSE);
+      g_autofree char *path = source ? dc_xml_prop (source, "path") : NULL;
+      g_autofree char *logfile = log ? dc_xml_prop (log, "file") : NULL;
+
+      if (path != NULL && g_strcmp0 (type, "unix") == 0)
+        {
+          g_autofree char *renamed = dc_name_replace (path, src, dst);
+
+          /* libvirt keeps the sockets it named itself under .../channel/;
+           * without a path it makes one for the clone. */
+          if (strstr (path, "/channel/target/") != NULL || strstr (path, "/domain-") != NULL)
+            xmlUnsetProp (source, BAD_CAST "path");
+          else if (renamed != NULL)
+            xmlSetProp (source, BAD_CAST "path", BAD_CAST renamed);
+        }
+      else if (path != NULL && g_strcmp0 (type, "file") == 0)
+        {
+          g_autofree char *renamed = dc_clone_path (path, src, dst);
+          xmlSetProp (source, BAD_CAST "path", BAD_CAST renamed);
+        }
+
+      if (logfile != NULL)
+        {
+          g_autofree char *renamed = dc_clone_path (logfile, src, dst);
+          xmlSetProp (log, BAD_CAST "file", BAD_CAST renamed);
+        }
+    }
+}
+
+static void
+dc_planner_metadata (DcPlanner *p)
+{
+  xmlNode *root = xmlDocGetRootElement (p->doc);
+  xmlNode *metadata = dc_xml_child (root, "metadata", TRUE);
+  g_autoptr (DcMetadata) md = dc_metadata_new ();
+  g_autofree char *text = NULL;
+  g_autoptr (xmlDoc) mddoc = NULL;
+  xmlNode *copy;
+
+  /* The source's counter must not be inherited. */
+  for (xmlNode *n = metadata->children, *next; n != NULL; n = next)
+    {
+      next = n->next;
+      if (n->type == XML_ELEMENT_NODE && n->ns != NULL
+          && xmlStrEqual (n->ns->href, BAD_CAST DC_METADATA_URI))
+        dc_xml_remove (n);
+    }
+
+  md->origin_name = g_strdup (p->plan->source_name);
+  md->origin_uuid = g_strdup (p->plan->source_uuid);
+  md->origin_time = g_strdup (p->opts->now);
+  text = dc_metadata_format (md);
+  mddoc = dc_xml_parse (text, "domclone", "metadata", NULL, NULL);
+  g_assert (mddoc != NULL);
+
+  /* The element keeps its default namespace declaration: libvirt finds
+   * it by namespace URI, prefixed or not. */
+  copy = xmlDocCopyNode (xmlDocGetRootElement (mddoc), p->doc, 1);
+  xmlAddChild (metadata, copy);
+}
+
+static gboolean
+dc_planner_choose_name (DcPlanner *p, GError **error)
+{
+  DcPlan *plan = p->plan;
+  gboolean exists = FALSE;
+
+  if (p->opts->name != NULL)
+    {
+      if (!dc_name_validate (p->opts->name, error))
+        return FALSE;
+      if (g_str_equal (p->opts->name, plan->source_name))
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
+                       "invalid name '%s': it is the source's own name; choose another", p->opts->name);
+          return FALSE;
+        }
+      if (!p->env->domain_exists (p->env, p->opts->name, &exists, error))
+        return FALSE;
+      if (exists)
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN,
+                       "domain '%s' already exists; choose another --name", p->opts->name);
+          return FALSE;
+        }
+      plan->name = g_strdup (p->opts->name);
+      return TRUE;
+    }
+
+  for (guint n = MAX (p->opts->first_number, 1), tries = 0;
+       tries < DC_PLAN_MAX_NAME_TRIES; n++, tries++)
+    {
+      g_autofree char *name = dc_name_auto (plan->source_name, n, error);
+
+      if (name == NULL)
+        return FALSE;
+      if (!p->env->domain_exists (p->env, name, &exists, error))
+        return FALSE;
+      if (!exists)
+        {
+          plan->name = g_steal_pointer (&name);
+          plan->number = n;
+          return TRUE;
+        }
+      g_debug ("'%s' is taken, trying the next number", name);
+    }
+  g_set_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN,
+               "no free name of the form '%s-cloneN' after %d tries; give one with --name",
+               plan->source_name, DC_PLAN_MAX_NAME_TRIES);
+  return FALSE;
+}
+
+/**
+ * dc_plan_new:
+ * @env: answers about the connection
+ * @opts: the source XML and what the user asked for
+ * @error: return location
+ *
+ * Returns: (transfer full): the plan, or %NULL with @error set
+ */
+DcPlan *
+dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error)
+{
+  g_autoptr (DcPlan) plan = g_new0 (DcPlan, 1);
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (GHashTable) macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) vol_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) disks = NULL;
+  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names };
+  xmlNode *root, *node;
+
+  plan->copies = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_copy_free);
+  plan->shared = g_ptr_array_new_with_free_func (g_free);
+
+  doc = dc_xml_parse (opts->source_xml, "domain", "the source domain's XML", &ctxt, error);
+  if (doc == NULL)
+    return NULL;
+  p.doc = doc;
+  p.ctxt = ctxt;
+  root = xmlDocGetRootElement (doc);
+
+  plan->source_name = dc_xml_string (ctxt, NULL, "/domain/name");
+  plan->source_uuid = dc_xml_string (ctxt, NULL, "/domain/uuid");
+  if (plan->source_name == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_XML, "the source domain's XML has no <name>");
+      return NULL;
+    }
+
+  if (!dc_planner_choose_name (&p, error))
+    return NULL;
+  plan->uuid = dc_random_uuid (opts->rand);
+
+  dc_xml_set_text (dc_xml_child (root, "name", TRUE), plan->name);
+  dc_xml_set_text (dc_xml_child (root, "uuid", TRUE), plan->uuid);
+  /* libvirt's runtime id never belongs in a definition */
+  xmlUnsetProp (root, BAD_CAST "id");
+
+  /* an empty <genid/> asks libvirt to make one: keep it empty */
+  node = dc_xml_node (ctxt, NULL, "/domain/genid");
+  if (node != NULL && node->children != NULL)
+    {
+      g_autofree char *genid = dc_random_uuid (opts->rand);
+      dc_xml_set_text (node, genid);
+    }
+
+  dc_planner_sysinfo (&p);
+  if (!dc_planner_interfaces (&p, error))
+    return NULL;
+  dc_planner_ports (&p);
+  dc_planner_chardevs (&p);
+
+  disks = dc_xml_nodes (ctxt, NULL, "/domain/devices/disk");
+  for (guint i = 0; i < disks->len; i++)
+    if (!dc_planner_disk (&p, disks->pdata[i], error))
+      return NULL;
+  if (!dc_planner_nvram (&p, error))
+    return NULL;
+
+  dc_planner_metadata (&p);
+  plan->xml = dc_xml_format (root);
+  return g_steal_pointer (&plan);
+}
+
+/**
+ * dc_plan_describe:
+ * @plan: a plan
+ *
+ * Returns: (transfer full): one line per volume copied or shared, for
+ * verbose output and the tests' expected files
+ */
+char *
+dc_plan_describe (const DcPlan *plan)
+{
+  GString *out = g_string_new (NULL);
+
+  g_string_append_printf (out, "clone %s (%s) of %s\n", plan->name, plan->uuid, plan->source_name);
+  for (guint i = 0; i < plan->copies->len; i++)
+    {
+      const DcCopy *c = plan->copies->pdata[i];
+
+      g_string_append_printf (out, "copy %s: %s/%s -> %s/%s (%s)\n", c->what, c->pool,
+                              c->src_name, c->pool, c->dst_name,
+                              c->dst_path ? c->dst_path : "-");
+    }
+  for (guint i = 0; i < plan->shared->len; i++)
+    g_string_append_printf (out, "share %s\n", (const char *) plan->shared->pdata[i]);
+  return g_string_free (out, FALSE);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "dc-util.h"
+
+G_BEGIN_DECLS
+
+/* What the plan needs to know about a volume: where it lives and what a
+ * faithful copy must keep. */
+typedef struct
+{
+  char *pool;        /* name of the pool that holds it */
+  char *pool_path;   /* that pool's target directory */
+  char *name;        /* volume name */
+  char *path;        /* volume path */
+  char *format;      /* raw, qcow2, ...; NULL if the pool has none */
+  guint64 capacity;
+  guint64 allocation;
+  char *mode;        /* permissions, NULL when unknown */
+  char *owner;
+  char *group;
+} DcVolInfo;
+
+DcVolInfo *dc_vol_info_new (void);
+void dc_vol_info_free (DcVolInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcVolInfo, dc_vol_info_free)
+
+/*
+ * DcEnv: the questions the plan asks about the connection. The live
+ * implementation (dc-env.c) asks libvirt; the tests answer from a table.
+ * Lookups return %NULL with DC_ERROR_NOT_FOUND when a thing is missing,
+ * DC_ERROR_UNSUPPORTED when it is outside any storage pool.
+ */
+typedef struct _DcEnv DcEnv;
+struct _DcEnv
+{
+  /* TRUE when a domain called @name exists; FALSE with @error on failure */
+  gboolean (*domain_exists) (DcEnv *env, const char *name, gboolean *exists, GError **error);
+  gboolean (*mac_in_use) (DcEnv *env, const char *mac);
+  DcVolInfo *(*vol_by_path) (DcEnv *env, const char *path, GError **error);
+  DcVolInfo *(*vol_by_name) (DcEnv *env, const char *pool, const char *name, GError **error);
+  gboolean (*vol_exists) (DcEnv *env, const char *pool, const char *name);
+  /* a file that need not be in a pool (NVRAM): made reachable as a volume */
+  DcVolInfo *(*file) (DcEnv *env, const char *path, GError **error);
+};
+
+/* One volume to create with virStorageVolCreateXMLFrom. */
+typedef struct
+{
+  char *what;        /* "disk 'vda'", "NVRAM", for messages */
+  char *pool;        /* pool of the source and of the new volume */
+  char *src_name;
+  char *src_path;
+  char *dst_name;
+  char *dst_path;
+  char *xml;         /* the new volume's XML */
+  guint64 capacity;
+  guint64 allocation;
+} DcCopy;
+
+typedef struct
+{
+  char *source_name;
+  char *source_uuid;
+  char *name;        /* the clone's name */
+  char *uuid;
+  guint number;      /* N of <source>-cloneN, 0 when named with --name */
+  char *xml;         /* the clone's domain XML, ready to define */
+  GPtrArray *copies; /* DcCopy */
+  GPtrArray *shared; /* char *: disks the clone shares with its source */
+} DcPlan;
+
+void dc_plan_free (DcPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcPlan, dc_plan_free)
+
+typedef struct
+{
+  const char *source_xml; /* inactive, secure XML of the source */
+  const char *name;       /* --name, or NULL for <source>-cloneN */
+  guint first_number;     /* lowest N to try for <source>-cloneN */
+  const char *now;        /* ISO 8601 time recorded in the clone */
+  GRand *rand;            /* randomness for UUID and MACs */
+} DcPlanOptions;
+
+DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);
+char *dc_plan_describe (const DcPlan *plan);
+
+G_END_DECLS

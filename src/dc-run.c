@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-run.c: carry out a clone plan.
+ *
+ * Every change is recorded on one undo stack as it is made; any failure
+ * after the first change unwinds the stack, so a clone either completes
+ * or leaves nothing behind. The source is only read, except for the
+ * counter in its metadata, which is written last.
+ */
+#include "config.h"
+
+#include "dc-run.h"
+#include "dc-env.h"
+#include "dc-metadata.h"
+#include "dc-xml.h"
+
+#include <signal.h>
+#include <string.h>
+
+/* How often a generated name can be lost to a concurrent domclone (or
+ * anyone defining domains) before we give up. */
+#define DC_RUN_MAX_DEFINE_RACES 100
+
+static volatile sig_atomic_t dc_cancelled_by = 0;
+
+static void
+dc_on_signal (int sig)
+{
+  dc_cancelled_by = sig;
+}
+
+/**
+ * dc_cancel_on_signals:
+ *
+ * Makes SIGINT, SIGTERM and SIGHUP stop the clone at the next step and
+ * roll back, instead of killing the process with half a clone made.
+ * A libvirt copy in progress cannot be interrupted: it is waited for.
+ */
+void
+dc_cancel_on_signals (void)
+{
+  struct sigaction sa;
+
+  memset (&sa, 0, sizeof (sa));
+  sa.sa_handler = dc_on_signal;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+}
+
+static gboolean
+dc_check_cancelled (GError **error)
+{
+  int sig = dc_cancelled_by;
+
+  if (sig == 0)
+    return TRUE;
+  g_set_error (error, DC_ERROR, DC_ERROR_CANCELLED, "interrupted by %s", g_strsignal (sig));
+  return FALSE;
+}
+
+void
+dc_clone_result_free (DcCloneResult *result)
+{
+  if (result == NULL)
+    return;
+  g_free (result->source);
+  g_free (result->name);
+  g_free (result->uuid);
+  g_free (result);
+}
+
+/* The undo stack: one entry for each thing this run created. */
+typedef enum
+{
+  DC_UNDO_DOMAIN,
+  DC_UNDO_VOLUME,
+} DcUndoKind;
+
+typedef struct
+{
+  DcUndoKind kind;
+  char *pool;   /* DC_UNDO_VOLUME */
+  char *name;   /* domain or volume name */
+} DcUndo;
+
+static void
+dc_undo_free (DcUndo *undo)
+{
+  g_free (undo->pool);
+  g_free (undo->name);
+  g_free (undo);
+}
+
+static void
+dc_undo_push (GPtrArray *stack, DcUndoKind kind, const char *pool, const char *name)
+{
+  DcUndo *undo = g_new0 (DcUndo, 1);
+
+  undo->kind = kind;
+  undo->pool = g_strdup (pool);
+  undo->name = g_strdup (name);
+  g_ptr_array_add (stack, undo);
+}
+
+static gboolean
+dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
+{
+  if (undo->kind == DC_UNDO_DOMAIN)
+    {
+      g_autoptr (DcDomain) dom = virDomainLookupByName (conn, undo->name);
+
+      /* our own NVRAM copy is a volume with an undo entry of its own */
+      if (dom == NULL
+          || virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM | VIR_DOMAIN_UNDEFINE_KEEP_TPM) < 0)
+        return dc_set_libvirt_error (error, "cannot undefine domain '%s'", undo->name);
+    }
+  else
+    {
+      g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, undo->pool);
+      g_autoptr (DcVol) vol = pool ? virStorageVolLookupByName (pool, undo->name) : NULL;
+
+      if (vol == NULL || virStorageVolDelete (vol, 0) < 0)
+        return dc_set_libvirt_error (error, "cannot delete volume '%s' in pool '%s'", undo->name, undo->pool);
+    }
+  return TRUE;
+}
+
+/* Unwinds @stack, newest first. Failures are reported and skipped: the
+ * rest still has to go. */
+static gboolean
+dc_undo_run (virConnectPtr conn, GPtrArray *stack)
+{
+  gboolean complete = TRUE;
+
+  for (guint i = stack->len; i > 0; i--)
+    {
+      DcUndo *undo = stack->pdata[i - 1];
+      g_autoptr (GError) error = NULL;
+
+      if (!dc_undo_one (conn, undo, &error))
+        {
+          g_warning ("rollback incomplete: %s; remove it by hand", error->message);
+          complete = FALSE;
+        }
+      else
+        g_info ("rolled back: removed %s '%s'", undo->kind == DC_UNDO_DOMAIN ? "domain" : "volume",
+                undo->name);
+    }
+  g_ptr_array_set_size (stack, 0);
+  return complete;
+}
+
+static const char *
+dc_state_name (int state)
+{
+  switch (state)
+    {
+    case VIR_DOMAIN_RUNNING:
+      return "running";
+    case VIR_DOMAIN_BLOCKED:
+      return "blocked";
+    case VIR_DOMAIN_PAUSED:
+      return "paused";
+    case VIR_DOMAIN_SHUTDOWN:
+      return "shutting down";
+    case VIR_DOMAIN_CRASHED:
+      return "crashed";
+    case VIR_DOMAIN_PMSUSPENDED:
+      return "pmsuspended";
+    case VIR_DOMAIN_SHUTOFF:
+      return "shut off";
+    default:
+      return "in an unknown state";
+    }
+}
+
+/* Only a persistent, shut-off domain without a saved memory image has
+ * disks that are consistent and not being written. */
+static gboolean
+dc_check_source (virDomainPtr dom, const char *name, GError **error)
+{
+  int state = VIR_DOMAIN_NOSTATE;
+  int persistent = virDomainIsPersistent (dom);
+
+  if (persistent < 0)
+    return dc_set_libvirt_error (error, "cannot read domain '%s'", name);
+  if (persistent == 0)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_STATE,
+                   "domain '%s' is transient; only a defined (persistent), shut-off domain can be cloned",
+                   name);
+      return FALSE;
+    }
+  if (virDomainGetState (dom, &state, NULL, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot read the state of domain '%s'", name);
+  if (state != VIR_DOMAIN_SHUTOFF)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_STATE,
+                   "domain '%s' is %s; shut it down first (virsh shutdown '%s')",
+                   name, dc_state_name (state), name);
+      return FALSE;
+    }
+  if (virDomainHasManagedSaveImage (dom, 0) == 1)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_STATE,
+                   "domain '%s' is suspended to disk (managed save); start and shut it down, or remove the image with 'virsh managedsave-remove %s'",
+                   name, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static DcMetadata *
+dc_read_metadata (virDomainPtr dom, GError **error)
+{
+  g_autofree char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
+                                               VIR_DOMAIN_AFFECT_CONFIG);
+
+  if (xml == NULL && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN_METADATA)
+    {
+      dc_set_libvirt_error (error, "cannot read the domclone metadata of '%s'", virDomainGetName (dom));
+      return NULL;
+    }
+  return dc_metadata_parse (xml, error);
+}
+
+static gboolean
+dc_write_metadata (virDomainPtr dom, const DcMetadata *md, GError **error)
+{
+  g_autofree char *xml = dc_metadata_format (md);
+
+  if (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, xml, DC_METADATA_PREFIX,
+                            DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+    return dc_set_libvirt_error (error, "cannot update the clone counter of '%s'", virDomainGetName (dom));
+  return TRUE;
+}
+
+/* Counts the clone on the source. The number of a generated name is
+ * already claimed by the domain's name, so the counter only has to move
+ * past it; it never goes down, so no number is handed out twice. */
+static gboolean
+dc_count_clone (virDomainPtr src, const DcPlan *plan, guint64 *counter, GError **error)
+{
+  g_autoptr (DcMetadata) md = dc_read_metadata (src, error);
+
+  if (md == NULL)
+    return FALSE;
+  if (plan->number > 0)
+    md->counter = MAX (md->counter, plan->number);
+  else
+    md->counter++;
+  if (!dc_write_metadata (src, md, error))
+    return FALSE;
+  *counter = md->counter;
+  return TRUE;
+}
+
+static gboolean
+dc_copy_volume (virConnectPtr conn, const DcCopy *copy, GPtrArray *undo, GError **error)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, copy->pool);
+  g_autoptr (DcVol) src = NULL;
+  g_autoptr (DcVol) dst = NULL;
+  g_autofree char *path = NULL;
+
+  if (pool == NULL)
+    return dc_set_libvirt_error (error, "cannot clone %s: storage pool '%s'", copy->what, copy->pool);
+  src = virStorageVolLookupByName (pool, copy->src_name);
+  if (src == NULL)
+    return dc_set_libvirt_error (error, "cannot clone %s: volume '%s'", copy->what, copy->src_name);
+
+  g_info ("copying %s: '%s' to '%s' in pool '%s'", copy->what, copy->src_name, copy->dst_name, copy->pool);
+  g_debug ("new volume XML:\n%s", copy->xml);
+  dst = virStorageVolCreateXMLFrom (pool, copy->xml, src, 0);
+  if (dst == NULL)
+    return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what,
+                                 copy->dst_name, copy->pool);
+  dc_undo_push (undo, DC_UNDO_VOLUME, copy->pool, copy->dst_name);
+
+  /* The domain XML names the path the plan expected: make sure libvirt
+   * put the volume there. */
+  path = virStorageVolGetPath (dst);
+  if (path == NULL)
+    return dc_set_libvirt_error (error, "cannot read the path of volume '%s'", copy->dst_name);
+  if (copy->dst_path != NULL && !g_str_equal (path, copy->dst_path))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "cannot clone %s: pool '%s' put the new volume at '%s', not at '%s'",
+                   copy->what, copy->pool, path, copy->dst_path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+dc_now (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+
+  return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/* The part of dc_clone that makes changes; on failure the caller unwinds
+ * @undo. */
+static gboolean
+dc_clone_steps (virConnectPtr conn, virDomainPtr src, DcEnv *env, const DcCloneOptions *opts,
+                GRand *rand, const char *source_xml, guint64 counter, GPtrArray *undo,
+                DcCloneResult *result, GError **error)
+{
+  g_autofree char *now = dc_now ();
+  DcPlanOptions popts = { source_xml, opts->name, (guint) MIN (counter + 1, G_MAXUINT), now, rand };
+  g_autoptr (DcPlan) plan = NULL;
+  g_autoptr (DcDomain) clone = NULL;
+
+  /* Claim the name first: defining is an atomic test-and-set on it in
+   * libvirt, so two domclones never end up with the same clone, on this
+   * host or over a remote connection. */
+  for (int races = 0; clone == NULL; races++)
+    {
+      g_autoptr (GError) local = NULL;
+      gboolean taken = FALSE;
+
+      g_clear_pointer (&plan, dc_plan_free);
+      plan = dc_plan_new (env, &popts, error);
+      if (plan == NULL)
+        return FALSE;
+      {
+        g_autofree char *summary = dc_plan_describe (plan);
+        g_info ("plan:\n%s", summary);
+        g_debug ("clone XML:\n%s", plan->xml);
+      }
+      if (!dc_check_cancelled (error))
+        return FALSE;
+
+      clone = virDomainDefineXML (conn, plan->xml);
+      if (clone != NULL)
+        break;
+      dc_set_libvirt_error (&local, "cannot define domain '%s'", plan->name);
+      if (plan->number == 0 || races >= DC_RUN_MAX_DEFINE_RACES
+          || !env->domain_exists (env, plan->name, &taken, NULL) || !taken)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_info ("'%s' was taken meanwhile, trying the next number", plan->name);
+      popts.first_number = plan->number + 1;
+    }
+  dc_undo_push (undo, DC_UNDO_DOMAIN, NULL, plan->name);
+
+  for (guint i = 0; i < plan->copies->len; i++)
+    {
+      if (!dc_check_cancelled (error))
+        return FALSE;
+      if (!dc_copy_volume (conn, plan->copies->pdata[i], undo, error))
+        return FALSE;
+    }
+
+  if (!dc_check_cancelled (error) || !dc_count_clone (src, plan, &result->counter, error))
+    return FALSE;
+
+  result->name = g_strdup (plan->name);
+  result->uuid = g_strdup (plan->uuid);
+  return TRUE;
+}
+
+/**
+ * dc_clone:
+ * @conn: libvirt connection
+ * @opts: what to clone
+ * @error: return location
+ *
+ * Clones a shut-off domain: defines the clone, copies its writable
+ * volumes and NVRAM, counts the clone on the source. On failure nothing
+ * this call created remains.
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ */
+DcCloneResult *
+dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
+{
+  g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
+  g_autoptr (DcDomain) src = NULL;
+  g_autoptr (DcMetadata) md = NULL;
+  g_autoptr (GPtrArray) undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
+  g_autoptr (GRand) own_rand = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr (GError) local = NULL;
+  DcEnv *env;
+  gboolean ok;
+
+  src = virDomainLookupByName (conn, opts->source);
+  if (src == NULL)
+    {
+      if (dc_last_libvirt_code () == VIR_ERR_NO_DOMAIN)
+        g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
+                     "domain '%s' not found; 'virsh list --all' shows the domains", opts->source);
+      else
+        dc_set_libvirt_error (error, "cannot look up domain '%s'", opts->source);
+      return NULL;
+    }
+  if (!dc_check_source (src, opts->source, error))
+    return NULL;
+
+  xml = virDomainGetXMLDesc (src, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE);
+  if (xml == NULL)
+    {
+      dc_set_libvirt_error (error, "cannot read the XML of domain '%s'", opts->source);
+      return NULL;
+    }
+  md = dc_read_metadata (src, error);
+  if (md == NULL)
+    return NULL;
+
+  result->source = g_strdup (opts->source);
+  if (opts->rand == NULL)
+    own_rand = g_rand_new ();
+
+  env = dc_env_live_new (conn);
+  ok = dc_clone_steps (conn, src, env, opts, opts->rand ? opts->rand : own_rand, xml,
+                       md->counter, undo, result, &local);
+  if (!ok && undo->len > 0)
+    {
+      g_autofree char *cause = g_steal_pointer (&local->message);
+      gboolean complete = dc_undo_run (conn, undo);
+
+      local->message = g_strdup_printf ("%s; %s", cause,
+                                        complete ? "everything this run created was removed"
+                                                 : "the rollback was incomplete (see the warnings above)");
+    }
+  dc_env_live_free (env);
+  if (!ok)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  return g_steal_pointer (&result);
+}

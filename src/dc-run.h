@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "dc-plan.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const char *source;  /* source domain name */
+  const char *name;    /* --name, or NULL */
+  GRand *rand;         /* NULL: seeded from the system */
+} DcCloneOptions;
+
+typedef struct
+{
+  char *source;
+  char *name;
+  char *uuid;
+  guint64 counter;     /* the source's counter after the clone */
+} DcCloneResult;
+
+void dc_clone_result_free (DcCloneResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_clone_result_free)
+
+DcCloneResult *dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
+void dc_cancel_on_signals (void);
+
+G_END_DECLS

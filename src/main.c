@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * main.c: command line, output and exit status of domclone.
+ */
+#include "config.h"
+
+#include "dc-cli.h"
+#include "dc-name.h"
+#include "dc-run.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int verbosity;
+
+static void
+dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  const char *kind = NULL;
+
+  switch (level & G_LOG_LEVEL_MASK)
+    {
+    case G_LOG_LEVEL_ERROR:
+    case G_LOG_LEVEL_CRITICAL:
+    case G_LOG_LEVEL_WARNING:
+      kind = "warning: ";
+      break;
+    case G_LOG_LEVEL_MESSAGE:
+    case G_LOG_LEVEL_INFO:
+      if (verbosity < 1)
+        return;
+      kind = "";
+      break;
+    default:
+      if (verbosity < 2)
+        return;
+      kind = "debug: ";
+      break;
+    }
+  fflush (stdout);
+  fprintf (stderr, "domclone: %s%s\n", kind, message);
+}
+
+static int
+dc_fail (const GError *error)
+{
+  fflush (stdout);
+  fprintf (stderr, "domclone: %s\n", error->message);
+  return dc_error_exit_status (error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcCliOptions) opts = NULL;
+  g_autoptr (DcConnect) conn = NULL;
+  g_autoptr (DcCloneResult) result = NULL;
+  DcCloneOptions copts = { 0 };
+
+  setlocale (LC_ALL, "");
+  g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
+                     dc_log_handler, NULL);
+
+  opts = dc_cli_parse (argc, argv, &error);
+  if (opts == NULL)
+    return dc_fail (error);
+  if (opts->help)
+    {
+      g_autofree char *help = dc_cli_help ();
+      fputs (help, stdout);
+      return EXIT_SUCCESS;
+    }
+  verbosity = opts->verbose;
+
+  /* libvirt reads its log settings once, when it initializes */
+  if (verbosity >= 4)
+    g_setenv ("LIBVIRT_DEBUG", "1", TRUE);
+  else if (verbosity == 3)
+    g_setenv ("LIBVIRT_DEBUG", "2", TRUE);
+  if (virInitialize () < 0)
+    {
+      fprintf (stderr, "domclone: cannot initialize libvirt\n");
+      return EXIT_FAILURE;
+    }
+  dc_libvirt_quiet ();
+
+  conn = virConnectOpenAuth (opts->connect, virConnectAuthPtrDefault, 0);
+  if (conn == NULL)
+    {
+      dc_set_libvirt_error (&error, "cannot connect to '%s'",
+                            opts->connect ? opts->connect : "the default libvirt URI");
+      return dc_fail (error);
+    }
+  {
+    g_autofree char *uri = virConnectGetURI (conn);
+    g_info ("connected to '%s'", uri);
+  }
+
+  dc_cancel_on_signals ();
+  copts.source = opts->source;
+  copts.name = opts->name;
+  result = dc_clone (conn, &copts, &error);
+  if (result == NULL)
+    return dc_fail (error);
+
+  printf ("Cloned from %s to %s.\n", result->source, result->name);
+  return EXIT_SUCCESS;
+}

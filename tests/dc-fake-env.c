@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A DcEnv that answers from a key file (tests/data/inventory.ini), so the
+ * planner is tested without a daemon.
+ */
+#include "config.h"
+
+#include "dc-fake-env.h"
+
+#include <string.h>
+
+typedef struct
+{
+  DcEnv parent;
+  GKeyFile *kf;
+} DcFakeEnv;
+
+static gboolean
+fake_list_contains (GKeyFile *kf, const char *group, const char *key, const char *value)
+{
+  g_auto (GStrv) list = g_key_file_get_string_list (kf, group, key, NULL, NULL);
+
+  return list != NULL && g_strv_contains ((const char *const *) list, value);
+}
+
+static gboolean
+fake_domain_exists (DcEnv *base, const char *name, gboolean *exists, GError **error)
+{
+  *exists = fake_list_contains (((DcFakeEnv *) base)->kf, "domains", "names", name);
+  return TRUE;
+}
+
+static gboolean
+fake_mac_in_use (DcEnv *base, const char *mac)
+{
+  return fake_list_contains (((DcFakeEnv *) base)->kf, "macs", "in-use", mac);
+}
+
+static DcVolInfo *
+fake_vol (DcFakeEnv *env, const char *pool, const char *name, GError **error)
+{
+  g_autofree char *group = g_strdup_printf ("volume %s/%s", pool, name);
+  g_autofree char *pool_group = g_strdup_printf ("pool %s", pool);
+  GKeyFile *kf = env->kf;
+  DcVolInfo *info;
+
+  if (!g_key_file_has_group (kf, group))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
+                   "volume '%s' does not exist in storage pool '%s'", name, pool);
+      return NULL;
+    }
+  info = dc_vol_info_new ();
+  info->pool = g_strdup (pool);
+  info->pool_path = g_key_file_get_string (kf, pool_group, "path", NULL);
+  info->name = g_strdup (name);
+  info->path = g_build_filename (info->pool_path, name, NULL);
+  info->format = g_key_file_get_string (kf, group, "format", NULL);
+  info->capacity = g_key_file_get_uint64 (kf, group, "capacity", NULL);
+  info->allocation = g_key_file_get_uint64 (kf, group, "allocation", NULL);
+  info->mode = g_key_file_get_string (kf, group, "mode", NULL);
+  info->owner = g_key_file_get_string (kf, group, "owner", NULL);
+  info->group = g_key_file_get_string (kf, group, "group", NULL);
+  return info;
+}
+
+static DcVolInfo *
+fake_vol_by_path (DcEnv *base, const char *path, GError **error)
+{
+  DcFakeEnv *env = (DcFakeEnv *) base;
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *name = g_path_get_basename (path);
+  g_auto (GStrv) groups = g_key_file_get_groups (env->kf, NULL);
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      g_autofree char *pool_path = NULL;
+
+      if (!g_str_has_prefix (groups[i], "pool "))
+        continue;
+      pool_path = g_key_file_get_string (env->kf, groups[i], "path", NULL);
+      if (g_strcmp0 (pool_path, dir) == 0)
+        {
+          DcVolInfo *info = fake_vol (env, groups[i] + strlen ("pool "), name, NULL);
+
+          if (info == NULL)
+            g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
+                         "its source '%s' does not exist in storage pool '%s'", path,
+                         groups[i] + strlen ("pool "));
+          return info;
+        }
+    }
+  g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+               "its source '%s' is not in any active storage pool", path);
+  return NULL;
+}
+
+static DcVolInfo *
+fake_vol_by_name (DcEnv *base, const char *pool, const char *name, GError **error)
+{
+  return fake_vol ((DcFakeEnv *) base, pool, name, error);
+}
+
+static gboolean
+fake_vol_exists (DcEnv *base, const char *pool, const char *name)
+{
+  g_autofree char *group = g_strdup_printf ("volume %s/%s", pool, name);
+
+  return g_key_file_has_group (((DcFakeEnv *) base)->kf, group);
+}
+
+DcEnv *
+dc_fake_env_new (const char *inventory_path)
+{
+  DcFakeEnv *env = g_new0 (DcFakeEnv, 1);
+  g_autoptr (GError) error = NULL;
+
+  env->kf = g_key_file_new ();
+  if (!g_key_file_load_from_file (env->kf, inventory_path, G_KEY_FILE_NONE, &error))
+    g_error ("cannot load %s: %s", inventory_path, error->message);
+  env->parent.domain_exists = fake_domain_exists;
+  env->parent.mac_in_use = fake_mac_in_use;
+  env->parent.vol_by_path = fake_vol_by_path;
+  env->parent.vol_by_name = fake_vol_by_name;
+  env->parent.vol_exists = fake_vol_exists;
+  env->parent.file = fake_vol_by_path;
+  return &env->parent;
+}
+
+void
+dc_fake_env_free (DcEnv *base)
+{
+  DcFakeEnv *env = (DcFakeEnv *) base;
+
+  g_key_file_unref (env->kf);
+  g_free (env);
+}

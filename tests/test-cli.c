@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The command line: help text, option table, and the installed binary's
+ * exit status and output for input that must be refused. Runs without a
+ * daemon (the in-process test:/// driver stands in where a connection is
+ * needed for control flow only).
+ */
+#include "config.h"
+
+#include "dc-cli.h"
+#include "dc-util.h"
+
+#include <string.h>
+
+static const char expected_help[] =
+  "Usage: domclone [options] <source_name>\n"
+  "Create an independent copy of an existing (stopped) domain.\n"
+  "\n"
+  "Options:\n"
+  "  -h, --help                     Displays help on commandline options\n"
+  "  -v, --verbose                  Increase logging verbosity. Repeat the 'v' in\n"
+  "                                 the short option for more detail. Maximum\n"
+  "                                 verbosity is obtained with 4 (or more) v's,\n"
+  "                                 i.e. -vvvv.\n"
+  "  -n, --name <destination-name>  An optional custom name for the cloned\n"
+  "                                 domain. The name must follow the usual\n"
+  "                                 validity rules. Default:\n"
+  "                                 \"<source_name>-cloneN\", where N is the Nth\n"
+  "                                 cloned domain.\n"
+  "  -c, --connect <uri>            libvirt connection URI (default: as virsh:\n"
+  "                                 $LIBVIRT_DEFAULT_URI, else libvirt's default)\n"
+  "Arguments:\n"
+  "  source_name                    The name of the source domain to be cloned\n";
+
+static void
+test_cli_help_text (void)
+{
+  g_autofree char *help = dc_cli_help ();
+
+  g_assert_cmpstr (help, ==, expected_help);
+}
+
+static void
+test_cli_short_flags_unique (void)
+{
+  gboolean seen[256] = { FALSE };
+
+  for (const GOptionEntry *e = dc_cli_entries (); e->long_name != NULL; e++)
+    {
+      guchar c = (guchar) e->short_name;
+
+      g_assert_cmpint (c, !=, 0);
+      g_assert_false (seen[c]);
+      seen[c] = TRUE;
+    }
+}
+
+static void
+test_cli_parse (void)
+{
+  char *argv[] = { "domclone", "-vvv", "--name", "copy1", "-c", "test:///default", "src", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcCliOptions) opts = dc_cli_parse (G_N_ELEMENTS (argv) - 1, argv, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (opts->verbose, ==, 3);
+  g_assert_cmpstr (opts->name, ==, "copy1");
+  g_assert_cmpstr (opts->connect, ==, "test:///default");
+  g_assert_cmpstr (opts->source, ==, "src");
+}
+
+typedef struct
+{
+  const char *label;
+  const char *args[6];   /* after the program name, NULL-terminated */
+  int status;
+  const char *stderr_part;
+} RunCase;
+
+static const RunCase run_cases[] = {
+  { "no-args", { NULL }, 2, "missing the name of the domain to clone" },
+  { "unknown-option", { "--frobnicate", "src", NULL }, 2, "Unknown option --frobnicate" },
+  { "extra-arg", { "src", "more", NULL }, 2, "unexpected argument 'more'" },
+  { "name-missing-value", { "src", "--name", NULL }, 2, "Missing argument for --name" },
+  { "bad-name", { "--name", "9lives", "src", NULL }, 2, "invalid name '9lives'" },
+  { "option-as-name", { "--name", "-x", "src", NULL }, 2, "invalid name '-x'" },
+  { "name-amp", { "--name", "a&b", "src", NULL }, 2, "invalid name 'a&b'" },
+  { "name-too-long", { "--name", "x234567890123456789012345678901234567890123456789012345678901234", "src", NULL }, 2, "at most 63 characters" },
+  { "empty-source", { "", NULL }, 2, "source domain name is empty" },
+  { "missing-source", { "-c", "test:///default", "nosuch", NULL }, 1, "domain 'nosuch' not found" },
+  { "running-source", { "-c", "test:///default", "test", NULL }, 1, "domain 'test' is running; shut it down first" },
+  { "bad-uri", { "-c", "nosuchdriver:///x", "src", NULL }, 1, "cannot connect to 'nosuchdriver:///x'" },
+};
+
+static void
+test_cli_run (gconstpointer data)
+{
+  const RunCase *c = data;
+  const char *binary = g_getenv ("DOMCLONE");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int wait_status;
+
+  if (binary == NULL)
+    {
+      g_test_skip ("DOMCLONE is not set (run through make check)");
+      return;
+    }
+  g_ptr_array_add (argv, (gpointer) binary);
+  for (size_t i = 0; c->args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) c->args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                &out, &err, &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (wait_status));
+  g_assert_cmpint (WEXITSTATUS (wait_status), ==, c->status);
+  g_assert_cmpstr (out, ==, "");
+  /* one line, prefixed, saying what is wrong */
+  g_assert_true (g_str_has_prefix (err, "domclone: "));
+  g_assert_true (g_str_has_suffix (err, "\n"));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+  g_assert_nonnull (strstr (err, c->stderr_part));
+}
+
+static void
+test_cli_run_help (void)
+{
+  const char *binary = g_getenv ("DOMCLONE");
+  const char *argv[] = { binary, "--help", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int wait_status;
+
+  if (binary == NULL)
+    {
+      g_test_skip ("DOMCLONE is not set (run through make check)");
+      return;
+    }
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 0);
+  g_assert_cmpstr (out, ==, expected_help);
+  g_assert_cmpstr (err, ==, "");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_add_func ("/cli/help/text", test_cli_help_text);
+  g_test_add_func ("/cli/help/binary", test_cli_run_help);
+  g_test_add_func ("/cli/options/short-unique", test_cli_short_flags_unique);
+  g_test_add_func ("/cli/options/parse", test_cli_parse);
+  for (size_t i = 0; i < G_N_ELEMENTS (run_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/cli/run/%s", run_cases[i].label);
+      g_test_add_data_func (path, &run_cases[i], test_cli_run);
+    }
+  return g_test_run ();
+}

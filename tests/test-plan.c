@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The clone plan, without a daemon: each tests/data/clone/<case>.in.xml
+ * is planned against the fake connection in tests/data/inventory.ini and
+ * compared with <case>.out.xml (the clone's XML) and <case>.plan (the
+ * volumes copied and shared, and their XML). UUIDs and MACs come from a
+ * fixed seed, so the output is exact.
+ *
+ * DOMCLONE_TEST_REGENERATE=1 rewrites the expected files instead; review
+ * the diff before committing it.
+ */
+#include "config.h"
+
+#include "dc-fake-env.h"
+#include "dc-plan.h"
+
+#include <string.h>
+
+typedef struct
+{
+  const char *name;        /* file stem under tests/data/clone/ */
+  const char *dest;        /* --name, or NULL */
+  guint first_number;      /* counter + 1 */
+  int error_code;          /* expected DcError, or -1 for success */
+  const char *error_text;  /* a part of the expected message */
+} PlanCase;
+
+static const PlanCase plan_cases[] = {
+  { "plain-qcow2", NULL, 1, -1, NULL },
+  { "multi-disk", NULL, 1, -1, NULL },
+  { "uefi-nvram", NULL, 1, -1, NULL },
+  { "volume-disks", NULL, 1, -1, NULL },
+  { "nocloud-serial", NULL, 1, -1, NULL },
+  { "graphics-fixed-port", NULL, 1, -1, NULL },
+  { "unix-channels", NULL, 1, -1, NULL },
+  { "serial-log", NULL, 1, -1, NULL },
+  { "metadata-inherited", NULL, 8, -1, NULL },
+  { "amp-name", "amp-copy", 1, -1, NULL },
+  { "backing-chain", NULL, 1, -1, NULL },
+  { "err-network-disk", NULL, 1, DC_ERROR_UNSUPPORTED, "cannot clone disk 'vda': it is a writable 'network' disk" },
+  { "err-outside-pool", NULL, 1, DC_ERROR_UNSUPPORTED, "'/srv/stray/stray.qcow2' is not in any active storage pool" },
+  { "err-missing-source", NULL, 1, DC_ERROR_NOT_FOUND, "'/var/lib/libvirt/images/ghost.qcow2' does not exist" },
+};
+
+static char *
+data_path (const char *name, const char *suffix)
+{
+  g_autofree char *file = g_strconcat (name, suffix, NULL);
+
+  return g_test_build_filename (G_TEST_DIST, "data", "clone", file, NULL);
+}
+
+static char *
+read_file (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+static void
+compare_or_regenerate (const char *path, const char *actual)
+{
+  g_autofree char *expected = NULL;
+
+  if (g_strcmp0 (g_getenv ("DOMCLONE_TEST_REGENERATE"), "1") == 0)
+    {
+      g_autoptr (GError) error = NULL;
+
+      g_file_set_contents (path, actual, -1, &error);
+      g_assert_no_error (error);
+      return;
+    }
+  expected = read_file (path);
+  g_assert_cmpstr (actual, ==, expected);
+}
+
+static DcPlan *
+plan_case (const PlanCase *c, const char *dest, guint first_number, GError **error)
+{
+  g_autofree char *in = data_path (c->name, ".in.xml");
+  g_autofree char *xml = read_file (in);
+  g_autofree char *inventory = g_test_build_filename (G_TEST_DIST, "data", "inventory.ini", NULL);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (20261127);
+  DcPlanOptions opts = { xml, dest, first_number, "2026-11-27T12:00:00Z", rand };
+  DcEnv *env = dc_fake_env_new (inventory);
+  DcPlan *plan = dc_plan_new (env, &opts, error);
+
+  dc_fake_env_free (env);
+  return plan;
+}
+
+static void
+test_plan_case (gconstpointer data)
+{
+  const PlanCase *c = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (c, c->dest, c->first_number, &error);
+  g_autoptr (GString) summary = NULL;
+  g_autofree char *described = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *plan_file = NULL;
+
+  if (c->error_code >= 0)
+    {
+      g_assert_null (plan);
+      g_assert_error (error, DC_ERROR, c->error_code);
+      g_assert_nonnull (strstr (error->message, c->error_text));
+      g_assert_null (strchr (error->message, '\n'));
+      return;
+    }
+
+  g_assert_no_error (error);
+  g_assert_nonnull (plan);
+
+  described = dc_plan_describe (plan);
+  summary = g_string_new (described);
+  for (guint i = 0; i < plan->copies->len; i++)
+    {
+      const DcCopy *copy = plan->copies->pdata[i];
+      g_string_append_printf (summary, "\n%s volume XML:\n%s", copy->what, copy->xml);
+    }
+
+  out = data_path (c->name, ".out.xml");
+  plan_file = data_path (c->name, ".plan");
+  compare_or_regenerate (out, plan->xml);
+  compare_or_regenerate (plan_file, summary->str);
+}
+
+/* Invariants that hold for every successful case, whatever the golden
+ * files say: nothing of the source's identity survives. */
+static void
+test_plan_identity (gconstpointer data)
+{
+  const PlanCase *c = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (c, c->dest, c->first_number, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (plan->name, !=, plan->source_name);
+  g_assert_cmpstr (plan->uuid, !=, plan->source_uuid);
+  {
+    g_autofree char *uuid_elem = g_strdup_printf ("<uuid>%s</uuid>", plan->source_uuid);
+    g_autofree char *uuid_entry = g_strdup_printf (">%s</entry>", plan->source_uuid);
+    g_autofree char *origin = g_strdup_printf ("uuid=\"%s\"", plan->source_uuid);
+
+    g_assert_null (strstr (plan->xml, uuid_elem));
+    g_assert_null (strstr (plan->xml, uuid_entry));
+    /* the source's UUID is only recorded as the origin */
+    g_assert_nonnull (strstr (plan->xml, origin));
+  }
+  g_assert_null (strstr (plan->xml, "52:54:00:12:34:56"));
+  g_assert_null (strstr (plan->xml, "vnet3"));
+  for (guint i = 0; i < plan->copies->len; i++)
+    {
+      const DcCopy *copy = plan->copies->pdata[i];
+
+      g_assert_cmpstr (copy->src_name, !=, copy->dst_name);
+      g_assert_null (strstr (copy->dst_name, "clone-clone"));
+      {
+        g_autofree char *as_volume = g_strdup_printf ("volume=\"%s\"", copy->dst_name);
+
+        /* a file disk names the new path, a volume disk the new volume */
+        g_assert_true ((copy->dst_path != NULL && strstr (plan->xml, copy->dst_path) != NULL)
+                       || strstr (plan->xml, as_volume) != NULL);
+      }
+    }
+}
+
+static void
+test_plan_taken_name_skipped (void)
+{
+  /* desk-clone2 exists in the inventory */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (&plan_cases[5], NULL, 2, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (plan->name, ==, "desk-clone3");
+  g_assert_cmpuint (plan->number, ==, 3);
+}
+
+static void
+test_plan_leftover_volume (void)
+{
+  /* no domain natty-nilgai-clone3, but a volume left by one: refuse,
+   * never write over it */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (&plan_cases[0], NULL, 2, &error);
+
+  g_assert_null (plan);
+  g_assert_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN);
+  g_assert_nonnull (strstr (error->message, "volume 'natty-nilgai-clone3.qcow2' already exists in pool 'default'"));
+}
+
+static void
+test_plan_name_rules (void)
+{
+  static const struct
+  {
+    const char *dest;
+    int code;
+  } cases[] = {
+    { "natty-nilgai", DC_ERROR_INVALID_NAME },
+    { "other-vm", DC_ERROR_NAME_TAKEN },
+    { "bad_name", DC_ERROR_INVALID_NAME },
+    { "9lives", DC_ERROR_INVALID_NAME },
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (DcPlan) plan = plan_case (&plan_cases[0], cases[i].dest, 1, &error);
+
+      g_assert_null (plan);
+      g_assert_error (error, DC_ERROR, cases[i].code);
+    }
+}
+
+static void
+test_plan_name_with_amp_escaped (void)
+{
+  /* the source is called "a&b": its volume is renamed and the XML stays
+   * well-formed */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (&plan_cases[9], "amp-copy", 1, &error);
+  const DcCopy *copy;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (plan->source_name, ==, "a&b");
+  g_assert_cmpuint (plan->copies->len, ==, 1);
+  copy = plan->copies->pdata[0];
+  g_assert_cmpstr (copy->dst_name, ==, "amp-copy.qcow2");
+  g_assert_nonnull (strstr (plan->xml, "name=\"a&amp;b\""));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  for (size_t i = 0; i < G_N_ELEMENTS (plan_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/plan/xml/%s", plan_cases[i].name);
+      g_test_add_data_func (path, &plan_cases[i], test_plan_case);
+      if (plan_cases[i].error_code < 0)
+        {
+          g_autofree char *ipath = g_strdup_printf ("/plan/identity/%s", plan_cases[i].name);
+          g_test_add_data_func (ipath, &plan_cases[i], test_plan_identity);
+        }
+    }
+  g_test_add_func ("/plan/name/taken-skipped", test_plan_taken_name_skipped);
+  g_test_add_func ("/plan/name/leftover-volume", test_plan_leftover_volume);
+  g_test_add_func ("/plan/name/rules", test_plan_name_rules);
+  g_test_add_func ("/plan/name/amp", test_plan_name_with_amp_escaped);
+  return g_test_run ();
+}
