@@ -363,7 +363,7 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
     xmlNewTextChild (root, NULL, BAD_CAST "name", BAD_CAST pool_name);
     target = xmlNewChild (root, NULL, BAD_CAST "target", NULL);
     xmlNewTextChild (target, NULL, BAD_CAST "path", BAD_CAST dir);
-    xml = dc_xml_format (root);
+    xml = dc_xml_format (root, TRUE);
   }
   pool = virStoragePoolCreateXML (env->conn, xml, 0);
   if (pool == NULL)

@@ -128,5 +128,5 @@ dc_metadata_format (const DcMetadata *md)
   else
     dc_xml_remove (origin);
 
-  return dc_xml_format (root);
+  return dc_xml_format (root, FALSE);
 }

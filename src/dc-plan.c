@@ -197,7 +197,7 @@ dc_vol_xml (const DcVolInfo *src, const char *name)
   if (perms != NULL && perms->children == NULL)
     dc_xml_remove (perms);
 
-  return dc_xml_format (xmlDocGetRootElement (doc));
+  return dc_xml_format (xmlDocGetRootElement (doc), TRUE);
 }
 
 /* Adds the copy of @src to the plan and returns the new volume's name. */
@@ -705,7 +705,7 @@ dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error)
     return NULL;
 
   dc_planner_metadata (&p);
-  plan->xml = dc_xml_format (root);
+  plan->xml = dc_xml_format (root, TRUE);
   return g_steal_pointer (&plan);
 }
 

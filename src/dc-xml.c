@@ -201,16 +201,18 @@ dc_xml_remove (xmlNode *node)
 /**
  * dc_xml_format:
  * @node: an element
+ * @indent: indent and end with a newline (for people), or write it on
+ *   one line (for an element that libvirt stores inside another document)
  *
- * Returns: (transfer full): @node and its children as indented XML with
- * a final newline, without an XML declaration (as libvirt writes it)
+ * Returns: (transfer full): @node and its children as XML, without an
+ * XML declaration (as libvirt writes it)
  */
 char *
-dc_xml_format (xmlNode *node)
+dc_xml_format (xmlNode *node, gboolean indent)
 {
   g_autoptr (xmlBuffer) buf = xmlBufferCreate ();
 
-  if (buf == NULL || xmlNodeDump (buf, node->doc, node, 0, 1) < 0)
+  if (buf == NULL || xmlNodeDump (buf, node->doc, node, 0, indent ? 1 : 0) < 0)
     g_error ("out of memory");
-  return g_strdup_printf ("%s\n", (const char *) xmlBufferContent (buf));
+  return g_strdup_printf ("%s%s", (const char *) xmlBufferContent (buf), indent ? "\n" : "");
 }

@@ -14,6 +14,6 @@ char *dc_xml_prop (xmlNode *node, const char *name);
 void dc_xml_set_text (xmlNode *node, const char *text);
 xmlNode *dc_xml_child (xmlNode *parent, const char *name, gboolean create);
 void dc_xml_remove (xmlNode *node);
-char *dc_xml_format (xmlNode *node);
+char *dc_xml_format (xmlNode *node, gboolean indent);
 
 G_END_DECLS

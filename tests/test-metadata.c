@@ -28,10 +28,10 @@ test_metadata_roundtrip (void)
   md->origin_time = g_strdup ("2026-11-27T21:00:00Z");
   xml = dc_metadata_format (md);
   g_assert_cmpstr (xml, ==,
-                   "<domclone xmlns=\"http://domclone.org/xmlns/domclone/1.0\">\n"
-                   "  <counter>12</counter>\n"
-                   "  <origin name=\"a&amp;b&lt;c&gt;\" uuid=\"6f1c5c3e-8a55-4d47-9d2a-3b3c2c1f0e01\" time=\"2026-11-27T21:00:00Z\"/>\n"
-                   "</domclone>\n");
+                   "<domclone xmlns=\"http://domclone.org/xmlns/domclone/1.0\">"
+                   "<counter>12</counter>"
+                   "<origin name=\"a&amp;b&lt;c&gt;\" uuid=\"6f1c5c3e-8a55-4d47-9d2a-3b3c2c1f0e01\" time=\"2026-11-27T21:00:00Z\"/>"
+                   "</domclone>");
 
   back = dc_metadata_parse (xml, &error);
   g_assert_no_error (error);
@@ -50,9 +50,9 @@ test_metadata_counter_only (void)
   md->counter = 3;
   xml = dc_metadata_format (md);
   g_assert_cmpstr (xml, ==,
-                   "<domclone xmlns=\"http://domclone.org/xmlns/domclone/1.0\">\n"
-                   "  <counter>3</counter>\n"
-                   "</domclone>\n");
+                   "<domclone xmlns=\"http://domclone.org/xmlns/domclone/1.0\">"
+                   "<counter>3</counter>"
+                   "</domclone>");
 }
 
 /* As virDomainGetMetadata returns it: prefixed or not, with spaces. */

@@ -1,0 +1,840 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Live tests: the domclone binary against a real libvirtd (QEMU driver,
+ * dir pools), private to this run. tests/with-libvirtd.sh starts the
+ * daemon and exports DOMCLONE_TEST_URI and DOMCLONE_TEST_STATE; without
+ * them every test is skipped.
+ *
+ * Each test gets its own pool directory and source domain (a TCG guest
+ * with a qcow2 system disk, a sparse raw data disk, a CD-ROM, a shareable
+ * disk and UEFI NVRAM), checks the clone through libvirt and the files
+ * themselves, and checks that refusals and failures change nothing.
+ */
+#include "config.h"
+
+#include "dc-metadata.h"
+#include "dc-util.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MiB (1024 * 1024)
+
+static virConnectPtr conn;
+static const char *state_dir;
+static guint fixture_serial;
+
+typedef struct
+{
+  char *src;       /* source domain name */
+  char *pool;      /* its pool's name */
+  char *dir;       /* its pool's directory */
+  char *nvram_dir; /* where its NVRAM lives (no pool) */
+} Fixture;
+
+/* --- helpers ------------------------------------------------------------ */
+
+static int
+run_argv (const char *const *argv, char **out, char **err)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) env = g_get_environ ();
+  int status;
+
+  /* a warning in the program under test is output to check, not a crash */
+  env = g_environ_unsetenv (env, "G_DEBUG");
+  g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, out, err, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+/* Runs domclone with @args (NULL-terminated); returns its exit status. */
+static int
+domclone (char **out, char **err, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  const char *arg;
+  va_list ap;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("DOMCLONE"));
+  va_start (ap, err);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  return run_argv ((const char *const *) argv->pdata, out, err);
+}
+
+static void
+run_ok (const char *const *argv)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = run_argv (argv, &out, &err);
+
+  if (status != 0)
+    g_error ("%s failed (%d): %s", argv[0], status, err);
+}
+
+static void
+write_pattern (const char *path, gsize size, const gsize *offsets, gsize n_offsets, guint32 seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autofree guint8 *chunk = g_malloc (MiB);
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, size), ==, 0);
+  for (gsize i = 0; i < n_offsets; i++)
+    {
+      for (gsize j = 0; j < MiB; j++)
+        chunk[j] = (guint8) g_rand_int (rand);
+      g_assert_cmpint (pwrite (fd, chunk, MiB, offsets[i]), ==, MiB);
+    }
+  g_assert_cmpint (close (fd), ==, 0);
+}
+
+static char *
+sha256_file (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMappedFile) map = g_mapped_file_new (path, FALSE, &error);
+
+  g_assert_no_error (error);
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                      (const guchar *) g_mapped_file_get_contents (map),
+                                      g_mapped_file_get_length (map));
+}
+
+static guint64
+allocated_bytes (const char *path)
+{
+  struct stat st;
+
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  return (guint64) st.st_blocks * 512;
+}
+
+static char *
+domain_xml (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
+
+  g_assert_nonnull (dom);
+  return virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+}
+
+/* The source's definition apart from our metadata element, which is the
+ * one thing a clone may change on it. */
+static char *
+domain_xml_without_metadata (const char *name)
+{
+  g_autofree char *xml = domain_xml (name);
+  g_autoptr (GRegex) ours = g_regex_new ("\\s*<(domclone:)?domclone[\\s>].*</(domclone:)?domclone>",
+                                         G_REGEX_DOTALL, 0, NULL);
+  g_autoptr (GRegex) empty = g_regex_new ("\\s*<metadata>\\s*</metadata>", 0, 0, NULL);
+  g_autofree char *stripped = g_regex_replace_literal (ours, xml, -1, 0, "", 0, NULL);
+
+  return g_regex_replace_literal (empty, stripped, -1, 0, "", 0, NULL);
+}
+
+static guint64
+counter_of (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
+  g_autofree char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
+                                               VIR_DOMAIN_AFFECT_CONFIG);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcMetadata) md = dc_metadata_parse (xml, &error);
+
+  g_assert_no_error (error);
+  return md->counter;
+}
+
+static gboolean
+domain_exists (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
+
+  return dom != NULL;
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Everything a clone could leave behind: domains, and the volumes of
+ * every pool, freshly refreshed. */
+static char *
+snapshot (void)
+{
+  GString *out = g_string_new (NULL);
+  virDomainPtr *doms = NULL;
+  virStoragePoolPtr *pools = NULL;
+  int n_doms = virConnectListAllDomains (conn, &doms, 0);
+  int n_pools = virConnectListAllStoragePools (conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_cmpint (n_doms, >=, 0);
+  g_assert_cmpint (n_pools, >=, 0);
+  for (int i = 0; i < n_doms; i++)
+    {
+      g_ptr_array_add (lines, g_strdup_printf ("domain %s", virDomainGetName (doms[i])));
+      virDomainFree (doms[i]);
+    }
+  for (int i = 0; i < n_pools; i++)
+    {
+      virStorageVolPtr *vols = NULL;
+      int n_vols;
+
+      g_assert_cmpint (virStoragePoolRefresh (pools[i], 0), ==, 0);
+      n_vols = virStoragePoolListAllVolumes (pools[i], &vols, 0);
+      for (int j = 0; j < n_vols; j++)
+        {
+          g_ptr_array_add (lines, g_strdup_printf ("volume %s/%s", virStoragePoolGetName (pools[i]),
+                                                   virStorageVolGetName (vols[j])));
+          virStorageVolFree (vols[j]);
+        }
+      g_free (vols);
+      virStoragePoolFree (pools[i]);
+    }
+  g_free (doms);
+  g_free (pools);
+  g_ptr_array_sort (lines, compare_strings);
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append_printf (out, "%s\n", (const char *) lines->pdata[i]);
+  return g_string_free (out, FALSE);
+}
+
+static char *
+path_in (const Fixture *f, const char *name)
+{
+  return g_build_filename (f->dir, name, NULL);
+}
+
+/* --- fixture ------------------------------------------------------------ */
+
+static const char source_template[] =
+  "<domain type='qemu'>\n"
+  "  <name>%s</name>\n"
+  "  <memory unit='MiB'>128</memory>\n"
+  "  <vcpu>1</vcpu>\n"
+  "  <os>\n"
+  "    <type arch='x86_64' machine='q35'>hvm</type>\n"
+  "    <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>\n"
+  "    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>%s/%s_VARS.fd</nvram>\n"
+  "  </os>\n"
+  "  <features><acpi/></features>\n"
+  "  <devices>\n"
+  "    <disk type='file' device='disk'>\n"
+  "      <driver name='qemu' type='qcow2'/>\n"
+  "      <source file='%s/%s.qcow2'/>\n"
+  "      <target dev='vda' bus='virtio'/>\n"
+  "    </disk>\n"
+  "    <disk type='volume' device='disk'>\n"
+  "      <driver name='qemu' type='raw'/>\n"
+  "      <source pool='%s' volume='data.raw'/>\n"
+  "      <target dev='vdb' bus='virtio'/>\n"
+  "    </disk>\n"
+  "    <disk type='file' device='disk'>\n"
+  "      <driver name='qemu' type='raw'/>\n"
+  "      <source file='%s/shared.raw'/>\n"
+  "      <target dev='vdc' bus='virtio'/>\n"
+  "      <shareable/>\n"
+  "    </disk>\n"
+  "    <disk type='file' device='cdrom'>\n"
+  "      <driver name='qemu' type='raw'/>\n"
+  "      <source file='%s/install.iso'/>\n"
+  "      <target dev='sda' bus='sata'/>\n"
+  "      <readonly/>\n"
+  "    </disk>\n"
+  "    <interface type='user'>\n"
+  "      <mac address='52:54:00:00:00:01'/>\n"
+  "      <model type='virtio'/>\n"
+  "    </interface>\n"
+  "    <serial type='pty'/>\n"
+  "  </devices>\n"
+  "</domain>\n";
+
+static void
+define_pool (const char *name, const char *dir)
+{
+  g_autofree char *xml = g_strdup_printf ("<pool type='dir'><name>%s</name>"
+                                          "<target><path>%s</path></target></pool>",
+                                          name, dir);
+  g_autoptr (DcPool) pool = virStoragePoolDefineXML (conn, xml, 0);
+
+  g_assert_nonnull (pool);
+  g_assert_cmpint (virStoragePoolCreate (pool, 0), ==, 0);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  guint id = ++fixture_serial;
+  const gsize data_offsets[] = { 0, 40 * MiB };
+  const gsize sys_offsets[] = { 0, 3 * MiB, 20 * MiB };
+  g_autofree char *raw_sys = NULL;
+  g_autofree char *qcow2 = NULL;
+  g_autofree char *data_raw = NULL;
+  g_autofree char *shared = NULL;
+  g_autofree char *iso = NULL;
+  g_autofree char *nvram = NULL;
+  g_autofree char *vars = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr (DcDomain) dom = NULL;
+  gsize len;
+
+  if (conn == NULL)
+    {
+      g_test_skip ("no private libvirt daemon (run through tests/with-libvirtd.sh)");
+      return;
+    }
+
+  f->src = g_strdup_printf ("vm%u", id);
+  f->pool = g_strdup_printf ("pool%u", id);
+  f->dir = g_strdup_printf ("%s/pool%u", state_dir, id);
+  f->nvram_dir = g_strdup_printf ("%s/nvram%u", state_dir, id);
+  g_assert_cmpint (g_mkdir_with_parents (f->dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (f->nvram_dir, 0755), ==, 0);
+
+  /* the system disk: 32 MiB qcow2 holding 3 MiB of data */
+  raw_sys = g_strdup_printf ("%s/sys%u.raw", state_dir, id);
+  qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
+  write_pattern (raw_sys, 32 * MiB, sys_offsets, G_N_ELEMENTS (sys_offsets), id);
+  {
+    const char *argv[] = { "qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw_sys, qcow2, NULL };
+    run_ok (argv);
+  }
+  g_unlink (raw_sys);
+
+  /* the data disk: 64 MiB raw, sparse, 2 MiB of data */
+  data_raw = path_in (f, "data.raw");
+  write_pattern (data_raw, 64 * MiB, data_offsets, G_N_ELEMENTS (data_offsets), id + 1000);
+  shared = path_in (f, "shared.raw");
+  write_pattern (shared, 4 * MiB, data_offsets, 1, id + 2000);
+  iso = path_in (f, "install.iso");
+  write_pattern (iso, 2 * MiB, data_offsets, 1, id + 3000);
+
+  /* NVRAM: the template with a marker, so a copy can be told from a
+   * fresh one made from the template */
+  g_assert_true (g_file_get_contents ("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars, &len, NULL));
+  memcpy (vars + len - 16, "domclone-marker", 16);
+  nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
+  g_assert_true (g_file_set_contents (nvram, vars, len, NULL));
+
+  define_pool (f->pool, f->dir);
+
+  xml = g_strdup_printf (source_template, f->src, f->nvram_dir, f->src, f->dir, f->src, f->pool,
+                         f->dir, f->dir);
+  dom = virDomainDefineXML (conn, xml);
+  if (dom == NULL)
+    g_error ("cannot define the source: %s", virGetLastErrorMessage ());
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  virDomainPtr *doms = NULL;
+  int n;
+
+  if (conn == NULL)
+    return;
+  /* every domain of this test: the source and its clones */
+  n = virConnectListAllDomains (conn, &doms, 0);
+  for (int i = 0; i < n; i++)
+    {
+      if (g_str_has_prefix (virDomainGetName (doms[i]), f->src))
+        {
+          if (virDomainIsActive (doms[i]) == 1)
+            virDomainDestroy (doms[i]);
+          virDomainUndefineFlags (doms[i], VIR_DOMAIN_UNDEFINE_NVRAM);
+        }
+      virDomainFree (doms[i]);
+    }
+  g_free (doms);
+  {
+    g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, f->pool);
+    if (pool != NULL)
+      {
+        virStoragePoolDestroy (pool);
+        virStoragePoolUndefine (pool);
+      }
+  }
+  g_free (f->src);
+  g_free (f->pool);
+  g_free (f->dir);
+  g_free (f->nvram_dir);
+}
+
+#define SKIP_WITHOUT_DAEMON() \
+  do { if (conn == NULL) return; } while (0)
+
+static char *
+clone_ok (const Fixture *f, const char *name)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = name ? domclone (&out, &err, "--name", name, f->src, NULL)
+                    : domclone (&out, &err, f->src, NULL);
+
+  if (status != 0)
+    g_error ("domclone failed (%d): %s", status, err);
+  g_assert_cmpstr (err, ==, "");
+  return g_steal_pointer (&out);
+}
+
+static void
+delete_clone (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
+  g_autofree char *xml = NULL;
+  g_autoptr (GRegex) re = g_regex_new ("<source (?:file|volume)='([^']+)'", 0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+
+  g_assert_nonnull (dom);
+  xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+  g_assert_cmpint (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_NVRAM), ==, 0);
+  /* remove its own volumes (the file-backed qcow2 of the clone) */
+  for (g_regex_match (re, xml, 0, &match); g_match_info_matches (match); g_match_info_next (match, NULL))
+    {
+      g_autofree char *path = g_match_info_fetch (match, 1);
+      g_autoptr (DcVol) vol = virStorageVolLookupByPath (conn, path);
+
+      if (vol != NULL && strstr (path, name) != NULL)
+        virStorageVolDelete (vol, 0);
+    }
+}
+
+/* --- tests -------------------------------------------------------------- */
+
+static void
+test_live_sequence (Fixture *f, gconstpointer data)
+{
+  SKIP_WITHOUT_DAEMON ();
+  for (int i = 1; i <= 3; i++)
+    {
+      g_autofree char *out = clone_ok (f, NULL);
+      g_autofree char *expect = g_strdup_printf ("Cloned from %s to %s-clone%d.\n", f->src, f->src, i);
+
+      g_assert_cmpstr (out, ==, expect);
+      g_assert_cmpuint (counter_of (f->src), ==, i);
+    }
+
+  /* a deleted clone's number is not handed out again */
+  {
+    g_autofree char *clone2 = g_strdup_printf ("%s-clone2", f->src);
+    g_autofree char *out = NULL;
+    g_autofree char *expect = g_strdup_printf ("Cloned from %s to %s-clone4.\n", f->src, f->src);
+
+    delete_clone (clone2);
+    g_assert_false (domain_exists (clone2));
+    out = clone_ok (f, NULL);
+    g_assert_cmpstr (out, ==, expect);
+    g_assert_false (domain_exists (clone2));
+  }
+
+  /* the counter as an administrator sees it */
+  {
+    const char *argv[] = { "virsh", "-q", "metadata", f->src, DC_METADATA_URI, NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint (run_argv (argv, &out, &err), ==, 0);
+    g_assert_nonnull (strstr (out, "<counter>4</counter>"));
+  }
+
+  /* each clone records its origin and has no counter of its own */
+  {
+    g_autofree char *clone4 = g_strdup_printf ("%s-clone4", f->src);
+    g_autoptr (DcDomain) dom = virDomainLookupByName (conn, clone4);
+    g_autofree char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
+                                                 VIR_DOMAIN_AFFECT_CONFIG);
+    g_autoptr (DcMetadata) md = dc_metadata_parse (xml, NULL);
+
+    g_assert_nonnull (md);
+    g_assert_cmpuint (md->counter, ==, 0);
+    g_assert_cmpstr (md->origin_name, ==, f->src);
+  }
+}
+
+static void
+test_live_taken_name_skipped (Fixture *f, gconstpointer data)
+{
+  g_autofree char *taken = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *expect = NULL;
+  g_autoptr (DcDomain) other = NULL;
+
+  SKIP_WITHOUT_DAEMON ();
+  taken = g_strdup_printf ("%s-clone1", f->src);
+  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+                         "<os><type arch='x86_64'>hvm</type></os></domain>", taken);
+  other = virDomainDefineXML (conn, xml);
+  g_assert_nonnull (other);
+
+  out = clone_ok (f, NULL);
+  expect = g_strdup_printf ("Cloned from %s to %s-clone2.\n", f->src, f->src);
+  g_assert_cmpstr (out, ==, expect);
+  g_assert_cmpuint (counter_of (f->src), ==, 2);
+}
+
+static void
+test_live_named (Fixture *f, gconstpointer data)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *expect = NULL;
+  g_autofree char *out2 = NULL;
+  g_autofree char *expect2 = NULL;
+
+  SKIP_WITHOUT_DAEMON ();
+  name = g_strdup_printf ("%s-blue", f->src);
+  out = clone_ok (f, name);
+  expect = g_strdup_printf ("Cloned from %s to %s.\n", f->src, name);
+  g_assert_cmpstr (out, ==, expect);
+  g_assert_true (domain_exists (name));
+  /* --name clones count too */
+  g_assert_cmpuint (counter_of (f->src), ==, 1);
+
+  out2 = clone_ok (f, NULL);
+  expect2 = g_strdup_printf ("Cloned from %s to %s-clone2.\n", f->src, f->src);
+  g_assert_cmpstr (out2, ==, expect2);
+}
+
+static void
+test_live_data (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src_xml_before = NULL;
+  g_autofree char *src_xml_after = NULL;
+  g_autofree char *qcow2 = NULL, *qcow2_sum = NULL;
+  g_autofree char *data_raw = NULL, *data_sum = NULL;
+  g_autofree char *clone = NULL, *clone_xml = NULL, *out = NULL;
+  g_autofree char *clone_qcow2 = NULL, *clone_data = NULL;
+  g_autofree char *src_nvram = NULL, *clone_nvram = NULL;
+  g_autofree char *s1 = NULL, *s2 = NULL;
+  struct stat st_src, st_clone;
+
+  SKIP_WITHOUT_DAEMON ();
+  qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
+  data_raw = path_in (f, "data.raw");
+  qcow2_sum = sha256_file (qcow2);
+  data_sum = sha256_file (data_raw);
+  src_xml_before = domain_xml_without_metadata (f->src);
+
+  out = clone_ok (f, NULL);
+  clone = g_strdup_printf ("%s-clone1", f->src);
+  clone_xml = domain_xml (clone);
+
+  /* the source is untouched: definition (but for our counter) and data */
+  src_xml_after = domain_xml_without_metadata (f->src);
+  g_assert_cmpstr (src_xml_after, ==, src_xml_before);
+  s1 = sha256_file (qcow2);
+  s2 = sha256_file (data_raw);
+  g_assert_cmpstr (s1, ==, qcow2_sum);
+  g_assert_cmpstr (s2, ==, data_sum);
+  g_clear_pointer (&s1, g_free);
+  g_clear_pointer (&s2, g_free);
+
+  /* the qcow2 system disk: a new file, same guest-visible content */
+  clone_qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, clone);
+  g_assert_nonnull (strstr (clone_xml, clone_qcow2));
+  {
+    const char *argv[] = { "qemu-img", "compare", "-q", "-f", "qcow2", "-F", "qcow2", qcow2, clone_qcow2, NULL };
+    run_ok (argv);
+  }
+
+  /* the raw data disk (a volume disk): byte for byte, still sparse,
+   * same permissions, still a volume disk */
+  clone_data = g_strdup_printf ("%s/%s-vdb.raw", f->dir, clone);
+  {
+    g_autofree char *expect = g_strdup_printf ("<source pool='%s' volume='%s-vdb.raw'/>", f->pool, clone);
+    g_assert_nonnull (strstr (clone_xml, expect));
+  }
+  s1 = sha256_file (clone_data);
+  g_assert_cmpstr (s1, ==, data_sum);
+  g_assert_cmpint (stat (data_raw, &st_src), ==, 0);
+  g_assert_cmpint (stat (clone_data, &st_clone), ==, 0);
+  g_assert_cmpint (st_clone.st_size, ==, st_src.st_size);
+  g_assert_cmpuint (allocated_bytes (clone_data), <=, allocated_bytes (data_raw) + 4 * MiB);
+  g_assert_cmpuint (allocated_bytes (clone_data), <, 16 * MiB);
+  g_assert_cmpint (st_clone.st_mode & 07777, ==, st_src.st_mode & 07777);
+
+  /* the NVRAM: copied with its content, named after the clone */
+  src_nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
+  clone_nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, clone);
+  g_assert_nonnull (strstr (clone_xml, clone_nvram));
+  s2 = sha256_file (clone_nvram);
+  g_clear_pointer (&s1, g_free);
+  s1 = sha256_file (src_nvram);
+  g_assert_cmpstr (s2, ==, s1);
+
+  /* shared, unchanged: the CD-ROM and the shareable disk */
+  {
+    g_autofree char *iso = g_strdup_printf ("<source file='%s/install.iso'/>", f->dir);
+    g_autofree char *shared = g_strdup_printf ("<source file='%s/shared.raw'/>", f->dir);
+
+    g_assert_nonnull (strstr (clone_xml, iso));
+    g_assert_nonnull (strstr (clone_xml, shared));
+  }
+
+  /* a fresh identity */
+  g_assert_null (strstr (clone_xml, "52:54:00:00:00:01"));
+  {
+    g_autoptr (DcDomain) a = virDomainLookupByName (conn, f->src);
+    g_autoptr (DcDomain) b = virDomainLookupByName (conn, clone);
+    char ua[VIR_UUID_STRING_BUFLEN], ub[VIR_UUID_STRING_BUFLEN];
+
+    g_assert_cmpint (virDomainGetUUIDString (a, ua), ==, 0);
+    g_assert_cmpint (virDomainGetUUIDString (b, ub), ==, 0);
+    g_assert_cmpstr (ua, !=, ub);
+  }
+}
+
+static void
+test_live_start_both (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *clone = NULL;
+  g_autoptr (DcDomain) a = NULL;
+  g_autoptr (DcDomain) b = NULL;
+  int state = 0;
+
+  SKIP_WITHOUT_DAEMON ();
+  out = clone_ok (f, NULL);
+  clone = g_strdup_printf ("%s-clone1", f->src);
+  a = virDomainLookupByName (conn, f->src);
+  b = virDomainLookupByName (conn, clone);
+
+  /* QEMU locks every image it writes: a shared writable disk or NVRAM
+   * would make the second start fail. */
+  if (virDomainCreate (a) < 0)
+    g_error ("cannot start the source: %s", virGetLastErrorMessage ());
+  if (virDomainCreate (b) < 0)
+    g_error ("cannot start the clone next to its source: %s", virGetLastErrorMessage ());
+  g_assert_cmpint (virDomainGetState (a, &state, NULL, 0), ==, 0);
+  g_assert_cmpint (state, ==, VIR_DOMAIN_RUNNING);
+  g_assert_cmpint (virDomainGetState (b, &state, NULL, 0), ==, 0);
+  g_assert_cmpint (state, ==, VIR_DOMAIN_RUNNING);
+  virDomainDestroy (b);
+  virDomainDestroy (a);
+}
+
+typedef struct
+{
+  const char *label;
+  int status;
+  const char *err_part;
+} Refusal;
+
+static void
+assert_refused (const Fixture *f, const Refusal *r, const char *const *args)
+{
+  g_autofree char *before = snapshot ();
+  g_autofree char *xml_before = domain_xml (f->src);
+  g_autofree char *after = NULL;
+  g_autofree char *xml_after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  int status;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("DOMCLONE"));
+  for (size_t i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  status = run_argv ((const char *const *) argv->pdata, &out, &err);
+
+  g_test_message ("%s: exit %d: %s", r->label, status, err);
+  g_assert_cmpint (status, ==, r->status);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_true (g_str_has_prefix (err, "domclone: "));
+  g_assert_nonnull (strstr (err, r->err_part));
+
+  after = snapshot ();
+  xml_after = domain_xml (f->src);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpstr (xml_after, ==, xml_before);
+}
+
+static void
+test_live_refusals (Fixture *f, gconstpointer data)
+{
+  g_autofree char *taken = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr (DcDomain) other = NULL;
+
+  SKIP_WITHOUT_DAEMON ();
+  taken = g_strdup_printf ("%s-taken", f->src);
+  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+                         "<os><type arch='x86_64'>hvm</type></os></domain>", taken);
+  other = virDomainDefineXML (conn, xml);
+  g_assert_nonnull (other);
+
+  {
+    const Refusal r = { "bad name", 2, "invalid name '1abc'" };
+    const char *args[] = { "--name", "1abc", f->src, NULL };
+    assert_refused (f, &r, args);
+  }
+  {
+    const Refusal r = { "existing name", 1, "already exists" };
+    const char *args[] = { "--name", taken, f->src, NULL };
+    assert_refused (f, &r, args);
+  }
+  {
+    const Refusal r = { "source's own name", 2, "it is the source's own name" };
+    const char *args[] = { "--name", f->src, f->src, NULL };
+    assert_refused (f, &r, args);
+  }
+  {
+    const Refusal r = { "missing source", 1, "domain 'no-such-vm' not found" };
+    const char *args[] = { "no-such-vm", NULL };
+    assert_refused (f, &r, args);
+  }
+  {
+    /* a leftover volume under the planned name is never overwritten */
+    g_autofree char *leftover = g_strdup_printf ("%s/%s-clone1.qcow2", f->dir, f->src);
+    g_autofree char *sum = NULL;
+    g_autofree char *sum_after = NULL;
+    const Refusal r = { "volume exists", 1, "already exists in pool" };
+    const char *args[] = { f->src, NULL };
+
+    g_assert_true (g_file_set_contents (leftover, "precious", -1, NULL));
+    sum = sha256_file (leftover);
+    assert_refused (f, &r, args);
+    sum_after = sha256_file (leftover);
+    g_assert_cmpstr (sum_after, ==, sum);
+    g_unlink (leftover);
+  }
+  {
+    g_autoptr (DcDomain) dom = virDomainLookupByName (conn, f->src);
+    const Refusal r = { "running source", 1, "is running; shut it down first" };
+    const char *args[] = { f->src, NULL };
+
+    if (virDomainCreate (dom) < 0)
+      g_error ("cannot start the source: %s", virGetLastErrorMessage ());
+    assert_refused (f, &r, args);
+    virDomainDestroy (dom);
+  }
+  g_assert_cmpuint (counter_of (f->src), ==, 0);
+}
+
+/* A copy that fails half-way, for real: the data disk's pool sits on a
+ * tmpfs too small for a second copy. The system disk was already copied
+ * when it fails; everything must go. Needs root (mount), which the
+ * harness has in its own mount namespace. */
+static void
+test_live_rollback (Fixture *f, gconstpointer data)
+{
+  g_autofree char *small = NULL;
+  g_autofree char *small_pool = NULL;
+  g_autofree char *big = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *src_before = NULL;
+  g_autofree char *src_after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *big_sum = NULL;
+  g_autofree char *big_sum_after = NULL;
+  g_autoptr (DcDomain) src = NULL;
+  const gsize offsets[] = { 0, MiB, 2 * MiB, 3 * MiB, 4 * MiB, 5 * MiB, 6 * MiB, 7 * MiB,
+                            8 * MiB, 9 * MiB, 10 * MiB, 11 * MiB };
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  if (geteuid () != 0)
+    {
+      g_test_skip ("needs root to mount a small tmpfs");
+      return;
+    }
+  small = g_strdup_printf ("%s/small-%s", state_dir, f->src);
+  small_pool = g_strdup_printf ("small-%s", f->src);
+  g_assert_cmpint (g_mkdir_with_parents (small, 0755), ==, 0);
+  {
+    const char *argv[] = { "mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", small, NULL };
+    run_ok (argv);
+  }
+  big = g_build_filename (small, "big.raw", NULL);
+  write_pattern (big, 12 * MiB, offsets, G_N_ELEMENTS (offsets), 77);
+  big_sum = sha256_file (big);
+  define_pool (small_pool, small);
+
+  /* attach it as a second writable disk of the source */
+  src = virDomainLookupByName (conn, f->src);
+  xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                         "<source file='%s'/><target dev='vdd' bus='virtio'/></disk>", big);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+
+  before = snapshot ();
+  src_before = domain_xml (f->src);
+  status = domclone (&out, &err, f->src, NULL);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "cannot clone disk 'vdd'"));
+  g_assert_nonnull (strstr (err, "everything this run created was removed"));
+
+  after = snapshot ();
+  src_after = domain_xml (f->src);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpstr (src_after, ==, src_before);
+  big_sum_after = sha256_file (big);
+  g_assert_cmpstr (big_sum_after, ==, big_sum);
+  g_assert_cmpuint (counter_of (f->src), ==, 0);
+  {
+    g_autofree char *nvram = g_strdup_printf ("%s/%s-clone1_VARS.fd", f->nvram_dir, f->src);
+    g_assert_false (g_file_test (nvram, G_FILE_TEST_EXISTS));
+  }
+
+  {
+    g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, small_pool);
+    const char *argv[] = { "umount", small, NULL };
+
+    virStoragePoolDestroy (pool);
+    virStoragePoolUndefine (pool);
+    run_ok (argv);
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *uri;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+
+  uri = g_getenv ("DOMCLONE_TEST_URI");
+  state_dir = g_getenv ("DOMCLONE_TEST_STATE");
+  if (uri != NULL && state_dir != NULL && g_getenv ("DOMCLONE") != NULL)
+    {
+      dc_libvirt_quiet ();
+      conn = virConnectOpen (uri);
+      if (conn == NULL)
+        g_error ("cannot connect to '%s': %s", uri, virGetLastErrorMessage ());
+    }
+
+  g_test_add ("/live/clone/sequence", Fixture, NULL, fixture_setup, test_live_sequence, fixture_teardown);
+  g_test_add ("/live/clone/taken-name-skipped", Fixture, NULL, fixture_setup, test_live_taken_name_skipped, fixture_teardown);
+  g_test_add ("/live/clone/named", Fixture, NULL, fixture_setup, test_live_named, fixture_teardown);
+  g_test_add ("/live/clone/data", Fixture, NULL, fixture_setup, test_live_data, fixture_teardown);
+  g_test_add ("/live/clone/start-both", Fixture, NULL, fixture_setup, test_live_start_both, fixture_teardown);
+  g_test_add ("/live/refuse/all", Fixture, NULL, fixture_setup, test_live_refusals, fixture_teardown);
+  g_test_add ("/live/rollback/copy-fails", Fixture, NULL, fixture_setup, test_live_rollback, fixture_teardown);
+
+  ret = g_test_run ();
+  if (conn != NULL)
+    virConnectClose (conn);
+  return ret;
+}
