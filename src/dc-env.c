@@ -23,7 +23,6 @@ typedef struct
   virConnectPtr conn;
   GPtrArray *pools;      /* DcPoolEntry, loaded on first use */
   GHashTable *macs;      /* MACs of every domain, loaded on first use */
-  GPtrArray *transient;  /* names of pools we started, destroyed at the end */
 } DcLiveEnv;
 
 static void
@@ -105,8 +104,9 @@ dc_live_load_pools (DcLiveEnv *env, GError **error)
       g_autoptr (xmlDoc) doc = NULL;
       DcPoolEntry *e;
 
-      if (xml == NULL)
-        continue; /* undefined meanwhile */
+      /* undefined meanwhile, or another domclone's temporary pool */
+      if (xml == NULL || g_str_has_prefix (virStoragePoolGetName (pool), "domclone-"))
+        continue;
       doc = dc_xml_parse (xml, "pool", "pool XML", &ctxt, NULL);
       if (doc == NULL)
         continue;
@@ -156,8 +156,12 @@ dc_live_refresh (DcLiveEnv *env, DcPoolEntry *e, GError **error)
   if (e->refreshed)
     return TRUE;
   pool = virStoragePoolLookupByName (env->conn, e->name);
-  if (pool == NULL || virStoragePoolRefresh (pool, 0) < 0)
-    return dc_set_libvirt_error (error, "cannot refresh storage pool '%s'", e->name);
+  if (pool == NULL)
+    return dc_set_libvirt_error (error, "cannot find storage pool '%s'", e->name);
+  /* libvirt refuses to refresh a pool while volumes are being built in
+   * it (another domclone, say); its list is current then anyway. */
+  if (virStoragePoolRefresh (pool, 0) < 0)
+    g_debug ("storage pool '%s' not refreshed: %s", e->name, virGetLastErrorMessage ());
   e->refreshed = TRUE;
   return TRUE;
 }
@@ -330,20 +334,124 @@ dc_live_mac_in_use (DcEnv *base, const char *mac)
   return g_hash_table_contains (env->macs, lower);
 }
 
-/* Files that libvirt keeps outside pools (NVRAM) are reached through a
- * pool over their directory: an existing one, or a transient one that
- * leaves no configuration behind and is destroyed when we are done. This
- * works over remote connections too. */
+/*
+ * Files that libvirt keeps outside pools (NVRAM) are reached through a
+ * pool over their directory: an existing one, or a transient pool that
+ * leaves no configuration behind. This works over remote connections too.
+ *
+ * The transient pool is named after its directory, so concurrent
+ * domclones share it instead of colliding (libvirt refuses two pools
+ * over one directory). A run opens it on first use and closes it at its
+ * end; the close fails harmlessly while another domclone's copy runs in
+ * it, and whoever closes last removes it. A use that finds the pool gone
+ * (closed by another domclone in between) opens it again.
+ */
+
+G_LOCK_DEFINE_STATIC (dc_dir_pools);
+static GHashTable *dc_dir_pools; /* names of the pools this process opened */
+
+/**
+ * dc_dir_pool_open:
+ * @conn: connection
+ * @dir: directory
+ * @name: (out): the pool's name
+ * @error: return location
+ *
+ * Returns: %TRUE when an active pool called @name covers @dir
+ */
+gboolean
+dc_dir_pool_open (virConnectPtr conn, const char *dir, char **name, GError **error)
+{
+  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, dir, -1);
+  g_autofree char *pool_name = g_strdup_printf ("domclone-%.16s", hash);
+  g_autofree char *xml = NULL;
+  g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
+  xmlNode *root = xmlNewDocNode (doc, NULL, BAD_CAST "pool", NULL);
+  xmlNode *target;
+
+  xmlDocSetRootElement (doc, root);
+  xmlSetProp (root, BAD_CAST "type", BAD_CAST "dir");
+  xmlNewTextChild (root, NULL, BAD_CAST "name", BAD_CAST pool_name);
+  target = xmlNewChild (root, NULL, BAD_CAST "target", NULL);
+  xmlNewTextChild (target, NULL, BAD_CAST "path", BAD_CAST dir);
+  xml = dc_xml_format (root, TRUE);
+
+  for (int attempt = 0; attempt < DC_DIR_POOL_ATTEMPTS; attempt++)
+    {
+      g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, pool_name);
+
+      if (pool == NULL || virStoragePoolIsActive (pool) != 1)
+        {
+          g_clear_pointer (&pool, virStoragePoolFree);
+          pool = virStoragePoolCreateXML (conn, xml, 0);
+        }
+      if (pool != NULL)
+        {
+          G_LOCK (dc_dir_pools);
+          if (dc_dir_pools == NULL)
+            dc_dir_pools = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_hash_table_add (dc_dir_pools, g_strdup (pool_name));
+          G_UNLOCK (dc_dir_pools);
+          *name = g_steal_pointer (&pool_name);
+          return TRUE;
+        }
+      /* another domclone created or removed it meanwhile: look again */
+      g_usleep (g_random_int_range (10, 60) * 1000);
+    }
+  return dc_set_libvirt_error (error, "cannot open '%s' through a temporary storage pool", dir);
+}
+
+/**
+ * dc_dir_pools_close:
+ * @conn: connection
+ *
+ * Removes the temporary pools this process opened, unless another
+ * domclone is copying in one (that one removes it when done).
+ */
+void
+dc_dir_pools_close (virConnectPtr conn)
+{
+  g_autoptr (GHashTable) pools = NULL;
+  GHashTableIter iter;
+  gpointer name;
+
+  G_LOCK (dc_dir_pools);
+  pools = g_steal_pointer (&dc_dir_pools);
+  G_UNLOCK (dc_dir_pools);
+  if (pools == NULL)
+    return;
+  g_hash_table_iter_init (&iter, pools);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    {
+      g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, name);
+
+      if (pool != NULL && virStoragePoolDestroy (pool) < 0)
+        g_debug ("temporary pool '%s' stays: %s", (const char *) name, virGetLastErrorMessage ());
+    }
+}
+
+/**
+ * dc_libvirt_pool_vanished:
+ *
+ * Returns: %TRUE if the last libvirt error says a pool (or a volume
+ * looked up in it) was not there or not active: what a use of a shared
+ * temporary pool sees when another domclone closed it just then.
+ */
+gboolean
+dc_libvirt_pool_vanished (void)
+{
+  int code = dc_last_libvirt_code ();
+
+  return code == VIR_ERR_NO_STORAGE_POOL || code == VIR_ERR_NO_STORAGE_VOL
+         || code == VIR_ERR_OPERATION_INVALID;
+}
+
 static DcVolInfo *
 dc_live_file (DcEnv *base, const char *path, GError **error)
 {
   DcLiveEnv *env = (DcLiveEnv *) base;
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *base_name = g_path_get_basename (path);
-  g_autofree char *pool_name = NULL;
-  g_autofree char *xml = NULL;
-  g_autoptr (DcPool) pool = NULL;
-  g_autoptr (DcVol) vol = NULL;
   DcPoolEntry *e;
 
   if (!dc_live_load_pools (env, error))
@@ -352,40 +460,37 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
   if (e != NULL)
     return dc_live_vol_by_name (base, e->name, base_name, error);
 
-  pool_name = g_strdup_printf ("domclone-%08x%08x", g_random_int (), g_random_int ());
-  {
-    g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
-    xmlNode *root = xmlNewDocNode (doc, NULL, BAD_CAST "pool", NULL);
-    xmlNode *target;
-
-    xmlDocSetRootElement (doc, root);
-    xmlSetProp (root, BAD_CAST "type", BAD_CAST "dir");
-    xmlNewTextChild (root, NULL, BAD_CAST "name", BAD_CAST pool_name);
-    target = xmlNewChild (root, NULL, BAD_CAST "target", NULL);
-    xmlNewTextChild (target, NULL, BAD_CAST "path", BAD_CAST dir);
-    xml = dc_xml_format (root, TRUE);
-  }
-  pool = virStoragePoolCreateXML (env->conn, xml, 0);
-  if (pool == NULL)
+  for (int attempt = 0; attempt < DC_DIR_POOL_ATTEMPTS; attempt++)
     {
-      dc_set_libvirt_error (error, "cannot open '%s' through a temporary storage pool", dir);
-      return NULL;
-    }
-  g_ptr_array_add (env->transient, g_strdup (pool_name));
-  e = g_new0 (DcPoolEntry, 1);
-  e->name = g_strdup (pool_name);
-  e->path = g_strdup (dir);
-  e->active = TRUE;
-  e->refreshed = TRUE;
-  g_ptr_array_add (env->pools, e);
+      g_autofree char *pool_name = NULL;
+      g_autoptr (DcPool) pool = NULL;
+      g_autoptr (DcVol) vol = NULL;
+      g_autofree char *xml = NULL;
+      DcVolInfo *info = NULL;
+      gboolean vanished = FALSE;
 
-  vol = virStorageVolLookupByName (pool, base_name);
-  if (vol == NULL)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "'%s' does not exist", path);
-      return NULL;
+      if (!dc_dir_pool_open (env->conn, dir, &pool_name, error))
+        return NULL;
+      pool = virStoragePoolLookupByName (env->conn, pool_name);
+      vol = pool ? virStorageVolLookupByName (pool, base_name) : NULL;
+      xml = vol ? virStorageVolGetXMLDesc (vol, 0) : NULL;
+      if (xml != NULL)
+        info = dc_vol_info_from_xml (xml, pool_name, dir, error);
+      else if (pool != NULL && dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_VOL
+               && virStoragePoolIsActive (pool) == 1)
+        g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "'%s' does not exist", path);
+      else if (dc_libvirt_pool_vanished ())
+        vanished = TRUE;
+      else
+        dc_set_libvirt_error (error, "cannot read '%s'", path);
+
+      if (info != NULL)
+        info->open_dir = g_strdup (dir);
+      if (!vanished)
+        return info;
     }
-  return dc_live_vol_info (env, vol, error);
+  g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot read '%s': its temporary pool keeps vanishing", path);
+  return NULL;
 }
 
 DcEnv *
@@ -400,7 +505,6 @@ dc_env_live_new (virConnectPtr conn)
   env->parent.vol_exists = dc_live_vol_exists;
   env->parent.file = dc_live_file;
   env->conn = conn;
-  env->transient = g_ptr_array_new_with_free_func (g_free);
   return &env->parent;
 }
 
@@ -411,15 +515,6 @@ dc_env_live_free (DcEnv *base)
 
   if (env == NULL)
     return;
-  for (guint i = 0; i < env->transient->len; i++)
-    {
-      const char *name = env->transient->pdata[i];
-      g_autoptr (DcPool) pool = virStoragePoolLookupByName (env->conn, name);
-
-      if (pool == NULL || virStoragePoolDestroy (pool) < 0)
-        g_warning ("cannot remove the temporary storage pool '%s'", name);
-    }
-  g_ptr_array_unref (env->transient);
   g_clear_pointer (&env->pools, g_ptr_array_unref);
   g_clear_pointer (&env->macs, g_hash_table_unref);
   g_free (env);

@@ -7,6 +7,12 @@ G_BEGIN_DECLS
 
 DcEnv *dc_env_live_new (virConnectPtr conn);
 void dc_env_live_free (DcEnv *env);
+/* how often a use of a shared temporary pool is tried */
+#define DC_DIR_POOL_ATTEMPTS 20
+
+gboolean dc_dir_pool_open (virConnectPtr conn, const char *dir, char **name, GError **error);
+void dc_dir_pools_close (virConnectPtr conn);
+gboolean dc_libvirt_pool_vanished (void);
 DcVolInfo *dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path,
                                  GError **error);
 

@@ -39,6 +39,7 @@ dc_vol_info_free (DcVolInfo *info)
   g_free (info->mode);
   g_free (info->owner);
   g_free (info->group);
+  g_free (info->open_dir);
   g_free (info);
 }
 
@@ -52,6 +53,7 @@ dc_copy_free (DcCopy *copy)
   g_free (copy->dst_name);
   g_free (copy->dst_path);
   g_free (copy->xml);
+  g_free (copy->open_dir);
   g_free (copy);
 }
 
@@ -231,6 +233,7 @@ dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src,
   copy->dst_name = g_strdup (dst_name);
   copy->dst_path = src->pool_path ? g_build_filename (src->pool_path, dst_name, NULL) : NULL;
   copy->xml = dc_vol_xml (src, dst_name);
+  copy->open_dir = g_strdup (src->open_dir);
   copy->capacity = src->capacity;
   copy->allocation = src->allocation;
   g_ptr_array_add (p->plan->copies, copy);
@@ -636,16 +639,8 @@ dc_planner_choose_name (DcPlanner *p, GError **error)
   return FALSE;
 }
 
-/**
- * dc_plan_new:
- * @env: answers about the connection
- * @opts: the source XML and what the user asked for
- * @error: return location
- *
- * Returns: (transfer full): the plan, or %NULL with @error set
- */
-DcPlan *
-dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error)
+static DcPlan *
+dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *number, GError **error)
 {
   g_autoptr (DcPlan) plan = g_new0 (DcPlan, 1);
   g_autoptr (xmlDoc) doc = NULL;
@@ -676,6 +671,8 @@ dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error)
 
   if (!dc_planner_choose_name (&p, error))
     return NULL;
+  *chosen = g_strdup (plan->name);
+  *number = plan->number;
   plan->uuid = dc_random_uuid (opts->rand);
 
   dc_xml_set_text (dc_xml_child (root, "name", TRUE), plan->name);
@@ -707,6 +704,43 @@ dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error)
   dc_planner_metadata (&p);
   plan->xml = dc_xml_format (root, TRUE);
   return g_steal_pointer (&plan);
+}
+
+/**
+ * dc_plan_new:
+ * @env: answers about the connection
+ * @opts: the source XML and what the user asked for
+ * @error: return location
+ *
+ * Returns: (transfer full): the plan, or %NULL with @error set
+ */
+DcPlan *
+dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error)
+{
+  DcPlanOptions retry = *opts;
+
+  for (;;)
+    {
+      g_autofree char *chosen = NULL;
+      g_autoptr (GError) local = NULL;
+      guint number = 0;
+      gboolean exists = FALSE;
+      DcPlan *plan = dc_plan_build (env, &retry, &chosen, &number, &local);
+
+      if (plan != NULL)
+        return plan;
+      /* A volume named after a generated name appeared: if its domain
+       * exists now, a concurrent domclone took the number; take the next.
+       * Without the domain it is a leftover, never to be overwritten. */
+      if (number > 0 && number < G_MAXUINT && g_error_matches (local, DC_ERROR, DC_ERROR_NAME_TAKEN)
+          && env->domain_exists (env, chosen, &exists, NULL) && exists)
+        {
+          retry.first_number = number + 1;
+          continue;
+        }
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
 }
 
 /**

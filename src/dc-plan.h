@@ -19,6 +19,8 @@ typedef struct
   char *mode;        /* permissions, NULL when unknown */
   char *owner;
   char *group;
+  char *open_dir;    /* set when @pool is a temporary pool over this
+                      * directory, to be opened around each use */
 } DcVolInfo;
 
 DcVolInfo *dc_vol_info_new (void);
@@ -54,6 +56,7 @@ typedef struct
   char *dst_name;
   char *dst_path;
   char *xml;         /* the new volume's XML */
+  char *open_dir;    /* see DcVolInfo */
   guint64 capacity;
   guint64 allocation;
 } DcCopy;

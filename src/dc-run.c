@@ -81,26 +81,30 @@ typedef enum
 typedef struct
 {
   DcUndoKind kind;
-  char *pool;   /* DC_UNDO_VOLUME */
-  char *name;   /* domain or volume name */
+  char *name;     /* domain or volume name */
+  char *pool;     /* DC_UNDO_VOLUME: its pool ... */
+  char *open_dir; /* ... a temporary one over this directory, if set */
 } DcUndo;
 
 static void
 dc_undo_free (DcUndo *undo)
 {
-  g_free (undo->pool);
   g_free (undo->name);
+  g_free (undo->pool);
+  g_free (undo->open_dir);
   g_free (undo);
 }
 
 static void
-dc_undo_push (GPtrArray *stack, DcUndoKind kind, const char *pool, const char *name)
+dc_undo_push (GPtrArray *stack, DcUndoKind kind, const char *name, const char *pool,
+              const char *open_dir)
 {
   DcUndo *undo = g_new0 (DcUndo, 1);
 
   undo->kind = kind;
-  undo->pool = g_strdup (pool);
   undo->name = g_strdup (name);
+  undo->pool = g_strdup (pool);
+  undo->open_dir = g_strdup (open_dir);
   g_ptr_array_add (stack, undo);
 }
 
@@ -118,11 +122,19 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
     }
   else
     {
-      g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, undo->pool);
-      g_autoptr (DcVol) vol = pool ? virStorageVolLookupByName (pool, undo->name) : NULL;
+      g_autofree char *opened = NULL;
+      g_autoptr (DcPool) pool = NULL;
+      g_autoptr (DcVol) vol = NULL;
+      gboolean ok;
 
-      if (vol == NULL || virStorageVolDelete (vol, 0) < 0)
-        return dc_set_libvirt_error (error, "cannot delete volume '%s' in pool '%s'", undo->name, undo->pool);
+      if (undo->open_dir != NULL && !dc_dir_pool_open (conn, undo->open_dir, &opened, error))
+        return FALSE;
+      pool = virStoragePoolLookupByName (conn, undo->pool);
+      vol = pool ? virStorageVolLookupByName (pool, undo->name) : NULL;
+      ok = vol != NULL && virStorageVolDelete (vol, 0) == 0;
+      if (!ok)
+        dc_set_libvirt_error (error, "cannot delete volume '%s' in pool '%s'", undo->name, undo->pool);
+      return ok;
     }
   return TRUE;
 }
@@ -237,53 +249,129 @@ dc_write_metadata (virDomainPtr dom, const DcMetadata *md, GError **error)
   return TRUE;
 }
 
-/* Counts the clone on the source. The number of a generated name is
- * already claimed by the domain's name, so the counter only has to move
- * past it; it never goes down, so no number is handed out twice. */
+/* The highest N of any existing domain called <source>-cloneN. */
 static gboolean
-dc_count_clone (virDomainPtr src, const DcPlan *plan, guint64 *counter, GError **error)
+dc_highest_clone_number (virConnectPtr conn, const char *source, guint64 *highest, GError **error)
 {
-  g_autoptr (DcMetadata) md = dc_read_metadata (src, error);
+  g_autofree char *prefix = g_strdup_printf ("%s-clone", source);
+  virDomainPtr *list = NULL;
+  int n = virConnectListAllDomains (conn, &list, 0);
 
-  if (md == NULL)
-    return FALSE;
-  if (plan->number > 0)
-    md->counter = MAX (md->counter, plan->number);
-  else
-    md->counter++;
-  if (!dc_write_metadata (src, md, error))
-    return FALSE;
-  *counter = md->counter;
+  if (n < 0)
+    return dc_set_libvirt_error (error, "cannot list domains");
+  *highest = 0;
+  for (int i = 0; i < n; i++)
+    {
+      const char *name = virDomainGetName (list[i]);
+      guint64 number;
+
+      if (g_str_has_prefix (name, prefix)
+          && g_ascii_string_to_unsigned (name + strlen (prefix), 10, 1, G_MAXUINT32, &number, NULL))
+        *highest = MAX (*highest, number);
+      virDomainFree (list[i]);
+    }
+  g_free (list);
   return TRUE;
+}
+
+/*
+ * Counts the clone on the source's counter. libvirt has no atomic
+ * update of metadata, so concurrent domclones may overwrite each other's
+ * counter with an older value. Each one therefore writes, then reads the
+ * counter back and scans the domains again, until the counter is at
+ * least its own target and the highest <source>-cloneN that exists. The
+ * last write of all is followed by such a scan, which sees every clone
+ * defined before it: the counter ends past every number handed out, and
+ * no lock (local or remote) is needed.
+ */
+static gboolean
+dc_count_clone (virConnectPtr conn, virDomainPtr src, const DcPlan *plan, guint64 *counter,
+                GError **error)
+{
+  guint64 target = plan->number;
+
+  for (int round = 0; round < 20; round++)
+    {
+      g_autoptr (DcMetadata) md = dc_read_metadata (src, error);
+      guint64 highest = 0;
+
+      if (md == NULL || !dc_highest_clone_number (conn, plan->source_name, &highest, error))
+        return FALSE;
+      if (target == 0) /* --name: one more than the counter we saw first */
+        target = md->counter + 1;
+      if (md->counter >= MAX (target, highest))
+        {
+          *counter = md->counter;
+          return TRUE;
+        }
+      md->counter = MAX (target, highest);
+      if (!dc_write_metadata (src, md, error))
+        return FALSE;
+      g_debug ("counter of '%s' set to %" G_GUINT64_FORMAT, plan->source_name, md->counter);
+    }
+  g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+               "cannot settle the clone counter of '%s': it keeps changing", plan->source_name);
+  return FALSE;
+}
+
+/* One attempt at the copy; returns the new volume's path. *@vanished
+ * says the (temporary) pool went away under it and another is worth it. */
+static char *
+dc_copy_volume_once (virConnectPtr conn, const DcCopy *copy, gboolean *vanished, GError **error)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, copy->pool);
+  g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
+  g_autoptr (DcVol) dst = src ? virStorageVolCreateXMLFrom (pool, copy->xml, src, 0) : NULL;
+  char *path;
+
+  if (dst == NULL)
+    {
+      *vanished = copy->open_dir != NULL && dc_libvirt_pool_vanished ();
+      dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what,
+                            copy->dst_name, copy->pool);
+      return NULL;
+    }
+  path = virStorageVolGetPath (dst);
+  /* our own dir pool, closed by another domclone just now: the volume is
+   * where a dir pool puts it */
+  if (path == NULL && copy->open_dir != NULL && dc_libvirt_pool_vanished ())
+    return g_strdup (copy->dst_path);
+  if (path == NULL)
+    {
+      dc_set_libvirt_error (error, "cannot read the path of volume '%s'", copy->dst_name);
+      /* it exists all the same: return something the undo can work with */
+      return g_strdup ("");
+    }
+  return path;
 }
 
 static gboolean
 dc_copy_volume (virConnectPtr conn, const DcCopy *copy, GPtrArray *undo, GError **error)
 {
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, copy->pool);
-  g_autoptr (DcVol) src = NULL;
-  g_autoptr (DcVol) dst = NULL;
   g_autofree char *path = NULL;
-
-  if (pool == NULL)
-    return dc_set_libvirt_error (error, "cannot clone %s: storage pool '%s'", copy->what, copy->pool);
-  src = virStorageVolLookupByName (pool, copy->src_name);
-  if (src == NULL)
-    return dc_set_libvirt_error (error, "cannot clone %s: volume '%s'", copy->what, copy->src_name);
 
   g_info ("copying %s: '%s' to '%s' in pool '%s'", copy->what, copy->src_name, copy->dst_name, copy->pool);
   g_debug ("new volume XML:\n%s", copy->xml);
-  dst = virStorageVolCreateXMLFrom (pool, copy->xml, src, 0);
-  if (dst == NULL)
-    return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what,
-                                 copy->dst_name, copy->pool);
-  dc_undo_push (undo, DC_UNDO_VOLUME, copy->pool, copy->dst_name);
+  for (int attempt = 0; path == NULL; attempt++)
+    {
+      g_autofree char *opened = NULL;
+      g_autoptr (GError) local = NULL;
+      gboolean vanished = FALSE;
+
+      if (copy->open_dir != NULL && !dc_dir_pool_open (conn, copy->open_dir, &opened, error))
+        return FALSE;
+      path = dc_copy_volume_once (conn, copy, &vanished, &local);
+      if (path != NULL)
+        dc_undo_push (undo, DC_UNDO_VOLUME, copy->dst_name, copy->pool, copy->open_dir);
+      if (local != NULL && (path != NULL || !vanished || attempt + 1 >= DC_DIR_POOL_ATTEMPTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
 
   /* The domain XML names the path the plan expected: make sure libvirt
    * put the volume there. */
-  path = virStorageVolGetPath (dst);
-  if (path == NULL)
-    return dc_set_libvirt_error (error, "cannot read the path of volume '%s'", copy->dst_name);
   if (copy->dst_path != NULL && !g_str_equal (path, copy->dst_path))
     {
       g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
@@ -347,7 +435,7 @@ dc_clone_steps (virConnectPtr conn, virDomainPtr src, DcEnv *env, const DcCloneO
       g_info ("'%s' was taken meanwhile, trying the next number", plan->name);
       popts.first_number = plan->number + 1;
     }
-  dc_undo_push (undo, DC_UNDO_DOMAIN, NULL, plan->name);
+  dc_undo_push (undo, DC_UNDO_DOMAIN, plan->name, NULL, NULL);
 
   for (guint i = 0; i < plan->copies->len; i++)
     {
@@ -357,7 +445,10 @@ dc_clone_steps (virConnectPtr conn, virDomainPtr src, DcEnv *env, const DcCloneO
         return FALSE;
     }
 
-  if (!dc_check_cancelled (error) || !dc_count_clone (src, plan, &result->counter, error))
+  /* Nothing must have started the source while its disks were read. */
+  if (!dc_check_cancelled (error) || !dc_check_source (src, plan->source_name, error))
+    return FALSE;
+  if (!dc_count_clone (conn, src, plan, &result->counter, error))
     return FALSE;
 
   result->name = g_strdup (plan->name);
@@ -430,6 +521,7 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
                                                  : "the rollback was incomplete (see the warnings above)");
     }
   dc_env_live_free (env);
+  dc_dir_pools_close (conn);
   if (!ok)
     {
       g_propagate_error (error, g_steal_pointer (&local));

@@ -13,6 +13,8 @@
 #include "config.h"
 
 #include "dc-metadata.h"
+
+#include <gio/gio.h>
 #include "dc-util.h"
 
 #include <errno.h>
@@ -629,6 +631,58 @@ test_live_start_both (Fixture *f, gconstpointer data)
   virDomainDestroy (a);
 }
 
+/* Many domclones of one source at once: every one succeeds, each with
+ * its own name, and the counter ends at the number of clones. Names are
+ * claimed by libvirt's define; no lock file is involved. */
+static void
+test_live_concurrent (Fixture *f, gconstpointer data)
+{
+  enum { N = 20 };
+  GSubprocess *procs[N];
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *binary = g_getenv ("DOMCLONE");
+  g_auto (GStrv) env = g_environ_unsetenv (g_get_environ (), "G_DEBUG");
+  gint64 start;
+
+  SKIP_WITHOUT_DAEMON ();
+  start = g_get_monotonic_time ();
+  for (int i = 0; i < N; i++)
+    {
+      g_autoptr (GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_autoptr (GError) error = NULL;
+
+      g_subprocess_launcher_set_environ (launcher, env);
+      procs[i] = g_subprocess_launcher_spawn (launcher, &error, binary, f->src, NULL);
+      g_assert_no_error (error);
+    }
+  for (int i = 0; i < N; i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autofree char *prefix = g_strdup_printf ("Cloned from %s to ", f->src);
+
+      g_subprocess_communicate_utf8 (procs[i], NULL, NULL, &out, &err, &error);
+      g_assert_no_error (error);
+      if (g_subprocess_get_exit_status (procs[i]) != 0)
+        g_error ("clone %d failed: %s", i, err);
+      g_assert_true (g_str_has_prefix (out, prefix));
+      g_hash_table_add (names, g_strndup (out + strlen (prefix), strlen (out) - strlen (prefix) - 2));
+      g_object_unref (procs[i]);
+    }
+  g_test_message ("%d concurrent clones in %.1f s", N, (g_get_monotonic_time () - start) / 1e6);
+
+  g_assert_cmpuint (g_hash_table_size (names), ==, N);
+  for (int i = 1; i <= N; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s-clone%d", f->src, i);
+      g_assert_true (g_hash_table_contains (names, name));
+      g_assert_true (domain_exists (name));
+    }
+  g_assert_cmpuint (counter_of (f->src), ==, N);
+}
+
 typedef struct
 {
   const char *label;
@@ -830,6 +884,7 @@ main (int argc, char **argv)
   g_test_add ("/live/clone/named", Fixture, NULL, fixture_setup, test_live_named, fixture_teardown);
   g_test_add ("/live/clone/data", Fixture, NULL, fixture_setup, test_live_data, fixture_teardown);
   g_test_add ("/live/clone/start-both", Fixture, NULL, fixture_setup, test_live_start_both, fixture_teardown);
+  g_test_add ("/live/clone/concurrent", Fixture, NULL, fixture_setup, test_live_concurrent, fixture_teardown);
   g_test_add ("/live/refuse/all", Fixture, NULL, fixture_setup, test_live_refusals, fixture_teardown);
   g_test_add ("/live/rollback/copy-fails", Fixture, NULL, fixture_setup, test_live_rollback, fixture_teardown);
 
