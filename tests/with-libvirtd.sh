@@ -1,0 +1,536 @@
+#!/usr/bin/env bash
+# Functions called from traps only look unreachable to shellcheck:
+# shellcheck disable=SC2317
+#
+# with-libvirtd.sh - run a command against a private, throw-away libvirt daemon.
+#
+# Usage:
+#   tests/with-libvirtd.sh [--state-dir DIR] [--] CMD [ARGS...]
+#
+# Starts a private virtlogd + libvirtd (QEMU and storage drivers), runs CMD
+# with these variables exported, then kills the daemons and every QEMU they
+# started, whatever way CMD ends (success, failure, SIGINT, SIGTERM, SIGHUP):
+#
+#   LIBVIRT_DEFAULT_URI   URI of the private daemon (qemu:///system as root,
+#                         qemu:///session otherwise)
+#   DOMCLONE_TEST_URI     same value
+#   DOMCLONE_TEST_STATE   empty scratch directory for pools, images, nvram...,
+#                         readable and writable by the daemon and by CMD
+#
+# The exit status is CMD's. If the harness itself fails (bad usage, daemon
+# does not come up, missing tools) it exits 99 (automake's "hard error").
+#
+# As root the harness re-executes itself inside a private mount namespace and
+# PID namespace (unshare --mount --propagation private --pid --fork):
+# a tmpfs is mounted over /run and empty directories of the state dir are
+# bind-mounted over /etc/libvirt, /var/lib/libvirt, /var/cache/libvirt and
+# /var/log/libvirt, so the machine's own libvirt state is never seen nor
+# touched. When the namespace's first process exits, the kernel kills every
+# process left in it, so no daemon or QEMU outlives the harness, even if its
+# own clean-up was cut short. The four mount points are created on the host
+# if they do not exist (empty directories, harmless).
+#
+# As any other user it uses qemu:///session with XDG_RUNTIME_DIR,
+# XDG_CONFIG_HOME, XDG_CACHE_HOME and XDG_DATA_HOME inside the state dir, so
+# the session daemon is private too; it is killed at the end, together with
+# any process still carrying the state dir in its environment or command line.
+#
+# Options:
+#   --state-dir DIR   use DIR (created if missing, never removed) instead of a
+#                     fresh "mktemp -d" under $TMPDIR or /var/tmp (which is
+#                     removed at the end). Reusing a DIR keeps the daemon's
+#                     persistent state (defined domains, pools) across runs.
+#   -h, --help        show this help
+#
+# Environment:
+#   DOMCLONE_KEEP_STATE=1        keep the state dir (logs are under it:
+#                                root/log/ as root, xdg/cache/libvirt/ otherwise)
+#   DOMCLONE_LIBVIRTD_TIMEOUT=N  seconds to wait for libvirtd (default 30)
+#   DOMCLONE_LIBVIRTD_DEBUG=1    debug-level libvirtd/virtlogd logs
+#   DOMCLONE_HARNESS_VERBOSE=1   report progress and timings on stderr
+
+set -euo pipefail
+
+readonly PROG=with-libvirtd
+readonly EXIT_HARNESS=99
+
+msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+verbose() { if [[ ${DOMCLONE_HARNESS_VERBOSE:-0} == 1 ]]; then msg "$@"; fi; }
+die() { msg "$*"; exit "$EXIT_HARNESS"; }
+
+usage() {
+    sed -n '/^# with-libvirtd.sh - /,/^$/{s/^# \{0,1\}//;p}' "$SELF"
+}
+
+SELF=$(readlink -f -- "${BASH_SOURCE[0]}")
+readonly SELF
+
+# Seconds since the epoch with microseconds, and a difference of two of them.
+now() { printf '%s' "${EPOCHREALTIME/,/.}"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# Find a daemon binary; /usr/sbin is not in a normal user's PATH on Debian.
+find_prog() {
+    local p
+    if p=$(command -v "$1"); then
+        printf '%s' "$p"
+    elif [[ -x /usr/sbin/$1 ]]; then
+        printf '%s' "/usr/sbin/$1"
+    else
+        die "$1 not found (run scripts/install-deps.sh)"
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# Process helpers
+
+# Print the PID stored in pid file $1 if that process is alive and its
+# command name starts with $2; fail otherwise.
+pidfile_pid() {
+    local file=$1 name=$2 pid comm
+    [[ -r $file ]] || return 1
+    read -r pid <"$file" 2>/dev/null || return 1
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    read -r comm <"/proc/$pid/comm" 2>/dev/null || return 1
+    [[ $comm == "$name"* ]] || return 1
+    printf '%s' "$pid"
+}
+
+# Send SIGTERM to the given PIDs, wait up to $1 seconds, then SIGKILL.
+terminate() {
+    local grace=$1 pid left deadline
+    shift
+    (($#)) || return 0
+    kill -TERM "$@" 2>/dev/null || true
+    deadline=$((SECONDS + grace))
+    while :; do
+        left=()
+        for pid in "$@"; do
+            if kill -0 "$pid" 2>/dev/null && ! is_zombie "$pid"; then
+                left+=("$pid")
+            fi
+        done
+        ((${#left[@]})) || return 0
+        ((SECONDS < deadline)) || break
+        sleep 0.1
+    done
+    msg "killing unresponsive process(es) ${left[*]}"
+    kill -KILL "${left[@]}" 2>/dev/null || true
+}
+
+is_zombie() {
+    local stat
+    read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
+    stat=${stat##*) }
+    [[ ${stat:0:1} == Z ]]
+}
+
+# Stop the daemons and the QEMU processes of the private instance.
+# $1: directory holding libvirtd.pid and virtlogd.pid; $2: QEMU pid file dir.
+stop_daemons() {
+    local piddir=$1 qemudir=$2 pid f pids=()
+    if pid=$(pidfile_pid "$piddir/libvirtd.pid" libvirtd); then
+        terminate 10 "$pid"
+    fi
+    for f in "$qemudir"/*.pid; do
+        [[ -e $f ]] || continue
+        if pid=$(pidfile_pid "$f" qemu); then pids+=("$pid"); fi
+    done
+    terminate 5 "${pids[@]}"
+    if pid=$(pidfile_pid "$piddir/virtlogd.pid" virtlogd); then
+        terminate 5 "$pid"
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# Daemon configuration and start-up
+
+log_filters() {
+    if [[ ${DOMCLONE_LIBVIRTD_DEBUG:-0} == 1 ]]; then
+        printf '%s' '1:qemu 1:libvirt 1:storage 1:conf 1:security 4:object 4:json 4:event 1:util'
+    fi
+}
+
+log_level() {
+    if [[ ${DOMCLONE_LIBVIRTD_DEBUG:-0} == 1 ]]; then printf 1; else printf 3; fi
+}
+
+# write_configs CONFDIR LOGDIR PRIVILEGED(0|1)
+write_configs() {
+    local confdir=$1 logdir=$2 privileged=$3
+    mkdir -p -- "$confdir" "$logdir"
+    cat >"$confdir/libvirtd.conf" <<EOF
+# Written by tests/with-libvirtd.sh for a private test daemon.
+listen_tls = 0
+listen_tcp = 0
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+unix_sock_ro_perms = "0700"
+unix_sock_rw_perms = "0700"
+log_filters = "$(log_filters)"
+log_outputs = "$(log_level):file:$logdir/libvirtd.log"
+EOF
+    cat >"$confdir/virtlogd.conf" <<EOF
+# Written by tests/with-libvirtd.sh for a private test daemon.
+log_filters = "$(log_filters)"
+log_outputs = "$(log_level):file:$logdir/virtlogd.log"
+EOF
+    {
+        printf '%s\n' '# Written by tests/with-libvirtd.sh for a private test daemon.'
+        if ((privileged)); then
+            # QEMU runs as root, no labelling and no ownership bookkeeping:
+            # images are plain root-owned files in the scratch dir.
+            printf '%s\n' 'user = "root"' 'group = "root"' \
+                'security_driver = "none"' 'remember_owner = 0' \
+                '# No cgroups: keeps the host cgroup tree untouched and lets' \
+                '# several private daemons run domains of the same name.' \
+                'cgroup_controllers = [ ]'
+        fi
+        # VNC/SPICE on UNIX sockets in the private state, not on TCP ports
+        # shared with the host and with concurrent harnesses.
+        printf '%s\n' 'vnc_auto_unix_socket = 1' 'spice_auto_unix_socket = 1'
+    } >"$confdir/qemu.conf"
+}
+
+# start_daemons CONFDIR LOGDIR PIDDIR URI
+start_daemons() {
+    local confdir=$1 logdir=$2 piddir=$3 uri=$4
+    local virtlogd libvirtd virsh t0 t1 timeout deadline out
+    virtlogd=$(find_prog virtlogd)
+    libvirtd=$(find_prog libvirtd)
+    virsh=$(find_prog virsh)
+    timeout=${DOMCLONE_LIBVIRTD_TIMEOUT:-30}
+    [[ $timeout =~ ^[0-9]+$ ]] || die "DOMCLONE_LIBVIRTD_TIMEOUT must be a number of seconds"
+    mkdir -p -- "$piddir"
+    t0=$(now)
+
+    if ! "$virtlogd" -d -f "$confdir/virtlogd.conf" -p "$piddir/virtlogd.pid" \
+        </dev/null >>"$logdir/virtlogd.stderr" 2>&1; then
+        msg "virtlogd failed to start:"
+        tail -n 20 -- "$logdir/virtlogd.stderr" "$logdir/virtlogd.log" >&2 2>/dev/null || true
+        exit "$EXIT_HARNESS"
+    fi
+    if ! "$libvirtd" -d -f "$confdir/libvirtd.conf" -p "$piddir/libvirtd.pid" \
+        </dev/null >>"$logdir/libvirtd.stderr" 2>&1; then
+        msg "libvirtd failed to start:"
+        tail -n 30 -- "$logdir/libvirtd.stderr" "$logdir/libvirtd.log" >&2 2>/dev/null || true
+        exit "$EXIT_HARNESS"
+    fi
+
+    deadline=$((SECONDS + timeout))
+    while :; do
+        if out=$(timeout 10 "$virsh" -q -c "$uri" uri 2>&1) && [[ $out == "$uri" ]]; then
+            break
+        fi
+        if ! pidfile_pid "$piddir/libvirtd.pid" libvirtd >/dev/null; then
+            msg "libvirtd died during start-up; last virsh error: $out"
+            tail -n 30 -- "$logdir/libvirtd.stderr" "$logdir/libvirtd.log" >&2 2>/dev/null || true
+            exit "$EXIT_HARNESS"
+        fi
+        if ((SECONDS >= deadline)); then
+            msg "libvirtd did not answer on $uri within ${timeout}s; last virsh error: $out"
+            tail -n 30 -- "$logdir/libvirtd.stderr" "$logdir/libvirtd.log" >&2 2>/dev/null || true
+            exit "$EXIT_HARNESS"
+        fi
+        sleep 0.1
+    done
+    t1=$(now)
+    verbose "libvirtd answers on $uri after $(elapsed "$t0" "$t1")s"
+}
+
+# ---------------------------------------------------------------------------
+# Running the command
+
+# run_cmd CMD ARGS...: runs CMD in the background (keeping our stdin), so that
+# a signal to the harness is acted upon at once: CMD gets SIGTERM, then the
+# clean-up runs. Sets CMD_STATUS.
+CMD_PID=
+CMD_STATUS=0
+INTERRUPTED=0
+
+on_signal() {
+    INTERRUPTED=1
+    if [[ -n $CMD_PID ]]; then
+        kill -TERM "$CMD_PID" 2>/dev/null || true
+    else
+        # Still starting up: leave now, the EXIT trap cleans up.
+        exit $((128 + $(kill -l "$1")))
+    fi
+}
+
+install_signal_traps() {
+    trap 'on_signal INT' INT
+    trap 'on_signal TERM' TERM
+    trap 'on_signal HUP' HUP
+}
+
+run_cmd() {
+    "$@" <&0 &
+    CMD_PID=$!
+    while :; do
+        INTERRUPTED=0
+        if wait "$CMD_PID"; then CMD_STATUS=0; else CMD_STATUS=$?; fi
+        ((INTERRUPTED)) || break
+    done
+    CMD_PID=
+}
+
+export_test_env() {
+    local uri=$1 testdir=$2
+    export LIBVIRT_DEFAULT_URI="$uri"
+    export DOMCLONE_TEST_URI="$uri"
+    export DOMCLONE_TEST_STATE="$testdir"
+    # virsh prefers this one over LIBVIRT_DEFAULT_URI.
+    unset VIRSH_DEFAULT_CONNECT_URI
+}
+
+# ---------------------------------------------------------------------------
+# Root: inside the private mount + PID namespace
+
+inner_root() {
+    local state=$1
+    shift
+    local etc=$state/root/etc lib=$state/root/lib cache=$state/root/cache log=$state/root/log
+
+    # We are PID 1 of the namespace: when we exit, everything left is killed.
+    trap 'inner_root_cleanup' EXIT
+    install_signal_traps
+
+    mkdir -p -- "$etc" "$lib" "$cache" "$log" "$state/test"
+    # -n: libmount would otherwise create /run/mount/ (utab) on the host's
+    # /run before the tmpfs covers it.
+    mount -n -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run ||
+        die "cannot mount a tmpfs on /run"
+    mkdir -p /run/lock /run/libvirt
+    mount -n --bind -- "$etc" /etc/libvirt || die "cannot bind-mount over /etc/libvirt"
+    mount -n --bind -- "$lib" /var/lib/libvirt || die "cannot bind-mount over /var/lib/libvirt"
+    mount -n --bind -- "$cache" /var/cache/libvirt || die "cannot bind-mount over /var/cache/libvirt"
+    mount -n --bind -- "$log" /var/log/libvirt || die "cannot bind-mount over /var/log/libvirt"
+
+    add_qemu_account "$state/root"
+    write_configs /etc/libvirt /var/log/libvirt 1
+    start_daemons /etc/libvirt /var/log/libvirt /run qemu:///system
+    export_test_env qemu:///system "$state/test"
+    run_cmd "$@"
+    exit "$CMD_STATUS"
+}
+
+# libvirtd 9.0 looks up its built-in QEMU account (libvirt-qemu on Debian)
+# before it reads qemu.conf, and fails if it does not exist. The account is
+# created by libvirt-daemon-system, which we do not need; so, if missing, add
+# it to private copies of /etc/passwd and /etc/group, bind-mounted over the
+# real ones inside the namespace only.
+add_qemu_account() {
+    local dir=$1 id=64055
+    if getent passwd libvirt-qemu >/dev/null && getent group libvirt-qemu >/dev/null; then
+        return 0
+    fi
+    while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do
+        id=$((id + 1))
+    done
+    cp -- /etc/passwd "$dir/passwd"
+    cp -- /etc/group "$dir/group"
+    if ! getent group libvirt-qemu >/dev/null; then
+        printf 'libvirt-qemu:x:%s:\n' "$id" >>"$dir/group"
+    fi
+    if ! getent group kvm >/dev/null; then
+        printf 'kvm:x:%s:\n' "$((id + 1))" >>"$dir/group"
+    fi
+    if ! getent passwd libvirt-qemu >/dev/null; then
+        printf 'libvirt-qemu:x:%s:%s:Libvirt Qemu (private):/var/lib/libvirt:/usr/sbin/nologin\n' \
+            "$id" "$id" >>"$dir/passwd"
+    fi
+    mount -n --bind -- "$dir/passwd" /etc/passwd || die "cannot bind-mount over /etc/passwd"
+    mount -n --bind -- "$dir/group" /etc/group || die "cannot bind-mount over /etc/group"
+}
+
+inner_root_cleanup() {
+    local status=$?
+    trap '' INT TERM HUP
+    set +e
+    stop_daemons /run /run/libvirt/qemu
+    exit "$status"
+}
+
+# ---------------------------------------------------------------------------
+# Non-root: private qemu:///session
+
+session_main() {
+    local state=$1
+    shift
+    local xdg=$state/xdg
+    SESSION_XDG=$xdg
+
+    trap 'session_cleanup' EXIT
+    install_signal_traps
+
+    export XDG_RUNTIME_DIR="$xdg/run"
+    export XDG_CONFIG_HOME="$xdg/config"
+    export XDG_CACHE_HOME="$xdg/cache"
+    export XDG_DATA_HOME="$xdg/data"
+    # A reused state dir may hold stale sockets and pid files.
+    rm -rf -- "$XDG_RUNTIME_DIR"
+    mkdir -p -- "$xdg" "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME" \
+        "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
+    chmod 0700 -- "$xdg" "$XDG_RUNTIME_DIR"
+    mkdir -p -- "$state/test"
+
+    write_configs "$XDG_CONFIG_HOME/libvirt" "$XDG_CACHE_HOME/libvirt" 0
+    start_daemons "$XDG_CONFIG_HOME/libvirt" "$XDG_CACHE_HOME/libvirt" \
+        "$XDG_RUNTIME_DIR/libvirt" qemu:///session
+    export_test_env qemu:///session "$state/test"
+    run_cmd "$@"
+    exit "$CMD_STATUS"
+}
+
+SESSION_XDG=
+
+# Kill our processes that carry the private XDG dirs in their environment or
+# command line (daemons auto-spawned by CMD's clients, leftovers of CMD, and
+# QEMU, whose environment and command line point there), except this script
+# and its ancestors.
+session_sweep() {
+    local p pid ppid stat me=$$ pids=() ancestors=" "
+    pid=$me
+    while [[ $pid =~ ^[0-9]+$ ]] && ((pid > 1)); do
+        ancestors+="$pid "
+        read -r stat <"/proc/$pid/stat" 2>/dev/null || break
+        stat=${stat##*) }
+        read -r _ ppid _ <<<"$stat"
+        pid=$ppid
+    done
+    for p in /proc/[0-9]*; do
+        pid=${p#/proc/}
+        [[ $ancestors == *" $pid "* ]] && continue
+        [[ -O $p ]] || continue
+        if { tr '\0' '\n' <"$p/environ"; tr '\0' '\n' <"$p/cmdline"; } 2>/dev/null |
+            grep -qF -- "$SESSION_XDG/"; then
+            pids+=("$pid")
+        fi
+    done
+    if ((${#pids[@]})); then
+        msg "killing leftover process(es) ${pids[*]}"
+        terminate 5 "${pids[@]}"
+    fi
+}
+
+session_cleanup() {
+    local status=$?
+    trap '' INT TERM HUP
+    set +e
+    stop_daemons "$XDG_RUNTIME_DIR/libvirt" "$XDG_RUNTIME_DIR/libvirt/qemu/run"
+    session_sweep
+    remove_state
+    exit "$status"
+}
+
+# ---------------------------------------------------------------------------
+# Outer level: options, state dir, namespace
+
+if [[ ${_WITH_LIBVIRTD_INNER:-} == 1 ]] && ((EUID == 0)); then
+    unset _WITH_LIBVIRTD_INNER
+    state=${_WITH_LIBVIRTD_STATE:?}
+    unset _WITH_LIBVIRTD_STATE
+    inner_root "$state" "$@"
+fi
+
+state_dir=
+while (($#)); do
+    case $1 in
+        --state-dir)
+            (($# >= 2)) || { msg "--state-dir needs an argument"; exit "$EXIT_HARNESS"; }
+            state_dir=$2
+            shift 2
+            ;;
+        --state-dir=*)
+            state_dir=${1#--state-dir=}
+            shift
+            ;;
+        -h | --help)
+            usage
+            exit 0
+            ;;
+        --)
+            shift
+            break
+            ;;
+        -*)
+            msg "unknown option: $1 (put the command after --)"
+            exit "$EXIT_HARNESS"
+            ;;
+        *) break ;;
+    esac
+done
+(($#)) || { msg "no command given; usage: $PROG [--state-dir DIR] [--] CMD [ARGS...]"; exit "$EXIT_HARNESS"; }
+
+own_state=0
+if [[ -n $state_dir ]]; then
+    mkdir -p -- "$state_dir" || die "cannot create state dir $state_dir"
+    state_dir=$(cd -- "$state_dir" && pwd -P) || die "cannot use state dir"
+else
+    base=${TMPDIR:-/var/tmp}
+    state_dir=$(mktemp -d -- "$base/with-libvirtd.XXXXXX") ||
+        die "cannot create a state dir under $base"
+    state_dir=$(cd -- "$state_dir" && pwd -P)
+    own_state=1
+fi
+
+remove_state() {
+    if ((own_state)) && [[ ${DOMCLONE_KEEP_STATE:-0} != 1 ]]; then
+        rm -rf -- "$state_dir"
+    else
+        msg "state kept in $state_dir"
+    fi
+}
+
+if ((EUID != 0)); then
+    # session_main's EXIT trap stops the daemons, then removes the state.
+    session_main "$state_dir" "$@"
+fi
+
+# Root from here on.
+case $state_dir/ in
+    /run/* | /etc/libvirt/* | /var/lib/libvirt/* | /var/cache/libvirt/* | /var/log/libvirt/*)
+        rm_dir=$state_dir
+        ((own_state)) && rmdir -- "$rm_dir" 2>/dev/null
+        die "state dir $rm_dir would be hidden by the private mounts; use another TMPDIR or --state-dir"
+        ;;
+esac
+command -v unshare >/dev/null || die "unshare not found (util-linux)"
+for d in /etc/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
+    if [[ ! -d $d ]]; then
+        mkdir -p -- "$d" || die "cannot create mount point $d"
+    fi
+done
+
+INNER_PID=
+OUTER_INTERRUPTED=0
+forward_signal() {
+    local c
+    OUTER_INTERRUPTED=1
+    # unshare blocks SIGINT/SIGTERM while it waits; signal its child (the
+    # inner harness, PID 1 of the namespace) directly.
+    [[ -n $INNER_PID ]] || return 0
+    c=$(cat -- "/proc/$INNER_PID/task/$INNER_PID/children" 2>/dev/null) || return 0
+    for c in $c; do kill -TERM "$c" 2>/dev/null || true; done
+}
+trap 'forward_signal' INT TERM HUP
+
+_WITH_LIBVIRTD_INNER=1 _WITH_LIBVIRTD_STATE="$state_dir" \
+    unshare --mount --propagation private --pid --fork --mount-proc \
+    -- "$BASH" "$SELF" "$@" <&0 &
+INNER_PID=$!
+status=0
+while :; do
+    OUTER_INTERRUPTED=0
+    if wait "$INNER_PID"; then status=0; else status=$?; fi
+    # A trapped signal makes wait return early; bash keeps the child's real
+    # status, so wait again to get it.
+    ((OUTER_INTERRUPTED)) || break
+done
+INNER_PID=
+if ((status != 0)) && [[ ${DOMCLONE_KEEP_STATE:-0} != 1 ]] && ((own_state)); then
+    verbose "exit status $status; DOMCLONE_KEEP_STATE=1 keeps the daemon logs"
+fi
+remove_state
+exit "$status"
