@@ -167,6 +167,15 @@ dc_cli_parse (int argc, char **argv, GError **error)
       return NULL;
     }
   n = (int) g_strv_length (args);
+  /* GLib leaves the "--" that ends the options in place */
+  for (int i = 1; i < n; i++)
+    if (g_str_equal (args[i], "--"))
+      {
+        g_free (args[i]);
+        memmove (&args[i], &args[i + 1], (n - i) * sizeof (char *));
+        n--;
+        break;
+      }
 
   opts->help = opt_help;
   opts->verbose = opt_verbose;

@@ -484,11 +484,13 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
   src = virDomainLookupByName (conn, opts->source);
   if (src == NULL)
     {
+      g_autofree char *shown = g_strescape (opts->source, NULL);
+
       if (dc_last_libvirt_code () == VIR_ERR_NO_DOMAIN)
         g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
-                     "domain '%s' not found; 'virsh list --all' shows the domains", opts->source);
+                     "domain '%s' not found; 'virsh list --all' shows the domains", shown);
       else
-        dc_set_libvirt_error (error, "cannot look up domain '%s'", opts->source);
+        dc_set_libvirt_error (error, "cannot look up domain '%s'", shown);
       return NULL;
     }
   if (!dc_check_source (src, opts->source, error))

@@ -42,11 +42,18 @@ dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, g
   fprintf (stderr, "domclone: %s%s\n", kind, message);
 }
 
+/* Errors are one line: a control character that came in with a name or
+ * a libvirt message must not start another. */
 static int
 dc_fail (const GError *error)
 {
+  g_autofree char *line = g_strdup (error->message);
+
+  for (char *p = line; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      *p = ' ';
   fflush (stdout);
-  fprintf (stderr, "domclone: %s\n", error->message);
+  fprintf (stderr, "domclone: %s\n", line);
   return dc_error_exit_status (error);
 }
 

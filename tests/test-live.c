@@ -782,6 +782,184 @@ test_live_refusals (Fixture *f, gconstpointer data)
   g_assert_cmpuint (counter_of (f->src), ==, 0);
 }
 
+/* Hostile and malformed input: every case is refused with a one-line
+ * message and its exit status (2 when the command line is wrong, 1 when
+ * libvirt is the judge), and no domain or volume appears. "@" stands
+ * for the fixture's source domain. */
+typedef struct
+{
+  const char *args[5];
+  int status;
+  const char *err_part;
+} Hostile;
+
+#define LONG64 "a234567890123456789012345678901234567890123456789012345678901234"
+static const Hostile hostile_cases[] = {
+  { { "", NULL }, 2, "source domain name is empty" },
+  { { NULL }, 2, "missing the name of the domain to clone" },
+  { { "@", "extra", NULL }, 2, "unexpected argument 'extra'" },
+  { { "@", "--", "-x", NULL }, 2, "unexpected argument '-x'" },
+  { { "--", "-x", NULL }, 1, "domain '-x' not found" },
+  { { "--frobnicate", "@", NULL }, 2, "Unknown option --frobnicate" },
+  { { "-x", "@", NULL }, 2, "Unknown option -x" },
+  { { "@", "--name", NULL }, 2, "Missing argument for --name" },
+  { { "--name=", "@", NULL }, 2, "invalid name ''" },
+  { { "--name", "", "@", NULL }, 2, "invalid name ''" },
+  { { "--name", LONG64, "@", NULL }, 2, "at most 63 characters" },
+  { { "--name", LONG64 LONG64 LONG64, "@", NULL }, 2, "at most 63 characters" },
+  { { "--name", "1abc", "@", NULL }, 2, "must start with a letter" },
+  { { "--name", "-abc", "@", NULL }, 2, "invalid name '-abc'" },
+  { { "--name", "abc-", "@", NULL }, 2, "must end with a letter or a digit" },
+  { { "--name", "..", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a..b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a/b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "../../etc/passwd", "@", NULL }, 2, "invalid name" },
+  { { "--name", "/tmp/x", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a'b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a\"b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a<b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a>b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a&b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a;b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a$(id)", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a`id`", "@", NULL }, 2, "invalid name" },
+  { { "--name", "caf\xc3\xa9", "@", NULL }, 2, "invalid name" },
+  { { "--name", "\xe2\x80\xae" "abc", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a\nb", "@", NULL }, 2, "invalid name 'a\\nb'" },
+  { { "--name", "a\tb", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a\x01" "b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a\x7f", "@", NULL }, 2, "invalid name" },
+  { { "--name", "-x", "@", NULL }, 2, "invalid name '-x'" },
+  { { "--name", "--name", "@", NULL }, 2, "invalid name '--name'" },
+  { { "--name", "a_b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a.b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a:b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "*", "@", NULL }, 2, "invalid name" },
+  { { "--name", "a\\b", "@", NULL }, 2, "invalid name" },
+  { { "--name", "@", "@", NULL }, 2, "it is the source's own name" },
+  { { "no-such-vm", NULL }, 1, "domain 'no-such-vm' not found" },
+  { { "../../etc/passwd", NULL }, 1, "not found" },
+  { { "<domain>&amp;", NULL }, 1, "not found" },
+  { { "a\nb", NULL }, 1, "domain 'a\\nb' not found" },
+  { { LONG64 LONG64 LONG64 LONG64, NULL }, 1, "not found" },
+  { { "-c", "qemu:///nosuchpath", "@", NULL }, 1, "cannot connect to 'qemu:///nosuchpath'" },
+};
+
+static void
+test_live_hostile (Fixture *f, gconstpointer data)
+{
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *long_uri = NULL;
+  guint rejected = 0;
+
+  SKIP_WITHOUT_DAEMON ();
+  before = snapshot ();
+  long_uri = g_strnfill (20000, 'x');
+  memcpy (long_uri, "qemu:///", 8);
+
+  for (size_t i = 0; i <= G_N_ELEMENTS (hostile_cases); i++)
+    {
+      /* the last case is built here: an over-long URI */
+      Hostile over_long = { { "-c", long_uri, "@", NULL }, 1, "cannot connect to" };
+      const Hostile *c = i < G_N_ELEMENTS (hostile_cases) ? &hostile_cases[i] : &over_long;
+      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int status;
+
+      g_ptr_array_add (argv, (gpointer) g_getenv ("DOMCLONE"));
+      for (size_t j = 0; c->args[j] != NULL; j++)
+        g_ptr_array_add (argv, (gpointer) (g_str_equal (c->args[j], "@") ? f->src : c->args[j]));
+      g_ptr_array_add (argv, NULL);
+      status = run_argv ((const char *const *) argv->pdata, &out, &err);
+
+      g_test_message ("case %zu: exit %d: %.200s", i, status, err);
+      g_assert_cmpint (status, ==, c->status);
+      g_assert_cmpstr (out, ==, "");
+      g_assert_true (g_str_has_prefix (err, "domclone: "));
+      g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+      g_assert_nonnull (strstr (err, c->err_part));
+      rejected++;
+    }
+  g_test_message ("%u hostile inputs rejected", rejected);
+  g_assert_cmpuint (rejected, >=, 40);
+
+  after = snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpuint (counter_of (f->src), ==, 0);
+}
+
+/* A source whose name and volume hold XML metacharacters clones with
+ * --name, and the clone's XML and volumes come out right. */
+static void
+test_live_metachar_source (Fixture *f, gconstpointer data)
+{
+  const char *odd = "odd<&'\">vm";
+  g_autofree char *xml = NULL;
+  g_autofree char *escaped = NULL;
+  g_autofree char *vol_path = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *clone_xml = NULL;
+  g_autofree char *expect = NULL;
+  g_autofree char *sum = NULL;
+  g_autofree char *clone_sum = NULL;
+  g_autofree char *clone_path = NULL;
+  g_autoptr (DcDomain) dom = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  const gsize offsets[] = { 0 };
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  escaped = g_markup_escape_text (odd, -1);
+  vol_path = g_strdup_printf ("%s/%s.raw", f->dir, odd);
+  write_pattern (vol_path, 4 * MiB, offsets, 1, 4242);
+  sum = sha256_file (vol_path);
+  pool = virStoragePoolLookupByName (conn, f->pool);
+  g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+  {
+    g_autofree char *vol_escaped = g_markup_escape_text (vol_path, -1);
+    xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+                           "<os><type arch='x86_64'>hvm</type></os><devices>"
+                           "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                           "<source file='%s'/><target dev='vda' bus='virtio'/></disk>"
+                           "</devices></domain>", escaped, vol_escaped);
+  }
+  dom = virDomainDefineXML (conn, xml);
+  if (dom == NULL)
+    g_error ("cannot define '%s': %s", odd, virGetLastErrorMessage ());
+
+  /* no valid name can be made from it */
+  status = domclone (&out, &err, odd, NULL);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (err, "give one with --name"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  clone_path = g_strdup_printf ("%s/%s-plain.raw", f->dir, f->src);
+  {
+    g_autofree char *name = g_strdup_printf ("%s-plain", f->src);
+    status = domclone (&out, &err, "--name", name, odd, NULL);
+    g_assert_cmpint (status, ==, 0);
+    expect = g_strdup_printf ("Cloned from %s to %s.\n", odd, name);
+    g_assert_cmpstr (out, ==, expect);
+    clone_xml = domain_xml (name);
+  }
+  /* the volume was renamed after the clone, inside the pool directory */
+  g_assert_nonnull (strstr (clone_xml, clone_path));
+  clone_sum = sha256_file (clone_path);
+  g_assert_cmpstr (clone_sum, ==, sum);
+  {
+    g_autofree char *origin = g_strdup_printf ("name=\"%s\"", "odd&lt;&amp;'&quot;&gt;vm");
+    g_autoptr (DcDomain) c = virDomainLookupByName (conn, f->src);
+    (void) c;
+    g_assert_true (strstr (clone_xml, origin) != NULL || strstr (clone_xml, "odd&lt;&amp;") != NULL);
+  }
+  virDomainUndefine (dom);
+}
+
 /* A copy that fails half-way, for real: the data disk's pool sits on a
  * tmpfs too small for a second copy. The system disk was already copied
  * when it fails; everything must go. Needs root (mount), which the
@@ -886,6 +1064,8 @@ main (int argc, char **argv)
   g_test_add ("/live/clone/start-both", Fixture, NULL, fixture_setup, test_live_start_both, fixture_teardown);
   g_test_add ("/live/clone/concurrent", Fixture, NULL, fixture_setup, test_live_concurrent, fixture_teardown);
   g_test_add ("/live/refuse/all", Fixture, NULL, fixture_setup, test_live_refusals, fixture_teardown);
+  g_test_add ("/live/refuse/hostile-input", Fixture, NULL, fixture_setup, test_live_hostile, fixture_teardown);
+  g_test_add ("/live/clone/metachar-source", Fixture, NULL, fixture_setup, test_live_metachar_source, fixture_teardown);
   g_test_add ("/live/rollback/copy-fails", Fixture, NULL, fixture_setup, test_live_rollback, fixture_teardown);
 
   ret = g_test_run ();
