@@ -17,6 +17,7 @@ static gboolean opt_help;
 static int opt_verbose;
 static char *opt_name;
 static char *opt_connect;
+static gboolean opt_cleanup;
 
 static gboolean
 dc_cli_count_verbose (const char *option, const char *value, gpointer data, GError **error)
@@ -38,6 +39,10 @@ static const GOptionEntry dc_cli_option_entries[] = {
   { "connect", 'c', 0, G_OPTION_ARG_STRING, &opt_connect,
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)",
     "<uri>" },
+  { "cleanup", 0, 0, G_OPTION_ARG_NONE, &opt_cleanup,
+    "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
+    "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
+    NULL },
   G_OPTION_ENTRY_NULL
 };
 
@@ -122,7 +127,8 @@ dc_cli_help (void)
 
   for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
     {
-      g_autofree char *term = g_strdup_printf ("-%c, --%s%s%s", e->short_name, e->long_name,
+      g_autofree char *shortopt = e->short_name ? g_strdup_printf ("-%c,", e->short_name) : g_strdup ("   ");
+      g_autofree char *term = g_strdup_printf ("%s --%s%s%s", shortopt, e->long_name,
                                                e->arg_description ? " " : "",
                                                e->arg_description ? e->arg_description : "");
       dc_help_item (out, term, e->description);
@@ -155,6 +161,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   n = argc;
 
   opt_help = FALSE;
+  opt_cleanup = FALSE;
   opt_verbose = 0;
   g_clear_pointer (&opt_name, g_free);
   g_clear_pointer (&opt_connect, g_free);
@@ -181,6 +188,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opts->verbose = opt_verbose;
   opts->name = g_steal_pointer (&opt_name);
   opts->connect = g_steal_pointer (&opt_connect);
+  opts->cleanup = opt_cleanup;
   if (opts->help)
     return g_steal_pointer (&opts);
 
@@ -202,6 +210,11 @@ dc_cli_parse (int argc, char **argv, GError **error)
   if (opts->source[0] == '\0')
     {
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "the source domain name is empty");
+      return NULL;
+    }
+  if (opts->cleanup && opts->name != NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--cleanup clones nothing: it takes no --name");
       return NULL;
     }
   if (opts->name != NULL && !dc_name_validate (opts->name, error))

@@ -11,6 +11,7 @@ typedef struct
   int verbose;
   char *name;
   char *connect;
+  gboolean cleanup;
   char *source;
 } DcCliOptions;
 

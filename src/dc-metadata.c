@@ -16,6 +16,46 @@ dc_metadata_new (void)
   return g_new0 (DcMetadata, 1);
 }
 
+static void
+dc_owned_volume_free (DcOwnedVolume *v)
+{
+  g_free (v->pool);
+  g_free (v->name);
+  g_free (v->open_dir);
+  g_free (v);
+}
+
+DcBuilding *
+dc_building_new (void)
+{
+  DcBuilding *b = g_new0 (DcBuilding, 1);
+
+  b->volumes = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_owned_volume_free);
+  return b;
+}
+
+void
+dc_building_free (DcBuilding *b)
+{
+  if (b == NULL)
+    return;
+  g_free (b->host);
+  g_free (b->boot);
+  g_ptr_array_unref (b->volumes);
+  g_free (b);
+}
+
+void
+dc_building_add_volume (DcBuilding *b, const char *pool, const char *name, const char *open_dir)
+{
+  DcOwnedVolume *v = g_new0 (DcOwnedVolume, 1);
+
+  v->pool = g_strdup (pool);
+  v->name = g_strdup (name);
+  v->open_dir = g_strdup (open_dir);
+  g_ptr_array_add (b->volumes, v);
+}
+
 void
 dc_metadata_free (DcMetadata *md)
 {
@@ -24,6 +64,7 @@ dc_metadata_free (DcMetadata *md)
   g_free (md->origin_name);
   g_free (md->origin_uuid);
   g_free (md->origin_time);
+  dc_building_free (md->building);
   g_free (md);
 }
 
@@ -92,6 +133,35 @@ dc_metadata_parse (const char *xml, GError **error)
   md->origin_name = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@name");
   md->origin_uuid = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@uuid");
   md->origin_time = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@time");
+
+  if (dc_xml_node (ctxt, NULL, "./*[local-name()='building']") != NULL)
+    {
+      g_autoptr (DcBuilding) b = dc_building_new ();
+      g_autofree char *pid = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@pid");
+      g_autofree char *start = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@start");
+      g_autoptr (GPtrArray) vols = dc_xml_nodes (ctxt, NULL, "./*[local-name()='building']/*[local-name()='volume']");
+
+      b->host = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@host");
+      b->boot = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@boot");
+      if (pid == NULL || start == NULL
+          || !g_ascii_string_to_unsigned (pid, 10, 1, G_MAXINT, &b->pid, NULL)
+          || !g_ascii_string_to_unsigned (start, 10, 0, G_MAXUINT64, &b->start, NULL))
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_XML,
+                       "the <building> marker in the domclone metadata has no valid pid and start");
+          return NULL;
+        }
+      for (guint i = 0; i < vols->len; i++)
+        {
+          g_autofree char *pool = dc_xml_prop (vols->pdata[i], "pool");
+          g_autofree char *name = dc_xml_prop (vols->pdata[i], "name");
+          g_autofree char *dir = dc_xml_prop (vols->pdata[i], "dir");
+
+          if (pool != NULL && name != NULL)
+            dc_building_add_volume (b, pool, name, dir);
+        }
+      md->building = g_steal_pointer (&b);
+    }
   return g_steal_pointer (&md);
 }
 
@@ -110,6 +180,7 @@ dc_metadata_format (const DcMetadata *md)
   xmlNode *root = xmlDocGetRootElement (doc);
   xmlNode *counter = dc_xml_child (root, "counter", FALSE);
   xmlNode *origin = dc_xml_child (root, "origin", FALSE);
+  xmlNode *building = dc_xml_child (root, "building", FALSE);
 
   if (md->counter > 0)
     {
@@ -127,6 +198,30 @@ dc_metadata_format (const DcMetadata *md)
     }
   else
     dc_xml_remove (origin);
+
+  if (md->building != NULL)
+    {
+      const DcBuilding *b = md->building;
+      g_autofree char *pid = g_strdup_printf ("%" G_GUINT64_FORMAT, b->pid);
+      g_autofree char *start = g_strdup_printf ("%" G_GUINT64_FORMAT, b->start);
+
+      xmlSetProp (building, BAD_CAST "host", BAD_CAST (b->host ? b->host : ""));
+      xmlSetProp (building, BAD_CAST "boot", BAD_CAST (b->boot ? b->boot : ""));
+      xmlSetProp (building, BAD_CAST "pid", BAD_CAST pid);
+      xmlSetProp (building, BAD_CAST "start", BAD_CAST start);
+      for (guint i = 0; i < b->volumes->len; i++)
+        {
+          const DcOwnedVolume *v = b->volumes->pdata[i];
+          xmlNode *vol = xmlNewChild (building, building->ns, BAD_CAST "volume", NULL);
+
+          xmlSetProp (vol, BAD_CAST "pool", BAD_CAST v->pool);
+          xmlSetProp (vol, BAD_CAST "name", BAD_CAST v->name);
+          if (v->open_dir != NULL)
+            xmlSetProp (vol, BAD_CAST "dir", BAD_CAST v->open_dir);
+        }
+    }
+  else
+    dc_xml_remove (building);
 
   return dc_xml_format (root, FALSE);
 }

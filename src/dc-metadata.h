@@ -10,13 +10,38 @@ G_BEGIN_DECLS
 #define DC_METADATA_URI "http://domclone.org/xmlns/domclone/1.0"
 #define DC_METADATA_PREFIX "domclone"
 
+/* A volume a clone in progress owns. */
+typedef struct
+{
+  char *pool;
+  char *name;
+  char *open_dir;      /* the pool is a temporary one over this directory */
+} DcOwnedVolume;
+
+/* Who is building a clone: enough to tell, on the same host, whether
+ * that process still runs (pid and start time, within one boot). */
+typedef struct
+{
+  char *host;
+  char *boot;          /* /proc/sys/kernel/random/boot_id */
+  guint64 pid;
+  guint64 start;       /* process start time, clock ticks after boot */
+  GPtrArray *volumes;  /* DcOwnedVolume */
+} DcBuilding;
+
 typedef struct
 {
   guint64 counter;     /* clones made from this domain so far */
   char *origin_name;   /* on a clone: the source's name ... */
   char *origin_uuid;   /* ... and UUID ... */
   char *origin_time;   /* ... and when it was cloned (ISO 8601, UTC) */
+  DcBuilding *building; /* on a clone still being made */
 } DcMetadata;
+
+DcBuilding *dc_building_new (void);
+void dc_building_free (DcBuilding *b);
+void dc_building_add_volume (DcBuilding *b, const char *pool, const char *name, const char *open_dir);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcBuilding, dc_building_free)
 
 DcMetadata *dc_metadata_new (void);
 void dc_metadata_free (DcMetadata *md);

@@ -67,6 +67,7 @@ dc_plan_free (DcPlan *plan)
   g_free (plan->name);
   g_free (plan->uuid);
   g_free (plan->xml);
+  g_free (plan->metadata);
   g_clear_pointer (&plan->copies, g_ptr_array_unref);
   g_clear_pointer (&plan->shared, g_ptr_array_unref);
   g_free (plan);
@@ -578,6 +579,23 @@ dc_planner_metadata (DcPlanner *p)
   md->origin_name = g_strdup (p->plan->source_name);
   md->origin_uuid = g_strdup (p->plan->source_uuid);
   md->origin_time = g_strdup (p->opts->now);
+  p->plan->metadata = dc_metadata_format (md);
+
+  if (p->opts->building != NULL)
+    {
+      const DcBuilding *who = p->opts->building;
+
+      md->building = dc_building_new ();
+      md->building->host = g_strdup (who->host);
+      md->building->boot = g_strdup (who->boot);
+      md->building->pid = who->pid;
+      md->building->start = who->start;
+      for (guint i = 0; i < p->plan->copies->len; i++)
+        {
+          const DcCopy *c = p->plan->copies->pdata[i];
+          dc_building_add_volume (md->building, c->pool, c->dst_name, c->open_dir);
+        }
+    }
   text = dc_metadata_format (md);
   mddoc = dc_xml_parse (text, "domclone", "metadata", NULL, NULL);
   g_assert (mddoc != NULL);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "dc-metadata.h"
 #include "dc-util.h"
 
 G_BEGIN_DECLS
@@ -69,6 +70,7 @@ typedef struct
   char *uuid;
   guint number;      /* N of <source>-cloneN, 0 when named with --name */
   char *xml;         /* the clone's domain XML, ready to define */
+  char *metadata;    /* our element for the finished clone (no marker) */
   GPtrArray *copies; /* DcCopy */
   GPtrArray *shared; /* char *: disks the clone shares with its source */
 } DcPlan;
@@ -83,6 +85,9 @@ typedef struct
   guint first_number;     /* lowest N to try for <source>-cloneN */
   const char *now;        /* ISO 8601 time recorded in the clone */
   GRand *rand;            /* randomness for UUID and MACs */
+  const DcBuilding *building; /* if set, the clone is defined marked as
+                               * being built by this process, owning the
+                               * volumes of the plan */
 } DcPlanOptions;
 
 DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);

@@ -16,6 +16,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 /* How often a generated name can be lost to a concurrent domclone (or
  * anyone defining domains) before we give up. */
@@ -26,6 +27,15 @@ static volatile sig_atomic_t dc_cancelled_by = 0;
 static void
 dc_on_signal (int sig)
 {
+  static const char notice[] =
+    "domclone: interrupted; rolling back once the step in progress ends (a copy cannot be cut short)\n";
+
+  if (dc_cancelled_by == 0)
+    {
+      /* write(2) is async-signal-safe; stdio is not */
+      ssize_t unused = write (STDERR_FILENO, notice, sizeof (notice) - 1);
+      (void) unused;
+    }
   dc_cancelled_by = sig;
 }
 
@@ -382,6 +392,191 @@ dc_copy_volume (virConnectPtr conn, const DcCopy *copy, GPtrArray *undo, GError 
   return TRUE;
 }
 
+/* /proc/PID/stat's start time (field 22): with the PID and the boot,
+ * it names one process, even after the PID is reused. */
+static gboolean
+dc_process_start_time (guint64 pid, guint64 *start)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%" G_GUINT64_FORMAT "/stat", pid);
+  g_autofree char *stat = NULL;
+  g_auto (GStrv) fields = NULL;
+  const char *after;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  after = strrchr (stat, ')'); /* the command name may hold spaces */
+  if (after == NULL)
+    return FALSE;
+  fields = g_strsplit (after + 2, " ", 0);
+  /* fields[0] is field 3 (state) */
+  return g_strv_length (fields) > 19
+         && g_ascii_string_to_unsigned (fields[19], 10, 0, G_MAXUINT64, start, NULL);
+}
+
+static char *
+dc_boot_id (void)
+{
+  char *id = NULL;
+
+  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &id, NULL, NULL))
+    return g_strdup ("");
+  return g_strstrip (id);
+}
+
+/**
+ * dc_building_self:
+ *
+ * Returns: (transfer full): the marker that names this process
+ */
+DcBuilding *
+dc_building_self (void)
+{
+  DcBuilding *b = dc_building_new ();
+
+  b->host = g_strdup (g_get_host_name ());
+  b->boot = dc_boot_id ();
+  b->pid = (guint64) getpid ();
+  if (!dc_process_start_time (b->pid, &b->start))
+    b->start = 0;
+  return b;
+}
+
+typedef enum
+{
+  DC_BUILDER_ALIVE,
+  DC_BUILDER_DEAD,
+  DC_BUILDER_UNKNOWN, /* another host: we cannot tell */
+} DcBuilderState;
+
+static DcBuilderState
+dc_builder_state (const DcBuilding *b)
+{
+  g_autofree char *boot = dc_boot_id ();
+  guint64 start;
+
+  if (g_strcmp0 (b->host, g_get_host_name ()) != 0)
+    return DC_BUILDER_UNKNOWN;
+  if (g_strcmp0 (b->boot, boot) != 0)
+    return DC_BUILDER_DEAD; /* the host rebooted since */
+  if (!dc_process_start_time (b->pid, &start) || start != b->start)
+    return DC_BUILDER_DEAD;
+  return DC_BUILDER_ALIVE;
+}
+
+/* Deletes one volume a dead run owned. A volume libvirt is still
+ * copying into (the copy goes on after its client died) cannot be
+ * deleted yet: wait for it when @wait, else report it busy. */
+static gboolean
+dc_delete_owned_volume (virConnectPtr conn, const DcOwnedVolume *v, gboolean wait, gboolean *busy,
+                        GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) DC_CLEANUP_WAIT_SECONDS * G_USEC_PER_SEC;
+  gboolean said = FALSE;
+
+  for (;;)
+    {
+      g_autofree char *opened = NULL;
+      g_autoptr (DcPool) pool = NULL;
+      g_autoptr (DcVol) vol = NULL;
+
+      if (v->open_dir != NULL && !dc_dir_pool_open (conn, v->open_dir, &opened, error))
+        return FALSE;
+      pool = virStoragePoolLookupByName (conn, v->pool);
+      if (pool != NULL)
+        virStoragePoolRefresh (pool, 0); /* fails while a copy runs: fine */
+      vol = pool ? virStorageVolLookupByName (pool, v->name) : NULL;
+      if (vol == NULL)
+        {
+          if (dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_VOL)
+            return TRUE; /* never created, or removed already */
+          return dc_set_libvirt_error (error, "cannot look up volume '%s' in pool '%s'", v->name, v->pool);
+        }
+      if (virStorageVolDelete (vol, 0) == 0)
+        return TRUE;
+      if (dc_last_libvirt_code () != VIR_ERR_OPERATION_INVALID)
+        return dc_set_libvirt_error (error, "cannot delete volume '%s' in pool '%s'", v->name, v->pool);
+      if (!wait || g_get_monotonic_time () > deadline)
+        {
+          *busy = TRUE;
+          return TRUE;
+        }
+      if (!said)
+        {
+          g_message ("waiting for libvirt to finish copying into '%s', which a killed run left", v->name);
+          said = TRUE;
+        }
+      g_usleep (G_USEC_PER_SEC / 2);
+    }
+}
+
+/**
+ * dc_cleanup:
+ * @conn: connection
+ * @source: a source domain's name
+ * @wait: wait for copies libvirt is still making into leftover volumes
+ * @removed: (out): the names of the clones removed
+ * @error: return location
+ *
+ * Removes the clones of @source that a run left unfinished and whose
+ * process is gone (killed, or its host rebooted): their volumes, then
+ * the domain. A clone still being built by a live process, or by a
+ * process on another host, is not touched.
+ *
+ * Returns: %FALSE with @error set if something could not be removed
+ */
+gboolean
+dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *removed, GError **error)
+{
+  virDomainPtr *list = NULL;
+  int n = virConnectListAllDomains (conn, &list, VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
+  gboolean ok = TRUE;
+
+  if (n < 0)
+    return dc_set_libvirt_error (error, "cannot list domains");
+  for (int i = 0; i < n; i++)
+    {
+      g_autoptr (DcDomain) dom = list[i];
+      const char *name = virDomainGetName (dom);
+      g_autofree char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
+                                                   VIR_DOMAIN_AFFECT_CONFIG);
+      g_autoptr (DcMetadata) md = xml ? dc_metadata_parse (xml, NULL) : NULL;
+      gboolean busy = FALSE;
+
+      if (!ok || md == NULL || md->building == NULL || g_strcmp0 (md->origin_name, source) != 0)
+        continue;
+      switch (dc_builder_state (md->building))
+        {
+        case DC_BUILDER_ALIVE:
+          g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", name,
+                  md->building->pid);
+          continue;
+        case DC_BUILDER_UNKNOWN:
+          g_info ("'%s' is being built on host '%s'; not touched", name, md->building->host);
+          continue;
+        case DC_BUILDER_DEAD:
+          break;
+        }
+
+      g_info ("removing '%s', left unfinished by process %" G_GUINT64_FORMAT, name, md->building->pid);
+      for (guint j = 0; ok && j < md->building->volumes->len; j++)
+        ok = dc_delete_owned_volume (conn, md->building->volumes->pdata[j], wait, &busy, error);
+      if (ok && busy)
+        {
+          g_warning ("'%s' was left by a killed run and libvirt is still copying into it; 'domclone --cleanup %s' removes it once the copy ends",
+                     name, source);
+          continue;
+        }
+      if (ok && virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM | VIR_DOMAIN_UNDEFINE_KEEP_TPM) < 0
+          && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN)
+        ok = dc_set_libvirt_error (error, "cannot undefine '%s'", name);
+      if (ok)
+        g_ptr_array_add (removed, g_strdup (name));
+    }
+  g_free (list);
+  dc_dir_pools_close (conn);
+  return ok;
+}
+
 static char *
 dc_now (void)
 {
@@ -398,7 +593,15 @@ dc_clone_steps (virConnectPtr conn, virDomainPtr src, DcEnv *env, const DcCloneO
                 DcCloneResult *result, GError **error)
 {
   g_autofree char *now = dc_now ();
-  DcPlanOptions popts = { source_xml, opts->name, (guint) MIN (counter + 1, G_MAXUINT), now, rand };
+  g_autoptr (DcBuilding) me = dc_building_self ();
+  DcPlanOptions popts = {
+    .source_xml = source_xml,
+    .name = opts->name,
+    .first_number = (guint) MIN (counter + 1, G_MAXUINT),
+    .now = now,
+    .rand = rand,
+    .building = me,
+  };
   g_autoptr (DcPlan) plan = NULL;
   g_autoptr (DcDomain) clone = NULL;
 
@@ -448,6 +651,11 @@ dc_clone_steps (virConnectPtr conn, virDomainPtr src, DcEnv *env, const DcCloneO
   /* Nothing must have started the source while its disks were read. */
   if (!dc_check_cancelled (error) || !dc_check_source (src, plan->source_name, error))
     return FALSE;
+  /* The clone is complete: drop the marker that would let a clean-up
+   * take it for the leftover of a killed run. */
+  if (virDomainSetMetadata (clone, VIR_DOMAIN_METADATA_ELEMENT, plan->metadata, DC_METADATA_PREFIX,
+                            DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+    return dc_set_libvirt_error (error, "cannot mark clone '%s' as complete", plan->name);
   if (!dc_count_clone (conn, src, plan, &result->counter, error))
     return FALSE;
 
@@ -505,6 +713,19 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
   md = dc_read_metadata (src, error);
   if (md == NULL)
     return NULL;
+
+  /* Leftovers of killed runs against this source go first: they hold
+   * names and space. One still being copied by libvirt is left for
+   * later, with a warning. */
+  {
+    g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr (GError) local_cleanup = NULL;
+
+    if (!dc_cleanup (conn, opts->source, FALSE, removed, &local_cleanup))
+      g_warning ("cannot remove the leftovers of an earlier run: %s", local_cleanup->message);
+    for (guint i = 0; i < removed->len; i++)
+      g_message ("removed '%s', left unfinished by a killed run", (const char *) removed->pdata[i]);
+  }
 
   result->source = g_strdup (opts->source);
   if (opts->rand == NULL)

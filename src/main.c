@@ -26,7 +26,9 @@ dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, g
     case G_LOG_LEVEL_WARNING:
       kind = "warning: ";
       break;
-    case G_LOG_LEVEL_MESSAGE:
+    case G_LOG_LEVEL_MESSAGE: /* a notice everyone should see */
+      kind = "";
+      break;
     case G_LOG_LEVEL_INFO:
       if (verbosity < 1)
         return;
@@ -106,6 +108,19 @@ main (int argc, char **argv)
   }
 
   dc_cancel_on_signals ();
+  if (opts->cleanup)
+    {
+      g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
+
+      if (!dc_cleanup (conn, opts->source, TRUE, removed, &error))
+        return dc_fail (error);
+      for (guint i = 0; i < removed->len; i++)
+        printf ("Removed %s, left unfinished by a killed run.\n", (const char *) removed->pdata[i]);
+      if (removed->len == 0)
+        printf ("Nothing to clean up for %s.\n", opts->source);
+      return EXIT_SUCCESS;
+    }
+
   copts.source = opts->source;
   copts.name = opts->name;
   result = dc_clone (conn, &copts, &error);

@@ -18,6 +18,7 @@
 #include "dc-util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <glib/gstdio.h>
 #include <fcntl.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MiB (1024 * 1024)
+#define MiB ((gsize) 1024 * 1024)
 
 static virConnectPtr conn;
 static const char *state_dir;
@@ -960,6 +961,235 @@ test_live_metachar_source (Fixture *f, gconstpointer data)
   virDomainUndefine (dom);
 }
 
+/* --- crash safety ------------------------------------------------------- */
+
+/* Gives the source a big sparse raw disk (vde): libvirt copies raw to raw
+ * by reading every byte of it, which takes long enough to interrupt. */
+static char *
+add_big_disk (const Fixture *f)
+{
+  g_autofree char *path = path_in (f, "big.raw");
+  g_autofree char *xml = NULL;
+  g_autoptr (DcDomain) src = virDomainLookupByName (conn, f->src);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, f->pool);
+  const gsize offsets[] = { 0, 1024 * MiB, 3000 * MiB };
+
+  write_pattern (path, 3 * 1024 * MiB, offsets, G_N_ELEMENTS (offsets), 99);
+  g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+  xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                         "<source file='%s'/><target dev='vde' bus='virtio'/></disk>", path);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+  return g_strdup_printf ("%s-clone1-vde.raw", f->src);
+}
+
+static GSubprocess *
+spawn_domclone (const char *const *args)
+{
+  g_autoptr (GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_auto (GStrv) env = g_environ_unsetenv (g_get_environ (), "G_DEBUG");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  GSubprocess *proc;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("DOMCLONE"));
+  for (size_t i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_set_environ (launcher, env);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return proc;
+}
+
+/* Waits until libvirt has started building volume @name in the pool. */
+static void
+wait_for_copy_start (const Fixture *f, const char *name)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, f->pool);
+
+  for (int i = 0; i < 3000; i++)
+    {
+      g_autoptr (DcVol) vol = virStorageVolLookupByName (pool, name);
+
+      if (vol != NULL)
+        {
+          g_usleep (G_USEC_PER_SEC / 5);
+          return;
+        }
+      g_usleep (G_USEC_PER_SEC / 100);
+    }
+  g_error ("the copy of '%s' did not start", name);
+}
+
+/* libvirt refuses to refresh a pool while it builds a volume in it. */
+static void
+wait_for_copies_to_end (const Fixture *f)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, f->pool);
+
+  for (int i = 0; i < 1200; i++)
+    {
+      if (virStoragePoolRefresh (pool, 0) == 0)
+        return;
+      g_usleep (G_USEC_PER_SEC / 10);
+    }
+  g_error ("libvirt is still copying after two minutes");
+}
+
+static char *
+communicate (GSubprocess *proc, char **err, int *status)
+{
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, err, &error);
+  g_assert_no_error (error);
+  *status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+  return out;
+}
+
+static gboolean
+has_building_marker (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
+  g_autofree char *xml = dom ? virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
+                                                     VIR_DOMAIN_AFFECT_CONFIG) : NULL;
+  g_autoptr (DcMetadata) md = xml ? dc_metadata_parse (xml, NULL) : NULL;
+
+  return md != NULL && md->building != NULL;
+}
+
+/* SIGKILL mid-copy leaves a clone marked as being built by a dead
+ * process; --cleanup waits for libvirt's copy to end, then removes the
+ * clone and every volume it owned. */
+static void
+test_live_sigkill_cleanup (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "@", NULL };
+  g_autofree char *big = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *clone = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  big = add_big_disk (f);
+  before = snapshot ();
+  clone = g_strdup_printf ("%s-clone1", f->src);
+  args[0] = f->src;
+  proc = spawn_domclone (args);
+  wait_for_copy_start (f, big);
+  g_subprocess_force_exit (proc);
+  g_subprocess_wait (proc, NULL, NULL);
+  g_assert_true (g_subprocess_get_if_signaled (proc));
+
+  /* what the killed run left is visible as such */
+  g_assert_true (domain_exists (clone));
+  g_assert_true (has_building_marker (clone));
+
+  {
+    const char *cleanup[] = { "--cleanup", f->src, NULL };
+    g_autoptr (GSubprocess) c = spawn_domclone (cleanup);
+    g_autofree char *expect = g_strdup_printf ("Removed %s, left unfinished by a killed run.\n", clone);
+
+    out = communicate (c, &err, &status);
+    g_test_message ("cleanup: exit %d: %s%s", status, out, err);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_cmpstr (out, ==, expect);
+  }
+  after = snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  {
+    g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, clone);
+    g_assert_false (g_file_test (nvram, G_FILE_TEST_EXISTS));
+  }
+  g_assert_cmpuint (counter_of (f->src), ==, 0);
+}
+
+/* The next ordinary run against the source removes such a leftover by
+ * itself, once libvirt has finished copying into it. */
+static void
+test_live_sigkill_next_run (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "@", NULL };
+  g_autofree char *big = NULL;
+  g_autofree char *clone = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *expect = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  big = add_big_disk (f);
+  clone = g_strdup_printf ("%s-clone1", f->src);
+  args[0] = f->src;
+  proc = spawn_domclone (args);
+  wait_for_copy_start (f, big);
+  g_subprocess_force_exit (proc);
+  g_subprocess_wait (proc, NULL, NULL);
+  wait_for_copies_to_end (f);
+  g_assert_true (has_building_marker (clone));
+
+  status = domclone (&out, &err, f->src, NULL);
+  g_test_message ("next run: exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  expect = g_strdup_printf ("domclone: removed '%s', left unfinished by a killed run\n", clone);
+  g_assert_cmpstr (err, ==, expect);
+  /* the number never completed, so it is handed out again */
+  g_clear_pointer (&expect, g_free);
+  expect = g_strdup_printf ("Cloned from %s to %s.\n", f->src, clone);
+  g_assert_cmpstr (out, ==, expect);
+  g_assert_false (has_building_marker (clone));
+  g_assert_cmpuint (counter_of (f->src), ==, 1);
+}
+
+/* A clone being built by a live process is never touched by a clean-up;
+ * SIGTERM then stops that run, which rolls back after libvirt's copy. */
+static void
+test_live_sigterm_rollback (Fixture *f, gconstpointer data)
+{
+  const char *args[] = { "@", NULL };
+  g_autofree char *big = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  big = add_big_disk (f);
+  before = snapshot ();
+  args[0] = f->src;
+  proc = spawn_domclone (args);
+  wait_for_copy_start (f, big);
+
+  {
+    g_autofree char *cout = NULL;
+    g_autofree char *cerr = NULL;
+    g_autofree char *expect = g_strdup_printf ("Nothing to clean up for %s.\n", f->src);
+    int cstatus = domclone (&cout, &cerr, "--cleanup", f->src, NULL);
+
+    g_assert_cmpint (cstatus, ==, 0);
+    g_assert_cmpstr (cout, ==, expect);
+  }
+
+  g_subprocess_send_signal (proc, SIGTERM);
+  out = communicate (proc, &err, &status);
+  g_test_message ("SIGTERM: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "interrupted by Terminated"));
+  g_assert_nonnull (strstr (err, "everything this run created was removed"));
+  after = snapshot ();
+  g_assert_cmpstr (after, ==, before);
+}
+
 /* A copy that fails half-way, for real: the data disk's pool sits on a
  * tmpfs too small for a second copy. The system disk was already copied
  * when it fails; everything must go. Needs root (mount), which the
@@ -1066,6 +1296,9 @@ main (int argc, char **argv)
   g_test_add ("/live/refuse/all", Fixture, NULL, fixture_setup, test_live_refusals, fixture_teardown);
   g_test_add ("/live/refuse/hostile-input", Fixture, NULL, fixture_setup, test_live_hostile, fixture_teardown);
   g_test_add ("/live/clone/metachar-source", Fixture, NULL, fixture_setup, test_live_metachar_source, fixture_teardown);
+  g_test_add ("/live/crash/sigkill-cleanup", Fixture, NULL, fixture_setup, test_live_sigkill_cleanup, fixture_teardown);
+  g_test_add ("/live/crash/sigkill-next-run", Fixture, NULL, fixture_setup, test_live_sigkill_next_run, fixture_teardown);
+  g_test_add ("/live/crash/sigterm-rollback", Fixture, NULL, fixture_setup, test_live_sigterm_rollback, fixture_teardown);
   g_test_add ("/live/rollback/copy-fails", Fixture, NULL, fixture_setup, test_live_rollback, fixture_teardown);
 
   ret = g_test_run ();

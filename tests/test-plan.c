@@ -85,7 +85,13 @@ plan_case (const PlanCase *c, const char *dest, guint first_number, GError **err
   g_autofree char *xml = read_file (in);
   g_autofree char *inventory = g_test_build_filename (G_TEST_DIST, "data", "inventory.ini", NULL);
   g_autoptr (GRand) rand = g_rand_new_with_seed (20261127);
-  DcPlanOptions opts = { xml, dest, first_number, "2026-11-27T12:00:00Z", rand };
+  DcPlanOptions opts = {
+    .source_xml = xml,
+    .name = dest,
+    .first_number = first_number,
+    .now = "2026-11-27T12:00:00Z",
+    .rand = rand,
+  };
   DcEnv *env = dc_fake_env_new (inventory);
   DcPlan *plan = dc_plan_new (env, &opts, error);
 
