@@ -961,6 +961,36 @@ test_live_metachar_source (Fixture *f, gconstpointer data)
   virDomainUndefine (dom);
 }
 
+/* A whole clone under valgrind: no invalid access, no definite leak.
+ * (Skipped in a sanitizer build: the two do not mix.) */
+static void
+test_live_valgrind (Fixture *f, gconstpointer data)
+{
+  g_autofree char *valgrind = g_find_program_in_path ("valgrind");
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *expect = NULL;
+  const char *argv[] = { NULL, "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
+                         "--show-leak-kinds=definite", "--error-exitcode=99", NULL, NULL, NULL };
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  if (valgrind == NULL || g_strcmp0 (g_getenv ("DOMCLONE_SANITIZERS"), "yes") == 0)
+    {
+      g_test_skip ("needs valgrind and a build without sanitizers");
+      return;
+    }
+  argv[0] = valgrind;
+  argv[6] = g_getenv ("DOMCLONE");
+  argv[7] = f->src;
+  status = run_argv (argv, &out, &err);
+  g_test_message ("valgrind: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  expect = g_strdup_printf ("Cloned from %s to %s-clone1.\n", f->src, f->src);
+  g_assert_cmpstr (out, ==, expect);
+  g_assert_cmpstr (err, ==, "");
+}
+
 /* --- crash safety ------------------------------------------------------- */
 
 /* Gives the source a big sparse raw disk (vde): libvirt copies raw to raw
@@ -1296,6 +1326,7 @@ main (int argc, char **argv)
   g_test_add ("/live/refuse/all", Fixture, NULL, fixture_setup, test_live_refusals, fixture_teardown);
   g_test_add ("/live/refuse/hostile-input", Fixture, NULL, fixture_setup, test_live_hostile, fixture_teardown);
   g_test_add ("/live/clone/metachar-source", Fixture, NULL, fixture_setup, test_live_metachar_source, fixture_teardown);
+  g_test_add ("/live/clone/valgrind", Fixture, NULL, fixture_setup, test_live_valgrind, fixture_teardown);
   g_test_add ("/live/crash/sigkill-cleanup", Fixture, NULL, fixture_setup, test_live_sigkill_cleanup, fixture_teardown);
   g_test_add ("/live/crash/sigkill-next-run", Fixture, NULL, fixture_setup, test_live_sigkill_next_run, fixture_teardown);
   g_test_add ("/live/crash/sigterm-rollback", Fixture, NULL, fixture_setup, test_live_sigterm_rollback, fixture_teardown);
