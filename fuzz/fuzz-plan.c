@@ -64,6 +64,12 @@ fz_vol_exists (DcEnv *env, const char *pool, const char *name)
   return FALSE;
 }
 
+static char *
+fz_nvram_dir (DcEnv *env)
+{
+  return g_strdup ("/nvram");
+}
+
 static DcEnv fz_env = {
   .domain_exists = fz_domain_exists,
   .mac_in_use = fz_mac_in_use,
@@ -71,6 +77,7 @@ static DcEnv fz_env = {
   .vol_by_name = fz_vol_by_name,
   .vol_exists = fz_vol_exists,
   .file = fz_vol_by_path,
+  .nvram_dir = fz_nvram_dir,
 };
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);

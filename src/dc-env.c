@@ -493,6 +493,28 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
   return NULL;
 }
 
+/* Where libvirt's QEMU driver keeps the NVRAM files it names itself:
+ * /var/lib/libvirt/qemu/nvram for qemu:///system (local or remote, as
+ * distributions build it), the user's config dir for a local
+ * qemu:///session. */
+static char *
+dc_live_nvram_dir (DcEnv *base)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  g_autofree char *uri = virConnectGetURI (env->conn);
+  g_autoptr (GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL) : NULL;
+  const char *scheme = parsed ? g_uri_get_scheme (parsed) : NULL;
+  const char *path = parsed ? g_uri_get_path (parsed) : NULL;
+
+  if (scheme == NULL || path == NULL || !g_str_has_prefix (scheme, "qemu"))
+    return NULL;
+  if (g_str_equal (path, "/system"))
+    return g_strdup ("/var/lib/libvirt/qemu/nvram");
+  if (g_str_equal (path, "/session") && (g_str_equal (scheme, "qemu") || g_str_equal (scheme, "qemu+unix")))
+    return g_build_filename (g_get_user_config_dir (), "libvirt", "qemu", "nvram", NULL);
+  return NULL;
+}
+
 DcEnv *
 dc_env_live_new (virConnectPtr conn)
 {
@@ -504,6 +526,7 @@ dc_env_live_new (virConnectPtr conn)
   env->parent.vol_by_name = dc_live_vol_by_name;
   env->parent.vol_exists = dc_live_vol_exists;
   env->parent.file = dc_live_file;
+  env->parent.nvram_dir = dc_live_nvram_dir;
   env->conn = conn;
   return &env->parent;
 }

@@ -338,6 +338,44 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   return TRUE;
 }
 
+/* <os firmware='efi'> without <nvram>: libvirt keeps the variables in
+ * <nvram dir>/<name>_VARS.fd, made on first start. The clone's implicit
+ * file is named after the clone: copy the source's there, or the clone
+ * starts with fresh variables (its boot entries lost). */
+static gboolean
+dc_planner_implicit_nvram (DcPlanner *p, GError **error)
+{
+  g_autofree char *firmware = dc_xml_string (p->ctxt, NULL, "/domain/os/@firmware");
+  g_autofree char *dir = NULL;
+  g_autofree char *src_name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *dst_name = NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (g_strcmp0 (firmware, "efi") != 0)
+    return TRUE;
+  dir = p->env->nvram_dir (p->env);
+  if (dir == NULL)
+    {
+      g_warning ("cannot tell where this connection keeps '%s''s UEFI variables: the clone starts with fresh ones",
+                 p->plan->source_name);
+      return TRUE;
+    }
+  src_name = g_strdup_printf ("%s_VARS.fd", p->plan->source_name);
+  path = g_build_filename (dir, src_name, NULL);
+  info = p->env->file (p->env, path, &local);
+  if (info == NULL && g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
+    return TRUE; /* never started: the clone starts from the template too */
+  if (info == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone the NVRAM: ");
+      return FALSE;
+    }
+  dst_name = g_strdup_printf ("%s_VARS.fd", p->plan->name);
+  return dc_planner_add_copy (p, "the NVRAM", info, dst_name, error) != NULL;
+}
+
 static gboolean
 dc_planner_nvram (DcPlanner *p, GError **error)
 {
@@ -350,7 +388,7 @@ dc_planner_nvram (DcPlanner *p, GError **error)
   const char *attr = "file";
 
   if (nvram == NULL)
-    return TRUE;
+    return dc_planner_implicit_nvram (p, error);
 
   /* <nvram>PATH</nvram>, or the newer <nvram type='file'><source file=/> */
   holder = dc_xml_child (nvram, "source", FALSE);

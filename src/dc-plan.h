@@ -45,6 +45,9 @@ struct _DcEnv
   gboolean (*vol_exists) (DcEnv *env, const char *pool, const char *name);
   /* a file that need not be in a pool (NVRAM): made reachable as a volume */
   DcVolInfo *(*file) (DcEnv *env, const char *path, GError **error);
+  /* where the daemon keeps the NVRAM it names itself (<os firmware='efi'>
+   * without <nvram>), NULL if that cannot be known */
+  char *(*nvram_dir) (DcEnv *env);
 };
 
 /* One volume to create with virStorageVolCreateXMLFrom. */

@@ -28,7 +28,7 @@ static void
 dc_on_signal (int sig)
 {
   static const char notice[] =
-    "domclone: interrupted; rolling back once the step in progress ends (a copy cannot be cut short)\n";
+    "domclone: interrupted; stopping once the step in progress ends (a copy cannot be cut short)\n";
 
   if (dc_cancelled_by == 0)
     {
@@ -467,10 +467,9 @@ dc_builder_state (const DcBuilding *b)
  * copying into (the copy goes on after its client died) cannot be
  * deleted yet: wait for it when @wait, else report it busy. */
 static gboolean
-dc_delete_owned_volume (virConnectPtr conn, const DcOwnedVolume *v, gboolean wait, gboolean *busy,
+dc_delete_owned_volume (virConnectPtr conn, const DcOwnedVolume *v, gint64 deadline, gboolean *busy,
                         GError **error)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) DC_CLEANUP_WAIT_SECONDS * G_USEC_PER_SEC;
   gboolean said = FALSE;
 
   for (;;)
@@ -495,11 +494,13 @@ dc_delete_owned_volume (virConnectPtr conn, const DcOwnedVolume *v, gboolean wai
         return TRUE;
       if (dc_last_libvirt_code () != VIR_ERR_OPERATION_INVALID)
         return dc_set_libvirt_error (error, "cannot delete volume '%s' in pool '%s'", v->name, v->pool);
-      if (!wait || g_get_monotonic_time () > deadline)
+      if (g_get_monotonic_time () > deadline)
         {
           *busy = TRUE;
           return TRUE;
         }
+      if (!dc_check_cancelled (error))
+        return FALSE;
       if (!said)
         {
           g_message ("waiting for libvirt to finish copying into '%s', which a killed run left", v->name);
@@ -529,10 +530,19 @@ dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *re
 {
   virDomainPtr *list = NULL;
   int n = virConnectListAllDomains (conn, &list, VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
+  gint64 deadline = g_get_monotonic_time () + (wait ? (gint64) DC_CLEANUP_WAIT_SECONDS * G_USEC_PER_SEC : 0);
+  char source_uuid[VIR_UUID_STRING_BUFLEN] = "";
   gboolean ok = TRUE;
 
   if (n < 0)
     return dc_set_libvirt_error (error, "cannot list domains");
+  /* a leftover of another domain that once had the same name is not ours */
+  {
+    g_autoptr (DcDomain) src = virDomainLookupByName (conn, source);
+
+    if (src != NULL && virDomainGetUUIDString (src, source_uuid) < 0)
+      source_uuid[0] = '\0';
+  }
   for (int i = 0; i < n; i++)
     {
       g_autoptr (DcDomain) dom = list[i];
@@ -542,7 +552,9 @@ dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *re
       g_autoptr (DcMetadata) md = xml ? dc_metadata_parse (xml, NULL) : NULL;
       gboolean busy = FALSE;
 
-      if (!ok || md == NULL || md->building == NULL || g_strcmp0 (md->origin_name, source) != 0)
+      if (!ok || md == NULL || md->building == NULL || g_strcmp0 (md->origin_name, source) != 0
+          || (source_uuid[0] != '\0' && md->origin_uuid != NULL
+              && g_ascii_strcasecmp (md->origin_uuid, source_uuid) != 0))
         continue;
       switch (dc_builder_state (md->building))
         {
@@ -559,8 +571,15 @@ dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *re
 
       g_info ("removing '%s', left unfinished by process %" G_GUINT64_FORMAT, name, md->building->pid);
       for (guint j = 0; ok && j < md->building->volumes->len; j++)
-        ok = dc_delete_owned_volume (conn, md->building->volumes->pdata[j], wait, &busy, error);
-      if (ok && busy)
+        ok = dc_delete_owned_volume (conn, md->building->volumes->pdata[j], deadline, &busy, error);
+      if (ok && busy && wait)
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                       "libvirt is still copying into a volume of '%s' after %d minutes; run 'domclone --cleanup %s' again later",
+                       name, DC_CLEANUP_WAIT_SECONDS / 60, source);
+          ok = FALSE;
+        }
+      else if (ok && busy)
         {
           g_warning ("'%s' was left by a killed run and libvirt is still copying into it; 'domclone --cleanup %s' removes it once the copy ends",
                      name, source);

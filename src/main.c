@@ -112,10 +112,13 @@ main (int argc, char **argv)
     {
       g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
 
-      if (!dc_cleanup (conn, opts->source, TRUE, removed, &error))
-        return dc_fail (error);
+      gboolean ok = dc_cleanup (conn, opts->source, TRUE, removed, &error);
+
+      /* what was removed, even if something else then failed */
       for (guint i = 0; i < removed->len; i++)
         printf ("Removed %s, left unfinished by a killed run.\n", (const char *) removed->pdata[i]);
+      if (!ok)
+        return dc_fail (error);
       if (removed->len == 0)
         printf ("Nothing to clean up for %s.\n", opts->source);
       return EXIT_SUCCESS;

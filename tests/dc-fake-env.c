@@ -109,6 +109,12 @@ fake_vol_exists (DcEnv *base, const char *pool, const char *name)
   return g_key_file_has_group (((DcFakeEnv *) base)->kf, group);
 }
 
+static char *
+fake_nvram_dir (DcEnv *base)
+{
+  return g_key_file_get_string (((DcFakeEnv *) base)->kf, "pool nvram", "path", NULL);
+}
+
 DcEnv *
 dc_fake_env_new (const char *inventory_path)
 {
@@ -124,6 +130,7 @@ dc_fake_env_new (const char *inventory_path)
   env->parent.vol_by_name = fake_vol_by_name;
   env->parent.vol_exists = fake_vol_exists;
   env->parent.file = fake_vol_by_path;
+  env->parent.nvram_dir = fake_nvram_dir;
   return &env->parent;
 }
 

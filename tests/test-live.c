@@ -961,6 +961,62 @@ test_live_metachar_source (Fixture *f, gconstpointer data)
   virDomainUndefine (dom);
 }
 
+/* <os firmware='efi'> without <nvram>: libvirt names the file itself;
+ * the clone's implicit file must be a copy of the source's. */
+static void
+test_live_implicit_nvram (Fixture *f, gconstpointer data)
+{
+  g_autofree char *name = g_strdup_printf ("%s-efi", f->src);
+  g_autofree char *dir = NULL;
+  g_autofree char *src_vars = NULL;
+  g_autofree char *clone_vars = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *vars = NULL;
+  g_autofree char *sum = NULL;
+  g_autofree char *clone_sum = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (DcDomain) dom = NULL;
+  gsize len;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  if (g_str_has_suffix (g_getenv ("DOMCLONE_TEST_URI"), "/system"))
+    dir = g_strdup ("/var/lib/libvirt/qemu/nvram");
+  else
+    dir = g_build_filename (g_get_user_config_dir (), "libvirt", "qemu", "nvram", NULL);
+  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>128</memory>"
+                         "<os firmware='efi'><type arch='x86_64' machine='q35'>hvm</type></os>"
+                         "<features><acpi/></features></domain>", name);
+  dom = virDomainDefineXML (conn, xml);
+  g_assert_nonnull (dom);
+
+  /* as if it had run: its variables, with a marker */
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (g_file_get_contents ("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars, &len, NULL));
+  memcpy (vars + len - 16, "implicit-marker", 16);
+  src_vars = g_strdup_printf ("%s/%s_VARS.fd", dir, name);
+  g_assert_true (g_file_set_contents (src_vars, vars, len, NULL));
+  sum = sha256_file (src_vars);
+
+  status = domclone (&out, &err, name, NULL);
+  g_test_message ("exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  clone_vars = g_strdup_printf ("%s/%s-clone1_VARS.fd", dir, name);
+  clone_sum = sha256_file (clone_vars);
+  g_assert_cmpstr (clone_sum, ==, sum);
+  /* and the clone starts with it */
+  {
+    g_autofree char *clone = g_strdup_printf ("%s-clone1", name);
+    g_autoptr (DcDomain) c = virDomainLookupByName (conn, clone);
+
+    if (virDomainCreate (c) < 0)
+      g_error ("cannot start the clone: %s", virGetLastErrorMessage ());
+    virDomainDestroy (c);
+  }
+  g_unlink (src_vars);
+}
+
 /* A whole clone under valgrind: no invalid access, no definite leak.
  * (Skipped in a sanitizer build: the two do not mix.) */
 static void
@@ -1326,6 +1382,7 @@ main (int argc, char **argv)
   g_test_add ("/live/refuse/all", Fixture, NULL, fixture_setup, test_live_refusals, fixture_teardown);
   g_test_add ("/live/refuse/hostile-input", Fixture, NULL, fixture_setup, test_live_hostile, fixture_teardown);
   g_test_add ("/live/clone/metachar-source", Fixture, NULL, fixture_setup, test_live_metachar_source, fixture_teardown);
+  g_test_add ("/live/clone/implicit-nvram", Fixture, NULL, fixture_setup, test_live_implicit_nvram, fixture_teardown);
   g_test_add ("/live/clone/valgrind", Fixture, NULL, fixture_setup, test_live_valgrind, fixture_teardown);
   g_test_add ("/live/crash/sigkill-cleanup", Fixture, NULL, fixture_setup, test_live_sigkill_cleanup, fixture_teardown);
   g_test_add ("/live/crash/sigkill-next-run", Fixture, NULL, fixture_setup, test_live_sigkill_next_run, fixture_teardown);

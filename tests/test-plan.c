@@ -29,6 +29,7 @@ static const PlanCase plan_cases[] = {
   { "plain-qcow2", NULL, 1, -1, NULL },
   { "multi-disk", NULL, 1, -1, NULL },
   { "uefi-nvram", NULL, 1, -1, NULL },
+  { "uefi-implicit", NULL, 1, -1, NULL },
   { "volume-disks", NULL, 1, -1, NULL },
   { "nocloud-serial", NULL, 1, -1, NULL },
   { "graphics-fixed-port", NULL, 1, -1, NULL },
@@ -166,6 +167,13 @@ test_plan_identity (gconstpointer data)
 
       g_assert_cmpstr (copy->src_name, !=, copy->dst_name);
       g_assert_null (strstr (copy->dst_name, "clone-clone"));
+      /* an implicit NVRAM (firmware='efi') is found by its name alone */
+      if (g_str_equal (copy->what, "the NVRAM") && strstr (plan->xml, "<nvram") == NULL)
+        {
+          g_autofree char *implicit = g_strdup_printf ("%s_VARS.fd", plan->name);
+          g_assert_cmpstr (copy->dst_name, ==, implicit);
+          continue;
+        }
       {
         g_autofree char *as_volume = g_strdup_printf ("volume=\"%s\"", copy->dst_name);
 
@@ -181,7 +189,7 @@ test_plan_taken_name_skipped (void)
 {
   /* desk-clone2 exists in the inventory */
   g_autoptr (GError) error = NULL;
-  g_autoptr (DcPlan) plan = plan_case (&plan_cases[5], NULL, 2, &error);
+  g_autoptr (DcPlan) plan = plan_case (&plan_cases[6], NULL, 2, &error);
 
   g_assert_no_error (error);
   g_assert_cmpstr (plan->name, ==, "desk-clone3");
@@ -231,7 +239,7 @@ test_plan_name_with_amp_escaped (void)
   /* the source is called "a&b": its volume is renamed and the XML stays
    * well-formed */
   g_autoptr (GError) error = NULL;
-  g_autoptr (DcPlan) plan = plan_case (&plan_cases[9], "amp-copy", 1, &error);
+  g_autoptr (DcPlan) plan = plan_case (&plan_cases[10], "amp-copy", 1, &error);
   const DcCopy *copy;
 
   g_assert_no_error (error);
