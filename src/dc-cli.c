@@ -170,6 +170,13 @@ dc_cli_parse (int argc, char **argv, GError **error)
   g_option_context_add_main_entries (ctx, dc_cli_option_entries, NULL);
   if (!g_option_context_parse_strv (ctx, &args, &local))
     {
+      /* GLib converts option values from the locale's character set */
+      if (local->domain == G_CONVERT_ERROR)
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
+                       "invalid argument: it is not text in this locale's character set; names use only ASCII letters, digits and hyphens");
+          return NULL;
+        }
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "%s; see 'domclone --help'", local->message);
       return NULL;
     }

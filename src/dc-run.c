@@ -57,6 +57,9 @@ dc_cancel_on_signals (void)
   sigaction (SIGINT, &sa, NULL);
   sigaction (SIGTERM, &sa, NULL);
   sigaction (SIGHUP, &sa, NULL);
+  /* a daemon that dies under us must be an error we can roll back
+   * from, not a SIGPIPE that kills us half-way (as virsh does) */
+  signal (SIGPIPE, SIG_IGN);
 }
 
 static gboolean
@@ -140,7 +143,11 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
       if (undo->open_dir != NULL && !dc_dir_pool_open (conn, undo->open_dir, &opened, error))
         return FALSE;
       pool = virStoragePoolLookupByName (conn, undo->pool);
+      if (pool != NULL)
+        virStoragePoolRefresh (pool, 0); /* after a daemon restart, say */
       vol = pool ? virStorageVolLookupByName (pool, undo->name) : NULL;
+      if (vol == NULL && pool != NULL && dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_VOL)
+        return TRUE; /* the copy failed and libvirt removed what it had made */
       ok = vol != NULL && virStorageVolDelete (vol, 0) == 0;
       if (!ok)
         dc_set_libvirt_error (error, "cannot delete volume '%s' in pool '%s'", undo->name, undo->pool);
@@ -370,9 +377,13 @@ dc_copy_volume (virConnectPtr conn, const DcCopy *copy, GPtrArray *undo, GError 
 
       if (copy->open_dir != NULL && !dc_dir_pool_open (conn, copy->open_dir, &opened, error))
         return FALSE;
+      /* Recorded before the copy: if the daemon dies during it, the
+       * partial volume it leaves is ours to remove. A volume that
+       * already exists under the name is not ours: never undo that. */
+      dc_undo_push (undo, DC_UNDO_VOLUME, copy->dst_name, copy->pool, copy->open_dir);
       path = dc_copy_volume_once (conn, copy, &vanished, &local);
-      if (path != NULL)
-        dc_undo_push (undo, DC_UNDO_VOLUME, copy->dst_name, copy->pool, copy->open_dir);
+      if (path == NULL && (vanished || dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST))
+        g_ptr_array_remove_index (undo, undo->len - 1);
       if (local != NULL && (path != NULL || !vanished || attempt + 1 >= DC_DIR_POOL_ATTEMPTS))
         {
           g_propagate_error (error, g_steal_pointer (&local));
@@ -596,6 +607,31 @@ dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *re
   return ok;
 }
 
+/* After the daemon went away mid-clone (restarted, say), a new
+ * connection to the same URI, so the rollback can still happen. NULL
+ * when the connection is fine or cannot be had within a while. */
+static virConnectPtr
+dc_reconnect_if_lost (virConnectPtr conn)
+{
+  g_autofree char *uri = NULL;
+
+  if (virConnectIsAlive (conn) == 1)
+    return NULL;
+  uri = virConnectGetURI (conn);
+  if (uri == NULL)
+    return NULL;
+  g_message ("lost the connection to libvirt; reconnecting to '%s' to roll back", uri);
+  for (int i = 0; i < DC_RECONNECT_SECONDS * 4; i++)
+    {
+      virConnectPtr again = virConnectOpenAuth (uri, virConnectAuthPtrDefault, 0);
+
+      if (again != NULL)
+        return again;
+      g_usleep (G_USEC_PER_SEC / 4);
+    }
+  return NULL;
+}
+
 static char *
 dc_now (void)
 {
@@ -753,17 +789,27 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
   env = dc_env_live_new (conn);
   ok = dc_clone_steps (conn, src, env, opts, opts->rand ? opts->rand : own_rand, xml,
                        md->counter, undo, result, &local);
+  dc_env_live_free (env);
   if (!ok && undo->len > 0)
     {
       g_autofree char *cause = g_steal_pointer (&local->message);
-      gboolean complete = dc_undo_run (conn, undo);
+      g_autoptr (DcConnect) again = dc_reconnect_if_lost (conn);
+      gboolean complete = FALSE;
 
-      local->message = g_strdup_printf ("%s; %s", cause,
-                                        complete ? "everything this run created was removed"
-                                                 : "the rollback was incomplete (see the warnings above)");
+      if (virConnectIsAlive (conn) == 1 || again != NULL)
+        complete = dc_undo_run (again ? again : conn, undo);
+      if (again != NULL)
+        dc_dir_pools_close (again);
+      if (complete)
+        local->message = g_strdup_printf ("%s; everything this run created was removed", cause);
+      else if (virConnectIsAlive (conn) != 1 && again == NULL)
+        local->message = g_strdup_printf ("%s; the connection to libvirt is lost: once it is back, 'domclone --cleanup %s' removes the partial clone",
+                                          cause, opts->source);
+      else
+        local->message = g_strdup_printf ("%s; the rollback was incomplete (see the warnings above)", cause);
     }
-  dc_env_live_free (env);
-  dc_dir_pools_close (conn);
+  if (virConnectIsAlive (conn) == 1)
+    dc_dir_pools_close (conn);
   if (!ok)
     {
       g_propagate_error (error, g_steal_pointer (&local));

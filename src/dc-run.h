@@ -23,6 +23,9 @@ typedef struct
 void dc_clone_result_free (DcCloneResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_clone_result_free)
 
+/* how long a run that lost its connection tries to reconnect */
+#define DC_RECONNECT_SECONDS 30
+
 /* how long --cleanup waits for libvirt to finish a leftover copy */
 #define DC_CLEANUP_WAIT_SECONDS 3600
 

@@ -16,6 +16,9 @@
 #   DOMCLONE_TEST_URI     same value
 #   DOMCLONE_TEST_STATE   empty scratch directory for pools, images, nvram...,
 #                         readable and writable by the daemon and by CMD
+#   DOMCLONE_TEST_LIBVIRTD, DOMCLONE_TEST_LIBVIRTD_CONF,
+#   DOMCLONE_TEST_LIBVIRTD_PIDFILE
+#                         how the daemon was started, so a test can restart it
 #
 # The exit status is CMD's. If the harness itself fails (bad usage, daemon
 # does not come up, missing tools) it exits 99 (automake's "hard error").
@@ -210,6 +213,10 @@ start_daemons() {
         tail -n 20 -- "$logdir/virtlogd.stderr" "$logdir/virtlogd.log" >&2 2>/dev/null || true
         exit "$EXIT_HARNESS"
     fi
+    # for tests that restart the daemon under a running client
+    export DOMCLONE_TEST_LIBVIRTD="$libvirtd"
+    export DOMCLONE_TEST_LIBVIRTD_CONF="$confdir/libvirtd.conf"
+    export DOMCLONE_TEST_LIBVIRTD_PIDFILE="$piddir/libvirtd.pid"
     if ! "$libvirtd" -d -f "$confdir/libvirtd.conf" -p "$piddir/libvirtd.pid" \
         </dev/null >>"$logdir/libvirtd.stderr" 2>&1; then
         msg "libvirtd failed to start:"
