@@ -58,6 +58,7 @@ dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path, 
   info->pool_path = g_strdup (pool_path);
   info->name = dc_xml_string (ctxt, NULL, "/volume/name");
   info->path = dc_xml_string (ctxt, NULL, "/volume/target/path");
+  info->type = dc_xml_string (ctxt, NULL, "/volume/@type");
   info->format = dc_xml_string (ctxt, NULL, "/volume/target/format/@type");
   info->mode = dc_xml_string (ctxt, NULL, "/volume/target/permissions/mode");
   info->owner = dc_xml_string (ctxt, NULL, "/volume/target/permissions/owner");
@@ -446,6 +447,17 @@ dc_libvirt_pool_vanished (void)
          || code == VIR_ERR_OPERATION_INVALID;
 }
 
+/* TRUE when the daemon runs on this host, so its files are ours to see */
+static gboolean
+dc_live_is_local (DcLiveEnv *env)
+{
+  g_autofree char *uri = virConnectGetURI (env->conn);
+  g_autoptr (GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL) : NULL;
+  const char *host = parsed ? g_uri_get_host (parsed) : NULL;
+
+  return parsed != NULL && (host == NULL || host[0] == '\0');
+}
+
 static DcVolInfo *
 dc_live_file (DcEnv *base, const char *path, GError **error)
 {
@@ -478,7 +490,16 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
         info = dc_vol_info_from_xml (xml, pool_name, dir, error);
       else if (pool != NULL && dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_VOL
                && virStoragePoolIsActive (pool) == 1)
-        g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "'%s' does not exist", path);
+        {
+          /* A pool lists only files it can open: on this host, tell a
+           * file that is not there (the source never ran) from one that
+           * cannot be read, which must not pass for a fresh start. */
+          if (dc_live_is_local (env) && g_file_test (path, G_FILE_TEST_EXISTS))
+            g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                         "'%s' exists but libvirt cannot read it as a file; check it (permissions, type)", path);
+          else
+            g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "'%s' does not exist", path);
+        }
       else if (dc_libvirt_pool_vanished ())
         vanished = TRUE;
       else

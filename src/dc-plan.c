@@ -35,6 +35,7 @@ dc_vol_info_free (DcVolInfo *info)
   g_free (info->pool_path);
   g_free (info->name);
   g_free (info->path);
+  g_free (info->type);
   g_free (info->format);
   g_free (info->mode);
   g_free (info->owner);
@@ -211,6 +212,14 @@ dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src,
   g_autofree char *key = g_strdup_printf ("%s/%s", src->pool, dst_name);
   DcCopy *copy;
 
+  /* a dir pool lists subdirectories as volumes; libvirt "copies" one
+   * into an empty file */
+  if (g_strcmp0 (src->type, "dir") == 0)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "cannot clone %s: '%s' is a directory, not a file", what, src->path);
+      return NULL;
+    }
   if (!dc_vol_name_is_safe (dst_name))
     {
       g_set_error (error, DC_ERROR, DC_ERROR_FAILED,

@@ -14,6 +14,7 @@ typedef struct
   char *pool_path;   /* that pool's target directory */
   char *name;        /* volume name */
   char *path;        /* volume path */
+  char *type;        /* file, block, dir, ...; NULL if unknown */
   char *format;      /* raw, qcow2, ...; NULL if the pool has none */
   guint64 capacity;
   guint64 allocation;

@@ -1337,6 +1337,36 @@ test_live_daemon_restart (Fixture *f, gconstpointer data)
   g_assert_cmpstr (after, ==, before);
 }
 
+/* An NVRAM that cannot be read as a file (here: a directory where the
+ * file should be; libvirt would "copy" it into an empty file) fails the
+ * clone with an error naming the NVRAM, and changes nothing. */
+static void
+test_live_nvram_unreadable (Fixture *f, gconstpointer data)
+{
+  g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
+  g_autofree char *inside = g_build_filename (nvram, "inside", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  g_assert_cmpint (g_unlink (nvram), ==, 0);
+  g_assert_cmpint (g_mkdir (nvram, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (inside, "x", -1, NULL));
+  before = snapshot ();
+  status = domclone (&out, &err, f->src, NULL);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "NVRAM"));
+  after = snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  g_unlink (inside);
+  g_rmdir (nvram);
+}
+
 /* A copy that fails half-way, for real: the data disk's pool sits on a
  * tmpfs too small for a second copy. The system disk was already copied
  * when it fails; everything must go. Needs root (mount), which the
@@ -1453,6 +1483,7 @@ main (int argc, char **argv)
   g_test_add ("/live/crash/sigkill-next-run", Fixture, NULL, fixture_setup, test_live_sigkill_next_run, fixture_teardown);
   g_test_add ("/live/crash/sigterm-rollback", Fixture, NULL, fixture_setup, test_live_sigterm_rollback, fixture_teardown);
   g_test_add ("/live/fault/daemon-restart", Fixture, NULL, fixture_setup, test_live_daemon_restart, fixture_teardown);
+  g_test_add ("/live/fault/nvram-unreadable", Fixture, NULL, fixture_setup, test_live_nvram_unreadable, fixture_teardown);
   g_test_add ("/live/rollback/copy-fails", Fixture, NULL, fixture_setup, test_live_rollback, fixture_teardown);
 
   ret = g_test_run ();
