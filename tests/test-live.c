@@ -1130,6 +1130,23 @@ wait_for_copies_to_end (const Fixture *f)
   g_error ("libvirt is still copying after two minutes");
 }
 
+/* Gives the source its big disk, takes a @before snapshot if asked,
+ * and starts a clone of it that is in the middle of that disk's copy
+ * when this returns. */
+static GSubprocess *
+start_clone_mid_copy (const Fixture *f, char **before)
+{
+  const char *args[] = { f->src, NULL };
+  g_autofree char *big = add_big_disk (f);
+  GSubprocess *proc;
+
+  if (before != NULL)
+    *before = snapshot ();
+  proc = spawn_domclone (args);
+  wait_for_copy_start (f, big);
+  return proc;
+}
+
 static char *
 communicate (GSubprocess *proc, char **err, int *status)
 {
@@ -1159,8 +1176,6 @@ has_building_marker (const char *name)
 static void
 test_live_sigkill_cleanup (Fixture *f, gconstpointer data)
 {
-  const char *args[] = { "@", NULL };
-  g_autofree char *big = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *clone = NULL;
@@ -1170,12 +1185,8 @@ test_live_sigkill_cleanup (Fixture *f, gconstpointer data)
   int status;
 
   SKIP_WITHOUT_DAEMON ();
-  big = add_big_disk (f);
-  before = snapshot ();
   clone = g_strdup_printf ("%s-clone1", f->src);
-  args[0] = f->src;
-  proc = spawn_domclone (args);
-  wait_for_copy_start (f, big);
+  proc = start_clone_mid_copy (f, &before);
   g_subprocess_force_exit (proc);
   g_subprocess_wait (proc, NULL, NULL);
   g_assert_true (g_subprocess_get_if_signaled (proc));
@@ -1208,8 +1219,6 @@ test_live_sigkill_cleanup (Fixture *f, gconstpointer data)
 static void
 test_live_sigkill_next_run (Fixture *f, gconstpointer data)
 {
-  const char *args[] = { "@", NULL };
-  g_autofree char *big = NULL;
   g_autofree char *clone = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -1218,11 +1227,8 @@ test_live_sigkill_next_run (Fixture *f, gconstpointer data)
   int status;
 
   SKIP_WITHOUT_DAEMON ();
-  big = add_big_disk (f);
   clone = g_strdup_printf ("%s-clone1", f->src);
-  args[0] = f->src;
-  proc = spawn_domclone (args);
-  wait_for_copy_start (f, big);
+  proc = start_clone_mid_copy (f, NULL);
   g_subprocess_force_exit (proc);
   g_subprocess_wait (proc, NULL, NULL);
   wait_for_copies_to_end (f);
@@ -1246,8 +1252,6 @@ test_live_sigkill_next_run (Fixture *f, gconstpointer data)
 static void
 test_live_sigterm_rollback (Fixture *f, gconstpointer data)
 {
-  const char *args[] = { "@", NULL };
-  g_autofree char *big = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *out = NULL;
@@ -1256,11 +1260,7 @@ test_live_sigterm_rollback (Fixture *f, gconstpointer data)
   int status;
 
   SKIP_WITHOUT_DAEMON ();
-  big = add_big_disk (f);
-  before = snapshot ();
-  args[0] = f->src;
-  proc = spawn_domclone (args);
-  wait_for_copy_start (f, big);
+  proc = start_clone_mid_copy (f, &before);
 
   {
     g_autofree char *cout = NULL;
@@ -1288,11 +1288,9 @@ test_live_sigterm_rollback (Fixture *f, gconstpointer data)
 static void
 test_live_daemon_restart (Fixture *f, gconstpointer data)
 {
-  const char *args[] = { "@", NULL };
   const char *daemon = g_getenv ("DOMCLONE_TEST_LIBVIRTD");
   const char *conf = g_getenv ("DOMCLONE_TEST_LIBVIRTD_CONF");
   const char *pidfile = g_getenv ("DOMCLONE_TEST_LIBVIRTD_PIDFILE");
-  g_autofree char *big = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *out = NULL;
@@ -1307,11 +1305,7 @@ test_live_daemon_restart (Fixture *f, gconstpointer data)
       g_test_skip ("needs the harness's root daemon, to restart it");
       return;
     }
-  big = add_big_disk (f);
-  before = snapshot ();
-  args[0] = f->src;
-  proc = spawn_domclone (args);
-  wait_for_copy_start (f, big);
+  proc = start_clone_mid_copy (f, &before);
 
   g_assert_true (g_file_get_contents (pidfile, &pidtext, NULL, NULL));
   g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (pidtext, NULL, 10), SIGKILL), ==, 0);
