@@ -85,6 +85,38 @@ run_ok (const char *const *argv)
     g_error ("%s failed (%d): %s", argv[0], status, err);
 }
 
+static GSubprocess *
+spawn_domclone (const char *const *args)
+{
+  g_autoptr (GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_auto (GStrv) env = g_environ_unsetenv (g_get_environ (), "G_DEBUG");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  GSubprocess *proc;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("DOMCLONE"));
+  for (size_t i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_set_environ (launcher, env);
+  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return proc;
+}
+
+static char *
+communicate (GSubprocess *proc, char **err, int *status)
+{
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, err, &error);
+  g_assert_no_error (error);
+  *status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
+  return out;
+}
+
 static void
 write_pattern (const char *path, gsize size, const gsize *offsets, gsize n_offsets, guint32 seed)
 {
@@ -639,54 +671,75 @@ test_live_start_both (Fixture *f, gconstpointer data)
 
 /* Many domclones of one source at once: every one succeeds, each with
  * its own name, and the counter ends at the number of clones. Names are
- * claimed by libvirt's define; no lock file is involved. */
+ * claimed by libvirt's define; no lock file is involved. Meanwhile a few
+ * clones of a second source, in the same pool, must not be disturbed. */
 static void
 test_live_concurrent (Fixture *f, gconstpointer data)
 {
-  enum { N = 20 };
-  GSubprocess *procs[N];
+  enum { N = 20, M = 5 };
+  GSubprocess *procs[N + M];
   g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  const char *binary = g_getenv ("DOMCLONE");
-  g_auto (GStrv) env = g_environ_unsetenv (g_get_environ (), "G_DEBUG");
+  g_autofree char *other = NULL;
   gint64 start;
 
   SKIP_WITHOUT_DAEMON ();
+  other = g_strdup_printf ("%sb", f->src);
+  {
+    g_autofree char *disk = path_in (f, "other.raw");
+    g_autofree char *xml = NULL;
+    g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, f->pool);
+    g_autoptr (DcDomain) dom = NULL;
+    const gsize offsets[] = { 0 };
+
+    write_pattern (disk, 8 * MiB, offsets, 1, 5);
+    g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+    xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+                           "<os><type arch='x86_64'>hvm</type></os><devices>"
+                           "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                           "<source file='%s'/><target dev='vda' bus='virtio'/></disk>"
+                           "</devices></domain>", other, disk);
+    dom = virDomainDefineXML (conn, xml);
+    g_assert_nonnull (dom);
+  }
+
   start = g_get_monotonic_time ();
-  for (int i = 0; i < N; i++)
+  for (int i = 0; i < N + M; i++)
     {
-      g_autoptr (GSubprocessLauncher) launcher =
-        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-      g_autoptr (GError) error = NULL;
-
-      g_subprocess_launcher_set_environ (launcher, env);
-      procs[i] = g_subprocess_launcher_spawn (launcher, &error, binary, f->src, NULL);
-      g_assert_no_error (error);
+      /* the second source's runs interleaved with the first's */
+      const char *args[] = { i % 5 == 4 ? other : f->src, NULL };
+      procs[i] = spawn_domclone (args);
     }
-  for (int i = 0; i < N; i++)
+  for (int i = 0; i < N + M; i++)
     {
-      g_autofree char *out = NULL;
       g_autofree char *err = NULL;
-      g_autoptr (GError) error = NULL;
-      g_autofree char *prefix = g_strdup_printf ("Cloned from %s to ", f->src);
+      int status;
+      g_autofree char *out = communicate (procs[i], &err, &status);
+      const char *src = i % 5 == 4 ? other : f->src;
+      g_autofree char *prefix = g_strdup_printf ("Cloned from %s to ", src);
 
-      g_subprocess_communicate_utf8 (procs[i], NULL, NULL, &out, &err, &error);
-      g_assert_no_error (error);
-      if (g_subprocess_get_exit_status (procs[i]) != 0)
+      if (status != 0)
         g_error ("clone %d failed: %s", i, err);
       g_assert_true (g_str_has_prefix (out, prefix));
       g_hash_table_add (names, g_strndup (out + strlen (prefix), strlen (out) - strlen (prefix) - 2));
       g_object_unref (procs[i]);
     }
-  g_test_message ("%d concurrent clones in %.1f s", N, (g_get_monotonic_time () - start) / 1e6);
+  g_test_message ("%d concurrent clones of one source and %d of another in %.1f s", N, M,
+                  (g_get_monotonic_time () - start) / 1e6);
 
-  g_assert_cmpuint (g_hash_table_size (names), ==, N);
+  g_assert_cmpuint (g_hash_table_size (names), ==, N + M);
   for (int i = 1; i <= N; i++)
     {
       g_autofree char *name = g_strdup_printf ("%s-clone%d", f->src, i);
       g_assert_true (g_hash_table_contains (names, name));
       g_assert_true (domain_exists (name));
     }
+  for (int i = 1; i <= M; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s-clone%d", other, i);
+      g_assert_true (g_hash_table_contains (names, name));
+    }
   g_assert_cmpuint (counter_of (f->src), ==, N);
+  g_assert_cmpuint (counter_of (other), ==, M);
 }
 
 typedef struct
@@ -1075,25 +1128,6 @@ add_big_disk (const Fixture *f)
   return g_strdup_printf ("%s-clone1-vde.raw", f->src);
 }
 
-static GSubprocess *
-spawn_domclone (const char *const *args)
-{
-  g_autoptr (GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_auto (GStrv) env = g_environ_unsetenv (g_get_environ (), "G_DEBUG");
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  GSubprocess *proc;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("DOMCLONE"));
-  for (size_t i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_subprocess_launcher_set_environ (launcher, env);
-  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  return proc;
-}
 
 /* Waits until libvirt has started building volume @name in the pool. */
 static void
@@ -1147,17 +1181,6 @@ start_clone_mid_copy (const Fixture *f, char **before)
   return proc;
 }
 
-static char *
-communicate (GSubprocess *proc, char **err, int *status)
-{
-  g_autoptr (GError) error = NULL;
-  char *out = NULL;
-
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, err, &error);
-  g_assert_no_error (error);
-  *status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
-  return out;
-}
 
 static gboolean
 has_building_marker (const char *name)
