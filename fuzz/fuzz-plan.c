@@ -70,6 +70,12 @@ fz_nvram_dir (DcEnv *env)
   return g_strdup ("/nvram");
 }
 
+static char *
+fz_swtpm_dir (DcEnv *env)
+{
+  return g_strdup ("/swtpm");
+}
+
 static DcEnv fz_env = {
   .domain_exists = fz_domain_exists,
   .mac_in_use = fz_mac_in_use,
@@ -78,6 +84,7 @@ static DcEnv fz_env = {
   .vol_exists = fz_vol_exists,
   .file = fz_vol_by_path,
   .nvram_dir = fz_nvram_dir,
+  .swtpm_dir = fz_swtpm_dir,
 };
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);

@@ -11,7 +11,7 @@ packages=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev
     libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-    qemu-system-x86 qemu-utils ovmf util-linux
+    qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools util-linux
     clang libclang-rt-14-dev valgrind man-db
 )
 

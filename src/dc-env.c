@@ -360,11 +360,11 @@ static GHashTable *dc_dir_pools; /* names of the pools this process opened */
  *
  * Returns: %TRUE when an active pool called @name covers @dir
  */
-gboolean
-dc_dir_pool_open (virConnectPtr conn, const char *dir, char **name, GError **error)
+static gboolean
+dc_dir_pool_open_full (virConnectPtr conn, const char *dir, gboolean make, const char *owner,
+                       const char *group, char **name, GError **error)
 {
-  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, dir, -1);
-  g_autofree char *pool_name = g_strdup_printf ("domclone-%.16s", hash);
+  g_autofree char *pool_name = dc_dir_pool_name (dir);
   g_autofree char *xml = NULL;
   g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
   xmlNode *root = xmlNewDocNode (doc, NULL, BAD_CAST "pool", NULL);
@@ -375,6 +375,17 @@ dc_dir_pool_open (virConnectPtr conn, const char *dir, char **name, GError **err
   xmlNewTextChild (root, NULL, BAD_CAST "name", BAD_CAST pool_name);
   target = xmlNewChild (root, NULL, BAD_CAST "target", NULL);
   xmlNewTextChild (target, NULL, BAD_CAST "path", BAD_CAST dir);
+  if (make)
+    {
+      /* the directory libvirt builds: private to its owner, as swtpm's */
+      xmlNode *perms = xmlNewChild (target, NULL, BAD_CAST "permissions", NULL);
+
+      xmlNewTextChild (perms, NULL, BAD_CAST "mode", BAD_CAST "0700");
+      if (owner != NULL)
+        xmlNewTextChild (perms, NULL, BAD_CAST "owner", BAD_CAST owner);
+      if (group != NULL)
+        xmlNewTextChild (perms, NULL, BAD_CAST "group", BAD_CAST group);
+    }
   xml = dc_xml_format (root, TRUE);
 
   for (int attempt = 0; attempt < DC_DIR_POOL_ATTEMPTS; attempt++)
@@ -384,7 +395,7 @@ dc_dir_pool_open (virConnectPtr conn, const char *dir, char **name, GError **err
       if (pool == NULL || virStoragePoolIsActive (pool) != 1)
         {
           g_clear_pointer (&pool, virStoragePoolFree);
-          pool = virStoragePoolCreateXML (conn, xml, 0);
+          pool = virStoragePoolCreateXML (conn, xml, make ? VIR_STORAGE_POOL_CREATE_WITH_BUILD : 0);
         }
       if (pool != NULL)
         {
@@ -400,6 +411,30 @@ dc_dir_pool_open (virConnectPtr conn, const char *dir, char **name, GError **err
       g_usleep (g_random_int_range (10, 60) * 1000);
     }
   return dc_set_libvirt_error (error, "cannot open '%s' through a temporary storage pool", dir);
+}
+
+gboolean
+dc_dir_pool_open (virConnectPtr conn, const char *dir, char **name, GError **error)
+{
+  return dc_dir_pool_open_full (conn, dir, FALSE, NULL, NULL, name, error);
+}
+
+/**
+ * dc_dir_pool_make:
+ * @conn: connection
+ * @dir: directory, made (with its parents) if missing, mode 0700
+ * @owner: (nullable): its owner if made
+ * @group: (nullable): its group if made
+ * @name: (out): the pool's name
+ * @error: return location
+ *
+ * Like dc_dir_pool_open(), for a directory that may not exist yet.
+ */
+gboolean
+dc_dir_pool_make (virConnectPtr conn, const char *dir, const char *owner, const char *group,
+                  char **name, GError **error)
+{
+  return dc_dir_pool_open_full (conn, dir, TRUE, owner, group, name, error);
 }
 
 /**
@@ -536,6 +571,22 @@ dc_live_nvram_dir (DcEnv *base)
   return NULL;
 }
 
+/* swtpm state: /var/lib/libvirt/swtpm for qemu:///system, the user's
+ * config dir for a local qemu:///session (as libvirt's qemu driver). */
+static char *
+dc_live_swtpm_dir (DcEnv *base)
+{
+  g_autofree char *nvram = dc_live_nvram_dir (base);
+  g_autofree char *qemu_dir = NULL;
+
+  if (nvram == NULL)
+    return NULL;
+  if (g_str_equal (nvram, "/var/lib/libvirt/qemu/nvram"))
+    return g_strdup ("/var/lib/libvirt/swtpm");
+  qemu_dir = g_path_get_dirname (nvram);
+  return g_build_filename (qemu_dir, "swtpm", NULL);
+}
+
 DcEnv *
 dc_env_live_new (virConnectPtr conn)
 {
@@ -548,6 +599,7 @@ dc_env_live_new (virConnectPtr conn)
   env->parent.vol_exists = dc_live_vol_exists;
   env->parent.file = dc_live_file;
   env->parent.nvram_dir = dc_live_nvram_dir;
+  env->parent.swtpm_dir = dc_live_swtpm_dir;
   env->conn = conn;
   return &env->parent;
 }

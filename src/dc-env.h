@@ -11,6 +11,8 @@ void dc_env_live_free (DcEnv *env);
 #define DC_DIR_POOL_ATTEMPTS 20
 
 gboolean dc_dir_pool_open (virConnectPtr conn, const char *dir, char **name, GError **error);
+gboolean dc_dir_pool_make (virConnectPtr conn, const char *dir, const char *owner, const char *group,
+                           char **name, GError **error);
 void dc_dir_pools_close (virConnectPtr conn);
 gboolean dc_libvirt_pool_vanished (void);
 DcVolInfo *dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path,

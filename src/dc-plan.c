@@ -51,6 +51,10 @@ dc_copy_free (DcCopy *copy)
   g_free (copy->pool);
   g_free (copy->src_name);
   g_free (copy->src_path);
+  g_free (copy->dst_pool);
+  g_free (copy->dst_open_dir);
+  g_free (copy->dst_owner);
+  g_free (copy->dst_group);
   g_free (copy->dst_name);
   g_free (copy->dst_path);
   g_free (copy->xml);
@@ -117,6 +121,16 @@ dc_planner_new_mac (DcPlanner *p, GError **error)
   g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
                "cannot find a free MAC address with the 52:54:00 prefix");
   return NULL;
+}
+
+static const DcCopy *dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
+                                              const char *dst_dir, const char *dst_name, GError **error);
+
+static const DcCopy *
+dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src,
+                     const char *dst_name, GError **error)
+{
+  return dc_planner_add_copy_to (p, what, src, NULL, dst_name, error);
 }
 
 /* A path for a file of the clone: the source's name in the file name
@@ -204,12 +218,29 @@ dc_vol_xml (const DcVolInfo *src, const char *name)
   return dc_xml_format (xmlDocGetRootElement (doc), TRUE);
 }
 
-/* Adds the copy of @src to the plan and returns the new volume's name. */
-static const DcCopy *
-dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src,
-                     const char *dst_name, GError **error)
+/**
+ * dc_dir_pool_name:
+ * @dir: a directory
+ *
+ * Returns: (transfer full): the name of domclone's temporary pool over
+ * @dir: the same for every run, so concurrent runs share it
+ */
+char *
+dc_dir_pool_name (const char *dir)
 {
-  g_autofree char *key = g_strdup_printf ("%s/%s", src->pool, dst_name);
+  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, dir, -1);
+
+  return g_strdup_printf ("domclone-%.16s", hash);
+}
+
+/* Adds the copy of @src to the plan, into its own pool or, if @dst_dir
+ * is set, into a temporary pool over that directory (made if missing). */
+static const DcCopy *
+dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
+                        const char *dst_dir, const char *dst_name, GError **error)
+{
+  g_autofree char *dst_pool = dst_dir ? dc_dir_pool_name (dst_dir) : g_strdup (src->pool);
+  g_autofree char *key = g_strdup_printf ("%s/%s", dst_pool, dst_name);
   DcCopy *copy;
 
   /* a dir pool lists subdirectories as volumes; libvirt "copies" one
@@ -226,7 +257,8 @@ dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src,
                    "cannot clone %s: the new volume name '%s' is not usable", what, dst_name);
       return NULL;
     }
-  if (g_hash_table_contains (p->vol_names, key) || p->env->vol_exists (p->env, src->pool, dst_name))
+  if (g_hash_table_contains (p->vol_names, key)
+      || (dst_dir == NULL && p->env->vol_exists (p->env, src->pool, dst_name)))
     {
       g_set_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN,
                    "cannot clone %s: volume '%s' already exists in pool '%s'; remove it or clone with another --name",
@@ -240,8 +272,15 @@ dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src,
   copy->pool = g_strdup (src->pool);
   copy->src_name = g_strdup (src->name);
   copy->src_path = g_strdup (src->path);
+  copy->dst_pool = g_steal_pointer (&dst_pool);
+  copy->dst_open_dir = g_strdup (dst_dir ? dst_dir : src->open_dir);
+  copy->dst_owner = g_strdup (src->owner);
+  copy->dst_group = g_strdup (src->group);
   copy->dst_name = g_strdup (dst_name);
-  copy->dst_path = src->pool_path ? g_build_filename (src->pool_path, dst_name, NULL) : NULL;
+  if (dst_dir != NULL)
+    copy->dst_path = g_build_filename (dst_dir, dst_name, NULL);
+  else if (src->pool_path != NULL)
+    copy->dst_path = g_build_filename (src->pool_path, dst_name, NULL);
   copy->xml = dc_vol_xml (src, dst_name);
   copy->open_dir = g_strdup (src->open_dir);
   copy->capacity = src->capacity;
@@ -345,6 +384,50 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   /* The copy is flattened (qemu-img convert), it has no backing chain. */
   dc_xml_remove (dc_xml_child (disk, "backingStore", FALSE));
   return TRUE;
+}
+
+/* swtpm keeps a TPM's state in <swtpm dir>/<domain UUID>/tpm2 (tpm1.2
+ * for the old version): a new UUID means a new, empty TPM, and a guest
+ * that sealed secrets to it (disk encryption) no longer boots. Copy the
+ * state into the clone's UUID's folder. */
+static gboolean
+dc_planner_tpm (DcPlanner *p, GError **error)
+{
+  xmlNode *backend = dc_xml_node (p->ctxt, NULL, "/domain/devices/tpm/backend[@type='emulator']");
+  g_autofree char *version = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *src_path = NULL;
+  g_autofree char *dst_dir = NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autoptr (GError) local = NULL;
+  const char *sub, *file;
+
+  if (backend == NULL || p->plan->source_uuid == NULL)
+    return TRUE;
+  version = dc_xml_prop (backend, "version");
+  if (g_strcmp0 (version, "1.2") == 0)
+    sub = "tpm1.2", file = "tpm-00.permall";
+  else
+    sub = "tpm2", file = "tpm2-00.permall";
+
+  dir = p->env->swtpm_dir (p->env);
+  if (dir == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "cannot clone the TPM: this connection does not say where it keeps TPM state; remove the <tpm> device or clone on the host");
+      return FALSE;
+    }
+  src_path = g_build_filename (dir, p->plan->source_uuid, sub, file, NULL);
+  info = p->env->file (p->env, src_path, &local);
+  if (info == NULL && g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
+    return TRUE; /* never started: no state yet, the clone makes its own */
+  if (info == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone the TPM state: ");
+      return FALSE;
+    }
+  dst_dir = g_build_filename (dir, p->plan->uuid, sub, NULL);
+  return dc_planner_add_copy_to (p, "the TPM state", info, dst_dir, file, error) != NULL;
 }
 
 /* <os firmware='efi'> without <nvram>: libvirt keeps the variables in
@@ -640,7 +723,7 @@ dc_planner_metadata (DcPlanner *p)
       for (guint i = 0; i < p->plan->copies->len; i++)
         {
           const DcCopy *c = p->plan->copies->pdata[i];
-          dc_building_add_volume (md->building, c->pool, c->dst_name, c->open_dir);
+          dc_building_add_volume (md->building, c->dst_pool, c->dst_name, c->dst_open_dir);
         }
     }
   text = dc_metadata_format (md);
@@ -763,7 +846,7 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   for (guint i = 0; i < disks->len; i++)
     if (!dc_planner_disk (&p, disks->pdata[i], error))
       return NULL;
-  if (!dc_planner_nvram (&p, error))
+  if (!dc_planner_nvram (&p, error) || !dc_planner_tpm (&p, error))
     return NULL;
 
   dc_planner_metadata (&p);
@@ -826,7 +909,7 @@ dc_plan_describe (const DcPlan *plan)
       const DcCopy *c = plan->copies->pdata[i];
 
       g_string_append_printf (out, "copy %s: %s/%s -> %s/%s (%s)\n", c->what, c->pool,
-                              c->src_name, c->pool, c->dst_name,
+                              c->src_name, c->dst_pool, c->dst_name,
                               c->dst_path ? c->dst_path : "-");
     }
   for (guint i = 0; i < plan->shared->len; i++)

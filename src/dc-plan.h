@@ -49,19 +49,27 @@ struct _DcEnv
   /* where the daemon keeps the NVRAM it names itself (<os firmware='efi'>
    * without <nvram>), NULL if that cannot be known */
   char *(*nvram_dir) (DcEnv *env);
+  /* where it keeps swtpm state, in a folder per domain UUID; NULL if
+   * that cannot be known */
+  char *(*swtpm_dir) (DcEnv *env);
 };
 
 /* One volume to create with virStorageVolCreateXMLFrom. */
 typedef struct
 {
   char *what;        /* "disk 'vda'", "NVRAM", for messages */
-  char *pool;        /* pool of the source and of the new volume */
+  char *pool;        /* pool of the source volume */
+  char *open_dir;    /* see DcVolInfo */
   char *src_name;
   char *src_path;
+  char *dst_pool;    /* pool of the new volume: mostly the source's */
+  char *dst_open_dir; /* a temporary pool over this directory, made if
+                       * missing (TPM state lives in a per-UUID one) */
+  char *dst_owner;   /* owner and group of that directory if made */
+  char *dst_group;
   char *dst_name;
   char *dst_path;
   char *xml;         /* the new volume's XML */
-  char *open_dir;    /* see DcVolInfo */
   guint64 capacity;
   guint64 allocation;
 } DcCopy;
@@ -95,6 +103,7 @@ typedef struct
 } DcPlanOptions;
 
 DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);
+char *dc_dir_pool_name (const char *dir);
 char *dc_plan_describe (const DcPlan *plan);
 
 G_END_DECLS

@@ -128,9 +128,10 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
     {
       g_autoptr (DcDomain) dom = virDomainLookupByName (conn, undo->name);
 
-      /* our own NVRAM copy is a volume with an undo entry of its own */
+      /* our own NVRAM copy is a volume with an undo entry of its own;
+       * the TPM state folder is the clone's own: libvirt removes it */
       if (dom == NULL
-          || virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM | VIR_DOMAIN_UNDEFINE_KEEP_TPM) < 0)
+          || virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) < 0)
         return dc_set_libvirt_error (error, "cannot undefine domain '%s'", undo->name);
     }
   else
@@ -140,8 +141,8 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
       g_autoptr (DcVol) vol = NULL;
       gboolean ok;
 
-      if (undo->open_dir != NULL && !dc_dir_pool_open (conn, undo->open_dir, &opened, error))
-        return FALSE;
+      if (undo->open_dir != NULL && !dc_dir_pool_open (conn, undo->open_dir, &opened, NULL))
+        return TRUE; /* its directory is gone, and the volume with it */
       pool = virStoragePoolLookupByName (conn, undo->pool);
       if (pool != NULL)
         virStoragePoolRefresh (pool, 0); /* after a daemon restart, say */
@@ -338,20 +339,21 @@ dc_copy_volume_once (virConnectPtr conn, const DcCopy *copy, gboolean *vanished,
 {
   g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, copy->pool);
   g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
-  g_autoptr (DcVol) dst = src ? virStorageVolCreateXMLFrom (pool, copy->xml, src, 0) : NULL;
+  g_autoptr (DcPool) dst_pool = src ? virStoragePoolLookupByName (conn, copy->dst_pool) : NULL;
+  g_autoptr (DcVol) dst = dst_pool ? virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0) : NULL;
   char *path;
 
   if (dst == NULL)
     {
-      *vanished = copy->open_dir != NULL && dc_libvirt_pool_vanished ();
+      *vanished = (copy->open_dir != NULL || copy->dst_open_dir != NULL) && dc_libvirt_pool_vanished ();
       dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what,
-                            copy->dst_name, copy->pool);
+                            copy->dst_name, copy->dst_pool);
       return NULL;
     }
   path = virStorageVolGetPath (dst);
   /* our own dir pool, closed by another domclone just now: the volume is
    * where a dir pool puts it */
-  if (path == NULL && copy->open_dir != NULL && dc_libvirt_pool_vanished ())
+  if (path == NULL && copy->dst_open_dir != NULL && dc_libvirt_pool_vanished ())
     return g_strdup (copy->dst_path);
   if (path == NULL)
     {
@@ -367,7 +369,8 @@ dc_copy_volume (virConnectPtr conn, const DcCopy *copy, GPtrArray *undo, GError 
 {
   g_autofree char *path = NULL;
 
-  g_info ("copying %s: '%s' to '%s' in pool '%s'", copy->what, copy->src_name, copy->dst_name, copy->pool);
+  g_info ("copying %s: '%s' in pool '%s' to '%s' in pool '%s'", copy->what, copy->src_name, copy->pool,
+          copy->dst_name, copy->dst_pool);
   g_debug ("new volume XML:\n%s", copy->xml);
   for (int attempt = 0; path == NULL; attempt++)
     {
@@ -375,12 +378,18 @@ dc_copy_volume (virConnectPtr conn, const DcCopy *copy, GPtrArray *undo, GError 
       g_autoptr (GError) local = NULL;
       gboolean vanished = FALSE;
 
+      g_autofree char *made = NULL;
+
       if (copy->open_dir != NULL && !dc_dir_pool_open (conn, copy->open_dir, &opened, error))
+        return FALSE;
+      if (copy->dst_open_dir != NULL
+          && g_strcmp0 (copy->dst_open_dir, copy->open_dir) != 0
+          && !dc_dir_pool_make (conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, &made, error))
         return FALSE;
       /* Recorded before the copy: if the daemon dies during it, the
        * partial volume it leaves is ours to remove. A volume that
        * already exists under the name is not ours: never undo that. */
-      dc_undo_push (undo, DC_UNDO_VOLUME, copy->dst_name, copy->pool, copy->open_dir);
+      dc_undo_push (undo, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
       path = dc_copy_volume_once (conn, copy, &vanished, &local);
       if (path == NULL && (vanished || dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST))
         g_ptr_array_remove_index (undo, undo->len - 1);
@@ -489,8 +498,8 @@ dc_delete_owned_volume (virConnectPtr conn, const DcOwnedVolume *v, gint64 deadl
       g_autoptr (DcPool) pool = NULL;
       g_autoptr (DcVol) vol = NULL;
 
-      if (v->open_dir != NULL && !dc_dir_pool_open (conn, v->open_dir, &opened, error))
-        return FALSE;
+      if (v->open_dir != NULL && !dc_dir_pool_open (conn, v->open_dir, &opened, NULL))
+        return TRUE; /* its directory is gone, and the volume with it */
       pool = virStoragePoolLookupByName (conn, v->pool);
       if (pool != NULL)
         virStoragePoolRefresh (pool, 0); /* fails while a copy runs: fine */
@@ -596,7 +605,7 @@ dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *re
                      name, source);
           continue;
         }
-      if (ok && virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM | VIR_DOMAIN_UNDEFINE_KEEP_TPM) < 0
+      if (ok && virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) < 0
           && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN)
         ok = dc_set_libvirt_error (error, "cannot undefine '%s'", name);
       if (ok)

@@ -115,6 +115,12 @@ fake_nvram_dir (DcEnv *base)
   return g_key_file_get_string (((DcFakeEnv *) base)->kf, "pool nvram", "path", NULL);
 }
 
+static char *
+fake_swtpm_dir (DcEnv *base)
+{
+  return g_key_file_get_string (((DcFakeEnv *) base)->kf, "pool swtpm", "path", NULL);
+}
+
 DcEnv *
 dc_fake_env_new (const char *inventory_path)
 {
@@ -131,6 +137,7 @@ dc_fake_env_new (const char *inventory_path)
   env->parent.vol_exists = fake_vol_exists;
   env->parent.file = fake_vol_by_path;
   env->parent.nvram_dir = fake_nvram_dir;
+  env->parent.swtpm_dir = fake_swtpm_dir;
   return &env->parent;
 }
 

@@ -1077,6 +1077,68 @@ test_live_implicit_nvram (Fixture *f, gconstpointer data)
   g_unlink (src_vars);
 }
 
+/* An emulated TPM's state (swtpm) is copied into the clone's UUID's
+ * folder: a guest that sealed secrets to its TPM finds them in the
+ * clone. The source runs once first, so that swtpm makes its state. */
+static void
+test_live_tpm (Fixture *f, gconstpointer data)
+{
+  g_autofree char *name = g_strdup_printf ("%s-tpm", f->src);
+  g_autofree char *clone = g_strdup_printf ("%s-tpm-clone1", f->src);
+  g_autofree char *dir = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *src_state = NULL;
+  g_autofree char *clone_state = NULL;
+  g_autofree char *sum = NULL;
+  g_autofree char *clone_sum = NULL;
+  g_autofree char *swtpm = g_find_program_in_path ("swtpm");
+  g_autoptr (DcDomain) dom = NULL;
+  g_autoptr (DcDomain) c = NULL;
+  char uuid[VIR_UUID_STRING_BUFLEN], clone_uuid[VIR_UUID_STRING_BUFLEN];
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  if (swtpm == NULL)
+    {
+      g_test_skip ("swtpm is not installed");
+      return;
+    }
+  if (g_str_has_suffix (g_getenv ("DOMCLONE_TEST_URI"), "/system"))
+    dir = g_strdup ("/var/lib/libvirt/swtpm");
+  else
+    dir = g_build_filename (g_get_user_config_dir (), "libvirt", "qemu", "swtpm", NULL);
+  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>128</memory>"
+                         "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
+                         "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>"
+                         "</devices></domain>", name);
+  dom = virDomainDefineXML (conn, xml);
+  g_assert_nonnull (dom);
+  if (virDomainCreate (dom) < 0)
+    g_error ("cannot start the TPM source: %s", virGetLastErrorMessage ());
+  virDomainDestroy (dom);
+  g_assert_cmpint (virDomainGetUUIDString (dom, uuid), ==, 0);
+  src_state = g_strdup_printf ("%s/%s/tpm2/tpm2-00.permall", dir, uuid);
+  sum = sha256_file (src_state);
+
+  status = domclone (&out, &err, name, NULL);
+  g_test_message ("exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  c = virDomainLookupByName (conn, clone);
+  g_assert_nonnull (c);
+  g_assert_cmpint (virDomainGetUUIDString (c, clone_uuid), ==, 0);
+  clone_state = g_strdup_printf ("%s/%s/tpm2/tpm2-00.permall", dir, clone_uuid);
+  clone_sum = sha256_file (clone_state);
+  g_assert_cmpstr (clone_sum, ==, sum);
+
+  /* swtpm takes the copied state, next to the source's */
+  if (virDomainCreate (dom) < 0 || virDomainCreate (c) < 0)
+    g_error ("cannot start the TPM source and clone together: %s", virGetLastErrorMessage ());
+  virDomainDestroy (c);
+  virDomainDestroy (dom);
+}
+
 /* A whole clone under valgrind: no invalid access, no definite leak.
  * (Skipped in a sanitizer build: the two do not mix.) */
 static void
@@ -1495,6 +1557,7 @@ main (int argc, char **argv)
   g_test_add ("/live/refuse/hostile-input", Fixture, NULL, fixture_setup, test_live_hostile, fixture_teardown);
   g_test_add ("/live/clone/metachar-source", Fixture, NULL, fixture_setup, test_live_metachar_source, fixture_teardown);
   g_test_add ("/live/clone/implicit-nvram", Fixture, NULL, fixture_setup, test_live_implicit_nvram, fixture_teardown);
+  g_test_add ("/live/clone/tpm", Fixture, NULL, fixture_setup, test_live_tpm, fixture_teardown);
   g_test_add ("/live/clone/valgrind", Fixture, NULL, fixture_setup, test_live_valgrind, fixture_teardown);
   g_test_add ("/live/crash/sigkill-cleanup", Fixture, NULL, fixture_setup, test_live_sigkill_cleanup, fixture_teardown);
   g_test_add ("/live/crash/sigkill-next-run", Fixture, NULL, fixture_setup, test_live_sigkill_next_run, fixture_teardown);
