@@ -333,9 +333,11 @@ dc_count_clone (virConnectPtr conn, virDomainPtr src, const DcPlan *plan, guint6
 }
 
 /* One attempt at the copy; returns the new volume's path. *@vanished
- * says the (temporary) pool went away under it and another is worth it. */
+ * says the (temporary) pool went away under it and another is worth it;
+ * *@existed that a volume of that name was there before: not ours. */
 static char *
-dc_copy_volume_once (virConnectPtr conn, const DcCopy *copy, gboolean *vanished, GError **error)
+dc_copy_volume_once (virConnectPtr conn, const DcCopy *copy, gboolean *vanished, gboolean *existed,
+                     GError **error)
 {
   g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, copy->pool);
   g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
@@ -345,7 +347,9 @@ dc_copy_volume_once (virConnectPtr conn, const DcCopy *copy, gboolean *vanished,
 
   if (dst == NULL)
     {
+      /* read the error now: freeing a libvirt object clears it */
       *vanished = (copy->open_dir != NULL || copy->dst_open_dir != NULL) && dc_libvirt_pool_vanished ();
+      *existed = dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST;
       dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what,
                             copy->dst_name, copy->dst_pool);
       return NULL;
@@ -375,10 +379,10 @@ dc_copy_volume (virConnectPtr conn, const DcCopy *copy, GPtrArray *undo, GError 
   for (int attempt = 0; path == NULL; attempt++)
     {
       g_autofree char *opened = NULL;
+      g_autofree char *made = NULL;
       g_autoptr (GError) local = NULL;
       gboolean vanished = FALSE;
-
-      g_autofree char *made = NULL;
+      gboolean existed = FALSE;
 
       if (copy->open_dir != NULL && !dc_dir_pool_open (conn, copy->open_dir, &opened, error))
         return FALSE;
@@ -390,8 +394,8 @@ dc_copy_volume (virConnectPtr conn, const DcCopy *copy, GPtrArray *undo, GError 
        * partial volume it leaves is ours to remove. A volume that
        * already exists under the name is not ours: never undo that. */
       dc_undo_push (undo, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
-      path = dc_copy_volume_once (conn, copy, &vanished, &local);
-      if (path == NULL && (vanished || dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST))
+      path = dc_copy_volume_once (conn, copy, &vanished, &existed, &local);
+      if (path == NULL && (vanished || existed))
         g_ptr_array_remove_index (undo, undo->len - 1);
       if (local != NULL && (path != NULL || !vanished || attempt + 1 >= DC_DIR_POOL_ATTEMPTS))
         {
