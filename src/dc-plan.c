@@ -188,30 +188,28 @@ dc_vol_xml (const DcVolInfo *src, const char *name)
     { "/volume/name", name },
     { "/volume/capacity", capacity },
     { "/volume/allocation", allocation },
-    { "/volume/target/format", NULL },
     { "/volume/target/permissions/mode", src->mode },
     { "/volume/target/permissions/owner", src->owner },
     { "/volume/target/permissions/group", src->group },
   };
+  xmlNode *format = dc_xml_node (ctxt, NULL, "/volume/target/format");
+  xmlNode *perms;
 
+  /* an element with no value is dropped: libvirt's default applies */
   for (size_t i = 0; i < G_N_ELEMENTS (fields); i++)
     {
       xmlNode *node = dc_xml_node (ctxt, NULL, fields[i].xpath);
 
-      if (i == 3)
-        {
-          if (src->format != NULL)
-            xmlSetProp (node, BAD_CAST "type", BAD_CAST src->format);
-          else
-            dc_xml_remove (node);
-        }
-      else if (fields[i].value != NULL)
+      if (fields[i].value != NULL)
         dc_xml_set_text (node, fields[i].value);
       else
         dc_xml_remove (node);
     }
-
-  xmlNode *perms = dc_xml_node (ctxt, NULL, "/volume/target/permissions");
+  if (src->format != NULL)
+    xmlSetProp (format, BAD_CAST "type", BAD_CAST src->format);
+  else
+    dc_xml_remove (format);
+  perms = dc_xml_node (ctxt, NULL, "/volume/target/permissions");
   if (perms != NULL && perms->children == NULL)
     dc_xml_remove (perms);
 
