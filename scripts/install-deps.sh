@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Installs what domclone needs to build and test, on Debian 12 (or a
-# close relative), if anything is missing. Idempotent: with everything
-# installed it does nothing and needs no network.
+# install-deps.sh - install what domclone needs to build and test, on Debian
+# 12 or Ubuntu (or a close relative), if anything is missing.
+#
+# Usage:
+#   scripts/install-deps.sh          install the missing packages (as root)
+#   scripts/install-deps.sh --list   print the package list and exit
+#
+# Idempotent: with everything installed it does nothing, needs no network and
+# exits 0. As root, when a package is missing, it runs "apt-get update" and
+# then installs the missing packages with
+# "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends".
+# As any other user it prints the apt-get command to run and exits 1.
 set -euo pipefail
 
-# build, libvirt daemon + QEMU for the live tests, firmware for UEFI
-# guests, and the tools of the sanitizer, fuzzing and leak checks
-packages=(
+# The one list of packages: build, libvirt daemon + QEMU for the live tests,
+# firmware for UEFI guests, swtpm for guests with a TPM, unshare (util-linux)
+# for the private test daemon, and the tools of the sanitizer, fuzzing and
+# leak checks.
+readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev
     libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
@@ -15,20 +26,49 @@ packages=(
     clang libclang-rt-14-dev valgrind man-db
 )
 
+msg() { printf 'install-deps: %s\n' "$*" >&2; }
+
+case ${1:-} in
+    "") ;;
+    --list)
+        printf '%s\n' "${PACKAGES[@]}"
+        exit 0
+        ;;
+    -h | --help)
+        sed -n '/^# install-deps.sh - /,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+        exit 0
+        ;;
+    *)
+        msg "unknown argument: $1 (see --help)"
+        exit 2
+        ;;
+esac
+
+if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+    msg "not a Debian or Ubuntu system (no dpkg-query/apt-get); install the equivalents of:"
+    msg "  ${PACKAGES[*]}"
+    exit 1
+fi
+
 missing=()
-for p in "${packages[@]}"; do
-    if ! dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed; then
+for p in "${PACKAGES[@]}"; do
+    # One line per installed architecture.
+    # shellcheck disable=SC2016
+    status=$(dpkg-query -W -f '${db:Status-Status}\n' "$p" 2>/dev/null) || status=
+    if [[ $'\n'$status$'\n' != *$'\n'installed$'\n'* ]]; then
         missing+=("$p")
     fi
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+((${#missing[@]})) || exit 0
 
-if [[ $(id -u) -ne 0 ]]; then
-    echo "install-deps: missing packages: ${missing[*]}" >&2
-    echo "install-deps: run as root: apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+if ((EUID != 0)); then
+    msg "missing packages: ${missing[*]}"
+    msg "run as root:"
+    printf '  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends %s\n' \
+        "${missing[*]}" >&2
     exit 1
 fi
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+msg "installing ${missing[*]}"
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"

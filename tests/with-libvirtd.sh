@@ -90,11 +90,12 @@ find_prog() {
 # Print the PID stored in pid file $1 if that process is alive and its
 # command name starts with $2; fail otherwise.
 pidfile_pid() {
-    local file=$1 name=$2 pid comm
+    local file=$1 name=$2 pid="" comm
     [[ -r $file ]] || return 1
-    read -r pid <"$file" 2>/dev/null || return 1
+    # libvirt writes its pid files without a trailing newline.
+    read -r pid 2>/dev/null <"$file" || [[ -n $pid ]] || return 1
     [[ $pid =~ ^[0-9]+$ ]] || return 1
-    read -r comm <"/proc/$pid/comm" 2>/dev/null || return 1
+    read -r comm 2>/dev/null <"/proc/$pid/comm" || return 1
     [[ $comm == "$name"* ]] || return 1
     printf '%s' "$pid"
 }
@@ -115,15 +116,25 @@ terminate() {
         done
         ((${#left[@]})) || return 0
         ((SECONDS < deadline)) || break
-        sleep 0.1
+        sleep 0.1 || true
     done
     msg "killing unresponsive process(es) ${left[*]}"
     kill -KILL "${left[@]}" 2>/dev/null || true
 }
 
+# Trap handlers and the loops they interrupt avoid command substitutions: bash
+# 5.2 may fail to parse a trap action that runs during one, losing the signal.
+
+# read_children PID: sets CHILDREN to the PIDs of the children of PID.
+read_children() {
+    CHILDREN=
+    read -r CHILDREN 2>/dev/null <"/proc/$1/task/$1/children" || true
+}
+CHILDREN=
+
 is_zombie() {
     local stat
-    read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
+    read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
     stat=${stat##*) }
     [[ ${stat:0:1} == Z ]]
 }
@@ -131,7 +142,8 @@ is_zombie() {
 # Stop the daemons and the QEMU processes of the private instance.
 # $1: directory holding libvirtd.pid and virtlogd.pid; $2: QEMU pid file dir.
 stop_daemons() {
-    local piddir=$1 qemudir=$2 pid f pids=()
+    local piddir=$1 qemudir=$2 pid f pids=() t0
+    t0=$(now)
     if pid=$(pidfile_pid "$piddir/libvirtd.pid" libvirtd); then
         terminate 10 "$pid"
     fi
@@ -143,6 +155,7 @@ stop_daemons() {
     if pid=$(pidfile_pid "$piddir/virtlogd.pid" virtlogd); then
         terminate 5 "$pid"
     fi
+    verbose "daemons stopped in $(elapsed "$t0" "$(now)")s"
 }
 
 # ---------------------------------------------------------------------------
@@ -239,7 +252,7 @@ start_daemons() {
             tail -n 30 -- "$logdir/libvirtd.stderr" "$logdir/libvirtd.log" >&2 2>/dev/null || true
             exit "$EXIT_HARNESS"
         fi
-        sleep 0.1
+        sleep 0.1 || true
     done
     t1=$(now)
     verbose "libvirtd answers on $uri after $(elapsed "$t0" "$t1")s"
@@ -248,20 +261,59 @@ start_daemons() {
 # ---------------------------------------------------------------------------
 # Running the command
 
-# run_cmd CMD ARGS...: runs CMD in the background (keeping our stdin), so that
-# a signal to the harness is acted upon at once: CMD gets SIGTERM, then the
-# clean-up runs. Sets CMD_STATUS.
-CMD_PID=
-CMD_STATUS=0
+# Waiting for a child while signals are trapped. A trap makes "wait" return
+# early; bash 5.2 may then lose the child's status, and a second "wait" may
+# block for ever in wait4(-1) when we have other children (as PID 1 of the
+# namespace we inherit the daemons). So after an interruption we poll until
+# the child is gone, calling a hook that re-sends the signal (the receiver may
+# not have installed its traps yet: PID 1 of a namespace silently drops the
+# signals it has no handler for), and take the status from a file the child
+# wrote. ("sleep ... || true" everywhere: a signal to our process group may
+# kill the sleep, and errexit must not end the harness then.)
 INTERRUPTED=0
+HARNESS_STATE=
+
+# wait_for_child PID STATUS_FILE HOOK: sets CHILD_STATUS.
+wait_for_child() {
+    local pid=$1 file=$2 hook=$3 st=0
+    if ((!INTERRUPTED)); then
+        if wait "$pid"; then st=0; else st=$?; fi
+    fi
+    if ((INTERRUPTED)); then
+        while kill -0 "$pid" 2>/dev/null && ! is_zombie "$pid"; do
+            "$hook"
+            sleep 0.1 || true
+        done
+        if ! { [[ -s $file ]] && read -r st <"$file" && [[ $st =~ ^[0-9]+$ ]]; }; then
+            st=$((128 + 15))
+        fi
+    fi
+    CHILD_STATUS=$st
+}
+
+# The command runs in a background subshell (keeping our stdin), so that a
+# signal to the harness is acted upon at once: CMD gets SIGTERM, then the
+# clean-up runs. The subshell outlives CMD to record CMD's exit status.
+WRAPPER_PID=
+
+term_cmd() {
+    local c=
+    [[ -n $WRAPPER_PID ]] || return 0
+    read_children "$WRAPPER_PID"
+    for c in $CHILDREN; do kill -TERM "$c" 2>/dev/null || true; done
+}
 
 on_signal() {
     INTERRUPTED=1
-    if [[ -n $CMD_PID ]]; then
-        kill -TERM "$CMD_PID" 2>/dev/null || true
+    if [[ -n $WRAPPER_PID ]]; then
+        term_cmd
     else
         # Still starting up: leave now, the EXIT trap cleans up.
-        exit $((128 + $(kill -l "$1")))
+        case $1 in
+            INT) exit 130 ;;
+            HUP) exit 129 ;;
+            *) exit 143 ;;
+        esac
     fi
 }
 
@@ -271,15 +323,24 @@ install_signal_traps() {
     trap 'on_signal HUP' HUP
 }
 
+# run_cmd STATUS_FILE CMD ARGS...: sets CMD_STATUS.
+CMD_STATUS=0
 run_cmd() {
-    "$@" <&0 &
-    CMD_PID=$!
-    while :; do
-        INTERRUPTED=0
-        if wait "$CMD_PID"; then CMD_STATUS=0; else CMD_STATUS=$?; fi
-        ((INTERRUPTED)) || break
-    done
-    CMD_PID=
+    local file=$1
+    shift
+    rm -f -- "$file"
+    (
+        # Caught (not ignored) so that CMD gets the default dispositions, and
+        # this subshell stays until CMD has ended.
+        trap ':' TERM HUP
+        if "$@" <&0; then st=0; else st=$?; fi
+        printf '%s\n' "$st" >"$file"
+        exit "$st"
+    ) <&0 &
+    WRAPPER_PID=$!
+    wait_for_child "$WRAPPER_PID" "$file" term_cmd
+    WRAPPER_PID=
+    CMD_STATUS=$CHILD_STATUS
 }
 
 export_test_env() {
@@ -297,6 +358,7 @@ export_test_env() {
 inner_root() {
     local state=$1
     shift
+    HARNESS_STATE=$state
     local etc=$state/root/etc lib=$state/root/lib cache=$state/root/cache log=$state/root/log
 
     # We are PID 1 of the namespace: when we exit, everything left is killed.
@@ -318,7 +380,7 @@ inner_root() {
     write_configs /etc/libvirt /var/log/libvirt 1
     start_daemons /etc/libvirt /var/log/libvirt /run qemu:///system
     export_test_env qemu:///system "$state/test"
-    run_cmd "$@"
+    run_cmd "$state/.cmd-status" "$@"
     exit "$CMD_STATUS"
 }
 
@@ -356,6 +418,8 @@ inner_root_cleanup() {
     trap '' INT TERM HUP
     set +e
     stop_daemons /run /run/libvirt/qemu
+    # For the outer harness, in case a signal made it lose our exit status.
+    printf '%s\n' "$status" >"$HARNESS_STATE/.exit-status"
     exit "$status"
 }
 
@@ -370,6 +434,7 @@ session_main() {
 
     trap 'session_cleanup' EXIT
     install_signal_traps
+    if ((INTERRUPTED)); then exit 143; fi
 
     export XDG_RUNTIME_DIR="$xdg/run"
     export XDG_CONFIG_HOME="$xdg/config"
@@ -386,7 +451,7 @@ session_main() {
     start_daemons "$XDG_CONFIG_HOME/libvirt" "$XDG_CACHE_HOME/libvirt" \
         "$XDG_RUNTIME_DIR/libvirt" qemu:///session
     export_test_env qemu:///session "$state/test"
-    run_cmd "$@"
+    run_cmd "$state/.cmd-status" "$@"
     exit "$CMD_STATUS"
 }
 
@@ -401,7 +466,7 @@ session_sweep() {
     pid=$me
     while [[ $pid =~ ^[0-9]+$ ]] && ((pid > 1)); do
         ancestors+="$pid "
-        read -r stat <"/proc/$pid/stat" 2>/dev/null || break
+        read -r stat 2>/dev/null <"/proc/$pid/stat" || break
         stat=${stat##*) }
         read -r _ ppid _ <<<"$stat"
         pid=$ppid
@@ -410,8 +475,8 @@ session_sweep() {
         pid=${p#/proc/}
         [[ $ancestors == *" $pid "* ]] && continue
         [[ -O $p ]] || continue
-        if { tr '\0' '\n' <"$p/environ"; tr '\0' '\n' <"$p/cmdline"; } 2>/dev/null |
-            grep -qF -- "$SESSION_XDG/"; then
+        # (No pipe: with pipefail, grep -q ending early would fail it.)
+        if grep -qasF -- "$SESSION_XDG/" "$p/environ" "$p/cmdline"; then
             pids+=("$pid")
         fi
     done
@@ -440,6 +505,9 @@ if [[ ${_WITH_LIBVIRTD_INNER:-} == 1 ]] && ((EUID == 0)); then
     unset _WITH_LIBVIRTD_STATE
     inner_root "$state" "$@"
 fi
+
+# Until a clean-up is in place, a signal just marks that we must stop.
+trap 'INTERRUPTED=1' INT TERM HUP
 
 state_dir=
 while (($#)); do
@@ -476,10 +544,20 @@ if [[ -n $state_dir ]]; then
     state_dir=$(cd -- "$state_dir" && pwd -P) || die "cannot use state dir"
 else
     base=${TMPDIR:-/var/tmp}
-    state_dir=$(mktemp -d -- "$base/with-libvirtd.XXXXXX") ||
-        die "cannot create a state dir under $base"
-    state_dir=$(cd -- "$state_dir" && pwd -P)
-    own_state=1
+    [[ $base == /* ]] || base=$PWD/$base
+    base=${base%/}
+    # Like "mktemp -d", without a command substitution (see above): the
+    # directory is ours as soon as it exists, so a signal cannot leak it.
+    for _ in {1..100}; do
+        printf -v state_dir '%s/with-libvirtd.%06d' "$base" $((RANDOM * 32768 + RANDOM))
+        if mkdir -m 0700 -- "$state_dir" 2>/dev/null ||
+            { ((INTERRUPTED)) && [[ -d $state_dir ]]; }; then
+            own_state=1
+            break
+        fi
+        [[ -d $base && -w $base ]] || break
+    done
+    ((own_state)) || die "cannot create a state dir under $base"
 fi
 
 remove_state() {
@@ -490,6 +568,11 @@ remove_state() {
     fi
 }
 
+if ((INTERRUPTED)); then
+    remove_state
+    exit $((128 + 15))
+fi
+
 if ((EUID != 0)); then
     # session_main's EXIT trap stops the daemons, then removes the state.
     session_main "$state_dir" "$@"
@@ -497,7 +580,7 @@ fi
 
 # Root from here on.
 case $state_dir/ in
-    /run/* | /etc/libvirt/* | /var/lib/libvirt/* | /var/cache/libvirt/* | /var/log/libvirt/*)
+    /run/* | /var/run/* | /etc/libvirt/* | /var/lib/libvirt/* | /var/cache/libvirt/* | /var/log/libvirt/*)
         rm_dir=$state_dir
         ((own_state)) && rmdir -- "$rm_dir" 2>/dev/null
         die "state dir $rm_dir would be hidden by the private mounts; use another TMPDIR or --state-dir"
@@ -510,32 +593,81 @@ for d in /etc/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
     fi
 done
 
-INNER_PID=
-OUTER_INTERRUPTED=0
-forward_signal() {
+# The inner harness is PID 1 of the new PID namespace, a child of unshare.
+UNSHARE_PID=
+NS_INIT_PID=
+NS_INIT_START=
+
+# proc_start PID: sets START to the start time of process PID (to recognise
+# it even if its PID were reused).
+START=
+proc_start() {
+    local stat f
+    START=
+    read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+    read -ra f <<<"${stat##*) }"
+    START=${f[19]}
+}
+
+find_ns_init() {
     local c
-    OUTER_INTERRUPTED=1
-    # unshare blocks SIGINT/SIGTERM while it waits; signal its child (the
-    # inner harness, PID 1 of the namespace) directly.
-    [[ -n $INNER_PID ]] || return 0
-    c=$(cat -- "/proc/$INNER_PID/task/$INNER_PID/children" 2>/dev/null) || return 0
-    for c in $c; do kill -TERM "$c" 2>/dev/null || true; done
+    [[ -z $NS_INIT_PID ]] || return 0
+    [[ -n $UNSHARE_PID ]] || return 1
+    read_children "$UNSHARE_PID"
+    c=${CHILDREN%% *}
+    [[ -n $c ]] || return 1
+    proc_start "$c" || return 1
+    NS_INIT_START=$START
+    NS_INIT_PID=$c
+}
+
+ns_init_alive() {
+    [[ -n $NS_INIT_PID ]] && proc_start "$NS_INIT_PID" &&
+        [[ $START == "$NS_INIT_START" ]] && ! is_zombie "$NS_INIT_PID"
+}
+
+# unshare blocks SIGINT/SIGTERM while it waits (and dies of SIGHUP): signal
+# the inner harness directly; it kills CMD and cleans up.
+forward_term() {
+    find_ns_init || return 0
+    if ns_init_alive; then kill -TERM "$NS_INIT_PID" 2>/dev/null || true; fi
+}
+
+forward_signal() {
+    INTERRUPTED=1
+    forward_term
 }
 trap 'forward_signal' INT TERM HUP
 
+if ((!own_state)); then rm -f -- "$state_dir/.exit-status"; fi
+# --kill-child: should unshare itself be killed, the inner harness gets
+# SIGTERM and cleans up.
 _WITH_LIBVIRTD_INNER=1 _WITH_LIBVIRTD_STATE="$state_dir" \
-    unshare --mount --propagation private --pid --fork --mount-proc \
-    -- "$BASH" "$SELF" "$@" <&0 &
-INNER_PID=$!
-status=0
-while :; do
-    OUTER_INTERRUPTED=0
-    if wait "$INNER_PID"; then status=0; else status=$?; fi
-    # A trapped signal makes wait return early; bash keeps the child's real
-    # status, so wait again to get it.
-    ((OUTER_INTERRUPTED)) || break
+    unshare --mount --propagation private --pid --fork --kill-child=SIGTERM \
+    --mount-proc -- "$BASH" "$SELF" "$@" <&0 &
+UNSHARE_PID=$!
+for _ in {1..100}; do
+    find_ns_init && break
+    kill -0 "$UNSHARE_PID" 2>/dev/null || break
+    sleep 0.02 || true
 done
-INNER_PID=
+wait_for_child "$UNSHARE_PID" "$state_dir/.exit-status" forward_term
+status=$CHILD_STATUS
+UNSHARE_PID=
+if [[ -z $NS_INIT_PID && ! -e $state_dir/.exit-status ]] && ((status != 0)); then
+    msg "unshare failed (exit status $status): no private namespace, no daemon"
+    status=$EXIT_HARNESS
+fi
+if ns_init_alive; then
+    # unshare died before the inner harness: wait until that has cleaned up.
+    while ns_init_alive; do
+        ((!INTERRUPTED)) || forward_term
+        sleep 0.1 || true
+    done
+    if ! { [[ -s $state_dir/.exit-status ]] && read -r status <"$state_dir/.exit-status"; }; then
+        status=$((128 + 15))
+    fi
+fi
 if ((status != 0)) && [[ ${DOMCLONE_KEEP_STATE:-0} != 1 ]] && ((own_state)); then
     verbose "exit status $status; DOMCLONE_KEEP_STATE=1 keeps the daemon logs"
 fi
