@@ -384,6 +384,22 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   return TRUE;
 }
 
+/* A file that exists only once the source has run (NVRAM, TPM state).
+ * Returns FALSE on error; TRUE with *@info NULL when it does not exist:
+ * then the clone makes its own on first start, as the source would. */
+static gboolean
+dc_planner_run_file (DcPlanner *p, const char *path, const char *what, DcVolInfo **info,
+                     GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  *info = p->env->file (p->env, path, &local);
+  if (*info != NULL || g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
+    return TRUE;
+  g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone %s: ", what);
+  return FALSE;
+}
+
 /* swtpm keeps a TPM's state in <swtpm dir>/<domain UUID>/tpm2 (tpm1.2
  * for the old version): a new UUID means a new, empty TPM, and a guest
  * that sealed secrets to it (disk encryption) no longer boots. Copy the
@@ -397,7 +413,6 @@ dc_planner_tpm (DcPlanner *p, GError **error)
   g_autofree char *src_path = NULL;
   g_autofree char *dst_dir = NULL;
   g_autoptr (DcVolInfo) info = NULL;
-  g_autoptr (GError) local = NULL;
   const char *sub, *file;
 
   if (backend == NULL || p->plan->source_uuid == NULL)
@@ -416,14 +431,10 @@ dc_planner_tpm (DcPlanner *p, GError **error)
       return FALSE;
     }
   src_path = g_build_filename (dir, p->plan->source_uuid, sub, file, NULL);
-  info = p->env->file (p->env, src_path, &local);
-  if (info == NULL && g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
-    return TRUE; /* never started: no state yet, the clone makes its own */
+  if (!dc_planner_run_file (p, src_path, "the TPM state", &info, error))
+    return FALSE;
   if (info == NULL)
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone the TPM state: ");
-      return FALSE;
-    }
+    return TRUE;
   dst_dir = g_build_filename (dir, p->plan->uuid, sub, NULL);
   return dc_planner_add_copy_to (p, "the TPM state", info, dst_dir, file, error) != NULL;
 }
@@ -441,7 +452,6 @@ dc_planner_implicit_nvram (DcPlanner *p, GError **error)
   g_autofree char *path = NULL;
   g_autofree char *dst_name = NULL;
   g_autoptr (DcVolInfo) info = NULL;
-  g_autoptr (GError) local = NULL;
 
   if (g_strcmp0 (firmware, "efi") != 0)
     return TRUE;
@@ -454,14 +464,10 @@ dc_planner_implicit_nvram (DcPlanner *p, GError **error)
     }
   src_name = g_strdup_printf ("%s_VARS.fd", p->plan->source_name);
   path = g_build_filename (dir, src_name, NULL);
-  info = p->env->file (p->env, path, &local);
-  if (info == NULL && g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
-    return TRUE; /* never started: the clone starts from the template too */
+  if (!dc_planner_run_file (p, path, "the NVRAM", &info, error))
+    return FALSE;
   if (info == NULL)
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone the NVRAM: ");
-      return FALSE;
-    }
+    return TRUE;
   dst_name = g_strdup_printf ("%s_VARS.fd", p->plan->name);
   return dc_planner_add_copy (p, "the NVRAM", info, dst_name, error) != NULL;
 }
@@ -474,7 +480,6 @@ dc_planner_nvram (DcPlanner *p, GError **error)
   g_autofree char *path = NULL;
   g_autofree char *dst_path = NULL;
   g_autoptr (DcVolInfo) info = NULL;
-  g_autoptr (GError) local = NULL;
   const char *attr = "file";
 
   if (nvram == NULL)
@@ -498,12 +503,8 @@ dc_planner_nvram (DcPlanner *p, GError **error)
 
   dst_path = dc_clone_path (path, p->plan->source_name, p->plan->name);
 
-  info = p->env->file (p->env, path, &local);
-  if (info == NULL && !g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone the NVRAM: ");
-      return FALSE;
-    }
+  if (!dc_planner_run_file (p, path, "the NVRAM", &info, error))
+    return FALSE;
   if (info != NULL)
     {
       g_autofree char *dst_name = g_path_get_basename (dst_path);
