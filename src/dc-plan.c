@@ -281,8 +281,6 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
     copy->dst_path = g_build_filename (src->pool_path, dst_name, NULL);
   copy->xml = dc_vol_xml (src, dst_name);
   copy->open_dir = g_strdup (src->open_dir);
-  copy->capacity = src->capacity;
-  copy->allocation = src->allocation;
   g_ptr_array_add (p->plan->copies, copy);
   return copy;
 }

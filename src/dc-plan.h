@@ -70,8 +70,6 @@ typedef struct
   char *dst_name;
   char *dst_path;
   char *xml;         /* the new volume's XML */
-  guint64 capacity;
-  guint64 allocation;
 } DcCopy;
 
 typedef struct
