@@ -6,7 +6,7 @@
 
 #include "dc-cli.h"
 #include "dc-name.h"
-#include "dc-util.h"
+#include "dc-error.h"
 
 #include <string.h>
 
@@ -43,7 +43,7 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
     "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
     NULL },
-  G_OPTION_ENTRY_NULL
+  { NULL } /* G_OPTION_ENTRY_NULL needs GLib 2.70 */
 };
 
 static const struct

@@ -7,6 +7,7 @@
 #include "dc-env.h"
 #include "dc-xml.h"
 
+#include <errno.h>
 #include <string.h>
 
 typedef struct
@@ -31,56 +32,6 @@ dc_pool_entry_free (DcPoolEntry *e)
   g_free (e->name);
   g_free (e->path);
   g_free (e);
-}
-
-/**
- * dc_vol_info_from_xml:
- * @xml: a volume's XML
- * @pool: its pool's name
- * @pool_path: (nullable): its pool's target directory
- * @error: return location
- *
- * Returns: (transfer full): what the planner needs of the volume
- */
-DcVolInfo *
-dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path, GError **error)
-{
-  g_autoptr (xmlXPathContext) ctxt = NULL;
-  g_autoptr (xmlDoc) doc = dc_xml_parse (xml, "volume", "volume XML", &ctxt, error);
-  g_autoptr (DcVolInfo) info = NULL;
-  g_autofree char *capacity = NULL;
-  g_autofree char *allocation = NULL;
-
-  if (doc == NULL)
-    return NULL;
-  info = dc_vol_info_new ();
-  info->pool = g_strdup (pool);
-  info->pool_path = g_strdup (pool_path);
-  info->name = dc_xml_string (ctxt, NULL, "/volume/name");
-  info->path = dc_xml_string (ctxt, NULL, "/volume/target/path");
-  info->type = dc_xml_string (ctxt, NULL, "/volume/@type");
-  info->format = dc_xml_string (ctxt, NULL, "/volume/target/format/@type");
-  info->mode = dc_xml_string (ctxt, NULL, "/volume/target/permissions/mode");
-  info->owner = dc_xml_string (ctxt, NULL, "/volume/target/permissions/owner");
-  info->group = dc_xml_string (ctxt, NULL, "/volume/target/permissions/group");
-  capacity = dc_xml_string (ctxt, NULL, "/volume/capacity");
-  allocation = dc_xml_string (ctxt, NULL, "/volume/allocation");
-
-  /* libvirt reports -1 for an owner it could not read */
-  if (g_strcmp0 (info->owner, "-1") == 0)
-    g_clear_pointer (&info->owner, g_free);
-  if (g_strcmp0 (info->group, "-1") == 0)
-    g_clear_pointer (&info->group, g_free);
-
-  if (info->name == NULL || capacity == NULL
-      || !g_ascii_string_to_unsigned (capacity, 10, 0, G_MAXUINT64, &info->capacity, NULL)
-      || (allocation != NULL
-          && !g_ascii_string_to_unsigned (allocation, 10, 0, G_MAXUINT64, &info->allocation, NULL)))
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_XML, "cannot read volume XML from pool '%s'", pool);
-      return NULL;
-    }
-  return g_steal_pointer (&info);
 }
 
 static gboolean
@@ -167,26 +118,30 @@ dc_live_refresh (DcLiveEnv *env, DcPoolEntry *e, GError **error)
   return TRUE;
 }
 
+/* @what names the volume as the caller found it (a path, or pool and
+ * name), for messages. */
 static DcVolInfo *
-dc_live_vol_info (DcLiveEnv *env, virStorageVolPtr vol, GError **error)
+dc_live_vol_info (DcLiveEnv *env, virStorageVolPtr vol, const char *what, GError **error)
 {
   g_autoptr (DcPool) pool = virStoragePoolLookupByVolume (vol);
   g_autofree char *xml = NULL;
+  const char *pool_name;
   DcPoolEntry *e;
 
   if (pool == NULL)
     {
-      dc_set_libvirt_error (error, "cannot find the pool of volume '%s'", virStorageVolGetName (vol));
+      dc_set_libvirt_error (error, "cannot find the pool of volume %s", what);
       return NULL;
     }
   xml = virStorageVolGetXMLDesc (vol, 0);
   if (xml == NULL)
     {
-      dc_set_libvirt_error (error, "cannot read volume '%s'", virStorageVolGetName (vol));
+      dc_set_libvirt_error (error, "cannot read volume %s", what);
       return NULL;
     }
-  e = dc_live_pool_by_name (env, virStoragePoolGetName (pool));
-  return dc_vol_info_from_xml (xml, virStoragePoolGetName (pool), e ? e->path : NULL, error);
+  pool_name = virStoragePoolGetName (pool);
+  e = dc_live_pool_by_name (env, pool_name);
+  return dc_vol_info_from_xml (xml, pool_name, e ? e->path : NULL, error);
 }
 
 static DcVolInfo *
@@ -228,7 +183,10 @@ dc_live_vol_by_path (DcEnv *base, const char *path, GError **error)
                      path, dir, dir);
       return NULL;
     }
-  return dc_live_vol_info (env, vol, error);
+  {
+    g_autofree char *what = g_strdup_printf ("'%s'", path);
+    return dc_live_vol_info (env, vol, what, error);
+  }
 }
 
 static DcVolInfo *
@@ -258,22 +216,44 @@ dc_live_vol_by_name (DcEnv *base, const char *pool_name, const char *name, GErro
     return NULL;
   pool = virStoragePoolLookupByName (env->conn, pool_name);
   vol = pool ? virStorageVolLookupByName (pool, name) : NULL;
-  if (vol == NULL)
-    {
-      dc_set_libvirt_error (error, "volume '%s' in pool '%s'", name, pool_name);
-      return NULL;
-    }
-  return dc_live_vol_info (env, vol, error);
+  {
+    g_autofree char *what = g_strdup_printf ("'%s' in pool '%s'", name, pool_name);
+
+    if (vol == NULL)
+      {
+        dc_set_libvirt_error (error, "volume %s", what);
+        return NULL;
+      }
+    return dc_live_vol_info (env, vol, what, error);
+  }
 }
 
 static gboolean
-dc_live_vol_exists (DcEnv *base, const char *pool_name, const char *name)
+dc_live_vol_exists (DcEnv *base, const char *pool_name, const char *open_dir, const char *name,
+                    gboolean *exists, GError **error)
 {
   DcLiveEnv *env = (DcLiveEnv *) base;
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (env->conn, pool_name);
-  g_autoptr (DcVol) vol = pool ? virStorageVolLookupByName (pool, name) : NULL;
 
-  return vol != NULL;
+  /* a temporary pool may be closed by another domclone between two
+   * uses: open it again, as every use of one does */
+  for (int attempt = 1;; attempt++)
+    {
+      g_autofree char *opened = NULL;
+      g_autoptr (DcPool) pool = NULL;
+      g_autoptr (DcVol) vol = NULL;
+
+      if (open_dir != NULL && !dc_dir_pool_open (env->conn, open_dir, &opened, error))
+        return FALSE;
+      pool = virStoragePoolLookupByName (env->conn, pool_name);
+      vol = pool ? virStorageVolLookupByName (pool, name) : NULL;
+      if (vol != NULL || dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_VOL)
+        {
+          *exists = vol != NULL;
+          return TRUE;
+        }
+      if (open_dir == NULL || !dc_libvirt_pool_vanished () || attempt >= DC_DIR_POOL_ATTEMPTS)
+        return dc_set_libvirt_error (error, "cannot look up volume '%s' in pool '%s'", name, pool_name);
+    }
 }
 
 static gboolean
@@ -308,7 +288,7 @@ dc_live_collect_macs (GHashTable *macs, const char *xml)
 }
 
 static gboolean
-dc_live_mac_in_use (DcEnv *base, const char *mac)
+dc_live_mac_in_use (DcEnv *base, const char *mac, gboolean *in_use, GError **error)
 {
   DcLiveEnv *env = (DcLiveEnv *) base;
   g_autofree char *lower = g_ascii_strdown (mac, -1);
@@ -318,6 +298,9 @@ dc_live_mac_in_use (DcEnv *base, const char *mac)
       virDomainPtr *list = NULL;
       int n = virConnectListAllDomains (env->conn, &list, 0);
 
+      /* without the list every MAC would look free */
+      if (n < 0)
+        return dc_set_libvirt_error (error, "cannot list the domains to find the MAC addresses in use");
       env->macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       for (int i = 0; i < n; i++)
         {
@@ -332,7 +315,8 @@ dc_live_mac_in_use (DcEnv *base, const char *mac)
         }
       g_free (list);
     }
-  return g_hash_table_contains (env->macs, lower);
+  *in_use = g_hash_table_contains (env->macs, lower);
+  return TRUE;
 }
 
 /*
@@ -351,15 +335,7 @@ dc_live_mac_in_use (DcEnv *base, const char *mac)
 G_LOCK_DEFINE_STATIC (dc_dir_pools);
 static GHashTable *dc_dir_pools; /* names of the pools this process opened */
 
-/**
- * dc_dir_pool_open:
- * @conn: connection
- * @dir: directory
- * @name: (out): the pool's name
- * @error: return location
- *
- * Returns: %TRUE when an active pool called @name covers @dir
- */
+/* Opens (or with @make, builds) the temporary pool over @dir. */
 static gboolean
 dc_dir_pool_open_full (virConnectPtr conn, const char *dir, gboolean make, const char *owner,
                        const char *group, char **name, GError **error)
@@ -407,12 +383,24 @@ dc_dir_pool_open_full (virConnectPtr conn, const char *dir, gboolean make, const
           *name = g_steal_pointer (&pool_name);
           return TRUE;
         }
+      /* a directory that is not there will not appear by waiting */
+      if (dc_last_libvirt_code () == VIR_ERR_SYSTEM_ERROR && virGetLastError ()->int1 == ENOENT)
+        break;
       /* another domclone created or removed it meanwhile: look again */
       g_usleep (g_random_int_range (10, 60) * 1000);
     }
   return dc_set_libvirt_error (error, "cannot open '%s' through a temporary storage pool", dir);
 }
 
+/**
+ * dc_dir_pool_open:
+ * @conn: connection
+ * @dir: directory
+ * @name: (out): the pool's name
+ * @error: return location
+ *
+ * Returns: %TRUE when an active pool called @name covers @dir
+ */
 gboolean
 dc_dir_pool_open (virConnectPtr conn, const char *dir, char **name, GError **error)
 {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dc-plan.h"
+#include "dc-util.h"
 
 G_BEGIN_DECLS
 
@@ -15,7 +16,5 @@ gboolean dc_dir_pool_make (virConnectPtr conn, const char *dir, const char *owne
                            char **name, GError **error);
 void dc_dir_pools_close (virConnectPtr conn);
 gboolean dc_libvirt_pool_vanished (void);
-DcVolInfo *dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path,
-                                 GError **error);
 
 G_END_DECLS

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "dc-name.h"
-#include "dc-util.h"
+#include "dc-error.h"
 
 #include <string.h>
 

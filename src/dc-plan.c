@@ -20,30 +20,6 @@
  * broken lookup cannot spin for long. */
 #define DC_PLAN_MAX_NAME_TRIES 10000
 
-DcVolInfo *
-dc_vol_info_new (void)
-{
-  return g_new0 (DcVolInfo, 1);
-}
-
-void
-dc_vol_info_free (DcVolInfo *info)
-{
-  if (info == NULL)
-    return;
-  g_free (info->pool);
-  g_free (info->pool_path);
-  g_free (info->name);
-  g_free (info->path);
-  g_free (info->type);
-  g_free (info->format);
-  g_free (info->mode);
-  g_free (info->owner);
-  g_free (info->group);
-  g_free (info->open_dir);
-  g_free (info);
-}
-
 static void
 dc_copy_free (DcCopy *copy)
 {
@@ -113,7 +89,13 @@ dc_planner_new_mac (DcPlanner *p, GError **error)
                                               (guint) g_rand_int_range (p->opts->rand, 0, 256),
                                               (guint) g_rand_int_range (p->opts->rand, 0, 256));
 
-      if (g_hash_table_contains (p->macs, mac) || p->env->mac_in_use (p->env, mac))
+      gboolean in_use = FALSE;
+
+      if (g_hash_table_contains (p->macs, mac))
+        continue;
+      if (!p->env->mac_in_use (p->env, mac, &in_use, error))
+        return NULL;
+      if (in_use)
         continue;
       g_hash_table_add (p->macs, g_strdup (mac));
       return g_steal_pointer (&mac);
@@ -148,7 +130,8 @@ dc_clone_path (const char *path, const char *source, const char *clone)
   return g_build_filename (dir, renamed, NULL);
 }
 
-/* The name of a cloned volume: DESIGN §4. */
+/* The name of a cloned volume: the source's name in it replaced by the
+ * clone's, else "<clone>-<target>.<ext>" (domclone(1), STORAGE). */
 static char *
 dc_clone_vol_name (const char *vol, const char *target, const char *source, const char *clone)
 {
@@ -191,9 +174,13 @@ dc_vol_xml (const DcVolInfo *src, const char *name)
     { "/volume/target/permissions/mode", src->mode },
     { "/volume/target/permissions/owner", src->owner },
     { "/volume/target/permissions/group", src->group },
+    /* without these a qcow2 copy gets libvirt's defaults (compat 0.10,
+     * no lazy refcounts), not what the source has */
+    { "/volume/target/compat", src->compat },
+    { "/volume/target/clusterSize", src->cluster_size },
   };
   xmlNode *format = dc_xml_node (ctxt, NULL, "/volume/target/format");
-  xmlNode *perms;
+  xmlNode *features, *perms;
 
   /* an element with no value is dropped: libvirt's default applies */
   for (size_t i = 0; i < G_N_ELEMENTS (fields); i++)
@@ -209,6 +196,11 @@ dc_vol_xml (const DcVolInfo *src, const char *name)
     xmlSetProp (format, BAD_CAST "type", BAD_CAST src->format);
   else
     dc_xml_remove (format);
+  features = dc_xml_node (ctxt, NULL, "/volume/target/features");
+  for (guint i = 0; src->features != NULL && src->features[i] != NULL; i++)
+    xmlNewChild (features, NULL, BAD_CAST src->features[i], NULL);
+  if (features->children == NULL)
+    dc_xml_remove (features);
   perms = dc_xml_node (ctxt, NULL, "/volume/target/permissions");
   if (perms != NULL && perms->children == NULL)
     dc_xml_remove (perms);
@@ -239,6 +231,7 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
 {
   g_autofree char *dst_pool = dst_dir ? dc_dir_pool_name (dst_dir) : g_strdup (src->pool);
   g_autofree char *key = g_strdup_printf ("%s/%s", dst_pool, dst_name);
+  gboolean taken = FALSE;
   DcCopy *copy;
 
   /* a dir pool lists subdirectories as volumes; libvirt "copies" one
@@ -255,8 +248,13 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
                    "cannot clone %s: the new volume name '%s' is not usable", what, dst_name);
       return NULL;
     }
-  if (g_hash_table_contains (p->vol_names, key)
-      || (dst_dir == NULL && p->env->vol_exists (p->env, src->pool, dst_name)))
+  if (!g_hash_table_contains (p->vol_names, key) && dst_dir == NULL
+      && !p->env->vol_exists (p->env, src->pool, src->open_dir, dst_name, &taken, error))
+    {
+      g_prefix_error (error, "cannot clone %s: ", what);
+      return NULL;
+    }
+  if (taken || g_hash_table_contains (p->vol_names, key))
     {
       g_set_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN,
                    "cannot clone %s: volume '%s' already exists in pool '%s'; remove it or clone with another --name",
@@ -684,8 +682,8 @@ dc_planner_chardevs (DcPlanner *p)
     }
 }
 
-static void
-dc_planner_metadata (DcPlanner *p)
+static gboolean
+dc_planner_metadata (DcPlanner *p, GError **error)
 {
   xmlNode *root = xmlDocGetRootElement (p->doc);
   xmlNode *metadata = dc_xml_child (root, "metadata", TRUE);
@@ -724,13 +722,17 @@ dc_planner_metadata (DcPlanner *p)
         }
     }
   text = dc_metadata_format (md);
-  mddoc = dc_xml_parse (text, "domclone", "metadata", NULL, NULL);
-  g_assert (mddoc != NULL);
+  /* names come from outside: one that XML cannot carry (a control
+   * character in a source name, say) ends here, not in a crash */
+  mddoc = dc_xml_parse (text, "domclone", "the clone's domclone metadata", NULL, error);
+  if (mddoc == NULL)
+    return FALSE;
 
   /* The element keeps its default namespace declaration: libvirt finds
    * it by namespace URI, prefixed or not. */
   copy = xmlDocCopyNode (xmlDocGetRootElement (mddoc), p->doc, 1);
   xmlAddChild (metadata, copy);
+  return TRUE;
 }
 
 static gboolean
@@ -846,7 +848,8 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   if (!dc_planner_nvram (&p, error) || !dc_planner_tpm (&p, error))
     return NULL;
 
-  dc_planner_metadata (&p);
+  if (!dc_planner_metadata (&p, error))
+    return NULL;
   plan->xml = dc_xml_format (root, TRUE);
   return g_steal_pointer (&plan);
 }

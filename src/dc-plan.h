@@ -1,49 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "dc-error.h"
 #include "dc-metadata.h"
-#include "dc-util.h"
+#include "dc-volinfo.h"
 
 G_BEGIN_DECLS
-
-/* What the plan needs to know about a volume: where it lives and what a
- * faithful copy must keep. */
-typedef struct
-{
-  char *pool;        /* name of the pool that holds it */
-  char *pool_path;   /* that pool's target directory */
-  char *name;        /* volume name */
-  char *path;        /* volume path */
-  char *type;        /* file, block, dir, ...; NULL if unknown */
-  char *format;      /* raw, qcow2, ...; NULL if the pool has none */
-  guint64 capacity;
-  guint64 allocation;
-  char *mode;        /* permissions, NULL when unknown */
-  char *owner;
-  char *group;
-  char *open_dir;    /* set when @pool is a temporary pool over this
-                      * directory, to be opened around each use */
-} DcVolInfo;
-
-DcVolInfo *dc_vol_info_new (void);
-void dc_vol_info_free (DcVolInfo *info);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcVolInfo, dc_vol_info_free)
 
 /*
  * DcEnv: the questions the plan asks about the connection. The live
  * implementation (dc-env.c) asks libvirt; the tests answer from a table.
  * Lookups return %NULL with DC_ERROR_NOT_FOUND when a thing is missing,
- * DC_ERROR_UNSUPPORTED when it is outside any storage pool.
+ * DC_ERROR_UNSUPPORTED when it is outside any storage pool. Yes/no
+ * questions return FALSE with @error set when they cannot be answered:
+ * a failure is never taken for "no".
  */
 typedef struct _DcEnv DcEnv;
 struct _DcEnv
 {
   /* TRUE when a domain called @name exists; FALSE with @error on failure */
   gboolean (*domain_exists) (DcEnv *env, const char *name, gboolean *exists, GError **error);
-  gboolean (*mac_in_use) (DcEnv *env, const char *mac);
+  /* *@in_use: a domain on the connection has @mac (lower case) */
+  gboolean (*mac_in_use) (DcEnv *env, const char *mac, gboolean *in_use, GError **error);
   DcVolInfo *(*vol_by_path) (DcEnv *env, const char *path, GError **error);
   DcVolInfo *(*vol_by_name) (DcEnv *env, const char *pool, const char *name, GError **error);
-  gboolean (*vol_exists) (DcEnv *env, const char *pool, const char *name);
+  /* *@exists: pool @pool (a temporary one over @open_dir if set) holds a
+   * volume called @name */
+  gboolean (*vol_exists) (DcEnv *env, const char *pool, const char *open_dir, const char *name,
+                          gboolean *exists, GError **error);
   /* a file that need not be in a pool (NVRAM): made reachable as a volume */
   DcVolInfo *(*file) (DcEnv *env, const char *path, GError **error);
   /* where the daemon keeps the NVRAM it names itself (<os firmware='efi'>

@@ -10,68 +10,15 @@
 #include "config.h"
 
 #include "dc-run.h"
+#include "dc-cleanup.h"
 #include "dc-env.h"
 #include "dc-metadata.h"
-#include "dc-xml.h"
 
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 /* How often a generated name can be lost to a concurrent domclone (or
  * anyone defining domains) before we give up. */
 #define DC_RUN_MAX_DEFINE_RACES 100
-
-static volatile sig_atomic_t dc_cancelled_by = 0;
-
-static void
-dc_on_signal (int sig)
-{
-  static const char notice[] =
-    "domclone: interrupted; stopping once the step in progress ends (a copy cannot be cut short)\n";
-
-  if (dc_cancelled_by == 0)
-    {
-      /* write(2) is async-signal-safe; stdio is not */
-      ssize_t unused = write (STDERR_FILENO, notice, sizeof (notice) - 1);
-      (void) unused;
-    }
-  dc_cancelled_by = sig;
-}
-
-/**
- * dc_cancel_on_signals:
- *
- * Makes SIGINT, SIGTERM and SIGHUP stop the clone at the next step and
- * roll back, instead of killing the process with half a clone made.
- * A libvirt copy in progress cannot be interrupted: it is waited for.
- */
-void
-dc_cancel_on_signals (void)
-{
-  struct sigaction sa;
-
-  memset (&sa, 0, sizeof (sa));
-  sa.sa_handler = dc_on_signal;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-  /* a daemon that dies under us must be an error we can roll back
-   * from, not a SIGPIPE that kills us half-way (as virsh does) */
-  signal (SIGPIPE, SIG_IGN);
-}
-
-static gboolean
-dc_check_cancelled (GError **error)
-{
-  int sig = dc_cancelled_by;
-
-  if (sig == 0)
-    return TRUE;
-  g_set_error (error, DC_ERROR, DC_ERROR_CANCELLED, "interrupted by %s", g_strsignal (sig));
-  return FALSE;
-}
 
 void
 dc_clone_result_free (DcCloneResult *result)
@@ -108,9 +55,22 @@ dc_undo_free (DcUndo *undo)
   g_free (undo);
 }
 
+/* One clone run: what it works on, and what it made so far. */
+typedef struct
+{
+  virConnectPtr conn;
+  virDomainPtr src;
+  DcEnv *env;
+  const DcCloneOptions *opts;
+  GRand *rand;
+  const char *source_xml; /* inactive, secure XML of the source */
+  guint64 counter;        /* the source's counter when the run began */
+  GMutex undo_lock;       /* copies may record volumes from several threads */
+  GPtrArray *undo;        /* DcUndo, newest last */
+} DcRun;
+
 static void
-dc_undo_push (GPtrArray *stack, DcUndoKind kind, const char *name, const char *pool,
-              const char *open_dir)
+dc_run_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir)
 {
   DcUndo *undo = g_new0 (DcUndo, 1);
 
@@ -118,55 +78,66 @@ dc_undo_push (GPtrArray *stack, DcUndoKind kind, const char *name, const char *p
   undo->name = g_strdup (name);
   undo->pool = g_strdup (pool);
   undo->open_dir = g_strdup (open_dir);
-  g_ptr_array_add (stack, undo);
+  g_mutex_lock (&run->undo_lock);
+  g_ptr_array_add (run->undo, undo);
+  g_mutex_unlock (&run->undo_lock);
+}
+
+/* Forgets the volume entry for @name: the copy found a volume of that
+ * name already there, which is not ours to remove. */
+static void
+dc_run_undo_forget_volume (DcRun *run, const char *pool, const char *name)
+{
+  g_mutex_lock (&run->undo_lock);
+  for (guint i = run->undo->len; i > 0; i--)
+    {
+      DcUndo *undo = run->undo->pdata[i - 1];
+
+      if (undo->kind == DC_UNDO_VOLUME && g_str_equal (undo->name, name) && g_str_equal (undo->pool, pool))
+        {
+          g_ptr_array_remove_index (run->undo, i - 1);
+          break;
+        }
+    }
+  g_mutex_unlock (&run->undo_lock);
 }
 
 static gboolean
 dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
 {
+  gboolean busy = FALSE;
+
   if (undo->kind == DC_UNDO_DOMAIN)
     {
       g_autoptr (DcDomain) dom = virDomainLookupByName (conn, undo->name);
 
-      /* our own NVRAM copy is a volume with an undo entry of its own;
-       * the TPM state folder is the clone's own: libvirt removes it */
-      if (dom == NULL
-          || virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) < 0)
-        return dc_set_libvirt_error (error, "cannot undefine domain '%s'", undo->name);
+      if (dom == NULL)
+        return dc_set_libvirt_error (error, "cannot find domain '%s' to undefine it", undo->name);
+      return dc_undefine_domain (dom, undo->name, error);
     }
-  else
+  if (!dc_remove_volume (conn, undo->pool, undo->name, undo->open_dir, 0, &busy, error))
+    return FALSE;
+  if (busy)
     {
-      g_autofree char *opened = NULL;
-      g_autoptr (DcPool) pool = NULL;
-      g_autoptr (DcVol) vol = NULL;
-      gboolean ok;
-
-      if (undo->open_dir != NULL && !dc_dir_pool_open (conn, undo->open_dir, &opened, NULL))
-        return TRUE; /* its directory is gone, and the volume with it */
-      pool = virStoragePoolLookupByName (conn, undo->pool);
-      if (pool != NULL)
-        virStoragePoolRefresh (pool, 0); /* after a daemon restart, say */
-      vol = pool ? virStorageVolLookupByName (pool, undo->name) : NULL;
-      if (vol == NULL && pool != NULL && dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_VOL)
-        return TRUE; /* the copy failed and libvirt removed what it had made */
-      ok = vol != NULL && virStorageVolDelete (vol, 0) == 0;
-      if (!ok)
-        dc_set_libvirt_error (error, "cannot delete volume '%s' in pool '%s'", undo->name, undo->pool);
-      return ok;
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "cannot delete volume '%s' in pool '%s': libvirt is still copying into it", undo->name,
+                   undo->pool);
+      return FALSE;
     }
   return TRUE;
 }
 
-/* Unwinds @stack, newest first. Failures are reported and skipped: the
- * rest still has to go. */
+/* Unwinds the undo stack on @conn, newest first. Failures are reported
+ * and skipped: the rest still has to go. */
 static gboolean
-dc_undo_run (virConnectPtr conn, GPtrArray *stack)
+dc_run_undo (DcRun *run, virConnectPtr conn)
 {
   gboolean complete = TRUE;
 
-  for (guint i = stack->len; i > 0; i--)
+  g_mutex_lock (&run->undo_lock);
+  for (guint i = run->undo->len; i > 0; i--)
     {
-      DcUndo *undo = stack->pdata[i - 1];
+      DcUndo *undo = run->undo->pdata[i - 1];
       g_autoptr (GError) error = NULL;
 
       if (!dc_undo_one (conn, undo, &error))
@@ -178,7 +149,8 @@ dc_undo_run (virConnectPtr conn, GPtrArray *stack)
         g_info ("rolled back: removed %s '%s'", undo->kind == DC_UNDO_DOMAIN ? "domain" : "volume",
                 undo->name);
     }
-  g_ptr_array_set_size (stack, 0);
+  g_ptr_array_set_size (run->undo, 0);
+  g_mutex_unlock (&run->undo_lock);
   return complete;
 }
 
@@ -243,27 +215,27 @@ dc_check_source (virDomainPtr dom, const char *name, GError **error)
 }
 
 static DcMetadata *
-dc_read_metadata (virDomainPtr dom, GError **error)
+dc_read_metadata (virDomainPtr dom, const char *name, GError **error)
 {
   g_autofree char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
                                                VIR_DOMAIN_AFFECT_CONFIG);
 
   if (xml == NULL && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN_METADATA)
     {
-      dc_set_libvirt_error (error, "cannot read the domclone metadata of '%s'", virDomainGetName (dom));
+      dc_set_libvirt_error (error, "cannot read the domclone metadata of '%s'", name);
       return NULL;
     }
   return dc_metadata_parse (xml, error);
 }
 
 static gboolean
-dc_write_metadata (virDomainPtr dom, const DcMetadata *md, GError **error)
+dc_write_metadata (virDomainPtr dom, const char *name, const DcMetadata *md, GError **error)
 {
   g_autofree char *xml = dc_metadata_format (md);
 
   if (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, xml, DC_METADATA_PREFIX,
                             DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG) < 0)
-    return dc_set_libvirt_error (error, "cannot update the clone counter of '%s'", virDomainGetName (dom));
+    return dc_set_libvirt_error (error, "cannot update the clone counter of '%s'", name);
   return TRUE;
 }
 
@@ -303,17 +275,16 @@ dc_highest_clone_number (virConnectPtr conn, const char *source, guint64 *highes
  * no lock (local or remote) is needed.
  */
 static gboolean
-dc_count_clone (virConnectPtr conn, virDomainPtr src, const DcPlan *plan, guint64 *counter,
-                GError **error)
+dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error)
 {
   guint64 target = plan->number;
 
   for (int round = 0; round < 20; round++)
     {
-      g_autoptr (DcMetadata) md = dc_read_metadata (src, error);
+      g_autoptr (DcMetadata) md = dc_read_metadata (run->src, plan->source_name, error);
       guint64 highest = 0;
 
-      if (md == NULL || !dc_highest_clone_number (conn, plan->source_name, &highest, error))
+      if (md == NULL || !dc_highest_clone_number (run->conn, plan->source_name, &highest, error))
         return FALSE;
       if (target == 0) /* --name: one more than the counter we saw first */
         target = md->counter + 1;
@@ -323,7 +294,7 @@ dc_count_clone (virConnectPtr conn, virDomainPtr src, const DcPlan *plan, guint6
           return TRUE;
         }
       md->counter = MAX (target, highest);
-      if (!dc_write_metadata (src, md, error))
+      if (!dc_write_metadata (run->src, plan->source_name, md, error))
         return FALSE;
       g_debug ("counter of '%s' set to %" G_GUINT64_FORMAT, plan->source_name, md->counter);
     }
@@ -332,51 +303,58 @@ dc_count_clone (virConnectPtr conn, virDomainPtr src, const DcPlan *plan, guint6
   return FALSE;
 }
 
-/* One attempt at the copy; returns the new volume's path. *@vanished
- * says the (temporary) pool went away under it and another is worth it;
- * *@existed that a volume of that name was there before: not ours. */
-static char *
-dc_copy_volume_once (virConnectPtr conn, const DcCopy *copy, gboolean *vanished, gboolean *existed,
-                     GError **error)
+/* One attempt at the copy. On failure *@vanished says the (temporary)
+ * pool went away under it and another attempt is worth it, *@existed
+ * that a volume of that name was there before: not ours. */
+static gboolean
+dc_copy_volume_once (virConnectPtr conn, const DcCopy *copy, char **path, gboolean *vanished,
+                     gboolean *existed, GError **error)
 {
   g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, copy->pool);
   g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
   g_autoptr (DcPool) dst_pool = src ? virStoragePoolLookupByName (conn, copy->dst_pool) : NULL;
   g_autoptr (DcVol) dst = dst_pool ? virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0) : NULL;
-  char *path;
 
   if (dst == NULL)
     {
       /* read the error now: freeing a libvirt object clears it */
       *vanished = (copy->open_dir != NULL || copy->dst_open_dir != NULL) && dc_libvirt_pool_vanished ();
       *existed = dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST;
-      dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what,
-                            copy->dst_name, copy->dst_pool);
-      return NULL;
+      return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what,
+                                   copy->dst_name, copy->dst_pool);
     }
-  path = virStorageVolGetPath (dst);
+  *path = virStorageVolGetPath (dst);
   /* our own dir pool, closed by another domclone just now: the volume is
    * where a dir pool puts it */
-  if (path == NULL && copy->dst_open_dir != NULL && dc_libvirt_pool_vanished ())
-    return g_strdup (copy->dst_path);
-  if (path == NULL)
-    {
-      dc_set_libvirt_error (error, "cannot read the path of volume '%s'", copy->dst_name);
-      /* it exists all the same: return something the undo can work with */
-      return g_strdup ("");
-    }
-  return path;
+  if (*path == NULL && copy->dst_open_dir != NULL && dc_libvirt_pool_vanished ())
+    *path = g_strdup (copy->dst_path);
+  if (*path == NULL)
+    return dc_set_libvirt_error (error, "cannot read the path of volume '%s'", copy->dst_name);
+  return TRUE;
+}
+
+/* Opens the temporary pools @copy needs; their names go to @opened and
+ * @made, to keep them referenced while the copy runs. */
+static gboolean
+dc_copy_open_pools (virConnectPtr conn, const DcCopy *copy, char **opened, char **made, GError **error)
+{
+  if (copy->open_dir != NULL && !dc_dir_pool_open (conn, copy->open_dir, opened, error))
+    return FALSE;
+  if (copy->dst_open_dir != NULL && g_strcmp0 (copy->dst_open_dir, copy->open_dir) != 0
+      && !dc_dir_pool_make (conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
+    return FALSE;
+  return TRUE;
 }
 
 static gboolean
-dc_copy_volume (virConnectPtr conn, const DcCopy *copy, GPtrArray *undo, GError **error)
+dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
 {
   g_autofree char *path = NULL;
 
   g_info ("copying %s: '%s' in pool '%s' to '%s' in pool '%s'", copy->what, copy->src_name, copy->pool,
           copy->dst_name, copy->dst_pool);
   g_debug ("new volume XML:\n%s", copy->xml);
-  for (int attempt = 0; path == NULL; attempt++)
+  for (int attempt = 1; path == NULL; attempt++)
     {
       g_autofree char *opened = NULL;
       g_autofree char *made = NULL;
@@ -384,20 +362,18 @@ dc_copy_volume (virConnectPtr conn, const DcCopy *copy, GPtrArray *undo, GError 
       gboolean vanished = FALSE;
       gboolean existed = FALSE;
 
-      if (copy->open_dir != NULL && !dc_dir_pool_open (conn, copy->open_dir, &opened, error))
-        return FALSE;
-      if (copy->dst_open_dir != NULL
-          && g_strcmp0 (copy->dst_open_dir, copy->open_dir) != 0
-          && !dc_dir_pool_make (conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, &made, error))
+      if (!dc_copy_open_pools (run->conn, copy, &opened, &made, error))
         return FALSE;
       /* Recorded before the copy: if the daemon dies during it, the
        * partial volume it leaves is ours to remove. A volume that
        * already exists under the name is not ours: never undo that. */
-      dc_undo_push (undo, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
-      path = dc_copy_volume_once (conn, copy, &vanished, &existed, &local);
-      if (path == NULL && (vanished || existed))
-        g_ptr_array_remove_index (undo, undo->len - 1);
-      if (local != NULL && (path != NULL || !vanished || attempt + 1 >= DC_DIR_POOL_ATTEMPTS))
+      dc_run_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
+      if (dc_copy_volume_once (run->conn, copy, &path, &vanished, &existed, &local))
+        break;
+      g_clear_pointer (&path, g_free);
+      if (vanished || existed)
+        dc_run_undo_forget_volume (run, copy->dst_pool, copy->dst_name);
+      if (!vanished || attempt >= DC_DIR_POOL_ATTEMPTS)
         {
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
@@ -414,210 +390,6 @@ dc_copy_volume (virConnectPtr conn, const DcCopy *copy, GPtrArray *undo, GError 
       return FALSE;
     }
   return TRUE;
-}
-
-/* /proc/PID/stat's start time (field 22): with the PID and the boot,
- * it names one process, even after the PID is reused. */
-static gboolean
-dc_process_start_time (guint64 pid, guint64 *start)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%" G_GUINT64_FORMAT "/stat", pid);
-  g_autofree char *stat = NULL;
-  g_auto (GStrv) fields = NULL;
-  const char *after;
-
-  if (!g_file_get_contents (path, &stat, NULL, NULL))
-    return FALSE;
-  after = strrchr (stat, ')'); /* the command name may hold spaces */
-  if (after == NULL)
-    return FALSE;
-  fields = g_strsplit (after + 2, " ", 0);
-  /* fields[0] is field 3 (state) */
-  return g_strv_length (fields) > 19
-         && g_ascii_string_to_unsigned (fields[19], 10, 0, G_MAXUINT64, start, NULL);
-}
-
-static char *
-dc_boot_id (void)
-{
-  char *id = NULL;
-
-  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &id, NULL, NULL))
-    return g_strdup ("");
-  return g_strstrip (id);
-}
-
-/**
- * dc_building_self:
- *
- * Returns: (transfer full): the marker that names this process
- */
-DcBuilding *
-dc_building_self (void)
-{
-  DcBuilding *b = dc_building_new ();
-
-  b->host = g_strdup (g_get_host_name ());
-  b->boot = dc_boot_id ();
-  b->pid = (guint64) getpid ();
-  if (!dc_process_start_time (b->pid, &b->start))
-    b->start = 0;
-  return b;
-}
-
-typedef enum
-{
-  DC_BUILDER_ALIVE,
-  DC_BUILDER_DEAD,
-  DC_BUILDER_UNKNOWN, /* another host: we cannot tell */
-} DcBuilderState;
-
-static DcBuilderState
-dc_builder_state (const DcBuilding *b)
-{
-  g_autofree char *boot = dc_boot_id ();
-  guint64 start;
-
-  if (g_strcmp0 (b->host, g_get_host_name ()) != 0)
-    return DC_BUILDER_UNKNOWN;
-  if (g_strcmp0 (b->boot, boot) != 0)
-    return DC_BUILDER_DEAD; /* the host rebooted since */
-  if (!dc_process_start_time (b->pid, &start) || start != b->start)
-    return DC_BUILDER_DEAD;
-  return DC_BUILDER_ALIVE;
-}
-
-/* Deletes one volume a dead run owned. A volume libvirt is still
- * copying into (the copy goes on after its client died) cannot be
- * deleted yet: wait for it when @wait, else report it busy. */
-static gboolean
-dc_delete_owned_volume (virConnectPtr conn, const DcOwnedVolume *v, gint64 deadline, gboolean *busy,
-                        GError **error)
-{
-  gboolean said = FALSE;
-
-  for (;;)
-    {
-      g_autofree char *opened = NULL;
-      g_autoptr (DcPool) pool = NULL;
-      g_autoptr (DcVol) vol = NULL;
-
-      if (v->open_dir != NULL && !dc_dir_pool_open (conn, v->open_dir, &opened, NULL))
-        return TRUE; /* its directory is gone, and the volume with it */
-      pool = virStoragePoolLookupByName (conn, v->pool);
-      if (pool != NULL)
-        virStoragePoolRefresh (pool, 0); /* fails while a copy runs: fine */
-      vol = pool ? virStorageVolLookupByName (pool, v->name) : NULL;
-      if (vol == NULL)
-        {
-          if (dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_VOL)
-            return TRUE; /* never created, or removed already */
-          return dc_set_libvirt_error (error, "cannot look up volume '%s' in pool '%s'", v->name, v->pool);
-        }
-      if (virStorageVolDelete (vol, 0) == 0)
-        return TRUE;
-      if (dc_last_libvirt_code () != VIR_ERR_OPERATION_INVALID)
-        return dc_set_libvirt_error (error, "cannot delete volume '%s' in pool '%s'", v->name, v->pool);
-      if (g_get_monotonic_time () > deadline)
-        {
-          *busy = TRUE;
-          return TRUE;
-        }
-      if (!dc_check_cancelled (error))
-        return FALSE;
-      if (!said)
-        {
-          g_message ("waiting for libvirt to finish copying into '%s', which a killed run left", v->name);
-          said = TRUE;
-        }
-      g_usleep (G_USEC_PER_SEC / 2);
-    }
-}
-
-/**
- * dc_cleanup:
- * @conn: connection
- * @source: a source domain's name
- * @wait: wait for copies libvirt is still making into leftover volumes
- * @removed: (out): the names of the clones removed
- * @error: return location
- *
- * Removes the clones of @source that a run left unfinished and whose
- * process is gone (killed, or its host rebooted): their volumes, then
- * the domain. A clone still being built by a live process, or by a
- * process on another host, is not touched.
- *
- * Returns: %FALSE with @error set if something could not be removed
- */
-gboolean
-dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *removed, GError **error)
-{
-  virDomainPtr *list = NULL;
-  int n = virConnectListAllDomains (conn, &list, VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
-  gint64 deadline = g_get_monotonic_time () + (wait ? (gint64) DC_CLEANUP_WAIT_SECONDS * G_USEC_PER_SEC : 0);
-  char source_uuid[VIR_UUID_STRING_BUFLEN] = "";
-  gboolean ok = TRUE;
-
-  if (n < 0)
-    return dc_set_libvirt_error (error, "cannot list domains");
-  /* a leftover of another domain that once had the same name is not ours */
-  {
-    g_autoptr (DcDomain) src = virDomainLookupByName (conn, source);
-
-    if (src != NULL && virDomainGetUUIDString (src, source_uuid) < 0)
-      source_uuid[0] = '\0';
-  }
-  for (int i = 0; i < n; i++)
-    {
-      g_autoptr (DcDomain) dom = list[i];
-      const char *name = virDomainGetName (dom);
-      g_autofree char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
-                                                   VIR_DOMAIN_AFFECT_CONFIG);
-      g_autoptr (DcMetadata) md = xml ? dc_metadata_parse (xml, NULL) : NULL;
-      gboolean busy = FALSE;
-
-      if (!ok || md == NULL || md->building == NULL || g_strcmp0 (md->origin_name, source) != 0
-          || (source_uuid[0] != '\0' && md->origin_uuid != NULL
-              && g_ascii_strcasecmp (md->origin_uuid, source_uuid) != 0))
-        continue;
-      switch (dc_builder_state (md->building))
-        {
-        case DC_BUILDER_ALIVE:
-          g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", name,
-                  md->building->pid);
-          continue;
-        case DC_BUILDER_UNKNOWN:
-          g_info ("'%s' is being built on host '%s'; not touched", name, md->building->host);
-          continue;
-        case DC_BUILDER_DEAD:
-          break;
-        }
-
-      g_info ("removing '%s', left unfinished by process %" G_GUINT64_FORMAT, name, md->building->pid);
-      for (guint j = 0; ok && j < md->building->volumes->len; j++)
-        ok = dc_delete_owned_volume (conn, md->building->volumes->pdata[j], deadline, &busy, error);
-      if (ok && busy && wait)
-        {
-          g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                       "libvirt is still copying into a volume of '%s' after %d minutes; run 'domclone --cleanup %s' again later",
-                       name, DC_CLEANUP_WAIT_SECONDS / 60, source);
-          ok = FALSE;
-        }
-      else if (ok && busy)
-        {
-          g_warning ("'%s' was left by a killed run and libvirt is still copying into it; 'domclone --cleanup %s' removes it once the copy ends",
-                     name, source);
-          continue;
-        }
-      if (ok && virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) < 0
-          && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN)
-        ok = dc_set_libvirt_error (error, "cannot undefine '%s'", name);
-      if (ok)
-        g_ptr_array_add (removed, g_strdup (name));
-    }
-  g_free (list);
-  dc_dir_pools_close (conn);
-  return ok;
 }
 
 /* After the daemon went away mid-clone (restarted, say), a new
@@ -653,83 +425,163 @@ dc_now (void)
   return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
 }
 
-/* The part of dc_clone that makes changes; on failure the caller unwinds
- * @undo. */
-static gboolean
-dc_clone_steps (virConnectPtr conn, virDomainPtr src, DcEnv *env, const DcCloneOptions *opts,
-                GRand *rand, const char *source_xml, guint64 counter, GPtrArray *undo,
-                DcCloneResult *result, GError **error)
+/* Plans the clone and defines it, which claims its name: defining is an
+ * atomic test-and-set on the name in libvirt, so two domclones never end
+ * up with the same clone, on this host or over a remote connection. */
+static DcPlan *
+dc_run_define (DcRun *run, const DcPlanOptions *base, virDomainPtr *clone, GError **error)
 {
-  g_autofree char *now = dc_now ();
-  g_autoptr (DcBuilding) me = dc_building_self ();
-  DcPlanOptions popts = {
-    .source_xml = source_xml,
-    .name = opts->name,
-    .first_number = (guint) MIN (counter + 1, G_MAXUINT),
-    .now = now,
-    .rand = rand,
-    .building = me,
-  };
-  g_autoptr (DcPlan) plan = NULL;
-  g_autoptr (DcDomain) clone = NULL;
+  DcPlanOptions popts = *base;
 
-  /* Claim the name first: defining is an atomic test-and-set on it in
-   * libvirt, so two domclones never end up with the same clone, on this
-   * host or over a remote connection. */
-  for (int races = 0; clone == NULL; races++)
+  for (int races = 0;; races++)
     {
+      g_autoptr (DcPlan) plan = dc_plan_new (run->env, &popts, error);
       g_autoptr (GError) local = NULL;
       gboolean taken = FALSE;
 
-      g_clear_pointer (&plan, dc_plan_free);
-      plan = dc_plan_new (env, &popts, error);
       if (plan == NULL)
-        return FALSE;
+        return NULL;
       {
         g_autofree char *summary = dc_plan_describe (plan);
         g_info ("plan:\n%s", summary);
         g_debug ("clone XML:\n%s", plan->xml);
       }
       if (!dc_check_cancelled (error))
-        return FALSE;
+        return NULL;
 
-      clone = virDomainDefineXML (conn, plan->xml);
-      if (clone != NULL)
-        break;
+      *clone = virDomainDefineXML (run->conn, plan->xml);
+      if (*clone != NULL)
+        {
+          dc_run_undo_push (run, DC_UNDO_DOMAIN, plan->name, NULL, NULL);
+          return g_steal_pointer (&plan);
+        }
       dc_set_libvirt_error (&local, "cannot define domain '%s'", plan->name);
       if (plan->number == 0 || races >= DC_RUN_MAX_DEFINE_RACES
-          || !env->domain_exists (env, plan->name, &taken, NULL) || !taken)
+          || !run->env->domain_exists (run->env, plan->name, &taken, NULL) || !taken)
         {
           g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
+          return NULL;
         }
       g_info ("'%s' was taken meanwhile, trying the next number", plan->name);
       popts.first_number = plan->number + 1;
     }
-  dc_undo_push (undo, DC_UNDO_DOMAIN, plan->name, NULL, NULL);
+}
+
+/* The part of dc_clone that makes changes; on failure the caller rolls
+ * back what the undo stack holds. */
+static gboolean
+dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
+{
+  g_autofree char *now = dc_now ();
+  g_autoptr (DcBuilding) me = dc_building_self ();
+  DcPlanOptions popts = {
+    .source_xml = run->source_xml,
+    .name = run->opts->name,
+    .first_number = (guint) MIN (run->counter + 1, G_MAXUINT),
+    .now = now,
+    .rand = run->rand,
+    .building = me,
+  };
+  g_autoptr (DcPlan) plan = NULL;
+  g_autoptr (DcDomain) clone = NULL;
+
+  plan = dc_run_define (run, &popts, &clone, error);
+  if (plan == NULL)
+    return FALSE;
 
   for (guint i = 0; i < plan->copies->len; i++)
     {
       if (!dc_check_cancelled (error))
         return FALSE;
-      if (!dc_copy_volume (conn, plan->copies->pdata[i], undo, error))
+      if (!dc_copy_volume (run, plan->copies->pdata[i], error))
         return FALSE;
     }
 
   /* Nothing must have started the source while its disks were read. */
-  if (!dc_check_cancelled (error) || !dc_check_source (src, plan->source_name, error))
+  if (!dc_check_cancelled (error) || !dc_check_source (run->src, plan->source_name, error))
     return FALSE;
   /* The clone is complete: drop the marker that would let a clean-up
    * take it for the leftover of a killed run. */
   if (virDomainSetMetadata (clone, VIR_DOMAIN_METADATA_ELEMENT, plan->metadata, DC_METADATA_PREFIX,
                             DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG) < 0)
     return dc_set_libvirt_error (error, "cannot mark clone '%s' as complete", plan->name);
-  if (!dc_count_clone (conn, src, plan, &result->counter, error))
+  if (!dc_count_clone (run, plan, &result->counter, error))
     return FALSE;
 
   result->name = g_strdup (plan->name);
   result->uuid = g_strdup (plan->uuid);
   return TRUE;
+}
+
+/* Undoes what the run made after @error ended it, on a new connection if
+ * the daemon went away meanwhile, and says in @error how that went. */
+static void
+dc_run_rollback (DcRun *run, GError *error)
+{
+  g_autofree char *cause = g_steal_pointer (&error->message);
+  g_autoptr (DcConnect) again = dc_reconnect_if_lost (run->conn);
+  gboolean alive = virConnectIsAlive (run->conn) == 1;
+  gboolean complete = FALSE;
+
+  if (alive || again != NULL)
+    complete = dc_run_undo (run, again ? again : run->conn);
+  if (again != NULL)
+    dc_dir_pools_close (again);
+  if (complete)
+    error->message = g_strdup_printf ("%s; everything this run created was removed", cause);
+  else if (!alive && again == NULL)
+    error->message = g_strdup_printf ("%s; the connection to libvirt is lost: once it is back, 'domclone --cleanup %s' removes the partial clone",
+                                      cause, run->opts->source);
+  else
+    error->message = g_strdup_printf ("%s; the rollback was incomplete (see the warnings above)", cause);
+}
+
+/* Looks the source up and checks it can be cloned; reads its XML and
+ * its counter into @run. */
+static gboolean
+dc_run_open_source (DcRun *run, char **xml, GError **error)
+{
+  const char *name = run->opts->source;
+  g_autoptr (DcMetadata) md = NULL;
+
+  run->src = virDomainLookupByName (run->conn, name);
+  if (run->src == NULL)
+    {
+      g_autofree char *shown = g_strescape (name, NULL);
+
+      if (dc_last_libvirt_code () == VIR_ERR_NO_DOMAIN)
+        g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
+                     "domain '%s' not found; 'virsh list --all' shows the domains", shown);
+      else
+        dc_set_libvirt_error (error, "cannot look up domain '%s'", shown);
+      return FALSE;
+    }
+  if (!dc_check_source (run->src, name, error))
+    return FALSE;
+
+  *xml = virDomainGetXMLDesc (run->src, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE);
+  if (*xml == NULL)
+    return dc_set_libvirt_error (error, "cannot read the XML of domain '%s'", name);
+  md = dc_read_metadata (run->src, name, error);
+  if (md == NULL)
+    return FALSE;
+  run->counter = md->counter;
+  return TRUE;
+}
+
+/* Leftovers of killed runs against this source go first: they hold
+ * names and space. One still being copied by libvirt is left for later,
+ * with a warning. */
+static void
+dc_run_remove_leftovers (DcRun *run)
+{
+  g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+
+  if (!dc_cleanup (run->conn, run->opts->source, FALSE, removed, &error))
+    g_warning ("cannot remove the leftovers of an earlier run: %s", error->message);
+  for (guint i = 0; i < removed->len; i++)
+    g_message ("removed '%s', left unfinished by a killed run", (const char *) removed->pdata[i]);
 }
 
 /**
@@ -739,8 +591,8 @@ dc_clone_steps (virConnectPtr conn, virDomainPtr src, DcEnv *env, const DcCloneO
  * @error: return location
  *
  * Clones a shut-off domain: defines the clone, copies its writable
- * volumes and NVRAM, counts the clone on the source. On failure nothing
- * this call created remains.
+ * volumes, NVRAM and TPM state, counts the clone on the source. On
+ * failure nothing this call created remains.
  *
  * Returns: (transfer full): the result, or %NULL with @error set
  */
@@ -748,81 +600,39 @@ DcCloneResult *
 dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
 {
   g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
-  g_autoptr (DcDomain) src = NULL;
-  g_autoptr (DcMetadata) md = NULL;
-  g_autoptr (GPtrArray) undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
-  g_autoptr (GRand) own_rand = NULL;
-  g_autofree char *xml = NULL;
+  g_autoptr (GRand) own_rand = opts->rand ? NULL : g_rand_new ();
   g_autoptr (GError) local = NULL;
-  DcEnv *env;
+  g_autofree char *xml = NULL;
+  DcRun run = {
+    .conn = conn,
+    .opts = opts,
+    .rand = opts->rand ? opts->rand : own_rand,
+  };
   gboolean ok;
 
-  src = virDomainLookupByName (conn, opts->source);
-  if (src == NULL)
+  if (!dc_run_open_source (&run, &xml, error))
     {
-      g_autofree char *shown = g_strescape (opts->source, NULL);
-
-      if (dc_last_libvirt_code () == VIR_ERR_NO_DOMAIN)
-        g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
-                     "domain '%s' not found; 'virsh list --all' shows the domains", shown);
-      else
-        dc_set_libvirt_error (error, "cannot look up domain '%s'", shown);
+      g_clear_pointer (&run.src, virDomainFree);
       return NULL;
     }
-  if (!dc_check_source (src, opts->source, error))
-    return NULL;
-
-  xml = virDomainGetXMLDesc (src, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE);
-  if (xml == NULL)
-    {
-      dc_set_libvirt_error (error, "cannot read the XML of domain '%s'", opts->source);
-      return NULL;
-    }
-  md = dc_read_metadata (src, error);
-  if (md == NULL)
-    return NULL;
-
-  /* Leftovers of killed runs against this source go first: they hold
-   * names and space. One still being copied by libvirt is left for
-   * later, with a warning. */
-  {
-    g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
-    g_autoptr (GError) local_cleanup = NULL;
-
-    if (!dc_cleanup (conn, opts->source, FALSE, removed, &local_cleanup))
-      g_warning ("cannot remove the leftovers of an earlier run: %s", local_cleanup->message);
-    for (guint i = 0; i < removed->len; i++)
-      g_message ("removed '%s', left unfinished by a killed run", (const char *) removed->pdata[i]);
-  }
+  dc_run_remove_leftovers (&run);
 
   result->source = g_strdup (opts->source);
-  if (opts->rand == NULL)
-    own_rand = g_rand_new ();
+  run.source_xml = xml;
+  run.env = dc_env_live_new (conn);
+  run.undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
+  g_mutex_init (&run.undo_lock);
 
-  env = dc_env_live_new (conn);
-  ok = dc_clone_steps (conn, src, env, opts, opts->rand ? opts->rand : own_rand, xml,
-                       md->counter, undo, result, &local);
-  dc_env_live_free (env);
-  if (!ok && undo->len > 0)
-    {
-      g_autofree char *cause = g_steal_pointer (&local->message);
-      g_autoptr (DcConnect) again = dc_reconnect_if_lost (conn);
-      gboolean complete = FALSE;
-
-      if (virConnectIsAlive (conn) == 1 || again != NULL)
-        complete = dc_undo_run (again ? again : conn, undo);
-      if (again != NULL)
-        dc_dir_pools_close (again);
-      if (complete)
-        local->message = g_strdup_printf ("%s; everything this run created was removed", cause);
-      else if (virConnectIsAlive (conn) != 1 && again == NULL)
-        local->message = g_strdup_printf ("%s; the connection to libvirt is lost: once it is back, 'domclone --cleanup %s' removes the partial clone",
-                                          cause, opts->source);
-      else
-        local->message = g_strdup_printf ("%s; the rollback was incomplete (see the warnings above)", cause);
-    }
+  ok = dc_run_steps (&run, result, &local);
+  if (!ok && run.undo->len > 0)
+    dc_run_rollback (&run, local);
   if (virConnectIsAlive (conn) == 1)
     dc_dir_pools_close (conn);
+
+  dc_env_live_free (run.env);
+  g_ptr_array_unref (run.undo);
+  g_mutex_clear (&run.undo_lock);
+  virDomainFree (run.src);
   if (!ok)
     {
       g_propagate_error (error, g_steal_pointer (&local));

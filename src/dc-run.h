@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dc-plan.h"
+#include "dc-util.h"
 
 G_BEGIN_DECLS
 
@@ -26,13 +27,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_clone_result_free)
 /* how long a run that lost its connection tries to reconnect */
 #define DC_RECONNECT_SECONDS 30
 
-/* how long --cleanup waits for libvirt to finish a leftover copy */
-#define DC_CLEANUP_WAIT_SECONDS 3600
-
 DcCloneResult *dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
-gboolean dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *removed,
-                     GError **error);
-DcBuilding *dc_building_self (void);
-void dc_cancel_on_signals (void);
 
 G_END_DECLS

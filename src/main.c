@@ -5,7 +5,7 @@
 #include "config.h"
 
 #include "dc-cli.h"
-#include "dc-name.h"
+#include "dc-cleanup.h"
 #include "dc-run.h"
 
 #include <locale.h>

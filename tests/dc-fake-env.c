@@ -13,7 +13,33 @@ typedef struct
 {
   DcEnv parent;
   GKeyFile *kf;
+  char *fail;      /* the question that fails, see dc_fake_env_fail() */
 } DcFakeEnv;
+
+/* TRUE with @error set when @question is the one made to fail */
+static gboolean
+fake_fails (DcFakeEnv *env, const char *question, GError **error)
+{
+  if (g_strcmp0 (env->fail, question) != 0)
+    return FALSE;
+  g_set_error (error, DC_ERROR, DC_ERROR_LIBVIRT, "fake failure of %s", question);
+  return TRUE;
+}
+
+/**
+ * dc_fake_env_fail:
+ * @env: a fake env
+ * @question: the name of the DcEnv member ("mac_in_use", "vol_exists")
+ *   that fails from now on, as a lost connection would make it
+ */
+void
+dc_fake_env_fail (DcEnv *base, const char *question)
+{
+  DcFakeEnv *env = (DcFakeEnv *) base;
+
+  g_free (env->fail);
+  env->fail = g_strdup (question);
+}
 
 static gboolean
 fake_list_contains (GKeyFile *kf, const char *group, const char *key, const char *value)
@@ -31,9 +57,12 @@ fake_domain_exists (DcEnv *base, const char *name, gboolean *exists, GError **er
 }
 
 static gboolean
-fake_mac_in_use (DcEnv *base, const char *mac)
+fake_mac_in_use (DcEnv *base, const char *mac, gboolean *in_use, GError **error)
 {
-  return fake_list_contains (((DcFakeEnv *) base)->kf, "macs", "in-use", mac);
+  if (fake_fails ((DcFakeEnv *) base, "mac_in_use", error))
+    return FALSE;
+  *in_use = fake_list_contains (((DcFakeEnv *) base)->kf, "macs", "in-use", mac);
+  return TRUE;
 }
 
 static DcVolInfo *
@@ -56,6 +85,9 @@ fake_vol (DcFakeEnv *env, const char *pool, const char *name, GError **error)
   info->name = g_strdup (name);
   info->path = g_build_filename (info->pool_path, name, NULL);
   info->format = g_key_file_get_string (kf, group, "format", NULL);
+  info->compat = g_key_file_get_string (kf, group, "compat", NULL);
+  info->cluster_size = g_key_file_get_string (kf, group, "cluster-size", NULL);
+  info->features = g_key_file_get_string_list (kf, group, "features", NULL, NULL);
   info->capacity = g_key_file_get_uint64 (kf, group, "capacity", NULL);
   info->allocation = g_key_file_get_uint64 (kf, group, "allocation", NULL);
   info->mode = g_key_file_get_string (kf, group, "mode", NULL);
@@ -102,11 +134,16 @@ fake_vol_by_name (DcEnv *base, const char *pool, const char *name, GError **erro
 }
 
 static gboolean
-fake_vol_exists (DcEnv *base, const char *pool, const char *name)
+fake_vol_exists (DcEnv *base, const char *pool, const char *open_dir, const char *name, gboolean *exists,
+                 GError **error)
 {
+  DcFakeEnv *env = (DcFakeEnv *) base;
   g_autofree char *group = g_strdup_printf ("volume %s/%s", pool, name);
 
-  return g_key_file_has_group (((DcFakeEnv *) base)->kf, group);
+  if (fake_fails (env, "vol_exists", error))
+    return FALSE;
+  *exists = g_key_file_has_group (env->kf, group);
+  return TRUE;
 }
 
 static char *
@@ -147,5 +184,6 @@ dc_fake_env_free (DcEnv *base)
   DcFakeEnv *env = (DcFakeEnv *) base;
 
   g_key_file_unref (env->kf);
+  g_free (env->fail);
   g_free (env);
 }

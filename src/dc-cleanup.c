@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-cleanup.c: removing what a clone made, for the rollback of a
+ * failed run and for the leftovers of runs that were killed.
+ *
+ * A clone is defined first, marked with a <building> element in its
+ * domclone metadata that names the process making it and the volumes it
+ * will own. A run killed by SIGKILL, a crash or a reboot leaves that
+ * mark; dc_cleanup() finds such clones of a source whose process is
+ * gone and removes them with the same two helpers the rollback uses.
+ */
+#include "config.h"
+
+#include "dc-cleanup.h"
+#include "dc-env.h"
+
+#include <unistd.h>
+
+/* /proc/PID/stat's start time (field 22): with the PID and the boot,
+ * it names one process, even after the PID is reused. */
+static gboolean
+dc_process_start_time (guint64 pid, guint64 *start)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%" G_GUINT64_FORMAT "/stat", pid);
+  g_autofree char *stat = NULL;
+  g_auto (GStrv) fields = NULL;
+  const char *after;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  after = strrchr (stat, ')'); /* the command name may hold spaces */
+  if (after == NULL)
+    return FALSE;
+  fields = g_strsplit (after + 2, " ", 0);
+  /* fields[0] is field 3 (state) */
+  return g_strv_length (fields) > 19
+         && g_ascii_string_to_unsigned (fields[19], 10, 0, G_MAXUINT64, start, NULL);
+}
+
+static char *
+dc_boot_id (void)
+{
+  char *id = NULL;
+
+  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &id, NULL, NULL))
+    return g_strdup ("");
+  return g_strstrip (id);
+}
+
+/**
+ * dc_building_self:
+ *
+ * Returns: (transfer full): the marker that names this process
+ */
+DcBuilding *
+dc_building_self (void)
+{
+  DcBuilding *b = dc_building_new ();
+
+  b->host = g_strdup (g_get_host_name ());
+  b->boot = dc_boot_id ();
+  b->pid = (guint64) getpid ();
+  if (!dc_process_start_time (b->pid, &b->start))
+    b->start = 0;
+  return b;
+}
+
+typedef enum
+{
+  DC_BUILDER_ALIVE,
+  DC_BUILDER_DEAD,
+  DC_BUILDER_UNKNOWN, /* another host: we cannot tell */
+} DcBuilderState;
+
+static DcBuilderState
+dc_builder_state (const DcBuilding *b)
+{
+  g_autofree char *boot = dc_boot_id ();
+  guint64 start;
+
+  if (g_strcmp0 (b->host, g_get_host_name ()) != 0)
+    return DC_BUILDER_UNKNOWN;
+  if (g_strcmp0 (b->boot, boot) != 0)
+    return DC_BUILDER_DEAD; /* the host rebooted since */
+  if (!dc_process_start_time (b->pid, &start) || start != b->start)
+    return DC_BUILDER_DEAD;
+  return DC_BUILDER_ALIVE;
+}
+
+/**
+ * dc_remove_volume:
+ * @conn: connection
+ * @pool: the volume's pool
+ * @name: the volume's name
+ * @open_dir: (nullable): @pool is a temporary pool over this directory,
+ *   opened for the removal
+ * @deadline: monotonic time until which a volume libvirt is still
+ *   building is waited for (the copy goes on after its client died);
+ *   0 waits not at all
+ * @busy: (out): set when the volume was still being built at @deadline,
+ *   and is left as it is
+ * @error: return location
+ *
+ * Deletes a volume this process or a killed run made. One that is not
+ * there (never made, or removed by libvirt when its copy failed) counts
+ * as removed; so does one whose directory is gone.
+ *
+ * Returns: %FALSE with @error set if the volume could not be removed
+ */
+gboolean
+dc_remove_volume (virConnectPtr conn, const char *pool_name, const char *name, const char *open_dir,
+                  gint64 deadline, gboolean *busy, GError **error)
+{
+  gboolean said = FALSE;
+
+  *busy = FALSE;
+  for (;;)
+    {
+      g_autofree char *opened = NULL;
+      g_autoptr (GError) local = NULL;
+      g_autoptr (DcPool) pool = NULL;
+      g_autoptr (DcVol) vol = NULL;
+
+      if (open_dir != NULL && !dc_dir_pool_open (conn, open_dir, &opened, &local))
+        {
+          if (g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
+            return TRUE; /* its directory is gone, and the volume with it */
+          g_set_error (error, DC_ERROR, DC_ERROR_LIBVIRT, "cannot remove volume '%s' in '%s': %s", name,
+                       open_dir, local->message);
+          return FALSE;
+        }
+      pool = virStoragePoolLookupByName (conn, pool_name);
+      if (pool == NULL)
+        return dc_set_libvirt_error (error, "cannot remove volume '%s': cannot find its storage pool '%s'",
+                                     name, pool_name);
+      /* after a daemon restart the pool's list is stale; libvirt refuses
+       * while a copy runs in the pool, and then the list is current */
+      if (virStoragePoolRefresh (pool, 0) < 0)
+        g_debug ("storage pool '%s' not refreshed: %s", pool_name, virGetLastErrorMessage ());
+      vol = virStorageVolLookupByName (pool, name);
+      if (vol == NULL)
+        {
+          if (dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_VOL)
+            return TRUE;
+          return dc_set_libvirt_error (error, "cannot look up volume '%s' in pool '%s'", name, pool_name);
+        }
+      if (virStorageVolDelete (vol, 0) == 0)
+        return TRUE;
+      if (dc_last_libvirt_code () != VIR_ERR_OPERATION_INVALID)
+        return dc_set_libvirt_error (error, "cannot delete volume '%s' in pool '%s'", name, pool_name);
+      if (g_get_monotonic_time () >= deadline)
+        {
+          *busy = TRUE;
+          return TRUE;
+        }
+      if (!dc_check_cancelled (error))
+        return FALSE;
+      if (!said)
+        {
+          g_message ("waiting for libvirt to finish copying into '%s', which a killed run left", name);
+          said = TRUE;
+        }
+      g_usleep (G_USEC_PER_SEC / 2);
+    }
+}
+
+/**
+ * dc_undefine_domain:
+ * @dom: a domain this process or a killed run defined
+ * @name: its name, for messages
+ * @error: return location
+ *
+ * Undefines @dom, keeping the NVRAM file: a copy of ours is a volume
+ * removed on its own, and a file libvirt made is not ours to delete.
+ * The TPM state folder is the clone's own: libvirt removes it. Drivers
+ * without NVRAM support (libvirt's test driver, say) refuse the flag:
+ * then the domain is undefined without it. One that is already gone
+ * counts as undefined.
+ *
+ * Returns: %FALSE with @error set if the domain is still defined
+ */
+gboolean
+dc_undefine_domain (virDomainPtr dom, const char *name, GError **error)
+{
+  int code;
+
+  if (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) == 0)
+    return TRUE;
+  code = dc_last_libvirt_code ();
+  if (code == VIR_ERR_INVALID_ARG || code == VIR_ERR_NO_SUPPORT || code == VIR_ERR_ARGUMENT_UNSUPPORTED)
+    {
+      g_debug ("undefining '%s' without VIR_DOMAIN_UNDEFINE_KEEP_NVRAM: %s", name, virGetLastErrorMessage ());
+      if (virDomainUndefine (dom) == 0)
+        return TRUE;
+      code = dc_last_libvirt_code ();
+    }
+  if (code == VIR_ERR_NO_DOMAIN)
+    return TRUE;
+  return dc_set_libvirt_error (error, "cannot undefine domain '%s'", name);
+}
+
+/**
+ * dc_cleanup:
+ * @conn: connection
+ * @source: a source domain's name
+ * @wait: wait for copies libvirt is still making into leftover volumes
+ * @removed: (out): the names of the clones removed
+ * @error: return location
+ *
+ * Removes the clones of @source that a run left unfinished and whose
+ * process is gone (killed, or its host rebooted): their volumes, then
+ * the domain. A clone still being built by a live process, or by a
+ * process on another host, is not touched.
+ *
+ * Returns: %FALSE with @error set if something could not be removed
+ */
+gboolean
+dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *removed, GError **error)
+{
+  virDomainPtr *list = NULL;
+  int n = virConnectListAllDomains (conn, &list, VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
+  gint64 deadline = g_get_monotonic_time () + (wait ? (gint64) DC_CLEANUP_WAIT_SECONDS * G_USEC_PER_SEC : 0);
+  char source_uuid[VIR_UUID_STRING_BUFLEN] = "";
+  gboolean ok = TRUE;
+
+  if (n < 0)
+    return dc_set_libvirt_error (error, "cannot list domains");
+  /* a leftover of another domain that once had the same name is not ours */
+  {
+    g_autoptr (DcDomain) src = virDomainLookupByName (conn, source);
+
+    if (src != NULL && virDomainGetUUIDString (src, source_uuid) < 0)
+      source_uuid[0] = '\0';
+  }
+  for (int i = 0; i < n; i++)
+    {
+      g_autoptr (DcDomain) dom = list[i];
+      const char *name = virDomainGetName (dom);
+      g_autofree char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
+                                                   VIR_DOMAIN_AFFECT_CONFIG);
+      g_autoptr (DcMetadata) md = xml ? dc_metadata_parse (xml, NULL) : NULL;
+      gboolean busy = FALSE;
+
+      if (!ok || md == NULL || md->building == NULL || g_strcmp0 (md->origin_name, source) != 0
+          || (source_uuid[0] != '\0' && md->origin_uuid != NULL
+              && g_ascii_strcasecmp (md->origin_uuid, source_uuid) != 0))
+        continue;
+      switch (dc_builder_state (md->building))
+        {
+        case DC_BUILDER_ALIVE:
+          g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", name,
+                  md->building->pid);
+          continue;
+        case DC_BUILDER_UNKNOWN:
+          g_info ("'%s' is being built on host '%s'; not touched", name, md->building->host);
+          continue;
+        case DC_BUILDER_DEAD:
+          break;
+        }
+
+      g_info ("removing '%s', left unfinished by process %" G_GUINT64_FORMAT, name, md->building->pid);
+      for (guint j = 0; ok && j < md->building->volumes->len; j++)
+        {
+          const DcOwnedVolume *v = md->building->volumes->pdata[j];
+          gboolean one_busy = FALSE;
+
+          ok = dc_remove_volume (conn, v->pool, v->name, v->open_dir, deadline, &one_busy, error);
+          busy = busy || one_busy;
+        }
+      if (ok && busy && wait)
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                       "libvirt is still copying into a volume of '%s' after %d minutes; run 'domclone --cleanup %s' again later",
+                       name, DC_CLEANUP_WAIT_SECONDS / 60, source);
+          ok = FALSE;
+        }
+      else if (ok && busy)
+        {
+          g_warning ("'%s' was left by a killed run and libvirt is still copying into it; 'domclone --cleanup %s' removes it once the copy ends",
+                     name, source);
+          continue;
+        }
+      if (ok)
+        ok = dc_undefine_domain (dom, name, error);
+      if (ok)
+        g_ptr_array_add (removed, g_strdup (name));
+    }
+  g_free (list);
+  dc_dir_pools_close (conn);
+  return ok;
+}
+

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "dc-metadata.h"
+#include "dc-util.h"
+
+G_BEGIN_DECLS
+
+/* how long --cleanup waits for libvirt to finish a leftover copy */
+#define DC_CLEANUP_WAIT_SECONDS 3600
+
+DcBuilding *dc_building_self (void);
+gboolean dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *removed,
+                     GError **error);
+gboolean dc_remove_volume (virConnectPtr conn, const char *pool, const char *name, const char *open_dir,
+                           gint64 deadline, gboolean *busy, GError **error);
+gboolean dc_undefine_domain (virDomainPtr dom, const char *name, GError **error);
+
+G_END_DECLS

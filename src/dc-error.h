@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-error.h: domclone's error domain, and the automatic cleanups for
+ * libxml2 objects. Nothing here knows libvirt: the planner library
+ * (libdomclone-plan.la) is built on it alone.
+ */
+#pragma once
+
+#include <glib.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+
+G_BEGIN_DECLS
+
+#define DC_ERROR (dc_error_quark ())
+GQuark dc_error_quark (void);
+
+/* Which exit status an error maps to is decided by its code: the
+ * "usage" codes are the caller's fault and change nothing (exit 2). */
+typedef enum
+{
+  DC_ERROR_FAILED,        /* generic failure, exit 1 */
+  DC_ERROR_USAGE,         /* bad command line, exit 2 */
+  DC_ERROR_INVALID_NAME,  /* a name breaks the rules, exit 2 */
+  DC_ERROR_NAME_TAKEN,    /* the name belongs to another domain */
+  DC_ERROR_NOT_FOUND,     /* source domain or volume missing */
+  DC_ERROR_STATE,         /* source not shut off, or transient */
+  DC_ERROR_UNSUPPORTED,   /* a disk or device we cannot clone safely */
+  DC_ERROR_XML,           /* malformed domain XML */
+  DC_ERROR_LIBVIRT,       /* a libvirt call failed */
+  DC_ERROR_CANCELLED,     /* interrupted by a signal */
+} DcError;
+
+int dc_error_exit_status (const GError *error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlDoc, xmlFreeDoc)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlXPathContext, xmlXPathFreeContext)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlXPathObject, xmlXPathFreeObject)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlBuffer, xmlBufferFree)
+
+/* xmlChar strings are freed with xmlFree, not g_free. */
+typedef xmlChar DcXmlChar;
+static inline void
+dc_xml_char_free (DcXmlChar *s)
+{
+  xmlFree (s);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcXmlChar, dc_xml_char_free)
+
+G_END_DECLS
