@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer target: arbitrary bytes as the source domain's XML (and as
- * our metadata element) into the clone planner, with no daemon. The
+ * our metadata element and a volume's XML) into the clone planner, with
+ * no daemon. The
  * connection it plans against says yes to everything: every disk is a
  * volume of one pool, no name or MAC is taken, so the rewrite runs as
  * deep as the input allows. Built with ./configure --enable-fuzzing
@@ -23,9 +24,10 @@ fz_domain_exists (DcEnv *env, const char *name, gboolean *exists, GError **error
 }
 
 static gboolean
-fz_mac_in_use (DcEnv *env, const char *mac)
+fz_mac_in_use (DcEnv *env, const char *mac, gboolean *in_use, GError **error)
 {
-  return FALSE;
+  *in_use = FALSE;
+  return TRUE;
 }
 
 static DcVolInfo *
@@ -59,9 +61,11 @@ fz_vol_by_name (DcEnv *env, const char *pool, const char *name, GError **error)
 }
 
 static gboolean
-fz_vol_exists (DcEnv *env, const char *pool, const char *name)
+fz_vol_exists (DcEnv *env, const char *pool, const char *open_dir, const char *name, gboolean *exists,
+               GError **error)
 {
-  return FALSE;
+  *exists = FALSE;
+  return TRUE;
 }
 
 static char *
@@ -106,6 +110,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   g_autoptr (GError) error = NULL;
   g_autoptr (DcPlan) plan = NULL;
   g_autoptr (DcMetadata) md = NULL;
+  g_autoptr (DcVolInfo) vol = NULL;
 
   me->host = g_strdup ("fuzz");
   me->boot = g_strdup ("boot");
@@ -116,6 +121,9 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       g_autofree char *described = dc_plan_describe (plan);
       g_assert (plan->xml != NULL && described != NULL);
     }
+  g_clear_error (&error);
+
+  vol = dc_vol_info_from_xml (xml, "pool", "/pool", &error);
   g_clear_error (&error);
 
   md = dc_metadata_parse (xml, &error);

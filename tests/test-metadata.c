@@ -89,6 +89,76 @@ test_metadata_parse_bad (void)
     }
 }
 
+/* The <building> marker a clone carries while it is made: written and
+ * read back whole, as the clean-up of a killed run depends on it. */
+static void
+test_metadata_building_roundtrip (void)
+{
+  g_autoptr (DcMetadata) md = dc_metadata_new ();
+  g_autoptr (DcMetadata) back = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml = NULL;
+  const DcOwnedVolume *v;
+
+  md->origin_name = g_strdup ("src");
+  md->origin_uuid = g_strdup ("6f1c5c3e-8a55-4d47-9d2a-3b3c2c1f0e01");
+  md->origin_time = g_strdup ("2026-11-28T02:00:00Z");
+  md->building = dc_building_new ();
+  md->building->host = g_strdup ("host&1");
+  md->building->boot = g_strdup ("0f3e6b1c-0000-4000-8000-000000000001");
+  md->building->pid = 4242;
+  md->building->start = 987654321;
+  dc_building_add_volume (md->building, "default", "src-clone1.qcow2", NULL);
+  dc_building_add_volume (md->building, "domclone-0123456789abcdef", "src-clone1_VARS.fd", "/var/lib/libvirt/qemu/nvram");
+  xml = dc_metadata_format (md);
+  g_assert_cmpstr (xml, ==,
+                   "<domclone xmlns=\"http://domclone.org/xmlns/domclone/1.0\">"
+                   "<origin name=\"src\" uuid=\"6f1c5c3e-8a55-4d47-9d2a-3b3c2c1f0e01\" time=\"2026-11-28T02:00:00Z\"/>"
+                   "<building host=\"host&amp;1\" boot=\"0f3e6b1c-0000-4000-8000-000000000001\" pid=\"4242\" start=\"987654321\">"
+                   "<volume pool=\"default\" name=\"src-clone1.qcow2\"/>"
+                   "<volume pool=\"domclone-0123456789abcdef\" name=\"src-clone1_VARS.fd\" dir=\"/var/lib/libvirt/qemu/nvram\"/>"
+                   "</building>"
+                   "</domclone>");
+
+  back = dc_metadata_parse (xml, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (back->building);
+  g_assert_cmpstr (back->building->host, ==, "host&1");
+  g_assert_cmpstr (back->building->boot, ==, md->building->boot);
+  g_assert_cmpuint (back->building->pid, ==, 4242);
+  g_assert_cmpuint (back->building->start, ==, 987654321);
+  g_assert_cmpuint (back->building->volumes->len, ==, 2);
+  v = back->building->volumes->pdata[0];
+  g_assert_cmpstr (v->pool, ==, "default");
+  g_assert_cmpstr (v->name, ==, "src-clone1.qcow2");
+  g_assert_null (v->open_dir);
+  v = back->building->volumes->pdata[1];
+  g_assert_cmpstr (v->pool, ==, "domclone-0123456789abcdef");
+  g_assert_cmpstr (v->open_dir, ==, "/var/lib/libvirt/qemu/nvram");
+}
+
+/* A marker without a usable pid or start time cannot tell a live run
+ * from a dead one: refused, so nothing is removed on its word. */
+static void
+test_metadata_building_bad (void)
+{
+  static const char *bad[] = {
+    "<domclone><building host='h' boot='b' start='1'/></domclone>",
+    "<domclone><building host='h' boot='b' pid='0' start='1'/></domclone>",
+    "<domclone><building host='h' boot='b' pid='12' start='x'/></domclone>",
+    "<domclone><building host='h' boot='b' pid='99999999999' start='1'/></domclone>",
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (DcMetadata) md = dc_metadata_parse (bad[i], &error);
+
+      g_assert_null (md);
+      g_assert_error (error, DC_ERROR, DC_ERROR_XML);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -98,5 +168,7 @@ main (int argc, char **argv)
   g_test_add_func ("/metadata/counter-only", test_metadata_counter_only);
   g_test_add_func ("/metadata/parse-libvirt", test_metadata_parse_libvirt);
   g_test_add_func ("/metadata/parse-bad", test_metadata_parse_bad);
+  g_test_add_func ("/metadata/building/roundtrip", test_metadata_building_roundtrip);
+  g_test_add_func ("/metadata/building/bad", test_metadata_building_bad);
   return g_test_run ();
 }

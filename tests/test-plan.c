@@ -258,6 +258,39 @@ test_plan_name_with_amp_escaped (void)
   g_assert_nonnull (strstr (plan->xml, "name=\"a&amp;b\""));
 }
 
+/* A question the connection cannot answer fails the plan: a MAC address
+ * or a volume name is never taken for free on a failed lookup. */
+static void
+test_plan_env_fails (void)
+{
+  static const char *const questions[] = { "mac_in_use", "vol_exists" };
+  g_autofree char *inventory = g_test_build_filename (G_TEST_DIST, "data", "inventory.ini", NULL);
+  g_autofree char *in = data_path ("plain-qcow2", ".in.xml");
+  g_autofree char *xml = read_file (in);
+
+  for (size_t i = 0; i < G_N_ELEMENTS (questions); i++)
+    {
+      g_autoptr (GRand) rand = g_rand_new_with_seed (20261127);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (DcPlan) plan = NULL;
+      g_autofree char *expected = g_strdup_printf ("fake failure of %s", questions[i]);
+      DcPlanOptions opts = {
+        .source_xml = xml,
+        .first_number = 1,
+        .now = "2026-11-27T12:00:00Z",
+        .rand = rand,
+      };
+      DcEnv *env = dc_fake_env_new (inventory);
+
+      dc_fake_env_fail (env, questions[i]);
+      plan = dc_plan_new (env, &opts, &error);
+      dc_fake_env_free (env);
+      g_assert_null (plan);
+      g_assert_error (error, DC_ERROR, DC_ERROR_LIBVIRT);
+      g_assert_nonnull (strstr (error->message, expected));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -277,5 +310,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/name/leftover-volume", test_plan_leftover_volume);
   g_test_add_func ("/plan/name/rules", test_plan_name_rules);
   g_test_add_func ("/plan/name/amp", test_plan_name_with_amp_escaped);
+  g_test_add_func ("/plan/env/fails", test_plan_env_fails);
   return g_test_run ();
 }
