@@ -199,6 +199,64 @@ dc_undefine_domain (virDomainPtr dom, const char *name, GError **error)
   return dc_set_libvirt_error (error, "cannot undefine domain '%s'", name);
 }
 
+/* The <building> marker of @dom when it is an unfinished clone of
+ * @source (of this very domain, by UUID, when @source_uuid is known) */
+static DcMetadata *
+dc_leftover_marker (virDomainPtr dom, const char *source, const char *source_uuid)
+{
+  g_autofree char *xml =
+    virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
+  g_autoptr (DcMetadata) md = xml ? dc_metadata_parse (xml, NULL) : NULL;
+
+  if (md == NULL || md->building == NULL || g_strcmp0 (md->origin_name, source) != 0)
+    return NULL;
+  /* a leftover of another domain that once had the same name is not ours */
+  if (source_uuid != NULL && md->origin_uuid != NULL && g_ascii_strcasecmp (md->origin_uuid, source_uuid) != 0)
+    return NULL;
+  return g_steal_pointer (&md);
+}
+
+/* Removes one leftover whose builder is gone: its volumes, then the
+ * domain. *@removed says whether it is gone; a volume libvirt still
+ * copies into at @deadline leaves it, with a warning or, when @wait, an
+ * error. */
+static gboolean
+dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, const char *source,
+                    gint64 deadline, gboolean wait, gboolean *removed, GError **error)
+{
+  const char *name = virDomainGetName (dom);
+  gboolean busy = FALSE;
+
+  *removed = FALSE;
+  g_info ("removing '%s', left unfinished by process %" G_GUINT64_FORMAT, name, b->pid);
+  for (guint i = 0; i < b->volumes->len; i++)
+    {
+      const DcOwnedVolume *v = b->volumes->pdata[i];
+      gboolean one_busy = FALSE;
+
+      if (!dc_remove_volume (conn, v->pool, v->name, v->open_dir, deadline, &one_busy, error))
+        return FALSE;
+      busy = busy || one_busy;
+    }
+  if (busy && wait)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "libvirt is still copying into a volume of '%s' after %d minutes; run 'domclone --cleanup %s' again later",
+                   name, DC_CLEANUP_WAIT_SECONDS / 60, source);
+      return FALSE;
+    }
+  if (busy)
+    {
+      g_warning ("'%s' was left by a killed run and libvirt is still copying into it; 'domclone --cleanup %s' removes it once the copy ends",
+                 name, source);
+      return TRUE;
+    }
+  if (!dc_undefine_domain (dom, name, error))
+    return FALSE;
+  *removed = TRUE;
+  return TRUE;
+}
+
 /**
  * dc_cleanup:
  * @conn: connection
@@ -225,7 +283,6 @@ dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *re
 
   if (n < 0)
     return dc_set_libvirt_error (error, "cannot list domains");
-  /* a leftover of another domain that once had the same name is not ours */
   {
     g_autoptr (DcDomain) src = virDomainLookupByName (conn, source);
 
@@ -235,58 +292,30 @@ dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *re
   for (int i = 0; i < n; i++)
     {
       g_autoptr (DcDomain) dom = list[i];
-      const char *name = virDomainGetName (dom);
-      g_autofree char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
-                                                   VIR_DOMAIN_AFFECT_CONFIG);
-      g_autoptr (DcMetadata) md = xml ? dc_metadata_parse (xml, NULL) : NULL;
-      gboolean busy = FALSE;
+      g_autoptr (DcMetadata) md = NULL;
+      gboolean gone = FALSE;
 
-      if (!ok || md == NULL || md->building == NULL || g_strcmp0 (md->origin_name, source) != 0
-          || (source_uuid[0] != '\0' && md->origin_uuid != NULL
-              && g_ascii_strcasecmp (md->origin_uuid, source_uuid) != 0))
+      if (ok)
+        md = dc_leftover_marker (dom, source, source_uuid[0] != '\0' ? source_uuid : NULL);
+      if (md == NULL)
         continue;
       switch (dc_builder_state (md->building))
         {
         case DC_BUILDER_ALIVE:
-          g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", name,
+          g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", virDomainGetName (dom),
                   md->building->pid);
           continue;
         case DC_BUILDER_UNKNOWN:
-          g_info ("'%s' is being built on host '%s'; not touched", name, md->building->host);
+          g_info ("'%s' is being built on host '%s'; not touched", virDomainGetName (dom), md->building->host);
           continue;
         case DC_BUILDER_DEAD:
           break;
         }
-
-      g_info ("removing '%s', left unfinished by process %" G_GUINT64_FORMAT, name, md->building->pid);
-      for (guint j = 0; ok && j < md->building->volumes->len; j++)
-        {
-          const DcOwnedVolume *v = md->building->volumes->pdata[j];
-          gboolean one_busy = FALSE;
-
-          ok = dc_remove_volume (conn, v->pool, v->name, v->open_dir, deadline, &one_busy, error);
-          busy = busy || one_busy;
-        }
-      if (ok && busy && wait)
-        {
-          g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                       "libvirt is still copying into a volume of '%s' after %d minutes; run 'domclone --cleanup %s' again later",
-                       name, DC_CLEANUP_WAIT_SECONDS / 60, source);
-          ok = FALSE;
-        }
-      else if (ok && busy)
-        {
-          g_warning ("'%s' was left by a killed run and libvirt is still copying into it; 'domclone --cleanup %s' removes it once the copy ends",
-                     name, source);
-          continue;
-        }
-      if (ok)
-        ok = dc_undefine_domain (dom, name, error);
-      if (ok)
-        g_ptr_array_add (removed, g_strdup (name));
+      ok = dc_remove_leftover (conn, dom, md->building, source, deadline, wait, &gone, error);
+      if (gone)
+        g_ptr_array_add (removed, g_strdup (virDomainGetName (dom)));
     }
   g_free (list);
   dc_dir_pools_close (conn);
   return ok;
 }
-

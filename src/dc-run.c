@@ -111,6 +111,8 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
     {
       g_autoptr (DcDomain) dom = virDomainLookupByName (conn, undo->name);
 
+      if (dom == NULL && dc_last_libvirt_code () == VIR_ERR_NO_DOMAIN)
+        return TRUE; /* undefined by someone else meanwhile */
       if (dom == NULL)
         return dc_set_libvirt_error (error, "cannot find domain '%s' to undefine it", undo->name);
       return dc_undefine_domain (dom, undo->name, error);
