@@ -174,7 +174,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
       if (local->domain == G_CONVERT_ERROR)
         {
           g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
-                       "invalid argument: it is not text in this locale's character set; names use only ASCII letters, digits and hyphens");
+                       "invalid argument: it is not text in this locale's character set; names use only ASCII letters, digits, hyphens, dots and underscores");
           return NULL;
         }
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "%s; see 'domclone --help'", local->message);

@@ -521,7 +521,10 @@ dc_planner_nvram (DcPlanner *p, GError **error)
 }
 
 /* ds=nocloud;i=<instance-id>;h=<hostname>: cloud-init must see a new
- * instance and a new hostname, or it keeps the source's identity. */
+ * instance and a new hostname, or it keeps the source's identity. The
+ * host name is the clone's name made a DNS label (dots and underscores
+ * become hyphens); the instance-id may hold any character, it keeps the
+ * name as it is. */
 static char *
 dc_planner_nocloud (DcPlanner *p, const char *serial)
 {
@@ -543,8 +546,10 @@ dc_planner_nocloud (DcPlanner *p, const char *serial)
       value = eq + 1;
       if (g_str_equal (key, "h") || g_str_equal (key, "local-hostname"))
         {
+          g_autofree char *host = dc_name_to_hostname (p->plan->name);
+
           g_free (parts[i]);
-          parts[i] = g_strdup_printf ("%s=%s", key, p->plan->name);
+          parts[i] = g_strdup_printf ("%s=%s", key, host);
         }
       else if (g_str_equal (key, "i") || g_str_equal (key, "instance-id"))
         {

@@ -42,6 +42,7 @@ static const PlanCase plan_cases[] = {
   { "err-network-disk", NULL, 1, DC_ERROR_UNSUPPORTED, "cannot clone disk 'vda': it is a writable 'network' disk" },
   { "err-outside-pool", NULL, 1, DC_ERROR_UNSUPPORTED, "'/srv/stray/stray.qcow2' is not in any active storage pool" },
   { "err-missing-source", NULL, 1, DC_ERROR_NOT_FOUND, "'/var/lib/libvirt/images/ghost.qcow2' does not exist" },
+  { "dotted-name", NULL, 1, -1, NULL },
 };
 
 static char *
@@ -227,7 +228,7 @@ test_plan_name_rules (void)
   } cases[] = {
     { "natty-nilgai", DC_ERROR_INVALID_NAME },
     { "other-vm", DC_ERROR_NAME_TAKEN },
-    { "bad_name", DC_ERROR_INVALID_NAME },
+    { "bad name", DC_ERROR_INVALID_NAME },
     { "9lives", DC_ERROR_INVALID_NAME },
   };
 
@@ -258,6 +259,43 @@ test_plan_name_with_amp_escaped (void)
   g_assert_nonnull (strstr (plan->xml, "name=\"a&amp;b\""));
 }
 
+static const PlanCase *
+find_plan_case (const char *name)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (plan_cases); i++)
+    if (g_str_equal (plan_cases[i].name, name))
+      return &plan_cases[i];
+  g_assert_not_reached ();
+}
+
+/* Names as libvirt users write them: a source named after its OS clones
+ * without --name; its guest's host name is a DNS label. */
+static void
+test_plan_name_dotted (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (find_plan_case ("dotted-name"), NULL, 1, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (plan->name, ==, "ubuntu22.04-clone1");
+  g_assert_nonnull (strstr (plan->xml, "ds=nocloud;i=ubuntu22.04-clone1;h=ubuntu22-04-clone1<"));
+  g_assert_null (strstr (plan->xml, "-clone-clone"));
+}
+
+static void
+test_plan_name_underscore (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (find_plan_case ("plain-qcow2"), "my_vm.copy", 1, &error);
+  const DcCopy *copy;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (plan->name, ==, "my_vm.copy");
+  g_assert_cmpuint (plan->copies->len, ==, 1);
+  copy = plan->copies->pdata[0];
+  g_assert_cmpstr (copy->dst_name, ==, "my_vm.copy.qcow2");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -277,5 +315,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/name/leftover-volume", test_plan_leftover_volume);
   g_test_add_func ("/plan/name/rules", test_plan_name_rules);
   g_test_add_func ("/plan/name/amp", test_plan_name_with_amp_escaped);
+  g_test_add_func ("/plan/name/dotted", test_plan_name_dotted);
+  g_test_add_func ("/plan/name/underscore", test_plan_name_underscore);
   return g_test_run ();
 }
