@@ -283,6 +283,21 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
   return copy;
 }
 
+/* A removable drive with no medium has no <source>, or one that names
+ * nothing (<source startupPolicy='optional'/>). */
+static gboolean
+dc_disk_source_is_empty (xmlNode *source)
+{
+  static const char *const names[] = { "file", "dev", "dir", "pool", "volume", "protocol", "name" };
+
+  if (source == NULL)
+    return TRUE;
+  for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
+    if (xmlHasProp (source, BAD_CAST names[i]) != NULL)
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 {
@@ -301,7 +316,15 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   if (type == NULL)
     type = g_strdup ("file");
 
-  if (g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")
+  /* An empty drive has nothing to copy or share: the clone gets one
+   * empty too. */
+  if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy"))
+      && dc_disk_source_is_empty (source))
+    return TRUE;
+
+  /* A floppy is a disk like any other: shared only when the guest
+   * cannot write to it. */
+  if (g_str_equal (device, "cdrom")
       || dc_xml_child (disk, "readonly", FALSE) != NULL
       || dc_xml_child (disk, "shareable", FALSE) != NULL)
     {

@@ -43,6 +43,9 @@ static const PlanCase plan_cases[] = {
   { "err-outside-pool", NULL, 1, DC_ERROR_UNSUPPORTED, "'/srv/stray/stray.qcow2' is not in any active storage pool" },
   { "err-missing-source", NULL, 1, DC_ERROR_NOT_FOUND, "'/var/lib/libvirt/images/ghost.qcow2' does not exist" },
   { "dotted-name", NULL, 1, -1, NULL },
+  { "floppies", NULL, 1, -1, NULL },
+  { "floppy-empty", NULL, 1, -1, NULL },
+  { "err-dir-floppy", NULL, 1, DC_ERROR_UNSUPPORTED, "cannot clone disk 'fda': it is a writable 'dir' disk, which domclone cannot copy; make it <readonly/> or <shareable/>" },
 };
 
 static char *
