@@ -43,7 +43,7 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
     "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
     NULL },
-  { NULL } /* G_OPTION_ENTRY_NULL needs GLib 2.70 */
+  { NULL, 0, 0, 0, NULL, NULL, NULL } /* G_OPTION_ENTRY_NULL needs GLib 2.70 */
 };
 
 static const struct
@@ -174,7 +174,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
       if (local->domain == G_CONVERT_ERROR)
         {
           g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
-                       "invalid argument: it is not text in this locale's character set; names use only ASCII letters, digits and hyphens");
+                       "invalid argument: it is not text in this locale's character set; names use only ASCII letters, digits, hyphens, dots and underscores");
           return NULL;
         }
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "%s; see 'domclone --help'", local->message);

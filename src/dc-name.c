@@ -11,9 +11,12 @@
  * @name: a proposed destination domain name
  * @error: return location
  *
- * Checks the instance-name rules: ASCII letters, digits and hyphens;
- * starts with a letter; ends with a letter or a digit; at most
- * %DC_NAME_MAX characters.
+ * Checks the name rules, which the names libvirt users give their
+ * domains meet (virt-install's "ubuntu22.04", "my_vm"): ASCII letters,
+ * digits, hyphens, dots and underscores; starts with a letter; ends with
+ * a letter or a digit; no ".."; at most %DC_NAME_MAX characters. Nothing
+ * else: the name ends up in file and volume names, so no '/', no space,
+ * no shell or XML metacharacter gets through.
  *
  * Returns: %TRUE if @name is acceptable
  */
@@ -31,11 +34,12 @@ dc_name_validate (const char *name, GError **error)
 
   for (size_t i = 0; i < len; i++)
     {
-      if (!g_ascii_isalnum (name[i]) && name[i] != '-')
+      if (!g_ascii_isalnum (name[i]) && name[i] != '-' && name[i] != '.' && name[i] != '_')
         {
           g_autofree char *shown = g_strescape (name, NULL);
           g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
-                       "invalid name '%s': use only letters, digits and hyphens", shown);
+                       "invalid name '%s': use only letters, digits, hyphens, dots and underscores",
+                       shown);
           return FALSE;
         }
     }
@@ -47,10 +51,17 @@ dc_name_validate (const char *name, GError **error)
       return FALSE;
     }
 
-  if (name[len - 1] == '-')
+  if (!g_ascii_isalnum (name[len - 1]))
     {
       g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
                    "invalid name '%s': a name must end with a letter or a digit", name);
+      return FALSE;
+    }
+
+  if (strstr (name, "..") != NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
+                   "invalid name '%s': a name must not hold two dots in a row", name);
       return FALSE;
     }
 
@@ -127,4 +138,25 @@ dc_name_replace (const char *str, const char *from, const char *to)
     return NULL;
 
   return g_strdup_printf ("%.*s%s%s", (int) (hit - str), str, to, hit + flen);
+}
+
+/**
+ * dc_name_to_hostname:
+ * @name: a name that dc_name_validate() accepts
+ *
+ * A host name is one DNS label: letters, digits and hyphens (RFC 1123).
+ * Dots and underscores become hyphens; the other rules of a name (a
+ * letter first, a letter or a digit last, at most %DC_NAME_MAX
+ * characters) already make the rest a valid label: "ubuntu22.04-clone1"
+ * gives "ubuntu22-04-clone1".
+ *
+ * Returns: (transfer full): the host name for @name
+ */
+char *
+dc_name_to_hostname (const char *name)
+{
+  char *host = g_strdup (name);
+
+  g_strdelimit (host, "._", '-');
+  return host;
 }

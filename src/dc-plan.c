@@ -283,6 +283,21 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
   return copy;
 }
 
+/* A removable drive with no medium has no <source>, or one that names
+ * nothing (<source startupPolicy='optional'/>). */
+static gboolean
+dc_disk_source_is_empty (xmlNode *source)
+{
+  static const char *const names[] = { "file", "dev", "dir", "pool", "volume", "protocol", "name" };
+
+  if (source == NULL)
+    return TRUE;
+  for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
+    if (xmlHasProp (source, BAD_CAST names[i]) != NULL)
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 {
@@ -301,7 +316,15 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   if (type == NULL)
     type = g_strdup ("file");
 
-  if (g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")
+  /* An empty drive has nothing to copy or share: the clone gets one
+   * empty too. */
+  if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy"))
+      && dc_disk_source_is_empty (source))
+    return TRUE;
+
+  /* A floppy is a disk like any other: shared only when the guest
+   * cannot write to it. */
+  if (g_str_equal (device, "cdrom")
       || dc_xml_child (disk, "readonly", FALSE) != NULL
       || dc_xml_child (disk, "shareable", FALSE) != NULL)
     {
@@ -521,7 +544,10 @@ dc_planner_nvram (DcPlanner *p, GError **error)
 }
 
 /* ds=nocloud;i=<instance-id>;h=<hostname>: cloud-init must see a new
- * instance and a new hostname, or it keeps the source's identity. */
+ * instance and a new hostname, or it keeps the source's identity. The
+ * host name is the clone's name made a DNS label (dots and underscores
+ * become hyphens); the instance-id may hold any character, it keeps the
+ * name as it is. */
 static char *
 dc_planner_nocloud (DcPlanner *p, const char *serial)
 {
@@ -543,8 +569,10 @@ dc_planner_nocloud (DcPlanner *p, const char *serial)
       value = eq + 1;
       if (g_str_equal (key, "h") || g_str_equal (key, "local-hostname"))
         {
+          g_autofree char *host = dc_name_to_hostname (p->plan->name);
+
           g_free (parts[i]);
-          parts[i] = g_strdup_printf ("%s=%s", key, p->plan->name);
+          parts[i] = g_strdup_printf ("%s=%s", key, host);
         }
       else if (g_str_equal (key, "i") || g_str_equal (key, "instance-id"))
         {
@@ -638,15 +666,44 @@ dc_planner_ports (DcPlanner *p)
     }
 }
 
-/* Serial, console, channel and parallel devices: sockets and log files
- * must not be shared with the source. */
+/* A unix socket QEMU binds (listens on) must be the clone's own: QEMU
+ * removes whatever is at the path before it binds, so the domain started
+ * second silently takes the socket from the first. A path libvirt made
+ * for a virtio channel (@libvirt_names) is dropped: libvirt makes a new
+ * one for the clone, as it only does for those. A path that names the
+ * source is renamed after the clone; any other gets the clone's name in
+ * front of its file name, as log files do. */
+static void
+dc_planner_bound_socket (DcPlanner *p, xmlNode *source, gboolean libvirt_names)
+{
+  g_autofree char *path = dc_xml_prop (source, "path");
+  g_autofree char *renamed = NULL;
+
+  if (path == NULL)
+    return;
+  if (libvirt_names
+      && (strstr (path, "/channel/target/") != NULL || strstr (path, "/domain-") != NULL))
+    {
+      xmlUnsetProp (source, BAD_CAST "path");
+      return;
+    }
+  renamed = dc_name_replace (path, p->plan->source_name, p->plan->name);
+  if (renamed == NULL)
+    renamed = dc_clone_path (path, p->plan->source_name, p->plan->name);
+  xmlSetProp (source, BAD_CAST "path", BAD_CAST renamed);
+}
+
+/* Character devices (serial, console, channel, parallel, a passthrough
+ * smartcard, a USB redirection, an RNG's egd backend): sockets they bind
+ * and files they write must not be shared with the source. A unix
+ * socket they connect to belongs to a server outside the domain and is
+ * kept: mode='connect', or no mode, which libvirt reads as connect. */
 static void
 dc_planner_chardevs (DcPlanner *p)
 {
-  const char *src = p->plan->source_name;
-  const char *dst = p->plan->name;
   g_autoptr (GPtrArray) devs = dc_xml_nodes (p->ctxt, NULL,
-                                             "/domain/devices/*[self::serial or self::console or self::channel or self::parallel]");
+                                             "/domain/devices/*[self::serial or self::console or self::channel or self::parallel or self::smartcard or self::redirdev]"
+                                             " | /domain/devices/rng/backend[@model='egd']");
 
   for (guint i = 0; i < devs->len; i++)
     {
@@ -655,30 +712,49 @@ dc_planner_chardevs (DcPlanner *p)
       xmlNode *source = dc_xml_child (dev, "source", FALSE);
       xmlNode *log = dc_xml_child (dev, "log", FALSE);
       g_autofree char *path = source ? dc_xml_prop (source, "path") : NULL;
+      g_autofree char *mode = source ? dc_xml_prop (source, "mode") : NULL;
       g_autofree char *logfile = log ? dc_xml_prop (log, "file") : NULL;
 
-      if (path != NULL && g_strcmp0 (type, "unix") == 0)
+      if (path != NULL && g_strcmp0 (type, "unix") == 0 && g_strcmp0 (mode, "bind") == 0)
         {
-          g_autofree char *renamed = dc_name_replace (path, src, dst);
+          g_autofree char *target = dc_xml_string (p->ctxt, dev, "./target/@type");
+          gboolean libvirt_names = xmlStrEqual (dev->name, BAD_CAST "channel")
+                                   && g_strcmp0 (target, "virtio") == 0;
 
-          /* libvirt keeps the sockets it named itself under .../channel/;
-           * without a path it makes one for the clone. */
-          if (strstr (path, "/channel/target/") != NULL || strstr (path, "/domain-") != NULL)
-            xmlUnsetProp (source, BAD_CAST "path");
-          else if (renamed != NULL)
-            xmlSetProp (source, BAD_CAST "path", BAD_CAST renamed);
+          dc_planner_bound_socket (p, source, libvirt_names);
         }
       else if (path != NULL && g_strcmp0 (type, "file") == 0)
         {
-          g_autofree char *renamed = dc_clone_path (path, src, dst);
+          g_autofree char *renamed = dc_clone_path (path, p->plan->source_name, p->plan->name);
           xmlSetProp (source, BAD_CAST "path", BAD_CAST renamed);
         }
 
       if (logfile != NULL)
         {
-          g_autofree char *renamed = dc_clone_path (logfile, src, dst);
+          g_autofree char *renamed = dc_clone_path (logfile, p->plan->source_name, p->plan->name);
           xmlSetProp (log, BAD_CAST "file", BAD_CAST renamed);
         }
+    }
+}
+
+/* A vhost-user interface's socket: QEMU binds it in mode='server' (the
+ * switch, DPDK say, connects), and connects to the switch's in
+ * mode='client', which is kept. A <shmem>'s <server path> is not handled
+ * here on purpose: QEMU connects to it, and the ivshmem-server behind it
+ * is shared by design by the domains of one shared-memory group. */
+static void
+dc_planner_vhostuser (DcPlanner *p)
+{
+  g_autoptr (GPtrArray) sources = dc_xml_nodes (p->ctxt, NULL,
+                                                "/domain/devices/interface[@type='vhostuser']/source[@type='unix']");
+
+  for (guint i = 0; i < sources->len; i++)
+    {
+      xmlNode *source = sources->pdata[i];
+      g_autofree char *mode = dc_xml_prop (source, "mode");
+
+      if (g_strcmp0 (mode, "server") == 0)
+        dc_planner_bound_socket (p, source, FALSE);
     }
 }
 
@@ -840,6 +916,7 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
     return NULL;
   dc_planner_ports (&p);
   dc_planner_chardevs (&p);
+  dc_planner_vhostuser (&p);
 
   disks = dc_xml_nodes (ctxt, NULL, "/domain/devices/disk");
   for (guint i = 0; i < disks->len; i++)

@@ -42,6 +42,11 @@ static const PlanCase plan_cases[] = {
   { "err-network-disk", NULL, 1, DC_ERROR_UNSUPPORTED, "cannot clone disk 'vda': it is a writable 'network' disk" },
   { "err-outside-pool", NULL, 1, DC_ERROR_UNSUPPORTED, "'/srv/stray/stray.qcow2' is not in any active storage pool" },
   { "err-missing-source", NULL, 1, DC_ERROR_NOT_FOUND, "'/var/lib/libvirt/images/ghost.qcow2' does not exist" },
+  { "dotted-name", NULL, 1, -1, NULL },
+  { "floppies", NULL, 1, -1, NULL },
+  { "floppy-empty", NULL, 1, -1, NULL },
+  { "err-dir-floppy", NULL, 1, DC_ERROR_UNSUPPORTED, "cannot clone disk 'fda': it is a writable 'dir' disk, which domclone cannot copy; make it <readonly/> or <shareable/>" },
+  { "bound-sockets", NULL, 1, -1, NULL },
 };
 
 static char *
@@ -227,7 +232,7 @@ test_plan_name_rules (void)
   } cases[] = {
     { "natty-nilgai", DC_ERROR_INVALID_NAME },
     { "other-vm", DC_ERROR_NAME_TAKEN },
-    { "bad_name", DC_ERROR_INVALID_NAME },
+    { "bad name", DC_ERROR_INVALID_NAME },
     { "9lives", DC_ERROR_INVALID_NAME },
   };
 
@@ -291,6 +296,81 @@ test_plan_env_fails (void)
     }
 }
 
+static const PlanCase *
+find_plan_case (const char *name)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (plan_cases); i++)
+    if (g_str_equal (plan_cases[i].name, name))
+      return &plan_cases[i];
+  g_assert_not_reached ();
+}
+
+/* Names as libvirt users write them: a source named after its OS clones
+ * without --name; its guest's host name is a DNS label. */
+static void
+test_plan_name_dotted (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (find_plan_case ("dotted-name"), NULL, 1, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (plan->name, ==, "ubuntu22.04-clone1");
+  g_assert_nonnull (strstr (plan->xml, "ds=nocloud;i=ubuntu22.04-clone1;h=ubuntu22-04-clone1<"));
+  g_assert_null (strstr (plan->xml, "-clone-clone"));
+}
+
+static void
+test_plan_name_underscore (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (find_plan_case ("plain-qcow2"), "my_vm.copy", 1, &error);
+  const DcCopy *copy;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (plan->name, ==, "my_vm.copy");
+  g_assert_cmpuint (plan->copies->len, ==, 1);
+  copy = plan->copies->pdata[0];
+  g_assert_cmpstr (copy->dst_name, ==, "my_vm.copy.qcow2");
+}
+
+/* Every unix socket QEMU binds is the clone's own; the sockets it only
+ * connects to belong to servers outside the domain and are kept. */
+static void
+test_plan_bound_sockets (void)
+{
+  static const char *const renamed[][2] = {
+    /* a path that names the source */
+    { "/run/vhost/router-net1.sock", "/run/vhost/router-clone1-net1.sock" },
+    { "/run/vscard/router.sock", "/run/vscard/router-clone1.sock" },
+    /* any other: the clone's name in front of the file name */
+    { "/run/openvswitch/vhu0.sock", "/run/openvswitch/router-clone1-vhu0.sock" },
+    { "/run/sockets/lpt.sock", "/run/sockets/router-clone1-lpt.sock" },
+    { "/run/usbredir/hub.sock", "/run/usbredir/router-clone1-hub.sock" },
+    { "/run/egd/entropy.sock", "/run/egd/router-clone1-entropy.sock" },
+  };
+  static const char *const kept[] = {
+    "path=\"/run/openvswitch/dpdkvhostclient-router\" mode=\"client\"",
+    "<source path=\"/run/router/console-hub.sock\"/>",
+    "<source mode=\"connect\" path=\"/run/router/agent-proxy.sock\"/>",
+    "<source mode=\"connect\" path=\"/run/usbredir/router-token.sock\"/>",
+    "<server path=\"/run/ivshmem/router.sock\"/>",
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (find_plan_case ("bound-sockets"), NULL, 1, &error);
+
+  g_assert_no_error (error);
+  for (size_t i = 0; i < G_N_ELEMENTS (renamed); i++)
+    {
+      g_autofree char *old = g_strdup_printf ("\"%s\"", renamed[i][0]);
+      g_autofree char *new = g_strdup_printf ("\"%s\"", renamed[i][1]);
+
+      g_assert_null (strstr (plan->xml, old));
+      g_assert_nonnull (strstr (plan->xml, new));
+    }
+  for (size_t i = 0; i < G_N_ELEMENTS (kept); i++)
+    g_assert_nonnull (strstr (plan->xml, kept[i]));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -311,5 +391,8 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/name/rules", test_plan_name_rules);
   g_test_add_func ("/plan/name/amp", test_plan_name_with_amp_escaped);
   g_test_add_func ("/plan/env/fails", test_plan_env_fails);
+  g_test_add_func ("/plan/name/dotted", test_plan_name_dotted);
+  g_test_add_func ("/plan/name/underscore", test_plan_name_underscore);
+  g_test_add_func ("/plan/sockets/bound", test_plan_bound_sockets);
   return g_test_run ();
 }
