@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "dc-cli.h"
+#include "dc-test-spawn.h"
 #include "dc-util.h"
 
 #include <string.h>
@@ -102,28 +103,17 @@ static void
 test_cli_run (gconstpointer data)
 {
   const RunCase *c = data;
-  const char *binary = g_getenv ("DOMCLONE");
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int wait_status;
+  int status;
 
-  if (binary == NULL)
+  if (g_getenv ("DOMCLONE") == NULL)
     {
       g_test_skip ("DOMCLONE is not set (run through make check)");
       return;
     }
-  g_ptr_array_add (argv, (gpointer) binary);
-  for (size_t i = 0; c->args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) c->args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &out, &err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status));
-  g_assert_cmpint (WEXITSTATUS (wait_status), ==, c->status);
+  status = dc_test_domclone_argv (c->args, &out, &err);
+  g_assert_cmpint (status, ==, c->status);
   g_assert_cmpstr (out, ==, "");
   /* one line, prefixed, saying what is wrong */
   g_assert_true (g_str_has_prefix (err, "domclone: "));
@@ -135,21 +125,17 @@ test_cli_run (gconstpointer data)
 static void
 test_cli_run_help (void)
 {
-  const char *binary = g_getenv ("DOMCLONE");
-  const char *argv[] = { binary, "--help", NULL };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int wait_status;
+  int status;
 
-  if (binary == NULL)
+  if (g_getenv ("DOMCLONE") == NULL)
     {
       g_test_skip ("DOMCLONE is not set (run through make check)");
       return;
     }
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 0);
+  status = dc_test_domclone (&out, &err, "--help", NULL);
+  g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (out, ==, expected_help);
   g_assert_cmpstr (err, ==, "");
 }

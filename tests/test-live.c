@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "dc-metadata.h"
+#include "dc-test-spawn.h"
 
 #include <gio/gio.h>
 #include "dc-util.h"
@@ -41,81 +42,6 @@ typedef struct
 } Fixture;
 
 /* --- helpers ------------------------------------------------------------ */
-
-static int
-run_argv (const char *const *argv, char **out, char **err)
-{
-  g_autoptr (GError) error = NULL;
-  g_auto (GStrv) env = g_get_environ ();
-  int status;
-
-  /* a warning in the program under test is output to check, not a crash */
-  env = g_environ_unsetenv (env, "G_DEBUG");
-  g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, out, err, &status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (status));
-  return WEXITSTATUS (status);
-}
-
-/* Runs domclone with @args (NULL-terminated); returns its exit status. */
-static int
-domclone (char **out, char **err, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  const char *arg;
-  va_list ap;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("DOMCLONE"));
-  va_start (ap, err);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  return run_argv ((const char *const *) argv->pdata, out, err);
-}
-
-static void
-run_ok (const char *const *argv)
-{
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int status = run_argv (argv, &out, &err);
-
-  if (status != 0)
-    g_error ("%s failed (%d): %s", argv[0], status, err);
-}
-
-static GSubprocess *
-spawn_domclone (const char *const *args)
-{
-  g_autoptr (GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_auto (GStrv) env = g_environ_unsetenv (g_get_environ (), "G_DEBUG");
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  GSubprocess *proc;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("DOMCLONE"));
-  for (size_t i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  g_subprocess_launcher_set_environ (launcher, env);
-  proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  return proc;
-}
-
-static char *
-communicate (GSubprocess *proc, char **err, int *status)
-{
-  g_autoptr (GError) error = NULL;
-  char *out = NULL;
-
-  g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, err, &error);
-  g_assert_no_error (error);
-  *status = g_subprocess_get_if_exited (proc) ? g_subprocess_get_exit_status (proc) : -1;
-  return out;
-}
 
 static void
 write_pattern (const char *path, gsize size, const gsize *offsets, gsize n_offsets, guint32 seed)
@@ -352,7 +278,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   write_pattern (raw_sys, 32 * MiB, sys_offsets, G_N_ELEMENTS (sys_offsets), id);
   {
     const char *argv[] = { "qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw_sys, qcow2, NULL };
-    run_ok (argv);
+    dc_test_run_ok (argv);
   }
   g_unlink (raw_sys);
 
@@ -423,8 +349,8 @@ clone_ok (const Fixture *f, const char *name)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = name ? domclone (&out, &err, "--name", name, f->src, NULL)
-                    : domclone (&out, &err, f->src, NULL);
+  int status = name ? dc_test_domclone (&out, &err, "--name", name, f->src, NULL)
+                    : dc_test_domclone (&out, &err, f->src, NULL);
 
   if (status != 0)
     g_error ("domclone failed (%d): %s", status, err);
@@ -488,7 +414,7 @@ test_live_sequence (Fixture *f, gconstpointer data)
     g_autofree char *out = NULL;
     g_autofree char *err = NULL;
 
-    g_assert_cmpint (run_argv (argv, &out, &err), ==, 0);
+    g_assert_cmpint (dc_test_run (argv, &out, &err), ==, 0);
     g_assert_nonnull (strstr (out, "<counter>4</counter>"));
   }
 
@@ -590,7 +516,7 @@ test_live_data (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (clone_xml, clone_qcow2));
   {
     const char *argv[] = { "qemu-img", "compare", "-q", "-f", "qcow2", "-F", "qcow2", qcow2, clone_qcow2, NULL };
-    run_ok (argv);
+    dc_test_run_ok (argv);
   }
 
   /* the raw data disk (a volume disk): byte for byte, still sparse,
@@ -707,13 +633,13 @@ test_live_concurrent (Fixture *f, gconstpointer data)
     {
       /* the second source's runs interleaved with the first's */
       const char *args[] = { i % 5 == 4 ? other : f->src, NULL };
-      procs[i] = spawn_domclone (args);
+      procs[i] = dc_test_spawn_domclone (args);
     }
   for (int i = 0; i < N + M; i++)
     {
       g_autofree char *err = NULL;
       int status;
-      g_autofree char *out = communicate (procs[i], &err, &status);
+      g_autofree char *out = dc_test_communicate (procs[i], &err, &status);
       const char *src = i % 5 == 4 ? other : f->src;
       g_autofree char *prefix = g_strdup_printf ("Cloned from %s to ", src);
 
@@ -758,14 +684,7 @@ assert_refused (const Fixture *f, const Refusal *r, const char *const *args)
   g_autofree char *xml_after = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  int status;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("DOMCLONE"));
-  for (size_t i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  status = run_argv ((const char *const *) argv->pdata, &out, &err);
+  int status = dc_test_domclone_argv (args, &out, &err);
 
   g_test_message ("%s: exit %d: %s", r->label, status, err);
   g_assert_cmpint (status, ==, r->status);
@@ -925,16 +844,15 @@ test_live_hostile (Fixture *f, gconstpointer data)
       /* the last case is built here: an over-long URI */
       Hostile over_long = { { "-c", long_uri, "@", NULL }, 1, "cannot connect to" };
       const Hostile *c = i < G_N_ELEMENTS (hostile_cases) ? &hostile_cases[i] : &over_long;
-      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
       g_autofree char *out = NULL;
       g_autofree char *err = NULL;
       int status;
 
-      g_ptr_array_add (argv, (gpointer) g_getenv ("DOMCLONE"));
       for (size_t j = 0; c->args[j] != NULL; j++)
-        g_ptr_array_add (argv, (gpointer) (g_str_equal (c->args[j], "@") ? f->src : c->args[j]));
-      g_ptr_array_add (argv, NULL);
-      status = run_argv ((const char *const *) argv->pdata, &out, &err);
+        g_ptr_array_add (args, (gpointer) (g_str_equal (c->args[j], "@") ? f->src : c->args[j]));
+      g_ptr_array_add (args, NULL);
+      status = dc_test_domclone_argv ((const char *const *) args->pdata, &out, &err);
 
       g_test_message ("case %zu: exit %d: %.200s", i, status, err);
       g_assert_cmpint (status, ==, c->status);
@@ -993,7 +911,7 @@ test_live_metachar_source (Fixture *f, gconstpointer data)
     g_error ("cannot define '%s': %s", odd, virGetLastErrorMessage ());
 
   /* no valid name can be made from it */
-  status = domclone (&out, &err, odd, NULL);
+  status = dc_test_domclone (&out, &err, odd, NULL);
   g_assert_cmpint (status, ==, 2);
   g_assert_nonnull (strstr (err, "give one with --name"));
   g_clear_pointer (&out, g_free);
@@ -1002,7 +920,7 @@ test_live_metachar_source (Fixture *f, gconstpointer data)
   clone_path = g_strdup_printf ("%s/%s-plain.raw", f->dir, f->src);
   {
     g_autofree char *name = g_strdup_printf ("%s-plain", f->src);
-    status = domclone (&out, &err, "--name", name, odd, NULL);
+    status = dc_test_domclone (&out, &err, "--name", name, odd, NULL);
     g_assert_cmpint (status, ==, 0);
     expect = g_strdup_printf ("Cloned from %s to %s.\n", odd, name);
     g_assert_cmpstr (out, ==, expect);
@@ -1059,7 +977,7 @@ test_live_implicit_nvram (Fixture *f, gconstpointer data)
   g_assert_true (g_file_set_contents (src_vars, vars, len, NULL));
   sum = sha256_file (src_vars);
 
-  status = domclone (&out, &err, name, NULL);
+  status = dc_test_domclone (&out, &err, name, NULL);
   g_test_message ("exit %d: %s%s", status, out, err);
   g_assert_cmpint (status, ==, 0);
   clone_vars = g_strdup_printf ("%s/%s-clone1_VARS.fd", dir, name);
@@ -1122,7 +1040,7 @@ test_live_tpm (Fixture *f, gconstpointer data)
   src_state = g_strdup_printf ("%s/%s/tpm2/tpm2-00.permall", dir, uuid);
   sum = sha256_file (src_state);
 
-  status = domclone (&out, &err, name, NULL);
+  status = dc_test_domclone (&out, &err, name, NULL);
   g_test_message ("exit %d: %s%s", status, out, err);
   g_assert_cmpint (status, ==, 0);
   c = virDomainLookupByName (conn, clone);
@@ -1161,7 +1079,7 @@ test_live_valgrind (Fixture *f, gconstpointer data)
   argv[0] = valgrind;
   argv[6] = g_getenv ("DOMCLONE");
   argv[7] = f->src;
-  status = run_argv (argv, &out, &err);
+  status = dc_test_run (argv, &out, &err);
   g_test_message ("valgrind: exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 0);
   expect = g_strdup_printf ("Cloned from %s to %s-clone1.\n", f->src, f->src);
@@ -1238,7 +1156,7 @@ start_clone_mid_copy (const Fixture *f, char **before)
 
   if (before != NULL)
     *before = snapshot ();
-  proc = spawn_domclone (args);
+  proc = dc_test_spawn_domclone (args);
   wait_for_copy_start (f, big);
   return proc;
 }
@@ -1282,10 +1200,10 @@ test_live_sigkill_cleanup (Fixture *f, gconstpointer data)
 
   {
     const char *cleanup[] = { "--cleanup", f->src, NULL };
-    g_autoptr (GSubprocess) c = spawn_domclone (cleanup);
+    g_autoptr (GSubprocess) c = dc_test_spawn_domclone (cleanup);
     g_autofree char *expect = g_strdup_printf ("Removed %s, left unfinished by a killed run.\n", clone);
 
-    out = communicate (c, &err, &status);
+    out = dc_test_communicate (c, &err, &status);
     g_test_message ("cleanup: exit %d: %s%s", status, out, err);
     g_assert_cmpint (status, ==, 0);
     g_assert_cmpstr (out, ==, expect);
@@ -1319,7 +1237,7 @@ test_live_sigkill_next_run (Fixture *f, gconstpointer data)
   wait_for_copies_to_end (f);
   g_assert_true (has_building_marker (clone));
 
-  status = domclone (&out, &err, f->src, NULL);
+  status = dc_test_domclone (&out, &err, f->src, NULL);
   g_test_message ("next run: exit %d: %s%s", status, out, err);
   g_assert_cmpint (status, ==, 0);
   expect = g_strdup_printf ("domclone: removed '%s', left unfinished by a killed run\n", clone);
@@ -1351,14 +1269,14 @@ test_live_sigterm_rollback (Fixture *f, gconstpointer data)
     g_autofree char *cout = NULL;
     g_autofree char *cerr = NULL;
     g_autofree char *expect = g_strdup_printf ("Nothing to clean up for %s.\n", f->src);
-    int cstatus = domclone (&cout, &cerr, "--cleanup", f->src, NULL);
+    int cstatus = dc_test_domclone (&cout, &cerr, "--cleanup", f->src, NULL);
 
     g_assert_cmpint (cstatus, ==, 0);
     g_assert_cmpstr (cout, ==, expect);
   }
 
   g_subprocess_send_signal (proc, SIGTERM);
-  out = communicate (proc, &err, &status);
+  out = dc_test_communicate (proc, &err, &status);
   g_test_message ("SIGTERM: exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 1);
   g_assert_cmpstr (out, ==, "");
@@ -1398,10 +1316,10 @@ test_live_daemon_restart (Fixture *f, gconstpointer data)
   g_unlink (pidfile);
   {
     const char *argv[] = { daemon, "-d", "-f", conf, "-p", pidfile, NULL };
-    run_ok (argv);
+    dc_test_run_ok (argv);
   }
 
-  out = communicate (proc, &err, &status);
+  out = dc_test_communicate (proc, &err, &status);
   g_test_message ("daemon restart: exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 1);
   g_assert_cmpstr (out, ==, "");
@@ -1435,7 +1353,7 @@ test_live_nvram_unreadable (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_mkdir (nvram, 0700), ==, 0);
   g_assert_true (g_file_set_contents (inside, "x", -1, NULL));
   before = snapshot ();
-  status = domclone (&out, &err, f->src, NULL);
+  status = dc_test_domclone (&out, &err, f->src, NULL);
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 1);
   g_assert_cmpstr (out, ==, "");
@@ -1483,7 +1401,7 @@ test_live_rollback (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_mkdir_with_parents (small, 0755), ==, 0);
   {
     const char *argv[] = { "mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", small, NULL };
-    run_ok (argv);
+    dc_test_run_ok (argv);
   }
   big = g_build_filename (small, "big.raw", NULL);
   write_pattern (big, 12 * MiB, offsets, G_N_ELEMENTS (offsets), 77);
@@ -1499,7 +1417,7 @@ test_live_rollback (Fixture *f, gconstpointer data)
 
   before = snapshot ();
   src_before = domain_xml (f->src);
-  status = domclone (&out, &err, f->src, NULL);
+  status = dc_test_domclone (&out, &err, f->src, NULL);
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 1);
   g_assert_cmpstr (out, ==, "");
@@ -1524,7 +1442,7 @@ test_live_rollback (Fixture *f, gconstpointer data)
 
     virStoragePoolDestroy (pool);
     virStoragePoolUndefine (pool);
-    run_ok (argv);
+    dc_test_run_ok (argv);
   }
 }
 
