@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Live tests, refusals: bad or taken names, missing or running sources,
- * a volume in the way, hostile input; each refused with a one-line
- * message and its exit status, and with nothing changed.
+ * Live tests, refusals: what domclone must refuse once it has a daemon to
+ * ask (the name is taken, the source is missing or running, a volume is
+ * in the way, the URI leads nowhere), each with a one-line message and
+ * its exit status, and with nothing changed. Input the command-line
+ * parser refuses by itself is tested without a daemon, in test-cli.
  */
 #include "config.h"
 
@@ -103,10 +105,11 @@ test_live_refusals (LiveFixture *f, gconstpointer data)
   g_assert_cmpuint (live_counter_of (f->src), ==, 0);
 }
 
-/* Hostile and malformed input: every case is refused with a one-line
- * message and its exit status (2 when the command line is wrong, 1 when
- * libvirt is the judge), and no domain or volume appears. "@" stands
- * for the fixture's source domain. */
+/* Hostile input that takes the daemon to judge: every case is refused
+ * with a one-line message and its exit status (2 for a clone named as
+ * its source, 1 when libvirt is the judge), and no domain or volume
+ * appears. "@" stands for the fixture's source domain. What the
+ * command-line parser refuses by itself is tested in test-cli. */
 typedef struct
 {
   const char *args[5];
@@ -116,50 +119,7 @@ typedef struct
 
 #define LONG64 "a234567890123456789012345678901234567890123456789012345678901234"
 static const Hostile hostile_cases[] = {
-  { { "", NULL }, 2, "source domain name is empty" },
-  { { NULL }, 2, "missing the name of the domain to clone" },
-  { { "@", "extra", NULL }, 2, "unexpected argument 'extra'" },
-  { { "@", "--", "-x", NULL }, 2, "unexpected argument '-x'" },
   { { "--", "-x", NULL }, 1, "domain '-x' not found" },
-  { { "--frobnicate", "@", NULL }, 2, "Unknown option --frobnicate" },
-  { { "-x", "@", NULL }, 2, "Unknown option -x" },
-  { { "@", "--name", NULL }, 2, "Missing argument for --name" },
-  { { "--name=", "@", NULL }, 2, "invalid name ''" },
-  { { "--name", "", "@", NULL }, 2, "invalid name ''" },
-  { { "--name", LONG64, "@", NULL }, 2, "at most 63 characters" },
-  { { "--name", LONG64 LONG64 LONG64, "@", NULL }, 2, "at most 63 characters" },
-  { { "--name", "1abc", "@", NULL }, 2, "must start with a letter" },
-  { { "--name", "-abc", "@", NULL }, 2, "invalid name '-abc'" },
-  { { "--name", "abc-", "@", NULL }, 2, "must end with a letter or a digit" },
-  { { "--name", "..", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a..b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a/b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "../../etc/passwd", "@", NULL }, 2, "invalid name" },
-  { { "--name", "/tmp/x", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a'b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a\"b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a<b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a>b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a&b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a;b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a$(id)", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a`id`", "@", NULL }, 2, "invalid name" },
-  /* "invalid name", or in the C locale "invalid argument" */
-  { { "--name", "caf\xc3\xa9", "@", NULL }, 2, "invalid " },
-  { { "--name", "\xe2\x80\xae" "abc", "@", NULL }, 2, "invalid " },
-  { { "--name", "\xff\xfe", "@", NULL }, 2, "invalid " },
-  { { "--name", "a\nb", "@", NULL }, 2, "invalid name 'a\\nb'" },
-  { { "--name", "a\tb", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a\x01" "b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a\x7f", "@", NULL }, 2, "invalid name" },
-  { { "--name", "-x", "@", NULL }, 2, "invalid name '-x'" },
-  { { "--name", "--name", "@", NULL }, 2, "invalid name '--name'" },
-  { { "--name", "a_b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a.b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a:b", "@", NULL }, 2, "invalid name" },
-  { { "--name", "*", "@", NULL }, 2, "invalid name" },
-  { { "--name", "a\\b", "@", NULL }, 2, "invalid name" },
   { { "--name", "@", "@", NULL }, 2, "it is the source's own name" },
   { { "no-such-vm", NULL }, 1, "domain 'no-such-vm' not found" },
   { { "../../etc/passwd", NULL }, 1, "not found" },
@@ -206,7 +166,8 @@ test_live_hostile (LiveFixture *f, gconstpointer data)
       rejected++;
     }
   g_test_message ("%u hostile inputs rejected", rejected);
-  g_assert_cmpuint (rejected, >=, 40);
+  /* the table and the over-long URI: none skipped */
+  g_assert_cmpuint (rejected, ==, G_N_ELEMENTS (hostile_cases) + 1);
 
   after = live_snapshot ();
   g_assert_cmpstr (after, ==, before);
