@@ -1,13 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # make check runs every test program through this: GTest speaks TAP with
-# --tap; the live tests get a private libvirt daemon of their own unless
-# one was given (DOMCLONE_TEST_URI).
+# --tap; each live test program gets a private libvirt daemon of its own
+# unless one was given (DOMCLONE_TEST_URI).
 set -eu
 test_program=$1
 shift
 case "$(basename "$test_program")" in
-  test-live)
+  test-live-*)
     if [ -z "${DOMCLONE_TEST_URI:-}" ]; then
       exec "$(dirname "$0")/with-libvirtd.sh" "$test_program" --tap "$@"
     fi

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "dc-cli.h"
+#include "dc-test-spawn.h"
 #include "dc-util.h"
 
 #include <string.h>
@@ -102,28 +103,17 @@ static void
 test_cli_run (gconstpointer data)
 {
   const RunCase *c = data;
-  const char *binary = g_getenv ("DOMCLONE");
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int wait_status;
+  int status;
 
-  if (binary == NULL)
+  if (g_getenv ("DOMCLONE") == NULL)
     {
       g_test_skip ("DOMCLONE is not set (run through make check)");
       return;
     }
-  g_ptr_array_add (argv, (gpointer) binary);
-  for (size_t i = 0; c->args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) c->args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                &out, &err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status));
-  g_assert_cmpint (WEXITSTATUS (wait_status), ==, c->status);
+  status = dc_test_domclone_argv (c->args, &out, &err);
+  g_assert_cmpint (status, ==, c->status);
   g_assert_cmpstr (out, ==, "");
   /* one line, prefixed, saying what is wrong */
   g_assert_true (g_str_has_prefix (err, "domclone: "));
@@ -132,24 +122,107 @@ test_cli_run (gconstpointer data)
   g_assert_nonnull (strstr (err, c->stderr_part));
 }
 
-static void
-test_cli_run_help (void)
+/* Hostile and malformed input the command-line parser refuses by itself,
+ * before any connection: exit 2 and a one-line message. (What takes a
+ * daemon to judge is in test-live-refuse.) */
+typedef struct
 {
-  const char *binary = g_getenv ("DOMCLONE");
-  const char *argv[] = { binary, "--help", NULL };
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int wait_status;
+  const char *args[5];   /* after the program name, NULL-terminated */
+  const char *stderr_part;
+} HostileCase;
 
-  if (binary == NULL)
+#define LONG64 "a234567890123456789012345678901234567890123456789012345678901234"
+static const HostileCase hostile_cases[] = {
+  { { "", NULL }, "source domain name is empty" },
+  { { NULL }, "missing the name of the domain to clone" },
+  { { "vm1", "extra", NULL }, "unexpected argument 'extra'" },
+  { { "vm1", "--", "-x", NULL }, "unexpected argument '-x'" },
+  { { "--frobnicate", "vm1", NULL }, "Unknown option --frobnicate" },
+  { { "-x", "vm1", NULL }, "Unknown option -x" },
+  { { "vm1", "--name", NULL }, "Missing argument for --name" },
+  { { "--name=", "vm1", NULL }, "invalid name ''" },
+  { { "--name", "", "vm1", NULL }, "invalid name ''" },
+  { { "--name", LONG64, "vm1", NULL }, "at most 63 characters" },
+  { { "--name", LONG64 LONG64 LONG64, "vm1", NULL }, "at most 63 characters" },
+  { { "--name", "1abc", "vm1", NULL }, "must start with a letter" },
+  { { "--name", "-abc", "vm1", NULL }, "invalid name '-abc'" },
+  { { "--name", "abc-", "vm1", NULL }, "must end with a letter or a digit" },
+  { { "--name", "..", "vm1", NULL }, "invalid name" },
+  { { "--name", "a..b", "vm1", NULL }, "invalid name" },
+  /* a name starts with a letter and ends with a letter or a digit */
+  { { "--name", ".ab", "vm1", NULL }, "invalid name '.ab'" },
+  { { "--name", "ab.", "vm1", NULL }, "invalid name 'ab.'" },
+  { { "--name", "_ab", "vm1", NULL }, "invalid name '_ab'" },
+  { { "--name", "ab_", "vm1", NULL }, "invalid name 'ab_'" },
+  { { "--name", "a/b", "vm1", NULL }, "invalid name" },
+  { { "--name", "../../etc/passwd", "vm1", NULL }, "invalid name" },
+  { { "--name", "/tmp/x", "vm1", NULL }, "invalid name" },
+  { { "--name", "a b", "vm1", NULL }, "invalid name" },
+  { { "--name", "a'b", "vm1", NULL }, "invalid name" },
+  { { "--name", "a\"b", "vm1", NULL }, "invalid name" },
+  { { "--name", "a<b", "vm1", NULL }, "invalid name" },
+  { { "--name", "a>b", "vm1", NULL }, "invalid name" },
+  { { "--name", "a&b", "vm1", NULL }, "invalid name" },
+  { { "--name", "a;b", "vm1", NULL }, "invalid name" },
+  { { "--name", "a$(id)", "vm1", NULL }, "invalid name" },
+  { { "--name", "a`id`", "vm1", NULL }, "invalid name" },
+  /* "invalid name", or in the C locale "invalid argument" */
+  { { "--name", "caf\xc3\xa9", "vm1", NULL }, "invalid " },
+  { { "--name", "\xe2\x80\xae" "abc", "vm1", NULL }, "invalid " },
+  { { "--name", "\xff\xfe", "vm1", NULL }, "invalid " },
+  { { "--name", "a\nb", "vm1", NULL }, "invalid name 'a\\nb'" },
+  { { "--name", "a\tb", "vm1", NULL }, "invalid name" },
+  { { "--name", "a\x01" "b", "vm1", NULL }, "invalid name" },
+  { { "--name", "a\x7f", "vm1", NULL }, "invalid name" },
+  { { "--name", "-x", "vm1", NULL }, "invalid name '-x'" },
+  { { "--name", "--name", "vm1", NULL }, "invalid name '--name'" },
+  { { "--name", "a:b", "vm1", NULL }, "invalid name" },
+  { { "--name", "*", "vm1", NULL }, "invalid name" },
+  { { "--name", "a\\b", "vm1", NULL }, "invalid name" },
+};
+
+static void
+test_cli_refuse_hostile (void)
+{
+  guint refused = 0;
+
+  if (g_getenv ("DOMCLONE") == NULL)
     {
       g_test_skip ("DOMCLONE is not set (run through make check)");
       return;
     }
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &wait_status, &error);
-  g_assert_no_error (error);
-  g_assert_true (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 0);
+  for (size_t i = 0; i < G_N_ELEMENTS (hostile_cases); i++)
+    {
+      const HostileCase *c = &hostile_cases[i];
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int status = dc_test_domclone_argv (c->args, &out, &err);
+
+      g_test_message ("case %zu: exit %d: %.200s", i, status, err);
+      g_assert_cmpint (status, ==, 2);
+      g_assert_cmpstr (out, ==, "");
+      g_assert_true (g_str_has_prefix (err, "domclone: "));
+      g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+      g_assert_nonnull (strstr (err, c->stderr_part));
+      refused++;
+    }
+  g_assert_cmpuint (refused, ==, G_N_ELEMENTS (hostile_cases));
+}
+
+static void
+test_cli_run_help (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  if (g_getenv ("DOMCLONE") == NULL)
+    {
+      g_test_skip ("DOMCLONE is not set (run through make check)");
+      return;
+    }
+  status = dc_test_domclone (&out, &err, "--help", NULL);
+  g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (out, ==, expected_help);
   g_assert_cmpstr (err, ==, "");
 }
@@ -167,5 +240,6 @@ main (int argc, char **argv)
       g_autofree char *path = g_strdup_printf ("/cli/run/%s", run_cases[i].label);
       g_test_add_data_func (path, &run_cases[i], test_cli_run);
     }
+  g_test_add_func ("/cli/refuse/hostile", test_cli_refuse_hostile);
   return g_test_run ();
 }

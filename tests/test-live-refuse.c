@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Live tests, refusals: what domclone must refuse once it has a daemon to
+ * ask (the name is taken, the source is missing or running, a volume is
+ * in the way, the URI leads nowhere), each with a one-line message and
+ * its exit status, and with nothing changed. Input the command-line
+ * parser refuses by itself is tested without a daemon, in test-cli.
+ */
+#include "config.h"
+
+#include "live-fixture.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+typedef struct
+{
+  const char *label;
+  int status;
+  const char *err_part;
+} Refusal;
+
+static void
+assert_refused (const LiveFixture *f, const Refusal *r, const char *const *args)
+{
+  g_autofree char *before = live_snapshot ();
+  g_autofree char *xml_before = live_domain_xml (f->src);
+  g_autofree char *after = NULL;
+  g_autofree char *xml_after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = dc_test_domclone_argv (args, &out, &err);
+
+  g_test_message ("%s: exit %d: %s", r->label, status, err);
+  g_assert_cmpint (status, ==, r->status);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_true (g_str_has_prefix (err, "domclone: "));
+  g_assert_nonnull (strstr (err, r->err_part));
+
+  after = live_snapshot ();
+  xml_after = live_domain_xml (f->src);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpstr (xml_after, ==, xml_before);
+}
+
+static void
+test_live_refusals (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *taken = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr (DcDomain) other = NULL;
+
+  SKIP_WITHOUT_DAEMON ();
+  taken = g_strdup_printf ("%s-taken", f->src);
+  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+                         "<os><type arch='x86_64'>hvm</type></os></domain>", taken);
+  other = virDomainDefineXML (live_conn, xml);
+  g_assert_nonnull (other);
+
+  {
+    const Refusal r = { "bad name", 2, "invalid name '1abc'" };
+    const char *args[] = { "--name", "1abc", f->src, NULL };
+    assert_refused (f, &r, args);
+  }
+  {
+    const Refusal r = { "existing name", 1, "already exists" };
+    const char *args[] = { "--name", taken, f->src, NULL };
+    assert_refused (f, &r, args);
+  }
+  {
+    const Refusal r = { "source's own name", 2, "it is the source's own name" };
+    const char *args[] = { "--name", f->src, f->src, NULL };
+    assert_refused (f, &r, args);
+  }
+  {
+    const Refusal r = { "missing source", 1, "domain 'no-such-vm' not found" };
+    const char *args[] = { "no-such-vm", NULL };
+    assert_refused (f, &r, args);
+  }
+  {
+    /* a leftover volume under the planned name is never overwritten */
+    g_autofree char *leftover = g_strdup_printf ("%s/%s-clone1.qcow2", f->dir, f->src);
+    g_autofree char *sum = NULL;
+    g_autofree char *sum_after = NULL;
+    const Refusal r = { "volume exists", 1, "already exists in pool" };
+    const char *args[] = { f->src, NULL };
+
+    g_assert_true (g_file_set_contents (leftover, "precious", -1, NULL));
+    sum = live_sha256_file (leftover);
+    assert_refused (f, &r, args);
+    sum_after = live_sha256_file (leftover);
+    g_assert_cmpstr (sum_after, ==, sum);
+    g_unlink (leftover);
+  }
+  {
+    g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, f->src);
+    const Refusal r = { "running source", 1, "is running; shut it down first" };
+    const char *args[] = { f->src, NULL };
+
+    if (virDomainCreate (dom) < 0)
+      g_error ("cannot start the source: %s", virGetLastErrorMessage ());
+    assert_refused (f, &r, args);
+    virDomainDestroy (dom);
+  }
+  g_assert_cmpuint (live_counter_of (f->src), ==, 0);
+}
+
+/* Hostile input that takes the daemon to judge: every case is refused
+ * with a one-line message and its exit status (2 for a clone named as
+ * its source, 1 when libvirt is the judge), and no domain or volume
+ * appears. "@" stands for the fixture's source domain. What the
+ * command-line parser refuses by itself is tested in test-cli. */
+typedef struct
+{
+  const char *args[5];
+  int status;
+  const char *err_part;
+} Hostile;
+
+#define LONG64 "a234567890123456789012345678901234567890123456789012345678901234"
+static const Hostile hostile_cases[] = {
+  { { "--", "-x", NULL }, 1, "domain '-x' not found" },
+  { { "--name", "@", "@", NULL }, 2, "it is the source's own name" },
+  { { "no-such-vm", NULL }, 1, "domain 'no-such-vm' not found" },
+  { { "../../etc/passwd", NULL }, 1, "not found" },
+  { { "<domain>&amp;", NULL }, 1, "not found" },
+  { { "a\nb", NULL }, 1, "domain 'a\\nb' not found" },
+  { { LONG64 LONG64 LONG64 LONG64, NULL }, 1, "not found" },
+  { { "-c", "qemu:///nosuchpath", "@", NULL }, 1, "cannot connect to 'qemu:///nosuchpath'" },
+};
+
+static void
+test_live_hostile (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *long_uri = NULL;
+  guint rejected = 0;
+
+  SKIP_WITHOUT_DAEMON ();
+  before = live_snapshot ();
+  long_uri = g_strnfill (20000, 'x');
+  memcpy (long_uri, "qemu:///", 8);
+
+  for (size_t i = 0; i <= G_N_ELEMENTS (hostile_cases); i++)
+    {
+      /* the last case is built here: an over-long URI */
+      Hostile over_long = { { "-c", long_uri, "@", NULL }, 1, "cannot connect to" };
+      const Hostile *c = i < G_N_ELEMENTS (hostile_cases) ? &hostile_cases[i] : &over_long;
+      g_autoptr (GPtrArray) args = g_ptr_array_new ();
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int status;
+
+      for (size_t j = 0; c->args[j] != NULL; j++)
+        g_ptr_array_add (args, (gpointer) (g_str_equal (c->args[j], "@") ? f->src : c->args[j]));
+      g_ptr_array_add (args, NULL);
+      status = dc_test_domclone_argv ((const char *const *) args->pdata, &out, &err);
+
+      g_test_message ("case %zu: exit %d: %.200s", i, status, err);
+      g_assert_cmpint (status, ==, c->status);
+      g_assert_cmpstr (out, ==, "");
+      g_assert_true (g_str_has_prefix (err, "domclone: "));
+      g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+      g_assert_nonnull (strstr (err, c->err_part));
+      rejected++;
+    }
+  g_test_message ("%u hostile inputs rejected", rejected);
+  /* the table and the over-long URI: none skipped */
+  g_assert_cmpuint (rejected, ==, G_N_ELEMENTS (hostile_cases) + 1);
+
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpuint (live_counter_of (f->src), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  live_init (&argc, &argv);
+  LIVE_TEST ("/live/refuse/all", test_live_refusals);
+  LIVE_TEST ("/live/refuse/hostile-input", test_live_hostile);
+  return live_run ();
+}
