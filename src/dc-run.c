@@ -285,6 +285,7 @@ dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error
     {
       g_autoptr (DcMetadata) md = dc_read_metadata (run->src, plan->source_name, error);
       guint64 highest = 0;
+      guint64 was;
 
       if (md == NULL || !dc_highest_clone_number (run->conn, plan->source_name, &highest, error))
         return FALSE;
@@ -295,9 +296,18 @@ dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error
           *counter = md->counter;
           return TRUE;
         }
+      was = md->counter;
       md->counter = MAX (target, highest);
       if (!dc_write_metadata (run->src, plan->source_name, md, error))
-        return FALSE;
+        {
+          /* libvirt changes its definition in memory before it saves
+           * it: when the save fails, the new counter stays in memory.
+           * Writing the old one back puts that right (the save may fail
+           * again, which is the error already reported). */
+          md->counter = was;
+          dc_write_metadata (run->src, plan->source_name, md, NULL);
+          return FALSE;
+        }
       g_debug ("counter of '%s' set to %" G_GUINT64_FORMAT, plan->source_name, md->counter);
     }
   g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
