@@ -227,6 +227,32 @@ test_cli_run_help (void)
   g_assert_cmpstr (err, ==, "");
 }
 
+/* libvirt's test driver refuses VIR_DOMAIN_UNDEFINE_KEEP_NVRAM, as
+ * drivers without NVRAM support do. A clone that fails half-way there
+ * (its pool is full) must still be undefined: rolled back completely,
+ * not left defined with a warning. (The test driver keeps its state in
+ * the process, so the run's own report is what can be checked.) */
+static void
+test_cli_testdriver_rollback (void)
+{
+  g_autofree char *node = g_test_build_filename (G_TEST_DIST, "data", "testdriver", "full-pool.xml", NULL);
+  g_autofree char *uri = g_strdup_printf ("test://%s", node);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  g_assert_true (g_path_is_absolute (node));
+  status = dc_test_domclone (&out, &err, "-v", "-c", uri, "tiny", NULL);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "domclone: rolled back: removed domain 'tiny-clone1'\n"));
+  g_assert_null (strstr (err, "rollback incomplete"));
+  g_assert_true (g_str_has_suffix (err, "domclone: cannot clone disk 'vda' to 'tiny-clone1.img' in pool 'small': "
+                                        "internal error: Not enough free space in pool for volume 'tiny-clone1.img'; "
+                                        "everything this run created was removed\n"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -241,5 +267,6 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &run_cases[i], test_cli_run);
     }
   g_test_add_func ("/cli/refuse/hostile", test_cli_refuse_hostile);
+  g_test_add_func ("/cli/testdriver/rollback-undefine", test_cli_testdriver_rollback);
   return g_test_run ();
 }

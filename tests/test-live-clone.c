@@ -11,6 +11,8 @@
 
 #include "dc-metadata.h"
 
+#include <json-glib/json-glib.h>
+
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -522,6 +524,93 @@ test_live_valgrind (LiveFixture *f, gconstpointer data)
   g_assert_cmpstr (err, ==, "");
 }
 
+/* `qemu-img info --output=json` of @path, parsed */
+static JsonNode *
+qemu_img_info (const char *path)
+{
+  const char *argv[] = { "qemu-img", "info", "--output=json", "-U", path, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonNode *root;
+
+  g_assert_cmpint (dc_test_run (argv, &out, &err), ==, 0);
+  root = json_from_string (out, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (root);
+  return root;
+}
+
+/* The qcow2 facts of @path that a faithful copy keeps, on one line:
+ * compat, lazy refcounts, extended L2, cluster size. */
+static char *
+qcow2_facts (const char *path)
+{
+  g_autoptr (JsonNode) root = qemu_img_info (path);
+  JsonObject *info = json_node_get_object (root);
+  JsonObject *data = NULL;
+
+  g_assert_cmpstr (json_object_get_string_member (info, "format"), ==, "qcow2");
+  data = json_object_get_object_member (json_object_get_object_member (info, "format-specific"), "data");
+  return g_strdup_printf ("compat=%s lazy-refcounts=%d extended-l2=%d cluster-size=%" G_GINT64_FORMAT,
+                          json_object_get_string_member (data, "compat"),
+                          (int) json_object_get_boolean_member_with_default (data, "lazy-refcounts", FALSE),
+                          (int) json_object_get_boolean_member_with_default (data, "extended-l2", FALSE),
+                          json_object_get_int_member (info, "cluster-size"));
+}
+
+/* qcow2 disks keep what virt-install or qemu-img made them with: compat
+ * level, lazy refcounts, extended L2 entries and cluster size (a volume
+ * XML without them gets libvirt's defaults: compat 0.10). */
+static void
+test_live_qcow2_compat (LiveFixture *f, gconstpointer data)
+{
+  static const struct
+  {
+    const char *dev;
+    const char *options;
+  } disks[] = {
+    { "vdf", "compat=1.1,lazy_refcounts=on,extended_l2=on,cluster_size=131072" },
+    { "vdg", "compat=0.10" },
+  };
+  g_autoptr (DcDomain) src = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  g_autofree char *clone = NULL;
+
+  SKIP_WITHOUT_DAEMON ();
+  src = virDomainLookupByName (live_conn, f->src);
+  pool = virStoragePoolLookupByName (live_conn, f->pool);
+  for (size_t i = 0; i < G_N_ELEMENTS (disks); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("extra-%s.qcow2", disks[i].dev);
+      g_autofree char *path = live_path_in (f, name);
+      g_autofree char *xml = NULL;
+      const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-o", disks[i].options, path, "64M", NULL };
+
+      dc_test_run_ok (argv);
+      xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+                             "<source file='%s'/><target dev='%s' bus='virtio'/></disk>",
+                             path, disks[i].dev);
+      g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+    }
+  g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+
+  g_free (live_clone_ok (f, NULL));
+  clone = g_strdup_printf ("%s-clone1", f->src);
+  for (size_t i = 0; i < G_N_ELEMENTS (disks); i++)
+    {
+      g_autofree char *src_name = g_strdup_printf ("extra-%s.qcow2", disks[i].dev);
+      g_autofree char *dst_name = g_strdup_printf ("%s-%s.qcow2", clone, disks[i].dev);
+      g_autofree char *src_path = live_path_in (f, src_name);
+      g_autofree char *dst_path = live_path_in (f, dst_name);
+      g_autofree char *want = qcow2_facts (src_path);
+      g_autofree char *got = qcow2_facts (dst_path);
+
+      g_test_message ("%s: source %s, clone %s", disks[i].dev, want, got);
+      g_assert_cmpstr (got, ==, want);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -536,5 +625,6 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/clone/implicit-nvram", test_live_implicit_nvram);
   LIVE_TEST ("/live/clone/tpm", test_live_tpm);
   LIVE_TEST ("/live/clone/valgrind", test_live_valgrind);
+  LIVE_TEST ("/live/clone/qcow2-compat", test_live_qcow2_compat);
   return live_run ();
 }

@@ -285,6 +285,54 @@ test_live_rollback (LiveFixture *f, gconstpointer data)
   }
 }
 
+/* A libvirt call that fails must say why, in libvirt's words: the
+ * source's definition is made impossible to replace (a file bind-mounted
+ * onto itself cannot be renamed over: EBUSY), so the counter update, the
+ * last step, fails inside libvirtd. The message must carry libvirt's
+ * reason, which arguments like virDomainGetName() used to reset before
+ * it was read, and the run must roll back. Root only (mount). */
+static void
+test_live_libvirt_error_kept (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *config = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *expected = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  config = g_strdup_printf ("/etc/libvirt/qemu/%s.xml", f->src);
+  if (geteuid () != 0 || !g_file_test (config, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("needs the root harness (a private qemu:///system) to bind-mount its config");
+      return;
+    }
+  {
+    const char *argv[] = { "mount", "--bind", config, config, NULL };
+    dc_test_run_ok (argv);
+  }
+  before = live_snapshot ();
+  status = dc_test_domclone (&out, &err, f->src, NULL);
+  {
+    const char *argv[] = { "umount", config, NULL };
+    dc_test_run_ok (argv);
+  }
+  after = live_snapshot ();
+
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  expected = g_strdup_printf ("domclone: cannot update the clone counter of '%s': ", f->src);
+  g_assert_true (g_str_has_prefix (err, expected));
+  /* libvirt's own words, after ours */
+  g_assert_nonnull (strstr (err + strlen (expected), "Device or resource busy"));
+  g_assert_nonnull (strstr (err, "; everything this run created was removed\n"));
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpuint (live_counter_of (f->src), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -295,5 +343,6 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/fault/daemon-restart", test_live_daemon_restart);
   LIVE_TEST ("/live/fault/nvram-unreadable", test_live_nvram_unreadable);
   LIVE_TEST ("/live/rollback/copy-fails", test_live_rollback);
+  LIVE_TEST ("/live/fault/libvirt-error-kept", test_live_libvirt_error_kept);
   return live_run ();
 }
