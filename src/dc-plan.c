@@ -674,9 +674,9 @@ dc_planner_ports (DcPlanner *p)
  * source is renamed after the clone; any other gets the clone's name in
  * front of its file name, as log files do. */
 static void
-dc_planner_bound_socket (DcPlanner *p, xmlNode *source, gboolean libvirt_names)
+dc_planner_bound_path (DcPlanner *p, xmlNode *node, const char *attr, gboolean libvirt_names)
 {
-  g_autofree char *path = dc_xml_prop (source, "path");
+  g_autofree char *path = dc_xml_prop (node, attr);
   g_autofree char *renamed = NULL;
 
   if (path == NULL)
@@ -684,13 +684,32 @@ dc_planner_bound_socket (DcPlanner *p, xmlNode *source, gboolean libvirt_names)
   if (libvirt_names
       && (strstr (path, "/channel/target/") != NULL || strstr (path, "/domain-") != NULL))
     {
-      xmlUnsetProp (source, BAD_CAST "path");
+      xmlUnsetProp (node, BAD_CAST attr);
       return;
     }
   renamed = dc_name_replace (path, p->plan->source_name, p->plan->name);
   if (renamed == NULL)
     renamed = dc_clone_path (path, p->plan->source_name, p->plan->name);
-  xmlSetProp (source, BAD_CAST "path", BAD_CAST renamed);
+  xmlSetProp (node, BAD_CAST attr, BAD_CAST renamed);
+}
+
+static void
+dc_planner_bound_socket (DcPlanner *p, xmlNode *source, gboolean libvirt_names)
+{
+  dc_planner_bound_path (p, source, "path", libvirt_names);
+}
+
+/* VNC and SPICE listening on a unix socket (<graphics socket=...> or
+ * <listen type='socket' socket=...>): QEMU binds it. A path libvirt made
+ * (in the domain's runtime directory) is dropped, as it makes one. */
+static void
+dc_planner_graphics_sockets (DcPlanner *p)
+{
+  g_autoptr (GPtrArray) nodes = dc_xml_nodes (p->ctxt, NULL,
+                                              "/domain/devices/graphics[@socket] | /domain/devices/graphics/listen[@type='socket' and @socket]");
+
+  for (guint i = 0; i < nodes->len; i++)
+    dc_planner_bound_path (p, nodes->pdata[i], "socket", TRUE);
 }
 
 /* Character devices (serial, console, channel, parallel, a passthrough
@@ -916,6 +935,7 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
     return NULL;
   dc_planner_ports (&p);
   dc_planner_chardevs (&p);
+  dc_planner_graphics_sockets (&p);
   dc_planner_vhostuser (&p);
 
   disks = dc_xml_nodes (ctxt, NULL, "/domain/devices/disk");
