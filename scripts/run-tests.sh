@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The test command: install what is missing, build, run make check (unit
+# The test command: install what is missing, build, run make -j check (unit
 # tests, golden files, and live tests against a private libvirtd that
 # tests/with-libvirtd.sh starts and stops).
 #   scripts/run-tests.sh [configure options...]
@@ -16,7 +16,7 @@ builddir=${BUILDDIR:-$top/build}
 
 cd "$builddir"
 status=0
-make check VERBOSE=1 2>&1 | tee check.out || status=$?
+make -j"$(nproc)" check VERBOSE=1 2>&1 | tee check.out || status=$?
 # One closing line any CI can read, from automake's summary.
 pass=$(sed -n 's/^# PASS: *//p' check.out | tail -n 1)
 fail=$(sed -n 's/^# FAIL: *//p' check.out | tail -n 1)
