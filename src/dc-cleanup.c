@@ -211,7 +211,8 @@ dc_leftover_marker (virDomainPtr dom, const char *source, const char *source_uui
   if (md == NULL || md->building == NULL || g_strcmp0 (md->origin_name, source) != 0)
     return NULL;
   /* a leftover of another domain that once had the same name is not ours */
-  if (source_uuid != NULL && md->origin_uuid != NULL && g_ascii_strcasecmp (md->origin_uuid, source_uuid) != 0)
+  if (source_uuid != NULL && md->origin_uuid != NULL
+      && g_ascii_strcasecmp (md->origin_uuid, source_uuid) != 0)
     return NULL;
   return g_steal_pointer (&md);
 }
@@ -240,15 +241,17 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
     }
   if (busy && wait)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                   "libvirt is still copying into a volume of '%s' after %d minutes; run 'domclone --cleanup %s' again later",
-                   name, DC_CLEANUP_WAIT_SECONDS / 60, source);
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_FAILED,
+        "libvirt is still copying into a volume of '%s' after %d minutes; run 'domclone --cleanup %s' again later",
+        name, DC_CLEANUP_WAIT_SECONDS / 60, source);
       return FALSE;
     }
   if (busy)
     {
-      g_warning ("'%s' was left by a killed run and libvirt is still copying into it; 'domclone --cleanup %s' removes it once the copy ends",
-                 name, source);
+      g_warning (
+        "'%s' was left by a killed run and libvirt is still copying into it; 'domclone --cleanup %s' removes it once the copy ends",
+        name, source);
       return TRUE;
     }
   if (!dc_undefine_domain (dom, name, error))
@@ -306,7 +309,8 @@ dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *re
                   md->building->pid);
           continue;
         case DC_BUILDER_UNKNOWN:
-          g_info ("'%s' is being built on host '%s'; not touched", virDomainGetName (dom), md->building->host);
+          g_info ("'%s' is being built on host '%s'; not touched", virDomainGetName (dom),
+                  md->building->host);
           continue;
         case DC_BUILDER_DEAD:
           break;

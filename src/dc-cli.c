@@ -27,18 +27,17 @@ dc_cli_count_verbose (const char *option, const char *value, gpointer data, GErr
 }
 
 static const GOptionEntry dc_cli_option_entries[] = {
-  { "help", 'h', 0, G_OPTION_ARG_NONE, &opt_help,
-    "Displays help on commandline options", NULL },
+  { "help", 'h', 0, G_OPTION_ARG_NONE, &opt_help, "Displays help on commandline options", NULL },
   { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, dc_cli_count_verbose,
     "Increase logging verbosity. Repeat the 'v' in the short option for more detail. "
-    "Maximum verbosity is obtained with 4 (or more) v's, i.e. -vvvv.", NULL },
+    "Maximum verbosity is obtained with 4 (or more) v's, i.e. -vvvv.",
+    NULL },
   { "name", 'n', 0, G_OPTION_ARG_STRING, &opt_name,
     "An optional custom name for the cloned domain. The name must follow the usual validity "
     "rules. Default: \"<source_name>-cloneN\", where N is the Nth cloned domain.",
     "<destination-name>" },
   { "connect", 'c', 0, G_OPTION_ARG_STRING, &opt_connect,
-    "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)",
-    "<uri>" },
+    "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
   { "cleanup", 0, 0, G_OPTION_ARG_NONE, &opt_cleanup,
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
     "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
@@ -128,9 +127,9 @@ dc_cli_help (void)
   for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
     {
       g_autofree char *shortopt = e->short_name ? g_strdup_printf ("-%c,", e->short_name) : g_strdup ("   ");
-      g_autofree char *term = g_strdup_printf ("%s --%s%s%s", shortopt, e->long_name,
-                                               e->arg_description ? " " : "",
-                                               e->arg_description ? e->arg_description : "");
+      g_autofree char *term =
+        g_strdup_printf ("%s --%s%s%s", shortopt, e->long_name, e->arg_description ? " " : "",
+                         e->arg_description ? e->arg_description : "");
       dc_help_item (out, term, e->description);
     }
   g_string_append (out, "Arguments:\n");
@@ -173,8 +172,9 @@ dc_cli_parse (int argc, char **argv, GError **error)
       /* GLib converts option values from the locale's character set */
       if (local->domain == G_CONVERT_ERROR)
         {
-          g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
-                       "invalid argument: it is not text in this locale's character set; names use only ASCII letters, digits, hyphens, dots and underscores");
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_INVALID_NAME,
+            "invalid argument: it is not text in this locale's character set; names use only ASCII letters, digits, hyphens, dots and underscores");
           return NULL;
         }
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "%s; see 'domclone --help'", local->message);
@@ -209,8 +209,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
     {
       g_autofree char *shown = g_strescape (args[2], NULL);
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
-                   "unexpected argument '%s': give exactly one source domain; see 'domclone --help'",
-                   shown);
+                   "unexpected argument '%s': give exactly one source domain; see 'domclone --help'", shown);
       return NULL;
     }
   opts->source = g_strdup (args[1]);

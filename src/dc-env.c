@@ -13,7 +13,7 @@
 typedef struct
 {
   char *name;
-  char *path;      /* target directory */
+  char *path; /* target directory */
   gboolean active;
   gboolean refreshed;
 } DcPoolEntry;
@@ -22,8 +22,8 @@ typedef struct
 {
   DcEnv parent;
   virConnectPtr conn;
-  GPtrArray *pools;      /* DcPoolEntry, loaded on first use */
-  GHashTable *macs;      /* MACs of every domain, loaded on first use */
+  GPtrArray *pools; /* DcPoolEntry, loaded on first use */
+  GHashTable *macs; /* MACs of every domain, loaded on first use */
 } DcLiveEnv;
 
 static void
@@ -178,9 +178,10 @@ dc_live_vol_by_path (DcEnv *base, const char *path, GError **error)
         g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
                      "its source '%s' does not exist in storage pool '%s'", path, e->name);
       else
-        g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                     "its source '%s' is not in any active storage pool; create a pool for '%s' (virsh pool-create-as NAME dir --target '%s') and retry",
-                     path, dir, dir);
+        g_set_error (
+          error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+          "its source '%s' is not in any active storage pool; create a pool for '%s' (virsh pool-create-as NAME dir --target '%s') and retry",
+          path, dir, dir);
       return NULL;
     }
   {
@@ -208,8 +209,8 @@ dc_live_vol_by_name (DcEnv *base, const char *pool_name, const char *name, GErro
   if (!e->active)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                   "storage pool '%s' is not active; start it with 'virsh pool-start %s'",
-                   pool_name, pool_name);
+                   "storage pool '%s' is not active; start it with 'virsh pool-start %s'", pool_name,
+                   pool_name);
       return NULL;
     }
   if (!dc_live_refresh (env, e, error))
@@ -419,8 +420,8 @@ dc_dir_pool_open (virConnectPtr conn, const char *dir, char **name, GError **err
  * Like dc_dir_pool_open(), for a directory that may not exist yet.
  */
 gboolean
-dc_dir_pool_make (virConnectPtr conn, const char *dir, const char *owner, const char *group,
-                  char **name, GError **error)
+dc_dir_pool_make (virConnectPtr conn, const char *dir, const char *owner, const char *group, char **name,
+                  GError **error)
 {
   return dc_dir_pool_open_full (conn, dir, TRUE, owner, group, name, error);
 }
@@ -519,7 +520,8 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
            * cannot be read, which must not pass for a fresh start. */
           if (dc_live_is_local (env) && g_file_test (path, G_FILE_TEST_EXISTS))
             g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                         "'%s' exists but libvirt cannot read it as a file; check it (permissions, type)", path);
+                         "'%s' exists but libvirt cannot read it as a file; check it (permissions, type)",
+                         path);
           else
             g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "'%s' does not exist", path);
         }
@@ -533,7 +535,8 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
       if (!vanished)
         return info;
     }
-  g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot read '%s': its temporary pool keeps vanishing", path);
+  g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot read '%s': its temporary pool keeps vanishing",
+               path);
   return NULL;
 }
 

@@ -3,7 +3,7 @@
 
 #include "dc-error.h"
 
-G_DEFINE_QUARK (domclone-error-quark, dc_error)
+G_DEFINE_QUARK (domclone - error - quark, dc_error)
 
 /**
  * dc_error_exit_status:
@@ -17,8 +17,7 @@ dc_error_exit_status (const GError *error)
 {
   if (error->domain == G_OPTION_ERROR)
     return 2;
-  if (error->domain == DC_ERROR
-      && (error->code == DC_ERROR_USAGE || error->code == DC_ERROR_INVALID_NAME))
+  if (error->domain == DC_ERROR && (error->code == DC_ERROR_USAGE || error->code == DC_ERROR_INVALID_NAME))
     return 2;
   return 1;
 }

@@ -19,16 +19,16 @@ GQuark dc_error_quark (void);
  * "usage" codes are the caller's fault and change nothing (exit 2). */
 typedef enum
 {
-  DC_ERROR_FAILED,        /* generic failure, exit 1 */
-  DC_ERROR_USAGE,         /* bad command line, exit 2 */
-  DC_ERROR_INVALID_NAME,  /* a name breaks the rules, exit 2 */
-  DC_ERROR_NAME_TAKEN,    /* the name belongs to another domain */
-  DC_ERROR_NOT_FOUND,     /* source domain or volume missing */
-  DC_ERROR_STATE,         /* source not shut off, or transient */
-  DC_ERROR_UNSUPPORTED,   /* a disk or device we cannot clone safely */
-  DC_ERROR_XML,           /* malformed domain XML */
-  DC_ERROR_LIBVIRT,       /* a libvirt call failed */
-  DC_ERROR_CANCELLED,     /* interrupted by a signal */
+  DC_ERROR_FAILED,       /* generic failure, exit 1 */
+  DC_ERROR_USAGE,        /* bad command line, exit 2 */
+  DC_ERROR_INVALID_NAME, /* a name breaks the rules, exit 2 */
+  DC_ERROR_NAME_TAKEN,   /* the name belongs to another domain */
+  DC_ERROR_NOT_FOUND,    /* source domain or volume missing */
+  DC_ERROR_STATE,        /* source not shut off, or transient */
+  DC_ERROR_UNSUPPORTED,  /* a disk or device we cannot clone safely */
+  DC_ERROR_XML,          /* malformed domain XML */
+  DC_ERROR_LIBVIRT,      /* a libvirt call failed */
+  DC_ERROR_CANCELLED,    /* interrupted by a signal */
 } DcError;
 
 int dc_error_exit_status (const GError *error);

@@ -78,8 +78,8 @@ xmlDoc *
 dc_template_load (const char *name)
 {
   g_autofree char *path = g_strdup_printf ("/org/domclone/templates/%s", name);
-  g_autoptr (GBytes) bytes = g_resource_lookup_data (dc_templates_get_resource (), path,
-                                                     G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_autoptr (GBytes) bytes =
+    g_resource_lookup_data (dc_templates_get_resource (), path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   gsize len;
   const char *data;
   xmlDoc *doc;
@@ -139,12 +139,12 @@ dc_metadata_parse (const char *xml, GError **error)
       g_autoptr (DcBuilding) b = dc_building_new ();
       g_autofree char *pid = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@pid");
       g_autofree char *start = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@start");
-      g_autoptr (GPtrArray) vols = dc_xml_nodes (ctxt, NULL, "./*[local-name()='building']/*[local-name()='volume']");
+      g_autoptr (GPtrArray) vols =
+        dc_xml_nodes (ctxt, NULL, "./*[local-name()='building']/*[local-name()='volume']");
 
       b->host = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@host");
       b->boot = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@boot");
-      if (pid == NULL || start == NULL
-          || !g_ascii_string_to_unsigned (pid, 10, 1, G_MAXINT, &b->pid, NULL)
+      if (pid == NULL || start == NULL || !g_ascii_string_to_unsigned (pid, 10, 1, G_MAXINT, &b->pid, NULL)
           || !g_ascii_string_to_unsigned (start, 10, 0, G_MAXUINT64, &b->start, NULL))
         {
           g_set_error (error, DC_ERROR, DC_ERROR_XML,

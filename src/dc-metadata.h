@@ -15,7 +15,7 @@ typedef struct
 {
   char *pool;
   char *name;
-  char *open_dir;      /* the pool is a temporary one over this directory */
+  char *open_dir; /* the pool is a temporary one over this directory */
 } DcOwnedVolume;
 
 /* Who is building a clone: enough to tell, on the same host, whether
@@ -23,18 +23,18 @@ typedef struct
 typedef struct
 {
   char *host;
-  char *boot;          /* /proc/sys/kernel/random/boot_id */
+  char *boot; /* /proc/sys/kernel/random/boot_id */
   guint64 pid;
-  guint64 start;       /* process start time, clock ticks after boot */
-  GPtrArray *volumes;  /* DcOwnedVolume */
+  guint64 start;      /* process start time, clock ticks after boot */
+  GPtrArray *volumes; /* DcOwnedVolume */
 } DcBuilding;
 
 typedef struct
 {
-  guint64 counter;     /* clones made from this domain so far */
-  char *origin_name;   /* on a clone: the source's name ... */
-  char *origin_uuid;   /* ... and UUID ... */
-  char *origin_time;   /* ... and when it was cloned (ISO 8601, UTC) */
+  guint64 counter;      /* clones made from this domain so far */
+  char *origin_name;    /* on a clone: the source's name ... */
+  char *origin_uuid;    /* ... and UUID ... */
+  char *origin_time;    /* ... and when it was cloned (ISO 8601, UTC) */
   DcBuilding *building; /* on a clone still being made */
 } DcMetadata;
 

@@ -27,8 +27,7 @@ dc_name_validate (const char *name, GError **error)
 
   if (len == 0)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
-                   "invalid name '': a name must not be empty");
+      g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME, "invalid name '': a name must not be empty");
       return FALSE;
     }
 
@@ -38,8 +37,7 @@ dc_name_validate (const char *name, GError **error)
         {
           g_autofree char *shown = g_strescape (name, NULL);
           g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
-                       "invalid name '%s': use only letters, digits, hyphens, dots and underscores",
-                       shown);
+                       "invalid name '%s': use only letters, digits, hyphens, dots and underscores", shown);
           return FALSE;
         }
     }
@@ -68,8 +66,8 @@ dc_name_validate (const char *name, GError **error)
   if (len > DC_NAME_MAX)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
-                   "invalid name '%s': a name can have at most %d characters, it has %zu",
-                   name, DC_NAME_MAX, len);
+                   "invalid name '%s': a name can have at most %d characters, it has %zu", name, DC_NAME_MAX,
+                   len);
       return FALSE;
     }
 
@@ -96,9 +94,10 @@ dc_name_auto (const char *source, guint n, GError **error)
 
   if (!dc_name_validate (name, &local))
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
-                   "cannot generate a clone name from '%s': '%s' breaks the name rules (%s); give one with --name",
-                   source, name, local->message);
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_INVALID_NAME,
+        "cannot generate a clone name from '%s': '%s' breaks the name rules (%s); give one with --name",
+        source, name, local->message);
       return NULL;
     }
   return g_steal_pointer (&name);

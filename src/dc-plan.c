@@ -74,9 +74,9 @@ dc_random_uuid (GRand *rand)
     b[i] = (guint8) g_rand_int_range (rand, 0, 256);
   b[6] = (b[6] & 0x0f) | 0x40; /* version 4 */
   b[8] = (b[8] & 0x3f) | 0x80; /* RFC 4122 variant */
-  return g_strdup_printf ("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                          b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-                          b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return g_strdup_printf ("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                          b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                          b[15]);
 }
 
 static char *
@@ -84,10 +84,9 @@ dc_planner_new_mac (DcPlanner *p, GError **error)
 {
   for (int tries = 0; tries < 1000; tries++)
     {
-      g_autofree char *mac = g_strdup_printf ("52:54:00:%02x:%02x:%02x",
-                                              (guint) g_rand_int_range (p->opts->rand, 0, 256),
-                                              (guint) g_rand_int_range (p->opts->rand, 0, 256),
-                                              (guint) g_rand_int_range (p->opts->rand, 0, 256));
+      g_autofree char *mac = g_strdup_printf (
+        "52:54:00:%02x:%02x:%02x", (guint) g_rand_int_range (p->opts->rand, 0, 256),
+        (guint) g_rand_int_range (p->opts->rand, 0, 256), (guint) g_rand_int_range (p->opts->rand, 0, 256));
 
       gboolean in_use = FALSE;
 
@@ -100,17 +99,16 @@ dc_planner_new_mac (DcPlanner *p, GError **error)
       g_hash_table_add (p->macs, g_strdup (mac));
       return g_steal_pointer (&mac);
     }
-  g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-               "cannot find a free MAC address with the 52:54:00 prefix");
+  g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot find a free MAC address with the 52:54:00 prefix");
   return NULL;
 }
 
 static const DcCopy *dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
-                                              const char *dst_dir, const char *dst_name, GError **error);
+                                             const char *dst_dir, const char *dst_name, GError **error);
 
 static const DcCopy *
-dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src,
-                     const char *dst_name, GError **error)
+dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_name,
+                     GError **error)
 {
   return dc_planner_add_copy_to (p, what, src, NULL, dst_name, error);
 }
@@ -149,8 +147,7 @@ dc_clone_vol_name (const char *vol, const char *target, const char *source, cons
 static gboolean
 dc_vol_name_is_safe (const char *name)
 {
-  return name[0] != '\0' && strchr (name, '/') == NULL
-         && strcmp (name, ".") != 0 && strcmp (name, "..") != 0;
+  return name[0] != '\0' && strchr (name, '/') == NULL && strcmp (name, ".") != 0 && strcmp (name, "..") != 0;
 }
 
 static char *
@@ -226,8 +223,8 @@ dc_dir_pool_name (const char *dir)
 /* Adds the copy of @src to the plan, into its own pool or, if @dst_dir
  * is set, into a temporary pool over that directory (made if missing). */
 static const DcCopy *
-dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
-                        const char *dst_dir, const char *dst_name, GError **error)
+dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
+                        const char *dst_name, GError **error)
 {
   g_autofree char *dst_pool = dst_dir ? dc_dir_pool_name (dst_dir) : g_strdup (src->pool);
   g_autofree char *key = g_strdup_printf ("%s/%s", dst_pool, dst_name);
@@ -238,8 +235,8 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
    * into an empty file */
   if (g_strcmp0 (src->type, "dir") == 0)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                   "cannot clone %s: '%s' is a directory, not a file", what, src->path);
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED, "cannot clone %s: '%s' is a directory, not a file",
+                   what, src->path);
       return NULL;
     }
   if (!dc_vol_name_is_safe (dst_name))
@@ -256,9 +253,10 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
     }
   if (taken || g_hash_table_contains (p->vol_names, key))
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN,
-                   "cannot clone %s: volume '%s' already exists in pool '%s'; remove it or clone with another --name",
-                   what, dst_name, src->pool);
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_NAME_TAKEN,
+        "cannot clone %s: volume '%s' already exists in pool '%s'; remove it or clone with another --name",
+        what, dst_name, src->pool);
       return NULL;
     }
   g_hash_table_add (p->vol_names, g_steal_pointer (&key));
@@ -318,14 +316,12 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 
   /* An empty drive has nothing to copy or share: the clone gets one
    * empty too. */
-  if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy"))
-      && dc_disk_source_is_empty (source))
+  if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source))
     return TRUE;
 
   /* A floppy is a disk like any other: shared only when the guest
    * cannot write to it. */
-  if (g_str_equal (device, "cdrom")
-      || dc_xml_child (disk, "readonly", FALSE) != NULL
+  if (g_str_equal (device, "cdrom") || dc_xml_child (disk, "readonly", FALSE) != NULL
       || dc_xml_child (disk, "shareable", FALSE) != NULL)
     {
       g_ptr_array_add (p->plan->shared, g_strdup_printf ("%s (%s)", what, device));
@@ -341,8 +337,7 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
       if (path == NULL)
         {
           g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                       "cannot clone %s: it is writable but has no source; give it one or remove it",
-                       what);
+                       "cannot clone %s: it is writable but has no source; give it one or remove it", what);
           return FALSE;
         }
       info = p->env->vol_by_path (p->env, path, error);
@@ -373,22 +368,21 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
     }
   else
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                   "cannot clone %s: it is a writable '%s' disk, which domclone cannot copy; make it <readonly/> or <shareable/> to share it, or detach it first",
-                   what, type);
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone %s: it is a writable '%s' disk, which domclone cannot copy; make it <readonly/> or <shareable/> to share it, or detach it first",
+        what, type);
       return FALSE;
     }
 
   if (g_str_equal (device, "lun"))
     {
       g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                   "cannot clone %s: it passes a LUN through, which cannot be copied; detach it first",
-                   what);
+                   "cannot clone %s: it passes a LUN through, which cannot be copied; detach it first", what);
       return FALSE;
     }
 
-  dst_name = dc_clone_vol_name (info->name, target ? target : "disk",
-                                p->plan->source_name, p->plan->name);
+  dst_name = dc_clone_vol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
   copy = dc_planner_add_copy (p, what, info, dst_name, error);
   if (copy == NULL)
     return FALSE;
@@ -407,8 +401,7 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
  * Returns FALSE on error; TRUE with *@info NULL when it does not exist:
  * then the clone makes its own on first start, as the source would. */
 static gboolean
-dc_planner_run_file (DcPlanner *p, const char *path, const char *what, DcVolInfo **info,
-                     GError **error)
+dc_planner_run_file (DcPlanner *p, const char *path, const char *what, DcVolInfo **info, GError **error)
 {
   g_autoptr (GError) local = NULL;
 
@@ -445,8 +438,9 @@ dc_planner_tpm (DcPlanner *p, GError **error)
   dir = p->env->swtpm_dir (p->env);
   if (dir == NULL)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                   "cannot clone the TPM: this connection does not say where it keeps TPM state; remove the <tpm> device or clone on the host");
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone the TPM: this connection does not say where it keeps TPM state; remove the <tpm> device or clone on the host");
       return FALSE;
     }
   src_path = g_build_filename (dir, p->plan->source_uuid, sub, file, NULL);
@@ -477,8 +471,9 @@ dc_planner_implicit_nvram (DcPlanner *p, GError **error)
   dir = p->env->nvram_dir (p->env);
   if (dir == NULL)
     {
-      g_warning ("cannot tell where this connection keeps '%s''s UEFI variables: the clone starts with fresh ones",
-                 p->plan->source_name);
+      g_warning (
+        "cannot tell where this connection keeps '%s''s UEFI variables: the clone starts with fresh ones",
+        p->plan->source_name);
       return TRUE;
     }
   src_name = g_strdup_printf ("%s_VARS.fd", p->plan->source_name);
@@ -681,8 +676,7 @@ dc_planner_bound_path (DcPlanner *p, xmlNode *node, const char *attr, gboolean l
 
   if (path == NULL)
     return;
-  if (libvirt_names
-      && (strstr (path, "/channel/target/") != NULL || strstr (path, "/domain-") != NULL))
+  if (libvirt_names && (strstr (path, "/channel/target/") != NULL || strstr (path, "/domain-") != NULL))
     {
       xmlUnsetProp (node, BAD_CAST attr);
       return;
@@ -705,8 +699,9 @@ dc_planner_bound_socket (DcPlanner *p, xmlNode *source, gboolean libvirt_names)
 static void
 dc_planner_graphics_sockets (DcPlanner *p)
 {
-  g_autoptr (GPtrArray) nodes = dc_xml_nodes (p->ctxt, NULL,
-                                              "/domain/devices/graphics[@socket] | /domain/devices/graphics/listen[@type='socket' and @socket]");
+  g_autoptr (GPtrArray) nodes = dc_xml_nodes (
+    p->ctxt, NULL,
+    "/domain/devices/graphics[@socket] | /domain/devices/graphics/listen[@type='socket' and @socket]");
 
   for (guint i = 0; i < nodes->len; i++)
     dc_planner_bound_path (p, nodes->pdata[i], "socket", TRUE);
@@ -720,9 +715,10 @@ dc_planner_graphics_sockets (DcPlanner *p)
 static void
 dc_planner_chardevs (DcPlanner *p)
 {
-  g_autoptr (GPtrArray) devs = dc_xml_nodes (p->ctxt, NULL,
-                                             "/domain/devices/*[self::serial or self::console or self::channel or self::parallel or self::smartcard or self::redirdev]"
-                                             " | /domain/devices/rng/backend[@model='egd']");
+  g_autoptr (GPtrArray) devs = dc_xml_nodes (
+    p->ctxt, NULL,
+    "/domain/devices/*[self::serial or self::console or self::channel or self::parallel or self::smartcard or self::redirdev]"
+    " | /domain/devices/rng/backend[@model='egd']");
 
   for (guint i = 0; i < devs->len; i++)
     {
@@ -737,8 +733,8 @@ dc_planner_chardevs (DcPlanner *p)
       if (path != NULL && g_strcmp0 (type, "unix") == 0 && g_strcmp0 (mode, "bind") == 0)
         {
           g_autofree char *target = dc_xml_string (p->ctxt, dev, "./target/@type");
-          gboolean libvirt_names = xmlStrEqual (dev->name, BAD_CAST "channel")
-                                   && g_strcmp0 (target, "virtio") == 0;
+          gboolean libvirt_names =
+            xmlStrEqual (dev->name, BAD_CAST "channel") && g_strcmp0 (target, "virtio") == 0;
 
           dc_planner_bound_socket (p, source, libvirt_names);
         }
@@ -764,8 +760,8 @@ dc_planner_chardevs (DcPlanner *p)
 static void
 dc_planner_vhostuser (DcPlanner *p)
 {
-  g_autoptr (GPtrArray) sources = dc_xml_nodes (p->ctxt, NULL,
-                                                "/domain/devices/interface[@type='vhostuser']/source[@type='unix']");
+  g_autoptr (GPtrArray) sources =
+    dc_xml_nodes (p->ctxt, NULL, "/domain/devices/interface[@type='vhostuser']/source[@type='unix']");
 
   for (guint i = 0; i < sources->len; i++)
     {
@@ -791,8 +787,7 @@ dc_planner_metadata (DcPlanner *p, GError **error)
   for (xmlNode *n = metadata->children, *next; n != NULL; n = next)
     {
       next = n->next;
-      if (n->type == XML_ELEMENT_NODE && n->ns != NULL
-          && xmlStrEqual (n->ns->href, BAD_CAST DC_METADATA_URI))
+      if (n->type == XML_ELEMENT_NODE && n->ns != NULL && xmlStrEqual (n->ns->href, BAD_CAST DC_METADATA_URI))
         dc_xml_remove (n);
     }
 
@@ -858,8 +853,7 @@ dc_planner_choose_name (DcPlanner *p, GError **error)
       return TRUE;
     }
 
-  for (guint n = MAX (p->opts->first_number, 1), tries = 0;
-       tries < DC_PLAN_MAX_NAME_TRIES; n++, tries++)
+  for (guint n = MAX (p->opts->first_number, 1), tries = 0; tries < DC_PLAN_MAX_NAME_TRIES; n++, tries++)
     {
       g_autofree char *name = dc_name_auto (plan->source_name, n, error);
 
@@ -876,8 +870,8 @@ dc_planner_choose_name (DcPlanner *p, GError **error)
       g_debug ("'%s' is taken, trying the next number", name);
     }
   g_set_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN,
-               "no free name of the form '%s-cloneN' after %d tries; give one with --name",
-               plan->source_name, DC_PLAN_MAX_NAME_TRIES);
+               "no free name of the form '%s-cloneN' after %d tries; give one with --name", plan->source_name,
+               DC_PLAN_MAX_NAME_TRIES);
   return FALSE;
 }
 
@@ -1005,9 +999,8 @@ dc_plan_describe (const DcPlan *plan)
     {
       const DcCopy *c = plan->copies->pdata[i];
 
-      g_string_append_printf (out, "copy %s: %s/%s -> %s/%s (%s)\n", c->what, c->pool,
-                              c->src_name, c->dst_pool, c->dst_name,
-                              c->dst_path ? c->dst_path : "-");
+      g_string_append_printf (out, "copy %s: %s/%s -> %s/%s (%s)\n", c->what, c->pool, c->src_name,
+                              c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-");
     }
   for (guint i = 0; i < plan->shared->len; i++)
     g_string_append_printf (out, "share %s\n", (const char *) plan->shared->pdata[i]);

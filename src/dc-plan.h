@@ -41,26 +41,26 @@ struct _DcEnv
 /* One volume to create with virStorageVolCreateXMLFrom. */
 typedef struct
 {
-  char *what;        /* "disk 'vda'", "NVRAM", for messages */
-  char *pool;        /* pool of the source volume */
-  char *open_dir;    /* see DcVolInfo */
+  char *what;     /* "disk 'vda'", "NVRAM", for messages */
+  char *pool;     /* pool of the source volume */
+  char *open_dir; /* see DcVolInfo */
   char *src_name;
   char *src_path;
-  char *dst_pool;    /* pool of the new volume: mostly the source's */
+  char *dst_pool;     /* pool of the new volume: mostly the source's */
   char *dst_open_dir; /* a temporary pool over this directory, made if
                        * missing (TPM state lives in a per-UUID one) */
-  char *dst_owner;   /* owner and group of that directory if made */
+  char *dst_owner;    /* owner and group of that directory if made */
   char *dst_group;
   char *dst_name;
   char *dst_path;
-  char *xml;         /* the new volume's XML */
+  char *xml; /* the new volume's XML */
 } DcCopy;
 
 typedef struct
 {
   char *source_name;
   char *source_uuid;
-  char *name;        /* the clone's name */
+  char *name; /* the clone's name */
   char *uuid;
   guint number;      /* N of <source>-cloneN, 0 when named with --name */
   char *xml;         /* the clone's domain XML, ready to define */
@@ -74,11 +74,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcPlan, dc_plan_free)
 
 typedef struct
 {
-  const char *source_xml; /* inactive, secure XML of the source */
-  const char *name;       /* --name, or NULL for <source>-cloneN */
-  guint first_number;     /* lowest N to try for <source>-cloneN */
-  const char *now;        /* ISO 8601 time recorded in the clone */
-  GRand *rand;            /* randomness for UUID and MACs */
+  const char *source_xml;     /* inactive, secure XML of the source */
+  const char *name;           /* --name, or NULL for <source>-cloneN */
+  guint first_number;         /* lowest N to try for <source>-cloneN */
+  const char *now;            /* ISO 8601 time recorded in the clone */
+  GRand *rand;                /* randomness for UUID and MACs */
   const DcBuilding *building; /* if set, the clone is defined marked as
                                * being built by this process, owning the
                                * volumes of the plan */

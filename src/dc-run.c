@@ -202,15 +202,16 @@ dc_check_source (virDomainPtr dom, const char *name, GError **error)
   if (state != VIR_DOMAIN_SHUTOFF)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_STATE,
-                   "domain '%s' is %s; shut it down first (virsh shutdown '%s')",
-                   name, dc_state_name (state), name);
+                   "domain '%s' is %s; shut it down first (virsh shutdown '%s')", name, dc_state_name (state),
+                   name);
       return FALSE;
     }
   if (virDomainHasManagedSaveImage (dom, 0) == 1)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_STATE,
-                   "domain '%s' is suspended to disk (managed save); start and shut it down, or remove the image with 'virsh managedsave-remove %s'",
-                   name, name);
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_STATE,
+        "domain '%s' is suspended to disk (managed save); start and shut it down, or remove the image with 'virsh managedsave-remove %s'",
+        name, name);
       return FALSE;
     }
   return TRUE;
@@ -219,8 +220,8 @@ dc_check_source (virDomainPtr dom, const char *name, GError **error)
 static DcMetadata *
 dc_read_metadata (virDomainPtr dom, const char *name, GError **error)
 {
-  g_autofree char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
-                                               VIR_DOMAIN_AFFECT_CONFIG);
+  g_autofree char *xml =
+    virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
 
   if (xml == NULL && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN_METADATA)
     {
@@ -235,8 +236,9 @@ dc_write_metadata (virDomainPtr dom, const char *name, const DcMetadata *md, GEr
 {
   g_autofree char *xml = dc_metadata_format (md);
 
-  if (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, xml, DC_METADATA_PREFIX,
-                            DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+  if (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, xml, DC_METADATA_PREFIX, DC_METADATA_URI,
+                            VIR_DOMAIN_AFFECT_CONFIG)
+      < 0)
     return dc_set_libvirt_error (error, "cannot update the clone counter of '%s'", name);
   return TRUE;
 }
@@ -310,8 +312,8 @@ dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error
         }
       g_debug ("counter of '%s' set to %" G_GUINT64_FORMAT, plan->source_name, md->counter);
     }
-  g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-               "cannot settle the clone counter of '%s': it keeps changing", plan->source_name);
+  g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot settle the clone counter of '%s': it keeps changing",
+               plan->source_name);
   return FALSE;
 }
 
@@ -332,8 +334,8 @@ dc_copy_volume_once (virConnectPtr conn, const DcCopy *copy, char **path, gboole
       /* read the error now: freeing a libvirt object clears it */
       *vanished = (copy->open_dir != NULL || copy->dst_open_dir != NULL) && dc_libvirt_pool_vanished ();
       *existed = dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST;
-      return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what,
-                                   copy->dst_name, copy->dst_pool);
+      return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
+                                   copy->dst_pool);
     }
   *path = virStorageVolGetPath (dst);
   /* our own dir pool, closed by another domclone just now: the volume is
@@ -397,8 +399,8 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
   if (copy->dst_path != NULL && !g_str_equal (path, copy->dst_path))
     {
       g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                   "cannot clone %s: pool '%s' put the new volume at '%s', not at '%s'",
-                   copy->what, copy->pool, path, copy->dst_path);
+                   "cannot clone %s: pool '%s' put the new volume at '%s', not at '%s'", copy->what,
+                   copy->pool, path, copy->dst_path);
       return FALSE;
     }
   return TRUE;
@@ -515,7 +517,8 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   /* The clone is complete: drop the marker that would let a clean-up
    * take it for the leftover of a killed run. */
   if (virDomainSetMetadata (clone, VIR_DOMAIN_METADATA_ELEMENT, plan->metadata, DC_METADATA_PREFIX,
-                            DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+                            DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG)
+      < 0)
     return dc_set_libvirt_error (error, "cannot mark clone '%s' as complete", plan->name);
   if (!dc_count_clone (run, plan, &result->counter, error))
     return FALSE;
@@ -542,8 +545,9 @@ dc_run_rollback (DcRun *run, GError *error)
   if (complete)
     error->message = g_strdup_printf ("%s; everything this run created was removed", cause);
   else if (!alive && again == NULL)
-    error->message = g_strdup_printf ("%s; the connection to libvirt is lost: once it is back, 'domclone --cleanup %s' removes the partial clone",
-                                      cause, run->opts->source);
+    error->message = g_strdup_printf (
+      "%s; the connection to libvirt is lost: once it is back, 'domclone --cleanup %s' removes the partial clone",
+      cause, run->opts->source);
   else
     error->message = g_strdup_printf ("%s; the rollback was incomplete (see the warnings above)", cause);
 }

@@ -8,9 +8,9 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  const char *source;  /* source domain name */
-  const char *name;    /* --name, or NULL */
-  GRand *rand;         /* NULL: seeded from the system */
+  const char *source; /* source domain name */
+  const char *name;   /* --name, or NULL */
+  GRand *rand;        /* NULL: seeded from the system */
 } DcCloneOptions;
 
 typedef struct
@@ -18,7 +18,7 @@ typedef struct
   char *source;
   char *name;
   char *uuid;
-  guint64 counter;     /* the source's counter after the clone */
+  guint64 counter; /* the source's counter after the clone */
 } DcCloneResult;
 
 void dc_clone_result_free (DcCloneResult *result);

@@ -39,7 +39,7 @@ gboolean dc_libvirt_error_set (GError **error, const char *fmt, ...) G_GNUC_PRIN
  *
  * Returns: %FALSE, for `return dc_set_libvirt_error (...)`.
  */
-#define dc_set_libvirt_error(error, ...) \
+#define dc_set_libvirt_error(error, ...)                                                                     \
   (dc_libvirt_error_save (), dc_libvirt_error_set ((error), __VA_ARGS__))
 
 int dc_last_libvirt_code (void);

@@ -12,22 +12,22 @@ G_BEGIN_DECLS
 /* Where a volume lives and what a faithful copy must keep. */
 typedef struct
 {
-  char *pool;        /* name of the pool that holds it */
-  char *pool_path;   /* that pool's target directory */
-  char *name;        /* volume name */
-  char *path;        /* volume path */
-  char *type;        /* file, block, dir, ...; NULL if unknown */
-  char *format;      /* raw, qcow2, ...; NULL if the pool has none */
+  char *pool;      /* name of the pool that holds it */
+  char *pool_path; /* that pool's target directory */
+  char *name;      /* volume name */
+  char *path;      /* volume path */
+  char *type;      /* file, block, dir, ...; NULL if unknown */
+  char *format;    /* raw, qcow2, ...; NULL if the pool has none */
   guint64 capacity;
   guint64 allocation;
-  char *mode;        /* permissions, NULL when unknown */
+  char *mode; /* permissions, NULL when unknown */
   char *owner;
   char *group;
-  char *compat;      /* qcow2 compat level ("1.1"), NULL if none */
+  char *compat;       /* qcow2 compat level ("1.1"), NULL if none */
   char *cluster_size; /* qcow2 cluster size in bytes, NULL if none */
-  GStrv features;    /* qcow2 feature elements (lazy_refcounts, ...),
+  GStrv features;     /* qcow2 feature elements (lazy_refcounts, ...),
                       * NULL if none */
-  char *open_dir;    /* set when @pool is a temporary pool over this
+  char *open_dir;     /* set when @pool is a temporary pool over this
                       * directory, to be opened around each use */
 } DcVolInfo;
 
@@ -35,7 +35,6 @@ DcVolInfo *dc_vol_info_new (void);
 void dc_vol_info_free (DcVolInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcVolInfo, dc_vol_info_free)
 
-DcVolInfo *dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path,
-                                 GError **error);
+DcVolInfo *dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path, GError **error);
 
 G_END_DECLS

@@ -21,8 +21,7 @@
  * Returns: (transfer full): the document, or %NULL with @error set
  */
 xmlDoc *
-dc_xml_parse (const char *xml, const char *root, const char *what,
-              xmlXPathContext **ctxt, GError **error)
+dc_xml_parse (const char *xml, const char *root, const char *what, xmlXPathContext **ctxt, GError **error)
 {
   g_autoptr (xmlDoc) doc = NULL;
   xmlNode *top;
@@ -88,8 +87,7 @@ dc_xml_node (xmlXPathContext *ctxt, xmlNode *at, const char *xpath)
 {
   g_autoptr (xmlXPathObject) obj = dc_xml_eval (ctxt, at, xpath);
 
-  if (obj == NULL || obj->type != XPATH_NODESET || obj->nodesetval == NULL
-      || obj->nodesetval->nodeNr == 0)
+  if (obj == NULL || obj->type != XPATH_NODESET || obj->nodesetval == NULL || obj->nodesetval->nodeNr == 0)
     return NULL;
   return obj->nodesetval->nodeTab[0];
 }
@@ -129,8 +127,7 @@ dc_xml_string (xmlXPathContext *ctxt, xmlNode *at, const char *xpath)
   g_autofree char *expr = g_strdup_printf ("string(%s)", xpath);
   g_autoptr (xmlXPathObject) obj = dc_xml_eval (ctxt, at, expr);
 
-  if (obj == NULL || obj->type != XPATH_STRING || obj->stringval == NULL
-      || obj->stringval[0] == '\0')
+  if (obj == NULL || obj->type != XPATH_STRING || obj->stringval == NULL || obj->stringval[0] == '\0')
     return NULL;
   return g_strdup ((const char *) obj->stringval);
 }

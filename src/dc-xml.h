@@ -5,8 +5,8 @@
 
 G_BEGIN_DECLS
 
-xmlDoc *dc_xml_parse (const char *xml, const char *root, const char *what,
-                      xmlXPathContext **ctxt, GError **error);
+xmlDoc *dc_xml_parse (const char *xml, const char *root, const char *what, xmlXPathContext **ctxt,
+                      GError **error);
 xmlNode *dc_xml_node (xmlXPathContext *ctxt, xmlNode *at, const char *xpath);
 GPtrArray *dc_xml_nodes (xmlXPathContext *ctxt, xmlNode *at, const char *xpath);
 char *dc_xml_string (xmlXPathContext *ctxt, xmlNode *at, const char *xpath);

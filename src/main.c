@@ -69,8 +69,8 @@ main (int argc, char **argv)
   DcCloneOptions copts = { 0 };
 
   setlocale (LC_ALL, "");
-  g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
-                     dc_log_handler, NULL);
+  g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION, dc_log_handler,
+                     NULL);
 
   opts = dc_cli_parse (argc, argv, &error);
   if (opts == NULL)

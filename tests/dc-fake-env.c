@@ -13,7 +13,7 @@ typedef struct
 {
   DcEnv parent;
   GKeyFile *kf;
-  char *fail;      /* the question that fails, see dc_fake_env_fail() */
+  char *fail; /* the question that fails, see dc_fake_env_fail() */
 } DcFakeEnv;
 
 /* TRUE with @error set when @question is the one made to fail */
@@ -75,8 +75,8 @@ fake_vol (DcFakeEnv *env, const char *pool, const char *name, GError **error)
 
   if (!g_key_file_has_group (kf, group))
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
-                   "volume '%s' does not exist in storage pool '%s'", name, pool);
+      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "volume '%s' does not exist in storage pool '%s'",
+                   name, pool);
       return NULL;
     }
   info = dc_vol_info_new ();
@@ -122,8 +122,8 @@ fake_vol_by_path (DcEnv *base, const char *path, GError **error)
           return info;
         }
     }
-  g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-               "its source '%s' is not in any active storage pool", path);
+  g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED, "its source '%s' is not in any active storage pool",
+               path);
   return NULL;
 }
 

@@ -147,8 +147,8 @@ char *
 live_domain_xml_without_metadata (const char *name)
 {
   g_autofree char *xml = live_domain_xml (name);
-  g_autoptr (GRegex) ours = g_regex_new ("\\s*<(domclone:)?domclone[\\s>].*</(domclone:)?domclone>",
-                                         G_REGEX_DOTALL, 0, NULL);
+  g_autoptr (GRegex) ours =
+    g_regex_new ("\\s*<(domclone:)?domclone[\\s>].*</(domclone:)?domclone>", G_REGEX_DOTALL, 0, NULL);
   g_autoptr (GRegex) empty = g_regex_new ("\\s*<metadata>\\s*</metadata>", 0, 0, NULL);
   g_autofree char *stripped = g_regex_replace_literal (ours, xml, -1, 0, "", 0, NULL);
 
@@ -159,8 +159,8 @@ guint64
 live_counter_of (const char *name)
 {
   g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
-  g_autofree char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
-                                               VIR_DOMAIN_AFFECT_CONFIG);
+  g_autofree char *xml =
+    virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
   g_autoptr (GError) error = NULL;
   g_autoptr (DcMetadata) md = dc_metadata_parse (xml, &error);
 
@@ -344,8 +344,8 @@ live_fixture_setup (LiveFixture *f, gconstpointer data)
 
   live_define_pool (f->pool, f->dir);
 
-  xml = g_strdup_printf (source_template, f->src, f->nvram_dir, f->src, f->dir, f->src, f->pool,
-                         f->dir, f->dir);
+  xml =
+    g_strdup_printf (source_template, f->src, f->nvram_dir, f->src, f->dir, f->src, f->pool, f->dir, f->dir);
   dom = virDomainDefineXML (live_conn, xml);
   if (dom == NULL)
     g_error ("cannot define the source: %s", virGetLastErrorMessage ());
@@ -443,7 +443,8 @@ live_add_big_disk (const LiveFixture *f)
   live_write_pattern (path, 3 * 1024 * MiB, offsets, G_N_ELEMENTS (offsets), 99);
   g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
   xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-                         "<source file='%s'/><target dev='vde' bus='virtio'/></disk>", path);
+                         "<source file='%s'/><target dev='vde' bus='virtio'/></disk>",
+                         path);
   g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
   return g_strdup_printf ("%s-clone1-vde.raw", f->src);
 }
@@ -506,8 +507,9 @@ gboolean
 live_has_building_marker (const char *name)
 {
   g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
-  g_autofree char *xml = dom ? virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
-                                                     VIR_DOMAIN_AFFECT_CONFIG) : NULL;
+  g_autofree char *xml =
+    dom ? virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG)
+        : NULL;
   g_autoptr (DcMetadata) md = xml ? dc_metadata_parse (xml, NULL) : NULL;
 
   return md != NULL && md->building != NULL;

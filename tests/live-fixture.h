@@ -31,11 +31,16 @@ extern const char *live_state_dir;
 
 /* Without a daemon the fixture skips the test; the test itself then
  * just returns. */
-#define SKIP_WITHOUT_DAEMON() \
-  do { if (live_conn == NULL) return; } while (0)
+#define SKIP_WITHOUT_DAEMON()                                                                                \
+  do                                                                                                         \
+    {                                                                                                        \
+      if (live_conn == NULL)                                                                                 \
+        return;                                                                                              \
+    }                                                                                                        \
+  while (0)
 
 /* Adds @func as test @path with the per-test fixture. */
-#define LIVE_TEST(path, func) \
+#define LIVE_TEST(path, func)                                                                                \
   g_test_add ((path), LiveFixture, NULL, live_fixture_setup, (func), live_fixture_teardown)
 
 void live_init (int *argc, char ***argv);

@@ -78,7 +78,7 @@ test_cli_parse (void)
 typedef struct
 {
   const char *label;
-  const char *args[6];   /* after the program name, NULL-terminated */
+  const char *args[6]; /* after the program name, NULL-terminated */
   int status;
   const char *stderr_part;
 } RunCase;
@@ -91,11 +91,17 @@ static const RunCase run_cases[] = {
   { "bad-name", { "--name", "9lives", "src", NULL }, 2, "invalid name '9lives'" },
   { "option-as-name", { "--name", "-x", "src", NULL }, 2, "invalid name '-x'" },
   { "name-amp", { "--name", "a&b", "src", NULL }, 2, "invalid name 'a&b'" },
-  { "name-too-long", { "--name", "x234567890123456789012345678901234567890123456789012345678901234", "src", NULL }, 2, "at most 63 characters" },
+  { "name-too-long",
+    { "--name", "x234567890123456789012345678901234567890123456789012345678901234", "src", NULL },
+    2,
+    "at most 63 characters" },
   { "empty-source", { "", NULL }, 2, "source domain name is empty" },
   { "cleanup-with-name", { "--cleanup", "--name", "x", "src", NULL }, 2, "--cleanup clones nothing" },
   { "missing-source", { "-c", "test:///default", "nosuch", NULL }, 1, "domain 'nosuch' not found" },
-  { "running-source", { "-c", "test:///default", "test", NULL }, 1, "domain 'test' is running; shut it down first" },
+  { "running-source",
+    { "-c", "test:///default", "test", NULL },
+    1,
+    "domain 'test' is running; shut it down first" },
   { "bad-uri", { "-c", "nosuchdriver:///x", "src", NULL }, 1, "cannot connect to 'nosuchdriver:///x'" },
 };
 
@@ -127,7 +133,7 @@ test_cli_run (gconstpointer data)
  * daemon to judge is in test-live-refuse.) */
 typedef struct
 {
-  const char *args[5];   /* after the program name, NULL-terminated */
+  const char *args[5]; /* after the program name, NULL-terminated */
   const char *stderr_part;
 } HostileCase;
 
@@ -168,11 +174,19 @@ static const HostileCase hostile_cases[] = {
   { { "--name", "a`id`", "vm1", NULL }, "invalid name" },
   /* "invalid name", or in the C locale "invalid argument" */
   { { "--name", "caf\xc3\xa9", "vm1", NULL }, "invalid " },
-  { { "--name", "\xe2\x80\xae" "abc", "vm1", NULL }, "invalid " },
+  { { "--name",
+      "\xe2\x80\xae"
+      "abc",
+      "vm1", NULL },
+    "invalid " },
   { { "--name", "\xff\xfe", "vm1", NULL }, "invalid " },
   { { "--name", "a\nb", "vm1", NULL }, "invalid name 'a\\nb'" },
   { { "--name", "a\tb", "vm1", NULL }, "invalid name" },
-  { { "--name", "a\x01" "b", "vm1", NULL }, "invalid name" },
+  { { "--name",
+      "a\x01"
+      "b",
+      "vm1", NULL },
+    "invalid name" },
   { { "--name", "a\x7f", "vm1", NULL }, "invalid name" },
   { { "--name", "-x", "vm1", NULL }, "invalid name '-x'" },
   { { "--name", "--name", "vm1", NULL }, "invalid name '--name'" },
@@ -248,9 +262,10 @@ test_cli_testdriver_rollback (void)
   g_assert_cmpstr (out, ==, "");
   g_assert_nonnull (strstr (err, "domclone: rolled back: removed domain 'tiny-clone1'\n"));
   g_assert_null (strstr (err, "rollback incomplete"));
-  g_assert_true (g_str_has_suffix (err, "domclone: cannot clone disk 'vda' to 'tiny-clone1.img' in pool 'small': "
-                                        "internal error: Not enough free space in pool for volume 'tiny-clone1.img'; "
-                                        "everything this run created was removed\n"));
+  g_assert_true (
+    g_str_has_suffix (err, "domclone: cannot clone disk 'vda' to 'tiny-clone1.img' in pool 'small': "
+                           "internal error: Not enough free space in pool for volume 'tiny-clone1.img'; "
+                           "everything this run created was removed\n"));
 }
 
 int

@@ -57,8 +57,8 @@ test_live_sequence (LiveFixture *f, gconstpointer data)
   {
     g_autofree char *clone4 = g_strdup_printf ("%s-clone4", f->src);
     g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, clone4);
-    g_autofree char *xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI,
-                                                 VIR_DOMAIN_AFFECT_CONFIG);
+    g_autofree char *xml =
+      virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
     g_autoptr (DcMetadata) md = dc_metadata_parse (xml, NULL);
 
     g_assert_nonnull (md);
@@ -79,7 +79,8 @@ test_live_taken_name_skipped (LiveFixture *f, gconstpointer data)
   SKIP_WITHOUT_DAEMON ();
   taken = g_strdup_printf ("%s-clone1", f->src);
   xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-                         "<os><type arch='x86_64'>hvm</type></os></domain>", taken);
+                         "<os><type arch='x86_64'>hvm</type></os></domain>",
+                         taken);
   other = virDomainDefineXML (live_conn, xml);
   g_assert_nonnull (other);
 
@@ -150,7 +151,9 @@ test_live_data (LiveFixture *f, gconstpointer data)
   clone_qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, clone);
   g_assert_nonnull (strstr (clone_xml, clone_qcow2));
   {
-    const char *argv[] = { "qemu-img", "compare", "-q", "-f", "qcow2", "-F", "qcow2", qcow2, clone_qcow2, NULL };
+    const char *argv[] = {
+      "qemu-img", "compare", "-q", "-f", "qcow2", "-F", "qcow2", qcow2, clone_qcow2, NULL
+    };
     dc_test_run_ok (argv);
   }
 
@@ -237,7 +240,11 @@ test_live_start_both (LiveFixture *f, gconstpointer data)
 static void
 test_live_concurrent (LiveFixture *f, gconstpointer data)
 {
-  enum { N = 20, M = 5 };
+  enum
+  {
+    N = 20,
+    M = 5
+  };
   GSubprocess *procs[N + M];
   g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *other = NULL;
@@ -258,7 +265,8 @@ test_live_concurrent (LiveFixture *f, gconstpointer data)
                            "<os><type arch='x86_64'>hvm</type></os><devices>"
                            "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
                            "<source file='%s'/><target dev='vda' bus='virtio'/></disk>"
-                           "</devices></domain>", other, disk);
+                           "</devices></domain>",
+                           other, disk);
     dom = virDomainDefineXML (live_conn, xml);
     g_assert_nonnull (dom);
   }
@@ -337,7 +345,8 @@ test_live_metachar_source (LiveFixture *f, gconstpointer data)
                            "<os><type arch='x86_64'>hvm</type></os><devices>"
                            "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
                            "<source file='%s'/><target dev='vda' bus='virtio'/></disk>"
-                           "</devices></domain>", escaped, vol_escaped);
+                           "</devices></domain>",
+                           escaped, vol_escaped);
   }
   dom = virDomainDefineXML (live_conn, xml);
   if (dom == NULL)
@@ -402,7 +411,8 @@ test_live_implicit_nvram (LiveFixture *f, gconstpointer data)
     dir = g_build_filename (g_get_user_config_dir (), "libvirt", "qemu", "nvram", NULL);
   xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>128</memory>"
                          "<os firmware='efi'><type arch='x86_64' machine='q35'>hvm</type></os>"
-                         "<features><acpi/></features></domain>", name);
+                         "<features><acpi/></features></domain>",
+                         name);
   dom = virDomainDefineXML (live_conn, xml);
   g_assert_nonnull (dom);
 
@@ -467,7 +477,8 @@ test_live_tpm (LiveFixture *f, gconstpointer data)
   xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>128</memory>"
                          "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
                          "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>"
-                         "</devices></domain>", name);
+                         "</devices></domain>",
+                         name);
   dom = virDomainDefineXML (live_conn, xml);
   g_assert_nonnull (dom);
   if (virDomainCreate (dom) < 0)
@@ -503,8 +514,15 @@ test_live_valgrind (LiveFixture *f, gconstpointer data)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *expect = NULL;
-  const char *argv[] = { NULL, "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
-                         "--show-leak-kinds=definite", "--error-exitcode=99", NULL, NULL, NULL };
+  const char *argv[] = { NULL,
+                         "-q",
+                         "--leak-check=full",
+                         "--errors-for-leak-kinds=definite",
+                         "--show-leak-kinds=definite",
+                         "--error-exitcode=99",
+                         NULL,
+                         NULL,
+                         NULL };
   int status;
 
   SKIP_WITHOUT_DAEMON ();
@@ -585,7 +603,8 @@ test_live_qcow2_compat (LiveFixture *f, gconstpointer data)
       g_autofree char *name = g_strdup_printf ("extra-%s.qcow2", disks[i].dev);
       g_autofree char *path = live_path_in (f, name);
       g_autofree char *xml = NULL;
-      const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-o", disks[i].options, path, "64M", NULL };
+      const char *argv[] = { "qemu-img", "create",         "-q", "-f",  "qcow2",
+                             "-o",       disks[i].options, path, "64M", NULL };
 
       dc_test_run_ok (argv);
       xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"

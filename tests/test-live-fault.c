@@ -225,8 +225,7 @@ test_live_rollback (LiveFixture *f, gconstpointer data)
   g_autoptr (DcDomain) src = NULL;
   /* 10 MiB of data in a 12 MiB sparse file, on a 16 MiB tmpfs: the
    * sparse copy starts, then runs out of space half-way */
-  const gsize offsets[] = { 0, MiB, 2 * MiB, 3 * MiB, 4 * MiB, 5 * MiB, 6 * MiB, 7 * MiB,
-                            8 * MiB, 9 * MiB };
+  const gsize offsets[] = { 0, MiB, 2 * MiB, 3 * MiB, 4 * MiB, 5 * MiB, 6 * MiB, 7 * MiB, 8 * MiB, 9 * MiB };
   int status;
 
   SKIP_WITHOUT_DAEMON ();
@@ -251,7 +250,8 @@ test_live_rollback (LiveFixture *f, gconstpointer data)
   /* attach it as a second writable disk of the source */
   src = virDomainLookupByName (live_conn, f->src);
   xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-                         "<source file='%s'/><target dev='vdd' bus='virtio'/></disk>", big);
+                         "<source file='%s'/><target dev='vdd' bus='virtio'/></disk>",
+                         big);
   g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
 
   before = live_snapshot ();

@@ -53,7 +53,8 @@ test_live_refusals (LiveFixture *f, gconstpointer data)
   SKIP_WITHOUT_DAEMON ();
   taken = g_strdup_printf ("%s-taken", f->src);
   xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-                         "<os><type arch='x86_64'>hvm</type></os></domain>", taken);
+                         "<os><type arch='x86_64'>hvm</type></os></domain>",
+                         taken);
   other = virDomainDefineXML (live_conn, xml);
   g_assert_nonnull (other);
 

@@ -27,11 +27,12 @@ test_metadata_roundtrip (void)
   md->origin_uuid = g_strdup ("6f1c5c3e-8a55-4d47-9d2a-3b3c2c1f0e01");
   md->origin_time = g_strdup ("2026-11-27T21:00:00Z");
   xml = dc_metadata_format (md);
-  g_assert_cmpstr (xml, ==,
-                   "<domclone xmlns=\"http://domclone.org/xmlns/domclone/1.0\">"
-                   "<counter>12</counter>"
-                   "<origin name=\"a&amp;b&lt;c&gt;\" uuid=\"6f1c5c3e-8a55-4d47-9d2a-3b3c2c1f0e01\" time=\"2026-11-27T21:00:00Z\"/>"
-                   "</domclone>");
+  g_assert_cmpstr (
+    xml, ==,
+    "<domclone xmlns=\"http://domclone.org/xmlns/domclone/1.0\">"
+    "<counter>12</counter>"
+    "<origin name=\"a&amp;b&lt;c&gt;\" uuid=\"6f1c5c3e-8a55-4d47-9d2a-3b3c2c1f0e01\" time=\"2026-11-27T21:00:00Z\"/>"
+    "</domclone>");
 
   back = dc_metadata_parse (xml, &error);
   g_assert_no_error (error);
@@ -60,9 +61,10 @@ static void
 test_metadata_parse_libvirt (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (DcMetadata) a = dc_metadata_parse (
-    "<domclone:domclone xmlns:domclone=\"http://domclone.org/xmlns/domclone/1.0\">\n"
-    "  <domclone:counter> 7 </domclone:counter>\n</domclone:domclone>", &error);
+  g_autoptr (DcMetadata) a =
+    dc_metadata_parse ("<domclone:domclone xmlns:domclone=\"http://domclone.org/xmlns/domclone/1.0\">\n"
+                       "  <domclone:counter> 7 </domclone:counter>\n</domclone:domclone>",
+                       &error);
 
   g_assert_no_error (error);
   g_assert_cmpuint (a->counter, ==, 7);
@@ -109,16 +111,18 @@ test_metadata_building_roundtrip (void)
   md->building->pid = 4242;
   md->building->start = 987654321;
   dc_building_add_volume (md->building, "default", "src-clone1.qcow2", NULL);
-  dc_building_add_volume (md->building, "domclone-0123456789abcdef", "src-clone1_VARS.fd", "/var/lib/libvirt/qemu/nvram");
+  dc_building_add_volume (md->building, "domclone-0123456789abcdef", "src-clone1_VARS.fd",
+                          "/var/lib/libvirt/qemu/nvram");
   xml = dc_metadata_format (md);
-  g_assert_cmpstr (xml, ==,
-                   "<domclone xmlns=\"http://domclone.org/xmlns/domclone/1.0\">"
-                   "<origin name=\"src\" uuid=\"6f1c5c3e-8a55-4d47-9d2a-3b3c2c1f0e01\" time=\"2026-11-28T02:00:00Z\"/>"
-                   "<building host=\"host&amp;1\" boot=\"0f3e6b1c-0000-4000-8000-000000000001\" pid=\"4242\" start=\"987654321\">"
-                   "<volume pool=\"default\" name=\"src-clone1.qcow2\"/>"
-                   "<volume pool=\"domclone-0123456789abcdef\" name=\"src-clone1_VARS.fd\" dir=\"/var/lib/libvirt/qemu/nvram\"/>"
-                   "</building>"
-                   "</domclone>");
+  g_assert_cmpstr (
+    xml, ==,
+    "<domclone xmlns=\"http://domclone.org/xmlns/domclone/1.0\">"
+    "<origin name=\"src\" uuid=\"6f1c5c3e-8a55-4d47-9d2a-3b3c2c1f0e01\" time=\"2026-11-28T02:00:00Z\"/>"
+    "<building host=\"host&amp;1\" boot=\"0f3e6b1c-0000-4000-8000-000000000001\" pid=\"4242\" start=\"987654321\">"
+    "<volume pool=\"default\" name=\"src-clone1.qcow2\"/>"
+    "<volume pool=\"domclone-0123456789abcdef\" name=\"src-clone1_VARS.fd\" dir=\"/var/lib/libvirt/qemu/nvram\"/>"
+    "</building>"
+    "</domclone>");
 
   back = dc_metadata_parse (xml, &error);
   g_assert_no_error (error);

@@ -17,7 +17,7 @@ static const NameCase name_cases[] = {
   { "natty-nilgai", TRUE },
   { "web1", TRUE },
   { "A-1-b", TRUE },
-  { "x23456789012345678901234567890123456789012345678901234567890123", TRUE }, /* 63 */
+  { "x23456789012345678901234567890123456789012345678901234567890123", TRUE },   /* 63 */
   { "x234567890123456789012345678901234567890123456789012345678901234", FALSE }, /* 64 */
   { "", FALSE },
   { "1abc", FALSE },
@@ -30,7 +30,7 @@ static const NameCase name_cases[] = {
   { "my_vm", TRUE },
   { "centos-stream9", TRUE },
   { "a.b_c-d.e9", TRUE },
-  { "x2345678901234567890123456789012345678901234567890123456789.123", TRUE }, /* 63 */
+  { "x2345678901234567890123456789012345678901234567890123456789.123", TRUE },   /* 63 */
   { "x2345678901234567890123456789012345678901234567890123456789.1234", FALSE }, /* 64 */
   { "..", FALSE },
   { "a..b", FALSE },
@@ -168,7 +168,8 @@ test_name_validate_messages (void)
     { "ab_", "must end with a letter or a digit" },
     { "a-", "must end with a letter or a digit" },
     { "a..b", "must not hold two dots in a row" },
-    { "x2345678901234567890123456789012345678901234567890123456789.1234", "at most 63 characters, it has 64" },
+    { "x2345678901234567890123456789012345678901234567890123456789.1234",
+      "at most 63 characters, it has 64" },
   };
 
   for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -202,11 +203,8 @@ test_name_to_hostname (void)
     const char *name;
     const char *expect;
   } cases[] = {
-    { "ubuntu22.04-clone1", "ubuntu22-04-clone1" },
-    { "my_vm", "my-vm" },
-    { "win2k22", "win2k22" },
-    { "natty-nilgai-clone1", "natty-nilgai-clone1" },
-    { "a._b.c", "a--b-c" },
+    { "ubuntu22.04-clone1", "ubuntu22-04-clone1" },   { "my_vm", "my-vm" },   { "win2k22", "win2k22" },
+    { "natty-nilgai-clone1", "natty-nilgai-clone1" }, { "a._b.c", "a--b-c" },
   };
 
   for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -268,7 +266,8 @@ test_name_replace_dots (void)
     { "ubuntu22.04.qcow2", "ubuntu22.04", "ubuntu22.04-clone1.qcow2" },
     { "ubuntu22.04", "ubuntu22.04", "ubuntu22.04-clone1" },
     { "ubuntu22.04_VARS.fd", "ubuntu22.04", "ubuntu22.04-clone1_VARS.fd" },
-    { "/var/log/ubuntu22.04/ubuntu22.04-serial.log", "ubuntu22.04", "/var/log/ubuntu22.04/ubuntu22.04-clone1-serial.log" },
+    { "/var/log/ubuntu22.04/ubuntu22.04-serial.log", "ubuntu22.04",
+      "/var/log/ubuntu22.04/ubuntu22.04-clone1-serial.log" },
     { "ubuntu22.045.qcow2", "ubuntu22.04", NULL },
     { "xubuntu22.04.qcow2", "ubuntu22.04", NULL },
     /* the dot is a dot, not any character */

@@ -19,11 +19,11 @@
 
 typedef struct
 {
-  const char *name;        /* file stem under tests/data/clone/ */
-  const char *dest;        /* --name, or NULL */
-  guint first_number;      /* counter + 1 */
-  int error_code;          /* expected DcError, or -1 for success */
-  const char *error_text;  /* a part of the expected message */
+  const char *name;       /* file stem under tests/data/clone/ */
+  const char *dest;       /* --name, or NULL */
+  guint first_number;     /* counter + 1 */
+  int error_code;         /* expected DcError, or -1 for success */
+  const char *error_text; /* a part of the expected message */
 } PlanCase;
 
 static const PlanCase plan_cases[] = {
@@ -40,13 +40,17 @@ static const PlanCase plan_cases[] = {
   { "amp-name", "amp-copy", 1, -1, NULL },
   { "backing-chain", NULL, 1, -1, NULL },
   { "tpm-state", NULL, 1, -1, NULL },
-  { "err-network-disk", NULL, 1, DC_ERROR_UNSUPPORTED, "cannot clone disk 'vda': it is a writable 'network' disk" },
-  { "err-outside-pool", NULL, 1, DC_ERROR_UNSUPPORTED, "'/srv/stray/stray.qcow2' is not in any active storage pool" },
-  { "err-missing-source", NULL, 1, DC_ERROR_NOT_FOUND, "'/var/lib/libvirt/images/ghost.qcow2' does not exist" },
+  { "err-network-disk", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone disk 'vda': it is a writable 'network' disk" },
+  { "err-outside-pool", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "'/srv/stray/stray.qcow2' is not in any active storage pool" },
+  { "err-missing-source", NULL, 1, DC_ERROR_NOT_FOUND,
+    "'/var/lib/libvirt/images/ghost.qcow2' does not exist" },
   { "dotted-name", NULL, 1, -1, NULL },
   { "floppies", NULL, 1, -1, NULL },
   { "floppy-empty", NULL, 1, -1, NULL },
-  { "err-dir-floppy", NULL, 1, DC_ERROR_UNSUPPORTED, "cannot clone disk 'fda': it is a writable 'dir' disk, which domclone cannot copy; make it <readonly/> or <shareable/>" },
+  { "err-dir-floppy", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone disk 'fda': it is a writable 'dir' disk, which domclone cannot copy; make it <readonly/> or <shareable/>" },
   { "bound-sockets", NULL, 1, -1, NULL },
 };
 
@@ -240,7 +244,8 @@ test_plan_identity (gconstpointer data)
       const DcCopy *copy = plan->copies->pdata[i];
 
       /* never onto itself */
-      g_assert_false (g_str_equal (copy->pool, copy->dst_pool) && g_str_equal (copy->src_name, copy->dst_name));
+      g_assert_false (g_str_equal (copy->pool, copy->dst_pool)
+                      && g_str_equal (copy->src_name, copy->dst_name));
       /* TPM state goes to the clone's UUID's folder, not into the XML */
       if (g_str_equal (copy->what, "the TPM state"))
         {
@@ -287,7 +292,8 @@ test_plan_leftover_volume (void)
 
   g_assert_null (plan);
   g_assert_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN);
-  g_assert_nonnull (strstr (error->message, "volume 'natty-nilgai-clone3.qcow2' already exists in pool 'default'"));
+  g_assert_nonnull (
+    strstr (error->message, "volume 'natty-nilgai-clone3.qcow2' already exists in pool 'default'"));
 }
 
 static void

@@ -7,29 +7,28 @@
 
 #include "dc-volinfo.h"
 
-static const char qcow2_xml[] =
-  "<volume type='file'>\n"
-  "  <name>web&amp;1.qcow2</name>\n"
-  "  <key>/var/lib/libvirt/images/web&amp;1.qcow2</key>\n"
-  "  <capacity unit='bytes'>21474836480</capacity>\n"
-  "  <allocation unit='bytes'>1074331648</allocation>\n"
-  "  <physical unit='bytes'>1074135040</physical>\n"
-  "  <target>\n"
-  "    <path>/var/lib/libvirt/images/web&amp;1.qcow2</path>\n"
-  "    <format type='qcow2'/>\n"
-  "    <permissions>\n"
-  "      <mode>0600</mode>\n"
-  "      <owner>64055</owner>\n"
-  "      <group>-1</group>\n"
-  "    </permissions>\n"
-  "    <compat>1.1</compat>\n"
-  "    <clusterSize unit='B'>65536</clusterSize>\n"
-  "    <features>\n"
-  "      <lazy_refcounts/>\n"
-  "      <extended_l2/>\n"
-  "    </features>\n"
-  "  </target>\n"
-  "</volume>\n";
+static const char qcow2_xml[] = "<volume type='file'>\n"
+                                "  <name>web&amp;1.qcow2</name>\n"
+                                "  <key>/var/lib/libvirt/images/web&amp;1.qcow2</key>\n"
+                                "  <capacity unit='bytes'>21474836480</capacity>\n"
+                                "  <allocation unit='bytes'>1074331648</allocation>\n"
+                                "  <physical unit='bytes'>1074135040</physical>\n"
+                                "  <target>\n"
+                                "    <path>/var/lib/libvirt/images/web&amp;1.qcow2</path>\n"
+                                "    <format type='qcow2'/>\n"
+                                "    <permissions>\n"
+                                "      <mode>0600</mode>\n"
+                                "      <owner>64055</owner>\n"
+                                "      <group>-1</group>\n"
+                                "    </permissions>\n"
+                                "    <compat>1.1</compat>\n"
+                                "    <clusterSize unit='B'>65536</clusterSize>\n"
+                                "    <features>\n"
+                                "      <lazy_refcounts/>\n"
+                                "      <extended_l2/>\n"
+                                "    </features>\n"
+                                "  </target>\n"
+                                "</volume>\n";
 
 static void
 test_volinfo_qcow2 (void)
@@ -62,10 +61,10 @@ static void
 test_volinfo_raw (void)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (DcVolInfo) info = dc_vol_info_from_xml (
-    "<volume type='file'><name>data.raw</name><capacity unit='bytes'>1048576</capacity>"
-    "<target><path>/p/data.raw</path><format type='raw'/></target></volume>",
-    "p", NULL, &error);
+  g_autoptr (DcVolInfo) info =
+    dc_vol_info_from_xml ("<volume type='file'><name>data.raw</name><capacity unit='bytes'>1048576</capacity>"
+                          "<target><path>/p/data.raw</path><format type='raw'/></target></volume>",
+                          "p", NULL, &error);
 
   g_assert_no_error (error);
   g_assert_cmpstr (info->format, ==, "raw");
@@ -85,8 +84,8 @@ test_volinfo_bad (void)
     "",
     "<volume>",
     "<pool><name>x</name></pool>",
-    "<volume><capacity>1</capacity></volume>",                       /* no name */
-    "<volume><name>x</name></volume>",                               /* no capacity */
+    "<volume><capacity>1</capacity></volume>", /* no name */
+    "<volume><name>x</name></volume>",         /* no capacity */
     "<volume><name>x</name><capacity>-1</capacity></volume>",
     "<volume><name>x</name><capacity>12 GiB</capacity></volume>",
     "<volume><name>x</name><capacity>1</capacity><allocation>lots</allocation></volume>",
