@@ -13,11 +13,15 @@
 #define DC_HELP_WIDTH 78
 #define DC_HELP_INDENT 33
 
+/* more copies at once than this only queue in libvirt and the disk */
+#define DC_CLI_MAX_JOBS 64
+
 static gboolean opt_help;
 static int opt_verbose;
 static char *opt_name;
 static char *opt_connect;
 static gboolean opt_cleanup;
+static int opt_jobs;
 
 static gboolean
 dc_cli_count_verbose (const char *option, const char *value, gpointer data, GError **error)
@@ -38,6 +42,8 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "<destination-name>" },
   { "connect", 'c', 0, G_OPTION_ARG_STRING, &opt_connect,
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
+  { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs,
+    "Copy up to N volumes at once. Default: one per CPU (never more than the clone has volumes).", "<N>" },
   { "cleanup", 0, 0, G_OPTION_ARG_NONE, &opt_cleanup,
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
     "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
@@ -161,6 +167,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
 
   opt_help = FALSE;
   opt_cleanup = FALSE;
+  opt_jobs = -1; /* not given */
   opt_verbose = 0;
   g_clear_pointer (&opt_name, g_free);
   g_clear_pointer (&opt_connect, g_free);
@@ -196,6 +203,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opts->name = g_steal_pointer (&opt_name);
   opts->connect = g_steal_pointer (&opt_connect);
   opts->cleanup = opt_cleanup;
+  opts->jobs = MAX (opt_jobs, 0);
   if (opts->help)
     return g_steal_pointer (&opts);
 
@@ -221,6 +229,12 @@ dc_cli_parse (int argc, char **argv, GError **error)
   if (opts->cleanup && opts->name != NULL)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--cleanup clones nothing: it takes no --name");
+      return NULL;
+    }
+  if (opt_jobs != -1 && (opt_jobs < 1 || opt_jobs > DC_CLI_MAX_JOBS))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "invalid --jobs %d: give a number from 1 to %d", opt_jobs,
+                   DC_CLI_MAX_JOBS);
       return NULL;
     }
   if (opts->name != NULL && !dc_name_validate (opts->name, error))

@@ -12,6 +12,7 @@ typedef struct
   char *name;
   char *connect;
   gboolean cleanup;
+  int jobs; /* 0: the default */
   char *source;
 } DcCliOptions;
 

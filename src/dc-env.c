@@ -471,11 +471,17 @@ dc_libvirt_pool_vanished (void)
          || code == VIR_ERR_OPERATION_INVALID;
 }
 
-/* TRUE when the daemon runs on this host, so its files are ours to see */
-static gboolean
-dc_live_is_local (DcLiveEnv *env)
+/**
+ * dc_connection_is_local:
+ * @conn: connection
+ *
+ * Returns: %TRUE when the daemon runs on this host (the URI names no
+ * host), so the files of its volumes are ours to see
+ */
+gboolean
+dc_connection_is_local (virConnectPtr conn)
 {
-  g_autofree char *uri = virConnectGetURI (env->conn);
+  g_autofree char *uri = virConnectGetURI (conn);
   g_autoptr (GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL) : NULL;
   const char *host = parsed ? g_uri_get_host (parsed) : NULL;
 
@@ -518,7 +524,7 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
           /* A pool lists only files it can open: on this host, tell a
            * file that is not there (the source never ran) from one that
            * cannot be read, which must not pass for a fresh start. */
-          if (dc_live_is_local (env) && g_file_test (path, G_FILE_TEST_EXISTS))
+          if (dc_connection_is_local (env->conn) && g_file_test (path, G_FILE_TEST_EXISTS))
             g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
                          "'%s' exists but libvirt cannot read it as a file; check it (permissions, type)",
                          path);

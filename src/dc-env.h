@@ -16,5 +16,6 @@ gboolean dc_dir_pool_make (virConnectPtr conn, const char *dir, const char *owne
                            char **name, GError **error);
 void dc_dir_pools_close (virConnectPtr conn);
 gboolean dc_libvirt_pool_vanished (void);
+gboolean dc_connection_is_local (virConnectPtr conn);
 
 G_END_DECLS

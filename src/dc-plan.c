@@ -35,6 +35,7 @@ dc_copy_free (DcCopy *copy)
   g_free (copy->dst_path);
   g_free (copy->xml);
   g_free (copy->open_dir);
+  g_free (copy->src_format);
   g_free (copy);
 }
 
@@ -277,6 +278,8 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, co
     copy->dst_path = g_build_filename (src->pool_path, dst_name, NULL);
   copy->xml = dc_vol_xml (src, dst_name);
   copy->open_dir = g_strdup (src->open_dir);
+  copy->src_format = g_strdup (src->format);
+  copy->src_allocation = src->allocation;
   g_ptr_array_add (p->plan->copies, copy);
   return copy;
 }

@@ -38,7 +38,9 @@ struct _DcEnv
   char *(*swtpm_dir) (DcEnv *env);
 };
 
-/* One volume to create with virStorageVolCreateXMLFrom. */
+/* One volume to create as a copy of another: by libvirt
+ * (virStorageVolCreateXMLFrom), or created by libvirt and filled by a
+ * local copy (dc-copy.c). */
 typedef struct
 {
   char *what;     /* "disk 'vda'", "NVRAM", for messages */
@@ -46,10 +48,12 @@ typedef struct
   char *open_dir; /* see DcVolInfo */
   char *src_name;
   char *src_path;
-  char *dst_pool;     /* pool of the new volume: mostly the source's */
-  char *dst_open_dir; /* a temporary pool over this directory, made if
+  char *src_format;       /* raw, qcow2, ...; NULL if the pool has none */
+  guint64 src_allocation; /* bytes the source takes on disk */
+  char *dst_pool;         /* pool of the new volume: mostly the source's */
+  char *dst_open_dir;     /* a temporary pool over this directory, made if
                        * missing (TPM state lives in a per-UUID one) */
-  char *dst_owner;    /* owner and group of that directory if made */
+  char *dst_owner;        /* owner and group of that directory if made */
   char *dst_group;
   char *dst_name;
   char *dst_path;

@@ -11,6 +11,7 @@
 
 #include "dc-run.h"
 #include "dc-cleanup.h"
+#include "dc-copy.h"
 #include "dc-env.h"
 #include "dc-metadata.h"
 
@@ -65,6 +66,9 @@ typedef struct
   GRand *rand;
   const char *source_xml; /* inactive, secure XML of the source */
   guint64 counter;        /* the source's counter when the run began */
+  guint jobs;             /* copies at once */
+  gboolean local_conn;    /* the daemon runs on this host */
+  gboolean local_copies;  /* ... and this process may fill its volumes */
   GMutex undo_lock;       /* copies may record volumes from several threads */
   GPtrArray *undo;        /* DcUndo, newest last */
 } DcRun;
@@ -317,18 +321,23 @@ dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error
   return FALSE;
 }
 
-/* One attempt at the copy. On failure *@vanished says the (temporary)
- * pool went away under it and another attempt is worth it, *@existed
- * that a volume of that name was there before: not ours. */
+/* One attempt at the copy. With @local, libvirt creates the volume and
+ * this process fills it; else libvirt copies. On failure *@vanished says
+ * the (temporary) pool went away under it and another attempt is worth
+ * it, *@existed that a volume of that name was there before: not ours. */
 static gboolean
-dc_copy_volume_once (virConnectPtr conn, const DcCopy *copy, char **path, gboolean *vanished,
-                     gboolean *existed, GError **error)
+dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, char **path, DcCopyWay *way,
+                     gboolean *vanished, gboolean *existed, GError **error)
 {
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, copy->pool);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->pool);
   g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
-  g_autoptr (DcPool) dst_pool = src ? virStoragePoolLookupByName (conn, copy->dst_pool) : NULL;
-  g_autoptr (DcVol) dst = dst_pool ? virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0) : NULL;
+  g_autoptr (DcPool) dst_pool = src ? virStoragePoolLookupByName (run->conn, copy->dst_pool) : NULL;
+  g_autoptr (DcVol) dst = NULL;
+  virStorageVolInfo info;
 
+  if (dst_pool != NULL)
+    dst = local ? virStorageVolCreateXML (dst_pool, copy->xml, 0)
+                : virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
   if (dst == NULL)
     {
       /* read the error now: freeing a libvirt object clears it */
@@ -344,6 +353,26 @@ dc_copy_volume_once (virConnectPtr conn, const DcCopy *copy, char **path, gboole
     *path = g_strdup (copy->dst_path);
   if (*path == NULL)
     return dc_set_libvirt_error (error, "cannot read the path of volume '%s'", copy->dst_name);
+  /* The domain XML names the path the plan expected: make sure libvirt
+   * put the volume there, before writing to it. */
+  if (copy->dst_path != NULL && !g_str_equal (*path, copy->dst_path))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "cannot clone %s: pool '%s' put the new volume at '%s', not at '%s'", copy->what,
+                   copy->dst_pool, *path, copy->dst_path);
+      return FALSE;
+    }
+  *way = DC_COPY_BY_LIBVIRT;
+  if (!local)
+    return TRUE;
+  if (!dc_copy_file (copy->src_path, *path, way, NULL, error))
+    {
+      g_prefix_error (error, "cannot clone %s: ", copy->what);
+      return FALSE;
+    }
+  /* libvirt reads the volume's size and allocation anew */
+  if (virStorageVolGetInfo (dst, &info) < 0)
+    g_debug ("cannot read back volume '%s': %s", copy->dst_name, virGetLastErrorMessage ());
   return TRUE;
 }
 
@@ -360,47 +389,142 @@ dc_copy_open_pools (virConnectPtr conn, const DcCopy *copy, char **opened, char 
   return TRUE;
 }
 
+/* Whether this process copies @copy's bytes itself (see dc-copy.c) */
+static gboolean
+dc_copy_locally (DcRun *run, const DcCopy *copy)
+{
+  g_autofree char *why = NULL;
+
+  if (!run->local_copies)
+    return FALSE;
+  if (dc_copy_local_possible (copy, &why))
+    return TRUE;
+  g_debug ("%s goes through libvirt: %s", copy->what, why);
+  return FALSE;
+}
+
 static gboolean
 dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
 {
   g_autofree char *path = NULL;
+  DcCopyWay way = DC_COPY_BY_LIBVIRT;
+  gboolean local = FALSE;
 
-  g_info ("copying %s: '%s' in pool '%s' to '%s' in pool '%s'", copy->what, copy->src_name, copy->pool,
-          copy->dst_name, copy->dst_pool);
-  g_debug ("new volume XML:\n%s", copy->xml);
   for (int attempt = 1; path == NULL; attempt++)
     {
       g_autofree char *opened = NULL;
       g_autofree char *made = NULL;
-      g_autoptr (GError) local = NULL;
+      g_autoptr (GError) err = NULL;
       gboolean vanished = FALSE;
       gboolean existed = FALSE;
 
       if (!dc_copy_open_pools (run->conn, copy, &opened, &made, error))
         return FALSE;
+      if (attempt == 1)
+        {
+          /* decided once the pools (and a directory made for the TPM
+           * state) are there */
+          local = dc_copy_locally (run, copy);
+          g_info ("copying %s: '%s' in pool '%s' to '%s' in pool '%s', %s", copy->what, copy->src_name,
+                  copy->pool, copy->dst_name, copy->dst_pool,
+                  local ? "by a local copy" : "by libvirt's copy");
+          g_debug ("new volume XML:\n%s", copy->xml);
+        }
       /* Recorded before the copy: if the daemon dies during it, the
        * partial volume it leaves is ours to remove. A volume that
        * already exists under the name is not ours: never undo that. */
       dc_run_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
-      if (dc_copy_volume_once (run->conn, copy, &path, &vanished, &existed, &local))
+      if (dc_copy_volume_once (run, copy, local, &path, &way, &vanished, &existed, &err))
         break;
       g_clear_pointer (&path, g_free);
       if (vanished || existed)
         dc_run_undo_forget_volume (run, copy->dst_pool, copy->dst_name);
       if (!vanished || attempt >= DC_DIR_POOL_ATTEMPTS)
         {
-          g_propagate_error (error, g_steal_pointer (&local));
+          g_propagate_error (error, g_steal_pointer (&err));
           return FALSE;
         }
     }
 
-  /* The domain XML names the path the plan expected: make sure libvirt
-   * put the volume there. */
-  if (copy->dst_path != NULL && !g_str_equal (path, copy->dst_path))
+  /* A clone reported done must survive a power cut: a local copy was
+   * flushed as it was made; libvirt's is flushed here when this host
+   * can see the file (over a remote connection it cannot). */
+  if (way == DC_COPY_BY_LIBVIRT && run->local_conn && g_file_test (path, G_FILE_TEST_IS_REGULAR)
+      && !dc_file_sync (path, error))
+    return FALSE;
+  g_info ("copied %s: %s", copy->what, dc_copy_way_describe (way));
+  return TRUE;
+}
+
+/* The copies of one clone, run by up to @run->jobs threads at once
+ * (this one included). The first failure stops them from starting
+ * more; copies under way end by themselves (libvirt's cannot be cut
+ * short), and the caller then rolls back what all of them made. */
+typedef struct
+{
+  DcRun *run;
+  GPtrArray *copies;
+  gint next; /* the next copy to start, atomic */
+  GMutex lock;
+  GError *error; /* the first failure, under @lock */
+} DcCopyJobs;
+
+static gpointer
+dc_copy_worker (gpointer data)
+{
+  DcCopyJobs *jobs = data;
+
+  for (;;)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                   "cannot clone %s: pool '%s' put the new volume at '%s', not at '%s'", copy->what,
-                   copy->pool, path, copy->dst_path);
+      guint i = (guint) g_atomic_int_add (&jobs->next, 1);
+      g_autoptr (GError) error = NULL;
+      gboolean failed;
+
+      g_mutex_lock (&jobs->lock);
+      failed = jobs->error != NULL;
+      g_mutex_unlock (&jobs->lock);
+      if (failed || i >= jobs->copies->len)
+        return NULL;
+      if (dc_check_cancelled (&error) && dc_copy_volume (jobs->run, jobs->copies->pdata[i], &error))
+        continue;
+      g_mutex_lock (&jobs->lock);
+      if (jobs->error == NULL)
+        jobs->error = g_steal_pointer (&error);
+      g_mutex_unlock (&jobs->lock);
+      return NULL;
+    }
+}
+
+static gboolean
+dc_run_copies (DcRun *run, GPtrArray *copies, GError **error)
+{
+  guint n = MIN (run->jobs, copies->len);
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  DcCopyJobs jobs = { .run = run, .copies = copies };
+
+  g_mutex_init (&jobs.lock);
+  if (n > 1)
+    g_info ("copying %u volumes, %u at a time", copies->len, n);
+  for (guint i = 1; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("copy%u", i);
+      g_autoptr (GError) local = NULL;
+      GThread *t = g_thread_try_new (name, dc_copy_worker, &jobs, &local);
+
+      if (t == NULL)
+        {
+          g_debug ("one copy thread fewer: %s", local->message);
+          break;
+        }
+      g_ptr_array_add (threads, t);
+    }
+  dc_copy_worker (&jobs);
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
+  g_mutex_clear (&jobs.lock);
+  if (jobs.error != NULL)
+    {
+      g_propagate_error (error, jobs.error);
       return FALSE;
     }
   return TRUE;
@@ -503,13 +627,8 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   if (plan == NULL)
     return FALSE;
 
-  for (guint i = 0; i < plan->copies->len; i++)
-    {
-      if (!dc_check_cancelled (error))
-        return FALSE;
-      if (!dc_copy_volume (run, plan->copies->pdata[i], error))
-        return FALSE;
-    }
+  if (!dc_run_copies (run, plan->copies, error))
+    return FALSE;
 
   /* Nothing must have started the source while its disks were read. */
   if (!dc_check_cancelled (error) || !dc_check_source (run->src, plan->source_name, error))
@@ -635,6 +754,9 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
 
   result->source = g_strdup (opts->source);
   run.source_xml = xml;
+  run.jobs = opts->jobs > 0 ? opts->jobs : (guint) g_get_num_processors ();
+  run.local_conn = dc_connection_is_local (conn);
+  run.local_copies = run.local_conn && g_strcmp0 (g_getenv ("DOMCLONE_LOCAL_COPY"), "0") != 0;
   run.env = dc_env_live_new (conn);
   run.undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
   g_mutex_init (&run.undo_lock);

@@ -10,6 +10,7 @@ typedef struct
 {
   const char *source; /* source domain name */
   const char *name;   /* --name, or NULL */
+  guint jobs;         /* volumes copied at once; 0: one per CPU */
   GRand *rand;        /* NULL: seeded from the system */
 } DcCloneOptions;
 

@@ -126,6 +126,7 @@ main (int argc, char **argv)
 
   copts.source = opts->source;
   copts.name = opts->name;
+  copts.jobs = (guint) opts->jobs;
   result = dc_clone (conn, &copts, &error);
   if (result == NULL)
     return dc_fail (error);

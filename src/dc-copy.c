@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-copy.c: moving the bytes of a volume on this host.
+ *
+ * libvirt's raw-to-raw copy reads every byte of the virtual size, holes
+ * included, and knows no reflinks unless asked (and then fails where
+ * the file system has none). When the daemon runs on this host and the
+ * files are reachable, libvirt still creates the new volume (name,
+ * format, capacity, owner, mode, labels) and domclone fills it: a
+ * copy-on-write clone (FICLONE) where the file system can, else a copy
+ * of the data extents only (SEEK_DATA/SEEK_HOLE and copy_file_range,
+ * which itself shares extents on XFS and btrfs). A qcow2 file is copied
+ * this way only when it stands alone: no backing file, no internal
+ * snapshots, no external data file; otherwise libvirt converts it.
+ */
+#include "config.h"
+
+#include "dc-copy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <linux/fs.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* the most one copy_file_range or read/write moves at once: small
+ * enough for a few progress updates a second on a slow disk */
+#define DC_COPY_CHUNK ((size_t) 8 * 1024 * 1024)
+
+/**
+ * dc_copy_way_describe:
+ * @way: how a volume was copied
+ *
+ * Returns: what @way did, for verbose output
+ */
+const char *
+dc_copy_way_describe (DcCopyWay way)
+{
+  switch (way)
+    {
+    case DC_COPY_BY_LIBVIRT:
+      return "libvirt copied it";
+    case DC_COPY_BY_REFLINK:
+      return "a reflink: it shares the source's extents, no data was copied";
+    case DC_COPY_BY_SPARSE:
+      return "its data extents were copied, holes skipped";
+    }
+  return "?";
+}
+
+/* The qcow2 header fields that decide whether the file is a whole image
+ * by itself (QEMU's docs/interop/qcow2.txt; big-endian). */
+static gboolean
+dc_qcow2_stands_alone (const char *path, char **why)
+{
+  guint8 h[80] = { 0 };
+  guint32 magic, version, nb_snapshots;
+  guint64 backing_offset, incompatible = 0;
+  ssize_t n;
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+
+  if (fd < 0)
+    {
+      *why = g_strdup_printf ("cannot open '%s': %s", path, g_strerror (errno));
+      return FALSE;
+    }
+  n = pread (fd, h, sizeof (h), 0);
+  close (fd);
+  if (n < 72)
+    {
+      *why = g_strdup ("its qcow2 header cannot be read");
+      return FALSE;
+    }
+  memcpy (&magic, h, 4);
+  memcpy (&version, h + 4, 4);
+  memcpy (&backing_offset, h + 8, 8);
+  memcpy (&nb_snapshots, h + 60, 4);
+  if (n >= 80)
+    memcpy (&incompatible, h + 72, 8);
+  if (GUINT32_FROM_BE (magic) != 0x514649fb)
+    {
+      *why = g_strdup ("it is not a qcow2 file");
+      return FALSE;
+    }
+  if (GUINT64_FROM_BE (backing_offset) != 0)
+    {
+      *why = g_strdup ("it has a backing file, which libvirt flattens into the copy");
+      return FALSE;
+    }
+  if (GUINT32_FROM_BE (nb_snapshots) != 0)
+    {
+      *why = g_strdup ("it has internal snapshots");
+      return FALSE;
+    }
+  /* bits 0-2 of the incompatible features (version 3): dirty, corrupt,
+   * external data file */
+  if (GUINT32_FROM_BE (version) >= 3 && (GUINT64_FROM_BE (incompatible) & 0x7) != 0)
+    {
+      *why = g_strdup ("it is marked dirty or corrupt, or keeps its data in another file");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * dc_copy_local_possible:
+ * @copy: a planned copy, on a connection to a daemon on this host
+ * @why: (out): when not, why (for verbose output)
+ *
+ * Returns: %TRUE when this process can fill the new volume itself: the
+ * source is a regular file it can read, in a format that is copied as
+ * its bytes (raw, or a qcow2 that stands alone), and the new volume's
+ * directory is writable
+ */
+gboolean
+dc_copy_local_possible (const DcCopy *copy, char **why)
+{
+  g_autofree char *dst_dir = NULL;
+  struct stat st;
+
+  if (copy->src_path == NULL || copy->dst_path == NULL)
+    {
+      *why = g_strdup ("its pool names no file paths");
+      return FALSE;
+    }
+  if (g_stat (copy->src_path, &st) < 0 || !S_ISREG (st.st_mode) || g_access (copy->src_path, R_OK) < 0)
+    {
+      *why = g_strdup_printf ("'%s' is not a regular file this process can read", copy->src_path);
+      return FALSE;
+    }
+  dst_dir = g_path_get_dirname (copy->dst_path);
+  if (g_access (dst_dir, W_OK) < 0)
+    {
+      *why = g_strdup_printf ("'%s' is not writable by this process", dst_dir);
+      return FALSE;
+    }
+  if (copy->src_format == NULL || g_str_equal (copy->src_format, "raw"))
+    return TRUE;
+  if (g_str_equal (copy->src_format, "qcow2"))
+    return dc_qcow2_stands_alone (copy->src_path, why);
+  *why = g_strdup_printf ("libvirt converts the '%s' format", copy->src_format);
+  return FALSE;
+}
+
+static void
+dc_progress_add (gsize *done, gsize n)
+{
+  if (done != NULL)
+    g_atomic_pointer_add (done, (gssize) n);
+}
+
+/* Copies [@off, @off + @len) of @in to the same place in @out. */
+static gboolean
+dc_copy_range (int in, int out, off_t off, off_t len, gboolean *use_cfr, gsize *done, const char *src,
+               GError **error)
+{
+  g_autofree guint8 *buf = NULL;
+
+  while (len > 0)
+    {
+      size_t want = (size_t) MIN ((off_t) DC_COPY_CHUNK, len);
+      ssize_t n;
+
+      if (*use_cfr)
+        {
+          loff_t in_off = off, out_off = off;
+
+          n = copy_file_range (in, &in_off, out, &out_off, want, 0);
+          if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL))
+            {
+              *use_cfr = FALSE; /* another file system, or an old kernel */
+              continue;
+            }
+        }
+      else
+        {
+          if (buf == NULL)
+            buf = g_malloc (DC_COPY_CHUNK);
+          n = pread (in, buf, want, off);
+          if (n > 0)
+            {
+              for (ssize_t w = 0, m; w < n; w += m)
+                {
+                  m = pwrite (out, buf + w, n - w, off + w);
+                  if (m < 0 && errno == EINTR)
+                    m = 0;
+                  else if (m < 0)
+                    {
+                      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                                   "cannot write the copy of '%s': %s", src, g_strerror (errno));
+                      return FALSE;
+                    }
+                }
+            }
+        }
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot copy '%s': %s", src,
+                       g_strerror (errno));
+          return FALSE;
+        }
+      if (n == 0)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot copy '%s': it shrank while it was read",
+                       src);
+          return FALSE;
+        }
+      off += n;
+      len -= n;
+      dc_progress_add (done, (gsize) n);
+    }
+  return TRUE;
+}
+
+/* The data extents of @in, copied to @out; holes stay holes. */
+static gboolean
+dc_copy_extents (int in, int out, off_t size, gsize *done, const char *src, GError **error)
+{
+  gboolean use_cfr = TRUE;
+  off_t off = 0;
+
+  while (off < size)
+    {
+      off_t data = lseek (in, off, SEEK_DATA);
+      off_t hole;
+
+      if (data < 0 && errno == ENXIO)
+        break; /* only a hole is left */
+      if (data < 0 && errno == EINVAL)
+        data = off, hole = size; /* no SEEK_DATA here: all of it is data */
+      else if (data < 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot read '%s': %s", src,
+                       g_strerror (errno));
+          return FALSE;
+        }
+      else
+        {
+          hole = lseek (in, data, SEEK_HOLE);
+          if (hole < 0)
+            hole = size;
+        }
+      hole = MIN (hole, size);
+      if (!dc_copy_range (in, out, data, hole - data, &use_cfr, done, src, error))
+        return FALSE;
+      off = hole;
+    }
+  return TRUE;
+}
+
+/**
+ * dc_copy_file:
+ * @src: the source volume's file
+ * @dst: the new volume's file, which libvirt created; its content is
+ *   replaced, its owner, mode and labels stay
+ * @way: (out): how the bytes were moved
+ * @done: (nullable): bytes copied so far, for progress, updated
+ *   atomically (g_atomic_pointer_add)
+ * @error: return location
+ *
+ * Copies @src into @dst and flushes @dst to disk.
+ *
+ * Returns: %FALSE with @error set on failure
+ */
+gboolean
+dc_copy_file (const char *src, const char *dst, DcCopyWay *way, gsize *done, GError **error)
+{
+  struct stat st;
+  int in = -1, out = -1;
+  gboolean ok = FALSE;
+
+  in = g_open (src, O_RDONLY | O_CLOEXEC, 0);
+  if (in < 0 || fstat (in, &st) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot read '%s': %s", src,
+                   g_strerror (errno));
+      goto out;
+    }
+  out = g_open (dst, O_WRONLY | O_TRUNC | O_CLOEXEC, 0);
+  if (out < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write '%s': %s", dst,
+                   g_strerror (errno));
+      goto out;
+    }
+
+  if (ioctl (out, FICLONE, in) == 0)
+    {
+      *way = DC_COPY_BY_REFLINK;
+      dc_progress_add (done, (gsize) st.st_size);
+    }
+  else
+    {
+      *way = DC_COPY_BY_SPARSE;
+      if (!dc_copy_extents (in, out, st.st_size, done, src, error))
+        goto out;
+      if (ftruncate (out, st.st_size) < 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot size '%s': %s", dst,
+                       g_strerror (errno));
+          goto out;
+        }
+    }
+  /* a clone reported done must survive a power cut */
+  if (fsync (out) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot flush '%s' to disk: %s", dst,
+                   g_strerror (errno));
+      goto out;
+    }
+  ok = TRUE;
+
+out:
+  if (in >= 0)
+    close (in);
+  if (out >= 0 && close (out) < 0 && ok)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write '%s': %s", dst,
+                   g_strerror (errno));
+      ok = FALSE;
+    }
+  return ok;
+}
+
+/**
+ * dc_file_sync:
+ * @path: a file this host can see
+ * @error: return location
+ *
+ * Flushes @path and the directory entry that names it to disk, for the
+ * copies libvirt made.
+ *
+ * Returns: %FALSE with @error set on failure
+ */
+gboolean
+dc_file_sync (const char *path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  const char *paths[] = { path, dir };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      int fd = g_open (paths[i], O_RDONLY | O_CLOEXEC, 0);
+      int saved;
+
+      if (fd < 0 || fsync (fd) < 0)
+        {
+          saved = errno;
+          if (fd >= 0)
+            close (fd);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot flush '%s' to disk: %s",
+                       paths[i], g_strerror (saved));
+          return FALSE;
+        }
+      close (fd);
+    }
+  return TRUE;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "dc-plan.h"
+
+G_BEGIN_DECLS
+
+/* How the bytes of one volume were moved. */
+typedef enum
+{
+  DC_COPY_BY_LIBVIRT, /* virStorageVolCreateXMLFrom: qemu-img convert, or libvirt's own loop */
+  DC_COPY_BY_REFLINK, /* a local copy-on-write clone (FICLONE): no data copied */
+  DC_COPY_BY_SPARSE,  /* a local copy of the data extents (SEEK_DATA/SEEK_HOLE, copy_file_range) */
+} DcCopyWay;
+
+const char *dc_copy_way_describe (DcCopyWay way);
+
+gboolean dc_copy_local_possible (const DcCopy *copy, char **why);
+gboolean dc_copy_file (const char *src, const char *dst, DcCopyWay *way, gsize *done,
+                       GError **error);
+gboolean dc_file_sync (const char *path, GError **error);
+
+G_END_DECLS
