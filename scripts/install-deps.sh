@@ -17,13 +17,13 @@ set -euo pipefail
 # The one list of packages: build, libvirt daemon + QEMU for the live tests,
 # firmware for UEFI guests, swtpm for guests with a TPM, unshare (util-linux)
 # for the private test daemon, and the tools of the sanitizer, fuzzing,
-# leak and format checks.
+# leak and format checks, and XFS (reflinks) for the copy tests.
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev
     libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools util-linux
-    clang libclang-rt-14-dev clang-format valgrind man-db
+    clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }
