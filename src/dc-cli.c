@@ -22,6 +22,7 @@ static char *opt_name;
 static char *opt_connect;
 static gboolean opt_cleanup;
 static int opt_jobs;
+static gboolean opt_quiet;
 
 static gboolean
 dc_cli_count_verbose (const char *option, const char *value, gpointer data, GError **error)
@@ -44,6 +45,8 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
   { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs,
     "Copy up to N volumes at once. Default: one per CPU (never more than the clone has volumes).", "<N>" },
+  { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
+    "No progress display. (It is only drawn when standard error is a terminal and without -v.)", NULL },
   { "cleanup", 0, 0, G_OPTION_ARG_NONE, &opt_cleanup,
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
     "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
@@ -168,6 +171,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opt_help = FALSE;
   opt_cleanup = FALSE;
   opt_jobs = -1; /* not given */
+  opt_quiet = FALSE;
   opt_verbose = 0;
   g_clear_pointer (&opt_name, g_free);
   g_clear_pointer (&opt_connect, g_free);
@@ -204,6 +208,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opts->connect = g_steal_pointer (&opt_connect);
   opts->cleanup = opt_cleanup;
   opts->jobs = MAX (opt_jobs, 0);
+  opts->quiet = opt_quiet;
   if (opts->help)
     return g_steal_pointer (&opts);
 

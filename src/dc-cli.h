@@ -13,6 +13,7 @@ typedef struct
   char *connect;
   gboolean cleanup;
   int jobs; /* 0: the default */
+  gboolean quiet;
   char *source;
 } DcCliOptions;
 

@@ -147,7 +147,7 @@ dc_copy_local_possible (const DcCopy *copy, char **why)
 }
 
 static void
-dc_progress_add (gsize *done, gsize n)
+dc_progress_count (gsize *done, gsize n)
 {
   if (done != NULL)
     g_atomic_pointer_add (done, (gssize) n);
@@ -213,7 +213,7 @@ dc_copy_range (int in, int out, off_t off, off_t len, gboolean *use_cfr, gsize *
         }
       off += n;
       len -= n;
-      dc_progress_add (done, (gsize) n);
+      dc_progress_count (done, (gsize) n);
     }
   return TRUE;
 }
@@ -293,7 +293,7 @@ dc_copy_file (const char *src, const char *dst, DcCopyWay *way, gsize *done, GEr
   if (ioctl (out, FICLONE, in) == 0)
     {
       *way = DC_COPY_BY_REFLINK;
-      dc_progress_add (done, (gsize) st.st_size);
+      dc_progress_count (done, (gsize) st.st_blocks * 512);
     }
   else
     {

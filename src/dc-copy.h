@@ -16,8 +16,7 @@ typedef enum
 const char *dc_copy_way_describe (DcCopyWay way);
 
 gboolean dc_copy_local_possible (const DcCopy *copy, char **why);
-gboolean dc_copy_file (const char *src, const char *dst, DcCopyWay *way, gsize *done,
-                       GError **error);
+gboolean dc_copy_file (const char *src, const char *dst, DcCopyWay *way, gsize *done, GError **error);
 gboolean dc_file_sync (const char *path, GError **error);
 
 G_END_DECLS

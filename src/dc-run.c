@@ -12,10 +12,12 @@
 #include "dc-run.h"
 #include "dc-cleanup.h"
 #include "dc-copy.h"
+#include "dc-progress.h"
 #include "dc-env.h"
 #include "dc-metadata.h"
 
 #include <string.h>
+#include <unistd.h>
 
 /* How often a generated name can be lost to a concurrent domclone (or
  * anyone defining domains) before we give up. */
@@ -69,6 +71,7 @@ typedef struct
   guint jobs;             /* copies at once */
   gboolean local_conn;    /* the daemon runs on this host */
   gboolean local_copies;  /* ... and this process may fill its volumes */
+  DcProgress *progress;   /* while the copies run, on a terminal */
   GMutex undo_lock;       /* copies may record volumes from several threads */
   GPtrArray *undo;        /* DcUndo, newest last */
 } DcRun;
@@ -326,8 +329,8 @@ dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error
  * the (temporary) pool went away under it and another attempt is worth
  * it, *@existed that a volume of that name was there before: not ours. */
 static gboolean
-dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, char **path, DcCopyWay *way,
-                     gboolean *vanished, gboolean *existed, GError **error)
+dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, DcProgressItem *shown, char **path,
+                     DcCopyWay *way, gboolean *vanished, gboolean *existed, GError **error)
 {
   g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->pool);
   g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
@@ -365,7 +368,7 @@ dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, char **path
   *way = DC_COPY_BY_LIBVIRT;
   if (!local)
     return TRUE;
-  if (!dc_copy_file (copy->src_path, *path, way, NULL, error))
+  if (!dc_copy_file (copy->src_path, *path, way, dc_progress_counter (shown), error))
     {
       g_prefix_error (error, "cannot clone %s: ", copy->what);
       return FALSE;
@@ -409,6 +412,8 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
   g_autofree char *path = NULL;
   DcCopyWay way = DC_COPY_BY_LIBVIRT;
   gboolean local = FALSE;
+  DcProgressItem *shown = NULL;
+  gboolean ok;
 
   for (int attempt = 1; path == NULL; attempt++)
     {
@@ -419,7 +424,10 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
       gboolean existed = FALSE;
 
       if (!dc_copy_open_pools (run->conn, copy, &opened, &made, error))
-        return FALSE;
+        {
+          dc_progress_done (shown);
+          return FALSE;
+        }
       if (attempt == 1)
         {
           /* decided once the pools (and a directory made for the TPM
@@ -429,12 +437,18 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
                   copy->pool, copy->dst_name, copy->dst_pool,
                   local ? "by a local copy" : "by libvirt's copy");
           g_debug ("new volume XML:\n%s", copy->xml);
+          shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
+          if (!local)
+            dc_progress_watch_volume (shown, copy->dst_pool, copy->dst_name);
         }
       /* Recorded before the copy: if the daemon dies during it, the
        * partial volume it leaves is ours to remove. A volume that
        * already exists under the name is not ours: never undo that. */
       dc_run_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
-      if (dc_copy_volume_once (run, copy, local, &path, &way, &vanished, &existed, &err))
+      ok = dc_copy_volume_once (run, copy, local, shown, &path, &way, &vanished, &existed, &err);
+      if (ok || !vanished || attempt >= DC_DIR_POOL_ATTEMPTS)
+        dc_progress_done (shown);
+      if (ok)
         break;
       g_clear_pointer (&path, g_free);
       if (vanished || existed)
@@ -622,12 +636,17 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   };
   g_autoptr (DcPlan) plan = NULL;
   g_autoptr (DcDomain) clone = NULL;
+  gboolean ok;
 
   plan = dc_run_define (run, &popts, &clone, error);
   if (plan == NULL)
     return FALSE;
 
-  if (!dc_run_copies (run, plan->copies, error))
+  if (run->opts->progress && plan->copies->len > 0)
+    run->progress = dc_progress_new (run->conn, STDERR_FILENO);
+  ok = dc_run_copies (run, plan->copies, error);
+  g_clear_pointer (&run->progress, dc_progress_free);
+  if (!ok)
     return FALSE;
 
   /* Nothing must have started the source while its disks were read. */

@@ -11,6 +11,7 @@ typedef struct
   const char *source; /* source domain name */
   const char *name;   /* --name, or NULL */
   guint jobs;         /* volumes copied at once; 0: one per CPU */
+  gboolean progress;  /* draw the copies' progress on stderr */
   GRand *rand;        /* NULL: seeded from the system */
 } DcCloneOptions;
 

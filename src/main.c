@@ -11,6 +11,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int verbosity;
 
@@ -127,6 +128,8 @@ main (int argc, char **argv)
   copts.source = opts->source;
   copts.name = opts->name;
   copts.jobs = (guint) opts->jobs;
+  /* -v writes its lines on stderr, which the redraws would garble */
+  copts.progress = !opts->quiet && verbosity == 0 && isatty (STDERR_FILENO);
   result = dc_clone (conn, &copts, &error);
   if (result == NULL)
     return dc_fail (error);
