@@ -33,6 +33,8 @@ static const char expected_help[] =
   "  -j, --jobs <N>                 Copy up to N volumes at once. Default: one\n"
   "                                 per CPU (never more than the clone has\n"
   "                                 volumes).\n"
+  "  -q, --quiet                    No progress display. (It is only drawn when\n"
+  "                                 standard error is a terminal and without -v.)\n"
   "      --cleanup                  Clone nothing; remove the clones of\n"
   "                                 <source_name> that killed or crashed runs\n"
   "                                 left unfinished, with their volumes, waiting\n"

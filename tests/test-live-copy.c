@@ -39,7 +39,8 @@ assert_same_file (const char *src, const char *clone)
 
   g_assert_cmpint (stat (src, &st_src), ==, 0);
   g_assert_cmpint (stat (clone, &st_clone), ==, 0);
-  g_test_message ("%s: %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT " bytes allocated (source %" G_GUINT64_FORMAT ")",
+  g_test_message ("%s: %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT
+                  " bytes allocated (source %" G_GUINT64_FORMAT ")",
                   clone, live_allocated_bytes (clone), (gint64) st_clone.st_size, live_allocated_bytes (src));
   g_assert_cmpstr (b, ==, a);
   g_assert_cmpint (st_clone.st_size, ==, st_src.st_size);
@@ -135,7 +136,9 @@ test_live_copy_backing_by_libvirt (LiveFixture *f, gconstpointer data)
     dc_test_run_ok (argv);
   }
   {
-    const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, overlay, NULL };
+    const char *argv[] = {
+      "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, overlay, NULL
+    };
     dc_test_run_ok (argv);
   }
   attach_disk (f, "vdf", "qcow2", overlay);
@@ -301,7 +304,8 @@ test_live_copy_reflink (LiveFixture *f, gconstpointer data)
     dc_test_run_ok (argv);
   }
   used_after = fs_used_bytes (dir);
-  g_test_message ("file system used: %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " bytes; data %" G_GUINT64_FORMAT,
+  g_test_message ("file system used: %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
+                  " bytes; data %" G_GUINT64_FORMAT,
                   used_before, used_after, live_allocated_bytes (disk));
   g_assert_cmpuint (live_allocated_bytes (disk), >=, 48 * MiB);
   /* a copy would take 48 MiB more; shared extents take (almost) none */
@@ -365,9 +369,10 @@ test_live_copy_parallel_enospc (LiveFixture *f, gconstpointer data)
       g_autofree char *path = g_build_filename (small, names[i], NULL);
       g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
       g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, small_pool);
-      g_autofree char *xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-                                              "<source file='%s'/><target dev='%s' bus='virtio'/></disk>",
-                                              path, devs[i]);
+      g_autofree char *xml =
+        g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                         "<source file='%s'/><target dev='%s' bus='virtio'/></disk>",
+                         path, devs[i]);
 
       live_write_pattern (path, 6 * MiB, offsets, G_N_ELEMENTS (offsets), 31 + i);
       g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
@@ -439,6 +444,61 @@ test_live_copy_parallel_sigterm (LiveFixture *f, gconstpointer data)
   g_assert_cmpuint (live_counter_of (f->src), ==, 0);
 }
 
+/* On a terminal, the copies' progress is drawn on stderr (a line per
+ * volume and a total, redrawn in place); with --quiet, or when stderr is
+ * not a terminal, nothing but the result. script(1) gives the run a
+ * pseudo-terminal. */
+static void
+test_live_copy_progress (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *cmd = NULL;
+  g_autofree char *quiet_cmd = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  SKIP_WITHOUT_DAEMON ();
+  if (g_find_program_in_path ("script") == NULL)
+    {
+      g_test_skip ("script(1) is missing (bsdutils)");
+      return;
+    }
+  cmd = g_strdup_printf ("'%s' '%s'", g_getenv ("DOMCLONE"), f->src);
+  {
+    const char *argv[] = { "script", "-qec", cmd, "/dev/null", NULL };
+
+    g_assert_cmpint (dc_test_run (argv, &out, &err), ==, 0);
+  }
+  g_test_message ("on a terminal: %s", out);
+  g_assert_nonnull (strstr (out, "\r\033[Kdisk 'vda' "));
+  g_assert_nonnull (strstr (out, "\r\033[Kdisk 'vdb' "));
+  g_assert_nonnull (strstr (out, "\r\033[Kthe NVRAM "));
+  g_assert_nonnull (strstr (out, "\r\033[Ktotal "));
+  g_assert_nonnull (strstr (out, "/s\r\n"));
+  {
+    g_autofree char *expected = g_strdup_printf ("\nCloned from %s to %s-clone1.\r\n", f->src, f->src);
+    g_assert_true (g_str_has_suffix (out, expected));
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  quiet_cmd = g_strdup_printf ("'%s' --quiet '%s'", g_getenv ("DOMCLONE"), f->src);
+  {
+    const char *argv[] = { "script", "-qec", quiet_cmd, "/dev/null", NULL };
+
+    g_assert_cmpint (dc_test_run (argv, &out, &err), ==, 0);
+  }
+  {
+    g_autofree char *expected = g_strdup_printf ("Cloned from %s to %s-clone2.\r\n", f->src, f->src);
+    g_assert_cmpstr (out, ==, expected);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* not a terminal: the result line alone */
+  g_assert_cmpint (dc_test_domclone (&out, &err, f->src, NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -449,5 +509,6 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/copy/reflink", test_live_copy_reflink);
   LIVE_TEST ("/live/copy/parallel-enospc", test_live_copy_parallel_enospc);
   LIVE_TEST ("/live/copy/parallel-sigterm", test_live_copy_parallel_sigterm);
+  LIVE_TEST ("/live/copy/progress", test_live_copy_progress);
   return live_run ();
 }

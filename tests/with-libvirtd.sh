@@ -19,19 +19,34 @@
 #   DOMCLONE_TEST_LIBVIRTD, DOMCLONE_TEST_LIBVIRTD_CONF,
 #   DOMCLONE_TEST_LIBVIRTD_PIDFILE
 #                         how the daemon was started, so a test can restart it
+#                         (add --listen to keep the TCP listener below)
+#   DOMCLONE_TEST_TCP_URI qemu+tcp://127.0.0.1:16509/system: the same daemon
+#                         over TCP, without authentication, so that clients
+#                         take their remote code paths (root only, and only
+#                         when the listener answers; unset otherwise)
 #
 # The exit status is CMD's. If the harness itself fails (bad usage, daemon
 # does not come up, missing tools) it exits 99 (automake's "hard error").
 #
-# As root the harness re-executes itself inside a private mount namespace and
-# PID namespace (unshare --mount --propagation private --pid --fork):
+# As root the harness re-executes itself inside a private mount namespace,
+# PID namespace and network namespace (unshare --mount --propagation private
+# --pid --net --fork):
 # a tmpfs is mounted over /run and empty directories of the state dir are
 # bind-mounted over /etc/libvirt, /var/lib/libvirt, /var/cache/libvirt and
 # /var/log/libvirt, so the machine's own libvirt state is never seen nor
 # touched. When the namespace's first process exits, the kernel kills every
 # process left in it, so no daemon or QEMU outlives the harness, even if its
 # own clean-up was cut short. The four mount points are created on the host
-# if they do not exist (empty directories, harmless).
+# if they do not exist (empty directories, harmless). The network namespace
+# has nothing but its own loopback (brought up with iproute2's "ip"), on
+# which libvirtd also listens for TCP (127.0.0.1, libvirt's usual port
+# 16509, no authentication): only the processes of this harness can reach
+# it, so it cannot collide with the host's libvirtd or with another
+# harness, and it gives no one else a way in. Test guests get user-mode
+# networking at most, which needs no host network. Where no network
+# namespace can be made (or "ip" is missing), the harness runs without one,
+# and without the TCP listener: unauthenticated TCP on the host's loopback
+# would hand root's daemon to every local user.
 #
 # As any other user it uses qemu:///session with XDG_RUNTIME_DIR,
 # XDG_CONFIG_HOME, XDG_CACHE_HOME and XDG_DATA_HOME inside the state dir, so
@@ -171,14 +186,22 @@ log_level() {
     if [[ ${DOMCLONE_LIBVIRTD_DEBUG:-0} == 1 ]]; then printf 1; else printf 3; fi
 }
 
-# write_configs CONFDIR LOGDIR PRIVILEGED(0|1)
+# write_configs CONFDIR LOGDIR PRIVILEGED(0|1) [TCP_PORT]
+# With TCP_PORT, libvirtd (started with --listen) also listens on
+# 127.0.0.1:TCP_PORT without authentication: only ever inside the private
+# network namespace.
 write_configs() {
-    local confdir=$1 logdir=$2 privileged=$3
+    local confdir=$1 logdir=$2 privileged=$3 tcp_port=${4:-}
+    local listen_tcp=0
+    [[ -z $tcp_port ]] || listen_tcp=1
     mkdir -p -- "$confdir" "$logdir"
     cat >"$confdir/libvirtd.conf" <<EOF
 # Written by tests/with-libvirtd.sh for a private test daemon.
 listen_tls = 0
-listen_tcp = 0
+listen_tcp = $listen_tcp
+listen_addr = "127.0.0.1"
+tcp_port = "${tcp_port:-16509}"
+auth_tcp = "none"
 auth_unix_ro = "none"
 auth_unix_rw = "none"
 unix_sock_ro_perms = "0700"
@@ -208,10 +231,11 @@ EOF
     } >"$confdir/qemu.conf"
 }
 
-# start_daemons CONFDIR LOGDIR PIDDIR URI
+# start_daemons CONFDIR LOGDIR PIDDIR URI [LIBVIRTD_OPTION...]
 start_daemons() {
     local confdir=$1 logdir=$2 piddir=$3 uri=$4
     local virtlogd libvirtd virsh t0 t1 timeout deadline out
+    shift 4
     virtlogd=$(find_prog virtlogd)
     libvirtd=$(find_prog libvirtd)
     virsh=$(find_prog virsh)
@@ -230,7 +254,7 @@ start_daemons() {
     export DOMCLONE_TEST_LIBVIRTD="$libvirtd"
     export DOMCLONE_TEST_LIBVIRTD_CONF="$confdir/libvirtd.conf"
     export DOMCLONE_TEST_LIBVIRTD_PIDFILE="$piddir/libvirtd.pid"
-    if ! "$libvirtd" -d -f "$confdir/libvirtd.conf" -p "$piddir/libvirtd.pid" \
+    if ! "$libvirtd" -d "$@" -f "$confdir/libvirtd.conf" -p "$piddir/libvirtd.pid" \
         </dev/null >>"$logdir/libvirtd.stderr" 2>&1; then
         msg "libvirtd failed to start:"
         tail -n 30 -- "$logdir/libvirtd.stderr" "$logdir/libvirtd.log" >&2 2>/dev/null || true
@@ -343,21 +367,40 @@ run_cmd() {
     CMD_STATUS=$CHILD_STATUS
 }
 
+# export_test_env URI TESTDIR [TCP_URI]
 export_test_env() {
-    local uri=$1 testdir=$2
+    local uri=$1 testdir=$2 tcp_uri=${3:-}
     export LIBVIRT_DEFAULT_URI="$uri"
     export DOMCLONE_TEST_URI="$uri"
     export DOMCLONE_TEST_STATE="$testdir"
+    if [[ -n $tcp_uri ]]; then
+        export DOMCLONE_TEST_TCP_URI="$tcp_uri"
+    else
+        unset DOMCLONE_TEST_TCP_URI
+    fi
     # virsh prefers this one over LIBVIRT_DEFAULT_URI.
     unset VIRSH_DEFAULT_CONNECT_URI
 }
 
+# tcp_answers URI: whether the daemon answers on its TCP URI (started
+# together with the UNIX socket, which already answered).
+tcp_answers() {
+    local uri=$1 virsh out
+    virsh=$(find_prog virsh)
+    if out=$(timeout 10 "$virsh" -q -c "$uri" uri 2>&1) && [[ $out == "$uri" ]]; then
+        return 0
+    fi
+    msg "no TCP listener on $uri (tests that need it skip): $out"
+    return 1
+}
+
 # ---------------------------------------------------------------------------
-# Root: inside the private mount + PID namespace
+# Root: inside the private mount, PID and network namespaces
 
 inner_root() {
-    local state=$1
-    shift
+    local state=$1 net=$2
+    shift 2
+    local tcp_port='' tcp_uri='' listen=()
     HARNESS_STATE=$state
     local etc=$state/root/etc lib=$state/root/lib cache=$state/root/cache log=$state/root/log
 
@@ -377,9 +420,19 @@ inner_root() {
     mount -n --bind -- "$log" /var/log/libvirt || die "cannot bind-mount over /var/log/libvirt"
 
     add_qemu_account "$state/root"
-    write_configs /etc/libvirt /var/log/libvirt 1
-    start_daemons /etc/libvirt /var/log/libvirt /run qemu:///system
-    export_test_env qemu:///system "$state/test"
+    if ((net)); then
+        # Our own network namespace: its loopback is down at first, and
+        # the port is ours alone.
+        "$(find_prog ip)" link set lo up || die "cannot bring up the loopback interface of the private network namespace"
+        tcp_port=16509
+        listen=(--listen)
+    fi
+    write_configs /etc/libvirt /var/log/libvirt 1 "$tcp_port"
+    start_daemons /etc/libvirt /var/log/libvirt /run qemu:///system "${listen[@]}"
+    if [[ -n $tcp_port ]] && tcp_answers "qemu+tcp://127.0.0.1:$tcp_port/system"; then
+        tcp_uri=qemu+tcp://127.0.0.1:$tcp_port/system
+    fi
+    export_test_env qemu:///system "$state/test" "$tcp_uri"
     run_cmd "$state/.cmd-status" "$@"
     exit "$CMD_STATUS"
 }
@@ -502,8 +555,9 @@ session_cleanup() {
 if [[ ${_WITH_LIBVIRTD_INNER:-} == 1 ]] && ((EUID == 0)); then
     unset _WITH_LIBVIRTD_INNER
     state=${_WITH_LIBVIRTD_STATE:?}
-    unset _WITH_LIBVIRTD_STATE
-    inner_root "$state" "$@"
+    net=${_WITH_LIBVIRTD_NET:-0}
+    unset _WITH_LIBVIRTD_STATE _WITH_LIBVIRTD_NET
+    inner_root "$state" "$net" "$@"
 fi
 
 # Until a clean-up is in place, a signal just marks that we must stop.
@@ -593,6 +647,19 @@ for d in /etc/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
     fi
 done
 
+# A private network namespace, for the TCP listener, if one can be made
+# (some containers forbid it) and its loopback brought up.
+net=0
+net_opt=()
+if ! command -v ip >/dev/null && [[ ! -x /usr/sbin/ip ]]; then
+    msg "ip not found (iproute2; run scripts/install-deps.sh): no private network, no TCP listener"
+elif ! unshare --net -- true 2>/dev/null; then
+    msg "cannot make a network namespace here: no TCP listener"
+else
+    net=1
+    net_opt=(--net)
+fi
+
 # The inner harness is PID 1 of the new PID namespace, a child of unshare.
 UNSHARE_PID=
 NS_INIT_PID=
@@ -642,8 +709,8 @@ trap 'forward_signal' INT TERM HUP
 if ((!own_state)); then rm -f -- "$state_dir/.exit-status"; fi
 # --kill-child: should unshare itself be killed, the inner harness gets
 # SIGTERM and cleans up.
-_WITH_LIBVIRTD_INNER=1 _WITH_LIBVIRTD_STATE="$state_dir" \
-    unshare --mount --propagation private --pid --fork --kill-child=SIGTERM \
+_WITH_LIBVIRTD_INNER=1 _WITH_LIBVIRTD_STATE="$state_dir" _WITH_LIBVIRTD_NET=$net \
+    unshare --mount --propagation private --pid "${net_opt[@]}" --fork --kill-child=SIGTERM \
     --mount-proc -- "$BASH" "$SELF" "$@" <&0 &
 UNSHARE_PID=$!
 for _ in {1..100}; do
