@@ -22,11 +22,11 @@ struct _DcProgressItem
 {
   DcProgress *progress;
   char *what;
-  guint64 total;   /* data to copy, bytes (the source's allocation) */
-  gsize done;      /* data copied so far, atomic */
-  gint64 started;  /* monotonic time */
-  gint64 ended;    /* 0 while it runs */
-  char *pool;      /* set when libvirt copies: the volume it fills */
+  guint64 total;  /* data to copy, bytes (the source's allocation) */
+  gsize done;     /* data copied so far, atomic */
+  gint64 started; /* monotonic time */
+  gint64 ended;   /* 0 while it runs */
+  char *pool;     /* set when libvirt copies: the volume it fills */
   char *name;
 };
 
@@ -34,10 +34,10 @@ struct _DcProgress
 {
   virConnectPtr conn;
   FILE *out;
-  GMutex lock;     /* the items and the lines drawn */
+  GMutex lock; /* the items and the lines drawn */
   GCond wake;
   GPtrArray *items;
-  guint lines;     /* lines drawn last time */
+  guint lines; /* lines drawn last time */
   gboolean stop;
   GThread *thread;
 };
@@ -71,7 +71,8 @@ dc_progress_line (GString *out, const char *what, guint64 done, guint64 total, g
   g_autofree char *t = g_format_size (MAX (total, done));
   g_autofree char *rate = usec > 0 ? g_format_size ((guint64) ((double) done * G_USEC_PER_SEC / usec)) : NULL;
 
-  g_string_append_printf (out, "\r\033[K%-16s %10s of %-10s %s%s\n", what, d, t, rate ? rate : "", rate ? "/s" : "");
+  g_string_append_printf (out, "\r\033[K%-16s %10s of %-10s %s%s\n", what, d, t, rate ? rate : "",
+                          rate ? "/s" : "");
 }
 
 /* Redraws the block; with @lock held. */
