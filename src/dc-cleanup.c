@@ -199,22 +199,30 @@ dc_undefine_domain (virDomainPtr dom, const char *name, GError **error)
   return dc_set_libvirt_error (error, "cannot undefine domain '%s'", name);
 }
 
-/* The <building> marker of @dom when it is an unfinished clone of
- * @source (of this very domain, by UUID, when @source_uuid is known) */
+/* @dom's domclone metadata as it is now, if it carries a <building>
+ * marker */
 static DcMetadata *
-dc_leftover_marker (virDomainPtr dom, const char *source, const char *source_uuid)
+dc_leftover_marker (virDomainPtr dom)
 {
   g_autofree char *xml =
     virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
   g_autoptr (DcMetadata) md = xml ? dc_metadata_parse (xml, NULL) : NULL;
 
-  if (md == NULL || md->building == NULL || g_strcmp0 (md->origin_name, source) != 0)
-    return NULL;
-  /* a leftover of another domain that once had the same name is not ours */
-  if (source_uuid != NULL && md->origin_uuid != NULL
-      && g_ascii_strcasecmp (md->origin_uuid, source_uuid) != 0)
+  if (md == NULL || md->building == NULL)
     return NULL;
   return g_steal_pointer (&md);
+}
+
+/* Whether @md marks an unfinished clone of @source (of this very
+ * domain, by UUID, when @source_uuid is known) */
+static gboolean
+dc_is_leftover_of (const DcMetadata *md, const char *source, const char *source_uuid)
+{
+  if (md->building == NULL || g_strcmp0 (md->origin_name, source) != 0)
+    return FALSE;
+  /* a leftover of another domain that once had the same name is not ours */
+  return source_uuid == NULL || md->origin_uuid == NULL
+         || g_ascii_strcasecmp (md->origin_uuid, source_uuid) == 0;
 }
 
 /* Removes one leftover whose builder is gone: its volumes, then the
@@ -263,6 +271,8 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
 /**
  * dc_cleanup:
  * @conn: connection
+ * @scan: (nullable): a pass over the host's domains just made, or %NULL
+ *   to make one
  * @source: a source domain's name
  * @wait: wait for copies libvirt is still making into leftover volumes
  * @removed: (out): the names of the clones removed
@@ -276,50 +286,60 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
  * Returns: %FALSE with @error set if something could not be removed
  */
 gboolean
-dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *removed, GError **error)
+dc_cleanup (virConnectPtr conn, const DcHostScan *scan, const char *source, gboolean wait, GPtrArray *removed,
+            GError **error)
 {
-  virDomainPtr *list = NULL;
-  int n = virConnectListAllDomains (conn, &list, VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
+  g_autoptr (DcHostScan) own = NULL;
   gint64 deadline = g_get_monotonic_time () + (wait ? (gint64) DC_CLEANUP_WAIT_SECONDS * G_USEC_PER_SEC : 0);
   char source_uuid[VIR_UUID_STRING_BUFLEN] = "";
   gboolean ok = TRUE;
 
-  if (n < 0)
-    return dc_set_libvirt_error (error, "cannot list domains");
+  if (scan == NULL)
+    {
+      own = dc_host_scan (conn, error);
+      if (own == NULL)
+        return FALSE;
+      scan = own;
+    }
   {
     g_autoptr (DcDomain) src = virDomainLookupByName (conn, source);
 
     if (src != NULL && virDomainGetUUIDString (src, source_uuid) < 0)
       source_uuid[0] = '\0';
   }
-  for (int i = 0; i < n; i++)
+  for (guint i = 0; ok && i < scan->marked->len; i++)
     {
-      g_autoptr (DcDomain) dom = list[i];
+      const DcMarked *m = scan->marked->pdata[i];
+      g_autoptr (DcDomain) dom = NULL;
       g_autoptr (DcMetadata) md = NULL;
       gboolean gone = FALSE;
 
-      if (ok)
-        md = dc_leftover_marker (dom, source, source_uuid[0] != '\0' ? source_uuid : NULL);
-      if (md == NULL)
+      if (!dc_is_leftover_of (m->md, source, source_uuid[0] != '\0' ? source_uuid : NULL))
         continue;
+      /* The scan is a candidate list, older than this moment: the run
+       * that was building the clone may have finished and exited since.
+       * Its marker, read again now, decides; read before its builder is
+       * found dead, as a dead builder can no longer drop its marker. */
+      dom = virDomainLookupByName (conn, m->name);
+      md = dom ? dc_leftover_marker (dom) : NULL;
+      if (md == NULL || !dc_is_leftover_of (md, source, source_uuid[0] != '\0' ? source_uuid : NULL))
+        continue; /* finished, or removed meanwhile */
       switch (dc_builder_state (md->building))
         {
         case DC_BUILDER_ALIVE:
-          g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", virDomainGetName (dom),
+          g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", m->name,
                   md->building->pid);
           continue;
         case DC_BUILDER_UNKNOWN:
-          g_info ("'%s' is being built on host '%s'; not touched", virDomainGetName (dom),
-                  md->building->host);
+          g_info ("'%s' is being built on host '%s'; not touched", m->name, md->building->host);
           continue;
         case DC_BUILDER_DEAD:
           break;
         }
       ok = dc_remove_leftover (conn, dom, md->building, source, deadline, wait, &gone, error);
       if (gone)
-        g_ptr_array_add (removed, g_strdup (virDomainGetName (dom)));
+        g_ptr_array_add (removed, g_strdup (m->name));
     }
-  g_free (list);
   dc_dir_pools_close (conn);
   return ok;
 }

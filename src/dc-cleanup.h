@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dc-metadata.h"
+#include "dc-scan.h"
 #include "dc-util.h"
 
 G_BEGIN_DECLS
@@ -10,8 +11,8 @@ G_BEGIN_DECLS
 #define DC_CLEANUP_WAIT_SECONDS 3600
 
 DcBuilding *dc_building_self (void);
-gboolean dc_cleanup (virConnectPtr conn, const char *source, gboolean wait, GPtrArray *removed,
-                     GError **error);
+gboolean dc_cleanup (virConnectPtr conn, const DcHostScan *scan, const char *source, gboolean wait,
+                     GPtrArray *removed, GError **error);
 gboolean dc_remove_volume (virConnectPtr conn, const char *pool, const char *name, const char *open_dir,
                            gint64 deadline, gboolean *busy, GError **error);
 gboolean dc_undefine_domain (virDomainPtr dom, const char *name, GError **error);

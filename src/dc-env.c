@@ -23,7 +23,7 @@ typedef struct
   DcEnv parent;
   virConnectPtr conn;
   GPtrArray *pools; /* DcPoolEntry, loaded on first use */
-  GHashTable *macs; /* MACs of every domain, loaded on first use */
+  GHashTable *macs; /* MACs of every domain (dc_host_scan) */
 } DcLiveEnv;
 
 static void
@@ -269,53 +269,12 @@ dc_live_domain_exists (DcEnv *base, const char *name, gboolean *exists, GError *
   return TRUE;
 }
 
-static void
-dc_live_collect_macs (GHashTable *macs, const char *xml)
-{
-  g_autoptr (xmlXPathContext) ctxt = NULL;
-  g_autoptr (xmlDoc) doc = xml ? dc_xml_parse (xml, "domain", "domain XML", &ctxt, NULL) : NULL;
-  g_autoptr (GPtrArray) nodes = NULL;
-
-  if (doc == NULL)
-    return;
-  nodes = dc_xml_nodes (ctxt, NULL, "/domain/devices/interface/mac/@address");
-  for (guint i = 0; i < nodes->len; i++)
-    {
-      g_autoptr (DcXmlChar) mac = xmlNodeGetContent (nodes->pdata[i]);
-
-      if (mac != NULL)
-        g_hash_table_add (macs, g_ascii_strdown ((const char *) mac, -1));
-    }
-}
-
 static gboolean
 dc_live_mac_in_use (DcEnv *base, const char *mac, gboolean *in_use, GError **error)
 {
   DcLiveEnv *env = (DcLiveEnv *) base;
   g_autofree char *lower = g_ascii_strdown (mac, -1);
 
-  if (env->macs == NULL)
-    {
-      virDomainPtr *list = NULL;
-      int n = virConnectListAllDomains (env->conn, &list, 0);
-
-      /* without the list every MAC would look free */
-      if (n < 0)
-        return dc_set_libvirt_error (error, "cannot list the domains to find the MAC addresses in use");
-      env->macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      for (int i = 0; i < n; i++)
-        {
-          g_autoptr (DcDomain) dom = list[i];
-          g_autofree char *live = virDomainGetXMLDesc (dom, 0);
-          g_autofree char *config = virDomainIsActive (dom) == 1 && virDomainIsPersistent (dom) == 1
-                                      ? virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE)
-                                      : NULL;
-
-          dc_live_collect_macs (env->macs, live);
-          dc_live_collect_macs (env->macs, config);
-        }
-      g_free (list);
-    }
   *in_use = g_hash_table_contains (env->macs, lower);
   return TRUE;
 }
@@ -584,8 +543,16 @@ dc_live_swtpm_dir (DcEnv *base)
   return g_build_filename (qemu_dir, "swtpm", NULL);
 }
 
+/**
+ * dc_env_live_new:
+ * @conn: connection
+ * @scan: the pass over the host's domains this run made, which answers
+ *   for the MAC addresses in use
+ *
+ * Returns: (transfer full): the planner's questions, answered by @conn
+ */
 DcEnv *
-dc_env_live_new (virConnectPtr conn)
+dc_env_live_new (virConnectPtr conn, const DcHostScan *scan)
 {
   DcLiveEnv *env = g_new0 (DcLiveEnv, 1);
 
@@ -598,6 +565,7 @@ dc_env_live_new (virConnectPtr conn)
   env->parent.nvram_dir = dc_live_nvram_dir;
   env->parent.swtpm_dir = dc_live_swtpm_dir;
   env->conn = conn;
+  env->macs = g_hash_table_ref (scan->macs);
   return &env->parent;
 }
 

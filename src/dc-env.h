@@ -2,11 +2,12 @@
 #pragma once
 
 #include "dc-plan.h"
+#include "dc-scan.h"
 #include "dc-util.h"
 
 G_BEGIN_DECLS
 
-DcEnv *dc_env_live_new (virConnectPtr conn);
+DcEnv *dc_env_live_new (virConnectPtr conn, const DcHostScan *scan);
 void dc_env_live_free (DcEnv *env);
 /* how often a use of a shared temporary pool is tried */
 #define DC_DIR_POOL_ATTEMPTS 20

@@ -727,12 +727,12 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
  * names and space. One still being copied by libvirt is left for later,
  * with a warning. */
 static void
-dc_run_remove_leftovers (DcRun *run)
+dc_run_remove_leftovers (DcRun *run, const DcHostScan *scan)
 {
   g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
 
-  if (!dc_cleanup (run->conn, run->opts->source, FALSE, removed, &error))
+  if (!dc_cleanup (run->conn, scan, run->opts->source, FALSE, removed, &error))
     g_warning ("cannot remove the leftovers of an earlier run: %s", error->message);
   for (guint i = 0; i < removed->len; i++)
     g_message ("removed '%s', left unfinished by a killed run", (const char *) removed->pdata[i]);
@@ -757,6 +757,7 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
   g_autoptr (GRand) own_rand = opts->rand ? NULL : g_rand_new ();
   g_autoptr (GError) local = NULL;
   g_autofree char *xml = NULL;
+  g_autoptr (DcHostScan) scan = NULL;
   DcRun run = {
     .conn = conn,
     .opts = opts,
@@ -769,14 +770,22 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
       g_clear_pointer (&run.src, virDomainFree);
       return NULL;
     }
-  dc_run_remove_leftovers (&run);
+  /* one pass over the host's domains answers for the MAC addresses in
+   * use and the leftovers of killed runs */
+  scan = dc_host_scan (conn, error);
+  if (scan == NULL)
+    {
+      g_clear_pointer (&run.src, virDomainFree);
+      return NULL;
+    }
+  dc_run_remove_leftovers (&run, scan);
 
   result->source = g_strdup (opts->source);
   run.source_xml = xml;
   run.jobs = opts->jobs > 0 ? opts->jobs : (guint) g_get_num_processors ();
   run.local_conn = dc_connection_is_local (conn);
   run.local_copies = run.local_conn && g_strcmp0 (g_getenv ("DOMCLONE_LOCAL_COPY"), "0") != 0;
-  run.env = dc_env_live_new (conn);
+  run.env = dc_env_live_new (conn, scan);
   run.undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
   g_mutex_init (&run.undo_lock);
 

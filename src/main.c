@@ -113,7 +113,7 @@ main (int argc, char **argv)
     {
       g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
 
-      gboolean ok = dc_cleanup (conn, opts->source, TRUE, removed, &error);
+      gboolean ok = dc_cleanup (conn, NULL, opts->source, TRUE, removed, &error);
 
       /* what was removed, even if something else then failed */
       for (guint i = 0; i < removed->len; i++)

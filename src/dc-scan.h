@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "dc-metadata.h"
+#include "dc-util.h"
+
+G_BEGIN_DECLS
+
+/* A defined, shut-off domain carrying domclone's <building> marker: a
+ * clone still being made, or left unfinished by a killed run. */
+typedef struct
+{
+  char *name;
+  DcMetadata *md;
+} DcMarked;
+
+/* What one pass over the host's domains found: every question a run
+ * asks about the other domains is answered from it. */
+typedef struct
+{
+  GHashTable *macs;  /* MAC addresses (lower case) of every domain */
+  GPtrArray *marked; /* DcMarked */
+  guint domains;     /* how many domains were read */
+} DcHostScan;
+
+DcHostScan *dc_host_scan (virConnectPtr conn, GError **error);
+void dc_host_scan_free (DcHostScan *scan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcHostScan, dc_host_scan_free)
+
+G_END_DECLS
