@@ -9,6 +9,8 @@
 
 #include "dc-test-spawn.h"
 
+#include <string.h>
+
 #include <sys/wait.h>
 
 static char **
@@ -126,6 +128,21 @@ dc_test_domclone (char **out, char **err, ...)
 GSubprocess *
 dc_test_spawn_domclone (const char *const *args)
 {
+  return dc_test_spawn_domclone_env (args, NULL);
+}
+
+/**
+ * dc_test_spawn_domclone_env:
+ * @args: arguments after the program name, %NULL-terminated
+ * @extra: (nullable): "NAME=VALUE" entries added to the child's
+ *   environment, %NULL-terminated; the test's own is left alone (setenv
+ *   is not thread-safe once GLib runs threads)
+ *
+ * Returns: (transfer full): the running domclone, its output piped
+ */
+GSubprocess *
+dc_test_spawn_domclone_env (const char *const *args, const char *const *extra)
+{
   g_autoptr (GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_auto (GStrv) env = child_environ ();
@@ -133,6 +150,11 @@ dc_test_spawn_domclone (const char *const *args)
   g_autoptr (GError) error = NULL;
   GSubprocess *proc;
 
+  for (size_t i = 0; extra != NULL && extra[i] != NULL; i++)
+    {
+      g_autofree char *name = g_strndup (extra[i], strcspn (extra[i], "="));
+      env = g_environ_setenv (env, name, extra[i] + strlen (name) + 1, TRUE);
+    }
   g_subprocess_launcher_set_environ (launcher, env);
   proc = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);

@@ -15,6 +15,7 @@ void dc_test_run_ok (const char *const *argv);
 int dc_test_domclone_argv (const char *const *args, char **out, char **err);
 int dc_test_domclone (char **out, char **err, ...) G_GNUC_NULL_TERMINATED;
 GSubprocess *dc_test_spawn_domclone (const char *const *args);
+GSubprocess *dc_test_spawn_domclone_env (const char *const *args, const char *const *extra);
 char *dc_test_communicate (GSubprocess *proc, char **err, int *status);
 
 G_END_DECLS

@@ -221,7 +221,9 @@ mount_loop_fs (const char *image, const char *dir, const char *const *mkfs, gsiz
   const char *mount[] = { "mount", "-o", "loop", image, dir, NULL };
   int fd;
 
-  if (geteuid () != 0 || g_find_program_in_path (mkfs[0]) == NULL)
+  g_autofree char *mkfs_path = g_find_program_in_path (mkfs[0]);
+
+  if (geteuid () != 0 || mkfs_path == NULL)
     {
       g_test_skip ("needs root and mkfs.xfs (xfsprogs) for a reflink file system");
       return FALSE;
@@ -424,11 +426,15 @@ test_live_copy_parallel_sigterm (LiveFixture *f, gconstpointer data)
   attach_disk (f, "vdf", "raw", big2);
   /* a second big disk, and the clone started with both copying (by
    * libvirt: the local copy would be done before the signal) */
-  g_setenv ("DOMCLONE_LOCAL_COPY", "0", TRUE);
-  proc = live_start_clone_mid_copy (f, &before);
-  g_unsetenv ("DOMCLONE_LOCAL_COPY");
   {
+    const char *args[] = { f->src, NULL };
+    const char *env[] = { "DOMCLONE_LOCAL_COPY=0", NULL };
+    g_autofree char *first = live_add_big_disk (f);
     g_autofree char *second = g_strdup_printf ("%s-clone1-vdf.raw", f->src);
+
+    before = live_snapshot ();
+    proc = dc_test_spawn_domclone_env (args, env);
+    live_wait_for_copy_start (f, first);
     live_wait_for_copy_start (f, second);
   }
 
@@ -457,7 +463,9 @@ test_live_copy_progress (LiveFixture *f, gconstpointer data)
   g_autofree char *err = NULL;
 
   SKIP_WITHOUT_DAEMON ();
-  if (g_find_program_in_path ("script") == NULL)
+  g_autofree char *script = g_find_program_in_path ("script");
+
+  if (script == NULL)
     {
       g_test_skip ("script(1) is missing (bsdutils)");
       return;
