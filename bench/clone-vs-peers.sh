@@ -38,10 +38,12 @@
 # files with rm.
 #
 # Prints the machine, one table per case (median, every run, ratio to
-# cp+sync, peak memory, the clone's allocation against the source's, and on
-# XFS the file system's used-space growth and the bytes of the clone's
-# extents that filefrag -v flags "shared"), then the targets of issue 7, each
-# MET, NOT MET or NOT EVALUATED, with the figures. Progress goes to stderr.
+# cp+sync, the untimed cost of a "sync FILE..." of the clone's files right
+# after the tool exited, peak memory, the clone's allocation against the
+# source's, and on XFS the file system's used-space growth and the bytes of
+# the clone's extents that filefrag -v flags "shared"), then the targets of
+# issue 7, each MET, NOT MET or NOT EVAL., with the figures. Progress goes
+# to stderr.
 #
 # Exit status: 0 when every tool ran (targets not met included), 1 when a
 # tool failed or the set-up did, 99 when the private daemon did not start.
@@ -315,10 +317,11 @@ check_leftovers() {
 
 # ---------------------------------------------------------------------------
 # One timed run. Results, keyed "CASE|TOOL": R_TIMES (space-separated
-# seconds), R_MEM (KiB, space-separated), R_ALLOC, R_GROWTH, R_SHARED (of the
+# seconds), R_DEBT (seconds of a "sync FILE..." of the clone's files after
+# the tool exited, space-separated), R_MEM (KiB, space-separated), R_ALLOC, R_GROWTH, R_SHARED (of the
 # last run), R_ERR (why it failed).
 
-declare -A R_TIMES R_MEM R_ALLOC R_GROWTH R_SHARED R_ERR
+declare -A R_TIMES R_MEM R_ALLOC R_GROWTH R_SHARED R_ERR R_DEBT
 
 # fail KEY WHAT ERRFILE
 fail() {
@@ -385,7 +388,12 @@ run_one() { # ID TOOL RUN
             ;;
     esac
     R_TIMES[$key]+="$secs "
-    # Space, outside the timed part (sync first: what reached the disk).
+    # Outside the timed part: what flushing the clone's files still costs
+    # once the tool has exited (near 0 if it flushed them itself)...
+    t0=$EPOCHREALTIME
+    sync -- "${files[@]}"
+    R_DEBT[$key]+="$(elapsed "$t0" "$EPOCHREALTIME") "
+    # ...and the space (sync first: what reached the disk).
     sync -f -- "$dir"
     used1=$(fs_used_bytes "$dir")
     R_ALLOC[$key]=$(allocated_bytes "${files[@]}")
@@ -419,11 +427,11 @@ print_case() {
     read -ra t <<<"${R_TIMES[$id|cp+sync]:-}"
     base=$(median "${t[@]}")
     if ((C_XFS[$id])); then
-        printf '  %-26s %9s %-36s %8s %9s %-26s %7s %-24s %s\n' tool 'median s' 'runs (s)' \
-            'x cp+sync' 'peak KiB' 'clone allocated' 'x src' 'fs used growth' 'shared extents'
+        printf '  %-26s %9s %-36s %8s %7s %9s %-26s %7s %-24s %s\n' tool 'median s' 'runs (s)' \
+            'x cp+sync' 'sync s' 'peak KiB' 'clone allocated' 'x src' 'fs used growth' 'shared extents'
     else
-        printf '  %-26s %9s %-36s %8s %9s %-26s %7s\n' tool 'median s' 'runs (s)' \
-            'x cp+sync' 'peak KiB' 'clone allocated' 'x src'
+        printf '  %-26s %9s %-36s %8s %7s %9s %-26s %7s\n' tool 'median s' 'runs (s)' \
+            'x cp+sync' 'sync s' 'peak KiB' 'clone allocated' 'x src'
     fi
     if ! have_virt_clone; then printf '  %-26s not installed\n' virt-clone; fi
     for tool in ${C_TOOLS[$id]}; do
@@ -435,6 +443,10 @@ print_case() {
         read -ra t <<<"${R_TIMES[$key]:-}"
         m=$(median "${t[@]}")
         local mem=- alloc=${R_ALLOC[$key]:-}
+        local -a d
+        read -ra d <<<"${R_DEBT[$key]:-}"
+        local debt
+        debt=$(median "${d[@]}")
         if [[ -n ${R_MEM[$key]:-} ]]; then
             # shellcheck disable=SC2086
             mem=$(max ${R_MEM[$key]})
@@ -446,14 +458,14 @@ print_case() {
             cp-reflink+sync) label="cp --reflink=always+sync" ;;
         esac
         if ((C_XFS[$id])); then
-            printf '  %-26s %9.3f %-36s %8s %9s %-26s %7s %-24s %s\n' "$label" "$m" "$(runs_list "${t[@]}")" \
-                "$(ratio "$m" "$base")" "$mem" "$alloc ($(human "$alloc"))" \
+            printf '  %-26s %9.3f %-36s %8s %7s %9s %-26s %7s %-24s %s\n' "$label" "$m" "$(runs_list "${t[@]}")" \
+                "$(ratio "$m" "$base")" "$debt" "$mem" "$alloc ($(human "$alloc"))" \
                 "$(ratio "$alloc" "$src_alloc")" \
                 "${R_GROWTH[$key]} ($(human "${R_GROWTH[$key]}"))" \
                 "${R_SHARED[$key]} ($(human "${R_SHARED[$key]}"))"
         else
-            printf '  %-26s %9.3f %-36s %8s %9s %-26s %7s\n' "$label" "$m" "$(runs_list "${t[@]}")" \
-                "$(ratio "$m" "$base")" "$mem" "$alloc ($(human "$alloc"))" \
+            printf '  %-26s %9.3f %-36s %8s %7s %9s %-26s %7s\n' "$label" "$m" "$(runs_list "${t[@]}")" \
+                "$(ratio "$m" "$base")" "$debt" "$mem" "$alloc ($(human "$alloc"))" \
                 "$(ratio "$alloc" "$src_alloc")"
         fi
     done
@@ -590,7 +602,9 @@ done
 
 for id in "${CASES[@]}"; do print_case "$id"; done
 print_targets
-printf '\n(ratios: tool median / cp --sparse=always+sync median; "x src": clone allocation / source allocation;\n'
+printf '\n(ratios: tool median / cp --sparse=always+sync median; "sync s": median seconds of a "sync FILE..." of the\n'
+printf ' clone'"'"'s files right after the tool exited, not timed (near 0 when the tool flushed them itself);\n'
+printf ' "x src": clone allocation / source allocation;\n'
 printf ' times from process start to exit; domclone and virt-clone run under /usr/bin/time (about 1 ms more))\n'
 
 if ((FAILED)); then
