@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include "dc-copy.h"
+#include "dc-util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -164,6 +165,11 @@ dc_copy_range (int in, int out, off_t off, off_t len, gboolean *use_cfr, gsize *
     {
       size_t want = (size_t) MIN ((off_t) DC_COPY_CHUNK, len);
       ssize_t n;
+
+      /* unlike libvirt's, this copy stops at a signal (SIGINT, SIGTERM,
+       * SIGHUP): the run then rolls back */
+      if (!dc_check_cancelled (error))
+        return FALSE;
 
       if (*use_cfr)
         {

@@ -112,7 +112,7 @@ static void
 dc_on_signal (int sig)
 {
   static const char notice[] =
-    "domclone: interrupted; stopping once the step in progress ends (a copy cannot be cut short)\n";
+    "domclone: interrupted; stopping once the step in progress ends (libvirt's copies cannot be cut short)\n";
 
   if (dc_cancelled_by == 0)
     {
