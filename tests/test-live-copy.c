@@ -507,6 +507,49 @@ test_live_copy_progress (LiveFixture *f, gconstpointer data)
   g_assert_cmpstr (err, ==, "");
 }
 
+/* SIGTERM during a local copy stops it between two chunks (it is not
+ * waited for, as libvirt's are): exit 1, nothing left. 1 GiB of written
+ * zeros (data extents, not holes) keeps the copy going long enough; one
+ * copy at a time, so the big one is the one under way. */
+static void
+test_live_copy_local_sigterm (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *big = live_path_in (f, "zeros.raw");
+  g_autofree char *clone_vol = g_strdup_printf ("%s-clone1-vdf.raw", f->src);
+  g_autofree char *of = g_strdup_printf ("of=%s", big);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  const char *args[] = { "-v", "-j", "1", f->src, NULL };
+  const char *dd[] = { "dd", "if=/dev/zero", of, "bs=8M", "count=128", "status=none", NULL };
+  gint64 signalled;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  dc_test_run_ok (dd);
+  attach_disk (f, "vdf", "raw", big);
+  before = live_snapshot ();
+  proc = dc_test_spawn_domclone (args);
+  live_wait_for_copy_start (f, clone_vol);
+  g_subprocess_send_signal (proc, SIGTERM);
+  signalled = g_get_monotonic_time ();
+  out = dc_test_communicate (proc, &err, &status);
+  g_test_message ("SIGTERM: exit %d after %.2f s: %s", status, (g_get_monotonic_time () - signalled) / 1e6,
+                  err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  /* cut short inside the copy, not after it */
+  g_assert_nonnull (strstr (err, "domclone: cannot clone disk 'vdf': interrupted by Terminated; "
+                                 "everything this run created was removed\n"));
+  g_assert_null (strstr (err, "copied disk 'vdf'"));
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpuint (live_counter_of (f->src), ==, 0);
+  g_unlink (big);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -518,5 +561,6 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/copy/parallel-enospc", test_live_copy_parallel_enospc);
   LIVE_TEST ("/live/copy/parallel-sigterm", test_live_copy_parallel_sigterm);
   LIVE_TEST ("/live/copy/progress", test_live_copy_progress);
+  LIVE_TEST ("/live/copy/local-sigterm", test_live_copy_local_sigterm);
   return live_run ();
 }
