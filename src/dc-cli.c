@@ -17,6 +17,7 @@
 #define DC_CLI_MAX_JOBS 64
 
 static gboolean opt_help;
+static gboolean opt_version;
 static int opt_verbose;
 static char *opt_name;
 static char *opt_connect;
@@ -33,6 +34,7 @@ dc_cli_count_verbose (const char *option, const char *value, gpointer data, GErr
 
 static const GOptionEntry dc_cli_option_entries[] = {
   { "help", 'h', 0, G_OPTION_ARG_NONE, &opt_help, "Displays help on commandline options", NULL },
+  { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print \"domclone VERSION\" and exit.", NULL },
   { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, dc_cli_count_verbose,
     "Increase logging verbosity. Repeat the 'v' in the short option for more detail. "
     "Maximum verbosity is obtained with 4 (or more) v's, i.e. -vvvv.",
@@ -169,6 +171,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   n = argc;
 
   opt_help = FALSE;
+  opt_version = FALSE;
   opt_cleanup = FALSE;
   opt_jobs = -1; /* not given */
   opt_quiet = FALSE;
@@ -203,13 +206,15 @@ dc_cli_parse (int argc, char **argv, GError **error)
       }
 
   opts->help = opt_help;
+  opts->version = opt_version;
   opts->verbose = opt_verbose;
   opts->name = g_steal_pointer (&opt_name);
   opts->connect = g_steal_pointer (&opt_connect);
   opts->cleanup = opt_cleanup;
   opts->jobs = MAX (opt_jobs, 0);
   opts->quiet = opt_quiet;
-  if (opts->help)
+  /* like --help, --version takes no source and ignores the rest */
+  if (opts->help || opts->version)
     return g_steal_pointer (&opts);
 
   if (n < 2)

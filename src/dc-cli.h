@@ -8,6 +8,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   gboolean help;
+  gboolean version;
   int verbose;
   char *name;
   char *connect;

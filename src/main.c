@@ -82,6 +82,11 @@ main (int argc, char **argv)
       fputs (help, stdout);
       return EXIT_SUCCESS;
     }
+  if (opts->version)
+    {
+      printf ("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
   verbosity = opts->verbose;
 
   /* libvirt reads its log settings once, when it initializes */

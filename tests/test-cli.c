@@ -19,6 +19,7 @@ static const char expected_help[] =
   "\n"
   "Options:\n"
   "  -h, --help                     Displays help on commandline options\n"
+  "      --version                  Print \"domclone VERSION\" and exit.\n"
   "  -v, --verbose                  Increase logging verbosity. Repeat the 'v' in\n"
   "                                 the short option for more detail. Maximum\n"
   "                                 verbosity is obtained with 4 (or more) v's,\n"
@@ -246,6 +247,46 @@ test_cli_run_help (void)
   g_assert_cmpstr (err, ==, "");
 }
 
+/* --version prints one line and connects nowhere: with a URI that
+ * leads nowhere and a source that does not exist, it still exits 0. */
+static void
+test_cli_run_version (void)
+{
+  const char *const cases[][5] = {
+    { "--version", NULL },
+    { "--version", "-c", "nosuchdriver:///x", "nosuch", NULL },
+    { "-v", "--name", "x1", "--version", NULL },
+  };
+
+  if (g_getenv ("DOMCLONE") == NULL)
+    {
+      g_test_skip ("DOMCLONE is not set (run through make check)");
+      return;
+    }
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int status = dc_test_domclone_argv (cases[i], &out, &err);
+
+      g_assert_cmpint (status, ==, 0);
+      g_assert_cmpstr (out, ==, "domclone " PACKAGE_VERSION "\n");
+      g_assert_cmpstr (err, ==, "");
+    }
+}
+
+static void
+test_cli_parse_version (void)
+{
+  char *argv[] = { "domclone", "--version", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcCliOptions) opts = dc_cli_parse (G_N_ELEMENTS (argv) - 1, argv, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (opts->version);
+  g_assert_null (opts->source);
+}
+
 /* libvirt's test driver refuses VIR_DOMAIN_UNDEFINE_KEEP_NVRAM, as
  * drivers without NVRAM support do. A clone that fails half-way there
  * (its pool is full) must still be undefined: rolled back completely,
@@ -279,7 +320,9 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   g_test_add_func ("/cli/help/text", test_cli_help_text);
   g_test_add_func ("/cli/help/binary", test_cli_run_help);
+  g_test_add_func ("/cli/version/binary", test_cli_run_version);
   g_test_add_func ("/cli/options/short-unique", test_cli_short_flags_unique);
+  g_test_add_func ("/cli/options/parse-version", test_cli_parse_version);
   g_test_add_func ("/cli/options/parse", test_cli_parse);
   for (size_t i = 0; i < G_N_ELEMENTS (run_cases); i++)
     {
