@@ -704,7 +704,7 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
       g_autofree char *shown = g_strescape (name, NULL);
 
       if (dc_last_libvirt_code () == VIR_ERR_NO_DOMAIN)
-        g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
+        g_set_error (error, DC_ERROR, DC_ERROR_SOURCE_NOT_FOUND,
                      "domain '%s' not found; 'virsh list --all' shows the domains", shown);
       else
         dc_set_libvirt_error (error, "cannot look up domain '%s'", shown);

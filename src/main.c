@@ -106,6 +106,7 @@ main (int argc, char **argv)
     {
       dc_set_libvirt_error (&error, "cannot connect to '%s'",
                             opts->connect ? opts->connect : "the default libvirt URI");
+      error->code = DC_ERROR_CONNECT;
       return dc_fail (error);
     }
   {
