@@ -22,6 +22,7 @@ static int opt_verbose;
 static char *opt_name;
 static char *opt_connect;
 static gboolean opt_cleanup;
+static gboolean opt_print_xml;
 static int opt_jobs;
 static gboolean opt_quiet;
 
@@ -49,6 +50,10 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "Copy up to N volumes at once. Default: one per CPU (never more than the clone has volumes).", "<N>" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
     "No progress display. (It is only drawn when standard error is a terminal and without -v.)", NULL },
+  { "print-xml", 0, 0, G_OPTION_ARG_NONE, &opt_print_xml,
+    "Clone nothing and change nothing: print the XML the clone would be defined with (with -v, the "
+    "volumes it would create on stderr).",
+    NULL },
   { "cleanup", 0, 0, G_OPTION_ARG_NONE, &opt_cleanup,
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
     "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
@@ -173,6 +178,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opt_help = FALSE;
   opt_version = FALSE;
   opt_cleanup = FALSE;
+  opt_print_xml = FALSE;
   opt_jobs = -1; /* not given */
   opt_quiet = FALSE;
   opt_verbose = 0;
@@ -211,6 +217,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opts->name = g_steal_pointer (&opt_name);
   opts->connect = g_steal_pointer (&opt_connect);
   opts->cleanup = opt_cleanup;
+  opts->print_xml = opt_print_xml;
   opts->jobs = MAX (opt_jobs, 0);
   opts->quiet = opt_quiet;
   /* like --help, --version takes no source and ignores the rest */
@@ -239,6 +246,13 @@ dc_cli_parse (int argc, char **argv, GError **error)
   if (opts->cleanup && opts->name != NULL)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--cleanup clones nothing: it takes no --name");
+      return NULL;
+    }
+  if (opts->cleanup && opts->print_xml)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_USAGE,
+        "--cleanup removes what killed runs left and --print-xml changes nothing: give one of them");
       return NULL;
     }
   if (opt_jobs != -1 && (opt_jobs < 1 || opt_jobs > DC_CLI_MAX_JOBS))

@@ -13,6 +13,7 @@ typedef struct
   char *name;
   char *connect;
   gboolean cleanup;
+  gboolean print_xml;
   int jobs; /* 0: the default */
   gboolean quiet;
   char *source;

@@ -31,6 +31,7 @@ dc_clone_result_free (DcCloneResult *result)
   g_free (result->source);
   g_free (result->name);
   g_free (result->uuid);
+  g_free (result->xml);
   g_free (result);
 }
 
@@ -804,5 +805,63 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
+  return g_steal_pointer (&result);
+}
+
+/**
+ * dc_clone_print_xml:
+ * @conn: libvirt connection
+ * @opts: what to clone
+ * @error: return location
+ *
+ * Plans the clone as dc_clone() would, with the same checks and
+ * refusals, and changes nothing: no domain, volume or pool is made, the
+ * counter is not moved, leftovers of killed runs are not removed. The
+ * XML is the one the clone has once complete: without the <building>
+ * marker, which a real run defines first and then drops.
+ *
+ * Returns: (transfer full): the result, with @xml and without @counter,
+ * or %NULL with @error set
+ */
+DcCloneResult *
+dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
+{
+  g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
+  g_autoptr (GRand) own_rand = opts->rand ? NULL : g_rand_new ();
+  g_autofree char *xml = NULL;
+  g_autofree char *now = dc_now ();
+  g_autoptr (DcHostScan) scan = NULL;
+  g_autoptr (DcPlan) plan = NULL;
+  DcRun run = {
+    .conn = conn,
+    .opts = opts,
+  };
+  DcPlanOptions popts = {
+    .name = opts->name,
+    .now = now,
+    .rand = opts->rand ? opts->rand : own_rand,
+  };
+
+  if (dc_run_open_source (&run, &xml, error))
+    scan = dc_host_scan (conn, error);
+  g_clear_pointer (&run.src, virDomainFree);
+  if (scan == NULL)
+    return NULL;
+
+  popts.source_xml = xml;
+  popts.first_number = (guint) MIN (run.counter + 1, G_MAXUINT);
+  run.env = dc_env_live_new_read_only (conn, scan);
+  plan = dc_plan_new (run.env, &popts, error);
+  dc_env_live_free (run.env);
+  if (plan == NULL)
+    return NULL;
+  {
+    g_autofree char *summary = dc_plan_describe (plan);
+    g_info ("plan:\n%s", summary);
+  }
+  result->source = g_strdup (opts->source);
+  result->name = g_strdup (plan->name);
+  result->uuid = g_strdup (plan->uuid);
+  result->xml = g_steal_pointer (&plan->xml);
   return g_steal_pointer (&result);
 }

@@ -21,6 +21,7 @@ typedef struct
   char *name;
   char *uuid;
   guint64 counter; /* the source's counter after the clone */
+  char *xml;       /* dc_clone_print_xml(): the XML it would define */
 } DcCloneResult;
 
 void dc_clone_result_free (DcCloneResult *result);
@@ -30,5 +31,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_clone_result_free)
 #define DC_RECONNECT_SECONDS 30
 
 DcCloneResult *dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
+DcCloneResult *dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
 
 G_END_DECLS

@@ -114,6 +114,18 @@ main (int argc, char **argv)
     g_info ("connected to '%s'", uri);
   }
 
+  copts.source = opts->source;
+  copts.name = opts->name;
+  if (opts->print_xml)
+    {
+      /* nothing to roll back: a signal may end it at once */
+      result = dc_clone_print_xml (conn, &copts, &error);
+      if (result == NULL)
+        return dc_fail (error);
+      fputs (result->xml, stdout);
+      return EXIT_SUCCESS;
+    }
+
   dc_cancel_on_signals ();
   if (opts->cleanup)
     {
@@ -131,8 +143,6 @@ main (int argc, char **argv)
       return EXIT_SUCCESS;
     }
 
-  copts.source = opts->source;
-  copts.name = opts->name;
   copts.jobs = (guint) opts->jobs;
   /* -v writes its lines on stderr, which the redraws would garble */
   copts.progress = !opts->quiet && verbosity == 0 && isatty (STDERR_FILENO);

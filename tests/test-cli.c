@@ -36,6 +36,9 @@ static const char expected_help[] =
   "                                 volumes).\n"
   "  -q, --quiet                    No progress display. (It is only drawn when\n"
   "                                 standard error is a terminal and without -v.)\n"
+  "      --print-xml                Clone nothing and change nothing: print the\n"
+  "                                 XML the clone would be defined with (with -v,\n"
+  "                                 the volumes it would create on stderr).\n"
   "      --cleanup                  Clone nothing; remove the clones of\n"
   "                                 <source_name> that killed or crashed runs\n"
   "                                 left unfinished, with their volumes, waiting\n"
@@ -103,6 +106,11 @@ static const RunCase run_cases[] = {
     "at most 63 characters" },
   { "empty-source", { "", NULL }, 2, "source domain name is empty" },
   { "cleanup-with-name", { "--cleanup", "--name", "x", "src", NULL }, 2, "--cleanup clones nothing" },
+  { "cleanup-with-print-xml", { "--cleanup", "--print-xml", "src", NULL }, 2, "give one of them" },
+  { "print-xml-missing-source",
+    { "--print-xml", "-c", "test:///default", "nosuch", NULL },
+    1,
+    "domain 'nosuch' not found" },
   { "missing-source", { "-c", "test:///default", "nosuch", NULL }, 1, "domain 'nosuch' not found" },
   { "running-source",
     { "-c", "test:///default", "test", NULL },
