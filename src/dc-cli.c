@@ -23,6 +23,7 @@ static char *opt_name;
 static char *opt_connect;
 static gboolean opt_cleanup;
 static gboolean opt_print_xml;
+static gboolean opt_json;
 static int opt_jobs;
 static gboolean opt_quiet;
 
@@ -53,6 +54,10 @@ static const GOptionEntry dc_cli_option_entries[] = {
   { "print-xml", 0, 0, G_OPTION_ARG_NONE, &opt_print_xml,
     "Clone nothing and change nothing: print the XML the clone would be defined with (with -v, the "
     "volumes it would create on stderr).",
+    NULL },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
+    "Print the result on stdout as one JSON object, on success and on failure (the error line still "
+    "goes to stderr).",
     NULL },
   { "cleanup", 0, 0, G_OPTION_ARG_NONE, &opt_cleanup,
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
@@ -155,6 +160,38 @@ dc_cli_help (void)
 }
 
 /**
+ * dc_cli_wants_json:
+ * @argc: argument count
+ * @argv: arguments
+ *
+ * Whether --json is among the options, for a command line that
+ * dc_cli_parse() refused (GLib undoes what it parsed when it fails):
+ * the error is then reported as JSON too. The values of the options that
+ * take one are skipped, and "--" ends the options.
+ *
+ * Returns: %TRUE if --json was given
+ */
+gboolean
+dc_cli_wants_json (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      const char *arg = argv[i];
+
+      if (g_str_equal (arg, "--"))
+        return FALSE;
+      if (g_str_equal (arg, "--json"))
+        return TRUE;
+      if (g_str_equal (arg, "--name") || g_str_equal (arg, "--connect") || g_str_equal (arg, "--jobs"))
+        i++;
+      else if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0'
+               && strchr ("ncj", arg[strlen (arg) - 1]) != NULL)
+        i++; /* -n VALUE, or -vn VALUE */
+    }
+  return FALSE;
+}
+
+/**
  * dc_cli_parse:
  * @argc: argument count
  * @argv: arguments, not modified
@@ -179,6 +216,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opt_version = FALSE;
   opt_cleanup = FALSE;
   opt_print_xml = FALSE;
+  opt_json = FALSE;
   opt_jobs = -1; /* not given */
   opt_quiet = FALSE;
   opt_verbose = 0;
@@ -218,6 +256,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opts->connect = g_steal_pointer (&opt_connect);
   opts->cleanup = opt_cleanup;
   opts->print_xml = opt_print_xml;
+  opts->json = opt_json;
   opts->jobs = MAX (opt_jobs, 0);
   opts->quiet = opt_quiet;
   /* like --help, --version takes no source and ignores the rest */
