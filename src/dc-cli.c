@@ -17,10 +17,13 @@
 #define DC_CLI_MAX_JOBS 64
 
 static gboolean opt_help;
+static gboolean opt_version;
 static int opt_verbose;
 static char *opt_name;
 static char *opt_connect;
 static gboolean opt_cleanup;
+static gboolean opt_print_xml;
+static gboolean opt_json;
 static int opt_jobs;
 static gboolean opt_quiet;
 
@@ -33,6 +36,7 @@ dc_cli_count_verbose (const char *option, const char *value, gpointer data, GErr
 
 static const GOptionEntry dc_cli_option_entries[] = {
   { "help", 'h', 0, G_OPTION_ARG_NONE, &opt_help, "Displays help on commandline options", NULL },
+  { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print \"domclone VERSION\" and exit.", NULL },
   { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, dc_cli_count_verbose,
     "Increase logging verbosity. Repeat the 'v' in the short option for more detail. "
     "Maximum verbosity is obtained with 4 (or more) v's, i.e. -vvvv.",
@@ -47,6 +51,14 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "Copy up to N volumes at once. Default: one per CPU (never more than the clone has volumes).", "<N>" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
     "No progress display. (It is only drawn when standard error is a terminal and without -v.)", NULL },
+  { "print-xml", 0, 0, G_OPTION_ARG_NONE, &opt_print_xml,
+    "Clone nothing and change nothing: print the XML the clone would be defined with (with -v, the "
+    "volumes it would create on stderr).",
+    NULL },
+  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
+    "Print the result on stdout as one JSON object, on success and on failure (the error line still "
+    "goes to stderr).",
+    NULL },
   { "cleanup", 0, 0, G_OPTION_ARG_NONE, &opt_cleanup,
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
     "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
@@ -148,6 +160,38 @@ dc_cli_help (void)
 }
 
 /**
+ * dc_cli_wants_json:
+ * @argc: argument count
+ * @argv: arguments
+ *
+ * Whether --json is among the options, for a command line that
+ * dc_cli_parse() refused (GLib undoes what it parsed when it fails):
+ * the error is then reported as JSON too. The values of the options that
+ * take one are skipped, and "--" ends the options.
+ *
+ * Returns: %TRUE if --json was given
+ */
+gboolean
+dc_cli_wants_json (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      const char *arg = argv[i];
+
+      if (g_str_equal (arg, "--"))
+        return FALSE;
+      if (g_str_equal (arg, "--json"))
+        return TRUE;
+      if (g_str_equal (arg, "--name") || g_str_equal (arg, "--connect") || g_str_equal (arg, "--jobs"))
+        i++;
+      else if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0'
+               && strchr ("ncj", arg[strlen (arg) - 1]) != NULL)
+        i++; /* -n VALUE, or -vn VALUE */
+    }
+  return FALSE;
+}
+
+/**
  * dc_cli_parse:
  * @argc: argument count
  * @argv: arguments, not modified
@@ -169,7 +213,10 @@ dc_cli_parse (int argc, char **argv, GError **error)
   n = argc;
 
   opt_help = FALSE;
+  opt_version = FALSE;
   opt_cleanup = FALSE;
+  opt_print_xml = FALSE;
+  opt_json = FALSE;
   opt_jobs = -1; /* not given */
   opt_quiet = FALSE;
   opt_verbose = 0;
@@ -203,13 +250,17 @@ dc_cli_parse (int argc, char **argv, GError **error)
       }
 
   opts->help = opt_help;
+  opts->version = opt_version;
   opts->verbose = opt_verbose;
   opts->name = g_steal_pointer (&opt_name);
   opts->connect = g_steal_pointer (&opt_connect);
   opts->cleanup = opt_cleanup;
+  opts->print_xml = opt_print_xml;
+  opts->json = opt_json;
   opts->jobs = MAX (opt_jobs, 0);
   opts->quiet = opt_quiet;
-  if (opts->help)
+  /* like --help, --version takes no source and ignores the rest */
+  if (opts->help || opts->version)
     return g_steal_pointer (&opts);
 
   if (n < 2)
@@ -234,6 +285,13 @@ dc_cli_parse (int argc, char **argv, GError **error)
   if (opts->cleanup && opts->name != NULL)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--cleanup clones nothing: it takes no --name");
+      return NULL;
+    }
+  if (opts->cleanup && opts->print_xml)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_USAGE,
+        "--cleanup removes what killed runs left and --print-xml changes nothing: give one of them");
       return NULL;
     }
   if (opt_jobs != -1 && (opt_jobs < 1 || opt_jobs > DC_CLI_MAX_JOBS))

@@ -8,10 +8,13 @@ G_BEGIN_DECLS
 typedef struct
 {
   gboolean help;
+  gboolean version;
   int verbose;
   char *name;
   char *connect;
   gboolean cleanup;
+  gboolean print_xml;
+  gboolean json;
   int jobs; /* 0: the default */
   gboolean quiet;
   char *source;
@@ -21,6 +24,7 @@ void dc_cli_options_free (DcCliOptions *opts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCliOptions, dc_cli_options_free)
 
 DcCliOptions *dc_cli_parse (int argc, char **argv, GError **error);
+gboolean dc_cli_wants_json (int argc, char **argv);
 char *dc_cli_help (void);
 const GOptionEntry *dc_cli_entries (void);
 

@@ -8,7 +8,11 @@
 #include "dc-xml.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct
 {
@@ -22,8 +26,9 @@ typedef struct
 {
   DcEnv parent;
   virConnectPtr conn;
-  GPtrArray *pools; /* DcPoolEntry, loaded on first use */
-  GHashTable *macs; /* MACs of every domain (dc_host_scan) */
+  GPtrArray *pools;   /* DcPoolEntry, loaded on first use */
+  GHashTable *macs;   /* MACs of every domain (dc_host_scan) */
+  gboolean read_only; /* --print-xml: open no temporary pool */
 } DcLiveEnv;
 
 static void
@@ -234,6 +239,16 @@ dc_live_vol_exists (DcEnv *base, const char *pool_name, const char *open_dir, co
                     gboolean *exists, GError **error)
 {
   DcLiveEnv *env = (DcLiveEnv *) base;
+
+  /* without the temporary pool, the file answers where it can be seen;
+   * elsewhere the name is taken for free (domclone(1), --print-xml) */
+  if (env->read_only && open_dir != NULL)
+    {
+      g_autofree char *path = g_build_filename (open_dir, name, NULL);
+
+      *exists = dc_connection_is_local (env->conn) && g_file_test (path, G_FILE_TEST_EXISTS);
+      return TRUE;
+    }
 
   /* a temporary pool may be closed by another domclone between two
    * uses: open it again, as every use of one does */
@@ -447,6 +462,72 @@ dc_connection_is_local (virConnectPtr conn)
   return parsed != NULL && (host == NULL || host[0] == '\0');
 }
 
+/* The first bytes of a qcow2 image */
+static gboolean
+dc_file_is_qcow2 (const char *path)
+{
+  static const char magic[4] = { 'Q', 'F', 'I', (char) 0xfb };
+  char head[4];
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  gboolean is = fd >= 0 && read (fd, head, sizeof (head)) == sizeof (head) && memcmp (head, magic, 4) == 0;
+
+  if (fd >= 0)
+    close (fd);
+  return is;
+}
+
+/*
+ * --print-xml: a file outside any pool (NVRAM, TPM state), described
+ * without the temporary pool a real run opens over its directory, as
+ * that would be a change. On this host the file itself answers (what a
+ * dir pool would say of it: type, format, sizes, owner); where this
+ * process cannot see it (a remote connection, a directory it may not
+ * enter) it is taken to exist, with nothing known of it but its path.
+ */
+static DcVolInfo *
+dc_live_file_without_pool (DcLiveEnv *env, const char *path, const char *dir, GError **error)
+{
+  g_autoptr (DcVolInfo) info = dc_vol_info_new ();
+  GStatBuf st;
+
+  info->pool = dc_dir_pool_name (dir);
+  info->pool_path = g_strdup (dir);
+  info->name = g_path_get_basename (path);
+  info->path = g_strdup (path);
+  info->open_dir = g_strdup (dir);
+  if (dc_connection_is_local (env->conn))
+    {
+      if (g_stat (path, &st) == 0)
+        {
+          if (!S_ISREG (st.st_mode) && !S_ISDIR (st.st_mode))
+            {
+              g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                           "'%s' exists but libvirt cannot read it as a file; check it (permissions, type)",
+                           path);
+              return NULL;
+            }
+          info->type = g_strdup (S_ISDIR (st.st_mode) ? "dir" : "file");
+          if (S_ISREG (st.st_mode))
+            info->format = g_strdup (dc_file_is_qcow2 (path) ? "qcow2" : "raw");
+          info->capacity = (guint64) st.st_size;
+          info->allocation = (guint64) st.st_blocks * 512;
+          info->mode = g_strdup_printf ("%04o", (guint) (st.st_mode & 07777));
+          info->owner = g_strdup_printf ("%u", (guint) st.st_uid);
+          info->group = g_strdup_printf ("%u", (guint) st.st_gid);
+          return g_steal_pointer (&info);
+        }
+      if (errno == ENOENT || errno == ENOTDIR)
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "'%s' does not exist", path);
+          return NULL;
+        }
+      g_debug ("cannot look at '%s' from here: %s", path, g_strerror (errno));
+    }
+  g_info ("'%s' is outside any storage pool and cannot be seen from here: taken to exist", path);
+  info->type = g_strdup ("file");
+  return g_steal_pointer (&info);
+}
+
 static DcVolInfo *
 dc_live_file (DcEnv *base, const char *path, GError **error)
 {
@@ -460,6 +541,8 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
   e = dc_live_pool_for_dir (env, dir);
   if (e != NULL)
     return dc_live_vol_by_name (base, e->name, base_name, error);
+  if (env->read_only)
+    return dc_live_file_without_pool (env, path, dir, error);
 
   for (int attempt = 0; attempt < DC_DIR_POOL_ATTEMPTS; attempt++)
     {
@@ -566,6 +649,26 @@ dc_env_live_new (virConnectPtr conn, const DcHostScan *scan)
   env->parent.swtpm_dir = dc_live_swtpm_dir;
   env->conn = conn;
   env->macs = g_hash_table_ref (scan->macs);
+  return &env->parent;
+}
+
+/**
+ * dc_env_live_new_read_only:
+ * @conn: connection
+ * @scan: as for dc_env_live_new()
+ *
+ * For --print-xml: the same answers, found without opening a temporary
+ * pool: files outside pools are looked at directly where this process
+ * can see them, and taken to exist where it cannot.
+ *
+ * Returns: (transfer full): the planner's questions, answered by @conn
+ */
+DcEnv *
+dc_env_live_new_read_only (virConnectPtr conn, const DcHostScan *scan)
+{
+  DcLiveEnv *env = (DcLiveEnv *) dc_env_live_new (conn, scan);
+
+  env->read_only = TRUE;
   return &env->parent;
 }
 

@@ -8,6 +8,7 @@
 G_BEGIN_DECLS
 
 DcEnv *dc_env_live_new (virConnectPtr conn, const DcHostScan *scan);
+DcEnv *dc_env_live_new_read_only (virConnectPtr conn, const DcHostScan *scan);
 void dc_env_live_free (DcEnv *env);
 /* how often a use of a shared temporary pool is tried */
 #define DC_DIR_POOL_ATTEMPTS 20

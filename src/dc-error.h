@@ -23,12 +23,16 @@ typedef enum
   DC_ERROR_USAGE,        /* bad command line, exit 2 */
   DC_ERROR_INVALID_NAME, /* a name breaks the rules, exit 2 */
   DC_ERROR_NAME_TAKEN,   /* the name belongs to another domain */
-  DC_ERROR_NOT_FOUND,    /* source domain or volume missing */
+  DC_ERROR_NOT_FOUND,    /* a volume, file or pool missing */
   DC_ERROR_STATE,        /* source not shut off, or transient */
   DC_ERROR_UNSUPPORTED,  /* a disk or device we cannot clone safely */
   DC_ERROR_XML,          /* malformed domain XML */
   DC_ERROR_LIBVIRT,      /* a libvirt call failed */
   DC_ERROR_CANCELLED,    /* interrupted by a signal */
+  /* new codes go last: --json names each one (dc-output.c) */
+  DC_ERROR_SOURCE_NOT_FOUND, /* no source domain of that name */
+  DC_ERROR_VOLUME_EXISTS,    /* a volume is in the way of a planned one */
+  DC_ERROR_CONNECT,          /* no connection to libvirt */
 } DcError;
 
 int dc_error_exit_status (const GError *error);

@@ -255,7 +255,7 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, co
   if (taken || g_hash_table_contains (p->vol_names, key))
     {
       g_set_error (
-        error, DC_ERROR, DC_ERROR_NAME_TAKEN,
+        error, DC_ERROR, DC_ERROR_VOLUME_EXISTS,
         "cannot clone %s: volume '%s' already exists in pool '%s'; remove it or clone with another --name",
         what, dst_name, src->pool);
       return NULL;
@@ -974,7 +974,7 @@ dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error)
       /* A volume named after a generated name appeared: if its domain
        * exists now, a concurrent domclone took the number; take the next.
        * Without the domain it is a leftover, never to be overwritten. */
-      if (number > 0 && number < G_MAXUINT && g_error_matches (local, DC_ERROR, DC_ERROR_NAME_TAKEN)
+      if (number > 0 && number < G_MAXUINT && g_error_matches (local, DC_ERROR, DC_ERROR_VOLUME_EXISTS)
           && env->domain_exists (env, chosen, &exists, NULL) && exists)
         {
           retry.first_number = number + 1;

@@ -15,6 +15,7 @@
 #include "dc-progress.h"
 #include "dc-env.h"
 #include "dc-metadata.h"
+#include "dc-xml.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -23,15 +24,179 @@
  * anyone defining domains) before we give up. */
 #define DC_RUN_MAX_DEFINE_RACES 100
 
+static void
+dc_result_volume_free (DcResultVolume *v)
+{
+  g_free (v->disk);
+  g_free (v->pool);
+  g_free (v->name);
+  g_free (v->path);
+  g_free (v->format);
+  g_free (v);
+}
+
 void
 dc_clone_result_free (DcCloneResult *result)
 {
   if (result == NULL)
     return;
   g_free (result->source);
+  g_free (result->source_uuid);
   g_free (result->name);
   g_free (result->uuid);
+  g_free (result->xml);
+  g_clear_pointer (&result->macs, g_ptr_array_unref);
+  g_clear_pointer (&result->volumes, g_ptr_array_unref);
+  g_free (result->nvram);
   g_free (result);
+}
+
+/* The target of the disk of @plan's XML whose source is @copy's volume */
+static char *
+dc_result_disk_of (xmlXPathContext *ctxt, const DcCopy *copy)
+{
+  g_autoptr (GPtrArray) disks = dc_xml_nodes (ctxt, NULL, "/domain/devices/disk[source]");
+
+  for (guint i = 0; i < disks->len; i++)
+    {
+      xmlNode *source = dc_xml_child (disks->pdata[i], "source", FALSE);
+      g_autofree char *file = dc_xml_prop (source, "file");
+      g_autofree char *dev = dc_xml_prop (source, "dev");
+      g_autofree char *pool = dc_xml_prop (source, "pool");
+      g_autofree char *volume = dc_xml_prop (source, "volume");
+
+      if ((copy->dst_path != NULL
+           && (g_strcmp0 (file, copy->dst_path) == 0 || g_strcmp0 (dev, copy->dst_path) == 0))
+          || (g_strcmp0 (pool, copy->dst_pool) == 0 && g_strcmp0 (volume, copy->dst_name) == 0))
+        return dc_xml_string (ctxt, disks->pdata[i], "./target/@dev");
+    }
+  return NULL;
+}
+
+/*
+ * Fills @result with what @plan makes: the clone's identity, its MAC
+ * addresses, its NVRAM file and, from the volumes' XML, each volume it
+ * gets (its size as planned: a real run reads the copies back later).
+ * @env tells where the NVRAM libvirt names itself lives.
+ */
+static void
+dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env)
+{
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = dc_xml_parse (plan->xml, "domain", "the clone's XML", &ctxt, NULL);
+  g_autoptr (GPtrArray) macs = NULL;
+  g_autofree char *nvram = NULL;
+  g_autofree char *firmware = NULL;
+
+  result->source = g_strdup (plan->source_name);
+  result->source_uuid = g_strdup (plan->source_uuid);
+  result->name = g_strdup (plan->name);
+  result->uuid = g_strdup (plan->uuid);
+  result->macs = g_ptr_array_new_with_free_func (g_free);
+  result->volumes = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_volume_free);
+  if (doc == NULL)
+    return; /* the planner made it: it parses */
+
+  macs = dc_xml_nodes (ctxt, NULL, "/domain/devices/interface/mac/@address");
+  for (guint i = 0; i < macs->len; i++)
+    {
+      g_autoptr (DcXmlChar) mac = xmlNodeGetContent (macs->pdata[i]);
+
+      g_ptr_array_add (result->macs, g_strdup ((const char *) mac));
+    }
+
+  for (guint i = 0; i < plan->copies->len; i++)
+    {
+      const DcCopy *c = plan->copies->pdata[i];
+      DcResultVolume *v = g_new0 (DcResultVolume, 1);
+      g_autoptr (DcVolInfo) planned = dc_vol_info_from_xml (c->xml, c->dst_pool, NULL, NULL);
+
+      v->disk = dc_result_disk_of (ctxt, c);
+      /* a temporary pool is gone once the run ends */
+      v->pool = c->dst_open_dir != NULL ? NULL : g_strdup (c->dst_pool);
+      v->name = g_strdup (c->dst_name);
+      v->path = g_strdup (c->dst_path);
+      v->format = g_strdup (planned && planned->format ? planned->format : c->src_format);
+      v->capacity = planned ? (gint64) planned->capacity : -1;
+      v->allocation = -1;
+      g_ptr_array_add (result->volumes, v);
+    }
+
+  /* <nvram>PATH</nvram>, or <nvram type='file'><source file=/> */
+  nvram = dc_xml_string (ctxt, NULL, "/domain/os/nvram/source/@file");
+  if (nvram == NULL)
+    nvram = dc_xml_string (ctxt, NULL, "normalize-space(/domain/os/nvram)");
+  if (nvram != NULL && nvram[0] != '\0')
+    {
+      result->nvram = g_steal_pointer (&nvram);
+      return;
+    }
+  /* the file libvirt names itself for <os firmware='efi'>: the clone
+   * has one if the source's was copied there */
+  firmware = dc_xml_string (ctxt, NULL, "/domain/os/@firmware");
+  if (g_strcmp0 (firmware, "efi") == 0)
+    {
+      g_autofree char *dir = env->nvram_dir (env);
+      g_autofree char *file = g_strdup_printf ("%s_VARS.fd", plan->name);
+      g_autofree char *path = dir ? g_build_filename (dir, file, NULL) : NULL;
+
+      for (guint i = 0; path != NULL && i < plan->copies->len; i++)
+        if (g_strcmp0 (((const DcCopy *) plan->copies->pdata[i])->dst_path, path) == 0)
+          result->nvram = g_steal_pointer (&path);
+    }
+}
+
+/* Reads each new volume's format and sizes back from libvirt once it is
+ * made: what the copy actually takes. A volume that cannot be read
+ * keeps its planned values, with a warning: the clone is made. */
+static void
+dc_result_read_back (virConnectPtr conn, const DcPlan *plan, DcCloneResult *result)
+{
+  for (guint i = 0; i < plan->copies->len; i++)
+    {
+      const DcCopy *c = plan->copies->pdata[i];
+      DcResultVolume *v = result->volumes->pdata[i];
+
+      /* a temporary pool may be closed by another domclone meanwhile */
+      for (int attempt = 1;; attempt++)
+        {
+          g_autofree char *opened = NULL;
+          g_autoptr (DcPool) pool = NULL;
+          g_autoptr (DcVol) vol = NULL;
+          g_autofree char *xml = NULL;
+          g_autoptr (DcVolInfo) info = NULL;
+          g_autoptr (GError) error = NULL;
+          virStorageVolInfo vinfo = { 0 };
+
+          if (c->dst_open_dir == NULL || dc_dir_pool_open (conn, c->dst_open_dir, &opened, &error))
+            {
+              pool = virStoragePoolLookupByName (conn, c->dst_pool);
+              vol = pool ? virStorageVolLookupByName (pool, c->dst_name) : NULL;
+              /* GetInfo has the storage driver look at the file again */
+              if (vol != NULL && virStorageVolGetInfo (vol, &vinfo) == 0)
+                xml = virStorageVolGetXMLDesc (vol, 0);
+              if (xml == NULL)
+                dc_set_libvirt_error (&error, "cannot read volume '%s' back", c->dst_name);
+            }
+          if (xml != NULL)
+            info = dc_vol_info_from_xml (xml, c->dst_pool, NULL, &error);
+          if (info != NULL)
+            {
+              v->capacity = (gint64) vinfo.capacity;
+              v->allocation = (gint64) vinfo.allocation;
+              if (info->format != NULL)
+                {
+                  g_free (v->format);
+                  v->format = g_strdup (info->format);
+                }
+              break;
+            }
+          if (c->dst_open_dir != NULL && dc_libvirt_pool_vanished () && attempt < DC_DIR_POOL_ATTEMPTS)
+            continue;
+          g_warning ("%s", error->message);
+          break;
+        }
+    }
 }
 
 /* The undo stack: one entry for each thing this run created. */
@@ -661,8 +826,9 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   if (!dc_count_clone (run, plan, &result->counter, error))
     return FALSE;
 
-  result->name = g_strdup (plan->name);
-  result->uuid = g_strdup (plan->uuid);
+  dc_result_fill (result, plan, run->env);
+  if (run->opts->read_back)
+    dc_result_read_back (run->conn, plan, result);
   return TRUE;
 }
 
@@ -704,7 +870,7 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
       g_autofree char *shown = g_strescape (name, NULL);
 
       if (dc_last_libvirt_code () == VIR_ERR_NO_DOMAIN)
-        g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
+        g_set_error (error, DC_ERROR, DC_ERROR_SOURCE_NOT_FOUND,
                      "domain '%s' not found; 'virsh list --all' shows the domains", shown);
       else
         dc_set_libvirt_error (error, "cannot look up domain '%s'", shown);
@@ -780,7 +946,6 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
     }
   dc_run_remove_leftovers (&run, scan);
 
-  result->source = g_strdup (opts->source);
   run.source_xml = xml;
   run.jobs = opts->jobs > 0 ? opts->jobs : (guint) g_get_num_processors ();
   run.local_conn = dc_connection_is_local (conn);
@@ -804,5 +969,63 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
+  return g_steal_pointer (&result);
+}
+
+/**
+ * dc_clone_print_xml:
+ * @conn: libvirt connection
+ * @opts: what to clone
+ * @error: return location
+ *
+ * Plans the clone as dc_clone() would, with the same checks and
+ * refusals, and changes nothing: no domain, volume or pool is made, the
+ * counter is not moved, leftovers of killed runs are not removed. The
+ * XML is the one the clone has once complete: without the <building>
+ * marker, which a real run defines first and then drops.
+ *
+ * Returns: (transfer full): the result, with @xml and without @counter,
+ * or %NULL with @error set
+ */
+DcCloneResult *
+dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
+{
+  g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
+  g_autoptr (GRand) own_rand = opts->rand ? NULL : g_rand_new ();
+  g_autofree char *xml = NULL;
+  g_autofree char *now = dc_now ();
+  g_autoptr (DcHostScan) scan = NULL;
+  g_autoptr (DcPlan) plan = NULL;
+  DcRun run = {
+    .conn = conn,
+    .opts = opts,
+  };
+  DcPlanOptions popts = {
+    .name = opts->name,
+    .now = now,
+    .rand = opts->rand ? opts->rand : own_rand,
+  };
+
+  if (dc_run_open_source (&run, &xml, error))
+    scan = dc_host_scan (conn, error);
+  g_clear_pointer (&run.src, virDomainFree);
+  if (scan == NULL)
+    return NULL;
+
+  popts.source_xml = xml;
+  popts.first_number = (guint) MIN (run.counter + 1, G_MAXUINT);
+  run.env = dc_env_live_new_read_only (conn, scan);
+  plan = dc_plan_new (run.env, &popts, error);
+  if (plan != NULL)
+    {
+      g_autofree char *summary = dc_plan_describe (plan);
+
+      g_info ("plan:\n%s", summary);
+      dc_result_fill (result, plan, run.env);
+      result->xml = g_steal_pointer (&plan->xml);
+    }
+  dc_env_live_free (run.env);
+  if (plan == NULL)
+    return NULL;
   return g_steal_pointer (&result);
 }

@@ -12,15 +12,34 @@ typedef struct
   const char *name;   /* --name, or NULL */
   guint jobs;         /* volumes copied at once; 0: one per CPU */
   gboolean progress;  /* draw the copies' progress on stderr */
+  gboolean read_back; /* read the new volumes' sizes back into the result */
   GRand *rand;        /* NULL: seeded from the system */
 } DcCloneOptions;
+
+/* A volume the clone got (or would get, from dc_clone_print_xml()) */
+typedef struct
+{
+  char *disk; /* the target of the disk it backs; NULL for the
+                      * NVRAM and the TPM state */
+  char *pool; /* NULL when made through a temporary pool */
+  char *name;
+  char *path;        /* NULL if its pool names no paths */
+  char *format;      /* NULL if its pool has none */
+  gint64 capacity;   /* bytes, -1 unknown */
+  gint64 allocation; /* bytes, -1 unknown (dc_clone_print_xml()) */
+} DcResultVolume;
 
 typedef struct
 {
   char *source;
+  char *source_uuid;
   char *name;
   char *uuid;
-  guint64 counter; /* the source's counter after the clone */
+  guint64 counter;    /* the source's counter after the clone */
+  char *xml;          /* dc_clone_print_xml(): the XML it would define */
+  GPtrArray *macs;    /* char *: the clone's MAC addresses */
+  GPtrArray *volumes; /* DcResultVolume, in the order they were copied */
+  char *nvram;        /* the clone's NVRAM file, NULL if it has none */
 } DcCloneResult;
 
 void dc_clone_result_free (DcCloneResult *result);
@@ -30,5 +49,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_clone_result_free)
 #define DC_RECONNECT_SECONDS 30
 
 DcCloneResult *dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
+DcCloneResult *dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include "dc-cli.h"
 #include "dc-cleanup.h"
+#include "dc-output.h"
 #include "dc-run.h"
 
 #include <locale.h>
@@ -45,19 +46,28 @@ dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, g
   fprintf (stderr, "domclone: %s%s\n", kind, message);
 }
 
-/* Errors are one line: a control character that came in with a name or
- * a libvirt message must not start another. */
+static DcOutputFormat format = DC_OUTPUT_TEXT;
+
+/* The error line on stderr, after what stdout had (so 2>&1 keeps the
+ * order) */
+static int
+dc_fail_line (const GError *error)
+{
+  g_autofree char *line = dc_output_error_line (error);
+
+  fflush (stdout);
+  fputs (line, stderr);
+  return dc_error_exit_status (error);
+}
+
+/* A failed run: with --json its object on stdout, and the error line */
 static int
 dc_fail (const GError *error)
 {
-  g_autofree char *line = g_strdup (error->message);
+  g_autofree char *out = dc_output_failure (format, error);
 
-  for (char *p = line; *p != '\0'; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      *p = ' ';
-  fflush (stdout);
-  fprintf (stderr, "domclone: %s\n", line);
-  return dc_error_exit_status (error);
+  fputs (out, stdout);
+  return dc_fail_line (error);
 }
 
 int
@@ -75,14 +85,26 @@ main (int argc, char **argv)
 
   opts = dc_cli_parse (argc, argv, &error);
   if (opts == NULL)
-    return dc_fail (error);
+    {
+      /* a usage error is reported as --json asks too */
+      if (dc_cli_wants_json (argc, argv))
+        format = DC_OUTPUT_JSON;
+      return dc_fail (error);
+    }
   if (opts->help)
     {
       g_autofree char *help = dc_cli_help ();
       fputs (help, stdout);
       return EXIT_SUCCESS;
     }
+  if (opts->version)
+    {
+      printf ("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
   verbosity = opts->verbose;
+  if (opts->json)
+    format = DC_OUTPUT_JSON;
 
   /* libvirt reads its log settings once, when it initializes */
   if (verbosity >= 4)
@@ -91,8 +113,8 @@ main (int argc, char **argv)
     g_setenv ("LIBVIRT_DEBUG", "2", TRUE);
   if (virInitialize () < 0)
     {
-      fprintf (stderr, "domclone: cannot initialize libvirt\n");
-      return EXIT_FAILURE;
+      g_set_error (&error, DC_ERROR, DC_ERROR_LIBVIRT, "cannot initialize libvirt");
+      return dc_fail (error);
     }
   dc_libvirt_quiet ();
 
@@ -101,6 +123,7 @@ main (int argc, char **argv)
     {
       dc_set_libvirt_error (&error, "cannot connect to '%s'",
                             opts->connect ? opts->connect : "the default libvirt URI");
+      error->code = DC_ERROR_CONNECT;
       return dc_fail (error);
     }
   {
@@ -108,32 +131,47 @@ main (int argc, char **argv)
     g_info ("connected to '%s'", uri);
   }
 
+  copts.source = opts->source;
+  copts.name = opts->name;
+  if (opts->print_xml)
+    {
+      /* nothing to roll back: a signal may end it at once */
+      g_autofree char *out = NULL;
+
+      result = dc_clone_print_xml (conn, &copts, &error);
+      if (result == NULL)
+        return dc_fail (error);
+      out = dc_output_print_xml (format, result);
+      fputs (out, stdout);
+      return EXIT_SUCCESS;
+    }
+
   dc_cancel_on_signals ();
   if (opts->cleanup)
     {
       g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
 
       gboolean ok = dc_cleanup (conn, NULL, opts->source, TRUE, removed, &error);
-
       /* what was removed, even if something else then failed */
-      for (guint i = 0; i < removed->len; i++)
-        printf ("Removed %s, left unfinished by a killed run.\n", (const char *) removed->pdata[i]);
+      g_autofree char *out = dc_output_cleanup (format, opts->source, removed, ok ? NULL : error);
+
+      fputs (out, stdout);
       if (!ok)
-        return dc_fail (error);
-      if (removed->len == 0)
-        printf ("Nothing to clean up for %s.\n", opts->source);
+        return dc_fail_line (error);
       return EXIT_SUCCESS;
     }
 
-  copts.source = opts->source;
-  copts.name = opts->name;
   copts.jobs = (guint) opts->jobs;
   /* -v writes its lines on stderr, which the redraws would garble */
   copts.progress = !opts->quiet && verbosity == 0 && isatty (STDERR_FILENO);
+  copts.read_back = format == DC_OUTPUT_JSON;
   result = dc_clone (conn, &copts, &error);
   if (result == NULL)
     return dc_fail (error);
+  {
+    g_autofree char *out = dc_output_clone (format, result);
 
-  printf ("Cloned from %s to %s.\n", result->source, result->name);
+    fputs (out, stdout);
+  }
   return EXIT_SUCCESS;
 }

@@ -182,8 +182,9 @@ compare_strings (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
-/* Everything a clone could leave behind: domains, and the volumes of
- * every pool, freshly refreshed. */
+/* Everything a clone could leave behind: domains, every pool (active
+ * or not, persistent or transient), and the volumes of every active
+ * pool, freshly refreshed. */
 char *
 live_snapshot (void)
 {
@@ -191,7 +192,7 @@ live_snapshot (void)
   virDomainPtr *doms = NULL;
   virStoragePoolPtr *pools = NULL;
   int n_doms = virConnectListAllDomains (live_conn, &doms, 0);
-  int n_pools = virConnectListAllStoragePools (live_conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+  int n_pools = virConnectListAllStoragePools (live_conn, &pools, 0);
   g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
 
   g_assert_cmpint (n_doms, >=, 0);
@@ -205,7 +206,16 @@ live_snapshot (void)
     {
       virStorageVolPtr *vols = NULL;
       int n_vols;
+      gboolean active = virStoragePoolIsActive (pools[i]) == 1;
 
+      g_ptr_array_add (
+        lines, g_strdup_printf ("pool %s%s%s", virStoragePoolGetName (pools[i]), active ? "" : " inactive",
+                                virStoragePoolIsPersistent (pools[i]) == 1 ? "" : " transient"));
+      if (!active)
+        {
+          virStoragePoolFree (pools[i]);
+          continue;
+        }
       g_assert_cmpint (virStoragePoolRefresh (pools[i], 0), ==, 0);
       n_vols = virStoragePoolListAllVolumes (pools[i], &vols, 0);
       for (int j = 0; j < n_vols; j++)

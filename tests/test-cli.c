@@ -8,9 +8,11 @@
 #include "config.h"
 
 #include "dc-cli.h"
+#include "dc-output.h"
 #include "dc-test-spawn.h"
 #include "dc-util.h"
 
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 static const char expected_help[] =
@@ -19,6 +21,7 @@ static const char expected_help[] =
   "\n"
   "Options:\n"
   "  -h, --help                     Displays help on commandline options\n"
+  "      --version                  Print \"domclone VERSION\" and exit.\n"
   "  -v, --verbose                  Increase logging verbosity. Repeat the 'v' in\n"
   "                                 the short option for more detail. Maximum\n"
   "                                 verbosity is obtained with 4 (or more) v's,\n"
@@ -35,6 +38,12 @@ static const char expected_help[] =
   "                                 volumes).\n"
   "  -q, --quiet                    No progress display. (It is only drawn when\n"
   "                                 standard error is a terminal and without -v.)\n"
+  "      --print-xml                Clone nothing and change nothing: print the\n"
+  "                                 XML the clone would be defined with (with -v,\n"
+  "                                 the volumes it would create on stderr).\n"
+  "      --json                     Print the result on stdout as one JSON\n"
+  "                                 object, on success and on failure (the error\n"
+  "                                 line still goes to stderr).\n"
   "      --cleanup                  Clone nothing; remove the clones of\n"
   "                                 <source_name> that killed or crashed runs\n"
   "                                 left unfinished, with their volumes, waiting\n"
@@ -102,6 +111,11 @@ static const RunCase run_cases[] = {
     "at most 63 characters" },
   { "empty-source", { "", NULL }, 2, "source domain name is empty" },
   { "cleanup-with-name", { "--cleanup", "--name", "x", "src", NULL }, 2, "--cleanup clones nothing" },
+  { "cleanup-with-print-xml", { "--cleanup", "--print-xml", "src", NULL }, 2, "give one of them" },
+  { "print-xml-missing-source",
+    { "--print-xml", "-c", "test:///default", "nosuch", NULL },
+    1,
+    "domain 'nosuch' not found" },
   { "missing-source", { "-c", "test:///default", "nosuch", NULL }, 1, "domain 'nosuch' not found" },
   { "running-source",
     { "-c", "test:///default", "test", NULL },
@@ -246,6 +260,155 @@ test_cli_run_help (void)
   g_assert_cmpstr (err, ==, "");
 }
 
+/* --version prints one line and connects nowhere: with a URI that
+ * leads nowhere and a source that does not exist, it still exits 0. */
+static void
+test_cli_run_version (void)
+{
+  const char *const cases[][5] = {
+    { "--version", NULL },
+    { "--version", "-c", "nosuchdriver:///x", "nosuch", NULL },
+    { "-v", "--name", "x1", "--version", NULL },
+  };
+
+  if (g_getenv ("DOMCLONE") == NULL)
+    {
+      g_test_skip ("DOMCLONE is not set (run through make check)");
+      return;
+    }
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int status = dc_test_domclone_argv (cases[i], &out, &err);
+
+      g_assert_cmpint (status, ==, 0);
+      g_assert_cmpstr (out, ==, "domclone " PACKAGE_VERSION "\n");
+      g_assert_cmpstr (err, ==, "");
+    }
+}
+
+static void
+test_cli_parse_version (void)
+{
+  char *argv[] = { "domclone", "--version", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcCliOptions) opts = dc_cli_parse (G_N_ELEMENTS (argv) - 1, argv, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (opts->version);
+  g_assert_null (opts->source);
+}
+
+/* Every kind of failure has a code of its own for --json; only the
+ * generic one says "failed". */
+static void
+test_cli_json_codes (void)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  static const char *const expected[] = {
+    [DC_ERROR_FAILED] = "failed",
+    [DC_ERROR_USAGE] = "usage",
+    [DC_ERROR_INVALID_NAME] = "invalid-name",
+    [DC_ERROR_NAME_TAKEN] = "name-taken",
+    [DC_ERROR_NOT_FOUND] = "not-found",
+    [DC_ERROR_STATE] = "source-running",
+    [DC_ERROR_UNSUPPORTED] = "unsupported-disk",
+    [DC_ERROR_XML] = "invalid-xml",
+    [DC_ERROR_LIBVIRT] = "libvirt",
+    [DC_ERROR_CANCELLED] = "interrupted",
+    [DC_ERROR_SOURCE_NOT_FOUND] = "source-not-found",
+    [DC_ERROR_VOLUME_EXISTS] = "volume-exists",
+    [DC_ERROR_CONNECT] = "connect-failed",
+  };
+
+  for (int code = 0; code < (int) G_N_ELEMENTS (expected); code++)
+    {
+      g_autoptr (GError) error = g_error_new (DC_ERROR, code, "x");
+      const char *name = dc_output_error_code (error);
+
+      g_assert_cmpstr (name, ==, expected[code]);
+      g_assert_false (g_hash_table_contains (seen, name));
+      g_hash_table_add (seen, (gpointer) name);
+    }
+  {
+    g_autoptr (GError) error = g_error_new (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "x");
+    g_assert_cmpstr (dc_output_error_code (error), ==, "usage");
+  }
+}
+
+/* --json: a command line refused before any connection is still
+ * reported as one JSON object on stdout (GLib's parser forgets --json
+ * when it fails: dc_cli_wants_json() finds it), and the line on stderr
+ * stays. Where "--json" is the value of another option, or comes after
+ * "--", it is no request for JSON. */
+typedef struct
+{
+  const char *args[6];
+  int status;
+  const char *code; /* NULL: no JSON, stdout empty */
+} JsonCliCase;
+
+static const JsonCliCase json_cli_cases[] = {
+  { { "--json", "--frobnicate", "src", NULL }, 2, "usage" },
+  { { "--frobnicate", "--json", "src", NULL }, 2, "usage" },
+  { { "--json", NULL }, 2, "usage" },
+  { { "--json", "src", "extra", NULL }, 2, "usage" },
+  { { "--json", "--name", "9x", "src", NULL }, 2, "invalid-name" },
+  { { "-vn", "a&b", "--json", "src", NULL }, 2, "invalid-name" },
+  { { "--json", "--cleanup", "--name", "x", "src", NULL }, 2, "usage" },
+  { { "--json", "--jobs", "0", "src", NULL }, 2, "usage" },
+  { { "--json", "-c", "test:///default", "nosuch", NULL }, 1, "source-not-found" },
+  { { "--json", "-c", "test:///default", "test", NULL }, 1, "source-running" },
+  { { "--json", "-c", "nosuchdriver:///x", "src", NULL }, 1, "connect-failed" },
+  { { "--name", "--json", "src", NULL }, 2, NULL },
+  { { "-c", "--json", "--frobnicate", "src", NULL }, 2, NULL },
+  { { "src", "--", "--json", NULL }, 2, NULL },
+};
+
+static void
+test_cli_json_errors (void)
+{
+  if (g_getenv ("DOMCLONE") == NULL)
+    {
+      g_test_skip ("DOMCLONE is not set (run through make check)");
+      return;
+    }
+  for (size_t i = 0; i < G_N_ELEMENTS (json_cli_cases); i++)
+    {
+      const JsonCliCase *c = &json_cli_cases[i];
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      g_autoptr (GError) error = NULL;
+      g_autofree char *line = NULL;
+      JsonObject *o, *e;
+      int status = dc_test_domclone_argv (c->args, &out, &err);
+
+      g_test_message ("case %zu: exit %d: %s%s", i, status, out, err);
+      g_assert_cmpint (status, ==, c->status);
+      g_assert_true (g_str_has_prefix (err, "domclone: "));
+      g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+      if (c->code == NULL)
+        {
+          g_assert_cmpstr (out, ==, "");
+          continue;
+        }
+      /* one object, on one line */
+      g_assert_true (strchr (out, '\n') == out + strlen (out) - 1);
+      json_parser_load_from_data (parser, out, -1, &error);
+      g_assert_no_error (error);
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+      o = json_node_get_object (json_parser_get_root (parser));
+      g_assert_cmpuint (json_object_get_size (o), ==, 2);
+      g_assert_false (json_object_get_boolean_member (o, "changed"));
+      e = json_object_get_object_member (o, "error");
+      g_assert_cmpstr (json_object_get_string_member (e, "code"), ==, c->code);
+      line = g_strdup_printf ("domclone: %s\n", json_object_get_string_member (e, "message"));
+      g_assert_cmpstr (line, ==, err);
+    }
+}
+
 /* libvirt's test driver refuses VIR_DOMAIN_UNDEFINE_KEEP_NVRAM, as
  * drivers without NVRAM support do. A clone that fails half-way there
  * (its pool is full) must still be undefined: rolled back completely,
@@ -279,7 +442,9 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   g_test_add_func ("/cli/help/text", test_cli_help_text);
   g_test_add_func ("/cli/help/binary", test_cli_run_help);
+  g_test_add_func ("/cli/version/binary", test_cli_run_version);
   g_test_add_func ("/cli/options/short-unique", test_cli_short_flags_unique);
+  g_test_add_func ("/cli/options/parse-version", test_cli_parse_version);
   g_test_add_func ("/cli/options/parse", test_cli_parse);
   for (size_t i = 0; i < G_N_ELEMENTS (run_cases); i++)
     {
@@ -287,6 +452,8 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &run_cases[i], test_cli_run);
     }
   g_test_add_func ("/cli/refuse/hostile", test_cli_refuse_hostile);
+  g_test_add_func ("/cli/json/codes", test_cli_json_codes);
+  g_test_add_func ("/cli/json/errors", test_cli_json_errors);
   g_test_add_func ("/cli/testdriver/rollback-undefine", test_cli_testdriver_rollback);
   return g_test_run ();
 }

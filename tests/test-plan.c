@@ -291,7 +291,7 @@ test_plan_leftover_volume (void)
   g_autoptr (DcPlan) plan = plan_case (find_case ("plain-qcow2"), NULL, 2, &error);
 
   g_assert_null (plan);
-  g_assert_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN);
+  g_assert_error (error, DC_ERROR, DC_ERROR_VOLUME_EXISTS);
   g_assert_nonnull (
     strstr (error->message, "volume 'natty-nilgai-clone3.qcow2' already exists in pool 'default'"));
 }

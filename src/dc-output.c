@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-output.c: the result line and the JSON object.
+ *
+ * Standard output carries the result only: a line of text, the XML of
+ * --print-xml, or with --json exactly one JSON object, on success and on
+ * failure alike. Errors, warnings and -v go to standard error whatever
+ * the format. The JSON keys and the error codes are an interface:
+ * domclone(1) documents them, and a new one is added, never renamed.
+ */
+#include "config.h"
+
+#include "dc-output.h"
+
+#include <json-glib/json-glib.h>
+
+/**
+ * dc_output_error_code:
+ * @error: the error that ended the run
+ *
+ * Returns: the stable name of the kind of failure, for --json
+ */
+const char *
+dc_output_error_code (const GError *error)
+{
+  if (error->domain == G_OPTION_ERROR)
+    return "usage";
+  if (error->domain != DC_ERROR)
+    return "failed";
+  switch ((DcError) error->code)
+    {
+    case DC_ERROR_USAGE:
+      return "usage";
+    case DC_ERROR_INVALID_NAME:
+      return "invalid-name";
+    case DC_ERROR_NAME_TAKEN:
+      return "name-taken";
+    case DC_ERROR_NOT_FOUND:
+      return "not-found";
+    case DC_ERROR_STATE:
+      return "source-running";
+    case DC_ERROR_UNSUPPORTED:
+      return "unsupported-disk";
+    case DC_ERROR_XML:
+      return "invalid-xml";
+    case DC_ERROR_LIBVIRT:
+      return "libvirt";
+    case DC_ERROR_CANCELLED:
+      return "interrupted";
+    case DC_ERROR_SOURCE_NOT_FOUND:
+      return "source-not-found";
+    case DC_ERROR_VOLUME_EXISTS:
+      return "volume-exists";
+    case DC_ERROR_CONNECT:
+      return "connect-failed";
+    case DC_ERROR_FAILED:
+    default:
+      return "failed";
+    }
+}
+
+/* An error is one line: a control character that came in with a name
+ * or a libvirt message must not start another. */
+static char *
+dc_output_one_line (const char *message)
+{
+  char *line = g_strdup (message);
+
+  for (char *p = line; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      *p = ' ';
+  return line;
+}
+
+/**
+ * dc_output_error_line:
+ * @error: the error that ended the run
+ *
+ * Returns: (transfer full): the line for standard error, whatever the
+ * format: "domclone: MESSAGE\n"
+ */
+char *
+dc_output_error_line (const GError *error)
+{
+  g_autofree char *line = dc_output_one_line (error->message);
+
+  return g_strdup_printf ("domclone: %s\n", line);
+}
+
+static char *
+dc_output_json_end (JsonBuilder *b)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  return g_strdup_printf ("%s\n", text);
+}
+
+/* JSON text is UTF-8: a name given in another encoding (a source name
+ * comes from the command line as it is) gets U+FFFD for its bad bytes */
+static void
+dc_output_json_add_string (JsonBuilder *b, const char *value)
+{
+  if (value == NULL)
+    json_builder_add_null_value (b);
+  else if (g_utf8_validate (value, -1, NULL))
+    json_builder_add_string_value (b, value);
+  else
+    {
+      g_autofree char *valid = g_utf8_make_valid (value, -1);
+
+      json_builder_add_string_value (b, valid);
+    }
+}
+
+static void
+dc_output_json_string (JsonBuilder *b, const char *key, const char *value)
+{
+  json_builder_set_member_name (b, key);
+  dc_output_json_add_string (b, value);
+}
+
+static void
+dc_output_json_size (JsonBuilder *b, const char *key, gint64 value)
+{
+  json_builder_set_member_name (b, key);
+  if (value >= 0)
+    json_builder_add_int_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+dc_output_json_error (JsonBuilder *b, const GError *error)
+{
+  g_autofree char *message = dc_output_one_line (error->message);
+
+  json_builder_set_member_name (b, "error");
+  json_builder_begin_object (b);
+  dc_output_json_string (b, "code", dc_output_error_code (error));
+  dc_output_json_string (b, "message", message);
+  json_builder_end_object (b);
+}
+
+/**
+ * dc_output_failure:
+ * @format: text or JSON
+ * @error: the error that ended the run
+ *
+ * Returns: (transfer full): what goes on standard output when the run
+ * failed: nothing as text (the error line goes to standard error), the
+ * object `{"changed": false, "error": {"code", "message"}}` as JSON
+ */
+char *
+dc_output_failure (DcOutputFormat format, const GError *error)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+
+  if (format == DC_OUTPUT_TEXT)
+    return g_strdup ("");
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "changed");
+  json_builder_add_boolean_value (b, FALSE);
+  dc_output_json_error (b, error);
+  return dc_output_json_end (b);
+}
+
+/* "source" and "clone" of a clone made or planned */
+static void
+dc_output_json_clone (JsonBuilder *b, const DcCloneResult *result, gboolean made)
+{
+  json_builder_set_member_name (b, "source");
+  json_builder_begin_object (b);
+  dc_output_json_string (b, "name", result->source);
+  dc_output_json_string (b, "uuid", result->source_uuid);
+  if (made)
+    {
+      json_builder_set_member_name (b, "counter");
+      json_builder_add_int_value (b, (gint64) result->counter);
+    }
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "clone");
+  json_builder_begin_object (b);
+  dc_output_json_string (b, "name", result->name);
+  dc_output_json_string (b, "uuid", result->uuid);
+  json_builder_set_member_name (b, "macs");
+  json_builder_begin_array (b);
+  for (guint i = 0; result->macs != NULL && i < result->macs->len; i++)
+    dc_output_json_add_string (b, result->macs->pdata[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "volumes");
+  json_builder_begin_array (b);
+  for (guint i = 0; result->volumes != NULL && i < result->volumes->len; i++)
+    {
+      const DcResultVolume *v = result->volumes->pdata[i];
+
+      json_builder_begin_object (b);
+      dc_output_json_string (b, "disk", v->disk);
+      dc_output_json_string (b, "pool", v->pool);
+      dc_output_json_string (b, "name", v->name);
+      dc_output_json_string (b, "path", v->path);
+      dc_output_json_string (b, "format", v->format);
+      dc_output_json_size (b, "capacity", v->capacity);
+      dc_output_json_size (b, "allocation", v->allocation);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  dc_output_json_string (b, "nvram", result->nvram);
+  json_builder_end_object (b);
+}
+
+/**
+ * dc_output_clone:
+ * @format: text or JSON
+ * @result: the clone made
+ *
+ * Returns: (transfer full): "Cloned from SOURCE to CLONE.\n", or the
+ * JSON object with "changed": true, "source" and "clone"
+ */
+char *
+dc_output_clone (DcOutputFormat format, const DcCloneResult *result)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+
+  if (format == DC_OUTPUT_TEXT)
+    return g_strdup_printf ("Cloned from %s to %s.\n", result->source, result->name);
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "changed");
+  json_builder_add_boolean_value (b, TRUE);
+  dc_output_json_clone (b, result, TRUE);
+  return dc_output_json_end (b);
+}
+
+/**
+ * dc_output_print_xml:
+ * @format: text or JSON
+ * @result: the clone planned by dc_clone_print_xml()
+ *
+ * Returns: (transfer full): the clone's XML, or the JSON object of a
+ * clone made ("changed": false, no allocations, no counter) with
+ * "dry_run": true and the XML under "xml"
+ */
+char *
+dc_output_print_xml (DcOutputFormat format, const DcCloneResult *result)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+
+  if (format == DC_OUTPUT_TEXT)
+    return g_strdup (result->xml);
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "changed");
+  json_builder_add_boolean_value (b, FALSE);
+  json_builder_set_member_name (b, "dry_run");
+  json_builder_add_boolean_value (b, TRUE);
+  dc_output_json_clone (b, result, FALSE);
+  dc_output_json_string (b, "xml", result->xml);
+  return dc_output_json_end (b);
+}
+
+/**
+ * dc_output_cleanup:
+ * @format: text or JSON
+ * @source: the source whose leftovers were looked for
+ * @removed: (element-type utf8): the clones removed
+ * @error: (nullable): why the clean-up stopped, if it did
+ *
+ * Returns: (transfer full): one line per clone removed (or "Nothing to
+ * clean up for SOURCE.\n" when it ended well without finding any), the
+ * error going to standard error; or one JSON object with "changed"
+ * (whether anything was removed), "source", "removed" and, if it
+ * stopped, "error"
+ */
+char *
+dc_output_cleanup (DcOutputFormat format, const char *source, const GPtrArray *removed, const GError *error)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+
+  if (format == DC_OUTPUT_TEXT)
+    {
+      GString *out = g_string_new (NULL);
+
+      for (guint i = 0; i < removed->len; i++)
+        g_string_append_printf (out, "Removed %s, left unfinished by a killed run.\n",
+                                (const char *) removed->pdata[i]);
+      if (removed->len == 0 && error == NULL)
+        g_string_append_printf (out, "Nothing to clean up for %s.\n", source);
+      return g_string_free (out, FALSE);
+    }
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "changed");
+  json_builder_add_boolean_value (b, removed->len > 0);
+  json_builder_set_member_name (b, "source");
+  json_builder_begin_object (b);
+  dc_output_json_string (b, "name", source);
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "removed");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < removed->len; i++)
+    dc_output_json_add_string (b, removed->pdata[i]);
+  json_builder_end_array (b);
+  if (error != NULL)
+    dc_output_json_error (b, error);
+  return dc_output_json_end (b);
+}
