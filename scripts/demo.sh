@@ -98,8 +98,8 @@ step virsh start natty-nilgai-clone3
 step virsh list
 virsh -q destroy natty-nilgai-clone3 >/dev/null
 virsh -q destroy natty-nilgai >/dev/null
-printf '\n\033[1m$ domclone natty-nilgai   # again: a bad name, then a running source\033[0m\n'
-domclone --name 'natty_nilgai' natty-nilgai || echo "(exit status $?)"
+printf '\n\033[1m$ domclone --name natty..nilgai natty-nilgai; domclone natty-nilgai   # a bad name, then a running source\033[0m\n'
+domclone --name 'natty..nilgai' natty-nilgai || echo "(exit status $?)"
 virsh -q start natty-nilgai >/dev/null
 domclone natty-nilgai || echo "(exit status $?)"
 virsh -q destroy natty-nilgai >/dev/null
