@@ -301,6 +301,8 @@ dc_cleanup (virConnectPtr conn, const DcHostScan *scan, const char *source, gboo
         return FALSE;
       scan = own;
     }
+  if (scan->marked->len == 0)
+    return TRUE; /* nothing unfinished on the host: the usual case */
   {
     g_autoptr (DcDomain) src = virDomainLookupByName (conn, source);
 

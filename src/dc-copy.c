@@ -53,53 +53,67 @@ dc_copy_way_describe (DcCopyWay way)
   return "?";
 }
 
-/* The qcow2 header fields that decide whether the file is a whole image
- * by itself (QEMU's docs/interop/qcow2.txt; big-endian). */
-static gboolean
-dc_qcow2_stands_alone (const char *path, char **why)
+/**
+ * dc_qcow2_header_read:
+ * @path: a file
+ * @h: (out) (optional): its qcow2 header
+ *
+ * Returns: %TRUE when @path starts with a whole qcow2 header
+ */
+gboolean
+dc_qcow2_header_read (const char *path, DcQcow2Header *h)
 {
-  guint8 h[80] = { 0 };
-  guint32 magic, version, nb_snapshots;
-  guint64 backing_offset, incompatible = 0;
+  guint8 raw[80] = { 0 };
+  guint32 magic, u32;
+  guint64 u64;
   ssize_t n;
   int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
 
   if (fd < 0)
-    {
-      *why = g_strdup_printf ("cannot open '%s': %s", path, g_strerror (errno));
-      return FALSE;
-    }
-  n = pread (fd, h, sizeof (h), 0);
+    return FALSE;
+  n = pread (fd, raw, sizeof (raw), 0);
   close (fd);
-  if (n < 72)
+  memcpy (&magic, raw, 4);
+  if (n < 72 || GUINT32_FROM_BE (magic) != 0x514649fb)
+    return FALSE;
+  if (h == NULL)
+    return TRUE;
+  memcpy (&u32, raw + 4, 4);
+  h->version = GUINT32_FROM_BE (u32);
+  memcpy (&u64, raw + 8, 8);
+  h->backing_offset = GUINT64_FROM_BE (u64);
+  memcpy (&u32, raw + 60, 4);
+  h->nb_snapshots = GUINT32_FROM_BE (u32);
+  memcpy (&u64, raw + 72, 8); /* zero-filled for a version 2 header */
+  h->incompatible = h->version >= 3 ? GUINT64_FROM_BE (u64) : 0;
+  return TRUE;
+}
+
+/* Whether a qcow2 file is a whole image by itself, so its bytes are a
+ * faithful copy */
+static gboolean
+dc_qcow2_stands_alone (const char *path, char **why)
+{
+  DcQcow2Header h;
+
+  if (!dc_qcow2_header_read (path, &h))
     {
-      *why = g_strdup ("its qcow2 header cannot be read");
+      *why = g_strdup_printf ("'%s' has no qcow2 header this process can read", path);
       return FALSE;
     }
-  memcpy (&magic, h, 4);
-  memcpy (&version, h + 4, 4);
-  memcpy (&backing_offset, h + 8, 8);
-  memcpy (&nb_snapshots, h + 60, 4);
-  if (n >= 80)
-    memcpy (&incompatible, h + 72, 8);
-  if (GUINT32_FROM_BE (magic) != 0x514649fb)
-    {
-      *why = g_strdup ("it is not a qcow2 file");
-      return FALSE;
-    }
-  if (GUINT64_FROM_BE (backing_offset) != 0)
+  if (h.backing_offset != 0)
     {
       *why = g_strdup ("it has a backing file, which libvirt flattens into the copy");
       return FALSE;
     }
-  if (GUINT32_FROM_BE (nb_snapshots) != 0)
+  if (h.nb_snapshots != 0)
     {
       *why = g_strdup ("it has internal snapshots");
       return FALSE;
     }
-  /* bits 0-2 of the incompatible features (version 3): dirty, corrupt,
-   * external data file */
-  if (GUINT32_FROM_BE (version) >= 3 && (GUINT64_FROM_BE (incompatible) & 0x7) != 0)
+  /* bits 0-2 of the incompatible features: dirty, corrupt, external
+   * data file */
+  if ((h.incompatible & 0x7) != 0)
     {
       *why = g_strdup ("it is marked dirty or corrupt, or keeps its data in another file");
       return FALSE;

@@ -15,6 +15,17 @@ typedef enum
 
 const char *dc_copy_way_describe (DcCopyWay way);
 
+/* What the start of a qcow2 file says (QEMU's docs/interop/qcow2.txt;
+ * big-endian on disk). */
+typedef struct
+{
+  guint32 version;
+  guint64 backing_offset; /* 0: no backing file */
+  guint32 nb_snapshots;
+  guint64 incompatible; /* version 3: incompatible feature bits */
+} DcQcow2Header;
+
+gboolean dc_qcow2_header_read (const char *path, DcQcow2Header *h);
 gboolean dc_copy_local_possible (const DcCopy *copy, char **why);
 gboolean dc_copy_file (const char *src, const char *dst, DcCopyWay *way, gsize *done, GError **error);
 gboolean dc_file_sync (const char *path, GError **error);

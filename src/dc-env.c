@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "dc-env.h"
+#include "dc-copy.h"
 #include "dc-xml.h"
 
 #include <errno.h>
@@ -462,20 +463,6 @@ dc_connection_is_local (virConnectPtr conn)
   return parsed != NULL && (host == NULL || host[0] == '\0');
 }
 
-/* The first bytes of a qcow2 image */
-static gboolean
-dc_file_is_qcow2 (const char *path)
-{
-  static const char magic[4] = { 'Q', 'F', 'I', (char) 0xfb };
-  char head[4];
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-  gboolean is = fd >= 0 && read (fd, head, sizeof (head)) == sizeof (head) && memcmp (head, magic, 4) == 0;
-
-  if (fd >= 0)
-    close (fd);
-  return is;
-}
-
 /*
  * --print-xml: a file outside any pool (NVRAM, TPM state), described
  * without the temporary pool a real run opens over its directory, as
@@ -508,7 +495,7 @@ dc_live_file_without_pool (DcLiveEnv *env, const char *path, const char *dir, GE
             }
           info->type = g_strdup (S_ISDIR (st.st_mode) ? "dir" : "file");
           if (S_ISREG (st.st_mode))
-            info->format = g_strdup (dc_file_is_qcow2 (path) ? "qcow2" : "raw");
+            info->format = g_strdup (dc_qcow2_header_read (path, NULL) ? "qcow2" : "raw");
           info->capacity = (guint64) st.st_size;
           info->allocation = (guint64) st.st_blocks * 512;
           info->mode = g_strdup_printf ("%04o", (guint) (st.st_mode & 07777));
