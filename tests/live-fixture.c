@@ -524,3 +524,87 @@ live_has_building_marker (const char *name)
 
   return md != NULL && md->building != NULL;
 }
+
+/* --- shared checks ------------------------------------------------------ */
+
+/**
+ * live_define_bare_domain:
+ * @name: a domain name
+ *
+ * Returns: (transfer full): a new shut-off domain with no devices, to
+ * take a name or play a part
+ */
+virDomainPtr
+live_define_bare_domain (const char *name)
+{
+  g_autofree char *xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+                                          "<os><type arch='x86_64'>hvm</type></os></domain>",
+                                          name);
+  virDomainPtr dom = virDomainDefineXML (live_conn, xml);
+
+  g_assert_nonnull (dom);
+  return dom;
+}
+
+/**
+ * live_assert_refused:
+ * @f: the fixture
+ * @r: what the refusal must look like
+ * @args: domclone's arguments, %NULL-terminated
+ *
+ * Runs domclone, which must refuse as @r says, with nothing on stdout,
+ * one "domclone: " line on stderr, and the daemon and the source's
+ * definition as they were.
+ */
+void
+live_assert_refused (const LiveFixture *f, const LiveRefusal *r, const char *const *args)
+{
+  g_autofree char *before = live_snapshot ();
+  g_autofree char *xml_before = live_domain_xml (f->src);
+  g_autofree char *after = NULL;
+  g_autofree char *xml_after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = dc_test_domclone_argv (args, &out, &err);
+
+  g_test_message ("%s: exit %d: %s", r->label, status, err);
+  g_assert_cmpint (status, ==, r->status);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_true (g_str_has_prefix (err, "domclone: "));
+  g_assert_nonnull (strstr (err, r->err_part));
+
+  after = live_snapshot ();
+  xml_after = live_domain_xml (f->src);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpstr (xml_after, ==, xml_before);
+}
+
+/**
+ * live_assert_sigterm_rolls_back:
+ * @proc: a domclone run in the middle of its copies
+ * @before: live_snapshot() from before it started
+ *
+ * Sends SIGTERM: the run must exit 1, say it was interrupted and that
+ * everything it made was removed, and leave the daemon as @before.
+ *
+ * Returns: (transfer full): its stderr, for more checks
+ */
+char *
+live_assert_sigterm_rolls_back (GSubprocess *proc, const char *before)
+{
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  char *err = NULL;
+  int status;
+
+  g_subprocess_send_signal (proc, SIGTERM);
+  out = dc_test_communicate (proc, &err, &status);
+  g_test_message ("SIGTERM: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "interrupted by Terminated"));
+  g_assert_nonnull (strstr (err, "everything this run created was removed"));
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  return err;
+}

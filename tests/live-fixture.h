@@ -75,4 +75,16 @@ void live_wait_for_copy_start (const LiveFixture *f, const char *name);
 void live_wait_for_copies_to_end (const LiveFixture *f);
 GSubprocess *live_start_clone_mid_copy (const LiveFixture *f, char **before);
 
+/* shared checks */
+typedef struct
+{
+  const char *label;
+  int status;           /* expected exit status */
+  const char *err_part; /* a part of the expected message */
+} LiveRefusal;
+
+virDomainPtr live_define_bare_domain (const char *name);
+void live_assert_refused (const LiveFixture *f, const LiveRefusal *r, const char *const *args);
+char *live_assert_sigterm_rolls_back (GSubprocess *proc, const char *before);
+
 G_END_DECLS

@@ -433,16 +433,11 @@ static void
 test_live_print_xml_refusals (LiveFixture *f, gconstpointer data)
 {
   g_autofree char *taken = NULL;
-  g_autofree char *xml = NULL;
   g_autoptr (DcDomain) other = NULL;
 
   SKIP_WITHOUT_DAEMON ();
   taken = g_strdup_printf ("%s-taken", f->src);
-  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-                         "<os><type arch='x86_64'>hvm</type></os></domain>",
-                         taken);
-  other = virDomainDefineXML (live_conn, xml);
-  g_assert_nonnull (other);
+  other = live_define_bare_domain (taken);
   {
     const PrintXmlRefusal cases[] = {
       { "missing source", { "no-such-vm", NULL }, 1, "domain 'no-such-vm' not found" },
@@ -864,7 +859,6 @@ static void
 test_live_json_failures (LiveFixture *f, gconstpointer data)
 {
   g_autofree char *taken = NULL;
-  g_autofree char *xml = NULL;
   g_autofree char *leftover = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
@@ -873,11 +867,7 @@ test_live_json_failures (LiveFixture *f, gconstpointer data)
 
   SKIP_WITHOUT_DAEMON ();
   taken = g_strdup_printf ("%s-taken", f->src);
-  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-                         "<os><type arch='x86_64'>hvm</type></os></domain>",
-                         taken);
-  other = virDomainDefineXML (live_conn, xml);
-  g_assert_nonnull (other);
+  other = live_define_bare_domain (taken);
   before = live_snapshot ();
   {
     const JsonFailure cases[] = {
@@ -990,12 +980,7 @@ test_live_json_cleanup (LiveFixture *f, gconstpointer data)
                          vol_name);
   vol = virStorageVolCreateXML (pool, xml, 0);
   g_assert_nonnull (vol);
-  g_free (xml);
-  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-                         "<os><type arch='x86_64'>hvm</type></os></domain>",
-                         name);
-  left = virDomainDefineXML (live_conn, xml);
-  g_assert_nonnull (left);
+  left = live_define_bare_domain (name);
   md = leftover_metadata (f, src_uuid, vol_name);
   g_assert_cmpint (virDomainSetMetadata (left, VIR_DOMAIN_METADATA_ELEMENT, md, DC_METADATA_PREFIX,
                                          DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG),

@@ -71,18 +71,13 @@ static void
 test_live_taken_name_skipped (LiveFixture *f, gconstpointer data)
 {
   g_autofree char *taken = NULL;
-  g_autofree char *xml = NULL;
   g_autofree char *out = NULL;
   g_autofree char *expect = NULL;
   g_autoptr (DcDomain) other = NULL;
 
   SKIP_WITHOUT_DAEMON ();
   taken = g_strdup_printf ("%s-clone1", f->src);
-  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-                         "<os><type arch='x86_64'>hvm</type></os></domain>",
-                         taken);
-  other = virDomainDefineXML (live_conn, xml);
-  g_assert_nonnull (other);
+  other = live_define_bare_domain (taken);
 
   out = live_clone_ok (f, NULL);
   expect = g_strdup_printf ("Cloned from %s to %s-clone2.\n", f->src, f->src);

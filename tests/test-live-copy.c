@@ -414,12 +414,9 @@ test_live_copy_parallel_sigterm (LiveFixture *f, gconstpointer data)
 {
   g_autofree char *big2 = live_path_in (f, "big2.raw");
   g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
-  g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autoptr (GSubprocess) proc = NULL;
   const gsize offsets[] = { 0, 2048 * MiB };
-  int status;
 
   SKIP_WITHOUT_DAEMON ();
   live_write_pattern (big2, 3 * 1024 * MiB, offsets, G_N_ELEMENTS (offsets), 5);
@@ -438,15 +435,7 @@ test_live_copy_parallel_sigterm (LiveFixture *f, gconstpointer data)
     live_wait_for_copy_start (f, second);
   }
 
-  g_subprocess_send_signal (proc, SIGTERM);
-  out = dc_test_communicate (proc, &err, &status);
-  g_test_message ("SIGTERM: exit %d: %s", status, err);
-  g_assert_cmpint (status, ==, 1);
-  g_assert_cmpstr (out, ==, "");
-  g_assert_nonnull (strstr (err, "interrupted by Terminated"));
-  g_assert_nonnull (strstr (err, "everything this run created was removed"));
-  after = live_snapshot ();
-  g_assert_cmpstr (after, ==, before);
+  err = live_assert_sigterm_rolls_back (proc, before);
   g_assert_cmpuint (live_counter_of (f->src), ==, 0);
 }
 

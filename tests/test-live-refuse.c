@@ -13,94 +13,59 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-typedef struct
-{
-  const char *label;
-  int status;
-  const char *err_part;
-} Refusal;
-
-static void
-assert_refused (const LiveFixture *f, const Refusal *r, const char *const *args)
-{
-  g_autofree char *before = live_snapshot ();
-  g_autofree char *xml_before = live_domain_xml (f->src);
-  g_autofree char *after = NULL;
-  g_autofree char *xml_after = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int status = dc_test_domclone_argv (args, &out, &err);
-
-  g_test_message ("%s: exit %d: %s", r->label, status, err);
-  g_assert_cmpint (status, ==, r->status);
-  g_assert_cmpstr (out, ==, "");
-  g_assert_true (g_str_has_prefix (err, "domclone: "));
-  g_assert_nonnull (strstr (err, r->err_part));
-
-  after = live_snapshot ();
-  xml_after = live_domain_xml (f->src);
-  g_assert_cmpstr (after, ==, before);
-  g_assert_cmpstr (xml_after, ==, xml_before);
-}
-
 static void
 test_live_refusals (LiveFixture *f, gconstpointer data)
 {
   g_autofree char *taken = NULL;
-  g_autofree char *xml = NULL;
   g_autoptr (DcDomain) other = NULL;
 
   SKIP_WITHOUT_DAEMON ();
   taken = g_strdup_printf ("%s-taken", f->src);
-  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-                         "<os><type arch='x86_64'>hvm</type></os></domain>",
-                         taken);
-  other = virDomainDefineXML (live_conn, xml);
-  g_assert_nonnull (other);
+  other = live_define_bare_domain (taken);
 
   {
-    const Refusal r = { "bad name", 2, "invalid name '1abc'" };
+    const LiveRefusal r = { "bad name", 2, "invalid name '1abc'" };
     const char *args[] = { "--name", "1abc", f->src, NULL };
-    assert_refused (f, &r, args);
+    live_assert_refused (f, &r, args);
   }
   {
-    const Refusal r = { "existing name", 1, "already exists" };
+    const LiveRefusal r = { "existing name", 1, "already exists" };
     const char *args[] = { "--name", taken, f->src, NULL };
-    assert_refused (f, &r, args);
+    live_assert_refused (f, &r, args);
   }
   {
-    const Refusal r = { "source's own name", 2, "it is the source's own name" };
+    const LiveRefusal r = { "source's own name", 2, "it is the source's own name" };
     const char *args[] = { "--name", f->src, f->src, NULL };
-    assert_refused (f, &r, args);
+    live_assert_refused (f, &r, args);
   }
   {
-    const Refusal r = { "missing source", 1, "domain 'no-such-vm' not found" };
+    const LiveRefusal r = { "missing source", 1, "domain 'no-such-vm' not found" };
     const char *args[] = { "no-such-vm", NULL };
-    assert_refused (f, &r, args);
+    live_assert_refused (f, &r, args);
   }
   {
     /* a leftover volume under the planned name is never overwritten */
     g_autofree char *leftover = g_strdup_printf ("%s/%s-clone1.qcow2", f->dir, f->src);
     g_autofree char *sum = NULL;
     g_autofree char *sum_after = NULL;
-    const Refusal r = { "volume exists", 1, "already exists in pool" };
+    const LiveRefusal r = { "volume exists", 1, "already exists in pool" };
     const char *args[] = { f->src, NULL };
 
     g_assert_true (g_file_set_contents (leftover, "precious", -1, NULL));
     sum = live_sha256_file (leftover);
-    assert_refused (f, &r, args);
+    live_assert_refused (f, &r, args);
     sum_after = live_sha256_file (leftover);
     g_assert_cmpstr (sum_after, ==, sum);
     g_unlink (leftover);
   }
   {
     g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, f->src);
-    const Refusal r = { "running source", 1, "is running; shut it down first" };
+    const LiveRefusal r = { "running source", 1, "is running; shut it down first" };
     const char *args[] = { f->src, NULL };
 
     if (virDomainCreate (dom) < 0)
       g_error ("cannot start the source: %s", virGetLastErrorMessage ());
-    assert_refused (f, &r, args);
+    live_assert_refused (f, &r, args);
     virDomainDestroy (dom);
   }
   g_assert_cmpuint (live_counter_of (f->src), ==, 0);

@@ -207,44 +207,19 @@ test_live_remote_named (LiveFixture *f, gconstpointer data)
   g_assert_cmpuint (live_counter_of (f->src), ==, 2);
 }
 
-typedef struct
-{
-  const char *label;
-  int status;
-  const char *err_part;
-} Refusal;
-
 /* Runs domclone over TCP with @args (the connection options are added
  * in front); it must refuse as @r says and change nothing. */
 static void
-assert_refused_over_tcp (const LiveFixture *f, const char *uri, const Refusal *r, const char *const *args)
+assert_refused_over_tcp (const LiveFixture *f, const char *uri, const LiveRefusal *r, const char *const *args)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *before = live_snapshot ();
-  g_autofree char *xml_before = live_domain_xml (f->src);
-  g_autofree char *after = NULL;
-  g_autofree char *xml_after = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int status;
 
   g_ptr_array_add (argv, (gpointer) "-c");
   g_ptr_array_add (argv, (gpointer) uri);
   for (size_t i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-  status = dc_test_domclone_argv ((const char *const *) argv->pdata, &out, &err);
-
-  g_test_message ("%s: exit %d: %s", r->label, status, err);
-  g_assert_cmpint (status, ==, r->status);
-  g_assert_cmpstr (out, ==, "");
-  g_assert_true (g_str_has_prefix (err, "domclone: "));
-  g_assert_nonnull (strstr (err, r->err_part));
-
-  after = live_snapshot ();
-  xml_after = live_domain_xml (f->src);
-  g_assert_cmpstr (after, ==, before);
-  g_assert_cmpstr (xml_after, ==, xml_before);
+  live_assert_refused (f, r, (const char *const *) argv->pdata);
 }
 
 /* Refusals over TCP change nothing: a name that is taken, a volume in
@@ -255,21 +230,16 @@ test_live_remote_refusals (LiveFixture *f, gconstpointer data)
 {
   const char *uri;
   g_autofree char *taken = NULL;
-  g_autofree char *xml = NULL;
   g_autoptr (DcDomain) other = NULL;
 
   SKIP_WITHOUT_DAEMON ();
   if ((uri = tcp_uri_or_skip ()) == NULL)
     return;
   taken = g_strdup_printf ("%s-taken", f->src);
-  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-                         "<os><type arch='x86_64'>hvm</type></os></domain>",
-                         taken);
-  other = virDomainDefineXML (live_conn, xml);
-  g_assert_nonnull (other);
+  other = live_define_bare_domain (taken);
 
   {
-    const Refusal r = { "existing name", 1, "already exists" };
+    const LiveRefusal r = { "existing name", 1, "already exists" };
     const char *args[] = { "--name", taken, f->src, NULL };
     assert_refused_over_tcp (f, uri, &r, args);
   }
@@ -277,7 +247,7 @@ test_live_remote_refusals (LiveFixture *f, gconstpointer data)
     g_autofree char *leftover = g_strdup_printf ("%s/%s-clone1.qcow2", f->dir, f->src);
     g_autofree char *sum = NULL;
     g_autofree char *sum_after = NULL;
-    const Refusal r = { "volume exists", 1, "already exists in pool" };
+    const LiveRefusal r = { "volume exists", 1, "already exists in pool" };
     const char *args[] = { f->src, NULL };
 
     g_assert_true (g_file_set_contents (leftover, "precious", -1, NULL));
@@ -288,7 +258,7 @@ test_live_remote_refusals (LiveFixture *f, gconstpointer data)
     g_unlink (leftover);
   }
   {
-    const Refusal r = { "missing source", 1, "domain 'no-such-vm' not found" };
+    const LiveRefusal r = { "missing source", 1, "domain 'no-such-vm' not found" };
     const char *args[] = { "no-such-vm", NULL };
     assert_refused_over_tcp (f, uri, &r, args);
   }
