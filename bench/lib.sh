@@ -237,3 +237,41 @@ timed_clone() {
 
 # last_lines FILE: the last 3 non-empty lines of FILE on one line.
 last_lines() { grep -v '^[[:space:]]*$' -- "$1" 2>/dev/null | tail -n 3 | tr '\n' ' '; }
+
+# The options both scripts take: --runs N, --domclone PATH, --help (the
+# caller's usage). Sets RUNS and DOMCLONE (an absolute path); needs REPO.
+# shellcheck disable=SC2153 # REPO is set by the sourcing script
+parse_args() {
+    RUNS=5
+    DOMCLONE=$REPO/build/domclone
+    while (($#)); do
+        case $1 in
+            --runs)
+                (($# >= 2)) || die "--runs needs a number"
+                RUNS=$2
+                shift 2
+                ;;
+            --runs=*)
+                RUNS=${1#--runs=}
+                shift
+                ;;
+            --domclone)
+                (($# >= 2)) || die "--domclone needs a path"
+                DOMCLONE=$2
+                shift 2
+                ;;
+            --domclone=*)
+                DOMCLONE=${1#--domclone=}
+                shift
+                ;;
+            -h | --help)
+                usage
+                exit 0
+                ;;
+            *) die "unknown argument: $1 (see --help)" ;;
+        esac
+    done
+    [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive number"
+    [[ -x $DOMCLONE ]] || die "$DOMCLONE is not an executable (build it: scripts/build.sh $REPO/build)"
+    DOMCLONE=$(readlink -f -- "$DOMCLONE")
+}

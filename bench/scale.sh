@@ -44,38 +44,7 @@ REPO=$(dirname -- "$BENCH_DIR")
 
 usage() { sed -n '/^# scale.sh - /,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$SELF"; }
 
-RUNS=5
-DOMCLONE=$REPO/build/domclone
-while (($#)); do
-    case $1 in
-        --runs)
-            (($# >= 2)) || die "--runs needs a number"
-            RUNS=$2
-            shift 2
-            ;;
-        --runs=*)
-            RUNS=${1#--runs=}
-            shift
-            ;;
-        --domclone)
-            (($# >= 2)) || die "--domclone needs a path"
-            DOMCLONE=$2
-            shift 2
-            ;;
-        --domclone=*)
-            DOMCLONE=${1#--domclone=}
-            shift
-            ;;
-        -h | --help)
-            usage
-            exit 0
-            ;;
-        *) die "unknown argument: $1 (see --help)" ;;
-    esac
-done
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive number"
-[[ -x $DOMCLONE ]] || die "$DOMCLONE is not an executable (build it: scripts/build.sh $REPO/build)"
-DOMCLONE=$(readlink -f -- "$DOMCLONE")
+parse_args "$@" # sets RUNS and DOMCLONE
 
 require_tools virsh:libvirt-clients libvirtd:libvirt-daemon virtlogd:libvirt-daemon \
     qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils unshare:util-linux \
