@@ -146,59 +146,6 @@ dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env)
     }
 }
 
-/* Reads each new volume's format and sizes back from libvirt once it is
- * made: what the copy actually takes. A volume that cannot be read
- * keeps its planned values, with a warning: the clone is made. */
-static void
-dc_result_read_back (virConnectPtr conn, const DcPlan *plan, DcCloneResult *result)
-{
-  for (guint i = 0; i < plan->copies->len; i++)
-    {
-      const DcCopy *c = plan->copies->pdata[i];
-      DcResultVolume *v = result->volumes->pdata[i];
-
-      /* a temporary pool may be closed by another domclone meanwhile */
-      for (int attempt = 1;; attempt++)
-        {
-          g_autofree char *opened = NULL;
-          g_autoptr (DcPool) pool = NULL;
-          g_autoptr (DcVol) vol = NULL;
-          g_autofree char *xml = NULL;
-          g_autoptr (DcVolInfo) info = NULL;
-          g_autoptr (GError) error = NULL;
-          virStorageVolInfo vinfo = { 0 };
-
-          if (c->dst_open_dir == NULL || dc_dir_pool_open (conn, c->dst_open_dir, &opened, &error))
-            {
-              pool = virStoragePoolLookupByName (conn, c->dst_pool);
-              vol = pool ? virStorageVolLookupByName (pool, c->dst_name) : NULL;
-              /* GetInfo has the storage driver look at the file again */
-              if (vol != NULL && virStorageVolGetInfo (vol, &vinfo) == 0)
-                xml = virStorageVolGetXMLDesc (vol, 0);
-              if (xml == NULL)
-                dc_set_libvirt_error (&error, "cannot read volume '%s' back", c->dst_name);
-            }
-          if (xml != NULL)
-            info = dc_vol_info_from_xml (xml, c->dst_pool, NULL, &error);
-          if (info != NULL)
-            {
-              v->capacity = (gint64) vinfo.capacity;
-              v->allocation = (gint64) vinfo.allocation;
-              if (info->format != NULL)
-                {
-                  g_free (v->format);
-                  v->format = g_strdup (info->format);
-                }
-              break;
-            }
-          if (c->dst_open_dir != NULL && dc_libvirt_pool_vanished () && attempt < DC_DIR_POOL_ATTEMPTS)
-            continue;
-          g_warning ("%s", error->message);
-          break;
-        }
-    }
-}
-
 /* The undo stack: one entry for each thing this run created. */
 typedef enum
 {
@@ -237,6 +184,9 @@ typedef struct
   gboolean local_conn;    /* the daemon runs on this host */
   gboolean local_copies;  /* ... and this process may fill its volumes */
   DcProgress *progress;   /* while the copies run, on a terminal */
+  GHashTable *made;       /* DcCopy -> virStorageVolInfo of its new volume
+                           * as libvirt saw it when done (under undo_lock),
+                           * when the result wants it (--json) */
   GMutex undo_lock;       /* copies may record volumes from several threads */
   GPtrArray *undo;        /* DcUndo, newest last */
 } DcRun;
@@ -531,16 +481,26 @@ dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, DcProgressI
       return FALSE;
     }
   *way = DC_COPY_BY_LIBVIRT;
-  if (!local)
-    return TRUE;
-  if (!dc_copy_file (copy->src_path, *path, way, dc_progress_counter (shown), error))
+  if (local && !dc_copy_file (copy->src_path, *path, way, dc_progress_counter (shown), error))
     {
       g_prefix_error (error, "cannot clone %s: ", copy->what);
       return FALSE;
     }
-  /* libvirt reads the volume's size and allocation anew */
+  /* after a local copy libvirt must read the volume's size and
+   * allocation anew; the result may want them too */
+  if (!local && run->made == NULL)
+    return TRUE;
   if (virStorageVolGetInfo (dst, &info) < 0)
-    g_debug ("cannot read back volume '%s': %s", copy->dst_name, virGetLastErrorMessage ());
+    {
+      g_warning ("cannot read volume '%s' back: %s", copy->dst_name, virGetLastErrorMessage ());
+      return TRUE;
+    }
+  if (run->made != NULL)
+    {
+      g_mutex_lock (&run->undo_lock);
+      g_hash_table_insert (run->made, (gpointer) copy, g_memdup2 (&info, sizeof (info)));
+      g_mutex_unlock (&run->undo_lock);
+    }
   return TRUE;
 }
 
@@ -827,8 +787,17 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
     return FALSE;
 
   dc_result_fill (result, plan, run->env);
-  if (run->opts->read_back)
-    dc_result_read_back (run->conn, plan, result);
+  for (guint i = 0; run->made != NULL && i < plan->copies->len; i++)
+    {
+      const virStorageVolInfo *info = g_hash_table_lookup (run->made, plan->copies->pdata[i]);
+      DcResultVolume *v = result->volumes->pdata[i];
+
+      if (info != NULL)
+        {
+          v->capacity = (gint64) info->capacity;
+          v->allocation = (gint64) info->allocation;
+        }
+    }
   return TRUE;
 }
 
@@ -889,6 +858,21 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
   return TRUE;
 }
 
+/* What every run starts with: the source, checked, with its XML and
+ * counter; and one pass over the host's domains, which answers for the
+ * MAC addresses in use and the leftovers of killed runs. */
+static DcHostScan *
+dc_run_begin (DcRun *run, char **xml, GError **error)
+{
+  DcHostScan *scan = NULL;
+
+  if (dc_run_open_source (run, xml, error))
+    scan = dc_host_scan (run->conn, error);
+  if (scan == NULL)
+    g_clear_pointer (&run->src, virDomainFree);
+  return scan;
+}
+
 /* Leftovers of killed runs against this source go first: they hold
  * names and space. One still being copied by libvirt is left for later,
  * with a warning. */
@@ -931,19 +915,9 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
   };
   gboolean ok;
 
-  if (!dc_run_open_source (&run, &xml, error))
-    {
-      g_clear_pointer (&run.src, virDomainFree);
-      return NULL;
-    }
-  /* one pass over the host's domains answers for the MAC addresses in
-   * use and the leftovers of killed runs */
-  scan = dc_host_scan (conn, error);
+  scan = dc_run_begin (&run, &xml, error);
   if (scan == NULL)
-    {
-      g_clear_pointer (&run.src, virDomainFree);
-      return NULL;
-    }
+    return NULL;
   dc_run_remove_leftovers (&run, scan);
 
   run.source_xml = xml;
@@ -952,6 +926,8 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
   run.local_copies = run.local_conn && g_strcmp0 (g_getenv ("DOMCLONE_LOCAL_COPY"), "0") != 0;
   run.env = dc_env_live_new (conn, scan);
   run.undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
+  if (opts->read_back)
+    run.made = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   g_mutex_init (&run.undo_lock);
 
   ok = dc_run_steps (&run, result, &local);
@@ -962,6 +938,7 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
 
   dc_env_live_free (run.env);
   g_ptr_array_unref (run.undo);
+  g_clear_pointer (&run.made, g_hash_table_unref);
   g_mutex_clear (&run.undo_lock);
   virDomainFree (run.src);
   if (!ok)
@@ -1006,8 +983,7 @@ dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **err
     .rand = opts->rand ? opts->rand : own_rand,
   };
 
-  if (dc_run_open_source (&run, &xml, error))
-    scan = dc_host_scan (conn, error);
+  scan = dc_run_begin (&run, &xml, error);
   g_clear_pointer (&run.src, virDomainFree);
   if (scan == NULL)
     return NULL;
