@@ -539,12 +539,45 @@ test_live_copy_local_sigterm (LiveFixture *f, gconstpointer data)
   g_unlink (big);
 }
 
+/* A qcow2 with an internal snapshot is not copied as its bytes either
+ * (libvirt's copy drops the snapshots, as it does for any qcow2 it
+ * converts); with -vv the reason is said. */
+static void
+test_live_copy_snapshot_by_libvirt (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *disk = live_path_in (f, "snap.qcow2");
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *create[] = { "qemu-img", "create", "-q", "-f", "qcow2", disk, "16M", NULL };
+  const char *snapshot[] = { "qemu-img", "snapshot", "-c", "before", disk, NULL };
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  dc_test_run_ok (create);
+  dc_test_run_ok (snapshot);
+  attach_disk (f, "vdf", "qcow2", disk);
+
+  status = dc_test_domclone (&out, &err, "-vv", f->src, NULL);
+  g_test_message ("exit %d", status);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (
+    strstr (err, "domclone: debug: disk 'vdf' goes through libvirt: it has internal snapshots\n"));
+  g_assert_cmpuint (count_of (err, "by libvirt's copy"), ==, 1);
+  g_assert_cmpuint (count_of (err, ", by a local copy\n"), ==, 3);
+  {
+    g_autofree char *clone = g_strdup_printf ("%s/%s-clone1-vdf.qcow2", f->dir, f->src);
+    const char *argv[] = { "qemu-img", "compare", "-q", disk, clone, NULL };
+    dc_test_run_ok (argv);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   live_init (&argc, &argv);
   LIVE_TEST ("/live/copy/local", test_live_copy_local);
   LIVE_TEST ("/live/copy/backing-by-libvirt", test_live_copy_backing_by_libvirt);
+  LIVE_TEST ("/live/copy/snapshot-by-libvirt", test_live_copy_snapshot_by_libvirt);
   LIVE_TEST ("/live/copy/parallel", test_live_copy_parallel);
   LIVE_TEST ("/live/copy/reflink", test_live_copy_reflink);
   LIVE_TEST ("/live/copy/parallel-enospc", test_live_copy_parallel_enospc);
