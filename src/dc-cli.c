@@ -21,6 +21,7 @@ static gboolean opt_version;
 static int opt_verbose;
 static char *opt_name;
 static char *opt_connect;
+static char *opt_pool;
 static gboolean opt_cleanup;
 static gboolean opt_print_xml;
 static gboolean opt_json;
@@ -47,6 +48,11 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "<destination-name>" },
   { "connect", 'c', 0, G_OPTION_ARG_STRING, &opt_connect,
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
+  { "pool", 0, 0, G_OPTION_ARG_STRING, &opt_pool,
+    "Put the new volumes of the clone's disks into this active storage pool (one that holds files: dir, "
+    "fs or netfs). Default: the pool of each source volume. NVRAM and TPM state stay where libvirt keeps "
+    "them.",
+    "<pool>" },
   { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs,
     "Copy up to N volumes at once. Default: one per CPU (never more than the clone has volumes).", "<N>" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
@@ -87,6 +93,7 @@ dc_cli_options_free (DcCliOptions *opts)
     return;
   g_free (opts->name);
   g_free (opts->connect);
+  g_free (opts->pool);
   g_free (opts->source);
   g_free (opts);
 }
@@ -182,7 +189,8 @@ dc_cli_wants_json (int argc, char **argv)
         return FALSE;
       if (g_str_equal (arg, "--json"))
         return TRUE;
-      if (g_str_equal (arg, "--name") || g_str_equal (arg, "--connect") || g_str_equal (arg, "--jobs"))
+      if (g_str_equal (arg, "--name") || g_str_equal (arg, "--connect") || g_str_equal (arg, "--jobs")
+          || g_str_equal (arg, "--pool"))
         i++;
       else if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0'
                && strchr ("ncj", arg[strlen (arg) - 1]) != NULL)
@@ -222,6 +230,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opt_verbose = 0;
   g_clear_pointer (&opt_name, g_free);
   g_clear_pointer (&opt_connect, g_free);
+  g_clear_pointer (&opt_pool, g_free);
 
   g_option_context_set_help_enabled (ctx, FALSE);
   g_option_context_add_main_entries (ctx, dc_cli_option_entries, NULL);
@@ -254,6 +263,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opts->verbose = opt_verbose;
   opts->name = g_steal_pointer (&opt_name);
   opts->connect = g_steal_pointer (&opt_connect);
+  opts->pool = g_steal_pointer (&opt_pool);
   opts->cleanup = opt_cleanup;
   opts->print_xml = opt_print_xml;
   opts->json = opt_json;
@@ -285,6 +295,13 @@ dc_cli_parse (int argc, char **argv, GError **error)
   if (opts->cleanup && opts->name != NULL)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--cleanup clones nothing: it takes no --name");
+      return NULL;
+    }
+  if (opts->pool != NULL && (opts->cleanup || opts->pool[0] == '\0'))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "%s",
+                   opts->cleanup ? "--cleanup clones nothing: it takes no --pool"
+                                 : "the --pool name is empty");
       return NULL;
     }
   if (opts->cleanup && opts->print_xml)

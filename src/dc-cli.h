@@ -12,6 +12,7 @@ typedef struct
   int verbose;
   char *name;
   char *connect;
+  char *pool;
   gboolean cleanup;
   gboolean print_xml;
   gboolean json;

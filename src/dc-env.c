@@ -19,6 +19,7 @@ typedef struct
 {
   char *name;
   char *path; /* target directory */
+  char *type; /* <pool type> */
   gboolean active;
   gboolean refreshed;
 } DcPoolEntry;
@@ -37,6 +38,7 @@ dc_pool_entry_free (DcPoolEntry *e)
 {
   g_free (e->name);
   g_free (e->path);
+  g_free (e->type);
   g_free (e);
 }
 
@@ -71,6 +73,7 @@ dc_live_load_pools (DcLiveEnv *env, GError **error)
       e = g_new0 (DcPoolEntry, 1);
       e->name = g_strdup (virStoragePoolGetName (pool));
       e->path = dc_xml_string (ctxt, NULL, "/pool/target/path");
+      e->type = dc_xml_string (ctxt, NULL, "/pool/@type");
       e->active = virStoragePoolIsActive (pool) == 1;
       g_ptr_array_add (env->pools, e);
     }
@@ -102,6 +105,23 @@ dc_live_pool_by_name (DcLiveEnv *env, const char *name)
         return e;
     }
   return NULL;
+}
+
+static DcPoolInfo *
+dc_live_pool_info (DcEnv *base, const char *name, GError **error)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  DcPoolEntry *e;
+
+  if (!dc_live_load_pools (env, error))
+    return NULL;
+  e = dc_live_pool_by_name (env, name);
+  if (e == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "storage pool '%s' does not exist", name);
+      return NULL;
+    }
+  return dc_pool_info_new (e->name, e->type, e->path, e->active);
 }
 
 /* A pool's volume list is as old as its last refresh: refresh each pool
@@ -634,6 +654,7 @@ dc_env_live_new (virConnectPtr conn, const DcHostScan *scan)
   env->parent.file = dc_live_file;
   env->parent.nvram_dir = dc_live_nvram_dir;
   env->parent.swtpm_dir = dc_live_swtpm_dir;
+  env->parent.pool_info = dc_live_pool_info;
   env->conn = conn;
   env->macs = g_hash_table_ref (scan->macs);
   return &env->parent;

@@ -53,6 +53,10 @@ dc_output_error_code (const GError *error)
       return "volume-exists";
     case DC_ERROR_CONNECT:
       return "connect-failed";
+    case DC_ERROR_POOL_NOT_FOUND:
+      return "pool-not-found";
+    case DC_ERROR_POOL_INACTIVE:
+      return "pool-inactive";
     case DC_ERROR_FAILED:
     default:
       return "failed";

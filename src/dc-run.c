@@ -758,6 +758,7 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
     .now = now,
     .rand = run->rand,
     .building = me,
+    .pool = run->opts->pool,
   };
   g_autoptr (DcPlan) plan = NULL;
   g_autoptr (DcDomain) clone = NULL;
@@ -979,6 +980,7 @@ dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **err
   };
   DcPlanOptions popts = {
     .name = opts->name,
+    .pool = opts->pool,
     .now = now,
     .rand = opts->rand ? opts->rand : own_rand,
   };

@@ -10,6 +10,7 @@ typedef struct
 {
   const char *source; /* source domain name */
   const char *name;   /* --name, or NULL */
+  const char *pool;   /* --pool, or NULL */
   guint jobs;         /* volumes copied at once; 0: one per CPU */
   gboolean progress;  /* draw the copies' progress on stderr */
   gboolean read_back; /* read the new volumes' sizes back into the result */

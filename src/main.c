@@ -133,6 +133,7 @@ main (int argc, char **argv)
 
   copts.source = opts->source;
   copts.name = opts->name;
+  copts.pool = opts->pool;
   if (opts->print_xml)
     {
       /* nothing to roll back: a signal may end it at once */

@@ -33,6 +33,11 @@ static const char expected_help[] =
   "                                 cloned domain.\n"
   "  -c, --connect <uri>            libvirt connection URI (default: as virsh:\n"
   "                                 $LIBVIRT_DEFAULT_URI, else libvirt's default)\n"
+  "      --pool <pool>              Put the new volumes of the clone's disks into\n"
+  "                                 this active storage pool (one that holds\n"
+  "                                 files: dir, fs or netfs). Default: the pool\n"
+  "                                 of each source volume. NVRAM and TPM state\n"
+  "                                 stay where libvirt keeps them.\n"
   "  -j, --jobs <N>                 Copy up to N volumes at once. Default: one\n"
   "                                 per CPU (never more than the clone has\n"
   "                                 volumes).\n"
@@ -320,6 +325,8 @@ test_cli_json_codes (void)
     [DC_ERROR_SOURCE_NOT_FOUND] = "source-not-found",
     [DC_ERROR_VOLUME_EXISTS] = "volume-exists",
     [DC_ERROR_CONNECT] = "connect-failed",
+    [DC_ERROR_POOL_NOT_FOUND] = "pool-not-found",
+    [DC_ERROR_POOL_INACTIVE] = "pool-inactive",
   };
 
   for (int code = 0; code < (int) G_N_ELEMENTS (expected); code++)
@@ -358,6 +365,8 @@ static const JsonCliCase json_cli_cases[] = {
   { { "-vn", "a&b", "--json", "src", NULL }, 2, "invalid-name" },
   { { "--json", "--cleanup", "--name", "x", "src", NULL }, 2, "usage" },
   { { "--json", "--jobs", "0", "src", NULL }, 2, "usage" },
+  { { "--json", "--cleanup", "--pool", "p", "src", NULL }, 2, "usage" },
+  { { "--json", "--pool", "", "src", NULL }, 2, "usage" },
   { { "--json", "-c", "test:///default", "nosuch", NULL }, 1, "source-not-found" },
   { { "--json", "-c", "test:///default", "test", NULL }, 1, "source-running" },
   { { "--json", "-c", "nosuchdriver:///x", "src", NULL }, 1, "connect-failed" },
