@@ -107,23 +107,6 @@ dc_live_pool_by_name (DcLiveEnv *env, const char *name)
   return NULL;
 }
 
-static DcPoolInfo *
-dc_live_pool_info (DcEnv *base, const char *name, GError **error)
-{
-  DcLiveEnv *env = (DcLiveEnv *) base;
-  DcPoolEntry *e;
-
-  if (!dc_live_load_pools (env, error))
-    return NULL;
-  e = dc_live_pool_by_name (env, name);
-  if (e == NULL)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "storage pool '%s' does not exist", name);
-      return NULL;
-    }
-  return dc_pool_info_new (e->name, e->type, e->path, e->active);
-}
-
 /* A pool's volume list is as old as its last refresh: refresh each pool
  * once before trusting a miss. */
 static gboolean
@@ -142,6 +125,26 @@ dc_live_refresh (DcLiveEnv *env, DcPoolEntry *e, GError **error)
     g_debug ("storage pool '%s' not refreshed: %s", e->name, virGetLastErrorMessage ());
   e->refreshed = TRUE;
   return TRUE;
+}
+
+static DcPoolInfo *
+dc_live_pool_info (DcEnv *base, const char *name, GError **error)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  DcPoolEntry *e;
+
+  if (!dc_live_load_pools (env, error))
+    return NULL;
+  e = dc_live_pool_by_name (env, name);
+  if (e == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "storage pool '%s' does not exist", name);
+      return NULL;
+    }
+  /* the plan checks the new volumes' names against its volume list */
+  if (e->active && !dc_live_refresh (env, e, error))
+    return NULL;
+  return dc_pool_info_new (e->name, e->type, e->path, e->active);
 }
 
 /* @what names the volume as the caller found it (a path, or pool and
@@ -209,6 +212,19 @@ dc_live_vol_by_path (DcEnv *base, const char *path, GError **error)
           "its source '%s' is not in any active storage pool; create a pool for '%s' (virsh pool-create-as NAME dir --target '%s') and retry",
           path, dir, dir);
       return NULL;
+    }
+  /* seen through a temporary pool (ours, opened for another file of its
+   * directory): outside any pool, as for a miss */
+  if (e == NULL)
+    {
+      g_autoptr (DcPool) pool = virStoragePoolLookupByVolume (vol);
+
+      if (pool != NULL && g_str_has_prefix (virStoragePoolGetName (pool), "domclone-"))
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                       "its source '%s' is not in any active storage pool", path);
+          return NULL;
+        }
     }
   {
     g_autofree char *what = g_strdup_printf ("'%s'", path);
