@@ -157,6 +157,20 @@ clone_into_pool (const LiveFixture *f, const char *target, const char *pool_name
   int status;
 
   live_define_pool (pool_name, target);
+  /* --print-xml plans the same and changes nothing */
+  {
+    g_autofree char *before = live_snapshot ();
+    g_autofree char *after = NULL;
+    g_autofree char *planned = g_strdup_printf ("<source file=\"%s/%s\"/>", target, qcow2);
+
+    status = dc_test_domclone (&out, &err, "--print-xml", "--pool", pool_name, f->src, NULL);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_nonnull (strstr (out, planned));
+    after = live_snapshot ();
+    g_assert_cmpstr (after, ==, before);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
   status = dc_test_domclone (&out, &err, verbose, "--json", "--pool", pool_name, f->src, NULL);
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 0);
@@ -288,7 +302,8 @@ test_live_pool_refused (LiveFixture *f, gconstpointer data)
     /* a file under the planned name, which the pool has not listed yet:
      * the target pool is refreshed before names are checked */
     g_autofree char *leftover = g_strdup_printf ("%s/%s-clone1.qcow2", backup_dir, f->src);
-    g_autofree char *part = g_strdup_printf ("volume '%s-clone1.qcow2' already exists in pool '%s'", f->src, backup);
+    g_autofree char *part =
+      g_strdup_printf ("volume '%s-clone1.qcow2' already exists in pool '%s'", f->src, backup);
     const LiveRefusal r = { "name taken in the pool", 1, part };
     const char *args[] = { "--pool", backup, f->src, NULL };
 
@@ -315,8 +330,8 @@ test_live_pool_refused (LiveFixture *f, gconstpointer data)
         g_assert_no_error (error);
         o = json_node_get_object (json_parser_get_root (parser));
         g_assert_false (json_object_get_boolean_member (o, "changed"));
-        g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "error"), "code"), ==,
-                         cases[i][1]);
+        g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "error"), "code"),
+                         ==, cases[i][1]);
       }
   }
   g_assert_cmpuint (live_counter_of (f->src), ==, 0);
@@ -367,6 +382,19 @@ test_live_pool_outside (LiveFixture *f, gconstpointer data)
 
   before = live_snapshot ();
   pools_before = pools_of (before);
+  /* --print-xml plans it without opening the temporary pool */
+  {
+    g_autofree char *planned = g_strdup_printf ("<source file=\"%s/%s-clone1-vdg.raw\"/>", stray, f->src);
+    g_autofree char *unchanged = NULL;
+
+    status = dc_test_domclone (&out, &err, "--print-xml", f->src, NULL);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_nonnull (strstr (out, planned));
+    unchanged = live_snapshot ();
+    g_assert_cmpstr (unchanged, ==, before);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
   status = dc_test_domclone (&out, &err, "-v", f->src, NULL);
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 0);
