@@ -138,7 +138,7 @@ volume_of_disk (JsonObject *clone, const char *disk)
 }
 
 /*
- * --pool into a second dir pool over @target: the disks' volumes are
+ * --pool into @pool_name, a second active pool over @target: the disks' volumes are
  * there, byte for byte, sparse and with their modes; the file disk names
  * the new path, the volume disk the new pool; the NVRAM stays in its
  * directory, and nothing new is in the source's pool. Returns stderr.
@@ -156,7 +156,6 @@ clone_into_pool (const LiveFixture *f, const char *target, const char *pool_name
   JsonObject *c, *v;
   int status;
 
-  live_define_pool (pool_name, target);
   /* --print-xml plans the same and changes nothing */
   {
     g_autofree char *before = live_snapshot ();
@@ -232,6 +231,7 @@ test_live_pool_into_dir (LiveFixture *f, gconstpointer data)
   target = g_strdup_printf ("%s/backup-%s", live_state_dir, f->src);
   pool_name = g_strdup_printf ("backup-%s", f->src);
   g_assert_cmpint (g_mkdir_with_parents (target, 0755), ==, 0);
+  live_define_pool (pool_name, target);
   err = clone_into_pool (f, target, pool_name, "-v");
   remove_pool (pool_name);
 }
@@ -251,12 +251,60 @@ test_live_pool_other_fs (LiveFixture *f, gconstpointer data)
   pool_name = g_strdup_printf ("tmpfs-%s", f->src);
   if (!mount_tmpfs (target, "256m"))
     return;
+  live_define_pool (pool_name, target);
   err = clone_into_pool (f, target, pool_name, "-vv");
   g_assert_nonnull (strstr (err, "domclone: debug: copy_file_range cannot copy '"));
   g_assert_nonnull (strstr (err, "(Invalid cross-device link): reading and writing instead\n"));
   g_assert_null (strstr (err, "by libvirt's copy"));
   remove_pool (pool_name);
   umount_dir (target);
+}
+
+/* An fs pool: libvirt mounts an ext4 image (a loop device) on its
+ * directory when it starts the pool and unmounts it when it stops. */
+static void
+test_live_pool_fs (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *image = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *pool_name = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  g_autofree char *mkfs_path = g_find_program_in_path ("mkfs.ext4");
+
+  SKIP_WITHOUT_DAEMON ();
+  if (geteuid () != 0 || mkfs_path == NULL)
+    {
+      g_test_skip ("needs root and mkfs.ext4 for a pool libvirt mounts");
+      return;
+    }
+  image = g_strdup_printf ("%s/fs-%s.img", live_state_dir, f->src);
+  target = g_strdup_printf ("%s/fs-%s", live_state_dir, f->src);
+  pool_name = g_strdup_printf ("fs-%s", f->src);
+  g_assert_cmpint (g_mkdir_with_parents (target, 0755), ==, 0);
+  {
+    const char *mkfs[] = { "mkfs.ext4", "-q", "-F", image, "256M", NULL };
+    dc_test_run_ok (mkfs);
+  }
+  xml = g_strdup_printf ("<pool type='fs'><name>%s</name>"
+                         "<source><device path='%s'/><format type='ext4'/></source>"
+                         "<target><path>%s</path></target></pool>",
+                         pool_name, image, target);
+  pool = virStoragePoolDefineXML (live_conn, xml, 0);
+  g_assert_nonnull (pool);
+  if (virStoragePoolCreate (pool, 0) < 0)
+    {
+      g_autofree char *why =
+        g_strdup_printf ("libvirt cannot mount an fs pool here: %s", virGetLastErrorMessage ());
+      virStoragePoolUndefine (pool);
+      g_test_skip (why);
+      return;
+    }
+  err = clone_into_pool (f, target, pool_name, "-vv");
+  g_assert_nonnull (strstr (err, "(Invalid cross-device link): reading and writing instead\n"));
+  remove_pool (pool_name);
+  g_unlink (image);
 }
 
 /* A pool that is not there, or not running, or holds a volume under the
@@ -505,6 +553,7 @@ main (int argc, char **argv)
   live_init (&argc, &argv);
   LIVE_TEST ("/live/pool/into-dir", test_live_pool_into_dir);
   LIVE_TEST ("/live/pool/other-fs", test_live_pool_other_fs);
+  LIVE_TEST ("/live/pool/fs-pool", test_live_pool_fs);
   LIVE_TEST ("/live/pool/refused", test_live_pool_refused);
   LIVE_TEST ("/live/pool/outside", test_live_pool_outside);
   LIVE_TEST ("/live/pool/outside-enospc", test_live_pool_outside_enospc);
