@@ -1263,6 +1263,15 @@ test_live_exist_ok_refusals (LiveFixture *f, gconstpointer data)
       }
   }
   {
+    /* the origin is compared by UUID: without the source, no answer */
+    const char *args[] = { "--json", "--exist-ok", "--name", bare, "no-such-vm", NULL };
+    g_autofree char *err = NULL;
+    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+
+    g_assert_cmpint (status, ==, 1);
+    assert_json_error (o, err, "source-not-found");
+  }
+  {
     g_autofree char *after = live_snapshot ();
 
     g_assert_cmpstr (after, ==, before);
