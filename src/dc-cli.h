@@ -11,6 +11,8 @@ typedef struct
   gboolean version;
   int verbose;
   char *name;
+  gboolean exist_ok;
+  int count; /* --count; 0: not given */
   char *connect;
   char *pool;
   gboolean cleanup;
