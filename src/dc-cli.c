@@ -20,6 +20,7 @@ static gboolean opt_help;
 static gboolean opt_version;
 static int opt_verbose;
 static char *opt_name;
+static gboolean opt_exist_ok;
 static char *opt_connect;
 static gboolean opt_cleanup;
 static gboolean opt_print_xml;
@@ -45,6 +46,10 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "An optional custom name for the cloned domain. The name must follow the usual validity "
     "rules. Default: \"<source_name>-cloneN\", where N is the Nth cloned domain.",
     "<destination-name>" },
+  { "exist-ok", 0, 0, G_OPTION_ARG_NONE, &opt_exist_ok,
+    "With --name: if that domain exists and is a clone of <source_name> (by UUID), do nothing and exit 0 "
+    "(\"NAME already exists, cloned from SOURCE.\"). Any other domain of that name is still an error.",
+    NULL },
   { "connect", 'c', 0, G_OPTION_ARG_STRING, &opt_connect,
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
   { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs,
@@ -216,6 +221,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opt_version = FALSE;
   opt_cleanup = FALSE;
   opt_print_xml = FALSE;
+  opt_exist_ok = FALSE;
   opt_json = FALSE;
   opt_jobs = -1; /* not given */
   opt_quiet = FALSE;
@@ -253,6 +259,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opts->version = opt_version;
   opts->verbose = opt_verbose;
   opts->name = g_steal_pointer (&opt_name);
+  opts->exist_ok = opt_exist_ok;
   opts->connect = g_steal_pointer (&opt_connect);
   opts->cleanup = opt_cleanup;
   opts->print_xml = opt_print_xml;
@@ -285,6 +292,12 @@ dc_cli_parse (int argc, char **argv, GError **error)
   if (opts->cleanup && opts->name != NULL)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--cleanup clones nothing: it takes no --name");
+      return NULL;
+    }
+  if (opts->exist_ok && opts->name == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "--exist-ok needs --name: it tells whether the clone of that name was made already");
       return NULL;
     }
   if (opts->cleanup && opts->print_xml)

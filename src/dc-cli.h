@@ -11,6 +11,7 @@ typedef struct
   gboolean version;
   int verbose;
   char *name;
+  gboolean exist_ok;
   char *connect;
   gboolean cleanup;
   gboolean print_xml;

@@ -53,6 +53,8 @@ dc_output_error_code (const GError *error)
       return "volume-exists";
     case DC_ERROR_CONNECT:
       return "connect-failed";
+    case DC_ERROR_IN_PROGRESS:
+      return "in-progress";
     case DC_ERROR_FAILED:
     default:
       return "failed";
@@ -222,19 +224,23 @@ dc_output_json_clone (JsonBuilder *b, const DcCloneResult *result, gboolean made
  * @result: the clone made
  *
  * Returns: (transfer full): "Cloned from SOURCE to CLONE.\n", or the
- * JSON object with "changed": true, "source" and "clone"
+ * JSON object with "changed": true, "source" and "clone"; for a clone
+ * that --exist-ok found made, "CLONE already exists, cloned from
+ * SOURCE.\n", or the same object with "changed": false
  */
 char *
 dc_output_clone (DcOutputFormat format, const DcCloneResult *result)
 {
   g_autoptr (JsonBuilder) b = NULL;
 
+  if (format == DC_OUTPUT_TEXT && result->existed)
+    return g_strdup_printf ("%s already exists, cloned from %s.\n", result->name, result->source);
   if (format == DC_OUTPUT_TEXT)
     return g_strdup_printf ("Cloned from %s to %s.\n", result->source, result->name);
   b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "changed");
-  json_builder_add_boolean_value (b, TRUE);
+  json_builder_add_boolean_value (b, !result->existed);
   dc_output_json_clone (b, result, TRUE);
   return dc_output_json_end (b);
 }
@@ -246,13 +252,18 @@ dc_output_clone (DcOutputFormat format, const DcCloneResult *result)
  *
  * Returns: (transfer full): the clone's XML, or the JSON object of a
  * clone made ("changed": false, no allocations, no counter) with
- * "dry_run": true and the XML under "xml"
+ * "dry_run": true and the XML under "xml". A clone that --exist-ok
+ * found made is as dc_output_clone() reports it (the text line; in the
+ * object "dry_run": true, its counter and a null "xml"): nothing would
+ * be done.
  */
 char *
 dc_output_print_xml (DcOutputFormat format, const DcCloneResult *result)
 {
   g_autoptr (JsonBuilder) b = NULL;
 
+  if (format == DC_OUTPUT_TEXT && result->existed)
+    return dc_output_clone (format, result);
   if (format == DC_OUTPUT_TEXT)
     return g_strdup (result->xml);
   b = json_builder_new ();
@@ -261,7 +272,7 @@ dc_output_print_xml (DcOutputFormat format, const DcCloneResult *result)
   json_builder_add_boolean_value (b, FALSE);
   json_builder_set_member_name (b, "dry_run");
   json_builder_add_boolean_value (b, TRUE);
-  dc_output_json_clone (b, result, FALSE);
+  dc_output_json_clone (b, result, result->existed);
   dc_output_json_string (b, "xml", result->xml);
   return dc_output_json_end (b);
 }

@@ -14,6 +14,7 @@
 #include "dc-copy.h"
 #include "dc-progress.h"
 #include "dc-env.h"
+#include "dc-exist.h"
 #include "dc-metadata.h"
 #include "dc-xml.h"
 
@@ -896,7 +897,9 @@ dc_run_remove_leftovers (DcRun *run, const DcHostScan *scan)
  *
  * Clones a shut-off domain: defines the clone, copies its writable
  * volumes, NVRAM and TPM state, counts the clone on the source. On
- * failure nothing this call created remains.
+ * failure nothing this call created remains. With @opts->exist_ok, a
+ * clone of the source called @opts->name that an earlier run made is
+ * the result, with @existed set, and nothing is done.
  *
  * Returns: (transfer full): the result, or %NULL with @error set
  */
@@ -915,6 +918,15 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
   };
   gboolean ok;
 
+  if (opts->exist_ok)
+    {
+      DcCloneResult *existing = NULL;
+
+      if (!dc_exist_check (conn, opts, &existing, error))
+        return NULL;
+      if (existing != NULL)
+        return existing;
+    }
   scan = dc_run_begin (&run, &xml, error);
   if (scan == NULL)
     return NULL;
@@ -959,7 +971,9 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
  * refusals, and changes nothing: no domain, volume or pool is made, the
  * counter is not moved, leftovers of killed runs are not removed. The
  * XML is the one the clone has once complete: without the <building>
- * marker, which a real run defines first and then drops.
+ * marker, which a real run defines first and then drops. With
+ * @opts->exist_ok, an existing clone is found as dc_clone() finds it,
+ * and is the result (without @xml).
  *
  * Returns: (transfer full): the result, with @xml and without @counter,
  * or %NULL with @error set
@@ -983,6 +997,15 @@ dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **err
     .rand = opts->rand ? opts->rand : own_rand,
   };
 
+  if (opts->exist_ok)
+    {
+      DcCloneResult *existing = NULL;
+
+      if (!dc_exist_check (conn, opts, &existing, error))
+        return NULL;
+      if (existing != NULL)
+        return existing;
+    }
   scan = dc_run_begin (&run, &xml, error);
   g_clear_pointer (&run.src, virDomainFree);
   if (scan == NULL)

@@ -10,6 +10,8 @@ typedef struct
 {
   const char *source; /* source domain name */
   const char *name;   /* --name, or NULL */
+  gboolean exist_ok;  /* --exist-ok: a clone of the source called @name
+                       * that an earlier run made is the result */
   guint jobs;         /* volumes copied at once; 0: one per CPU */
   gboolean progress;  /* draw the copies' progress on stderr */
   gboolean read_back; /* read the new volumes' sizes back into the result */
@@ -40,6 +42,8 @@ typedef struct
   GPtrArray *macs;    /* char *: the clone's MAC addresses */
   GPtrArray *volumes; /* DcResultVolume, in the order they were copied */
   char *nvram;        /* the clone's NVRAM file, NULL if it has none */
+  gboolean existed;   /* --exist-ok found it made: nothing was done (no
+                       * volumes listed) */
 } DcCloneResult;
 
 void dc_clone_result_free (DcCloneResult *result);

@@ -133,6 +133,7 @@ main (int argc, char **argv)
 
   copts.source = opts->source;
   copts.name = opts->name;
+  copts.exist_ok = opts->exist_ok;
   if (opts->print_xml)
     {
       /* nothing to roll back: a signal may end it at once */

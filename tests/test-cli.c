@@ -31,6 +31,11 @@ static const char expected_help[] =
   "                                 validity rules. Default:\n"
   "                                 \"<source_name>-cloneN\", where N is the Nth\n"
   "                                 cloned domain.\n"
+  "      --exist-ok                 With --name: if that domain exists and is a\n"
+  "                                 clone of <source_name> (by UUID), do nothing\n"
+  "                                 and exit 0 (\"NAME already exists, cloned from\n"
+  "                                 SOURCE.\"). Any other domain of that name is\n"
+  "                                 still an error.\n"
   "  -c, --connect <uri>            libvirt connection URI (default: as virsh:\n"
   "                                 $LIBVIRT_DEFAULT_URI, else libvirt's default)\n"
   "  -j, --jobs <N>                 Copy up to N volumes at once. Default: one\n"
@@ -112,6 +117,11 @@ static const RunCase run_cases[] = {
   { "empty-source", { "", NULL }, 2, "source domain name is empty" },
   { "cleanup-with-name", { "--cleanup", "--name", "x", "src", NULL }, 2, "--cleanup clones nothing" },
   { "cleanup-with-print-xml", { "--cleanup", "--print-xml", "src", NULL }, 2, "give one of them" },
+  { "exist-ok-without-name", { "--exist-ok", "src", NULL }, 2, "--exist-ok needs --name" },
+  { "exist-ok-print-xml-without-name",
+    { "--print-xml", "--exist-ok", "src", NULL },
+    2,
+    "--exist-ok needs --name" },
   { "print-xml-missing-source",
     { "--print-xml", "-c", "test:///default", "nosuch", NULL },
     1,
@@ -320,6 +330,7 @@ test_cli_json_codes (void)
     [DC_ERROR_SOURCE_NOT_FOUND] = "source-not-found",
     [DC_ERROR_VOLUME_EXISTS] = "volume-exists",
     [DC_ERROR_CONNECT] = "connect-failed",
+    [DC_ERROR_IN_PROGRESS] = "in-progress",
   };
 
   for (int code = 0; code < (int) G_N_ELEMENTS (expected); code++)
@@ -358,6 +369,7 @@ static const JsonCliCase json_cli_cases[] = {
   { { "-vn", "a&b", "--json", "src", NULL }, 2, "invalid-name" },
   { { "--json", "--cleanup", "--name", "x", "src", NULL }, 2, "usage" },
   { { "--json", "--jobs", "0", "src", NULL }, 2, "usage" },
+  { { "--json", "--exist-ok", "src", NULL }, 2, "usage" },
   { { "--json", "-c", "test:///default", "nosuch", NULL }, 1, "source-not-found" },
   { { "--json", "-c", "test:///default", "test", NULL }, 1, "source-running" },
   { { "--json", "-c", "nosuchdriver:///x", "src", NULL }, 1, "connect-failed" },
