@@ -44,7 +44,8 @@ static const char driver[] =
 static GStrv
 complete_with (const char *default_uri, const char *line)
 {
-  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "..", "contrib", "bash-completion", "domclone", NULL);
+  g_autofree char *script =
+    g_test_build_filename (G_TEST_DIST, "..", "contrib", "bash-completion", "domclone", NULL);
   g_autofree char *full = g_strdup_printf ("%s %s", g_getenv ("DOMCLONE"), line);
   const char *argv[] = { "bash", "--norc", "--noprofile", "-c", driver, "bash", script, full, NULL };
   g_auto (GStrv) env = g_environ_unsetenv (g_get_environ (), "G_DEBUG");
@@ -60,8 +61,7 @@ complete_with (const char *default_uri, const char *line)
                     : g_environ_unsetenv (env, "LIBVIRT_DEFAULT_URI");
   /* virsh prefers it; the completion must not */
   env = g_environ_setenv (env, "VIRSH_DEFAULT_CONNECT_URI", "test:///default", TRUE);
-  g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
-                &err, &status, &error);
+  g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error);
   g_assert_no_error (error);
   g_test_message ("complete '%s': %s", line, out);
   if (!g_spawn_check_exit_status (status, NULL))
