@@ -15,12 +15,15 @@
 
 /* more copies at once than this only queue in libvirt and the disk */
 #define DC_CLI_MAX_JOBS 64
+/* --count: more than this in one call is a typo more likely than a plan */
+#define DC_CLI_MAX_COUNT 1000
 
 static gboolean opt_help;
 static gboolean opt_version;
 static int opt_verbose;
 static char *opt_name;
 static gboolean opt_exist_ok;
+static int opt_count;
 static char *opt_connect;
 static gboolean opt_cleanup;
 static gboolean opt_print_xml;
@@ -50,6 +53,10 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "With --name: if that domain exists and is a clone of <source_name> (by UUID), do nothing and exit 0 "
     "(\"NAME already exists, cloned from SOURCE.\"). Any other domain of that name is still an error.",
     NULL },
+  { "count", 0, 0, G_OPTION_ARG_INT, &opt_count,
+    "Make N clones (1 to 1000) in one call, named as without --name. A failure removes the clone it "
+    "hit and stops; the clones made before it are kept (the error says which).",
+    "<N>" },
   { "connect", 'c', 0, G_OPTION_ARG_STRING, &opt_connect,
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
   { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs,
@@ -189,6 +196,8 @@ dc_cli_wants_json (int argc, char **argv)
         return TRUE;
       if (g_str_equal (arg, "--name") || g_str_equal (arg, "--connect") || g_str_equal (arg, "--jobs"))
         i++;
+      else if (g_str_equal (arg, "--count"))
+        i++;
       else if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0'
                && strchr ("ncj", arg[strlen (arg) - 1]) != NULL)
         i++; /* -n VALUE, or -vn VALUE */
@@ -222,6 +231,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opt_cleanup = FALSE;
   opt_print_xml = FALSE;
   opt_exist_ok = FALSE;
+  opt_count = -1; /* not given */
   opt_json = FALSE;
   opt_jobs = -1; /* not given */
   opt_quiet = FALSE;
@@ -260,6 +270,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opts->verbose = opt_verbose;
   opts->name = g_steal_pointer (&opt_name);
   opts->exist_ok = opt_exist_ok;
+  opts->count = MAX (opt_count, 0);
   opts->connect = g_steal_pointer (&opt_connect);
   opts->cleanup = opt_cleanup;
   opts->print_xml = opt_print_xml;
@@ -292,6 +303,30 @@ dc_cli_parse (int argc, char **argv, GError **error)
   if (opts->cleanup && opts->name != NULL)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--cleanup clones nothing: it takes no --name");
+      return NULL;
+    }
+  if (opt_count != -1 && (opt_count < 1 || opt_count > DC_CLI_MAX_COUNT))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "invalid --count %d: give a number from 1 to %d",
+                   opt_count, DC_CLI_MAX_COUNT);
+      return NULL;
+    }
+  if (opts->count > 0 && opts->name != NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "--count names its clones <source_name>-cloneN: it takes no --name");
+      return NULL;
+    }
+  if (opts->count > 0 && opts->exist_ok)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "--count makes new clones every time: it takes no --exist-ok, which needs --name");
+      return NULL;
+    }
+  if (opts->count > 0 && (opts->print_xml || opts->cleanup))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--count makes clones: it takes no %s",
+                   opts->print_xml ? "--print-xml (which shows one clone's XML)" : "--cleanup");
       return NULL;
     }
   if (opts->exist_ok && opts->name == NULL)

@@ -12,6 +12,7 @@ typedef struct
   int verbose;
   char *name;
   gboolean exist_ok;
+  int count; /* --count; 0: not given */
   char *connect;
   gboolean cleanup;
   gboolean print_xml;

@@ -147,10 +147,11 @@ dc_exist_check (virConnectPtr conn, const DcCloneOptions *opts, DcCloneResult **
         g_info ("'%s' was left unfinished by a killed run: it is removed and made again", name);
         return TRUE;
       case DC_BUILDER_ALIVE:
-        g_set_error (error, DC_ERROR, DC_ERROR_IN_PROGRESS,
-                     "domain '%s' is being cloned from '%s' by another domclone run (process %" G_GUINT64_FORMAT
-                     "); retry once it has ended",
-                     name, opts->source, md->building->pid);
+        g_set_error (
+          error, DC_ERROR, DC_ERROR_IN_PROGRESS,
+          "domain '%s' is being cloned from '%s' by another domclone run (process %" G_GUINT64_FORMAT
+          "); retry once it has ended",
+          name, opts->source, md->building->pid);
         return FALSE;
       case DC_BUILDER_UNKNOWN:
         g_set_error (

@@ -53,6 +53,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_clone_result_free)
 #define DC_RECONNECT_SECONDS 30
 
 DcCloneResult *dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
+gboolean dc_clone_count (virConnectPtr conn, const DcCloneOptions *opts, guint count, GPtrArray *made,
+                         GError **error);
 DcCloneResult *dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
 
 G_END_DECLS
