@@ -173,15 +173,18 @@ test_live_completion_values (LiveFixture *f, gconstpointer data)
 {
   const char *const uris[] = { "///session", "///system", NULL };
   const char *const none[] = { NULL };
-  const char *const *expect[] = { uris, uris, none, none };
-  const char *lines[] = { "-c qemu:///s", "--connect=qemu:///s", "-n ", "--name=" };
+  const char *const test_uri[] = { "test:///default", NULL }; /* no ":" typed yet: all of it */
+  const char *const *expect[] = { uris, uris, uris, test_uri, none, none };
+  const char *lines[] = { "-c qemu:///s", "--connect=qemu:///s", "-c qemu:", "-c te", "-n ", "--name=" };
+  /* $LIBVIRT_DEFAULT_URI is offered too, once */
+  const char *defaults[] = { NULL, NULL, "qemu:///system", "test:///default", NULL, NULL };
   g_auto (GStrv) jobs = NULL;
   g_auto (GStrv) jobs_vj = NULL;
 
   SKIP_WITHOUT_DAEMON ();
   for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
     {
-      g_auto (GStrv) replies = complete_with (NULL, lines[i]);
+      g_auto (GStrv) replies = complete_with (defaults[i], lines[i]);
 
       g_qsort_with_data (replies, g_strv_length (replies), sizeof (char *), compare_strings, NULL);
       g_assert_cmpstrv (replies, expect[i]);
