@@ -17,14 +17,17 @@ set -euo pipefail
 # The one list of packages: build, libvirt daemon + QEMU for the live tests,
 # firmware for UEFI guests, swtpm for guests with a TPM, unshare (util-linux)
 # and ip (iproute2) for the private test daemon and its network namespace,
-# the tools of the sanitizer, fuzzing, leak and format checks, and XFS
-# (reflinks) for the copy tests.
+# the tools of the sanitizer, fuzzing, leak and format checks, XFS
+# (reflinks) for the copy tests, bash-completion (its pkg-config file says
+# where make install puts the completion) and ansible-core (the playbook
+# test in contrib/ansible).
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev
     libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools util-linux iproute2
     clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs
+    bash-completion ansible-core
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }
