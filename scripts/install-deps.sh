@@ -18,13 +18,14 @@ set -euo pipefail
 # firmware for UEFI guests, swtpm for guests with a TPM, unshare (util-linux)
 # and ip (iproute2) for the private test daemon and its network namespace,
 # the tools of the sanitizer, fuzzing, leak and format checks, and XFS
-# (reflinks) for the copy tests.
+# (reflinks) for the copy tests; libarchive reads and writes cloud-init seeds,
+# and xorriso builds seeds the way users do, for the seed tests.
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
-    libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev
+    libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev libarchive-dev
     libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools util-linux iproute2
-    clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs
+    clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs xorriso
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }
