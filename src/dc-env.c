@@ -685,7 +685,9 @@ dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const c
             *label = dc_seed_pvd_label (buf, sizeof (buf));
           return TRUE;
         }
-      if (errno == ENOENT || errno == ENOTDIR)
+      /* a drive with no medium, a missing file: no seed; only a file
+       * this process may not read is worth asking libvirt about */
+      if (errno != EACCES && errno != EPERM)
         return TRUE;
       g_debug ("cannot read '%s' here (%s): asking libvirt", path, g_strerror (errno));
     }

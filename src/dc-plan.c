@@ -512,6 +512,16 @@ dc_planner_seed (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source,
   raw->open_dir = g_strdup (info->open_dir);
 
   dst_name = dc_clone_vol_name (info->name, target ? target : "seed", p->plan->source_name, p->plan->name);
+  /* one image attached twice: a seed for each disk */
+  {
+    g_autofree char *key = g_strdup_printf ("%s/%s", info->pool, dst_name);
+
+    if (g_hash_table_contains (p->vol_names, key))
+      {
+        g_free (dst_name);
+        dst_name = g_strdup_printf ("%s-%s.iso", p->plan->name, target ? target : "seed");
+      }
+  }
   seed = g_new0 (DcSeed, 1);
   seed->vol = dc_planner_new_copy (p, seed_what, raw, NULL, p->into, dst_name, error);
   if (seed->vol == NULL)

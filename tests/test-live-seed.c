@@ -52,14 +52,14 @@ write_bytes (const char *path, GBytes *bytes)
   g_assert_no_error (error);
 }
 
-/* The source gets the seed (sdb, named after it) and a plain ISO (sdc),
- * both read-only CD-ROMs, and a second interface. Returns the seed's
- * path. */
+/* The source gets the seed (sdb: @seed, else one in its pool named after
+ * it) and a plain ISO (sdc), both read-only CD-ROMs, and a second
+ * interface. Returns the seed's path. */
 static char *
-give_seed (const LiveFixture *f)
+give_seed_at (const LiveFixture *f, const char *where)
 {
   g_autofree char *name = g_strdup_printf ("%s-seed.iso", f->src);
-  char *seed = live_path_in (f, name);
+  char *seed = where ? g_strdup (where) : live_path_in (f, name);
   g_autofree char *plain = live_path_in (f, "plain.iso");
   g_autoptr (GBytes) seed_iso = make_seed (f, "cidata");
   const char *plain_files[] = { "README", "not a seed\n", NULL };
@@ -88,6 +88,12 @@ give_seed (const LiveFixture *f)
 }
 
 static char *
+give_seed (const LiveFixture *f)
+{
+  return give_seed_at (f, NULL);
+}
+
+static char *
 xpath_string (const char *xml, const char *xpath)
 {
   g_autoptr (xmlDoc) doc = xmlReadMemory (xml, (int) strlen (xml), NULL, NULL, XML_PARSE_NONET);
@@ -101,7 +107,7 @@ xpath_string (const char *xml, const char *xpath)
  * volume in the source's pool whose files are the source's rewritten
  * for @clone. */
 static void
-check_clone_seed (const LiveFixture *f, const char *clone, const char *seed)
+check_clone_seed_at (const LiveFixture *f, const char *clone, const char *seed, const char *expect_path)
 {
   g_autofree char *xml = live_domain_xml (clone);
   g_autofree char *path = xpath_string (xml, "string(/domain/devices/disk[target/@dev='sdb']/source/@file)");
@@ -110,8 +116,6 @@ check_clone_seed (const LiveFixture *f, const char *clone, const char *seed)
   g_autofree char *mac0 = xpath_string (xml, "string(/domain/devices/interface[1]/mac/@address)");
   g_autofree char *mac1 = xpath_string (xml, "string(/domain/devices/interface[2]/mac/@address)");
   g_autofree char *plain = xpath_string (xml, "string(/domain/devices/disk[target/@dev='sdc']/source/@file)");
-  g_autofree char *expect_path = NULL;
-  g_autofree char *expect_name = g_strdup_printf ("%s-seed.iso", clone);
   g_autofree char *label = NULL;
   g_autofree char *meta = NULL;
   g_autofree char *net = NULL;
@@ -119,14 +123,16 @@ check_clone_seed (const LiveFixture *f, const char *clone, const char *seed)
   g_autoptr (GBytes) iso = NULL;
   g_autoptr (DcVol) vol = NULL;
 
-  expect_path = live_path_in (f, expect_name);
   g_assert_cmpstr (path, ==, expect_path);
   g_assert_cmpstr (path, !=, seed);
   g_assert_cmpstr (device, ==, "cdrom");
   g_assert_cmpstr (ro, ==, "1");
-  /* a volume libvirt knows, in the source's pool */
-  vol = virStorageVolLookupByPath (live_conn, path);
-  g_assert_nonnull (vol);
+  /* a volume libvirt knows, in the source's pool (if it is in one) */
+  if (g_str_has_prefix (path, f->dir))
+    {
+      vol = virStorageVolLookupByPath (live_conn, path);
+      g_assert_nonnull (vol);
+    }
   /* the plain ISO is shared */
   {
     g_autofree char *shared = live_path_in (f, "plain.iso");
@@ -145,6 +151,52 @@ check_clone_seed (const LiveFixture *f, const char *clone, const char *seed)
                          "  b:\n    match: {macaddress: '%s'}\n",
                          mac0, mac1);
   g_assert_cmpstr (g_hash_table_lookup (files, "network-config"), ==, net);
+}
+
+static void
+check_clone_seed (const LiveFixture *f, const char *clone, const char *seed)
+{
+  g_autofree char *name = g_strdup_printf ("%s-seed.iso", clone);
+  g_autofree char *path = live_path_in (f, name);
+
+  check_clone_seed_at (f, clone, seed, path);
+}
+
+/* A seed in no pool is reached as the NVRAM is, through a temporary
+ * pool over its directory; the clone's goes beside it, and no pool is
+ * left behind. */
+static void
+test_live_seed_outside_pools (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_strdup_printf ("%s/loose-%s", live_state_dir, f->src);
+  g_autofree char *seed = g_build_filename (dir, "seed.iso", NULL);
+  g_autofree char *clone = g_strdup_printf ("%s-clone1", f->src);
+  g_autofree char *expect = g_strdup_printf ("%s/%s-sdb.iso", dir, clone);
+  g_autofree char *sum = NULL;
+  g_autofree char *sum_after = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_free (give_seed_at (f, seed));
+  sum = live_sha256_file (seed);
+  before = live_snapshot ();
+  status = dc_test_domclone (&out, &err, f->src, NULL);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  check_clone_seed_at (f, clone, seed, expect);
+  sum_after = live_sha256_file (seed);
+  g_assert_cmpstr (sum_after, ==, sum);
+  /* the temporary pool is closed again */
+  after = live_snapshot ();
+  g_assert_null (strstr (before, "pool domclone-"));
+  g_assert_null (strstr (after, "pool domclone-"));
+  live_delete_clone (clone);
+  g_assert_cmpint (g_unlink (expect), ==, 0);
 }
 
 static void
@@ -318,6 +370,7 @@ main (int argc, char **argv)
   live_init (&argc, &argv);
   LIVE_TEST ("/live/seed/clone", test_live_seed_clone);
   LIVE_TEST ("/live/seed/print-xml", test_live_seed_print_xml);
+  LIVE_TEST ("/live/seed/outside-pools", test_live_seed_outside_pools);
   LIVE_TEST ("/live/seed/rollback", test_live_seed_rollback);
   LIVE_TEST ("/live/seed/remote", test_live_seed_remote);
   return live_run ();

@@ -525,7 +525,9 @@ test_plan_seed (void)
   g_autofree char *serial = NULL;
 
   g_assert_no_error (error);
-  g_assert_cmpuint (plan->seeds->len, ==, 2);
+  /* sda and sdc hold one image: a seed each */
+  g_assert_cmpuint (plan->seeds->len, ==, 3);
+  g_assert_cmpstr (((const DcSeed *) plan->seeds->pdata[2])->vol->dst_name, ==, "seeded-clone1-sdc.iso");
   iid = dc_plan_instance_id ("seeded-01", plan->source_name, plan->name, plan->uuid);
   serial = g_strdup_printf ("ds=nocloud;i=%s;h=seeded-clone1<", iid);
   g_assert_nonnull (strstr (plan->xml, serial));
