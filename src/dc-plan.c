@@ -514,7 +514,7 @@ dc_planner_seed (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source,
   dst_name = dc_clone_vol_name (info->name, target ? target : "seed", p->plan->source_name, p->plan->name);
   /* one image attached twice: a seed for each disk */
   {
-    g_autofree char *key = g_strdup_printf ("%s/%s", info->pool, dst_name);
+    g_autofree char *key = g_strdup_printf ("%s/%s", p->into ? p->into->name : info->pool, dst_name);
 
     if (g_hash_table_contains (p->vol_names, key))
       {

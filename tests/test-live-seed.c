@@ -199,6 +199,43 @@ test_live_seed_outside_pools (LiveFixture *f, gconstpointer data)
   g_assert_cmpint (g_unlink (expect), ==, 0);
 }
 
+/* With --pool the seed goes where the disks go. */
+static void
+test_live_seed_pool (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_strdup_printf ("%s/other-%s", live_state_dir, f->src);
+  g_autofree char *pool_name = g_strdup_printf ("other-%s", f->src);
+  g_autofree char *clone = g_strdup_printf ("%s-clone1", f->src);
+  g_autofree char *expect = g_strdup_printf ("%s/%s-seed.iso", dir, clone);
+  g_autofree char *seed = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  live_define_pool (pool_name, dir);
+  seed = give_seed (f);
+  status = dc_test_domclone (&out, &err, "--pool", pool_name, f->src, NULL);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  check_clone_seed_at (f, clone, seed, expect);
+  {
+    g_autoptr (DcVol) vol = virStorageVolLookupByPath (live_conn, expect);
+    g_autoptr (DcPool) pool = NULL;
+
+    g_assert_nonnull (vol);
+    pool = virStoragePoolLookupByVolume (vol);
+    g_assert_cmpstr (virStoragePoolGetName (pool), ==, pool_name);
+  }
+  {
+    g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, pool_name);
+
+    virStoragePoolDestroy (pool);
+    virStoragePoolUndefine (pool);
+  }
+}
+
 static void
 test_live_seed_clone (LiveFixture *f, gconstpointer data)
 {
@@ -371,6 +408,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/seed/clone", test_live_seed_clone);
   LIVE_TEST ("/live/seed/print-xml", test_live_seed_print_xml);
   LIVE_TEST ("/live/seed/outside-pools", test_live_seed_outside_pools);
+  LIVE_TEST ("/live/seed/pool", test_live_seed_pool);
   LIVE_TEST ("/live/seed/rollback", test_live_seed_rollback);
   LIVE_TEST ("/live/seed/remote", test_live_seed_remote);
   return live_run ();

@@ -68,6 +68,7 @@ static const PlanCase plan_cases[] = {
   { "err-pool-clash", "db-copy", 1, DC_ERROR_VOLUME_EXISTS,
     "cannot clone disk 'vda': volume 'db-copy-root.qcow2' already exists in pool 'backup'" },
   { "seed-cdrom", NULL, 1, -1, NULL },
+  { "pool-seed", NULL, 1, -1, NULL },
   { "err-seed-too-big", NULL, 1, DC_ERROR_UNSUPPORTED,
     "cannot clone the cloud-init seed of disk 'sda': '/var/lib/libvirt/images/big-seed.iso' is 20971520 bytes, more than the 16 MiB domclone rewrites" },
 };
@@ -84,6 +85,7 @@ static const struct
   { "pool-outside", "backup", "outside-pool" },      { "pool-own", "default", "plain-qcow2" },
   { "err-pool-missing", "nope", "plain-qcow2" },     { "err-pool-inactive", "parked", "plain-qcow2" },
   { "err-pool-logical", "vg0", "plain-qcow2" },      { "err-pool-clash", "backup", "volume-disks" },
+  { "pool-seed", "backup", "seed-cdrom" },
 };
 
 /* The stem of @c's input file, and its --pool */
