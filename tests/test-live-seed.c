@@ -236,6 +236,28 @@ test_live_seed_pool (LiveFixture *f, gconstpointer data)
   }
 }
 
+/* --count: each clone gets a seed of its own. */
+static void
+test_live_seed_count (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *seed = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  seed = give_seed (f);
+  status = dc_test_domclone (&out, &err, "--count", "2", f->src, NULL);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  for (guint n = 1; n <= 2; n++)
+    {
+      g_autofree char *clone = g_strdup_printf ("%s-clone%u", f->src, n);
+
+      check_clone_seed (f, clone, seed);
+    }
+}
+
 static void
 test_live_seed_clone (LiveFixture *f, gconstpointer data)
 {
@@ -409,6 +431,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/seed/print-xml", test_live_seed_print_xml);
   LIVE_TEST ("/live/seed/outside-pools", test_live_seed_outside_pools);
   LIVE_TEST ("/live/seed/pool", test_live_seed_pool);
+  LIVE_TEST ("/live/seed/count", test_live_seed_count);
   LIVE_TEST ("/live/seed/rollback", test_live_seed_rollback);
   LIVE_TEST ("/live/seed/remote", test_live_seed_remote);
   return live_run ();
