@@ -12,6 +12,7 @@
 #include "dc-plan.h"
 #include "dc-metadata.h"
 #include "dc-name.h"
+#include "dc-seed.h"
 #include "dc-xml.h"
 
 #include <string.h>
@@ -39,6 +40,16 @@ dc_copy_free (DcCopy *copy)
   g_free (copy);
 }
 
+static void
+dc_seed_free (DcSeed *seed)
+{
+  dc_copy_free (seed->vol);
+  g_free (seed->hostname);
+  g_strfreev (seed->macs_from);
+  g_strfreev (seed->macs_to);
+  g_free (seed);
+}
+
 void
 dc_plan_free (DcPlan *plan)
 {
@@ -52,6 +63,7 @@ dc_plan_free (DcPlan *plan)
   g_free (plan->metadata);
   g_clear_pointer (&plan->copies, g_ptr_array_unref);
   g_clear_pointer (&plan->shared, g_ptr_array_unref);
+  g_clear_pointer (&plan->seeds, g_ptr_array_unref);
   g_free (plan);
 }
 
@@ -65,6 +77,8 @@ typedef struct
   GHashTable *macs;      /* MACs handed out by this plan */
   GHashTable *vol_names; /* "pool/name" of volumes this plan creates */
   DcPoolInfo *into;      /* --pool: where the disks' volumes go, or NULL */
+  GPtrArray *macs_from;  /* MAC of the source's interface i ... */
+  GPtrArray *macs_to;    /* ... and of the clone's (for seeds) */
 } DcPlanner;
 
 static char *
@@ -299,12 +313,12 @@ dc_planner_resolve_pool (DcPlanner *p, GError **error)
   return TRUE;
 }
 
-/* Adds the copy of @src to the plan: into its own pool; or, if @dst_dir
- * is set, into a temporary pool over that directory (made if missing);
- * or, if @into is set, into that pool (--pool). */
-static const DcCopy *
-dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
-                        const DcPoolInfo *into, const char *dst_name, GError **error)
+/* The copy of @src: into its own pool; or, if @dst_dir is set, into a
+ * temporary pool over that directory (made if missing); or, if @into is
+ * set, into that pool (--pool). Its name is taken for this plan. */
+static DcCopy *
+dc_planner_new_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
+                     const DcPoolInfo *into, const char *dst_name, GError **error)
 {
   g_autofree char *dst_pool = dst_dir ? dc_dir_pool_name (dst_dir) : g_strdup (into ? into->name : src->pool);
   const char *dst_open_dir = dst_dir ? dst_dir : into ? NULL : src->open_dir;
@@ -372,7 +386,18 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, co
   copy->open_dir = g_strdup (src->open_dir);
   copy->src_format = g_strdup (src->format);
   copy->src_allocation = src->allocation;
-  g_ptr_array_add (p->plan->copies, copy);
+  return copy;
+}
+
+/* Adds the copy of @src to the plan (see dc_planner_new_copy()). */
+static const DcCopy *
+dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
+                        const DcPoolInfo *into, const char *dst_name, GError **error)
+{
+  DcCopy *copy = dc_planner_new_copy (p, what, src, dst_dir, into, dst_name, error);
+
+  if (copy != NULL)
+    g_ptr_array_add (p->plan->copies, copy);
   return copy;
 }
 
@@ -410,6 +435,120 @@ dc_planner_disk_file (DcPlanner *p, const char *type, const char *path, GError *
   return p->env->file (p->env, path, error);
 }
 
+/*
+ * A cloud-init NoCloud seed (an ISO 9660 image labelled cidata on a
+ * read-only disk or CD-ROM) is not shared: the clone would boot as the
+ * same instance, with the source's host name and its network-config
+ * naming the source's MACs. It gets a new volume beside the source's
+ * (or in --pool, as the disks), named as a copy would be, which the run
+ * fills with the rewritten image (dc-seed.c). Only file and volume disks are looked at; a seed
+ * outside any pool is reached as the NVRAM is. *@seeded says whether
+ * @disk was one.
+ */
+static gboolean
+dc_planner_seed (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source, const char *what,
+                 const char *target, gboolean *seeded, GError **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *pool = NULL;
+  g_autofree char *vol = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *dst_name = NULL;
+  g_autofree char *seed_what = NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autoptr (DcVolInfo) raw = NULL;
+  DcSeed *seed;
+
+  *seeded = FALSE;
+  if (p->env->iso_label == NULL || source == NULL)
+    return TRUE;
+  if (g_str_equal (type, "file"))
+    path = dc_xml_prop (source, "file");
+  else if (g_str_equal (type, "volume"))
+    {
+      pool = dc_xml_prop (source, "pool");
+      vol = dc_xml_prop (source, "volume");
+    }
+  if (path == NULL && (pool == NULL || vol == NULL))
+    return TRUE;
+
+  if (!p->env->iso_label (p->env, path, pool, vol, &label, error))
+    {
+      g_prefix_error (error, "cannot tell whether %s is a cloud-init seed: ", what);
+      return FALSE;
+    }
+  if (!dc_seed_label_is_cidata (label))
+    return TRUE;
+
+  seed_what = g_strdup_printf ("the cloud-init seed of %s", what);
+  info = path ? p->env->file (p->env, path, error) : p->env->vol_by_name (p->env, pool, vol, error);
+  if (info == NULL)
+    {
+      g_prefix_error (error, "cannot clone %s: ", seed_what);
+      return FALSE;
+    }
+  if (info->capacity > DC_SEED_MAX_SIZE)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "cannot clone %s: '%s' is %" G_GUINT64_FORMAT
+                   " bytes, more than the %u MiB domclone rewrites; make a smaller seed, or detach it",
+                   seed_what, info->path, info->capacity, (guint) (DC_SEED_MAX_SIZE / (1024 * 1024)));
+      return FALSE;
+    }
+
+  /* the new image is raw, and as big as it turns out to be */
+  raw = dc_vol_info_new ();
+  raw->pool = g_strdup (info->pool);
+  raw->pool_path = g_strdup (info->pool_path);
+  raw->name = g_strdup (info->name);
+  raw->path = g_strdup (info->path);
+  raw->type = g_strdup (info->type);
+  raw->format = g_strdup ("raw");
+  raw->capacity = info->capacity;
+  raw->allocation = info->capacity;
+  raw->mode = g_strdup (info->mode);
+  raw->owner = g_strdup (info->owner);
+  raw->group = g_strdup (info->group);
+  raw->open_dir = g_strdup (info->open_dir);
+
+  dst_name = dc_clone_vol_name (info->name, target ? target : "seed", p->plan->source_name, p->plan->name);
+  /* one image attached twice: a seed for each disk */
+  {
+    g_autofree char *key = g_strdup_printf ("%s/%s", p->into ? p->into->name : info->pool, dst_name);
+
+    if (g_hash_table_contains (p->vol_names, key))
+      {
+        g_free (dst_name);
+        dst_name = g_strdup_printf ("%s-%s.iso", p->plan->name, target ? target : "seed");
+      }
+  }
+  seed = g_new0 (DcSeed, 1);
+  seed->vol = dc_planner_new_copy (p, seed_what, raw, NULL, p->into, dst_name, error);
+  if (seed->vol == NULL)
+    {
+      g_free (seed);
+      return FALSE;
+    }
+  seed->hostname = dc_name_to_hostname (p->plan->name);
+  g_ptr_array_add (p->macs_from, NULL);
+  g_ptr_array_add (p->macs_to, NULL);
+  seed->macs_from = g_strdupv ((char **) p->macs_from->pdata);
+  seed->macs_to = g_strdupv ((char **) p->macs_to->pdata);
+  g_ptr_array_set_size (p->macs_from, p->macs_from->len - 1);
+  g_ptr_array_set_size (p->macs_to, p->macs_to->len - 1);
+  g_ptr_array_add (p->plan->seeds, seed);
+
+  if (path != NULL)
+    xmlSetProp (source, BAD_CAST "file", BAD_CAST seed->vol->dst_path);
+  else
+    {
+      xmlSetProp (source, BAD_CAST "pool", BAD_CAST seed->vol->dst_pool);
+      xmlSetProp (source, BAD_CAST "volume", BAD_CAST seed->vol->dst_name);
+    }
+  *seeded = TRUE;
+  return TRUE;
+}
+
 static gboolean
 dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 {
@@ -432,6 +571,17 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
    * empty too. */
   if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source))
     return TRUE;
+
+  /* A cloud-init seed is the clone's own, made anew. */
+  if (g_str_equal (device, "cdrom") || dc_xml_child (disk, "readonly", FALSE) != NULL)
+    {
+      gboolean seeded = FALSE;
+
+      if (!dc_planner_seed (p, disk, type, source, what, target, &seeded, error))
+        return FALSE;
+      if (seeded)
+        return TRUE;
+    }
 
   /* A floppy is a disk like any other: shared only when the guest
    * cannot write to it. */
@@ -688,10 +838,9 @@ dc_planner_nocloud (DcPlanner *p, const char *serial)
         }
       else if (g_str_equal (key, "i") || g_str_equal (key, "instance-id"))
         {
-          g_autofree char *iid = dc_name_replace (value, p->plan->source_name, p->plan->name);
+          g_autofree char *iid =
+            dc_plan_instance_id (value, p->plan->source_name, p->plan->name, p->plan->uuid);
 
-          if (iid == NULL)
-            iid = g_strdup (p->plan->uuid);
           g_free (parts[i]);
           parts[i] = g_strdup_printf ("%s=%s", key, iid);
         }
@@ -731,10 +880,16 @@ dc_planner_interfaces (DcPlanner *p, GError **error)
     {
       xmlNode *iface = ifaces->pdata[i];
       xmlNode *mac = dc_xml_child (iface, "mac", TRUE);
+      g_autofree char *old = dc_xml_prop (mac, "address");
       g_autofree char *addr = dc_planner_new_mac (p, error);
 
       if (addr == NULL)
         return FALSE;
+      if (old != NULL)
+        {
+          g_ptr_array_add (p->macs_from, g_steal_pointer (&old));
+          g_ptr_array_add (p->macs_to, g_strdup (addr));
+        }
       xmlSetProp (mac, BAD_CAST "address", BAD_CAST addr);
       /* libvirt picks a free tap/macvtap name for the clone */
       dc_xml_remove (dc_xml_child (iface, "target", FALSE));
@@ -927,6 +1082,11 @@ dc_planner_metadata (DcPlanner *p, GError **error)
           const DcCopy *c = p->plan->copies->pdata[i];
           dc_building_add_volume (md->building, c->dst_pool, c->dst_name, c->dst_open_dir);
         }
+      for (guint i = 0; i < p->plan->seeds->len; i++)
+        {
+          const DcCopy *c = ((const DcSeed *) p->plan->seeds->pdata[i])->vol;
+          dc_building_add_volume (md->building, c->dst_pool, c->dst_name, c->dst_open_dir);
+        }
     }
   text = dc_metadata_format (md);
   /* names come from outside: one that XML cannot carry (a control
@@ -1000,13 +1160,16 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   g_autoptr (xmlXPathContext) ctxt = NULL;
   g_autoptr (GHashTable) macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) vol_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) macs_from = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) macs_to = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) disks = NULL;
   g_autoptr (DcPoolInfo) into = NULL;
-  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL };
+  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL, macs_from, macs_to };
   xmlNode *root, *node;
 
   plan->copies = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_copy_free);
   plan->shared = g_ptr_array_new_with_free_func (g_free);
+  plan->seeds = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_seed_free);
 
   doc = dc_xml_parse (opts->source_xml, "domain", "the source domain's XML", &ctxt, error);
   if (doc == NULL)
@@ -1128,7 +1291,36 @@ dc_plan_describe (const DcPlan *plan)
       g_string_append_printf (out, "copy %s: %s/%s -> %s/%s (%s)\n", c->what, c->pool, c->src_name,
                               c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-");
     }
+  for (guint i = 0; i < plan->seeds->len; i++)
+    {
+      const DcCopy *c = ((const DcSeed *) plan->seeds->pdata[i])->vol;
+
+      g_string_append_printf (out, "seed %s: %s/%s -> %s/%s (%s)\n", c->what, c->pool, c->src_name,
+                              c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-");
+    }
   for (guint i = 0; i < plan->shared->len; i++)
     g_string_append_printf (out, "share %s\n", (const char *) plan->shared->pdata[i]);
   return g_string_free (out, FALSE);
+}
+
+/**
+ * dc_plan_instance_id:
+ * @source_iid: (nullable): the source's cloud-init instance-id
+ * @source_name: the source domain's name
+ * @clone_name: the clone's
+ * @clone_uuid: the clone's UUID
+ *
+ * The clone's instance-id, the same wherever cloud-init finds it (the
+ * SMBIOS serial, a seed's meta-data): the source's with the source's
+ * name replaced by the clone's, else the clone's UUID.
+ *
+ * Returns: (transfer full): the clone's instance-id
+ */
+char *
+dc_plan_instance_id (const char *source_iid, const char *source_name, const char *clone_name,
+                     const char *clone_uuid)
+{
+  char *iid = source_iid ? dc_name_replace (source_iid, source_name, clone_name) : NULL;
+
+  return iid ? iid : g_strdup (clone_uuid);
 }

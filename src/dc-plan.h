@@ -54,6 +54,11 @@ struct _DcEnv
   /* the pool called @name, active or not; %NULL with DC_ERROR_NOT_FOUND
    * when there is none */
   DcPoolInfo *(*pool_info) (DcEnv *env, const char *name, GError **error);
+  /* *@label: the ISO 9660 volume label of the image at @path (or of
+   * volume @name in pool @pool), NULL if it is no ISO 9660 image or
+   * does not exist; a member left NULL never finds a seed */
+  gboolean (*iso_label) (DcEnv *env, const char *path, const char *pool, const char *name, char **label,
+                         GError **error);
 };
 
 /* One volume to create as a copy of another: by libvirt
@@ -78,6 +83,17 @@ typedef struct
   char *xml; /* the new volume's XML */
 } DcCopy;
 
+/* A cloud-init NoCloud seed of the source, made anew for the clone
+ * (dc-seed.c): @vol says where the source's is and where the clone's
+ * goes; its XML gets the new image's size when that is known. */
+typedef struct
+{
+  DcCopy *vol;
+  char *hostname;  /* the clone's host name */
+  GStrv macs_from; /* MAC of the source's interface i ... */
+  GStrv macs_to;   /* ... and of the clone's */
+} DcSeed;
+
 typedef struct
 {
   char *source_name;
@@ -89,6 +105,7 @@ typedef struct
   char *metadata;    /* our element for the finished clone (no marker) */
   GPtrArray *copies; /* DcCopy */
   GPtrArray *shared; /* char *: disks the clone shares with its source */
+  GPtrArray *seeds;  /* DcSeed: cloud-init seeds made anew */
 } DcPlan;
 
 void dc_plan_free (DcPlan *plan);
@@ -111,5 +128,7 @@ typedef struct
 DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);
 char *dc_dir_pool_name (const char *dir);
 char *dc_plan_describe (const DcPlan *plan);
+char *dc_plan_instance_id (const char *source_iid, const char *source_name, const char *clone_name,
+                           const char *clone_uuid);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "dc-cleanup.h"
 #include "dc-copy.h"
 #include "dc-progress.h"
+#include "dc-seed-vol.h"
 #include "dc-env.h"
 #include "dc-exist.h"
 #include "dc-metadata.h"
@@ -106,9 +107,11 @@ dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env)
       g_ptr_array_add (result->macs, g_strdup ((const char *) mac));
     }
 
-  for (guint i = 0; i < plan->copies->len; i++)
+  for (guint i = 0; i < plan->copies->len + plan->seeds->len; i++)
     {
-      const DcCopy *c = plan->copies->pdata[i];
+      const DcCopy *c = i < plan->copies->len
+                          ? plan->copies->pdata[i]
+                          : ((const DcSeed *) plan->seeds->pdata[i - plan->copies->len])->vol;
       DcResultVolume *v = g_new0 (DcResultVolume, 1);
       g_autoptr (DcVolInfo) planned = dc_vol_info_from_xml (c->xml, c->dst_pool, NULL, NULL);
 
@@ -672,6 +675,32 @@ dc_run_copies (DcRun *run, GPtrArray *copies, GError **error)
   return TRUE;
 }
 
+/* A seed's new volume is on the undo stack from the moment it exists. */
+static void
+dc_run_seed_created (gpointer data, const DcCopy *vol)
+{
+  dc_run_undo_push (data, DC_UNDO_VOLUME, vol->dst_name, vol->dst_pool, vol->dst_open_dir);
+}
+
+/* The clone's own cloud-init seeds (dc-seed-vol.c), whatever made its
+ * disks. */
+static gboolean
+dc_run_seeds (DcRun *run, const DcPlan *plan, GError **error)
+{
+  for (guint i = 0; i < plan->seeds->len; i++)
+    {
+      const DcSeed *seed = plan->seeds->pdata[i];
+      virStorageVolInfo info;
+
+      if (!dc_check_cancelled (error)
+          || !dc_seed_make (run->conn, plan, seed, run->local_conn, dc_run_seed_created, run, &info, error))
+        return FALSE;
+      if (run->made != NULL)
+        g_hash_table_insert (run->made, (gpointer) seed->vol, g_memdup2 (&info, sizeof (info)));
+    }
+  return TRUE;
+}
+
 /* After the daemon went away mid-clone (restarted, say), a new
  * connection to the same URI, so the rollback can still happen. NULL
  * when the connection is fine or cannot be had within a while. */
@@ -775,7 +804,7 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
     run->progress = dc_progress_new (run->conn, STDERR_FILENO);
   ok = dc_run_copies (run, plan->copies, error);
   g_clear_pointer (&run->progress, dc_progress_free);
-  if (!ok)
+  if (!ok || !dc_run_seeds (run, plan, error))
     return FALSE;
 
   /* Nothing must have started the source while its disks were read. */
@@ -791,9 +820,12 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
     return FALSE;
 
   dc_result_fill (result, plan, run->env);
-  for (guint i = 0; run->made != NULL && i < plan->copies->len; i++)
+  for (guint i = 0; run->made != NULL && i < plan->copies->len + plan->seeds->len; i++)
     {
-      const virStorageVolInfo *info = g_hash_table_lookup (run->made, plan->copies->pdata[i]);
+      gconstpointer key = i < plan->copies->len
+                            ? plan->copies->pdata[i]
+                            : ((const DcSeed *) plan->seeds->pdata[i - plan->copies->len])->vol;
+      const virStorageVolInfo *info = g_hash_table_lookup (run->made, key);
       DcResultVolume *v = result->volumes->pdata[i];
 
       if (info != NULL)

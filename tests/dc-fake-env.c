@@ -213,6 +213,27 @@ fake_vol_exists (DcEnv *base, const char *pool, const char *open_dir, const char
   return TRUE;
 }
 
+/* the label= of the volume, as a seed's image would answer; a path
+ * outside the inventory's pools, or a missing volume, has none */
+static gboolean
+fake_iso_label (DcEnv *base, const char *path, const char *pool, const char *name, char **label,
+                GError **error)
+{
+  DcFakeEnv *env = (DcFakeEnv *) base;
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autofree char *group = NULL;
+
+  *label = NULL;
+  if (fake_fails (env, "iso_label", error))
+    return FALSE;
+  info = path ? fake_vol_by_path (base, path, NULL) : fake_vol (env, pool, name, NULL);
+  if (info == NULL)
+    return TRUE;
+  group = g_strdup_printf ("volume %s/%s", info->pool, info->name);
+  *label = g_key_file_get_string (env->kf, group, "label", NULL);
+  return TRUE;
+}
+
 static char *
 fake_nvram_dir (DcEnv *base)
 {
@@ -243,6 +264,7 @@ dc_fake_env_new (const char *inventory_path)
   env->parent.pool_info = fake_pool_info;
   env->parent.nvram_dir = fake_nvram_dir;
   env->parent.swtpm_dir = fake_swtpm_dir;
+  env->parent.iso_label = fake_iso_label;
   return &env->parent;
 }
 
