@@ -3,6 +3,8 @@
 
 #include "dc-metadata.h"
 
+#include <string.h>
+
 static void
 test_metadata_empty (void)
 {
@@ -163,6 +165,91 @@ test_metadata_building_bad (void)
     }
 }
 
+/* The template mark and the disks it made read-only, as --make-template
+ * writes them; a counter update (parse, count, format) keeps them. */
+static void
+test_metadata_template_roundtrip (void)
+{
+  g_autoptr (DcMetadata) md = dc_metadata_new ();
+  g_autoptr (DcMetadata) back = NULL;
+  g_autoptr (DcMetadata) counted = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *again = NULL;
+
+  md->template = TRUE;
+  g_ptr_array_add (md->template_disks, g_strdup ("vda"));
+  g_ptr_array_add (md->template_disks, g_strdup ("sd&b"));
+  xml = dc_metadata_format (md);
+  g_assert_cmpstr (xml, ==,
+                   "<domclone xmlns=\"http://domclone.org/xmlns/domclone/1.0\">"
+                   "<template><readonly disk=\"vda\"/><readonly disk=\"sd&amp;b\"/></template>"
+                   "</domclone>");
+  back = dc_metadata_parse (xml, &error);
+  g_assert_no_error (error);
+  g_assert_true (back->template);
+  g_assert_cmpuint (back->template_disks->len, ==, 2);
+  g_assert_cmpstr (back->template_disks->pdata[1], ==, "sd&b");
+
+  /* what dc_count_clone does to the source's metadata */
+  back->counter = 4;
+  again = dc_metadata_format (back);
+  counted = dc_metadata_parse (again, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (counted->counter, ==, 4);
+  g_assert_true (counted->template);
+  g_assert_cmpuint (counted->template_disks->len, ==, 2);
+  g_assert_cmpstr (counted->template_disks->pdata[0], ==, "vda");
+}
+
+/* A template that made no disk read-only (all were already) is still a
+ * template; a domain without the element is not. */
+static void
+test_metadata_template_empty (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcMetadata) md =
+    dc_metadata_parse ("<domclone:domclone xmlns:domclone=\"http://domclone.org/xmlns/domclone/1.0\">\n"
+                       "  <domclone:counter>2</domclone:counter>\n"
+                       "  <domclone:template/>\n"
+                       "</domclone:domclone>",
+                       &error);
+  g_autoptr (DcMetadata) plain = dc_metadata_parse (
+    "<domclone xmlns=\"http://domclone.org/xmlns/domclone/1.0\"><counter>2</counter></domclone>", &error);
+
+  g_assert_no_error (error);
+  g_assert_true (md->template);
+  g_assert_cmpuint (md->template_disks->len, ==, 0);
+  g_assert_cmpuint (md->counter, ==, 2);
+  g_assert_false (plain->template);
+}
+
+/* A linked clone says so in its origin; a full clone says nothing. */
+static void
+test_metadata_origin_linked (void)
+{
+  g_autoptr (DcMetadata) md = dc_metadata_new ();
+  g_autoptr (DcMetadata) back = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml = NULL;
+
+  md->origin_name = g_strdup ("base");
+  md->origin_uuid = g_strdup ("6f1c5c3e-8a55-4d47-9d2a-3b3c2c1f0e01");
+  md->origin_time = g_strdup ("2026-11-27T21:00:00Z");
+  md->origin_linked = TRUE;
+  xml = dc_metadata_format (md);
+  g_assert_nonnull (strstr (xml, " linked=\"yes\""));
+  back = dc_metadata_parse (xml, &error);
+  g_assert_no_error (error);
+  g_assert_true (back->origin_linked);
+  g_assert_false (back->template);
+
+  md->origin_linked = FALSE;
+  g_clear_pointer (&xml, g_free);
+  xml = dc_metadata_format (md);
+  g_assert_null (strstr (xml, "linked"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -174,5 +261,8 @@ main (int argc, char **argv)
   g_test_add_func ("/metadata/parse-bad", test_metadata_parse_bad);
   g_test_add_func ("/metadata/building/roundtrip", test_metadata_building_roundtrip);
   g_test_add_func ("/metadata/building/bad", test_metadata_building_bad);
+  g_test_add_func ("/metadata/template/roundtrip", test_metadata_template_roundtrip);
+  g_test_add_func ("/metadata/template/empty", test_metadata_template_empty);
+  g_test_add_func ("/metadata/origin/linked", test_metadata_origin_linked);
   return g_test_run ();
 }
