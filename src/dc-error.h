@@ -33,6 +33,8 @@ typedef enum
   DC_ERROR_SOURCE_NOT_FOUND, /* no source domain of that name */
   DC_ERROR_VOLUME_EXISTS,    /* a volume is in the way of a planned one */
   DC_ERROR_CONNECT,          /* no connection to libvirt */
+  DC_ERROR_NOT_TEMPLATE,     /* --linked of a domain that is no template */
+  DC_ERROR_LINKED_CLONES,    /* --unmake-template while linked clones live */
 } DcError;
 
 int dc_error_exit_status (const GError *error);

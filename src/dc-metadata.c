@@ -262,3 +262,45 @@ dc_metadata_format (const DcMetadata *md)
 
   return dc_xml_format (root, FALSE);
 }
+
+/**
+ * dc_metadata_node:
+ * @ctxt: XPath context of a domain's XML
+ *
+ * Returns: (transfer none) (nullable): our element in its <metadata>
+ */
+xmlNode *
+dc_metadata_node (xmlXPathContext *ctxt)
+{
+  return dc_xml_node (ctxt, NULL, "/domain/metadata/*[namespace-uri()='" DC_METADATA_URI "']");
+}
+
+/**
+ * dc_metadata_of_domain:
+ * @ctxt: XPath context of a domain's XML
+ * @error: return location
+ *
+ * Returns: (transfer full): domclone's metadata as the domain's XML
+ * carries it (all empty without our element), or %NULL with @error set
+ */
+DcMetadata *
+dc_metadata_of_domain (xmlXPathContext *ctxt, GError **error)
+{
+  xmlNode *ours = dc_metadata_node (ctxt);
+  g_autofree char *text = ours ? dc_xml_format (ours, FALSE) : NULL;
+
+  return dc_metadata_parse (text, error);
+}
+
+/**
+ * dc_metadata_is_empty:
+ * @md: metadata
+ *
+ * Returns: whether dc_metadata_format() would write an element with
+ * nothing in it
+ */
+gboolean
+dc_metadata_is_empty (const DcMetadata *md)
+{
+  return md->counter == 0 && md->origin_name == NULL && !md->template && md->building == NULL;
+}

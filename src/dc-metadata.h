@@ -54,6 +54,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcMetadata, dc_metadata_free)
 
 DcMetadata *dc_metadata_parse (const char *xml, GError **error);
 char *dc_metadata_format (const DcMetadata *md);
+DcMetadata *dc_metadata_of_domain (xmlXPathContext *ctxt, GError **error);
+xmlNode *dc_metadata_node (xmlXPathContext *ctxt);
+gboolean dc_metadata_is_empty (const DcMetadata *md);
 xmlDoc *dc_template_load (const char *name);
 
 G_END_DECLS

@@ -53,6 +53,10 @@ dc_output_error_code (const GError *error)
       return "volume-exists";
     case DC_ERROR_CONNECT:
       return "connect-failed";
+    case DC_ERROR_NOT_TEMPLATE:
+      return "not-a-template";
+    case DC_ERROR_LINKED_CLONES:
+      return "has-linked-clones";
     case DC_ERROR_FAILED:
     default:
       return "failed";

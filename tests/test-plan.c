@@ -52,6 +52,15 @@ static const PlanCase plan_cases[] = {
   { "err-dir-floppy", NULL, 1, DC_ERROR_UNSUPPORTED,
     "cannot clone disk 'fda': it is a writable 'dir' disk, which domclone cannot copy; make it <readonly/> or <shareable/>" },
   { "bound-sockets", NULL, 1, -1, NULL },
+  /* cases called linked-* are planned with --linked */
+  { "linked-template", NULL, 3, -1, NULL },
+  { "template-full", NULL, 3, -1, NULL },
+  { "linked-err-plain", NULL, 1, DC_ERROR_NOT_TEMPLATE,
+    "domain 'natty-nilgai' is not a template, and a linked clone needs one; run 'domclone --make-template natty-nilgai' first" },
+  { "linked-err-vmdk", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot make a linked clone of disk 'vda': its volume '/var/lib/libvirt/images/vgold.vmdk' is in format 'vmdk', and only a raw or qcow2 volume can back a qcow2 overlay" },
+  { "linked-err-writable", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot make a linked clone of disk 'vdb': template 'wgold' can write to it" },
 };
 
 /* The case called @name: the golden tests pick theirs by name, not by
@@ -119,6 +128,7 @@ plan_case (const PlanCase *c, const char *dest, guint first_number, GError **err
     .first_number = first_number,
     .now = "2026-11-27T12:00:00Z",
     .rand = rand,
+    .linked = g_str_has_prefix (c->name, "linked-"),
   };
   DcEnv *env = dc_fake_env_new (inventory);
   DcPlan *plan = dc_plan_new (env, &opts, error);
