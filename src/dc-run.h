@@ -14,6 +14,7 @@ typedef struct
   gboolean progress;  /* draw the copies' progress on stderr */
   gboolean read_back; /* read the new volumes' sizes back into the result */
   GRand *rand;        /* NULL: seeded from the system */
+  gboolean linked;    /* --linked: overlays on a template's disks */
 } DcCloneOptions;
 
 /* A volume the clone got (or would get, from dc_clone_print_xml()) */
@@ -27,6 +28,8 @@ typedef struct
   char *format;      /* NULL if its pool has none */
   gint64 capacity;   /* bytes, -1 unknown */
   gint64 allocation; /* bytes, -1 unknown (dc_clone_print_xml()) */
+  char *backing;     /* an overlay's backing file (the template's
+                      * volume), NULL for a copy */
 } DcResultVolume;
 
 typedef struct
@@ -40,6 +43,7 @@ typedef struct
   GPtrArray *macs;    /* char *: the clone's MAC addresses */
   GPtrArray *volumes; /* DcResultVolume, in the order they were copied */
   char *nvram;        /* the clone's NVRAM file, NULL if it has none */
+  gboolean linked;    /* its disks are overlays on a template's */
 } DcCloneResult;
 
 void dc_clone_result_free (DcCloneResult *result);
@@ -48,6 +52,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_clone_result_free)
 /* how long a run that lost its connection tries to reconnect */
 #define DC_RECONNECT_SECONDS 30
 
+gboolean dc_check_source (virDomainPtr dom, const char *name, GError **error);
 DcCloneResult *dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
 DcCloneResult *dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
 
