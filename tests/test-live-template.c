@@ -306,9 +306,10 @@ test_live_linked_refused (LiveFixture *f, gconstpointer data)
   {
     g_autofree char *vmdk = live_path_in (f, "old.vmdk");
     const char *create[] = { "qemu-img", "create", "-q", "-f", "vmdk", vmdk, "16M", NULL };
-    g_autofree char *xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='vmdk'/>"
-                                            "<source file='%s'/><target dev='vdd' bus='virtio'/></disk>",
-                                            vmdk);
+    g_autofree char *xml =
+      g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='vmdk'/>"
+                       "<source file='%s'/><target dev='vdd' bus='virtio'/></disk>",
+                       vmdk);
     g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
     g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, f->pool);
     const LiveRefusal vmdk_base = { "vmdk base", 1,
@@ -407,6 +408,26 @@ test_live_template_started (LiveFixture *f, gconstpointer data)
   g_assert_cmpint (virDomainDestroy (dom), ==, 0);
 }
 
+/* A SATA hard disk: libvirt refuses <readonly/> on it, so the one
+ * redefinition fails with libvirt's reason and nothing changes. */
+static void
+test_live_template_sata (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *disk = live_path_in (f, "sata.raw");
+  g_autofree char *xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                                          "<source file='%s'/><target dev='sdb' bus='sata'/></disk>",
+                                          disk);
+  g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
+  const LiveRefusal sata = { "sata disk", 1, "cannot make a template of '" };
+  const char *args[] = { "--make-template", f->src, NULL };
+  const gsize offsets[] = { 0 };
+
+  SKIP_WITHOUT_DAEMON ();
+  live_write_pattern (disk, MiB, offsets, 1, 5);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+  live_assert_refused (f, &sata, args);
+}
+
 /* --print-xml with --linked: the overlays' paths, writable, and nothing
  * made. */
 static void
@@ -493,6 +514,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/template/make", test_live_make_template);
   LIVE_TEST ("/live/template/unmake", test_live_unmake_template);
   LIVE_TEST ("/live/template/started", test_live_template_started);
+  LIVE_TEST ("/live/template/sata", test_live_template_sata);
   LIVE_TEST ("/live/linked/clone", test_live_linked_clone);
   LIVE_TEST ("/live/linked/refused", test_live_linked_refused);
   LIVE_TEST ("/live/linked/print-xml", test_live_linked_print_xml);
