@@ -261,6 +261,7 @@ setup_sources() {
     fi
 
     if ! wanted d1 && ! wanted d2; then
+        mkdir -p -- "$XFS_DIR" # pool_files looks there
         for i in "${CASES[@]}"; do set_tools "$i"; done
         refresh_pools
         sync
