@@ -19,6 +19,7 @@ typedef struct
 {
   char *name;
   char *path; /* target directory */
+  char *type; /* <pool type> */
   gboolean active;
   gboolean refreshed;
 } DcPoolEntry;
@@ -37,6 +38,7 @@ dc_pool_entry_free (DcPoolEntry *e)
 {
   g_free (e->name);
   g_free (e->path);
+  g_free (e->type);
   g_free (e);
 }
 
@@ -71,6 +73,7 @@ dc_live_load_pools (DcLiveEnv *env, GError **error)
       e = g_new0 (DcPoolEntry, 1);
       e->name = g_strdup (virStoragePoolGetName (pool));
       e->path = dc_xml_string (ctxt, NULL, "/pool/target/path");
+      e->type = dc_xml_string (ctxt, NULL, "/pool/@type");
       e->active = virStoragePoolIsActive (pool) == 1;
       g_ptr_array_add (env->pools, e);
     }
@@ -122,6 +125,26 @@ dc_live_refresh (DcLiveEnv *env, DcPoolEntry *e, GError **error)
     g_debug ("storage pool '%s' not refreshed: %s", e->name, virGetLastErrorMessage ());
   e->refreshed = TRUE;
   return TRUE;
+}
+
+static DcPoolInfo *
+dc_live_pool_info (DcEnv *base, const char *name, GError **error)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  DcPoolEntry *e;
+
+  if (!dc_live_load_pools (env, error))
+    return NULL;
+  e = dc_live_pool_by_name (env, name);
+  if (e == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "storage pool '%s' does not exist", name);
+      return NULL;
+    }
+  /* the plan checks the new volumes' names against its volume list */
+  if (e->active && !dc_live_refresh (env, e, error))
+    return NULL;
+  return dc_pool_info_new (e->name, e->type, e->path, e->active);
 }
 
 /* @what names the volume as the caller found it (a path, or pool and
@@ -189,6 +212,19 @@ dc_live_vol_by_path (DcEnv *base, const char *path, GError **error)
           "its source '%s' is not in any active storage pool; create a pool for '%s' (virsh pool-create-as NAME dir --target '%s') and retry",
           path, dir, dir);
       return NULL;
+    }
+  /* seen through a temporary pool (ours, opened for another file of its
+   * directory): outside any pool, as for a miss */
+  if (e == NULL)
+    {
+      g_autoptr (DcPool) pool = virStoragePoolLookupByVolume (vol);
+
+      if (pool != NULL && g_str_has_prefix (virStoragePoolGetName (pool), "domclone-"))
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                       "its source '%s' is not in any active storage pool", path);
+          return NULL;
+        }
     }
   {
     g_autofree char *what = g_strdup_printf ("'%s'", path);
@@ -634,6 +670,7 @@ dc_env_live_new (virConnectPtr conn, const DcHostScan *scan)
   env->parent.file = dc_live_file;
   env->parent.nvram_dir = dc_live_nvram_dir;
   env->parent.swtpm_dir = dc_live_swtpm_dir;
+  env->parent.pool_info = dc_live_pool_info;
   env->conn = conn;
   env->macs = g_hash_table_ref (scan->macs);
   return &env->parent;

@@ -64,6 +64,7 @@ typedef struct
   xmlXPathContext *ctxt;
   GHashTable *macs;      /* MACs handed out by this plan */
   GHashTable *vol_names; /* "pool/name" of volumes this plan creates */
+  DcPoolInfo *into;      /* --pool: where the disks' volumes go, or NULL */
   DcMetadata *source_md; /* the source's domclone metadata */
 } DcPlanner;
 
@@ -106,13 +107,14 @@ dc_planner_new_mac (DcPlanner *p, GError **error)
 }
 
 static const DcCopy *dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
-                                             const char *dst_dir, const char *dst_name, GError **error);
+                                             const char *dst_dir, const DcPoolInfo *into,
+                                             const char *dst_name, GError **error);
 
 static const DcCopy *
 dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_name,
                      GError **error)
 {
-  return dc_planner_add_copy_to (p, what, src, NULL, dst_name, error);
+  return dc_planner_add_copy_to (p, what, src, NULL, NULL, dst_name, error);
 }
 
 /* A path for a file of the clone: the source's name in the file name
@@ -222,13 +224,91 @@ dc_dir_pool_name (const char *dir)
   return g_strdup_printf ("domclone-%.16s", hash);
 }
 
-/* Adds the copy of @src to the plan, into its own pool or, if @dst_dir
- * is set, into a temporary pool over that directory (made if missing). */
+/**
+ * dc_pool_info_new:
+ * @name: the pool's name
+ * @type: (nullable): its type (<pool type>)
+ * @path: (nullable): its target directory
+ * @active: whether it runs
+ *
+ * Returns: (transfer full): a #DcPoolInfo holding copies of these
+ */
+DcPoolInfo *
+dc_pool_info_new (const char *name, const char *type, const char *path, gboolean active)
+{
+  DcPoolInfo *info = g_new0 (DcPoolInfo, 1);
+
+  info->name = g_strdup (name);
+  info->type = g_strdup (type);
+  info->path = g_strdup (path);
+  info->active = active;
+  return info;
+}
+
+void
+dc_pool_info_free (DcPoolInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->name);
+  g_free (info->type);
+  g_free (info->path);
+  g_free (info);
+}
+
+/* --pool: the pool must exist, run, and hold files. A pool whose
+ * volumes are block devices (logical, disk, zfs) or network images
+ * (rbd, gluster) holds raw data only and would need the clone's disks
+ * rewritten as other disk types: refused, see domclone(1), STORAGE. */
+static gboolean
+dc_planner_resolve_pool (DcPlanner *p, GError **error)
+{
+  static const char *const file_pools[] = { "dir", "fs", "netfs" };
+  const char *name = p->opts->pool;
+  g_autoptr (GError) local = NULL;
+  gboolean holds_files = FALSE;
+
+  p->into = p->env->pool_info (p->env, name, &local);
+  if (p->into == NULL && g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_POOL_NOT_FOUND,
+                   "storage pool '%s' not found; 'virsh pool-list --all' shows the pools", name);
+      return FALSE;
+    }
+  if (p->into == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot use storage pool '%s': ", name);
+      return FALSE;
+    }
+  if (!p->into->active)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_POOL_INACTIVE,
+                   "storage pool '%s' is not active; start it with 'virsh pool-start %s'", name, name);
+      return FALSE;
+    }
+  for (size_t i = 0; i < G_N_ELEMENTS (file_pools); i++)
+    if (g_strcmp0 (p->into->type, file_pools[i]) == 0)
+      holds_files = TRUE;
+  if (!holds_files || p->into->path == NULL)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone into storage pool '%s': it is a '%s' pool; --pool takes a pool that holds files (dir, fs or netfs)",
+        name, p->into->type ? p->into->type : "?");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Adds the copy of @src to the plan: into its own pool; or, if @dst_dir
+ * is set, into a temporary pool over that directory (made if missing);
+ * or, if @into is set, into that pool (--pool). */
 static const DcCopy *
 dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
-                        const char *dst_name, GError **error)
+                        const DcPoolInfo *into, const char *dst_name, GError **error)
 {
-  g_autofree char *dst_pool = dst_dir ? dc_dir_pool_name (dst_dir) : g_strdup (src->pool);
+  g_autofree char *dst_pool = dst_dir ? dc_dir_pool_name (dst_dir) : g_strdup (into ? into->name : src->pool);
+  const char *dst_open_dir = dst_dir ? dst_dir : into ? NULL : src->open_dir;
   g_autofree char *key = g_strdup_printf ("%s/%s", dst_pool, dst_name);
   gboolean taken = FALSE;
   DcCopy *copy;
@@ -248,9 +328,19 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, co
       return NULL;
     }
   if (!g_hash_table_contains (p->vol_names, key) && dst_dir == NULL
-      && !p->env->vol_exists (p->env, src->pool, src->open_dir, dst_name, &taken, error))
+      && !p->env->vol_exists (p->env, dst_pool, dst_open_dir, dst_name, &taken, error))
     {
       g_prefix_error (error, "cannot clone %s: ", what);
+      return NULL;
+    }
+  /* a temporary pool's name means nothing to the user: name the file */
+  if ((taken || g_hash_table_contains (p->vol_names, key)) && dst_open_dir != NULL)
+    {
+      g_autofree char *path = g_build_filename (dst_open_dir, dst_name, NULL);
+
+      g_set_error (error, DC_ERROR, DC_ERROR_VOLUME_EXISTS,
+                   "cannot clone %s: '%s' already exists; remove it or clone with another --name", what,
+                   path);
       return NULL;
     }
   if (taken || g_hash_table_contains (p->vol_names, key))
@@ -258,7 +348,7 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, co
       g_set_error (
         error, DC_ERROR, DC_ERROR_VOLUME_EXISTS,
         "cannot clone %s: volume '%s' already exists in pool '%s'; remove it or clone with another --name",
-        what, dst_name, src->pool);
+        what, dst_name, dst_pool);
       return NULL;
     }
   g_hash_table_add (p->vol_names, g_steal_pointer (&key));
@@ -269,12 +359,14 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, co
   copy->src_name = g_strdup (src->name);
   copy->src_path = g_strdup (src->path);
   copy->dst_pool = g_steal_pointer (&dst_pool);
-  copy->dst_open_dir = g_strdup (dst_dir ? dst_dir : src->open_dir);
+  copy->dst_open_dir = g_strdup (dst_open_dir);
   copy->dst_owner = g_strdup (src->owner);
   copy->dst_group = g_strdup (src->group);
   copy->dst_name = g_strdup (dst_name);
   if (dst_dir != NULL)
     copy->dst_path = g_build_filename (dst_dir, dst_name, NULL);
+  else if (into != NULL)
+    copy->dst_path = g_build_filename (into->path, dst_name, NULL);
   else if (src->pool_path != NULL)
     copy->dst_path = g_build_filename (src->pool_path, dst_name, NULL);
   copy->xml = dc_vol_xml (src, dst_name);
@@ -394,6 +486,25 @@ dc_disk_source_is_empty (xmlNode *source)
   return TRUE;
 }
 
+/* The volume behind a file or block disk's @path. A file in a directory
+ * no active pool covers is reached as the NVRAM is, through a temporary
+ * pool over its directory (DcEnv.file): it must exist, as a disk the
+ * guest writes to is never left out. */
+static DcVolInfo *
+dc_planner_disk_file (DcPlanner *p, const char *type, const char *path, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  DcVolInfo *info = p->env->vol_by_path (p->env, path, &local);
+
+  if (info != NULL || !g_str_equal (type, "file") || !g_error_matches (local, DC_ERROR, DC_ERROR_UNSUPPORTED))
+    {
+      if (local != NULL)
+        g_propagate_error (error, g_steal_pointer (&local));
+      return info;
+    }
+  return p->env->file (p->env, path, error);
+}
+
 static gboolean
 dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 {
@@ -453,7 +564,7 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
                        "cannot clone %s: it is writable but has no source; give it one or remove it", what);
           return FALSE;
         }
-      info = p->env->vol_by_path (p->env, path, error);
+      info = dc_planner_disk_file (p, type, path, error);
       if (info == NULL)
         {
           g_prefix_error (error, "cannot clone %s: ", what);
@@ -501,7 +612,7 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
     {
       dst_name =
         dc_clone_vol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
-      copy = dc_planner_add_copy (p, what, info, dst_name, error);
+      copy = dc_planner_add_copy_to (p, what, info, NULL, p->into, dst_name, error);
     }
   if (copy == NULL)
     return FALSE;
@@ -515,7 +626,10 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
     }
 
   if (g_str_equal (attr, "volume"))
-    xmlSetProp (source, BAD_CAST "volume", BAD_CAST copy->dst_name);
+    {
+      xmlSetProp (source, BAD_CAST "pool", BAD_CAST copy->dst_pool);
+      xmlSetProp (source, BAD_CAST "volume", BAD_CAST copy->dst_name);
+    }
   else
     xmlSetProp (source, BAD_CAST attr, BAD_CAST copy->dst_path);
 
@@ -578,7 +692,7 @@ dc_planner_tpm (DcPlanner *p, GError **error)
   if (info == NULL)
     return TRUE;
   dst_dir = g_build_filename (dir, p->plan->uuid, sub, NULL);
-  return dc_planner_add_copy_to (p, "the TPM state", info, dst_dir, file, error) != NULL;
+  return dc_planner_add_copy_to (p, "the TPM state", info, dst_dir, NULL, file, error) != NULL;
 }
 
 /* <os firmware='efi'> without <nvram>: libvirt keeps the variables in
@@ -1014,8 +1128,9 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   g_autoptr (GHashTable) macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) vol_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GPtrArray) disks = NULL;
+  g_autoptr (DcPoolInfo) into = NULL;
   g_autoptr (DcMetadata) source_md = NULL;
-  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL };
+  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL, NULL };
   xmlNode *root, *node;
 
   plan->copies = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_copy_free);
@@ -1048,6 +1163,14 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
       return NULL;
     }
 
+  if (opts->pool != NULL)
+    {
+      gboolean ok = dc_planner_resolve_pool (&p, error);
+
+      into = p.into; /* freed with the plan's other parts */
+      if (!ok)
+        return NULL;
+    }
   if (!dc_planner_choose_name (&p, error))
     return NULL;
   *chosen = g_strdup (plan->name);

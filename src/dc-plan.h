@@ -16,6 +16,21 @@ G_BEGIN_DECLS
  * a failure is never taken for "no".
  */
 typedef struct _DcEnv DcEnv;
+
+/* A storage pool as --pool names it: what the plan needs to put volumes
+ * into it. */
+typedef struct
+{
+  char *name;
+  char *type; /* dir, fs, logical, ... (<pool type>) */
+  char *path; /* its target directory; NULL if it names none */
+  gboolean active;
+} DcPoolInfo;
+
+DcPoolInfo *dc_pool_info_new (const char *name, const char *type, const char *path, gboolean active);
+void dc_pool_info_free (DcPoolInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcPoolInfo, dc_pool_info_free)
+
 struct _DcEnv
 {
   /* TRUE when a domain called @name exists; FALSE with @error on failure */
@@ -36,6 +51,9 @@ struct _DcEnv
   /* where it keeps swtpm state, in a folder per domain UUID; NULL if
    * that cannot be known */
   char *(*swtpm_dir) (DcEnv *env);
+  /* the pool called @name, active or not; %NULL with DC_ERROR_NOT_FOUND
+   * when there is none */
+  DcPoolInfo *(*pool_info) (DcEnv *env, const char *name, GError **error);
 };
 
 /* What a new volume holds. */
@@ -97,6 +115,8 @@ typedef struct
   const DcBuilding *building; /* if set, the clone is defined marked as
                                * being built by this process, owning the
                                * volumes of the plan */
+  const char *pool;           /* --pool: the pool the disks' new volumes
+                               * go into; NULL: each source volume's own */
   gboolean linked;            /* --linked: the source is a template, its
                                * protected disks get overlays */
 } DcPlanOptions;

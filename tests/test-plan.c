@@ -42,8 +42,11 @@ static const PlanCase plan_cases[] = {
   { "tpm-state", NULL, 1, -1, NULL },
   { "err-network-disk", NULL, 1, DC_ERROR_UNSUPPORTED,
     "cannot clone disk 'vda': it is a writable 'network' disk" },
-  { "err-outside-pool", NULL, 1, DC_ERROR_UNSUPPORTED,
-    "'/srv/stray/stray.qcow2' is not in any active storage pool" },
+  { "outside-pool", NULL, 1, -1, NULL },
+  { "err-outside-missing", NULL, 1, DC_ERROR_NOT_FOUND,
+    "cannot clone disk 'vda': '/srv/stray/ghost.qcow2' does not exist" },
+  { "err-outside-block", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone disk 'vdb': its source '/dev/stray/scratch' is not in any active storage pool" },
   { "err-missing-source", NULL, 1, DC_ERROR_NOT_FOUND,
     "'/var/lib/libvirt/images/ghost.qcow2' does not exist" },
   { "dotted-name", NULL, 1, -1, NULL },
@@ -52,6 +55,18 @@ static const PlanCase plan_cases[] = {
   { "err-dir-floppy", NULL, 1, DC_ERROR_UNSUPPORTED,
     "cannot clone disk 'fda': it is a writable 'dir' disk, which domclone cannot copy; make it <readonly/> or <shareable/>" },
   { "bound-sockets", NULL, 1, -1, NULL },
+  /* --pool (see pool_options) */
+  { "pool-volume-disks", NULL, 1, -1, NULL },
+  { "pool-uefi", NULL, 1, -1, NULL },
+  { "pool-outside", NULL, 1, -1, NULL },
+  { "pool-own", NULL, 1, -1, NULL },
+  { "err-pool-missing", NULL, 1, DC_ERROR_POOL_NOT_FOUND, "storage pool 'nope' not found" },
+  { "err-pool-inactive", NULL, 1, DC_ERROR_POOL_INACTIVE,
+    "storage pool 'parked' is not active; start it with 'virsh pool-start parked'" },
+  { "err-pool-logical", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone into storage pool 'vg0': it is a 'logical' pool; --pool takes a pool that holds files" },
+  { "err-pool-clash", "db-copy", 1, DC_ERROR_VOLUME_EXISTS,
+    "cannot clone disk 'vda': volume 'db-copy-root.qcow2' already exists in pool 'backup'" },
   /* cases called linked-* are planned with --linked */
   { "linked-template", NULL, 3, -1, NULL },
   { "template-full", NULL, 3, -1, NULL },
@@ -62,6 +77,36 @@ static const PlanCase plan_cases[] = {
   { "linked-err-writable", NULL, 1, DC_ERROR_UNSUPPORTED,
     "cannot make a linked clone of disk 'vdb': template 'wgold' can write to it" },
 };
+
+/* The --pool cases: the pool given, and the input they share with
+ * another case. */
+static const struct
+{
+  const char *name;
+  const char *pool;
+  const char *input;
+} pool_options[] = {
+  { "pool-volume-disks", "backup", "volume-disks" }, { "pool-uefi", "backup", "uefi-nvram" },
+  { "pool-outside", "backup", "outside-pool" },      { "pool-own", "default", "plain-qcow2" },
+  { "err-pool-missing", "nope", "plain-qcow2" },     { "err-pool-inactive", "parked", "plain-qcow2" },
+  { "err-pool-logical", "vg0", "plain-qcow2" },      { "err-pool-clash", "backup", "volume-disks" },
+};
+
+/* The stem of @c's input file, and its --pool */
+static const char *
+case_input (const PlanCase *c, const char **pool)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (pool_options); i++)
+    if (g_str_equal (pool_options[i].name, c->name))
+      {
+        if (pool != NULL)
+          *pool = pool_options[i].pool;
+        return pool_options[i].input;
+      }
+  if (pool != NULL)
+    *pool = NULL;
+  return c->name;
+}
 
 /* The case called @name: the golden tests pick theirs by name, not by
  * their place in the table. */
@@ -118,7 +163,8 @@ compare_or_regenerate (const char *path, const char *actual)
 static DcPlan *
 plan_case (const PlanCase *c, const char *dest, guint first_number, GError **error)
 {
-  g_autofree char *in = data_path (c->name, ".in.xml");
+  const char *pool = NULL;
+  g_autofree char *in = data_path (case_input (c, &pool), ".in.xml");
   g_autofree char *xml = read_file (in);
   g_autofree char *inventory = g_test_build_filename (G_TEST_DIST, "data", "inventory.ini", NULL);
   g_autoptr (GRand) rand = g_rand_new_with_seed (20261127);
@@ -128,6 +174,7 @@ plan_case (const PlanCase *c, const char *dest, guint first_number, GError **err
     .first_number = first_number,
     .now = "2026-11-27T12:00:00Z",
     .rand = rand,
+    .pool = pool,
     .linked = g_str_has_prefix (c->name, "linked-"),
   };
   DcEnv *env = dc_fake_env_new (inventory);
@@ -152,6 +199,7 @@ test_plan_case (gconstpointer data)
     {
       g_assert_null (plan);
       g_assert_error (error, DC_ERROR, c->error_code);
+      g_test_message ("%s", error->message);
       g_assert_nonnull (strstr (error->message, c->error_text));
       g_assert_null (strchr (error->message, '\n'));
       return;
@@ -181,7 +229,7 @@ test_plan_case (gconstpointer data)
 static GPtrArray *
 interface_identity (const PlanCase *c, guint *n_macs)
 {
-  g_autofree char *in = data_path (c->name, ".in.xml");
+  g_autofree char *in = data_path (case_input (c, NULL), ".in.xml");
   g_autofree char *xml = read_file (in);
   g_autoptr (GError) error = NULL;
   g_autoptr (xmlXPathContext) ctxt = NULL;
@@ -304,6 +352,20 @@ test_plan_leftover_volume (void)
   g_assert_error (error, DC_ERROR, DC_ERROR_VOLUME_EXISTS);
   g_assert_nonnull (
     strstr (error->message, "volume 'natty-nilgai-clone3.qcow2' already exists in pool 'default'"));
+}
+
+/* The same for a disk outside any pool: the file is there, its domain
+ * is not */
+static void
+test_plan_outside_leftover (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (find_case ("outside-pool"), NULL, 2, &error);
+
+  g_assert_null (plan);
+  g_assert_error (error, DC_ERROR, DC_ERROR_VOLUME_EXISTS);
+  g_assert_nonnull (
+    strstr (error->message, "cannot clone disk 'vda': '/srv/stray/stray-clone2.qcow2' already exists"));
 }
 
 static void
@@ -467,6 +529,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/name/taken-skipped", test_plan_taken_name_skipped);
   g_test_add_func ("/plan/name/leftover-volume", test_plan_leftover_volume);
   g_test_add_func ("/plan/name/rules", test_plan_name_rules);
+  g_test_add_func ("/plan/name/outside-leftover", test_plan_outside_leftover);
   g_test_add_func ("/plan/name/amp", test_plan_name_with_amp_escaped);
   g_test_add_func ("/plan/env/fails", test_plan_env_fails);
   g_test_add_func ("/plan/name/dotted", test_plan_name_dotted);
