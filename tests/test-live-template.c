@@ -461,6 +461,34 @@ test_live_linked_print_xml (LiveFixture *f, gconstpointer data)
   g_assert_cmpstr (after, ==, before);
 }
 
+/* --count with --linked: every clone is linked; --unmake-template names
+ * them all. */
+static void
+test_live_linked_count (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *base = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const LiveRefusal alive = { "two linked clones", 1, "has 2 linked clones (" };
+  const char *unmake[] = { "--unmake-template", f->src, NULL };
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  make_template_ok (f);
+  status = dc_test_domclone (&out, &err, "--linked", "--count", "2", f->src, NULL);
+  g_test_message ("count: exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  for (int i = 1; i <= 2; i++)
+    {
+      g_autofree char *sys = g_strdup_printf ("%s/%s-clone%d.qcow2", f->dir, f->src, i);
+      g_autoptr (JsonNode) root = qemu_img_info (sys);
+
+      g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "backing-filename"), ==,
+                       base);
+    }
+  live_assert_refused (f, &alive, unmake);
+}
+
 /* A linked clone that fails at its last step (the template's counter
  * cannot be saved: its config file is bind-mounted onto itself, so
  * libvirt cannot rename over it) removes its overlays, NVRAM and domain:
@@ -518,6 +546,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/linked/clone", test_live_linked_clone);
   LIVE_TEST ("/live/linked/refused", test_live_linked_refused);
   LIVE_TEST ("/live/linked/print-xml", test_live_linked_print_xml);
+  LIVE_TEST ("/live/linked/count", test_live_linked_count);
   LIVE_TEST ("/live/linked/rollback", test_live_linked_rollback);
   return live_run ();
 }
