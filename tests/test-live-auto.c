@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include <sys/wait.h>
+
 #include "live-fixture.h"
 
 #include "dc-metadata.h"
@@ -935,12 +937,16 @@ static char *
 leftover_metadata (const LiveFixture *f, const char *src_uuid, const char *volume)
 {
   g_autofree char *boot = NULL;
-  const char *argv[] = { "true", NULL };
-  g_autoptr (GSubprocess) gone = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, NULL);
-  const char *pid = g_subprocess_get_identifier (gone);
-  g_autofree char *pid_copy = g_strdup (pid);
+  char *argv[] = { (char *) "true", NULL };
+  GPid gone;
+  g_autofree char *pid_copy = NULL;
 
-  g_assert_true (g_subprocess_wait (gone, NULL, NULL));
+  /* the PID of a process that has ended: reaped here, not by a GSubprocess
+   * watch that may have forgotten its identifier before it is asked */
+  g_assert_true (g_spawn_async (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &gone, NULL));
+  g_assert_cmpint (waitpid (gone, NULL, 0), ==, gone);
+  pid_copy = g_strdup_printf ("%d", (int) gone);
   g_assert_true (g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL));
   g_strstrip (boot);
   return g_strdup_printf ("<domclone xmlns='%s'><origin name='%s' uuid='%s' time='2026-01-01T00:00:00Z'/>"
