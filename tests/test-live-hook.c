@@ -15,6 +15,7 @@
 
 #include "dc-metadata.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -71,7 +72,8 @@ wait_for_log (const char *line_part, guint n)
 static void
 install_hook (void)
 {
-  g_autofree char *src = g_test_build_filename (G_TEST_DIST, "..", "contrib", "hooks", "domclone-backup", NULL);
+  g_autofree char *src =
+    g_test_build_filename (G_TEST_DIST, "..", "contrib", "hooks", "domclone-backup", NULL);
   g_autofree char *script = NULL;
   g_autofree char *conf = NULL;
   g_autofree char *pidtext = NULL;
@@ -177,7 +179,9 @@ the_backup (const LiveFixture *f)
   src_qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
   qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, name);
   {
-    const char *argv[] = { "qemu-img", "compare", "-q", "-f", "qcow2", "-F", "qcow2", src_qcow2, qcow2, NULL };
+    const char *argv[] = {
+      "qemu-img", "compare", "-q", "-f", "qcow2", "-F", "qcow2", src_qcow2, qcow2, NULL
+    };
     dc_test_run_ok (argv);
   }
   vdb = g_strdup_printf ("%s-vdb.raw", name);
@@ -217,8 +221,8 @@ test_live_hook_backup (LiveFixture *f, gconstpointer data)
   gboolean seen = FALSE;
 
   SKIP_WITHOUT_DAEMON ();
-  if (geteuid () != 0 || g_strcmp0 (uri, "qemu:///system") != 0 ||
-      g_getenv ("DOMCLONE_TEST_LIBVIRTD_PIDFILE") == NULL)
+  if (geteuid () != 0 || g_strcmp0 (uri, "qemu:///system") != 0
+      || g_getenv ("DOMCLONE_TEST_LIBVIRTD_PIDFILE") == NULL)
     {
       /* a session daemon runs no hooks */
       g_test_skip ("needs the harness's root daemon, which runs /etc/libvirt/hooks");
@@ -244,9 +248,20 @@ test_live_hook_backup (LiveFixture *f, gconstpointer data)
 
   /* the mark, set as the hook's documentation says */
   {
-    const char *argv[] = { "virsh",           "-q",        "-c",  uri, "metadata", f->src, "--config", "--uri",
-                           MARK_URI,          "--key",     "domclone-backup",      "--set",
-                           "<backup keep=\"1\"/>", NULL };
+    const char *argv[] = { "virsh",
+                           "-q",
+                           "-c",
+                           uri,
+                           "metadata",
+                           f->src,
+                           "--config",
+                           "--uri",
+                           MARK_URI,
+                           "--key",
+                           "domclone-backup",
+                           "--set",
+                           "<backup keep=\"1\"/>",
+                           NULL };
     dc_test_run_ok (argv);
   }
   iso = live_path_in (f, "install.iso");
@@ -318,10 +333,112 @@ test_live_hook_backup (LiveFixture *f, gconstpointer data)
   remove_hook ();
 }
 
+/* The hook returns, its output pipes closed, while its worker is still
+ * busy: libvirtd waits for exactly that, with the domain locked. The
+ * worker's virsh (a stand-in) waits for a gate the test opens only after
+ * the hook has returned. Needs no daemon. */
+static void
+test_live_hook_hands_off (void)
+{
+  g_autofree char *hook =
+    g_test_build_filename (G_TEST_DIST, "..", "contrib", "hooks", "domclone-backup", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("hook-XXXXXX", NULL);
+  g_autofree char *gate = g_build_filename (dir, "gate", NULL);
+  g_autofree char *virsh = g_build_filename (dir, "virsh", NULL);
+  g_autofree char *conf = g_build_filename (dir, "backup.conf", NULL);
+  g_autofree char *script = NULL;
+  g_autofree char *conf_text = NULL;
+  g_autofree char *env_conf = g_strdup_printf ("DOMCLONE_BACKUP_CONF=%s", conf);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *xml = "<domain type='qemu'><name>marked</name>"
+                    "<uuid>3f1b4a2e-0c55-4d7e-9a43-2b6c1d0e9f10</uuid><metadata>"
+                    "<domclone-backup:backup xmlns:domclone-backup='" MARK_URI "' keep='3'/>"
+                    "</metadata></domain>";
+  const char *argv[] = { hook, "marked", "release", "end", "-", NULL };
+  const char *env[] = { env_conf, "PATH=/usr/local/bin:/usr/bin:/bin", NULL };
+  int fd;
+  int status;
+
+  g_assert_nonnull (dir);
+  hook_log = g_build_filename (dir, "backup.log", NULL);
+  script = g_strdup_printf ("#!/bin/sh\nwhile [ ! -e '%s' ]; do sleep 0.1; done\n"
+                            "echo \"error: the stand-in knows no domain\" >&2\nexit 1\n",
+                            gate);
+  g_assert_true (g_file_set_contents (virsh, script, -1, NULL));
+  g_assert_cmpint (g_chmod (virsh, 0755), ==, 0);
+  conf_text = g_strdup_printf ("DOMCLONE_BACKUP_VIRSH='%s'\nDOMCLONE_BACKUP_LOG='%s'\n", virsh, hook_log);
+  g_assert_true (g_file_set_contents (conf, conf_text, -1, NULL));
+
+  /* libvirtd writes the XML to the hook's stdin: a file here */
+  {
+    g_autofree char *in = g_build_filename (dir, "domain.xml", NULL);
+    g_assert_true (g_file_set_contents (in, xml, -1, NULL));
+    fd = g_open (in, O_RDONLY, 0);
+    g_assert_cmpint (fd, >=, 0);
+  }
+  {
+    g_autoptr (GSubprocessLauncher) l =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autoptr (GSubprocess) p = NULL;
+
+    g_subprocess_launcher_set_environ (l, (char **) env);
+    g_subprocess_launcher_take_stdin_fd (l, fd);
+    p = g_subprocess_launcher_spawnv (l, argv, &error);
+    g_assert_no_error (error);
+    /* returns once both pipes are closed, as libvirtd waits */
+    g_assert_true (g_subprocess_communicate_utf8 (p, NULL, NULL, &out, &err, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_get_if_exited (p));
+    status = g_subprocess_get_exit_status (p);
+  }
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_cmpstr (err, ==, "");
+  g_assert_cmpuint (count_in_log ("marked stopped: backup handed to a detached worker"), ==, 1);
+  g_assert_cmpuint (count_in_log ("worker for marked finished"), ==, 0);
+
+  /* the worker was waiting all along; let it go */
+  g_assert_true (g_file_set_contents (gate, "", 0, NULL));
+  wait_for_log ("worker for marked finished", 1);
+  g_assert_cmpuint (count_in_log ("marked (3f1b4a2e-0c55-4d7e-9a43-2b6c1d0e9f10) is gone"), ==, 1);
+
+  /* not a release, or XML it cannot read: exit 0 all the same */
+  {
+    const char *other[] = { hook, "marked", "prepare", "begin", "-", NULL };
+    g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+    g_autoptr (GSubprocess) p = NULL;
+
+    g_subprocess_launcher_set_environ (l, (char **) env);
+    p = g_subprocess_launcher_spawnv (l, other, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_communicate_utf8 (p, "<domain>", NULL, NULL, NULL, &error));
+    g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 0);
+    g_clear_object (&p);
+    p = g_subprocess_launcher_spawnv (l, argv, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_subprocess_communicate_utf8 (p, "<domain>", NULL, NULL, NULL, &error));
+    g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 0);
+  }
+  g_assert_cmpuint (count_in_log ("cannot read the XML of marked"), ==, 1);
+  g_assert_cmpuint (count_in_log ("handed"), ==, 1);
+
+  text = read_log ();
+  g_test_message ("hook log:\n%s", text);
+  {
+    const char *rm[] = { "rm", "-rf", dir, NULL };
+    dc_test_run_ok (rm);
+  }
+  g_clear_pointer (&hook_log, g_free);
+}
+
 int
 main (int argc, char **argv)
 {
   live_init (&argc, &argv);
+  g_test_add_func ("/live/hook/hands-off", test_live_hook_hands_off);
   LIVE_TEST ("/live/hook/backup", test_live_hook_backup);
   return live_run ();
 }
