@@ -133,6 +133,31 @@ domains_named (const char *prefix)
   return names;
 }
 
+/* Where the source's disk outside any pool lives. */
+static char *
+outside_dir (const LiveFixture *f)
+{
+  return g_strdup_printf ("%s/outside-%s", live_state_dir, f->src);
+}
+
+/* Gives the source a raw disk (vdd) in a directory no pool covers. */
+static void
+add_outside_disk (const LiveFixture *f)
+{
+  g_autofree char *dir = outside_dir (f);
+  g_autofree char *path = g_build_filename (dir, "extra.raw", NULL);
+  g_autofree char *xml = NULL;
+  g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
+  const gsize offsets[] = { MiB };
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  live_write_pattern (path, 8 * MiB, offsets, G_N_ELEMENTS (offsets), 77);
+  xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                         "<source file='%s'/><target dev='vdd' bus='virtio'/></disk>",
+                         path);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+}
+
 /* The one backup of @f's source, checked: a clone of it (by UUID), its
  * mark gone, its disks byte-identical to the source's, the CD-ROM and
  * the shareable disk shared. */
@@ -190,6 +215,18 @@ the_backup (const LiveFixture *f)
   s1 = live_sha256_file (src_data);
   s2 = live_sha256_file (data);
   g_assert_cmpstr (s1, ==, s2);
+  {
+    g_autofree char *dir = outside_dir (f);
+    g_autofree char *src_extra = g_build_filename (dir, "extra.raw", NULL);
+    g_autofree char *base = g_strdup_printf ("%s-vdd.raw", name);
+    g_autofree char *extra = g_build_filename (dir, base, NULL);
+
+    g_clear_pointer (&s1, g_free);
+    g_clear_pointer (&s2, g_free);
+    s1 = live_sha256_file (src_extra);
+    s2 = live_sha256_file (extra);
+    g_assert_cmpstr (s1, ==, s2);
+  }
 
   xml = live_domain_xml (name);
   {
@@ -264,6 +301,7 @@ test_live_hook_backup (LiveFixture *f, gconstpointer data)
                            NULL };
     dc_test_run_ok (argv);
   }
+  add_outside_disk (f);
   iso = live_path_in (f, "install.iso");
   shared = live_path_in (f, "shared.raw");
   iso_sum = live_sha256_file (iso);
@@ -295,8 +333,15 @@ test_live_hook_backup (LiveFixture *f, gconstpointer data)
     g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, first);
     g_autofree char *nvram2 = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, second);
 
+    g_autofree char *dir = outside_dir (f);
+    g_autofree char *extra_base = g_strdup_printf ("%s-vdd.raw", first);
+    g_autofree char *extra = g_build_filename (dir, extra_base, NULL);
+    g_autofree char *src_extra = g_build_filename (dir, "extra.raw", NULL);
+
     g_assert_false (g_file_test (qcow2, G_FILE_TEST_EXISTS));
     g_assert_false (g_file_test (vdb, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (extra, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (src_extra, G_FILE_TEST_EXISTS));
     g_assert_false (g_file_test (nvram, G_FILE_TEST_EXISTS));
     g_assert_true (g_file_test (nvram2, G_FILE_TEST_EXISTS));
   }
