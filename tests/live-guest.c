@@ -162,8 +162,8 @@ make_seed (const LiveGuest *g, const char *work)
   g_autofree char *meta_path = g_build_filename (work, "meta-data", NULL);
   g_autofree char *user_path = g_build_filename (work, "user-data", NULL);
   g_autofree char *net_path = g_build_filename (work, "network-config", NULL);
-  const char *argv[] = { "xorriso", "-as", "mkisofs", "-quiet", "-V", "cidata", "-J", "-r",
-                         "-o",      g->seed_path,    work,   NULL };
+  const char *argv[] = { "xorriso", "-as", "mkisofs", "-quiet",     "-V", "cidata",
+                         "-J",      "-r",  "-o",      g->seed_path, work, NULL };
 
   g_assert_cmpint (g_mkdir_with_parents (work, 0755), ==, 0);
   g_assert_true (g_file_set_contents (meta_path, meta, -1, NULL));
