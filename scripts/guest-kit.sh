@@ -4,10 +4,13 @@
 # a Debian kernel and a busybox initramfs, for direct kernel boot under TCG.
 #
 # Usage:
-#   scripts/guest-kit.sh fetch          download Debian's kernel package
+#   scripts/guest-kit.sh fetch [--update]
+#                                       download Debian's kernel package
 #                                       (linux-image-amd64's current one) with
 #                                       "apt-get download" and keep its vmlinuz
-#                                       and the few modules the guest needs
+#                                       and the few modules the guest needs;
+#                                       --update: even if a kit is there, when
+#                                       apt has a newer kernel
 #   scripts/guest-kit.sh build OUTDIR   write OUTDIR/vmlinuz (a link into the
 #                                       kit) and OUTDIR/initrd.gz: busybox
 #                                       (busybox-static), the modules and
@@ -16,7 +19,8 @@
 #
 # The kit lives in $DOMCLONE_GUEST_KIT, by default /var/cache/domclone/guest-kit
 # for root and ~/.cache/domclone/guest-kit for anyone else. "fetch" is
-# idempotent: with a complete kit it does nothing and needs no network.
+# idempotent: with a complete kit (for the module list below) it does
+# nothing and needs no network.
 # Nothing is installed into the host's /boot or /lib/modules: the package is
 # unpacked with dpkg-deb into a temporary directory, and only vmlinuz and the
 # modules below (and what they depend on, read from each module's own
@@ -80,7 +84,12 @@ resolve() {
 }
 
 fetch() {
-    local meta=linux-image-amd64 pkg deb
+    local update=$1 meta=linux-image-amd64 pkg deb
+    # A complete kit for these modules is kept, whatever kernel apt has
+    # now: no network needed.
+    if ((!update)) && kit_complete && [[ $(sed -n 2p "$KIT/stamp") == "${MODULES[*]}" ]]; then
+        return 0
+    fi
     command -v apt-get >/dev/null || die "apt-get not found: the kit is made from Debian's packages"
     if ! pkg=$(apt-cache depends "$meta" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1) ||
         [[ -z $pkg ]]; then
@@ -146,7 +155,13 @@ build() {
 }
 
 case ${1:-} in
-    fetch) fetch ;;
+    fetch)
+        case ${2:-} in
+            "") fetch 0 ;;
+            --update) fetch 1 ;;
+            *) { msg "usage: guest-kit.sh fetch [--update]"; exit 2; } ;;
+        esac
+        ;;
     build)
         (($# == 2)) || { msg "usage: guest-kit.sh build OUTDIR"; exit 2; }
         build "$2"

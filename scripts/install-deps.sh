@@ -12,19 +12,24 @@
 # then installs the missing packages with
 # "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends".
 # As any other user it prints the apt-get command to run and exits 1.
+# Then, as root, it fetches the kernel of the live tests' guest if it is not
+# there yet ("scripts/guest-kit.sh fetch": Debian's kernel package, unpacked
+# into a cache directory, nothing installed).
 set -euo pipefail
 
 # The one list of packages: build, libvirt daemon + QEMU for the live tests,
 # firmware for UEFI guests, swtpm for guests with a TPM, unshare (util-linux)
 # and ip (iproute2) for the private test daemon and its network namespace,
-# the tools of the sanitizer, fuzzing, leak and format checks, and XFS
-# (reflinks) for the copy tests.
+# the tools of the sanitizer, fuzzing, leak and format checks, XFS
+# (reflinks) for the copy tests, and busybox-static, cpio and xorriso for
+# the booted guest of the live tests (its kernel: scripts/guest-kit.sh).
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev
     libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools util-linux iproute2
     clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs
+    busybox-static cpio xorriso
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -60,7 +65,17 @@ for p in "${PACKAGES[@]}"; do
         missing+=("$p")
     fi
 done
-((${#missing[@]})) || exit 0
+# The guest of tests/test-live-guest: Debian's kernel, fetched once.
+guest_kit() {
+    if ((EUID == 0)); then
+        "$(dirname "$0")/guest-kit.sh" fetch
+    fi
+}
+
+if ((${#missing[@]} == 0)); then
+    guest_kit
+    exit 0
+fi
 
 if ((EUID != 0)); then
     msg "missing packages: ${missing[*]}"
@@ -73,3 +88,4 @@ fi
 msg "installing ${missing[*]}"
 apt-get update
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+guest_kit
