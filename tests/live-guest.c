@@ -364,6 +364,30 @@ tail_of (const char *text)
 
 /* --- booting ------------------------------------------------------------ */
 
+/* When each domain was started: name to gint64 *, for the messages. */
+static GHashTable *boot_starts;
+
+static void
+note_start (const char *name)
+{
+  gint64 *now = g_new (gint64, 1);
+
+  if (boot_starts == NULL)
+    boot_starts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  *now = g_get_monotonic_time ();
+  g_hash_table_insert (boot_starts, g_strdup (name), now);
+}
+
+/* Seconds since @name was started. */
+static double
+seconds_since_start (const char *name)
+{
+  gint64 *start = g_hash_table_lookup (boot_starts, name);
+
+  g_assert_nonnull (start);
+  return (g_get_monotonic_time () - *start) / (double) G_USEC_PER_SEC;
+}
+
 /**
  * live_guest_start:
  * @name: a shut-off domain made from a LiveGuest source
@@ -381,13 +405,15 @@ live_guest_start (const char *name)
     g_assert_cmpint (errno, ==, ENOENT);
   if (virDomainCreate (dom) != 0)
     g_error ("cannot start '%s': %s", name, virGetLastErrorMessage ());
+  note_start (name);
 }
 
 /**
  * live_guest_wait:
  * @name: a domain started by live_guest_start()
  *
- * Waits, LIVE_GUEST_BOOT_TIMEOUT_S at most, for @name to power off, and
+ * Waits, LIVE_GUEST_BOOT_TIMEOUT_S at most (from now: the guests started
+ * together share the CPUs), for @name to power off, and
  * reads its console. Fails the test, showing the console's last lines,
  * if it does not power off in time or did not report DOMCLONE-DONE.
  *
@@ -400,8 +426,7 @@ live_guest_wait (const char *name)
   g_autofree char *log = console_path (name);
   g_autofree char *console = NULL;
   g_autoptr (GError) error = NULL;
-  gint64 start = g_get_monotonic_time ();
-  gint64 deadline = start + (gint64) LIVE_GUEST_BOOT_TIMEOUT_S * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + (gint64) LIVE_GUEST_BOOT_TIMEOUT_S * G_USEC_PER_SEC;
   GHashTable *facts;
 
   g_assert_nonnull (dom);
@@ -433,8 +458,7 @@ live_guest_wait (const char *name)
       g_autofree char *tail = tail_of (console);
       g_error ("'%s': %s; its console (%s) ends with:\n%s", name, error->message, log, tail);
     }
-  g_test_message ("'%s' booted and powered off in %.1f s", name,
-                  (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
+  g_test_message ("'%s' booted and powered off in %.1f s", name, seconds_since_start (name));
   /* for live_guest_fact()'s message */
   g_hash_table_insert (facts, g_strdup (" console"), tail_of (console));
   return facts;
