@@ -21,15 +21,16 @@ set -euo pipefail
 # firmware for UEFI guests, swtpm for guests with a TPM, unshare (util-linux)
 # and ip (iproute2) for the private test daemon and its network namespace,
 # the tools of the sanitizer, fuzzing, leak and format checks, XFS
-# (reflinks) for the copy tests, and busybox-static, cpio and xorriso for
-# the booted guest of the live tests (its kernel: scripts/guest-kit.sh).
+# (reflinks) for the copy tests, and busybox-static, cpio, xorriso and
+# xz-utils for the booted guest of the live tests (its kernel:
+# scripts/guest-kit.sh).
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev
     libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools util-linux iproute2
     clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs
-    busybox-static cpio xorriso
+    busybox-static cpio xorriso xz-utils
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -99,7 +99,7 @@ guest_kit (void)
         g_error ("guest-kit.sh build failed (%d): %s", status, err);
       else
         {
-          kit_kernel = g_build_filename (out_dir, "vmlinuz", NULL);
+          kit_kernel = g_build_filename (out_dir, "kernel", NULL);
           kit_initrd = g_build_filename (out_dir, "initrd.gz", NULL);
         }
     }
