@@ -182,7 +182,7 @@ make_seed (const LiveGuest *g, const char *work)
  * Makes a pool and a bootable source domain, shut off, whose data disk
  * holds @g->data at LIVE_GUEST_DATA_OFFSET and LIVE_GUEST_FIRST_MARK at
  * LIVE_GUEST_MARK_OFFSET. Skips the test (leaving @g->src %NULL) without
- * a daemon or a guest kit.
+ * a daemon, a guest kit or xorriso.
  */
 void
 live_guest_setup (LiveGuest *g, gconstpointer data)
@@ -207,6 +207,14 @@ live_guest_setup (LiveGuest *g, gconstpointer data)
       g_test_skip (kit_missing);
       return;
     }
+  {
+    g_autofree char *xorriso = g_find_program_in_path ("xorriso");
+    if (xorriso == NULL)
+      {
+        g_test_skip ("no xorriso to make the guest's cloud-init seed (scripts/install-deps.sh)");
+        return;
+      }
+  }
 
   id = ++serial;
   name = g_strdup_printf ("guest%u", id);
