@@ -158,6 +158,10 @@ build() {
         exit 77
     fi
     [[ -x $busybox ]] || die "$busybox not found (busybox-static)"
+    # Debian's "busybox" package is linked dynamically: no use in an initramfs.
+    if LC_ALL=C grep -q '/lib64/ld-linux-x86-64.so' "$busybox"; then
+        die "$busybox is not statically linked: install busybox-static"
+    fi
     [[ -f $INIT ]] || die "$INIT not found"
     command -v cpio >/dev/null || die "cpio not found"
     mkdir -p -- "$out"
