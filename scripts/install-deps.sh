@@ -21,16 +21,20 @@ set -euo pipefail
 # firmware for UEFI guests, swtpm for guests with a TPM, unshare (util-linux)
 # and ip (iproute2) for the private test daemon and its network namespace,
 # the tools of the sanitizer, fuzzing, leak and format checks, XFS
-# (reflinks) for the copy tests, and busybox-static, cpio, xorriso and
-# xz-utils for the booted guest of the live tests (its kernel:
-# scripts/guest-kit.sh).
+# (reflinks) for the copy tests, bash-completion (its pkg-config file says
+# where make install puts the completion) and ansible-core (the playbook
+# test in contrib/ansible); libarchive reads and writes cloud-init seeds,
+# and xorriso builds seeds the way users do, for the seed tests;
+# busybox-static, cpio and xz-utils for the booted guest of the live tests
+# (its kernel: scripts/guest-kit.sh).
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
-    libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev
+    libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev libarchive-dev
     libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools util-linux iproute2
-    clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs
-    busybox-static cpio xorriso xz-utils
+    clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs xorriso
+    bash-completion ansible-core
+    busybox-static cpio xz-utils
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }

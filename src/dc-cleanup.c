@@ -65,14 +65,13 @@ dc_building_self (void)
   return b;
 }
 
-typedef enum
-{
-  DC_BUILDER_ALIVE,
-  DC_BUILDER_DEAD,
-  DC_BUILDER_UNKNOWN, /* another host: we cannot tell */
-} DcBuilderState;
-
-static DcBuilderState
+/**
+ * dc_builder_state:
+ * @b: a <building> marker
+ *
+ * Returns: whether the process that wrote @b still runs
+ */
+DcBuilderState
 dc_builder_state (const DcBuilding *b)
 {
   g_autofree char *boot = dc_boot_id ();

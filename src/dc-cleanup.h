@@ -10,7 +10,15 @@ G_BEGIN_DECLS
 /* how long --cleanup waits for libvirt to finish a leftover copy */
 #define DC_CLEANUP_WAIT_SECONDS 3600
 
+typedef enum
+{
+  DC_BUILDER_ALIVE,
+  DC_BUILDER_DEAD,
+  DC_BUILDER_UNKNOWN, /* another host: we cannot tell */
+} DcBuilderState;
+
 DcBuilding *dc_building_self (void);
+DcBuilderState dc_builder_state (const DcBuilding *b);
 gboolean dc_cleanup (virConnectPtr conn, const DcHostScan *scan, const char *source, gboolean wait,
                      GPtrArray *removed, GError **error);
 gboolean dc_remove_volume (virConnectPtr conn, const char *pool, const char *name, const char *open_dir,

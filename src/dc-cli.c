@@ -15,12 +15,17 @@
 
 /* more copies at once than this only queue in libvirt and the disk */
 #define DC_CLI_MAX_JOBS 64
+/* --count: more than this in one call is a typo more likely than a plan */
+#define DC_CLI_MAX_COUNT 1000
 
 static gboolean opt_help;
 static gboolean opt_version;
 static int opt_verbose;
 static char *opt_name;
+static gboolean opt_exist_ok;
+static int opt_count;
 static char *opt_connect;
+static char *opt_pool;
 static gboolean opt_cleanup;
 static gboolean opt_print_xml;
 static gboolean opt_json;
@@ -45,8 +50,21 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "An optional custom name for the cloned domain. The name must follow the usual validity "
     "rules. Default: \"<source_name>-cloneN\", where N is the Nth cloned domain.",
     "<destination-name>" },
+  { "exist-ok", 0, 0, G_OPTION_ARG_NONE, &opt_exist_ok,
+    "With --name: if that domain exists and is a clone of <source_name> (by UUID), do nothing and exit 0 "
+    "(\"NAME already exists, cloned from SOURCE.\"). Any other domain of that name is still an error.",
+    NULL },
+  { "count", 0, 0, G_OPTION_ARG_INT, &opt_count,
+    "Make N clones (1 to 1000) in one call, named as without --name. A failure removes the clone it "
+    "hit and stops; the clones made before it are kept (the error says which).",
+    "<N>" },
   { "connect", 'c', 0, G_OPTION_ARG_STRING, &opt_connect,
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
+  { "pool", 0, 0, G_OPTION_ARG_STRING, &opt_pool,
+    "Put the new volumes of the clone's disks into this active storage pool (one that holds files: dir, "
+    "fs or netfs). Default: the pool of each source volume. NVRAM and TPM state stay where libvirt keeps "
+    "them.",
+    "<pool>" },
   { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs,
     "Copy up to N volumes at once. Default: one per CPU (never more than the clone has volumes).", "<N>" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
@@ -87,6 +105,7 @@ dc_cli_options_free (DcCliOptions *opts)
     return;
   g_free (opts->name);
   g_free (opts->connect);
+  g_free (opts->pool);
   g_free (opts->source);
   g_free (opts);
 }
@@ -182,7 +201,10 @@ dc_cli_wants_json (int argc, char **argv)
         return FALSE;
       if (g_str_equal (arg, "--json"))
         return TRUE;
-      if (g_str_equal (arg, "--name") || g_str_equal (arg, "--connect") || g_str_equal (arg, "--jobs"))
+      if (g_str_equal (arg, "--name") || g_str_equal (arg, "--connect") || g_str_equal (arg, "--jobs")
+          || g_str_equal (arg, "--pool"))
+        i++;
+      else if (g_str_equal (arg, "--count"))
         i++;
       else if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0'
                && strchr ("ncj", arg[strlen (arg) - 1]) != NULL)
@@ -216,12 +238,15 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opt_version = FALSE;
   opt_cleanup = FALSE;
   opt_print_xml = FALSE;
+  opt_exist_ok = FALSE;
+  opt_count = -1; /* not given */
   opt_json = FALSE;
   opt_jobs = -1; /* not given */
   opt_quiet = FALSE;
   opt_verbose = 0;
   g_clear_pointer (&opt_name, g_free);
   g_clear_pointer (&opt_connect, g_free);
+  g_clear_pointer (&opt_pool, g_free);
 
   g_option_context_set_help_enabled (ctx, FALSE);
   g_option_context_add_main_entries (ctx, dc_cli_option_entries, NULL);
@@ -253,7 +278,10 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opts->version = opt_version;
   opts->verbose = opt_verbose;
   opts->name = g_steal_pointer (&opt_name);
+  opts->exist_ok = opt_exist_ok;
+  opts->count = MAX (opt_count, 0);
   opts->connect = g_steal_pointer (&opt_connect);
+  opts->pool = g_steal_pointer (&opt_pool);
   opts->cleanup = opt_cleanup;
   opts->print_xml = opt_print_xml;
   opts->json = opt_json;
@@ -285,6 +313,43 @@ dc_cli_parse (int argc, char **argv, GError **error)
   if (opts->cleanup && opts->name != NULL)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--cleanup clones nothing: it takes no --name");
+      return NULL;
+    }
+  if (opts->pool != NULL && (opts->cleanup || opts->pool[0] == '\0'))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "%s",
+                   opts->cleanup ? "--cleanup clones nothing: it takes no --pool"
+                                 : "the --pool name is empty");
+      return NULL;
+    }
+  if (opt_count != -1 && (opt_count < 1 || opt_count > DC_CLI_MAX_COUNT))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "invalid --count %d: give a number from 1 to %d",
+                   opt_count, DC_CLI_MAX_COUNT);
+      return NULL;
+    }
+  if (opts->count > 0 && opts->name != NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "--count names its clones <source_name>-cloneN: it takes no --name");
+      return NULL;
+    }
+  if (opts->count > 0 && opts->exist_ok)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "--count makes new clones every time: it takes no --exist-ok, which needs --name");
+      return NULL;
+    }
+  if (opts->count > 0 && (opts->print_xml || opts->cleanup))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--count makes clones: it takes no %s",
+                   opts->print_xml ? "--print-xml (which shows one clone's XML)" : "--cleanup");
+      return NULL;
+    }
+  if (opts->exist_ok && opts->name == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "--exist-ok needs --name: it tells whether the clone of that name was made already");
       return NULL;
     }
   if (opts->cleanup && opts->print_xml)

@@ -11,7 +11,10 @@ typedef struct
   gboolean version;
   int verbose;
   char *name;
+  gboolean exist_ok;
+  int count; /* --count; 0: not given */
   char *connect;
+  char *pool;
   gboolean cleanup;
   gboolean print_xml;
   gboolean json;

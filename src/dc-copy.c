@@ -192,7 +192,10 @@ dc_copy_range (int in, int out, off_t off, off_t len, gboolean *use_cfr, gsize *
           n = copy_file_range (in, &in_off, out, &out_off, want, 0);
           if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL))
             {
-              *use_cfr = FALSE; /* another file system, or an old kernel */
+              /* another file system (--pool), or an old kernel */
+              g_debug ("copy_file_range cannot copy '%s' here (%s): reading and writing instead", src,
+                       g_strerror (errno));
+              *use_cfr = FALSE;
               continue;
             }
         }

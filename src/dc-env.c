@@ -6,6 +6,8 @@
 
 #include "dc-env.h"
 #include "dc-copy.h"
+#include "dc-seed.h"
+#include "dc-seed-vol.h"
 #include "dc-xml.h"
 
 #include <errno.h>
@@ -19,6 +21,7 @@ typedef struct
 {
   char *name;
   char *path; /* target directory */
+  char *type; /* <pool type> */
   gboolean active;
   gboolean refreshed;
 } DcPoolEntry;
@@ -37,6 +40,7 @@ dc_pool_entry_free (DcPoolEntry *e)
 {
   g_free (e->name);
   g_free (e->path);
+  g_free (e->type);
   g_free (e);
 }
 
@@ -71,6 +75,7 @@ dc_live_load_pools (DcLiveEnv *env, GError **error)
       e = g_new0 (DcPoolEntry, 1);
       e->name = g_strdup (virStoragePoolGetName (pool));
       e->path = dc_xml_string (ctxt, NULL, "/pool/target/path");
+      e->type = dc_xml_string (ctxt, NULL, "/pool/@type");
       e->active = virStoragePoolIsActive (pool) == 1;
       g_ptr_array_add (env->pools, e);
     }
@@ -122,6 +127,26 @@ dc_live_refresh (DcLiveEnv *env, DcPoolEntry *e, GError **error)
     g_debug ("storage pool '%s' not refreshed: %s", e->name, virGetLastErrorMessage ());
   e->refreshed = TRUE;
   return TRUE;
+}
+
+static DcPoolInfo *
+dc_live_pool_info (DcEnv *base, const char *name, GError **error)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  DcPoolEntry *e;
+
+  if (!dc_live_load_pools (env, error))
+    return NULL;
+  e = dc_live_pool_by_name (env, name);
+  if (e == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "storage pool '%s' does not exist", name);
+      return NULL;
+    }
+  /* the plan checks the new volumes' names against its volume list */
+  if (e->active && !dc_live_refresh (env, e, error))
+    return NULL;
+  return dc_pool_info_new (e->name, e->type, e->path, e->active);
 }
 
 /* @what names the volume as the caller found it (a path, or pool and
@@ -189,6 +214,19 @@ dc_live_vol_by_path (DcEnv *base, const char *path, GError **error)
           "its source '%s' is not in any active storage pool; create a pool for '%s' (virsh pool-create-as NAME dir --target '%s') and retry",
           path, dir, dir);
       return NULL;
+    }
+  /* seen through a temporary pool (ours, opened for another file of its
+   * directory): outside any pool, as for a miss */
+  if (e == NULL)
+    {
+      g_autoptr (DcPool) pool = virStoragePoolLookupByVolume (vol);
+
+      if (pool != NULL && g_str_has_prefix (virStoragePoolGetName (pool), "domclone-"))
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                       "its source '%s' is not in any active storage pool", path);
+          return NULL;
+        }
     }
   {
     g_autofree char *what = g_strdup_printf ("'%s'", path);
@@ -613,6 +651,88 @@ dc_live_swtpm_dir (DcEnv *base)
   return g_build_filename (qemu_dir, "swtpm", NULL);
 }
 
+/*
+ * The ISO 9660 label of a disk's image, to tell a cloud-init seed: on
+ * this host the file itself is read where it can be; elsewhere (or when
+ * this process may not read it) libvirt reads the sector for us, from
+ * the volume's pool or from a temporary pool over its directory (not
+ * under --print-xml, which opens none: there a seed out of pools on a
+ * remote host is not seen). A missing image is no seed.
+ */
+static gboolean
+dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const char *name, char **label,
+                   GError **error)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  g_autofree char *opened = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  g_autoptr (DcVol) vol = NULL;
+  g_autoptr (GBytes) sector = NULL;
+  virStorageVolInfo info;
+
+  *label = NULL;
+  if (path != NULL && dc_connection_is_local (env->conn))
+    {
+      int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+      if (fd >= 0)
+        {
+          guint8 buf[DC_SEED_PVD_SIZE];
+          ssize_t n = pread (fd, buf, sizeof (buf), DC_SEED_PVD_OFFSET);
+
+          close (fd);
+          if (n == (ssize_t) sizeof (buf))
+            *label = dc_seed_pvd_label (buf, sizeof (buf));
+          return TRUE;
+        }
+      /* a drive with no medium, a missing file: no seed; only a file
+       * this process may not read is worth asking libvirt about */
+      if (errno != EACCES && errno != EPERM)
+        return TRUE;
+      g_debug ("cannot read '%s' here (%s): asking libvirt", path, g_strerror (errno));
+    }
+
+  if (!dc_live_load_pools (env, error))
+    return FALSE;
+  if (path != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+      g_autofree char *base_name = g_path_get_basename (path);
+      DcPoolEntry *e = dc_live_pool_for_dir (env, dir);
+
+      if (e != NULL && (!e->active || !dc_live_refresh (env, e, error)))
+        return e->active ? FALSE : TRUE;
+      if (e != NULL)
+        pool = virStoragePoolLookupByName (env->conn, e->name);
+      else if (env->read_only)
+        {
+          g_info (
+            "'%s' is outside any storage pool and cannot be read from here: not taken for a cloud-init seed",
+            path);
+          return TRUE;
+        }
+      else if (dc_dir_pool_open (env->conn, dir, &opened, NULL))
+        pool = virStoragePoolLookupByName (env->conn, opened);
+      vol = pool ? virStorageVolLookupByName (pool, base_name) : NULL;
+    }
+  else
+    {
+      pool = virStoragePoolLookupByName (env->conn, pool_name);
+      vol = pool ? virStorageVolLookupByName (pool, name) : NULL;
+    }
+  if (vol == NULL)
+    return TRUE;
+  if (virStorageVolGetInfo (vol, &info) < 0)
+    return dc_set_libvirt_error (error, "cannot read volume '%s'", virStorageVolGetName (vol));
+  if (info.type != VIR_STORAGE_VOL_FILE || info.capacity < DC_SEED_PVD_OFFSET + DC_SEED_PVD_SIZE)
+    return TRUE;
+  sector = dc_vol_download (env->conn, vol, DC_SEED_PVD_OFFSET, DC_SEED_PVD_SIZE, error);
+  if (sector == NULL)
+    return FALSE;
+  *label = dc_seed_pvd_label (g_bytes_get_data (sector, NULL), g_bytes_get_size (sector));
+  return TRUE;
+}
+
 /**
  * dc_env_live_new:
  * @conn: connection
@@ -634,6 +754,8 @@ dc_env_live_new (virConnectPtr conn, const DcHostScan *scan)
   env->parent.file = dc_live_file;
   env->parent.nvram_dir = dc_live_nvram_dir;
   env->parent.swtpm_dir = dc_live_swtpm_dir;
+  env->parent.pool_info = dc_live_pool_info;
+  env->parent.iso_label = dc_live_iso_label;
   env->conn = conn;
   env->macs = g_hash_table_ref (scan->macs);
   return &env->parent;

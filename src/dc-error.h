@@ -33,6 +33,9 @@ typedef enum
   DC_ERROR_SOURCE_NOT_FOUND, /* no source domain of that name */
   DC_ERROR_VOLUME_EXISTS,    /* a volume is in the way of a planned one */
   DC_ERROR_CONNECT,          /* no connection to libvirt */
+  DC_ERROR_POOL_NOT_FOUND,   /* --pool names no pool */
+  DC_ERROR_POOL_INACTIVE,    /* --pool names a pool that is not running */
+  DC_ERROR_IN_PROGRESS,      /* --exist-ok: a live run still builds the clone */
 } DcError;
 
 int dc_error_exit_status (const GError *error);

@@ -53,6 +53,12 @@ dc_output_error_code (const GError *error)
       return "volume-exists";
     case DC_ERROR_CONNECT:
       return "connect-failed";
+    case DC_ERROR_POOL_NOT_FOUND:
+      return "pool-not-found";
+    case DC_ERROR_POOL_INACTIVE:
+      return "pool-inactive";
+    case DC_ERROR_IN_PROGRESS:
+      return "in-progress";
     case DC_ERROR_FAILED:
     default:
       return "failed";
@@ -171,9 +177,9 @@ dc_output_failure (DcOutputFormat format, const GError *error)
   return dc_output_json_end (b);
 }
 
-/* "source" and "clone" of a clone made or planned */
+/* "source" of a clone made or planned */
 static void
-dc_output_json_clone (JsonBuilder *b, const DcCloneResult *result, gboolean made)
+dc_output_json_source (JsonBuilder *b, const DcCloneResult *result, gboolean made)
 {
   json_builder_set_member_name (b, "source");
   json_builder_begin_object (b);
@@ -185,8 +191,13 @@ dc_output_json_clone (JsonBuilder *b, const DcCloneResult *result, gboolean made
       json_builder_add_int_value (b, (gint64) result->counter);
     }
   json_builder_end_object (b);
+}
 
-  json_builder_set_member_name (b, "clone");
+/* The object that describes one clone: "clone", or an element of
+ * "clones" */
+static void
+dc_output_json_clone_object (JsonBuilder *b, const DcCloneResult *result)
+{
   json_builder_begin_object (b);
   dc_output_json_string (b, "name", result->name);
   dc_output_json_string (b, "uuid", result->uuid);
@@ -216,26 +227,116 @@ dc_output_json_clone (JsonBuilder *b, const DcCloneResult *result, gboolean made
   json_builder_end_object (b);
 }
 
+/* "source" and "clone" of a clone made or planned */
+static void
+dc_output_json_clone (JsonBuilder *b, const DcCloneResult *result, gboolean made)
+{
+  dc_output_json_source (b, result, made);
+  json_builder_set_member_name (b, "clone");
+  dc_output_json_clone_object (b, result);
+}
+
+/* "clones": the clones --count made */
+static void
+dc_output_json_clones (JsonBuilder *b, const GPtrArray *made)
+{
+  json_builder_set_member_name (b, "clones");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < made->len; i++)
+    dc_output_json_clone_object (b, made->pdata[i]);
+  json_builder_end_array (b);
+}
+
 /**
  * dc_output_clone:
  * @format: text or JSON
  * @result: the clone made
  *
  * Returns: (transfer full): "Cloned from SOURCE to CLONE.\n", or the
- * JSON object with "changed": true, "source" and "clone"
+ * JSON object with "changed": true, "source" and "clone"; for a clone
+ * that --exist-ok found made, "CLONE already exists, cloned from
+ * SOURCE.\n", or the same object with "changed": false
  */
 char *
 dc_output_clone (DcOutputFormat format, const DcCloneResult *result)
 {
   g_autoptr (JsonBuilder) b = NULL;
 
+  if (format == DC_OUTPUT_TEXT && result->existed)
+    return g_strdup_printf ("%s already exists, cloned from %s.\n", result->name, result->source);
   if (format == DC_OUTPUT_TEXT)
     return g_strdup_printf ("Cloned from %s to %s.\n", result->source, result->name);
   b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "changed");
-  json_builder_add_boolean_value (b, TRUE);
+  json_builder_add_boolean_value (b, !result->existed);
   dc_output_json_clone (b, result, TRUE);
+  return dc_output_json_end (b);
+}
+
+/**
+ * dc_output_clones:
+ * @format: text or JSON
+ * @made: (element-type DcCloneResult): the clones --count made, at
+ *   least one
+ *
+ * Returns: (transfer full): "Cloned from SOURCE to A, B, C.\n", or the
+ * JSON object with "changed": true, "source" (its counter after the
+ * last clone) and "clones", an array of what "clone" holds for one
+ */
+char *
+dc_output_clones (DcOutputFormat format, const GPtrArray *made)
+{
+  const DcCloneResult *last = made->pdata[made->len - 1];
+  g_autoptr (JsonBuilder) b = NULL;
+
+  if (format == DC_OUTPUT_TEXT)
+    {
+      GString *out = g_string_new (NULL);
+
+      g_string_append_printf (out, "Cloned from %s to ", last->source);
+      for (guint i = 0; i < made->len; i++)
+        g_string_append_printf (out, "%s%s", i > 0 ? ", " : "",
+                                ((const DcCloneResult *) made->pdata[i])->name);
+      g_string_append (out, ".\n");
+      return g_string_free (out, FALSE);
+    }
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "changed");
+  json_builder_add_boolean_value (b, TRUE);
+  dc_output_json_source (b, last, TRUE);
+  dc_output_json_clones (b, made);
+  return dc_output_json_end (b);
+}
+
+/**
+ * dc_output_clones_failure:
+ * @format: text or JSON
+ * @made: (element-type DcCloneResult): the clones --count made before
+ *   the failure
+ * @error: the error that ended the run
+ *
+ * Returns: (transfer full): nothing as text (the error line, which
+ * names the clones kept, goes to standard error); as JSON the object
+ * with "changed" (whether a clone was made), "source" if one was,
+ * "clones" (those made, kept) and "error"
+ */
+char *
+dc_output_clones_failure (DcOutputFormat format, const GPtrArray *made, const GError *error)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+
+  if (format == DC_OUTPUT_TEXT)
+    return g_strdup ("");
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "changed");
+  json_builder_add_boolean_value (b, made->len > 0);
+  if (made->len > 0)
+    dc_output_json_source (b, made->pdata[made->len - 1], TRUE);
+  dc_output_json_clones (b, made);
+  dc_output_json_error (b, error);
   return dc_output_json_end (b);
 }
 
@@ -246,13 +347,18 @@ dc_output_clone (DcOutputFormat format, const DcCloneResult *result)
  *
  * Returns: (transfer full): the clone's XML, or the JSON object of a
  * clone made ("changed": false, no allocations, no counter) with
- * "dry_run": true and the XML under "xml"
+ * "dry_run": true and the XML under "xml". A clone that --exist-ok
+ * found made is as dc_output_clone() reports it (the text line; in the
+ * object "dry_run": true, its counter and a null "xml"): nothing would
+ * be done.
  */
 char *
 dc_output_print_xml (DcOutputFormat format, const DcCloneResult *result)
 {
   g_autoptr (JsonBuilder) b = NULL;
 
+  if (format == DC_OUTPUT_TEXT && result->existed)
+    return dc_output_clone (format, result);
   if (format == DC_OUTPUT_TEXT)
     return g_strdup (result->xml);
   b = json_builder_new ();
@@ -261,7 +367,7 @@ dc_output_print_xml (DcOutputFormat format, const DcCloneResult *result)
   json_builder_add_boolean_value (b, FALSE);
   json_builder_set_member_name (b, "dry_run");
   json_builder_add_boolean_value (b, TRUE);
-  dc_output_json_clone (b, result, FALSE);
+  dc_output_json_clone (b, result, result->existed);
   dc_output_json_string (b, "xml", result->xml);
   return dc_output_json_end (b);
 }

@@ -19,6 +19,8 @@ const char *dc_output_error_code (const GError *error);
 char *dc_output_error_line (const GError *error);
 char *dc_output_failure (DcOutputFormat format, const GError *error);
 char *dc_output_clone (DcOutputFormat format, const DcCloneResult *result);
+char *dc_output_clones (DcOutputFormat format, const GPtrArray *made);
+char *dc_output_clones_failure (DcOutputFormat format, const GPtrArray *made, const GError *error);
 char *dc_output_print_xml (DcOutputFormat format, const DcCloneResult *result);
 char *dc_output_cleanup (DcOutputFormat format, const char *source, const GPtrArray *removed,
                          const GError *error);

@@ -12,6 +12,7 @@
 #include "dc-plan.h"
 #include "dc-metadata.h"
 #include "dc-name.h"
+#include "dc-seed.h"
 #include "dc-xml.h"
 
 #include <string.h>
@@ -39,6 +40,16 @@ dc_copy_free (DcCopy *copy)
   g_free (copy);
 }
 
+static void
+dc_seed_free (DcSeed *seed)
+{
+  dc_copy_free (seed->vol);
+  g_free (seed->hostname);
+  g_strfreev (seed->macs_from);
+  g_strfreev (seed->macs_to);
+  g_free (seed);
+}
+
 void
 dc_plan_free (DcPlan *plan)
 {
@@ -52,6 +63,7 @@ dc_plan_free (DcPlan *plan)
   g_free (plan->metadata);
   g_clear_pointer (&plan->copies, g_ptr_array_unref);
   g_clear_pointer (&plan->shared, g_ptr_array_unref);
+  g_clear_pointer (&plan->seeds, g_ptr_array_unref);
   g_free (plan);
 }
 
@@ -64,6 +76,9 @@ typedef struct
   xmlXPathContext *ctxt;
   GHashTable *macs;      /* MACs handed out by this plan */
   GHashTable *vol_names; /* "pool/name" of volumes this plan creates */
+  DcPoolInfo *into;      /* --pool: where the disks' volumes go, or NULL */
+  GPtrArray *macs_from;  /* MAC of the source's interface i ... */
+  GPtrArray *macs_to;    /* ... and of the clone's (for seeds) */
 } DcPlanner;
 
 static char *
@@ -105,13 +120,14 @@ dc_planner_new_mac (DcPlanner *p, GError **error)
 }
 
 static const DcCopy *dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src,
-                                             const char *dst_dir, const char *dst_name, GError **error);
+                                             const char *dst_dir, const DcPoolInfo *into,
+                                             const char *dst_name, GError **error);
 
 static const DcCopy *
 dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_name,
                      GError **error)
 {
-  return dc_planner_add_copy_to (p, what, src, NULL, dst_name, error);
+  return dc_planner_add_copy_to (p, what, src, NULL, NULL, dst_name, error);
 }
 
 /* A path for a file of the clone: the source's name in the file name
@@ -221,13 +237,91 @@ dc_dir_pool_name (const char *dir)
   return g_strdup_printf ("domclone-%.16s", hash);
 }
 
-/* Adds the copy of @src to the plan, into its own pool or, if @dst_dir
- * is set, into a temporary pool over that directory (made if missing). */
-static const DcCopy *
-dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
-                        const char *dst_name, GError **error)
+/**
+ * dc_pool_info_new:
+ * @name: the pool's name
+ * @type: (nullable): its type (<pool type>)
+ * @path: (nullable): its target directory
+ * @active: whether it runs
+ *
+ * Returns: (transfer full): a #DcPoolInfo holding copies of these
+ */
+DcPoolInfo *
+dc_pool_info_new (const char *name, const char *type, const char *path, gboolean active)
 {
-  g_autofree char *dst_pool = dst_dir ? dc_dir_pool_name (dst_dir) : g_strdup (src->pool);
+  DcPoolInfo *info = g_new0 (DcPoolInfo, 1);
+
+  info->name = g_strdup (name);
+  info->type = g_strdup (type);
+  info->path = g_strdup (path);
+  info->active = active;
+  return info;
+}
+
+void
+dc_pool_info_free (DcPoolInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->name);
+  g_free (info->type);
+  g_free (info->path);
+  g_free (info);
+}
+
+/* --pool: the pool must exist, run, and hold files. A pool whose
+ * volumes are block devices (logical, disk, zfs) or network images
+ * (rbd, gluster) holds raw data only and would need the clone's disks
+ * rewritten as other disk types: refused, see domclone(1), STORAGE. */
+static gboolean
+dc_planner_resolve_pool (DcPlanner *p, GError **error)
+{
+  static const char *const file_pools[] = { "dir", "fs", "netfs" };
+  const char *name = p->opts->pool;
+  g_autoptr (GError) local = NULL;
+  gboolean holds_files = FALSE;
+
+  p->into = p->env->pool_info (p->env, name, &local);
+  if (p->into == NULL && g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_POOL_NOT_FOUND,
+                   "storage pool '%s' not found; 'virsh pool-list --all' shows the pools", name);
+      return FALSE;
+    }
+  if (p->into == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot use storage pool '%s': ", name);
+      return FALSE;
+    }
+  if (!p->into->active)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_POOL_INACTIVE,
+                   "storage pool '%s' is not active; start it with 'virsh pool-start %s'", name, name);
+      return FALSE;
+    }
+  for (size_t i = 0; i < G_N_ELEMENTS (file_pools); i++)
+    if (g_strcmp0 (p->into->type, file_pools[i]) == 0)
+      holds_files = TRUE;
+  if (!holds_files || p->into->path == NULL)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone into storage pool '%s': it is a '%s' pool; --pool takes a pool that holds files (dir, fs or netfs)",
+        name, p->into->type ? p->into->type : "?");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The copy of @src: into its own pool; or, if @dst_dir is set, into a
+ * temporary pool over that directory (made if missing); or, if @into is
+ * set, into that pool (--pool). Its name is taken for this plan. */
+static DcCopy *
+dc_planner_new_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
+                     const DcPoolInfo *into, const char *dst_name, GError **error)
+{
+  g_autofree char *dst_pool = dst_dir ? dc_dir_pool_name (dst_dir) : g_strdup (into ? into->name : src->pool);
+  const char *dst_open_dir = dst_dir ? dst_dir : into ? NULL : src->open_dir;
   g_autofree char *key = g_strdup_printf ("%s/%s", dst_pool, dst_name);
   gboolean taken = FALSE;
   DcCopy *copy;
@@ -247,9 +341,19 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, co
       return NULL;
     }
   if (!g_hash_table_contains (p->vol_names, key) && dst_dir == NULL
-      && !p->env->vol_exists (p->env, src->pool, src->open_dir, dst_name, &taken, error))
+      && !p->env->vol_exists (p->env, dst_pool, dst_open_dir, dst_name, &taken, error))
     {
       g_prefix_error (error, "cannot clone %s: ", what);
+      return NULL;
+    }
+  /* a temporary pool's name means nothing to the user: name the file */
+  if ((taken || g_hash_table_contains (p->vol_names, key)) && dst_open_dir != NULL)
+    {
+      g_autofree char *path = g_build_filename (dst_open_dir, dst_name, NULL);
+
+      g_set_error (error, DC_ERROR, DC_ERROR_VOLUME_EXISTS,
+                   "cannot clone %s: '%s' already exists; remove it or clone with another --name", what,
+                   path);
       return NULL;
     }
   if (taken || g_hash_table_contains (p->vol_names, key))
@@ -257,7 +361,7 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, co
       g_set_error (
         error, DC_ERROR, DC_ERROR_VOLUME_EXISTS,
         "cannot clone %s: volume '%s' already exists in pool '%s'; remove it or clone with another --name",
-        what, dst_name, src->pool);
+        what, dst_name, dst_pool);
       return NULL;
     }
   g_hash_table_add (p->vol_names, g_steal_pointer (&key));
@@ -268,19 +372,32 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, co
   copy->src_name = g_strdup (src->name);
   copy->src_path = g_strdup (src->path);
   copy->dst_pool = g_steal_pointer (&dst_pool);
-  copy->dst_open_dir = g_strdup (dst_dir ? dst_dir : src->open_dir);
+  copy->dst_open_dir = g_strdup (dst_open_dir);
   copy->dst_owner = g_strdup (src->owner);
   copy->dst_group = g_strdup (src->group);
   copy->dst_name = g_strdup (dst_name);
   if (dst_dir != NULL)
     copy->dst_path = g_build_filename (dst_dir, dst_name, NULL);
+  else if (into != NULL)
+    copy->dst_path = g_build_filename (into->path, dst_name, NULL);
   else if (src->pool_path != NULL)
     copy->dst_path = g_build_filename (src->pool_path, dst_name, NULL);
   copy->xml = dc_vol_xml (src, dst_name);
   copy->open_dir = g_strdup (src->open_dir);
   copy->src_format = g_strdup (src->format);
   copy->src_allocation = src->allocation;
-  g_ptr_array_add (p->plan->copies, copy);
+  return copy;
+}
+
+/* Adds the copy of @src to the plan (see dc_planner_new_copy()). */
+static const DcCopy *
+dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
+                        const DcPoolInfo *into, const char *dst_name, GError **error)
+{
+  DcCopy *copy = dc_planner_new_copy (p, what, src, dst_dir, into, dst_name, error);
+
+  if (copy != NULL)
+    g_ptr_array_add (p->plan->copies, copy);
   return copy;
 }
 
@@ -296,6 +413,139 @@ dc_disk_source_is_empty (xmlNode *source)
   for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
     if (xmlHasProp (source, BAD_CAST names[i]) != NULL)
       return FALSE;
+  return TRUE;
+}
+
+/* The volume behind a file or block disk's @path. A file in a directory
+ * no active pool covers is reached as the NVRAM is, through a temporary
+ * pool over its directory (DcEnv.file): it must exist, as a disk the
+ * guest writes to is never left out. */
+static DcVolInfo *
+dc_planner_disk_file (DcPlanner *p, const char *type, const char *path, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  DcVolInfo *info = p->env->vol_by_path (p->env, path, &local);
+
+  if (info != NULL || !g_str_equal (type, "file") || !g_error_matches (local, DC_ERROR, DC_ERROR_UNSUPPORTED))
+    {
+      if (local != NULL)
+        g_propagate_error (error, g_steal_pointer (&local));
+      return info;
+    }
+  return p->env->file (p->env, path, error);
+}
+
+/*
+ * A cloud-init NoCloud seed (an ISO 9660 image labelled cidata on a
+ * read-only disk or CD-ROM) is not shared: the clone would boot as the
+ * same instance, with the source's host name and its network-config
+ * naming the source's MACs. It gets a new volume beside the source's
+ * (or in --pool, as the disks), named as a copy would be, which the run
+ * fills with the rewritten image (dc-seed.c). Only file and volume disks are looked at; a seed
+ * outside any pool is reached as the NVRAM is. *@seeded says whether
+ * @disk was one.
+ */
+static gboolean
+dc_planner_seed (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source, const char *what,
+                 const char *target, gboolean *seeded, GError **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *pool = NULL;
+  g_autofree char *vol = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *dst_name = NULL;
+  g_autofree char *seed_what = NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autoptr (DcVolInfo) raw = NULL;
+  DcSeed *seed;
+
+  *seeded = FALSE;
+  if (p->env->iso_label == NULL || source == NULL)
+    return TRUE;
+  if (g_str_equal (type, "file"))
+    path = dc_xml_prop (source, "file");
+  else if (g_str_equal (type, "volume"))
+    {
+      pool = dc_xml_prop (source, "pool");
+      vol = dc_xml_prop (source, "volume");
+    }
+  if (path == NULL && (pool == NULL || vol == NULL))
+    return TRUE;
+
+  if (!p->env->iso_label (p->env, path, pool, vol, &label, error))
+    {
+      g_prefix_error (error, "cannot tell whether %s is a cloud-init seed: ", what);
+      return FALSE;
+    }
+  if (!dc_seed_label_is_cidata (label))
+    return TRUE;
+
+  seed_what = g_strdup_printf ("the cloud-init seed of %s", what);
+  info = path ? p->env->file (p->env, path, error) : p->env->vol_by_name (p->env, pool, vol, error);
+  if (info == NULL)
+    {
+      g_prefix_error (error, "cannot clone %s: ", seed_what);
+      return FALSE;
+    }
+  if (info->capacity > DC_SEED_MAX_SIZE)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "cannot clone %s: '%s' is %" G_GUINT64_FORMAT
+                   " bytes, more than the %u MiB domclone rewrites; make a smaller seed, or detach it",
+                   seed_what, info->path, info->capacity, (guint) (DC_SEED_MAX_SIZE / (1024 * 1024)));
+      return FALSE;
+    }
+
+  /* the new image is raw, and as big as it turns out to be */
+  raw = dc_vol_info_new ();
+  raw->pool = g_strdup (info->pool);
+  raw->pool_path = g_strdup (info->pool_path);
+  raw->name = g_strdup (info->name);
+  raw->path = g_strdup (info->path);
+  raw->type = g_strdup (info->type);
+  raw->format = g_strdup ("raw");
+  raw->capacity = info->capacity;
+  raw->allocation = info->capacity;
+  raw->mode = g_strdup (info->mode);
+  raw->owner = g_strdup (info->owner);
+  raw->group = g_strdup (info->group);
+  raw->open_dir = g_strdup (info->open_dir);
+
+  dst_name = dc_clone_vol_name (info->name, target ? target : "seed", p->plan->source_name, p->plan->name);
+  /* one image attached twice: a seed for each disk */
+  {
+    g_autofree char *key = g_strdup_printf ("%s/%s", p->into ? p->into->name : info->pool, dst_name);
+
+    if (g_hash_table_contains (p->vol_names, key))
+      {
+        g_free (dst_name);
+        dst_name = g_strdup_printf ("%s-%s.iso", p->plan->name, target ? target : "seed");
+      }
+  }
+  seed = g_new0 (DcSeed, 1);
+  seed->vol = dc_planner_new_copy (p, seed_what, raw, NULL, p->into, dst_name, error);
+  if (seed->vol == NULL)
+    {
+      g_free (seed);
+      return FALSE;
+    }
+  seed->hostname = dc_name_to_hostname (p->plan->name);
+  g_ptr_array_add (p->macs_from, NULL);
+  g_ptr_array_add (p->macs_to, NULL);
+  seed->macs_from = g_strdupv ((char **) p->macs_from->pdata);
+  seed->macs_to = g_strdupv ((char **) p->macs_to->pdata);
+  g_ptr_array_set_size (p->macs_from, p->macs_from->len - 1);
+  g_ptr_array_set_size (p->macs_to, p->macs_to->len - 1);
+  g_ptr_array_add (p->plan->seeds, seed);
+
+  if (path != NULL)
+    xmlSetProp (source, BAD_CAST "file", BAD_CAST seed->vol->dst_path);
+  else
+    {
+      xmlSetProp (source, BAD_CAST "pool", BAD_CAST seed->vol->dst_pool);
+      xmlSetProp (source, BAD_CAST "volume", BAD_CAST seed->vol->dst_name);
+    }
+  *seeded = TRUE;
   return TRUE;
 }
 
@@ -322,6 +572,17 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source))
     return TRUE;
 
+  /* A cloud-init seed is the clone's own, made anew. */
+  if (g_str_equal (device, "cdrom") || dc_xml_child (disk, "readonly", FALSE) != NULL)
+    {
+      gboolean seeded = FALSE;
+
+      if (!dc_planner_seed (p, disk, type, source, what, target, &seeded, error))
+        return FALSE;
+      if (seeded)
+        return TRUE;
+    }
+
   /* A floppy is a disk like any other: shared only when the guest
    * cannot write to it. */
   if (g_str_equal (device, "cdrom") || dc_xml_child (disk, "readonly", FALSE) != NULL
@@ -343,7 +604,7 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
                        "cannot clone %s: it is writable but has no source; give it one or remove it", what);
           return FALSE;
         }
-      info = p->env->vol_by_path (p->env, path, error);
+      info = dc_planner_disk_file (p, type, path, error);
       if (info == NULL)
         {
           g_prefix_error (error, "cannot clone %s: ", what);
@@ -386,12 +647,15 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
     }
 
   dst_name = dc_clone_vol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
-  copy = dc_planner_add_copy (p, what, info, dst_name, error);
+  copy = dc_planner_add_copy_to (p, what, info, NULL, p->into, dst_name, error);
   if (copy == NULL)
     return FALSE;
 
   if (g_str_equal (attr, "volume"))
-    xmlSetProp (source, BAD_CAST "volume", BAD_CAST copy->dst_name);
+    {
+      xmlSetProp (source, BAD_CAST "pool", BAD_CAST copy->dst_pool);
+      xmlSetProp (source, BAD_CAST "volume", BAD_CAST copy->dst_name);
+    }
   else
     xmlSetProp (source, BAD_CAST attr, BAD_CAST copy->dst_path);
 
@@ -452,7 +716,7 @@ dc_planner_tpm (DcPlanner *p, GError **error)
   if (info == NULL)
     return TRUE;
   dst_dir = g_build_filename (dir, p->plan->uuid, sub, NULL);
-  return dc_planner_add_copy_to (p, "the TPM state", info, dst_dir, file, error) != NULL;
+  return dc_planner_add_copy_to (p, "the TPM state", info, dst_dir, NULL, file, error) != NULL;
 }
 
 /* <os firmware='efi'> without <nvram>: libvirt keeps the variables in
@@ -574,10 +838,9 @@ dc_planner_nocloud (DcPlanner *p, const char *serial)
         }
       else if (g_str_equal (key, "i") || g_str_equal (key, "instance-id"))
         {
-          g_autofree char *iid = dc_name_replace (value, p->plan->source_name, p->plan->name);
+          g_autofree char *iid =
+            dc_plan_instance_id (value, p->plan->source_name, p->plan->name, p->plan->uuid);
 
-          if (iid == NULL)
-            iid = g_strdup (p->plan->uuid);
           g_free (parts[i]);
           parts[i] = g_strdup_printf ("%s=%s", key, iid);
         }
@@ -617,10 +880,16 @@ dc_planner_interfaces (DcPlanner *p, GError **error)
     {
       xmlNode *iface = ifaces->pdata[i];
       xmlNode *mac = dc_xml_child (iface, "mac", TRUE);
+      g_autofree char *old = dc_xml_prop (mac, "address");
       g_autofree char *addr = dc_planner_new_mac (p, error);
 
       if (addr == NULL)
         return FALSE;
+      if (old != NULL)
+        {
+          g_ptr_array_add (p->macs_from, g_steal_pointer (&old));
+          g_ptr_array_add (p->macs_to, g_strdup (addr));
+        }
       xmlSetProp (mac, BAD_CAST "address", BAD_CAST addr);
       /* libvirt picks a free tap/macvtap name for the clone */
       dc_xml_remove (dc_xml_child (iface, "target", FALSE));
@@ -813,6 +1082,11 @@ dc_planner_metadata (DcPlanner *p, GError **error)
           const DcCopy *c = p->plan->copies->pdata[i];
           dc_building_add_volume (md->building, c->dst_pool, c->dst_name, c->dst_open_dir);
         }
+      for (guint i = 0; i < p->plan->seeds->len; i++)
+        {
+          const DcCopy *c = ((const DcSeed *) p->plan->seeds->pdata[i])->vol;
+          dc_building_add_volume (md->building, c->dst_pool, c->dst_name, c->dst_open_dir);
+        }
     }
   text = dc_metadata_format (md);
   /* names come from outside: one that XML cannot carry (a control
@@ -886,12 +1160,16 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   g_autoptr (xmlXPathContext) ctxt = NULL;
   g_autoptr (GHashTable) macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) vol_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) macs_from = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) macs_to = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) disks = NULL;
-  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names };
+  g_autoptr (DcPoolInfo) into = NULL;
+  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL, macs_from, macs_to };
   xmlNode *root, *node;
 
   plan->copies = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_copy_free);
   plan->shared = g_ptr_array_new_with_free_func (g_free);
+  plan->seeds = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_seed_free);
 
   doc = dc_xml_parse (opts->source_xml, "domain", "the source domain's XML", &ctxt, error);
   if (doc == NULL)
@@ -908,6 +1186,14 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
       return NULL;
     }
 
+  if (opts->pool != NULL)
+    {
+      gboolean ok = dc_planner_resolve_pool (&p, error);
+
+      into = p.into; /* freed with the plan's other parts */
+      if (!ok)
+        return NULL;
+    }
   if (!dc_planner_choose_name (&p, error))
     return NULL;
   *chosen = g_strdup (plan->name);
@@ -1005,7 +1291,36 @@ dc_plan_describe (const DcPlan *plan)
       g_string_append_printf (out, "copy %s: %s/%s -> %s/%s (%s)\n", c->what, c->pool, c->src_name,
                               c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-");
     }
+  for (guint i = 0; i < plan->seeds->len; i++)
+    {
+      const DcCopy *c = ((const DcSeed *) plan->seeds->pdata[i])->vol;
+
+      g_string_append_printf (out, "seed %s: %s/%s -> %s/%s (%s)\n", c->what, c->pool, c->src_name,
+                              c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-");
+    }
   for (guint i = 0; i < plan->shared->len; i++)
     g_string_append_printf (out, "share %s\n", (const char *) plan->shared->pdata[i]);
   return g_string_free (out, FALSE);
+}
+
+/**
+ * dc_plan_instance_id:
+ * @source_iid: (nullable): the source's cloud-init instance-id
+ * @source_name: the source domain's name
+ * @clone_name: the clone's
+ * @clone_uuid: the clone's UUID
+ *
+ * The clone's instance-id, the same wherever cloud-init finds it (the
+ * SMBIOS serial, a seed's meta-data): the source's with the source's
+ * name replaced by the clone's, else the clone's UUID.
+ *
+ * Returns: (transfer full): the clone's instance-id
+ */
+char *
+dc_plan_instance_id (const char *source_iid, const char *source_name, const char *clone_name,
+                     const char *clone_uuid)
+{
+  char *iid = source_iid ? dc_name_replace (source_iid, source_name, clone_name) : NULL;
+
+  return iid ? iid : g_strdup (clone_uuid);
 }

@@ -16,6 +16,21 @@ G_BEGIN_DECLS
  * a failure is never taken for "no".
  */
 typedef struct _DcEnv DcEnv;
+
+/* A storage pool as --pool names it: what the plan needs to put volumes
+ * into it. */
+typedef struct
+{
+  char *name;
+  char *type; /* dir, fs, logical, ... (<pool type>) */
+  char *path; /* its target directory; NULL if it names none */
+  gboolean active;
+} DcPoolInfo;
+
+DcPoolInfo *dc_pool_info_new (const char *name, const char *type, const char *path, gboolean active);
+void dc_pool_info_free (DcPoolInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcPoolInfo, dc_pool_info_free)
+
 struct _DcEnv
 {
   /* TRUE when a domain called @name exists; FALSE with @error on failure */
@@ -36,6 +51,14 @@ struct _DcEnv
   /* where it keeps swtpm state, in a folder per domain UUID; NULL if
    * that cannot be known */
   char *(*swtpm_dir) (DcEnv *env);
+  /* the pool called @name, active or not; %NULL with DC_ERROR_NOT_FOUND
+   * when there is none */
+  DcPoolInfo *(*pool_info) (DcEnv *env, const char *name, GError **error);
+  /* *@label: the ISO 9660 volume label of the image at @path (or of
+   * volume @name in pool @pool), NULL if it is no ISO 9660 image or
+   * does not exist; a member left NULL never finds a seed */
+  gboolean (*iso_label) (DcEnv *env, const char *path, const char *pool, const char *name, char **label,
+                         GError **error);
 };
 
 /* One volume to create as a copy of another: by libvirt
@@ -60,6 +83,17 @@ typedef struct
   char *xml; /* the new volume's XML */
 } DcCopy;
 
+/* A cloud-init NoCloud seed of the source, made anew for the clone
+ * (dc-seed.c): @vol says where the source's is and where the clone's
+ * goes; its XML gets the new image's size when that is known. */
+typedef struct
+{
+  DcCopy *vol;
+  char *hostname;  /* the clone's host name */
+  GStrv macs_from; /* MAC of the source's interface i ... */
+  GStrv macs_to;   /* ... and of the clone's */
+} DcSeed;
+
 typedef struct
 {
   char *source_name;
@@ -71,6 +105,7 @@ typedef struct
   char *metadata;    /* our element for the finished clone (no marker) */
   GPtrArray *copies; /* DcCopy */
   GPtrArray *shared; /* char *: disks the clone shares with its source */
+  GPtrArray *seeds;  /* DcSeed: cloud-init seeds made anew */
 } DcPlan;
 
 void dc_plan_free (DcPlan *plan);
@@ -86,10 +121,14 @@ typedef struct
   const DcBuilding *building; /* if set, the clone is defined marked as
                                * being built by this process, owning the
                                * volumes of the plan */
+  const char *pool;           /* --pool: the pool the disks' new volumes
+                               * go into; NULL: each source volume's own */
 } DcPlanOptions;
 
 DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);
 char *dc_dir_pool_name (const char *dir);
 char *dc_plan_describe (const DcPlan *plan);
+char *dc_plan_instance_id (const char *source_iid, const char *source_name, const char *clone_name,
+                           const char *clone_uuid);
 
 G_END_DECLS

@@ -13,7 +13,9 @@
 #include "dc-cleanup.h"
 #include "dc-copy.h"
 #include "dc-progress.h"
+#include "dc-seed-vol.h"
 #include "dc-env.h"
+#include "dc-exist.h"
 #include "dc-metadata.h"
 #include "dc-xml.h"
 
@@ -105,9 +107,11 @@ dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env)
       g_ptr_array_add (result->macs, g_strdup ((const char *) mac));
     }
 
-  for (guint i = 0; i < plan->copies->len; i++)
+  for (guint i = 0; i < plan->copies->len + plan->seeds->len; i++)
     {
-      const DcCopy *c = plan->copies->pdata[i];
+      const DcCopy *c = i < plan->copies->len
+                          ? plan->copies->pdata[i]
+                          : ((const DcSeed *) plan->seeds->pdata[i - plan->copies->len])->vol;
       DcResultVolume *v = g_new0 (DcResultVolume, 1);
       g_autoptr (DcVolInfo) planned = dc_vol_info_from_xml (c->xml, c->dst_pool, NULL, NULL);
 
@@ -189,6 +193,8 @@ typedef struct
                            * when the result wants it (--json) */
   GMutex undo_lock;       /* copies may record volumes from several threads */
   GPtrArray *undo;        /* DcUndo, newest last */
+  gboolean several;       /* --count: the undo stack holds one clone of
+                           * several, which a rollback names */
 } DcRun;
 
 static void
@@ -669,6 +675,32 @@ dc_run_copies (DcRun *run, GPtrArray *copies, GError **error)
   return TRUE;
 }
 
+/* A seed's new volume is on the undo stack from the moment it exists. */
+static void
+dc_run_seed_created (gpointer data, const DcCopy *vol)
+{
+  dc_run_undo_push (data, DC_UNDO_VOLUME, vol->dst_name, vol->dst_pool, vol->dst_open_dir);
+}
+
+/* The clone's own cloud-init seeds (dc-seed-vol.c), whatever made its
+ * disks. */
+static gboolean
+dc_run_seeds (DcRun *run, const DcPlan *plan, GError **error)
+{
+  for (guint i = 0; i < plan->seeds->len; i++)
+    {
+      const DcSeed *seed = plan->seeds->pdata[i];
+      virStorageVolInfo info;
+
+      if (!dc_check_cancelled (error)
+          || !dc_seed_make (run->conn, plan, seed, run->local_conn, dc_run_seed_created, run, &info, error))
+        return FALSE;
+      if (run->made != NULL)
+        g_hash_table_insert (run->made, (gpointer) seed->vol, g_memdup2 (&info, sizeof (info)));
+    }
+  return TRUE;
+}
+
 /* After the daemon went away mid-clone (restarted, say), a new
  * connection to the same URI, so the rollback can still happen. NULL
  * when the connection is fine or cannot be had within a while. */
@@ -758,6 +790,7 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
     .now = now,
     .rand = run->rand,
     .building = me,
+    .pool = run->opts->pool,
   };
   g_autoptr (DcPlan) plan = NULL;
   g_autoptr (DcDomain) clone = NULL;
@@ -771,7 +804,7 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
     run->progress = dc_progress_new (run->conn, STDERR_FILENO);
   ok = dc_run_copies (run, plan->copies, error);
   g_clear_pointer (&run->progress, dc_progress_free);
-  if (!ok)
+  if (!ok || !dc_run_seeds (run, plan, error))
     return FALSE;
 
   /* Nothing must have started the source while its disks were read. */
@@ -787,9 +820,12 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
     return FALSE;
 
   dc_result_fill (result, plan, run->env);
-  for (guint i = 0; run->made != NULL && i < plan->copies->len; i++)
+  for (guint i = 0; run->made != NULL && i < plan->copies->len + plan->seeds->len; i++)
     {
-      const virStorageVolInfo *info = g_hash_table_lookup (run->made, plan->copies->pdata[i]);
+      gconstpointer key = i < plan->copies->len
+                            ? plan->copies->pdata[i]
+                            : ((const DcSeed *) plan->seeds->pdata[i - plan->copies->len])->vol;
+      const virStorageVolInfo *info = g_hash_table_lookup (run->made, key);
       DcResultVolume *v = result->volumes->pdata[i];
 
       if (info != NULL)
@@ -807,6 +843,8 @@ static void
 dc_run_rollback (DcRun *run, GError *error)
 {
   g_autofree char *cause = g_steal_pointer (&error->message);
+  /* the domain is defined first: the oldest entry names the clone */
+  g_autofree char *clone = g_strdup (((DcUndo *) run->undo->pdata[0])->name);
   g_autoptr (DcConnect) again = dc_reconnect_if_lost (run->conn);
   gboolean alive = virConnectIsAlive (run->conn) == 1;
   gboolean complete = FALSE;
@@ -815,7 +853,9 @@ dc_run_rollback (DcRun *run, GError *error)
     complete = dc_run_undo (run, again ? again : run->conn);
   if (again != NULL)
     dc_dir_pools_close (again);
-  if (complete)
+  if (complete && run->several)
+    error->message = g_strdup_printf ("%s; everything made for '%s' was removed", cause, clone);
+  else if (complete)
     error->message = g_strdup_printf ("%s; everything this run created was removed", cause);
   else if (!alive && again == NULL)
     error->message = g_strdup_printf (
@@ -888,22 +928,30 @@ dc_run_remove_leftovers (DcRun *run, const DcHostScan *scan)
     g_message ("removed '%s', left unfinished by a killed run", (const char *) removed->pdata[i]);
 }
 
-/**
- * dc_clone:
- * @conn: libvirt connection
- * @opts: what to clone
- * @error: return location
- *
- * Clones a shut-off domain: defines the clone, copies its writable
- * volumes, NVRAM and TPM state, counts the clone on the source. On
- * failure nothing this call created remains.
- *
- * Returns: (transfer full): the result, or %NULL with @error set
- */
-DcCloneResult *
-dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
+/* "A", "A and B", "A, B and C" */
+static char *
+dc_run_name_list (const GPtrArray *made)
 {
-  g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < made->len; i++)
+    {
+      if (i > 0)
+        g_string_append (out, i + 1 == made->len ? " and " : ", ");
+      g_string_append (out, ((const DcCloneResult *) made->pdata[i])->name);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Makes @count clones of the source, one after another, from one look
+ * at the source and the host; each is one run of the steps with an undo
+ * stack of its own. A failure rolls back the clone it hit and stops;
+ * the clones made before it stay, complete, in @made. With @several,
+ * the error says which clones were made. */
+static gboolean
+dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gboolean several, GPtrArray *made,
+              GError **error)
+{
   g_autoptr (GRand) own_rand = opts->rand ? NULL : g_rand_new ();
   g_autoptr (GError) local = NULL;
   g_autofree char *xml = NULL;
@@ -912,41 +960,126 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
     .conn = conn,
     .opts = opts,
     .rand = opts->rand ? opts->rand : own_rand,
+    .several = several,
   };
-  gboolean ok;
+  gboolean ok = TRUE;
 
-  scan = dc_run_begin (&run, &xml, error);
+  scan = dc_run_begin (&run, &xml, &local);
   if (scan == NULL)
-    return NULL;
-  dc_run_remove_leftovers (&run, scan);
-
-  run.source_xml = xml;
-  run.jobs = opts->jobs > 0 ? opts->jobs : (guint) g_get_num_processors ();
-  run.local_conn = dc_connection_is_local (conn);
-  run.local_copies = run.local_conn && g_strcmp0 (g_getenv ("DOMCLONE_LOCAL_COPY"), "0") != 0;
-  run.env = dc_env_live_new (conn, scan);
-  run.undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
-  if (opts->read_back)
-    run.made = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  g_mutex_init (&run.undo_lock);
-
-  ok = dc_run_steps (&run, result, &local);
-  if (!ok && run.undo->len > 0)
-    dc_run_rollback (&run, local);
-  if (virConnectIsAlive (conn) == 1)
-    dc_dir_pools_close (conn);
-
-  dc_env_live_free (run.env);
-  g_ptr_array_unref (run.undo);
-  g_clear_pointer (&run.made, g_hash_table_unref);
-  g_mutex_clear (&run.undo_lock);
-  virDomainFree (run.src);
-  if (!ok)
+    ok = FALSE;
+  else
     {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
+      dc_run_remove_leftovers (&run, scan);
+
+      run.source_xml = xml;
+      run.jobs = opts->jobs > 0 ? opts->jobs : (guint) g_get_num_processors ();
+      run.local_conn = dc_connection_is_local (conn);
+      run.local_copies = run.local_conn && g_strcmp0 (g_getenv ("DOMCLONE_LOCAL_COPY"), "0") != 0;
+      run.env = dc_env_live_new (conn, scan);
+      run.undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
+      if (opts->read_back)
+        run.made = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+      g_mutex_init (&run.undo_lock);
+
+      for (guint i = 0; ok && i < count; i++)
+        {
+          g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
+
+          ok = dc_run_steps (&run, result, &local);
+          if (!ok)
+            {
+              if (run.undo->len > 0)
+                dc_run_rollback (&run, local);
+              break;
+            }
+          /* complete: no longer this run's to undo */
+          g_ptr_array_set_size (run.undo, 0);
+          if (run.made != NULL)
+            g_hash_table_remove_all (run.made);
+          /* the next clone takes the next number and other MACs: the
+           * planner asks the scan, which has not seen this one */
+          run.counter = result->counter;
+          for (guint j = 0; j < result->macs->len; j++)
+            g_hash_table_add (scan->macs, g_ascii_strdown (result->macs->pdata[j], -1));
+          g_ptr_array_add (made, g_steal_pointer (&result));
+        }
+      if (virConnectIsAlive (conn) == 1)
+        dc_dir_pools_close (conn);
+
+      dc_env_live_free (run.env);
+      g_ptr_array_unref (run.undo);
+      g_clear_pointer (&run.made, g_hash_table_unref);
+      g_mutex_clear (&run.undo_lock);
+      virDomainFree (run.src);
     }
-  return g_steal_pointer (&result);
+  if (ok)
+    return TRUE;
+  if (several && made->len > 0)
+    {
+      g_autofree char *cause = g_steal_pointer (&local->message);
+      g_autofree char *names = dc_run_name_list (made);
+
+      local->message = g_strdup_printf ("%s; %s %s made and %s kept", cause, names,
+                                        made->len == 1 ? "was" : "were", made->len == 1 ? "is" : "are");
+    }
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+/**
+ * dc_clone:
+ * @conn: libvirt connection
+ * @opts: what to clone
+ * @error: return location
+ *
+ * Clones a shut-off domain: defines the clone, copies its writable
+ * volumes, NVRAM and TPM state, counts the clone on the source. On
+ * failure nothing this call created remains. With @opts->exist_ok, a
+ * clone of the source called @opts->name that an earlier run made is
+ * the result, with @existed set, and nothing is done.
+ *
+ * Returns: (transfer full): the result, or %NULL with @error set
+ */
+DcCloneResult *
+dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
+{
+  g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_clone_result_free);
+
+  if (opts->exist_ok)
+    {
+      DcCloneResult *existing = NULL;
+
+      if (!dc_exist_check (conn, opts, &existing, error))
+        return NULL;
+      if (existing != NULL)
+        return existing;
+    }
+  if (!dc_clone_run (conn, opts, 1, FALSE, made, error))
+    return NULL;
+  return g_ptr_array_steal_index (made, 0);
+}
+
+/**
+ * dc_clone_count:
+ * @conn: libvirt connection
+ * @opts: what to clone; @opts->name must be %NULL
+ * @count: how many clones
+ * @made: (element-type DcCloneResult): the clones made are appended,
+ *   also when a later one failed
+ * @error: return location
+ *
+ * Makes @count clones of the source (as dc_clone() would, called
+ * @count times), looking at the source and the host once. A failure
+ * rolls back the clone it hit, and stops; the clones made before stay,
+ * and the error message names them.
+ *
+ * Returns: %FALSE with @error set if not all @count clones were made
+ */
+gboolean
+dc_clone_count (virConnectPtr conn, const DcCloneOptions *opts, guint count, GPtrArray *made, GError **error)
+{
+  g_return_val_if_fail (opts->name == NULL && !opts->exist_ok, FALSE);
+  return dc_clone_run (conn, opts, count, TRUE, made, error);
 }
 
 /**
@@ -959,7 +1092,9 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
  * refusals, and changes nothing: no domain, volume or pool is made, the
  * counter is not moved, leftovers of killed runs are not removed. The
  * XML is the one the clone has once complete: without the <building>
- * marker, which a real run defines first and then drops.
+ * marker, which a real run defines first and then drops. With
+ * @opts->exist_ok, an existing clone is found as dc_clone() finds it,
+ * and is the result (without @xml).
  *
  * Returns: (transfer full): the result, with @xml and without @counter,
  * or %NULL with @error set
@@ -979,10 +1114,20 @@ dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **err
   };
   DcPlanOptions popts = {
     .name = opts->name,
+    .pool = opts->pool,
     .now = now,
     .rand = opts->rand ? opts->rand : own_rand,
   };
 
+  if (opts->exist_ok)
+    {
+      DcCloneResult *existing = NULL;
+
+      if (!dc_exist_check (conn, opts, &existing, error))
+        return NULL;
+      if (existing != NULL)
+        return existing;
+    }
   scan = dc_run_begin (&run, &xml, error);
   g_clear_pointer (&run.src, virDomainFree);
   if (scan == NULL)

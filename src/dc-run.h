@@ -10,6 +10,9 @@ typedef struct
 {
   const char *source; /* source domain name */
   const char *name;   /* --name, or NULL */
+  const char *pool;   /* --pool, or NULL */
+  gboolean exist_ok;  /* --exist-ok: a clone of the source called @name
+                       * that an earlier run made is the result */
   guint jobs;         /* volumes copied at once; 0: one per CPU */
   gboolean progress;  /* draw the copies' progress on stderr */
   gboolean read_back; /* read the new volumes' sizes back into the result */
@@ -40,6 +43,8 @@ typedef struct
   GPtrArray *macs;    /* char *: the clone's MAC addresses */
   GPtrArray *volumes; /* DcResultVolume, in the order they were copied */
   char *nvram;        /* the clone's NVRAM file, NULL if it has none */
+  gboolean existed;   /* --exist-ok found it made: nothing was done (no
+                       * volumes listed) */
 } DcCloneResult;
 
 void dc_clone_result_free (DcCloneResult *result);
@@ -49,6 +54,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_clone_result_free)
 #define DC_RECONNECT_SECONDS 30
 
 DcCloneResult *dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
+gboolean dc_clone_count (virConnectPtr conn, const DcCloneOptions *opts, guint count, GPtrArray *made,
+                         GError **error);
 DcCloneResult *dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
 
 G_END_DECLS

@@ -47,6 +47,8 @@ dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, g
 }
 
 static DcOutputFormat format = DC_OUTPUT_TEXT;
+/* --count: a failure's JSON object lists the clones made ("clones") */
+static gboolean counting;
 
 /* The error line on stderr, after what stdout had (so 2>&1 keeps the
  * order) */
@@ -64,7 +66,9 @@ dc_fail_line (const GError *error)
 static int
 dc_fail (const GError *error)
 {
-  g_autofree char *out = dc_output_failure (format, error);
+  g_autoptr (GPtrArray) none = g_ptr_array_new ();
+  g_autofree char *out =
+    counting ? dc_output_clones_failure (format, none, error) : dc_output_failure (format, error);
 
   fputs (out, stdout);
   return dc_fail_line (error);
@@ -105,6 +109,7 @@ main (int argc, char **argv)
   verbosity = opts->verbose;
   if (opts->json)
     format = DC_OUTPUT_JSON;
+  counting = opts->count > 0;
 
   /* libvirt reads its log settings once, when it initializes */
   if (verbosity >= 4)
@@ -133,6 +138,8 @@ main (int argc, char **argv)
 
   copts.source = opts->source;
   copts.name = opts->name;
+  copts.pool = opts->pool;
+  copts.exist_ok = opts->exist_ok;
   if (opts->print_xml)
     {
       /* nothing to roll back: a signal may end it at once */
@@ -165,6 +172,16 @@ main (int argc, char **argv)
   /* -v writes its lines on stderr, which the redraws would garble */
   copts.progress = !opts->quiet && verbosity == 0 && isatty (STDERR_FILENO);
   copts.read_back = format == DC_OUTPUT_JSON;
+  if (opts->count > 0)
+    {
+      g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_clone_result_free);
+      gboolean ok = dc_clone_count (conn, &copts, (guint) opts->count, made, &error);
+      g_autofree char *out =
+        ok ? dc_output_clones (format, made) : dc_output_clones_failure (format, made, error);
+
+      fputs (out, stdout);
+      return ok ? EXIT_SUCCESS : dc_fail_line (error);
+    }
   result = dc_clone (conn, &copts, &error);
   if (result == NULL)
     return dc_fail (error);

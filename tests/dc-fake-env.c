@@ -127,6 +127,70 @@ fake_vol_by_path (DcEnv *base, const char *path, GError **error)
   return NULL;
 }
 
+/* A file outside any pool: described by a [file PATH] group, and seen
+ * through domclone's temporary pool over its directory, as the live
+ * env does. Without a group, a missing file. */
+static DcVolInfo *
+fake_file (DcEnv *base, const char *path, GError **error)
+{
+  DcFakeEnv *env = (DcFakeEnv *) base;
+  g_autofree char *group = g_strdup_printf ("file %s", path);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr (GError) local = NULL;
+  DcVolInfo *info = fake_vol_by_path (base, path, &local);
+  GKeyFile *kf = env->kf;
+
+  if (info != NULL || !g_error_matches (local, DC_ERROR, DC_ERROR_UNSUPPORTED))
+    {
+      if (local != NULL)
+        g_propagate_error (error, g_steal_pointer (&local));
+      return info;
+    }
+  if (!g_key_file_has_group (kf, group))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "'%s' does not exist", path);
+      return NULL;
+    }
+  info = dc_vol_info_new ();
+  info->pool = dc_dir_pool_name (dir);
+  info->pool_path = g_strdup (dir);
+  info->open_dir = g_strdup (dir);
+  info->name = g_path_get_basename (path);
+  info->path = g_strdup (path);
+  info->type = g_strdup ("file");
+  info->format = g_key_file_get_string (kf, group, "format", NULL);
+  info->capacity = g_key_file_get_uint64 (kf, group, "capacity", NULL);
+  info->allocation = g_key_file_get_uint64 (kf, group, "allocation", NULL);
+  info->mode = g_key_file_get_string (kf, group, "mode", NULL);
+  info->owner = g_key_file_get_string (kf, group, "owner", NULL);
+  info->group = g_key_file_get_string (kf, group, "group", NULL);
+  return info;
+}
+
+/* [pool NAME]: type= (default dir), active= (default true) */
+static DcPoolInfo *
+fake_pool_info (DcEnv *base, const char *name, GError **error)
+{
+  GKeyFile *kf = ((DcFakeEnv *) base)->kf;
+  g_autofree char *group = g_strdup_printf ("pool %s", name);
+  g_autofree char *type = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GError) no_key = NULL;
+  gboolean active;
+
+  if (!g_key_file_has_group (kf, group))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "storage pool '%s' does not exist", name);
+      return NULL;
+    }
+  type = g_key_file_get_string (kf, group, "type", NULL);
+  path = g_key_file_get_string (kf, group, "path", NULL);
+  active = g_key_file_get_boolean (kf, group, "active", &no_key);
+  if (no_key != NULL)
+    active = TRUE;
+  return dc_pool_info_new (name, type ? type : "dir", path, active);
+}
+
 static DcVolInfo *
 fake_vol_by_name (DcEnv *base, const char *pool, const char *name, GError **error)
 {
@@ -139,10 +203,34 @@ fake_vol_exists (DcEnv *base, const char *pool, const char *open_dir, const char
 {
   DcFakeEnv *env = (DcFakeEnv *) base;
   g_autofree char *group = g_strdup_printf ("volume %s/%s", pool, name);
+  g_autofree char *path = open_dir ? g_build_filename (open_dir, name, NULL) : NULL;
+  g_autofree char *file_group = open_dir ? g_strdup_printf ("file %s", path) : NULL;
 
   if (fake_fails (env, "vol_exists", error))
     return FALSE;
-  *exists = g_key_file_has_group (env->kf, group);
+  *exists =
+    g_key_file_has_group (env->kf, group) || (file_group && g_key_file_has_group (env->kf, file_group));
+  return TRUE;
+}
+
+/* the label= of the volume, as a seed's image would answer; a path
+ * outside the inventory's pools, or a missing volume, has none */
+static gboolean
+fake_iso_label (DcEnv *base, const char *path, const char *pool, const char *name, char **label,
+                GError **error)
+{
+  DcFakeEnv *env = (DcFakeEnv *) base;
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autofree char *group = NULL;
+
+  *label = NULL;
+  if (fake_fails (env, "iso_label", error))
+    return FALSE;
+  info = path ? fake_vol_by_path (base, path, NULL) : fake_vol (env, pool, name, NULL);
+  if (info == NULL)
+    return TRUE;
+  group = g_strdup_printf ("volume %s/%s", info->pool, info->name);
+  *label = g_key_file_get_string (env->kf, group, "label", NULL);
   return TRUE;
 }
 
@@ -172,9 +260,11 @@ dc_fake_env_new (const char *inventory_path)
   env->parent.vol_by_path = fake_vol_by_path;
   env->parent.vol_by_name = fake_vol_by_name;
   env->parent.vol_exists = fake_vol_exists;
-  env->parent.file = fake_vol_by_path;
+  env->parent.file = fake_file;
+  env->parent.pool_info = fake_pool_info;
   env->parent.nvram_dir = fake_nvram_dir;
   env->parent.swtpm_dir = fake_swtpm_dir;
+  env->parent.iso_label = fake_iso_label;
   return &env->parent;
 }
 

@@ -31,8 +31,22 @@ static const char expected_help[] =
   "                                 validity rules. Default:\n"
   "                                 \"<source_name>-cloneN\", where N is the Nth\n"
   "                                 cloned domain.\n"
+  "      --exist-ok                 With --name: if that domain exists and is a\n"
+  "                                 clone of <source_name> (by UUID), do nothing\n"
+  "                                 and exit 0 (\"NAME already exists, cloned from\n"
+  "                                 SOURCE.\"). Any other domain of that name is\n"
+  "                                 still an error.\n"
+  "      --count <N>                Make N clones (1 to 1000) in one call, named\n"
+  "                                 as without --name. A failure removes the\n"
+  "                                 clone it hit and stops; the clones made\n"
+  "                                 before it are kept (the error says which).\n"
   "  -c, --connect <uri>            libvirt connection URI (default: as virsh:\n"
   "                                 $LIBVIRT_DEFAULT_URI, else libvirt's default)\n"
+  "      --pool <pool>              Put the new volumes of the clone's disks into\n"
+  "                                 this active storage pool (one that holds\n"
+  "                                 files: dir, fs or netfs). Default: the pool\n"
+  "                                 of each source volume. NVRAM and TPM state\n"
+  "                                 stay where libvirt keeps them.\n"
   "  -j, --jobs <N>                 Copy up to N volumes at once. Default: one\n"
   "                                 per CPU (never more than the clone has\n"
   "                                 volumes).\n"
@@ -112,6 +126,25 @@ static const RunCase run_cases[] = {
   { "empty-source", { "", NULL }, 2, "source domain name is empty" },
   { "cleanup-with-name", { "--cleanup", "--name", "x", "src", NULL }, 2, "--cleanup clones nothing" },
   { "cleanup-with-print-xml", { "--cleanup", "--print-xml", "src", NULL }, 2, "give one of them" },
+  { "exist-ok-without-name", { "--exist-ok", "src", NULL }, 2, "--exist-ok needs --name" },
+  { "exist-ok-print-xml-without-name",
+    { "--print-xml", "--exist-ok", "src", NULL },
+    2,
+    "--exist-ok needs --name" },
+  { "count-zero", { "--count", "0", "src", NULL }, 2, "invalid --count 0: give a number from 1 to 1000" },
+  { "count-too-many", { "--count", "1001", "src", NULL }, 2, "invalid --count 1001" },
+  { "count-negative", { "--count", "-3", "src", NULL }, 2, "invalid --count -3" },
+  { "count-not-a-number", { "--count", "three", "src", NULL }, 2, "Cannot parse integer value" },
+  { "count-overflow", { "--count", "99999999999999", "src", NULL }, 2, "out of range" },
+  { "count-missing-value", { "src", "--count", NULL }, 2, "Missing argument for --count" },
+  { "count-with-name", { "--count", "2", "--name", "x", "src", NULL }, 2, "it takes no --name" },
+  { "count-with-exist-ok", { "--count", "2", "--exist-ok", "src", NULL }, 2, "it takes no --exist-ok" },
+  { "count-with-print-xml", { "--count", "2", "--print-xml", "src", NULL }, 2, "it takes no --print-xml" },
+  { "count-with-cleanup", { "--count", "2", "--cleanup", "src", NULL }, 2, "it takes no --cleanup" },
+  { "count-missing-source",
+    { "--count", "2", "-c", "test:///default", "nosuch", NULL },
+    1,
+    "domain 'nosuch' not found" },
   { "print-xml-missing-source",
     { "--print-xml", "-c", "test:///default", "nosuch", NULL },
     1,
@@ -320,6 +353,9 @@ test_cli_json_codes (void)
     [DC_ERROR_SOURCE_NOT_FOUND] = "source-not-found",
     [DC_ERROR_VOLUME_EXISTS] = "volume-exists",
     [DC_ERROR_CONNECT] = "connect-failed",
+    [DC_ERROR_POOL_NOT_FOUND] = "pool-not-found",
+    [DC_ERROR_POOL_INACTIVE] = "pool-inactive",
+    [DC_ERROR_IN_PROGRESS] = "in-progress",
   };
 
   for (int code = 0; code < (int) G_N_ELEMENTS (expected); code++)
@@ -358,6 +394,11 @@ static const JsonCliCase json_cli_cases[] = {
   { { "-vn", "a&b", "--json", "src", NULL }, 2, "invalid-name" },
   { { "--json", "--cleanup", "--name", "x", "src", NULL }, 2, "usage" },
   { { "--json", "--jobs", "0", "src", NULL }, 2, "usage" },
+  { { "--json", "--cleanup", "--pool", "p", "src", NULL }, 2, "usage" },
+  { { "--json", "--pool", "", "src", NULL }, 2, "usage" },
+  { { "--json", "--exist-ok", "src", NULL }, 2, "usage" },
+  { { "--json", "--count", "0", "src", NULL }, 2, "usage" },
+  { { "--count", "--json", "src", NULL }, 2, NULL },
   { { "--json", "-c", "test:///default", "nosuch", NULL }, 1, "source-not-found" },
   { { "--json", "-c", "test:///default", "test", NULL }, 1, "source-running" },
   { { "--json", "-c", "nosuchdriver:///x", "src", NULL }, 1, "connect-failed" },
@@ -409,6 +450,43 @@ test_cli_json_errors (void)
     }
 }
 
+/* --count: a failure's object also lists the clones made ("clones"),
+ * none here, whether the run failed before it connected or after */
+static void
+test_cli_json_count_errors (void)
+{
+  static const JsonCliCase cases[] = {
+    { { "--json", "--count=2", "-c", "nosuchdriver:///x", "src", NULL }, 1, "connect-failed" },
+    { { "--json", "--count=2", "-c", "test:///default", "nosuch", NULL }, 1, "source-not-found" },
+  };
+
+  if (g_getenv ("DOMCLONE") == NULL)
+    {
+      g_test_skip ("DOMCLONE is not set (run through make check)");
+      return;
+    }
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      g_autoptr (GError) error = NULL;
+      JsonObject *o;
+      int status = dc_test_domclone_argv (cases[i].args, &out, &err);
+
+      g_test_message ("case %zu: exit %d: %s%s", i, status, out, err);
+      g_assert_cmpint (status, ==, cases[i].status);
+      json_parser_load_from_data (parser, out, -1, &error);
+      g_assert_no_error (error);
+      o = json_node_get_object (json_parser_get_root (parser));
+      g_assert_false (json_object_get_boolean_member (o, "changed"));
+      g_assert_false (json_object_has_member (o, "source"));
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "clones")), ==, 0);
+      g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "error"), "code"), ==,
+                       cases[i].code);
+    }
+}
+
 /* libvirt's test driver refuses VIR_DOMAIN_UNDEFINE_KEEP_NVRAM, as
  * drivers without NVRAM support do. A clone that fails half-way there
  * (its pool is full) must still be undefined: rolled back completely,
@@ -454,6 +532,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/refuse/hostile", test_cli_refuse_hostile);
   g_test_add_func ("/cli/json/codes", test_cli_json_codes);
   g_test_add_func ("/cli/json/errors", test_cli_json_errors);
+  g_test_add_func ("/cli/json/count-errors", test_cli_json_count_errors);
   g_test_add_func ("/cli/testdriver/rollback-undefine", test_cli_testdriver_rollback);
   return g_test_run ();
 }

@@ -10,6 +10,8 @@
  */
 #include "config.h"
 
+#include <sys/wait.h>
+
 #include "live-fixture.h"
 
 #include "dc-metadata.h"
@@ -20,6 +22,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* --- storage pool events -------------------------------------------------- */
 
@@ -934,12 +937,16 @@ static char *
 leftover_metadata (const LiveFixture *f, const char *src_uuid, const char *volume)
 {
   g_autofree char *boot = NULL;
-  const char *argv[] = { "true", NULL };
-  g_autoptr (GSubprocess) gone = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, NULL);
-  const char *pid = g_subprocess_get_identifier (gone);
-  g_autofree char *pid_copy = g_strdup (pid);
+  char *argv[] = { (char *) "true", NULL };
+  GPid gone;
+  g_autofree char *pid_copy = NULL;
 
-  g_assert_true (g_subprocess_wait (gone, NULL, NULL));
+  /* the PID of a process that has ended: reaped here, not by a GSubprocess
+   * watch that may have forgotten its identifier before it is asked */
+  g_assert_true (g_spawn_async (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &gone, NULL));
+  g_assert_cmpint (waitpid (gone, NULL, 0), ==, gone);
+  pid_copy = g_strdup_printf ("%d", (int) gone);
   g_assert_true (g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL));
   g_strstrip (boot);
   return g_strdup_printf ("<domclone xmlns='%s'><origin name='%s' uuid='%s' time='2026-01-01T00:00:00Z'/>"
@@ -1021,6 +1028,612 @@ test_live_json_cleanup (LiveFixture *f, gconstpointer data)
   }
 }
 
+/* --- --exist-ok ----------------------------------------------------------- */
+
+static char *
+uuid_of (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
+  char uuid[VIR_UUID_STRING_BUFLEN];
+
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainGetUUIDString (dom, uuid), ==, 0);
+  return g_strdup (uuid);
+}
+
+/* The start time of this process (/proc/self/stat, field 22), which a
+ * <building> marker records to tell a live builder from a dead one */
+static char *
+own_start_time (void)
+{
+  g_autofree char *stat = NULL;
+  g_auto (GStrv) fields = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL));
+  fields = g_strsplit (strrchr (stat, ')') + 2, " ", 0);
+  g_assert_cmpuint (g_strv_length (fields), >, 19);
+  return g_strdup (fields[19]);
+}
+
+static void
+set_metadata (const char *name, const char *md)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
+
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, md, DC_METADATA_PREFIX,
+                                         DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG),
+                   ==, 0);
+}
+
+/* A rerun with --exist-ok finds the clone and changes nothing at all:
+ * as text, as JSON, with --print-xml, and with the source running. */
+static void
+test_live_exist_ok (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *src_uuid = NULL;
+  g_autofree char *clone_uuid = NULL;
+  g_autofree char *clone_xml = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr (DcDomain) src = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  name = g_strdup_printf ("%s-web", f->src);
+  src_uuid = uuid_of (f->src);
+  line = g_strdup_printf ("%s already exists, cloned from %s.\n", name, f->src);
+
+  /* the first run makes it */
+  {
+    const char *args[] = { "--json", "--exist-ok", "--name", name, "@", NULL };
+    g_autofree char *err = NULL;
+    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+
+    g_assert_cmpint (status, ==, 0);
+    g_assert_true (json_bool (o, "changed"));
+    g_assert_cmpuint (json_array_get_length (
+                        json_object_get_array_member (json_object_get_object_member (o, "clone"), "volumes")),
+                      ==, 3);
+  }
+  g_assert_true (live_domain_exists (name));
+  g_assert_cmpuint (live_counter_of (f->src), ==, 1);
+  clone_uuid = uuid_of (name);
+  clone_xml = live_domain_xml (name);
+  before = live_snapshot ();
+
+  /* the rerun: nothing to do */
+  {
+    const char *args[] = { "--json", "--exist-ok", "--name", name, "@", NULL };
+    g_autofree char *err = NULL;
+    g_autofree char *macs = macs_of (clone_xml);
+    g_autofree char *got_macs = NULL;
+    g_autofree char *want_nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, name);
+    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+    JsonObject *source, *clone;
+
+    g_assert_cmpint (status, ==, 0);
+    g_assert_cmpstr (err, ==, "");
+    g_assert_false (json_bool (o, "changed"));
+    g_assert_false (json_object_has_member (o, "error"));
+    g_assert_false (json_object_has_member (o, "dry_run"));
+    source = json_object_get_object_member (o, "source");
+    g_assert_cmpstr (json_str (source, "name"), ==, f->src);
+    g_assert_cmpstr (json_str (source, "uuid"), ==, src_uuid);
+    g_assert_cmpint (json_int (source, "counter"), ==, 1);
+    clone = json_object_get_object_member (o, "clone");
+    g_assert_cmpstr (json_str (clone, "name"), ==, name);
+    g_assert_cmpstr (json_str (clone, "uuid"), ==, clone_uuid);
+    got_macs = json_macs (clone);
+    g_assert_cmpstr (got_macs, ==, macs);
+    g_assert_cmpstr (json_str (clone, "nvram"), ==, want_nvram);
+    /* which volumes an earlier run copied is not recorded */
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (clone, "volumes")), ==, 0);
+  }
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    status = dc_test_domclone (&out, &err, "--exist-ok", "--name", name, f->src, NULL);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_cmpstr (out, ==, line);
+    g_assert_cmpstr (err, ==, "");
+  }
+  /* a dry run says the same: nothing would be done */
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    const char *args[] = { "--json", "--print-xml", "--exist-ok", "--name", name, "@", NULL };
+    g_autoptr (JsonObject) o = NULL;
+
+    status = dc_test_domclone (&out, &err, "--print-xml", "--exist-ok", "--name", name, f->src, NULL);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_cmpstr (out, ==, line);
+    g_clear_pointer (&err, g_free);
+    o = run_json (f, args, &status, &err);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_false (json_bool (o, "changed"));
+    g_assert_true (json_bool (o, "dry_run"));
+    g_assert_cmpstr (json_str (json_object_get_object_member (o, "clone"), "uuid"), ==, clone_uuid);
+    g_assert_null (json_str (o, "xml"));
+  }
+  /* the source running meanwhile: still nothing to do */
+  src = virDomainLookupByName (live_conn, f->src);
+  if (virDomainCreate (src) < 0)
+    g_error ("cannot start the source: %s", virGetLastErrorMessage ());
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+
+    status = dc_test_domclone (&out, &err, "--exist-ok", "--name", name, f->src, NULL);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_cmpstr (out, ==, line);
+  }
+  virDomainDestroy (src);
+  {
+    g_autofree char *after = live_snapshot ();
+    g_autofree char *clone_after = live_domain_xml (name);
+
+    g_assert_cmpstr (after, ==, before);
+    g_assert_cmpstr (clone_after, ==, clone_xml);
+  }
+  g_assert_cmpuint (live_counter_of (f->src), ==, 1);
+
+  /* without --exist-ok it is a name taken, as before */
+  {
+    const char *args[] = { "--json", "--name", name, "@", NULL };
+    g_autofree char *err = NULL;
+    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+
+    g_assert_cmpint (status, ==, 1);
+    assert_json_error (o, err, "name-taken");
+  }
+}
+
+/* What --exist-ok does not take for its clone: a domain of another
+ * origin or none, and one that a live run is still building. Each is an
+ * error that changes nothing. */
+static void
+test_live_exist_ok_refusals (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *bare = NULL;
+  g_autofree char *stranger = NULL;
+  g_autofree char *busy = NULL;
+  g_autofree char *src_uuid = NULL;
+  g_autofree char *before = NULL;
+  g_autoptr (DcDomain) d1 = NULL;
+  g_autoptr (DcDomain) d2 = NULL;
+  g_autoptr (DcDomain) d3 = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  src_uuid = uuid_of (f->src);
+  bare = g_strdup_printf ("%s-bare", f->src);
+  d1 = live_define_bare_domain (bare);
+  /* a clone of another domain that had the source's name */
+  stranger = g_strdup_printf ("%s-stranger", f->src);
+  d2 = live_define_bare_domain (stranger);
+  {
+    g_autofree char *md = g_strdup_printf ("<domclone xmlns='%s'><origin name='%s' "
+                                           "uuid='0b5e1a52-1d4c-4a47-9c0e-5d7f00000001' "
+                                           "time='2026-01-01T00:00:00Z'/></domclone>",
+                                           DC_METADATA_URI, f->src);
+    set_metadata (stranger, md);
+  }
+  /* a clone of this source that this very process is building */
+  busy = g_strdup_printf ("%s-busy", f->src);
+  d3 = live_define_bare_domain (busy);
+  {
+    g_autofree char *boot = NULL;
+    g_autofree char *start = own_start_time ();
+    g_autofree char *md = NULL;
+
+    g_assert_true (g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot, NULL, NULL));
+    g_strstrip (boot);
+    md =
+      g_strdup_printf ("<domclone xmlns='%s'><origin name='%s' uuid='%s' time='2026-01-01T00:00:00Z'/>"
+                       "<building host='%s' boot='%s' pid='%d' start='%s'/></domclone>",
+                       DC_METADATA_URI, f->src, src_uuid, g_get_host_name (), boot, (int) getpid (), start);
+    set_metadata (busy, md);
+  }
+  before = live_snapshot ();
+  {
+    const struct
+    {
+      const char *name;
+      const char *code;
+      const char *part;
+    } cases[] = {
+      { bare, "name-taken", "already exists and is not a clone of" },
+      { stranger, "name-taken", "already exists and is not a clone of" },
+      { busy, "in-progress", "is being cloned from" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+      {
+        const char *args[] = { "--json", "--exist-ok", "--name", cases[i].name, "@", NULL };
+        const char *dry[] = { "--json", "--print-xml", "--exist-ok", "--name", cases[i].name, "@", NULL };
+        g_autofree char *err = NULL;
+        g_autofree char *dry_err = NULL;
+        g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+        g_autoptr (JsonObject) p = NULL;
+
+        g_test_message ("%s", cases[i].name);
+        g_assert_cmpint (status, ==, 1);
+        assert_json_error (o, err, cases[i].code);
+        g_assert_nonnull (strstr (err, cases[i].part));
+        p = run_json (f, dry, &status, &dry_err);
+        g_assert_cmpint (status, ==, 1);
+        g_assert_cmpstr (dry_err, ==, err);
+      }
+  }
+  {
+    /* the origin is compared by UUID: without the source, no answer */
+    const char *args[] = { "--json", "--exist-ok", "--name", bare, "no-such-vm", NULL };
+    g_autofree char *err = NULL;
+    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+
+    g_assert_cmpint (status, ==, 1);
+    assert_json_error (o, err, "source-not-found");
+  }
+  {
+    g_autofree char *after = live_snapshot ();
+
+    g_assert_cmpstr (after, ==, before);
+  }
+  g_assert_true (live_has_building_marker (busy));
+  g_assert_cmpuint (live_counter_of (f->src), ==, 0);
+}
+
+/* The leftover of a killed run under the name is removed and the clone
+ * made: --exist-ok says "changed". */
+static void
+test_live_exist_ok_leftover (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *vol_name = NULL;
+  g_autofree char *md = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *src_uuid = NULL;
+  g_autofree char *left_uuid = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (DcDomain) left = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  g_autoptr (DcVol) vol = NULL;
+  g_autoptr (JsonObject) o = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  src_uuid = uuid_of (f->src);
+  name = g_strdup_printf ("%s-web", f->src);
+  vol_name = g_strdup_printf ("%s-partial.raw", name);
+  pool = virStoragePoolLookupByName (live_conn, f->pool);
+  xml = g_strdup_printf ("<volume><name>%s</name><capacity>1048576</capacity>"
+                         "<target><format type='raw'/></target></volume>",
+                         vol_name);
+  vol = virStorageVolCreateXML (pool, xml, 0);
+  g_assert_nonnull (vol);
+  left = live_define_bare_domain (name);
+  left_uuid = uuid_of (name);
+  md = leftover_metadata (f, src_uuid, vol_name);
+  set_metadata (name, md);
+
+  {
+    const char *args[] = { "--json", "--exist-ok", "--name", name, "@", NULL };
+
+    o = run_json (f, args, &status, &err);
+  }
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (json_bool (o, "changed"));
+  {
+    g_autofree char *said = g_strdup_printf ("removed '%s', left unfinished by a killed run", name);
+
+    g_assert_nonnull (strstr (err, said));
+  }
+  /* a new clone under that name, complete, its data the source's */
+  {
+    g_autofree char *uuid = uuid_of (name);
+    g_autofree char *src_data = live_path_in (f, "data.raw");
+    g_autofree char *clone_data_name = g_strdup_printf ("%s-vdb.raw", name);
+    g_autofree char *clone_data = live_path_in (f, clone_data_name);
+    g_autofree char *sum_src = live_sha256_file (src_data);
+    g_autofree char *sum_clone = live_sha256_file (clone_data);
+    g_autoptr (DcVol) gone = NULL;
+
+    g_assert_cmpstr (uuid, !=, left_uuid);
+    g_assert_cmpstr (json_str (json_object_get_object_member (o, "clone"), "uuid"), ==, uuid);
+    g_assert_false (live_has_building_marker (name));
+    g_assert_cmpstr (sum_clone, ==, sum_src);
+    virStoragePoolRefresh (pool, 0);
+    gone = virStorageVolLookupByName (pool, vol_name);
+    g_assert_null (gone);
+  }
+  g_assert_cmpuint (live_counter_of (f->src), ==, 1);
+}
+
+/* --- --count -------------------------------------------------------------- */
+
+/* Clone @i of "clones" holds what libvirt says of domain @name: its
+ * UUID and MACs; its disks' data is the source's, byte for byte (the
+ * raw data disk and the NVRAM as files, the qcow2 by content). Adds its
+ * UUID and MACs to @seen, which must not hold them yet. */
+static void
+assert_counted_clone (const LiveFixture *f, JsonObject *clone, const char *name, GHashTable *seen)
+{
+  g_autofree char *xml = live_domain_xml (name);
+  g_autofree char *macs = macs_of (xml);
+  g_autofree char *got_macs = json_macs (clone);
+  g_autofree char *uuid = uuid_of (name);
+  g_auto (GStrv) mac_list = g_strsplit (g_strstrip (macs), "\n", -1);
+  JsonArray *volumes = json_object_get_array_member (clone, "volumes");
+
+  g_assert_cmpstr (json_str (clone, "name"), ==, name);
+  g_assert_cmpstr (json_str (clone, "uuid"), ==, uuid);
+  g_assert_cmpstr (g_strstrip (got_macs), ==, macs);
+  g_assert_false (live_has_building_marker (name));
+  g_assert_false (g_hash_table_contains (seen, uuid));
+  g_hash_table_add (seen, g_strdup (uuid));
+  for (guint i = 0; mac_list[i] != NULL; i++)
+    {
+      g_assert_false (g_hash_table_contains (seen, mac_list[i]));
+      g_hash_table_add (seen, g_strdup (mac_list[i]));
+    }
+  g_assert_cmpuint (json_array_get_length (volumes), ==, 3);
+  for (guint i = 0; i < json_array_get_length (volumes); i++)
+    assert_json_volume_is_real (json_array_get_object_element (volumes, i));
+  {
+    g_autofree char *src_qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
+    g_autofree char *qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, name);
+    g_autofree char *src_data = live_path_in (f, "data.raw");
+    g_autofree char *data_name = g_strdup_printf ("%s-vdb.raw", name);
+    g_autofree char *data = live_path_in (f, data_name);
+    g_autofree char *src_nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
+    g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, name);
+    g_autofree char *sum_src_data = live_sha256_file (src_data);
+    g_autofree char *sum_data = live_sha256_file (data);
+    g_autofree char *sum_src_nvram = live_sha256_file (src_nvram);
+    g_autofree char *sum_nvram = live_sha256_file (nvram);
+    const char *argv[] = {
+      "qemu-img", "compare", "-q", "-f", "qcow2", "-F", "qcow2", src_qcow2, qcow2, NULL
+    };
+
+    g_assert_cmpstr (sum_data, ==, sum_src_data);
+    g_assert_cmpstr (sum_nvram, ==, sum_src_nvram);
+    g_assert_cmpstr (json_str (clone, "nvram"), ==, nvram);
+    dc_test_run_ok (argv);
+  }
+}
+
+/* --count 3: three complete clones, one call, one result */
+static void
+test_live_count (LiveFixture *f, gconstpointer data)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *src_xml = live_domain_xml (f->src);
+  g_autofree char *src_macs = macs_of (src_xml);
+  g_autofree char *err = NULL;
+  g_autoptr (JsonObject) o = NULL;
+  const char *args[] = { "--json", "--count", "3", "@", NULL };
+  JsonArray *clones;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  g_hash_table_add (seen, uuid_of (f->src));
+  g_hash_table_add (seen, g_strdup (g_strstrip (src_macs)));
+
+  o = run_json (f, args, &status, &err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_true (json_bool (o, "changed"));
+  g_assert_false (json_object_has_member (o, "clone"));
+  g_assert_false (json_object_has_member (o, "error"));
+  g_assert_cmpstr (json_str (json_object_get_object_member (o, "source"), "name"), ==, f->src);
+  g_assert_cmpint (json_int (json_object_get_object_member (o, "source"), "counter"), ==, 3);
+  g_assert_cmpuint (live_counter_of (f->src), ==, 3);
+  clones = json_object_get_array_member (o, "clones");
+  g_assert_cmpuint (json_array_get_length (clones), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s-clone%u", f->src, i + 1);
+
+      assert_counted_clone (f, json_array_get_object_element (clones, i), name, seen);
+    }
+  /* nothing else: no temporary pool left, no fourth domain */
+  {
+    g_autofree char *snapshot = live_snapshot ();
+    g_autofree char *fourth = g_strdup_printf ("%s-clone4", f->src);
+
+    g_assert_null (strstr (snapshot, "domclone-"));
+    g_assert_false (live_domain_exists (fourth));
+  }
+
+  /* as text: one line for all; --count 1 is one clone */
+  {
+    g_autofree char *out = NULL;
+    g_autofree char *want =
+      g_strdup_printf ("Cloned from %s to %s-clone4, %s-clone5.\n", f->src, f->src, f->src);
+
+    g_clear_pointer (&err, g_free);
+    status = dc_test_domclone (&out, &err, "--count", "2", f->src, NULL);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_cmpstr (out, ==, want);
+    g_assert_cmpstr (err, ==, "");
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+    g_free (want);
+    want = g_strdup_printf ("Cloned from %s to %s-clone6.\n", f->src, f->src);
+    status = dc_test_domclone (&out, &err, "--count", "1", f->src, NULL);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_cmpstr (out, ==, want);
+  }
+  g_assert_cmpuint (live_counter_of (f->src), ==, 6);
+}
+
+/* A clone of the series that cannot be made: the ones before it stay,
+ * complete; nothing of it is left; the error and the JSON say which
+ * clones exist. Here a volume is in the way of the second clone's. */
+static void
+test_live_count_stops (LiveFixture *f, gconstpointer data)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *in_the_way = g_strdup_printf ("%s/%s-clone2.qcow2", f->dir, f->src);
+  g_autofree char *clone1 = g_strdup_printf ("%s-clone1", f->src);
+  g_autofree char *clone2 = g_strdup_printf ("%s-clone2", f->src);
+  g_autofree char *kept = g_strdup_printf ("; %s was made and is kept\n", clone1);
+  g_autofree char *err = NULL;
+  g_autofree char *before = NULL;
+  g_autoptr (JsonObject) o = NULL;
+  const char *args[] = { "--json", "--count", "3", "@", NULL };
+  JsonArray *clones;
+  JsonObject *e;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  g_assert_true (g_file_set_contents (in_the_way, "precious", -1, NULL));
+  o = run_json (f, args, &status, &err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_true (g_str_has_suffix (err, kept));
+  g_assert_nonnull (strstr (err, "already exists in pool"));
+  g_assert_true (json_bool (o, "changed"));
+  e = json_object_get_object_member (o, "error");
+  g_assert_cmpstr (json_str (e, "code"), ==, "volume-exists");
+  {
+    g_autofree char *line = g_strdup_printf ("domclone: %s\n", json_str (e, "message"));
+
+    g_assert_cmpstr (line, ==, err);
+  }
+  g_assert_cmpint (json_int (json_object_get_object_member (o, "source"), "counter"), ==, 1);
+  clones = json_object_get_array_member (o, "clones");
+  g_assert_cmpuint (json_array_get_length (clones), ==, 1);
+  assert_counted_clone (f, json_array_get_object_element (clones, 0), clone1, seen);
+  g_assert_false (live_domain_exists (clone2));
+  g_assert_cmpuint (live_counter_of (f->src), ==, 1);
+  {
+    g_autofree char *text = NULL;
+
+    g_assert_true (g_file_get_contents (in_the_way, &text, NULL, NULL));
+    g_assert_cmpstr (text, ==, "precious");
+  }
+
+  /* failing at the first clone: nothing made, nothing changed */
+  before = live_snapshot ();
+  {
+    g_autofree char *err2 = NULL;
+    g_autoptr (JsonObject) o2 = NULL;
+
+    o2 = run_json (f, args, &status, &err2);
+    g_assert_cmpint (status, ==, 1);
+    g_assert_false (json_bool (o2, "changed"));
+    g_assert_false (json_object_has_member (o2, "source"));
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o2, "clones")), ==, 0);
+    g_assert_null (strstr (err2, "kept"));
+  }
+  {
+    g_autofree char *after = live_snapshot ();
+
+    g_assert_cmpstr (after, ==, before);
+  }
+  g_assert_cmpuint (live_counter_of (f->src), ==, 1);
+  g_unlink (in_the_way);
+}
+
+/* A failure half-way through the copies of the second clone: its
+ * volumes already copied are removed, its domain undefined; the first
+ * stays. The source's third disk sits on a tmpfs with room for one copy
+ * of it only. Root only (mount). */
+static void
+test_live_count_rollback (LiveFixture *f, gconstpointer data)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *small = NULL;
+  g_autofree char *small_pool = NULL;
+  g_autofree char *big = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *clone1 = g_strdup_printf ("%s-clone1", f->src);
+  g_autofree char *clone2 = g_strdup_printf ("%s-clone2", f->src);
+  g_autofree char *expect = NULL;
+  g_autoptr (DcDomain) src = NULL;
+  g_autoptr (JsonObject) o = NULL;
+  const char *args[] = { "--json", "--count", "3", "@", NULL };
+  const gsize offsets[] = { 0, MiB, 2 * MiB, 3 * MiB, 4 * MiB, 5 * MiB, 6 * MiB, 7 * MiB, 8 * MiB, 9 * MiB };
+  JsonArray *clones;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  if (geteuid () != 0)
+    {
+      g_test_skip ("needs root to mount a small tmpfs");
+      return;
+    }
+  /* 10 MiB of data on a 24 MiB tmpfs: the source and one copy fit */
+  small = g_strdup_printf ("%s/small-%s", live_state_dir, f->src);
+  small_pool = g_strdup_printf ("small-%s", f->src);
+  g_assert_cmpint (g_mkdir_with_parents (small, 0755), ==, 0);
+  {
+    const char *argv[] = { "mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", small, NULL };
+    dc_test_run_ok (argv);
+  }
+  big = g_build_filename (small, "big.raw", NULL);
+  live_write_pattern (big, 12 * MiB, offsets, G_N_ELEMENTS (offsets), 78);
+  live_define_pool (small_pool, small);
+  src = virDomainLookupByName (live_conn, f->src);
+  xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                         "<source file='%s'/><target dev='vdd' bus='virtio'/></disk>",
+                         big);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+
+  o = run_json (f, args, &status, &err);
+  g_assert_cmpint (status, ==, 1);
+  expect =
+    g_strdup_printf ("everything made for '%s' was removed; %s was made and is kept\n", clone2, clone1);
+  g_assert_true (g_str_has_suffix (err, expect));
+  g_assert_nonnull (strstr (err, "cannot clone disk 'vdd'"));
+  g_assert_true (json_bool (o, "changed"));
+  clones = json_object_get_array_member (o, "clones");
+  g_assert_cmpuint (json_array_get_length (clones), ==, 1);
+  g_assert_cmpstr (json_str (json_array_get_object_element (clones, 0), "name"), ==, clone1);
+  g_assert_cmpuint (json_array_get_length (
+                      json_object_get_array_member (json_array_get_object_element (clones, 0), "volumes")),
+                    ==, 4);
+
+  /* the first clone, complete; of the second, nothing */
+  g_assert_true (live_domain_exists (clone1));
+  g_assert_false (live_has_building_marker (clone1));
+  g_assert_false (live_domain_exists (clone2));
+  g_assert_cmpuint (live_counter_of (f->src), ==, 1);
+  {
+    g_autofree char *snapshot = live_snapshot ();
+    g_autofree char *vol1 = g_strdup_printf ("volume %s/%s.qcow2\n", f->pool, clone1);
+    g_autofree char *big1 = g_strdup_printf ("volume %s/%s-vdd.raw\n", small_pool, clone1);
+
+    g_test_message ("%s", snapshot);
+    g_assert_nonnull (strstr (snapshot, vol1));
+    g_assert_nonnull (strstr (snapshot, big1));
+    g_assert_null (strstr (snapshot, clone2));
+    g_assert_null (strstr (snapshot, "domclone-"));
+  }
+  {
+    g_autofree char *nvram2 = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, clone2);
+    g_autofree char *big1 = g_strdup_printf ("%s/%s-vdd.raw", small, clone1);
+    g_autofree char *sum = live_sha256_file (big);
+    g_autofree char *sum1 = live_sha256_file (big1);
+
+    g_assert_false (g_file_test (nvram2, G_FILE_TEST_EXISTS));
+    g_assert_cmpstr (sum1, ==, sum);
+  }
+
+  {
+    g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, small_pool);
+    const char *argv[] = { "umount", small, NULL };
+
+    virStoragePoolDestroy (pool);
+    virStoragePoolUndefine (pool);
+    dc_test_run_ok (argv);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1044,6 +1657,12 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/auto/json/clone", test_live_json_clone);
   LIVE_TEST ("/live/auto/json/failures", test_live_json_failures);
   LIVE_TEST ("/live/auto/json/cleanup", test_live_json_cleanup);
+  LIVE_TEST ("/live/auto/exist-ok/rerun", test_live_exist_ok);
+  LIVE_TEST ("/live/auto/exist-ok/refusals", test_live_exist_ok_refusals);
+  LIVE_TEST ("/live/auto/exist-ok/leftover", test_live_exist_ok_leftover);
+  LIVE_TEST ("/live/auto/count/three", test_live_count);
+  LIVE_TEST ("/live/auto/count/stops", test_live_count_stops);
+  LIVE_TEST ("/live/auto/count/rollback", test_live_count_rollback);
   ret = g_test_run ();
   if (live_conn != NULL)
     {

@@ -42,8 +42,11 @@ static const PlanCase plan_cases[] = {
   { "tpm-state", NULL, 1, -1, NULL },
   { "err-network-disk", NULL, 1, DC_ERROR_UNSUPPORTED,
     "cannot clone disk 'vda': it is a writable 'network' disk" },
-  { "err-outside-pool", NULL, 1, DC_ERROR_UNSUPPORTED,
-    "'/srv/stray/stray.qcow2' is not in any active storage pool" },
+  { "outside-pool", NULL, 1, -1, NULL },
+  { "err-outside-missing", NULL, 1, DC_ERROR_NOT_FOUND,
+    "cannot clone disk 'vda': '/srv/stray/ghost.qcow2' does not exist" },
+  { "err-outside-block", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone disk 'vdb': its source '/dev/stray/scratch' is not in any active storage pool" },
   { "err-missing-source", NULL, 1, DC_ERROR_NOT_FOUND,
     "'/var/lib/libvirt/images/ghost.qcow2' does not exist" },
   { "dotted-name", NULL, 1, -1, NULL },
@@ -52,7 +55,54 @@ static const PlanCase plan_cases[] = {
   { "err-dir-floppy", NULL, 1, DC_ERROR_UNSUPPORTED,
     "cannot clone disk 'fda': it is a writable 'dir' disk, which domclone cannot copy; make it <readonly/> or <shareable/>" },
   { "bound-sockets", NULL, 1, -1, NULL },
+  /* --pool (see pool_options) */
+  { "pool-volume-disks", NULL, 1, -1, NULL },
+  { "pool-uefi", NULL, 1, -1, NULL },
+  { "pool-outside", NULL, 1, -1, NULL },
+  { "pool-own", NULL, 1, -1, NULL },
+  { "err-pool-missing", NULL, 1, DC_ERROR_POOL_NOT_FOUND, "storage pool 'nope' not found" },
+  { "err-pool-inactive", NULL, 1, DC_ERROR_POOL_INACTIVE,
+    "storage pool 'parked' is not active; start it with 'virsh pool-start parked'" },
+  { "err-pool-logical", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone into storage pool 'vg0': it is a 'logical' pool; --pool takes a pool that holds files" },
+  { "err-pool-clash", "db-copy", 1, DC_ERROR_VOLUME_EXISTS,
+    "cannot clone disk 'vda': volume 'db-copy-root.qcow2' already exists in pool 'backup'" },
+  { "seed-cdrom", NULL, 1, -1, NULL },
+  { "pool-seed", NULL, 1, -1, NULL },
+  { "err-seed-too-big", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone the cloud-init seed of disk 'sda': '/var/lib/libvirt/images/big-seed.iso' is 20971520 bytes, more than the 16 MiB domclone rewrites" },
 };
+
+/* The --pool cases: the pool given, and the input they share with
+ * another case. */
+static const struct
+{
+  const char *name;
+  const char *pool;
+  const char *input;
+} pool_options[] = {
+  { "pool-volume-disks", "backup", "volume-disks" }, { "pool-uefi", "backup", "uefi-nvram" },
+  { "pool-outside", "backup", "outside-pool" },      { "pool-own", "default", "plain-qcow2" },
+  { "err-pool-missing", "nope", "plain-qcow2" },     { "err-pool-inactive", "parked", "plain-qcow2" },
+  { "err-pool-logical", "vg0", "plain-qcow2" },      { "err-pool-clash", "backup", "volume-disks" },
+  { "pool-seed", "backup", "seed-cdrom" },
+};
+
+/* The stem of @c's input file, and its --pool */
+static const char *
+case_input (const PlanCase *c, const char **pool)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (pool_options); i++)
+    if (g_str_equal (pool_options[i].name, c->name))
+      {
+        if (pool != NULL)
+          *pool = pool_options[i].pool;
+        return pool_options[i].input;
+      }
+  if (pool != NULL)
+    *pool = NULL;
+  return c->name;
+}
 
 /* The case called @name: the golden tests pick theirs by name, not by
  * their place in the table. */
@@ -109,7 +159,8 @@ compare_or_regenerate (const char *path, const char *actual)
 static DcPlan *
 plan_case (const PlanCase *c, const char *dest, guint first_number, GError **error)
 {
-  g_autofree char *in = data_path (c->name, ".in.xml");
+  const char *pool = NULL;
+  g_autofree char *in = data_path (case_input (c, &pool), ".in.xml");
   g_autofree char *xml = read_file (in);
   g_autofree char *inventory = g_test_build_filename (G_TEST_DIST, "data", "inventory.ini", NULL);
   g_autoptr (GRand) rand = g_rand_new_with_seed (20261127);
@@ -119,6 +170,7 @@ plan_case (const PlanCase *c, const char *dest, guint first_number, GError **err
     .first_number = first_number,
     .now = "2026-11-27T12:00:00Z",
     .rand = rand,
+    .pool = pool,
   };
   DcEnv *env = dc_fake_env_new (inventory);
   DcPlan *plan = dc_plan_new (env, &opts, error);
@@ -142,6 +194,7 @@ test_plan_case (gconstpointer data)
     {
       g_assert_null (plan);
       g_assert_error (error, DC_ERROR, c->error_code);
+      g_test_message ("%s", error->message);
       g_assert_nonnull (strstr (error->message, c->error_text));
       g_assert_null (strchr (error->message, '\n'));
       return;
@@ -157,6 +210,15 @@ test_plan_case (gconstpointer data)
       const DcCopy *copy = plan->copies->pdata[i];
       g_string_append_printf (summary, "\n%s volume XML:\n%s", copy->what, copy->xml);
     }
+  for (guint i = 0; i < plan->seeds->len; i++)
+    {
+      const DcSeed *seed = plan->seeds->pdata[i];
+      g_autofree char *from = g_strjoinv (" ", seed->macs_from);
+      g_autofree char *to = g_strjoinv (" ", seed->macs_to);
+
+      g_string_append_printf (summary, "\n%s: host name %s, MACs %s -> %s, volume XML:\n%s", seed->vol->what,
+                              seed->hostname, from, to, seed->vol->xml);
+    }
 
   out = data_path (c->name, ".out.xml");
   plan_file = data_path (c->name, ".plan");
@@ -171,7 +233,7 @@ test_plan_case (gconstpointer data)
 static GPtrArray *
 interface_identity (const PlanCase *c, guint *n_macs)
 {
-  g_autofree char *in = data_path (c->name, ".in.xml");
+  g_autofree char *in = data_path (case_input (c, NULL), ".in.xml");
   g_autofree char *xml = read_file (in);
   g_autoptr (GError) error = NULL;
   g_autoptr (xmlXPathContext) ctxt = NULL;
@@ -294,6 +356,20 @@ test_plan_leftover_volume (void)
   g_assert_error (error, DC_ERROR, DC_ERROR_VOLUME_EXISTS);
   g_assert_nonnull (
     strstr (error->message, "volume 'natty-nilgai-clone3.qcow2' already exists in pool 'default'"));
+}
+
+/* The same for a disk outside any pool: the file is there, its domain
+ * is not */
+static void
+test_plan_outside_leftover (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (find_case ("outside-pool"), NULL, 2, &error);
+
+  g_assert_null (plan);
+  g_assert_error (error, DC_ERROR, DC_ERROR_VOLUME_EXISTS);
+  g_assert_nonnull (
+    strstr (error->message, "cannot clone disk 'vda': '/srv/stray/stray-clone2.qcow2' already exists"));
 }
 
 static void
@@ -439,6 +515,68 @@ test_plan_bound_sockets (void)
     g_assert_nonnull (strstr (plan->xml, kept[i]));
 }
 
+/* A seed's instance-id is derived as the SMBIOS serial's is, so the two
+ * agree; a plain ISO stays shared; a label that cannot be read fails
+ * the plan instead of passing for "no seed". */
+static void
+test_plan_seed (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (find_case ("seed-cdrom"), NULL, 1, &error);
+  g_autofree char *iid = NULL;
+  g_autofree char *serial = NULL;
+
+  g_assert_no_error (error);
+  /* sda and sdc hold one image: a seed each */
+  g_assert_cmpuint (plan->seeds->len, ==, 3);
+  g_assert_cmpstr (((const DcSeed *) plan->seeds->pdata[2])->vol->dst_name, ==, "seeded-clone1-sdc.iso");
+  iid = dc_plan_instance_id ("seeded-01", plan->source_name, plan->name, plan->uuid);
+  serial = g_strdup_printf ("ds=nocloud;i=%s;h=seeded-clone1<", iid);
+  g_assert_nonnull (strstr (plan->xml, serial));
+  g_assert_cmpstr (iid, ==, "seeded-clone1-01");
+  /* no name of the source in it: the clone's UUID */
+  g_clear_pointer (&iid, g_free);
+  iid = dc_plan_instance_id ("iid-local01", plan->source_name, plan->name, plan->uuid);
+  g_assert_cmpstr (iid, ==, plan->uuid);
+  g_assert_cmpuint (plan->shared->len, ==, 1);
+  g_assert_cmpstr (plan->shared->pdata[0], ==, "disk 'sdb' (cdrom)");
+  for (guint i = 0; i < plan->seeds->len; i++)
+    {
+      const DcSeed *seed = plan->seeds->pdata[i];
+
+      g_assert_cmpuint (g_strv_length (seed->macs_from), ==, 2);
+      g_assert_cmpstr (seed->macs_from[1], ==, "52:54:00:5e:ed:02");
+      g_assert_nonnull (strstr (plan->xml, seed->macs_to[1]));
+      /* the source's seed is never the clone's */
+      g_assert_cmpstr (seed->vol->src_name, !=, seed->vol->dst_name);
+    }
+  g_assert_null (strstr (plan->xml, "seeded-seed.iso\""));
+  g_assert_null (strstr (plan->xml, "volume=\"cidata.iso\""));
+
+  {
+    g_autofree char *inventory = g_test_build_filename (G_TEST_DIST, "data", "inventory.ini", NULL);
+    g_autofree char *in = data_path ("seed-cdrom", ".in.xml");
+    g_autofree char *xml = read_file (in);
+    g_autoptr (GRand) rand = g_rand_new_with_seed (20261127);
+    g_autoptr (GError) failed = NULL;
+    g_autoptr (DcPlan) none = NULL;
+    DcPlanOptions opts = {
+      .source_xml = xml,
+      .first_number = 1,
+      .now = "2026-11-27T12:00:00Z",
+      .rand = rand,
+    };
+    DcEnv *env = dc_fake_env_new (inventory);
+
+    dc_fake_env_fail (env, "iso_label");
+    none = dc_plan_new (env, &opts, &failed);
+    dc_fake_env_free (env);
+    g_assert_null (none);
+    g_assert_error (failed, DC_ERROR, DC_ERROR_LIBVIRT);
+    g_assert_nonnull (strstr (failed->message, "cannot tell whether disk 'sda' is a cloud-init seed"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -457,10 +595,12 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/name/taken-skipped", test_plan_taken_name_skipped);
   g_test_add_func ("/plan/name/leftover-volume", test_plan_leftover_volume);
   g_test_add_func ("/plan/name/rules", test_plan_name_rules);
+  g_test_add_func ("/plan/name/outside-leftover", test_plan_outside_leftover);
   g_test_add_func ("/plan/name/amp", test_plan_name_with_amp_escaped);
   g_test_add_func ("/plan/env/fails", test_plan_env_fails);
   g_test_add_func ("/plan/name/dotted", test_plan_name_dotted);
   g_test_add_func ("/plan/name/underscore", test_plan_name_underscore);
   g_test_add_func ("/plan/sockets/bound", test_plan_bound_sockets);
+  g_test_add_func ("/plan/seed", test_plan_seed);
   return g_test_run ();
 }

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-exist.c: --exist-ok, a rerun that finds its clone already made.
+ *
+ * Every clone records where it came from in its domclone metadata: the
+ * source's name and UUID. A domain called --name whose recorded origin
+ * is the source's UUID and which carries no <building> marker is the
+ * clone an earlier run made: there is nothing to do, whatever state the
+ * source or the clone is in now (both may have run since). A marker
+ * means a run is not finished: a live one is building the clone now,
+ * which is an error (its outcome is not known yet); a dead one left it,
+ * and the run goes on, removing it as any run removes the leftovers of
+ * its source (dc_cleanup()) and making the clone afresh. Any other
+ * domain of that name is not ours to report as done.
+ */
+#include "config.h"
+
+#include "dc-exist.h"
+#include "dc-cleanup.h"
+#include "dc-xml.h"
+
+/* Fills @result with what is cheap to know of the existing clone @dom:
+ * its name and UUID, and from its definition its MACs and NVRAM file;
+ * and the source's counter. Its volumes are not listed: which of its
+ * disks an earlier run copied is not recorded. */
+static DcCloneResult *
+dc_exist_result (virDomainPtr src, const char *source, const char *source_uuid, virDomainPtr dom,
+                 const char *name, GError **error)
+{
+  g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  g_autofree char *xml = NULL;
+  g_autofree char *src_md = NULL;
+  g_autoptr (DcMetadata) md = NULL;
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (GPtrArray) macs = NULL;
+  g_autofree char *nvram = NULL;
+
+  if (virDomainGetUUIDString (dom, uuid) < 0)
+    {
+      dc_set_libvirt_error (error, "cannot read the UUID of domain '%s'", name);
+      return NULL;
+    }
+  xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+  if (xml == NULL)
+    {
+      dc_set_libvirt_error (error, "cannot read the XML of domain '%s'", name);
+      return NULL;
+    }
+  doc = dc_xml_parse (xml, "domain", "the existing clone's XML", &ctxt, error);
+  if (doc == NULL)
+    return NULL;
+  src_md = virDomainGetMetadata (src, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
+  if (src_md == NULL && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN_METADATA)
+    {
+      dc_set_libvirt_error (error, "cannot read the domclone metadata of '%s'", source);
+      return NULL;
+    }
+  md = dc_metadata_parse (src_md, error);
+  if (md == NULL)
+    return NULL;
+
+  result->existed = TRUE;
+  result->source = g_strdup (source);
+  result->source_uuid = g_strdup (source_uuid);
+  result->name = g_strdup (name);
+  result->uuid = g_strdup (uuid);
+  result->counter = md->counter;
+  result->macs = g_ptr_array_new_with_free_func (g_free);
+  result->volumes = g_ptr_array_new ();
+  macs = dc_xml_nodes (ctxt, NULL, "/domain/devices/interface/mac/@address");
+  for (guint i = 0; i < macs->len; i++)
+    {
+      g_autoptr (DcXmlChar) mac = xmlNodeGetContent (macs->pdata[i]);
+
+      g_ptr_array_add (result->macs, g_strdup ((const char *) mac));
+    }
+  /* <nvram>PATH</nvram>, or <nvram type='file'><source file=/>; libvirt
+   * fills in the path it names itself when it defines the domain */
+  nvram = dc_xml_string (ctxt, NULL, "/domain/os/nvram/source/@file");
+  if (nvram == NULL)
+    nvram = dc_xml_string (ctxt, NULL, "normalize-space(/domain/os/nvram)");
+  if (nvram != NULL && nvram[0] != '\0')
+    result->nvram = g_steal_pointer (&nvram);
+  return g_steal_pointer (&result);
+}
+
+/**
+ * dc_exist_check:
+ * @conn: connection
+ * @opts: what to clone; only acts with @opts->name
+ * @existing: (out): the existing clone, or %NULL when the run must go on
+ * @error: return location: DC_ERROR_NAME_TAKEN when the domain is not a
+ *   clone of the source, DC_ERROR_IN_PROGRESS when a run still builds it
+ *
+ * Looks for a clone of @opts->source called @opts->name that an earlier
+ * run made. Without one (no such domain, or the leftover of a killed
+ * run, which the run removes), *@existing is %NULL and the run goes on;
+ * it also goes on, to say what is wrong, when the source is missing.
+ *
+ * Returns: %FALSE with @error set if the clone cannot be made nor found
+ */
+gboolean
+dc_exist_check (virConnectPtr conn, const DcCloneOptions *opts, DcCloneResult **existing, GError **error)
+{
+  const char *name = opts->name;
+  g_autoptr (DcDomain) src = NULL;
+  g_autoptr (DcDomain) dom = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr (DcMetadata) md = NULL;
+  char src_uuid[VIR_UUID_STRING_BUFLEN];
+
+  *existing = NULL;
+  if (name == NULL || g_str_equal (name, opts->source))
+    return TRUE; /* the planner refuses the source's own name */
+  src = virDomainLookupByName (conn, opts->source);
+  if (src == NULL)
+    return TRUE; /* the run says why */
+  if (virDomainGetUUIDString (src, src_uuid) < 0)
+    return dc_set_libvirt_error (error, "cannot read the UUID of domain '%s'", opts->source);
+  dom = virDomainLookupByName (conn, name);
+  if (dom == NULL)
+    {
+      if (dc_last_libvirt_code () == VIR_ERR_NO_DOMAIN)
+        return TRUE;
+      return dc_set_libvirt_error (error, "cannot look up domain '%s'", name);
+    }
+
+  /* a transient domain has no saved definition, and no metadata in it */
+  xml = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
+  if (xml == NULL && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN_METADATA
+      && dc_last_libvirt_code () != VIR_ERR_OPERATION_INVALID)
+    return dc_set_libvirt_error (error, "cannot read the domclone metadata of '%s'", name);
+  md = dc_metadata_parse (xml, NULL); /* unreadable: no origin */
+  if (md == NULL || md->origin_uuid == NULL || g_ascii_strcasecmp (md->origin_uuid, src_uuid) != 0)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN,
+                   "domain '%s' already exists and is not a clone of '%s'; choose another --name", name,
+                   opts->source);
+      return FALSE;
+    }
+  if (md->building != NULL)
+    switch (dc_builder_state (md->building))
+      {
+      case DC_BUILDER_DEAD:
+        g_info ("'%s' was left unfinished by a killed run: it is removed and made again", name);
+        return TRUE;
+      case DC_BUILDER_ALIVE:
+        g_set_error (
+          error, DC_ERROR, DC_ERROR_IN_PROGRESS,
+          "domain '%s' is being cloned from '%s' by another domclone run (process %" G_GUINT64_FORMAT
+          "); retry once it has ended",
+          name, opts->source, md->building->pid);
+        return FALSE;
+      case DC_BUILDER_UNKNOWN:
+        g_set_error (
+          error, DC_ERROR, DC_ERROR_IN_PROGRESS,
+          "domain '%s' is being cloned from '%s' by a domclone run on host '%s'; retry once it has ended (if it was killed, 'domclone --cleanup %s' on that host removes it)",
+          name, opts->source, md->building->host, opts->source);
+        return FALSE;
+      }
+  *existing = dc_exist_result (src, opts->source, src_uuid, dom, name, error);
+  return *existing != NULL;
+}

@@ -1,0 +1,709 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-seed.c: a cloud-init NoCloud seed rewritten for a clone.
+ *
+ * A NoCloud seed is an ISO 9660 image labelled "cidata" (cloud-init
+ * takes "CIDATA" too) holding meta-data, user-data, and perhaps
+ * vendor-data and network-config. A clone that boots with its source's
+ * seed is the same instance to cloud-init: it keeps the source's host
+ * name and, when network-config names MAC addresses, configures no
+ * interface at all. So the clone gets a seed of its own: meta-data with
+ * its instance-id and host name, network-config with its MACs, every
+ * other file byte for byte.
+ *
+ * The image is read and written with libarchive (its iso9660 reader and
+ * writer, with Rock Ridge and Joliet names, which cloud-init's mount
+ * reads), from memory to memory: no libvirt, no file of ours.
+ */
+#include "config.h"
+
+#include "dc-seed.h"
+#include "dc-plan.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+/**
+ * dc_seed_pvd_label:
+ * @sector: the sector at %DC_SEED_PVD_OFFSET of an image
+ * @len: its length
+ *
+ * Returns: (transfer full) (nullable): the volume identifier of an ISO
+ * 9660 primary volume descriptor, trailing spaces removed; %NULL if
+ * @sector is not one
+ */
+char *
+dc_seed_pvd_label (const guint8 *sector, gsize len)
+{
+  gsize n = 32;
+
+  /* type 1, "CD001", version 1 */
+  if (sector == NULL || len < 72 || sector[0] != 1 || memcmp (sector + 1, "CD001", 5) != 0 || sector[6] != 1)
+    return NULL;
+  while (n > 0 && (sector[40 + n - 1] == ' ' || sector[40 + n - 1] == '\0'))
+    n--;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isprint (sector[40 + i]))
+      return NULL;
+  return g_strndup ((const char *) sector + 40, n);
+}
+
+/* --- MAC addresses -------------------------------------------------------- */
+
+static gboolean
+dc_is_mac_at (const char *p, const char *end)
+{
+  if (end - p < 17)
+    return FALSE;
+  for (int i = 0; i < 17; i++)
+    if (i % 3 == 2 ? p[i] != ':' : !g_ascii_isxdigit (p[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * dc_seed_replace_macs:
+ * @text: a file of the seed (network-config)
+ * @len: its length
+ * @rw: the MAC addresses to replace and their replacements
+ * @out_len: (out): the length of the result
+ *
+ * Replaces every MAC address of @rw->macs_from (written aa:bb:..., in
+ * any case, and standing alone: not part of a longer run of hex digits
+ * and colons) by the one at the same place in @rw->macs_to, written in
+ * upper case where the original was.
+ *
+ * Returns: (transfer full): the new text
+ */
+char *
+dc_seed_replace_macs (const char *text, gsize len, const DcSeedRewrite *rw, gsize *out_len)
+{
+  GString *out = g_string_sized_new (len);
+  const char *end = text + len;
+  const char *p = text;
+
+  while (p < end)
+    {
+      gboolean alone = dc_is_mac_at (p, end) && (p == text || (!g_ascii_isxdigit (p[-1]) && p[-1] != ':'))
+                       && (p + 17 == end || (!g_ascii_isxdigit (p[17]) && p[17] != ':'));
+      const char *to = NULL;
+
+      for (guint i = 0; alone && rw->macs_from != NULL && rw->macs_from[i] != NULL; i++)
+        if (g_ascii_strncasecmp (p, rw->macs_from[i], 17) == 0 && strlen (rw->macs_from[i]) == 17)
+          to = rw->macs_to[i];
+      if (to == NULL)
+        {
+          g_string_append_c (out, *p++);
+          continue;
+        }
+      {
+        gboolean upper = FALSE;
+
+        for (int i = 0; i < 17; i++)
+          upper = upper || (p[i] >= 'A' && p[i] <= 'F');
+        for (const char *c = to; *c != '\0'; c++)
+          g_string_append_c (out, upper ? g_ascii_toupper (*c) : g_ascii_tolower (*c));
+      }
+      p += 17;
+    }
+  *out_len = out->len;
+  return g_string_free (out, FALSE);
+}
+
+/* --- meta-data ------------------------------------------------------------ */
+
+static char *
+dc_seed_instance_id (const DcSeedRewrite *rw, const char *old)
+{
+  return dc_plan_instance_id (old, rw->source_name, rw->clone_name, rw->clone_uuid);
+}
+
+/* JSON meta-data ("{...}"), which is YAML too: parsed and written anew,
+ * so its layout changes, not its content. */
+static char *
+dc_seed_meta_data_json (const char *text, gsize len, const DcSeedRewrite *rw, gsize *out_len, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonGenerator) gen = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autofree char *iid = NULL;
+  JsonNode *root;
+  JsonObject *obj;
+  const char *old = NULL;
+  char *out;
+
+  if (!json_parser_load_from_data (parser, text, (gssize) len, &local)
+      || json_node_get_node_type (root = json_parser_get_root (parser)) != JSON_NODE_OBJECT)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "its meta-data starts with '{' but is not a JSON object (%s); domclone rewrites JSON or block-style YAML only",
+        local ? local->message : "another JSON value");
+      return NULL;
+    }
+  obj = json_node_get_object (root);
+  if (json_object_has_member (obj, "instance-id")
+      && JSON_NODE_HOLDS_VALUE (json_object_get_member (obj, "instance-id")))
+    old = json_object_get_string_member (obj, "instance-id");
+  iid = dc_seed_instance_id (rw, old);
+  json_object_set_string_member (obj, "instance-id", iid);
+  json_object_set_string_member (obj, "local-hostname", rw->hostname);
+  if (json_object_has_member (obj, "hostname"))
+    json_object_set_string_member (obj, "hostname", rw->hostname);
+  gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_root (gen, root);
+  out = json_generator_to_data (gen, NULL);
+  {
+    char *nl = g_strconcat (out, "\n", NULL);
+
+    g_free (out);
+    *out_len = strlen (nl);
+    return nl;
+  }
+}
+
+typedef struct
+{
+  const char *name;
+  gboolean add; /* added when missing */
+  gboolean seen;
+} DcSeedKey;
+
+/* The top-level key a line of block-style YAML sets, if one of @keys:
+ * `key:` at column 0, the key plain or quoted. *@value points after the
+ * colon and the blanks after it. */
+static DcSeedKey *
+dc_seed_yaml_key (const char *line, const char *end, DcSeedKey *keys, gsize n_keys, const char **value)
+{
+  char quote = (line < end && (*line == '"' || *line == '\'')) ? *line : '\0';
+  const char *name = quote ? line + 1 : line;
+
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      gsize klen = strlen (keys[i].name);
+      const char *p = name + klen;
+
+      if ((gsize) (end - name) < klen || memcmp (name, keys[i].name, klen) != 0)
+        continue;
+      if (quote)
+        {
+          if (p >= end || *p != quote)
+            continue;
+          p++;
+        }
+      while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+      if (p >= end || *p != ':')
+        continue;
+      p++;
+      if (p < end && *p != ' ' && *p != '\t')
+        continue;
+      while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+      *value = p;
+      return &keys[i];
+    }
+  return NULL;
+}
+
+/* Splits the scalar at @value (to @end, the end of the line without its
+ * newline) into its text and what follows it (a comment). *@style is the
+ * quote it was written with, '\0' for plain. A value this cannot read
+ * sets @error. */
+static gboolean
+dc_seed_yaml_scalar (const char *key, const char *value, const char *end, char **text, const char **rest,
+                     char *style, gboolean *block, GError **error)
+{
+  *text = NULL;
+  *rest = end;
+  *style = '\0';
+  *block = FALSE;
+  if (value >= end || *value == '#')
+    {
+      /* the value is on the lines below */
+      *block = TRUE;
+      *rest = value;
+      return TRUE;
+    }
+  if (*value == '|' || *value == '>')
+    {
+      *block = TRUE;
+      *rest = end;
+      return TRUE;
+    }
+  if (strchr ("&*![{", *value) != NULL)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "its meta-data sets '%s' with YAML that domclone does not rewrite (an anchor, alias, tag or collection); write it as a plain or quoted string",
+        key);
+      return FALSE;
+    }
+  if (*value == '"' || *value == '\'')
+    {
+      const char *close = value + 1;
+
+      while (close < end && (*close != *value || (*value == '"' && close[-1] == '\\')))
+        close++;
+      if (close >= end)
+        {
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+            "its meta-data sets '%s' to a quoted string that does not end on its line; domclone rewrites one-line values only",
+            key);
+          return FALSE;
+        }
+      *style = *value;
+      *text = g_strndup (value + 1, close - value - 1);
+      *rest = close + 1;
+      return TRUE;
+    }
+  {
+    const char *p = value;
+    const char *stop;
+
+    while (p < end && !(*p == '#' && (p[-1] == ' ' || p[-1] == '\t')))
+      p++;
+    *rest = p;
+    stop = p;
+    while (stop > value && (stop[-1] == ' ' || stop[-1] == '\t'))
+      stop--;
+    *text = g_strndup (value, stop - value);
+  }
+  return TRUE;
+}
+
+/* Block-style YAML, line by line: a top-level `instance-id:`,
+ * `local-hostname:` or `hostname:` line is written anew, every other
+ * line is kept as it is. */
+static char *
+dc_seed_meta_data_yaml (const char *text, gsize len, const DcSeedRewrite *rw, gsize *out_len, GError **error)
+{
+  DcSeedKey keys[] = {
+    { "instance-id", TRUE, FALSE },
+    { "local-hostname", TRUE, FALSE },
+    { "hostname", FALSE, FALSE },
+  };
+  g_autoptr (GString) out = g_string_sized_new (len + 128);
+  const char *end = text + len;
+  const char *newline = "\n";
+  gboolean skipping = FALSE;
+  gsize doc_end = G_MAXSIZE;
+
+  for (const char *p = text; p < end;)
+    {
+      const char *nl = memchr (p, '\n', end - p);
+      const char *next = nl ? nl + 1 : end;
+      const char *line_end = nl ? nl : end;
+      const char *value = NULL;
+      DcSeedKey *key;
+
+      if (line_end > p && line_end[-1] == '\r')
+        {
+          line_end--;
+          newline = "\r\n";
+        }
+      /* the lines of a value that was replaced: more indented, or blank */
+      if (skipping && (*p == ' ' || *p == '\t' || line_end == p))
+        {
+          p = next;
+          continue;
+        }
+      skipping = FALSE;
+      if (line_end - p == 3 && memcmp (p, "...", 3) == 0 && doc_end == G_MAXSIZE)
+        doc_end = out->len;
+
+      key = dc_seed_yaml_key (p, line_end, keys, G_N_ELEMENTS (keys), &value);
+      if (key == NULL)
+        {
+          g_string_append_len (out, p, next - p);
+          p = next;
+          continue;
+        }
+      {
+        g_autofree char *old = NULL;
+        g_autofree char *fresh = NULL;
+        const char *rest;
+        char style;
+        gboolean block;
+
+        if (!dc_seed_yaml_scalar (key->name, value, line_end, &old, &rest, &style, &block, error))
+          return NULL;
+        if (g_str_equal (key->name, "instance-id"))
+          fresh = dc_seed_instance_id (rw, block ? NULL : old);
+        else
+          fresh = g_strdup (rw->hostname);
+        /* the key as it was written, then the new value in the old
+         * quotes, then the comment that followed */
+        g_string_append_len (out, p, value - p);
+        if (value[-1] == ':')
+          g_string_append_c (out, ' ');
+        if (style != '\0')
+          g_string_append_printf (out, "%c%s%c", style, fresh, style);
+        else
+          g_string_append (out, fresh);
+        while (rest < line_end && (*rest == ' ' || *rest == '\t'))
+          rest++;
+        if (rest < line_end)
+          g_string_append_printf (out, " %.*s", (int) (line_end - rest), rest);
+        g_string_append_len (out, line_end, next - line_end);
+        skipping = block;
+        key->seen = TRUE;
+      }
+      p = next;
+    }
+
+  /* the keys it lacks, before the document's end marker if it has one */
+  {
+    g_autoptr (GString) added = g_string_new (NULL);
+    g_autofree char *iid = NULL;
+
+    for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+      {
+        if (keys[i].seen || !keys[i].add)
+          continue;
+        if (g_str_equal (keys[i].name, "instance-id"))
+          iid = dc_seed_instance_id (rw, NULL);
+        g_string_append_printf (added, "%s: %s%s", keys[i].name, iid ? iid : rw->hostname, newline);
+        g_clear_pointer (&iid, g_free);
+      }
+    if (doc_end == G_MAXSIZE)
+      {
+        if (out->len > 0 && out->str[out->len - 1] != '\n' && added->len > 0)
+          g_string_append (out, newline);
+        doc_end = out->len;
+      }
+    g_string_insert_len (out, (gssize) doc_end, added->str, (gssize) added->len);
+  }
+  *out_len = out->len;
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/**
+ * dc_seed_meta_data:
+ * @text: the seed's meta-data
+ * @len: its length
+ * @rw: what the clone is
+ * @out_len: (out): the length of the result
+ * @error: return location
+ *
+ * Rewrites meta-data for the clone: `instance-id` (derived from the
+ * source's as dc_plan_instance_id() does), `local-hostname` and, when
+ * present, `hostname` (the clone's host name); the first two are added
+ * when missing. JSON meta-data is parsed and written anew; YAML is
+ * rewritten line by line: only top-level block-style keys at column 0
+ * holding a plain, quoted or block scalar are understood, every other
+ * line is kept. The source's MAC addresses are replaced too.
+ *
+ * Returns: (transfer full): the new meta-data, or %NULL with @error set
+ * when it is written in a way this does not read
+ */
+char *
+dc_seed_meta_data (const char *text, gsize len, const DcSeedRewrite *rw, gsize *out_len, GError **error)
+{
+  g_autofree char *rewritten = NULL;
+  gsize rewritten_len = 0;
+  const char *p = text;
+
+  while (p < text + len && g_ascii_isspace (*p))
+    p++;
+  if (p < text + len && *p == '[')
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "its meta-data is a list, not a mapping of keys; cloud-init cannot read it either");
+      return NULL;
+    }
+  if (p < text + len && *p == '{')
+    rewritten = dc_seed_meta_data_json (text, len, rw, &rewritten_len, error);
+  else
+    rewritten = dc_seed_meta_data_yaml (text, len, rw, &rewritten_len, error);
+  if (rewritten == NULL)
+    return NULL;
+  return dc_seed_replace_macs (rewritten, rewritten_len, rw, out_len);
+}
+
+/* --- the image ------------------------------------------------------------ */
+
+typedef struct archive DcArchive;
+
+static void
+dc_archive_read_free (DcArchive *a)
+{
+  archive_read_free (a);
+}
+
+static void
+dc_archive_write_free (DcArchive *a)
+{
+  archive_write_free (a);
+}
+
+typedef DcArchive DcArchiveReader;
+typedef DcArchive DcArchiveWriter;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcArchiveReader, dc_archive_read_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcArchiveWriter, dc_archive_write_free)
+
+typedef struct archive_entry DcArchiveEntry;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcArchiveEntry, archive_entry_free)
+
+static la_ssize_t
+dc_seed_write_cb (struct archive *a, void *data, const void *buf, size_t len)
+{
+  GByteArray *out = data;
+
+  if (out->len + len > 4 * DC_SEED_MAX_SIZE)
+    {
+      archive_set_error (a, EFBIG, "the new image grows past %zu bytes", 4 * DC_SEED_MAX_SIZE);
+      return -1;
+    }
+  g_byte_array_append (out, buf, (guint) len);
+  return (la_ssize_t) len;
+}
+
+static gboolean
+dc_seed_archive_error (struct archive *a, const char *what, GError **error)
+{
+  const char *msg = archive_error_string (a);
+
+  g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "%s: %s", what, msg ? msg : "libarchive gave no reason");
+  return FALSE;
+}
+
+static gboolean
+dc_seed_write_file (struct archive *w, struct archive_entry *entry, const char *data, gsize len,
+                    GError **error)
+{
+  archive_entry_set_size (entry, (la_int64_t) len);
+  if (archive_write_header (w, entry) < ARCHIVE_OK)
+    return dc_seed_archive_error (w, "cannot write the new seed", error);
+  for (gsize done = 0; done < len;)
+    {
+      la_ssize_t n = archive_write_data (w, data + done, len - done);
+
+      if (n <= 0)
+        return dc_seed_archive_error (w, "cannot write the new seed", error);
+      done += (gsize) n;
+    }
+  return TRUE;
+}
+
+/* Reads the data of the current entry, @size bytes. */
+static char *
+dc_seed_read_data (struct archive *a, gsize size, GError **error)
+{
+  g_autofree char *buf = g_malloc (size + 1);
+  gsize done = 0;
+
+  while (done < size)
+    {
+      la_ssize_t n = archive_read_data (a, buf + done, size - done);
+
+      if (n < 0)
+        {
+          dc_seed_archive_error (a, "cannot read the seed", error);
+          return NULL;
+        }
+      if (n == 0)
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot read the seed: a file in it is cut short");
+          return NULL;
+        }
+      done += (gsize) n;
+    }
+  buf[size] = '\0';
+  return g_steal_pointer (&buf);
+}
+
+/**
+ * dc_seed_rewrite:
+ * @iso: a NoCloud seed, an ISO 9660 image
+ * @rw: what the clone is
+ * @error: return location
+ *
+ * Makes the clone's seed from the source's: the same volume label and
+ * files, meta-data rewritten by dc_seed_meta_data() (made if missing),
+ * network-config with the clone's MAC addresses
+ * (dc_seed_replace_macs()), every other file byte for byte. Files keep
+ * their names through Rock Ridge and Joliet. @iso is only read.
+ *
+ * Returns: (transfer full): the new image, or %NULL with @error set when
+ * @iso is not a seed this can read
+ */
+GBytes *
+dc_seed_rewrite (GBytes *iso, const DcSeedRewrite *rw, GError **error)
+{
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (iso, &len);
+  g_autofree char *label = NULL;
+  /* before the writer: freeing an unfinished writer still writes */
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (DcArchiveReader) r = NULL;
+  g_autoptr (DcArchiveWriter) w = NULL;
+  g_autoptr (GHashTable) files =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  gboolean have_meta_data = FALSE;
+  gsize total = 0;
+  struct archive_entry *entry;
+  int ret;
+
+  if (len > DC_SEED_MAX_SIZE)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "the seed is %zu bytes, more than the %zu domclone rewrites", len, DC_SEED_MAX_SIZE);
+      return NULL;
+    }
+  if (len >= DC_SEED_PVD_OFFSET + DC_SEED_PVD_SIZE)
+    label = dc_seed_pvd_label (data + DC_SEED_PVD_OFFSET, DC_SEED_PVD_SIZE);
+  if (label == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "the seed is not an ISO 9660 image (no primary volume descriptor)");
+      return NULL;
+    }
+
+  r = archive_read_new ();
+  w = archive_write_new ();
+  if (archive_read_support_format_iso9660 (r) != ARCHIVE_OK
+      || archive_read_open_memory (r, data, len) != ARCHIVE_OK)
+    {
+      dc_seed_archive_error (r, "cannot read the seed", error);
+      return NULL;
+    }
+  if (archive_write_set_format_iso9660 (w) != ARCHIVE_OK
+      || archive_write_set_format_option (w, "iso9660", "volume-id", label) < ARCHIVE_OK
+      || archive_write_set_format_option (w, "iso9660", "rockridge", "1") < ARCHIVE_OK
+      || archive_write_set_format_option (w, "iso9660", "joliet", "1") < ARCHIVE_OK
+      || archive_write_set_bytes_in_last_block (w, 1) != ARCHIVE_OK
+      || archive_write_open (w, out, NULL, dc_seed_write_cb, NULL) != ARCHIVE_OK)
+    {
+      dc_seed_archive_error (w, "cannot write the new seed", error);
+      return NULL;
+    }
+
+  while ((ret = archive_read_next_header (r, &entry)) == ARCHIVE_OK || ret == ARCHIVE_WARN)
+    {
+      /* copied: setting an entry's name from its own storage frees it */
+      g_autofree char *own_path = g_strdup (archive_entry_pathname (entry));
+      g_autofree char *own_link = g_strdup (archive_entry_hardlink (entry));
+      const char *path = own_path;
+      const char *hardlink = own_link;
+      mode_t type = archive_entry_filetype (entry);
+      g_autofree char *content = NULL;
+      g_autofree char *fresh = NULL;
+      gsize size, fresh_len = 0;
+
+      if (path == NULL)
+        continue;
+      while (g_str_has_prefix (path, "./"))
+        path += 2;
+      if (path[0] == '\0' || g_str_equal (path, "."))
+        continue;
+      archive_entry_set_pathname (entry, path);
+
+      if (hardlink != NULL)
+        {
+          /* a file that shares its data with another: written as a
+           * file of its own, with that data */
+          GBytes *same;
+
+          while (g_str_has_prefix (hardlink, "./"))
+            hardlink += 2;
+          same = g_hash_table_lookup (files, hardlink);
+          if (same == NULL)
+            {
+              g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                           "cannot read the seed: '%s' links to a missing '%s'", path, hardlink);
+              return NULL;
+            }
+          archive_entry_set_hardlink (entry, NULL);
+          archive_entry_set_filetype (entry, AE_IFREG);
+          content = g_strndup (g_bytes_get_data (same, NULL), g_bytes_get_size (same));
+          size = g_bytes_get_size (same);
+        }
+      else if (type == AE_IFREG)
+        {
+          la_int64_t s = archive_entry_size (entry);
+
+          if (s < 0 || (guint64) s > DC_SEED_MAX_SIZE - total)
+            {
+              g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                           "the seed's files hold more than the %zu bytes domclone rewrites",
+                           DC_SEED_MAX_SIZE);
+              return NULL;
+            }
+          size = (gsize) s;
+          total += size;
+          content = dc_seed_read_data (r, size, error);
+          if (content == NULL)
+            return NULL;
+          g_hash_table_insert (files, g_strdup (path), g_bytes_new (content, size));
+        }
+      else if (type == AE_IFDIR || type == AE_IFLNK)
+        {
+          if (archive_write_header (w, entry) < ARCHIVE_OK)
+            {
+              dc_seed_archive_error (w, "cannot write the new seed", error);
+              return NULL;
+            }
+          continue;
+        }
+      else
+        {
+          g_debug ("seed: '%s' is neither a file, a folder nor a link: left out", path);
+          continue;
+        }
+
+      /* cloud-init reads the files at the top of the image */
+      if (g_str_equal (path, "meta-data"))
+        {
+          fresh = dc_seed_meta_data (content, size, rw, &fresh_len, error);
+          if (fresh == NULL)
+            return NULL;
+          have_meta_data = TRUE;
+        }
+      else if (g_str_equal (path, "network-config"))
+        fresh = dc_seed_replace_macs (content, size, rw, &fresh_len);
+      if (!dc_seed_write_file (w, entry, fresh ? fresh : content, fresh ? fresh_len : size, error))
+        return NULL;
+    }
+  if (ret != ARCHIVE_EOF)
+    {
+      dc_seed_archive_error (r, "cannot read the seed", error);
+      return NULL;
+    }
+
+  if (!have_meta_data)
+    {
+      g_autoptr (DcArchiveEntry) made = archive_entry_new ();
+      gsize fresh_len = 0;
+      g_autofree char *fresh = dc_seed_meta_data ("", 0, rw, &fresh_len, error);
+
+      if (fresh == NULL)
+        return NULL;
+      archive_entry_set_pathname (made, "meta-data");
+      archive_entry_set_filetype (made, AE_IFREG);
+      archive_entry_set_perm (made, 0644);
+      archive_entry_set_mtime (made, (time_t) (g_get_real_time () / G_USEC_PER_SEC), 0);
+      if (!dc_seed_write_file (w, made, fresh, fresh_len, error))
+        return NULL;
+    }
+  if (archive_write_close (w) != ARCHIVE_OK)
+    {
+      dc_seed_archive_error (w, "cannot write the new seed", error);
+      return NULL;
+    }
+  /* libarchive writes the primary label in ISO 9660's upper-case
+   * d-characters; the Joliet one keeps its case. Keep the source's
+   * label as it was, as genisoimage and xorriso write it. */
+  if (out->len >= DC_SEED_PVD_OFFSET + DC_SEED_PVD_SIZE && out->data[DC_SEED_PVD_OFFSET] == 1)
+    {
+      guint8 *id = out->data + DC_SEED_PVD_OFFSET + 40;
+
+      memset (id, ' ', 32);
+      memcpy (id, label, MIN (strlen (label), 32));
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
