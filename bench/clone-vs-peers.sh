@@ -21,6 +21,8 @@
 #   c  bench-4qcow2   four 1 GiB qcow2, 256 MiB of data each     (ext4 pool)
 #   d1 bench-xfs-raw  one 8 GiB raw holding 512 MiB              (XFS pool)
 #   d2 bench-xfs-qcow2 one 20 GiB qcow2 holding 1 GiB            (XFS pool)
+#   e  bench-template four 20 GiB qcow2, 256 MiB of data each,   (ext4 pool)
+#                     made a template (domclone --make-template)
 # (the "ext4 pool" is whatever file system holds the state dir; the XFS pool
 # is an "mkfs.xfs -m reflink=1" file system on a loop device, so d1 and d2
 # are two domains of one disk each). Cases d1 and d2 are skipped, with a
@@ -33,6 +35,14 @@
 #   virt-clone ... --reflink       (case d1 only: libvirt's reflink is raw-only)
 #   cp --sparse=always of the disk files (in parallel), then sync FILE...
 #   cp --reflink=always ..., then sync FILE...  (cases d1 and d2)
+#   domclone --linked SRC          (case e; virt-clone there runs with
+#                                   --force-copy for each disk, which it
+#                                   would otherwise share as read-only)
+#   domclone --version             (case e: the floor of any domclone run,
+#                                   process and client library start)
+#
+# BENCH_CASES="e" (a space-separated list of case IDs) runs only those
+# cases; their sources alone are set up.
 # Each clone is removed after its run: "virsh undefine --nvram" and
 # "virsh vol-delete" of its own volumes (never --remove-all-storage); cp's
 # files with rm.
@@ -167,6 +177,9 @@ define_pool() {
     virsh -q pool-start "$1" >/dev/null
 }
 
+# wanted ID: whether case ID is to be run (BENCH_CASES, default all).
+wanted() { [[ -z ${BENCH_CASES:-} || " $BENCH_CASES " == *" $1 "* ]]; }
+
 # ---------------------------------------------------------------------------
 # Cases: CASES in order; per case its domain, title, pool dir, disk files,
 # whether it is on XFS, and its tools.
@@ -193,6 +206,7 @@ set_tools() {
     fi
     tools+=" cp+sync"
     if ((C_XFS[$id])); then tools+=" cp-reflink+sync"; fi
+    if [[ $id == e ]]; then tools="domclone-linked $tools"; fi
     C_TOOLS[$id]=$tools
 }
 
@@ -202,25 +216,60 @@ setup_sources() {
     note "setting up the source domains (writes about 3 GiB)..."
     define_pool bench "$EXT_POOL_DIR"
 
-    make_qcow2 "$EXT_POOL_DIR/bench-empty.qcow2" 2048 0 1
-    define_domain bench-empty 01 "$EXT_POOL_DIR/bench-empty.qcow2:qcow2"
-    add_case a bench-empty "$EXT_POOL_DIR" 0 "one empty 2 GiB qcow2" \
-        "$EXT_POOL_DIR/bench-empty.qcow2"
+    if wanted a; then
+        make_qcow2 "$EXT_POOL_DIR/bench-empty.qcow2" 2048 0 1
+        define_domain bench-empty 01 "$EXT_POOL_DIR/bench-empty.qcow2:qcow2"
+        add_case a bench-empty "$EXT_POOL_DIR" 0 "one empty 2 GiB qcow2" \
+            "$EXT_POOL_DIR/bench-empty.qcow2"
+    fi
 
-    make_raw "$EXT_POOL_DIR/bench-raw.img" 8192 512 2
-    define_domain bench-raw 02 "$EXT_POOL_DIR/bench-raw.img:raw"
-    add_case b bench-raw "$EXT_POOL_DIR" 0 "one 8 GiB raw holding 512 MiB of data" \
-        "$EXT_POOL_DIR/bench-raw.img"
+    if wanted b; then
+        make_raw "$EXT_POOL_DIR/bench-raw.img" 8192 512 2
+        define_domain bench-raw 02 "$EXT_POOL_DIR/bench-raw.img:raw"
+        add_case b bench-raw "$EXT_POOL_DIR" 0 "one 8 GiB raw holding 512 MiB of data" \
+            "$EXT_POOL_DIR/bench-raw.img"
+    fi
 
     local i files=() specs=()
-    for i in 1 2 3 4; do
-        make_qcow2 "$EXT_POOL_DIR/bench-4qcow2-$i.qcow2" 1024 256 $((10 + i))
-        files+=("$EXT_POOL_DIR/bench-4qcow2-$i.qcow2")
-        specs+=("$EXT_POOL_DIR/bench-4qcow2-$i.qcow2:qcow2")
-    done
-    define_domain bench-4qcow2 03 "${specs[@]}"
-    add_case c bench-4qcow2 "$EXT_POOL_DIR" 0 "four 1 GiB qcow2, 256 MiB of data each" \
-        "${files[@]}"
+    if wanted c; then
+        for i in 1 2 3 4; do
+            make_qcow2 "$EXT_POOL_DIR/bench-4qcow2-$i.qcow2" 1024 256 $((10 + i))
+            files+=("$EXT_POOL_DIR/bench-4qcow2-$i.qcow2")
+            specs+=("$EXT_POOL_DIR/bench-4qcow2-$i.qcow2:qcow2")
+        done
+        define_domain bench-4qcow2 03 "${specs[@]}"
+        add_case c bench-4qcow2 "$EXT_POOL_DIR" 0 "four 1 GiB qcow2, 256 MiB of data each" \
+            "${files[@]}"
+    fi
+
+    # e: a template, for linked clones (issue 9). Its disks become
+    # read-only; the full clones copy them all the same (virt-clone with
+    # --force-copy).
+    if wanted e; then
+        files=()
+        specs=()
+        for i in 1 2 3 4; do
+            make_qcow2 "$EXT_POOL_DIR/bench-template-$i.qcow2" 20480 256 $((20 + i))
+            files+=("$EXT_POOL_DIR/bench-template-$i.qcow2")
+            specs+=("$EXT_POOL_DIR/bench-template-$i.qcow2:qcow2")
+        done
+        define_domain bench-template 06 "${specs[@]}"
+        refresh_pools
+        "$DOMCLONE" --make-template bench-template >&2 || die "domclone --make-template bench-template failed"
+        add_case e bench-template "$EXT_POOL_DIR" 0 \
+            "linked clone of a template with four 20 GiB qcow2 disks, 256 MiB of data each" "${files[@]}"
+    fi
+
+    if ! wanted d1 && ! wanted d2; then
+        mkdir -p -- "$XFS_DIR" # pool_files looks there
+        for i in "${CASES[@]}"; do set_tools "$i"; done
+        refresh_pools
+        sync
+        POOL_FILES=$(pool_files)
+        DOMAINS=$(virsh -q list --all --name | sort)
+        note "set-up done in $(elapsed "$t0" "$EPOCHREALTIME") s"
+        return 0
+    fi
 
     # XFS with reflinks on a loop device ("mount -o loop" sets autoclear:
     # the loop device goes when the mount does, even if we are killed and the
@@ -304,19 +353,26 @@ fail() {
 run_one() { # ID TOOL RUN
     local id=$1 tool=$2 r=$3 key="$1|$2" dom=${C_DOM[$1]} dir=${C_DIR[$1]}
     local -a src dst=() files=() cmd pids=()
-    local err=$TMP/err t0 t1 secs rc=0 name="" f s sh used0 used1 p mode
+    local err=$TMP/err t0 t1 secs rc=0 name="" f s sh used0 used1 p mode kind
     read -ra src <<<"${C_FILES[$id]}"
     [[ -z ${R_ERR[$key]:-} ]] || return 0
     case $tool in
-        domclone | virt-clone | virt-clone-reflink)
+        domclone | domclone-linked | virt-clone | virt-clone-reflink)
             case $tool in
                 domclone) cmd=("$DOMCLONE" "$dom") ;;
+                domclone-linked) cmd=("$DOMCLONE" --linked "$dom") ;;
                 virt-clone) cmd=(virt-clone --original "$dom" --auto-clone) ;;
                 virt-clone-reflink) cmd=(virt-clone --original "$dom" --auto-clone --reflink) ;;
             esac
+            # a template's disks are read-only: virt-clone would share them
+            if [[ $id == e && $tool == virt-clone ]]; then
+                cmd+=(--force-copy vda --force-copy vdb --force-copy vdc --force-copy vdd)
+            fi
+            kind=virt-clone
+            [[ $tool == domclone* ]] && kind=domclone
             sync
             used0=$(fs_used_bytes "$dir")
-            timed_clone "${tool%-reflink}" "$TMP" "${cmd[@]}"
+            timed_clone "$kind" "$TMP" "${cmd[@]}"
             secs=$CLONE_SECONDS
             name=$CLONE_NAME
             if ((CLONE_RC != 0)) || [[ -z $name ]]; then
@@ -483,52 +539,89 @@ verdict() { # COND(0/1) TEXT
 }
 not_evaluated() { printf '  NOT EVAL. %s\n' "$1"; }
 
+# Case e, issue 9: a linked clone in under 0.1 s, against the floor of any
+# domclone run (domclone --version, cold: process and libvirt client
+# library start), the full clones and the bytes it added.
+print_linked_target() {
+    local dc full vc floor ok alloc growth
+    local -a ft
+    read -ra ft <<<"${FLOOR_TIMES:-}"
+    dc=$(med e domclone-linked)
+    full=$(med e domclone)
+    vc=$(med e virt-clone)
+    floor=$(median "${ft[@]}")
+    if [[ -z $dc ]]; then
+        not_evaluated "e linked clone of a template: domclone --linked failed"
+        return 0
+    fi
+    alloc=${R_ALLOC[e|domclone-linked]}
+    growth=${R_GROWTH[e|domclone-linked]}
+    ok=0
+    lt "$dc" 0.1 && ok=1
+    verdict "$ok" "e linked clone, four 20 GiB qcow2: domclone --linked $dc s < 0.1 s: $( ((ok)) && echo yes || echo no); the clone added $alloc B ($(human "$alloc")) of files, fs used growth $growth B ($(human "$growth"))"
+    printf '            full domclone clone %s s (x%s of linked), virt-clone --force-copy %s s (x%s of linked)\n' \
+        "${full:-n/a}" "$(ratio "${full:-n/a}" "$dc")" "${vc:-n/a}" "$(ratio "${vc:-n/a}" "$dc")"
+    printf '            floor: domclone --version %s s (median, cold cache; runs: %s)\n' "$floor" \
+        "$(runs_list "${ft[@]}")"
+    if ! ((ok)) && lt "$(awk -v a="$dc" -v b="$floor" 'BEGIN { printf "%.4f", a - b }')" 0.1; then
+        printf '            above 0.1 s by the start-up floor: the clone itself took %s s more than domclone --version\n' \
+            "$(awk -v a="$dc" -v b="$floor" 'BEGIN { printf "%.4f", a - b }')"
+    fi
+}
+
 print_targets() {
     local dc vc cp ok alloc src lim id growth shared
-    printf '\nTargets (issue 7), medians of %s runs, caches dropped before each run\n' "$RUNS"
+    printf '\nTargets (issues 7 and 9), medians of %s runs, caches dropped before each run\n' "$RUNS"
 
-    dc=$(med a domclone)
-    vc=$(med a virt-clone)
-    if [[ -z $dc ]]; then
-        not_evaluated "empty qcow2 <= 0.1x virt-clone: domclone failed"
-    elif ! have_virt_clone; then
-        not_evaluated "empty qcow2 <= 0.1x virt-clone: virt-clone not installed (domclone $dc s)"
-    elif [[ -z $vc ]]; then
-        not_evaluated "empty qcow2 <= 0.1x virt-clone: virt-clone failed (domclone $dc s)"
-    else
-        lim=$(awk -v v="$vc" 'BEGIN { printf "%.4f", v * 0.1 }')
-        ok=0
-        le "$dc" "$lim" && ok=1
-        verdict "$ok" "empty qcow2: domclone $dc s <= 0.1 x virt-clone $vc s = $lim s (ratio $(ratio "$dc" "$vc"))"
+    if wanted a; then
+        dc=$(med a domclone)
+        vc=$(med a virt-clone)
+        if [[ -z $dc ]]; then
+            not_evaluated "empty qcow2 <= 0.1x virt-clone: domclone failed"
+        elif ! have_virt_clone; then
+            not_evaluated "empty qcow2 <= 0.1x virt-clone: virt-clone not installed (domclone $dc s)"
+        elif [[ -z $vc ]]; then
+            not_evaluated "empty qcow2 <= 0.1x virt-clone: virt-clone failed (domclone $dc s)"
+        else
+            lim=$(awk -v v="$vc" 'BEGIN { printf "%.4f", v * 0.1 }')
+            ok=0
+            le "$dc" "$lim" && ok=1
+            verdict "$ok" "empty qcow2: domclone $dc s <= 0.1 x virt-clone $vc s = $lim s (ratio $(ratio "$dc" "$vc"))"
+        fi
     fi
 
-    dc=$(med b domclone)
-    cp=$(med b cp+sync)
-    if [[ -z $dc || -z $cp ]]; then
-        not_evaluated "8 GiB raw: a tool failed"
-    else
-        lim=$(awk -v v="$cp" 'BEGIN { printf "%.4f", v * 1.3 }')
-        alloc=${R_ALLOC[b|domclone]}
-        src=${SRC_ALLOC[b]}
-        ok=0
-        le "$dc" "$lim" && ((alloc <= src)) && ok=1
-        verdict "$ok" "8 GiB raw: domclone $dc s <= 1.3 x cp+sync $cp s = $lim s (ratio $(ratio "$dc" "$cp")): $(le "$dc" "$lim" && echo yes || echo no); clone allocation $alloc B <= source $src B: $( ((alloc <= src)) && echo yes || echo no)"
-        flush_note b "$lim"
+    if wanted b; then
+        dc=$(med b domclone)
+        cp=$(med b cp+sync)
+        if [[ -z $dc || -z $cp ]]; then
+            not_evaluated "8 GiB raw: a tool failed"
+        else
+            lim=$(awk -v v="$cp" 'BEGIN { printf "%.4f", v * 1.3 }')
+            alloc=${R_ALLOC[b|domclone]}
+            src=${SRC_ALLOC[b]}
+            ok=0
+            le "$dc" "$lim" && ((alloc <= src)) && ok=1
+            verdict "$ok" "8 GiB raw: domclone $dc s <= 1.3 x cp+sync $cp s = $lim s (ratio $(ratio "$dc" "$cp")): $(le "$dc" "$lim" && echo yes || echo no); clone allocation $alloc B <= source $src B: $( ((alloc <= src)) && echo yes || echo no)"
+            flush_note b "$lim"
+        fi
     fi
 
-    dc=$(med c domclone)
-    cp=$(med c cp+sync)
-    if [[ -z $dc || -z $cp ]]; then
-        not_evaluated "four qcow2: a tool failed"
-    else
-        lim=$(awk -v v="$cp" 'BEGIN { printf "%.4f", v * 1.1 }')
-        ok=0
-        le "$dc" "$lim" && ok=1
-        verdict "$ok" "four qcow2: domclone $dc s <= 1.1 x parallel cp+sync $cp s = $lim s (ratio $(ratio "$dc" "$cp"))"
-        flush_note c "$lim"
+    if wanted c; then
+        dc=$(med c domclone)
+        cp=$(med c cp+sync)
+        if [[ -z $dc || -z $cp ]]; then
+            not_evaluated "four qcow2: a tool failed"
+        else
+            lim=$(awk -v v="$cp" 'BEGIN { printf "%.4f", v * 1.1 }')
+            ok=0
+            le "$dc" "$lim" && ok=1
+            verdict "$ok" "four qcow2: domclone $dc s <= 1.1 x parallel cp+sync $cp s = $lim s (ratio $(ratio "$dc" "$cp"))"
+            flush_note c "$lim"
+        fi
     fi
 
     for id in d1 d2; do
+        wanted "$id" || continue
         if [[ -n ${C_SKIP[$id]:-} ]]; then
             not_evaluated "$id ${C_TITLE[$id]}: skipped (${C_SKIP[$id]})"
             continue
@@ -553,6 +646,10 @@ print_targets() {
         verdict "$ok" "$id ${C_TITLE[$id]}: domclone $dc s < 0.1 s: $( ((fast)) && echo yes || echo no); fs used growth $growth B ($(human "$growth")) <= 5% of source's $src B: $( ((near0)) && echo yes || echo no); shared extents (filefrag -v) $shared of $alloc B allocated: $( ((sh)) && echo yes || echo no)"
         flush_note "$id" 0.1
     done
+
+    if wanted e; then
+        print_linked_target
+    fi
 
     local all=() k
     for k in "${!R_MEM[@]}"; do
@@ -593,6 +690,18 @@ for id in "${CASES[@]}"; do
         done
     done
 done
+
+# The floor under every domclone run: start, load the libvirt client
+# library, exit; cold cache like the clones.
+FLOOR_TIMES=""
+if wanted e; then
+    for ((r = 1; r <= RUNS; r++)); do
+        drop_caches
+        t0=$EPOCHREALTIME
+        "$DOMCLONE" --version >/dev/null
+        FLOOR_TIMES+="$(elapsed "$t0" "$EPOCHREALTIME") "
+    done
+fi
 
 for id in "${CASES[@]}"; do print_case "$id"; done
 print_targets

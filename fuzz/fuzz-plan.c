@@ -12,6 +12,7 @@
 
 #include "dc-metadata.h"
 #include "dc-plan.h"
+#include "dc-protect.h"
 
 #include <libxml/parser.h>
 #include <string.h>
@@ -122,6 +123,21 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       g_assert (plan->xml != NULL && described != NULL);
     }
   g_clear_error (&error);
+
+  /* the same XML as a template: linked clone, template rewrite and back */
+  {
+    g_autoptr (DcPlan) linked = NULL;
+    g_autoptr (GPtrArray) disks = g_ptr_array_new_with_free_func (g_free);
+    g_autofree char *made = NULL;
+    g_autofree char *back = NULL;
+
+    opts.linked = TRUE;
+    linked = dc_plan_new (&fz_env, &opts, &error);
+    g_clear_error (&error);
+    if (dc_protect_xml (xml, &made, disks, &error) && made != NULL)
+      dc_unprotect_xml (made, &back, disks, NULL);
+    g_clear_error (&error);
+  }
 
   vol = dc_vol_info_from_xml (xml, "pool", "/pool", &error);
   g_clear_error (&error);

@@ -31,6 +31,9 @@ static gboolean opt_print_xml;
 static gboolean opt_json;
 static int opt_jobs;
 static gboolean opt_quiet;
+static gboolean opt_linked;
+static gboolean opt_make_template;
+static gboolean opt_unmake_template;
 
 static gboolean
 dc_cli_count_verbose (const char *option, const char *value, gpointer data, GError **error)
@@ -76,6 +79,18 @@ static const GOptionEntry dc_cli_option_entries[] = {
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
     "Print the result on stdout as one JSON object, on success and on failure (the error line still "
     "goes to stderr).",
+    NULL },
+  { "linked", 0, 0, G_OPTION_ARG_NONE, &opt_linked,
+    "Make a linked clone of a template (see --make-template): each of its disks is a new qcow2 "
+    "overlay on the template's volume, made in constant time and space.",
+    NULL },
+  { "make-template", 0, 0, G_OPTION_ARG_NONE, &opt_make_template,
+    "Clone nothing; make <source_name> a template: mark its writable disks read-only, so that "
+    "linked clones can be made of it.",
+    NULL },
+  { "unmake-template", 0, 0, G_OPTION_ARG_NONE, &opt_unmake_template,
+    "Clone nothing; make the template <source_name> a plain domain again (refused while linked "
+    "clones of it exist).",
     NULL },
   { "cleanup", 0, 0, G_OPTION_ARG_NONE, &opt_cleanup,
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
@@ -243,6 +258,9 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opt_json = FALSE;
   opt_jobs = -1; /* not given */
   opt_quiet = FALSE;
+  opt_linked = FALSE;
+  opt_make_template = FALSE;
+  opt_unmake_template = FALSE;
   opt_verbose = 0;
   g_clear_pointer (&opt_name, g_free);
   g_clear_pointer (&opt_connect, g_free);
@@ -287,6 +305,9 @@ dc_cli_parse (int argc, char **argv, GError **error)
   opts->json = opt_json;
   opts->jobs = MAX (opt_jobs, 0);
   opts->quiet = opt_quiet;
+  opts->linked = opt_linked;
+  opts->make_template = opt_make_template;
+  opts->unmake_template = opt_unmake_template;
   /* like --help, --version takes no source and ignores the rest */
   if (opts->help || opts->version)
     return g_steal_pointer (&opts);
@@ -357,6 +378,26 @@ dc_cli_parse (int argc, char **argv, GError **error)
       g_set_error (
         error, DC_ERROR, DC_ERROR_USAGE,
         "--cleanup removes what killed runs left and --print-xml changes nothing: give one of them");
+      return NULL;
+    }
+  if ((opts->make_template || opts->unmake_template)
+      && (opts->make_template + opts->unmake_template + opts->cleanup + opts->print_xml + opts->linked > 1
+          || opts->name != NULL || opts->pool != NULL || opts->count > 0 || opts->exist_ok))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_USAGE,
+        "--make-template and --unmake-template clone nothing: give one of them alone, without --name, --linked, --pool, --count, --exist-ok, --print-xml or --cleanup");
+      return NULL;
+    }
+  if (opts->linked && opts->cleanup)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--cleanup clones nothing: it takes no --linked");
+      return NULL;
+    }
+  if (opts->linked && opts->pool != NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "--linked makes each overlay beside its base, in the template's pool: it takes no --pool");
       return NULL;
     }
   if (opt_jobs != -1 && (opt_jobs < 1 || opt_jobs > DC_CLI_MAX_JOBS))

@@ -20,6 +20,9 @@ typedef struct
   gboolean json;
   int jobs; /* 0: the default */
   gboolean quiet;
+  gboolean linked;
+  gboolean make_template;
+  gboolean unmake_template;
   char *source;
 } DcCliOptions;
 

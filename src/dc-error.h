@@ -36,6 +36,8 @@ typedef enum
   DC_ERROR_POOL_NOT_FOUND,   /* --pool names no pool */
   DC_ERROR_POOL_INACTIVE,    /* --pool names a pool that is not running */
   DC_ERROR_IN_PROGRESS,      /* --exist-ok: a live run still builds the clone */
+  DC_ERROR_NOT_TEMPLATE,     /* --linked of a domain that is no template */
+  DC_ERROR_LINKED_CLONES,    /* --unmake-template while linked clones live */
 } DcError;
 
 int dc_error_exit_status (const GError *error);

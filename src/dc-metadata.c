@@ -13,7 +13,10 @@ GResource *dc_templates_get_resource (void);
 DcMetadata *
 dc_metadata_new (void)
 {
-  return g_new0 (DcMetadata, 1);
+  DcMetadata *md = g_new0 (DcMetadata, 1);
+
+  md->template_disks = g_ptr_array_new_with_free_func (g_free);
+  return md;
 }
 
 static void
@@ -64,6 +67,7 @@ dc_metadata_free (DcMetadata *md)
   g_free (md->origin_name);
   g_free (md->origin_uuid);
   g_free (md->origin_time);
+  g_ptr_array_unref (md->template_disks);
   dc_building_free (md->building);
   g_free (md);
 }
@@ -133,6 +137,26 @@ dc_metadata_parse (const char *xml, GError **error)
   md->origin_name = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@name");
   md->origin_uuid = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@uuid");
   md->origin_time = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@time");
+  {
+    g_autofree char *linked = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@linked");
+
+    md->origin_linked = g_strcmp0 (linked, "yes") == 0;
+  }
+
+  if (dc_xml_node (ctxt, NULL, "./*[local-name()='template']") != NULL)
+    {
+      g_autoptr (GPtrArray) disks =
+        dc_xml_nodes (ctxt, NULL, "./*[local-name()='template']/*[local-name()='readonly']");
+
+      md->template = TRUE;
+      for (guint i = 0; i < disks->len; i++)
+        {
+          char *disk = dc_xml_prop (disks->pdata[i], "disk");
+
+          if (disk != NULL)
+            g_ptr_array_add (md->template_disks, disk);
+        }
+    }
 
   if (dc_xml_node (ctxt, NULL, "./*[local-name()='building']") != NULL)
     {
@@ -181,6 +205,7 @@ dc_metadata_format (const DcMetadata *md)
   xmlNode *counter = dc_xml_child (root, "counter", FALSE);
   xmlNode *origin = dc_xml_child (root, "origin", FALSE);
   xmlNode *building = dc_xml_child (root, "building", FALSE);
+  xmlNode *template = dc_xml_child (root, "template", FALSE);
 
   if (md->counter > 0)
     {
@@ -195,9 +220,21 @@ dc_metadata_format (const DcMetadata *md)
       xmlSetProp (origin, BAD_CAST "name", BAD_CAST md->origin_name);
       xmlSetProp (origin, BAD_CAST "uuid", BAD_CAST (md->origin_uuid ? md->origin_uuid : ""));
       xmlSetProp (origin, BAD_CAST "time", BAD_CAST (md->origin_time ? md->origin_time : ""));
+      if (md->origin_linked)
+        xmlSetProp (origin, BAD_CAST "linked", BAD_CAST "yes");
     }
   else
     dc_xml_remove (origin);
+
+  if (md->template)
+    for (guint i = 0; i < md->template_disks->len; i++)
+      {
+        xmlNode *disk = xmlNewChild (template, template->ns, BAD_CAST "readonly", NULL);
+
+        xmlSetProp (disk, BAD_CAST "disk", BAD_CAST md->template_disks->pdata[i]);
+      }
+  else
+    dc_xml_remove (template);
 
   if (md->building != NULL)
     {
@@ -224,4 +261,46 @@ dc_metadata_format (const DcMetadata *md)
     dc_xml_remove (building);
 
   return dc_xml_format (root, FALSE);
+}
+
+/**
+ * dc_metadata_node:
+ * @ctxt: XPath context of a domain's XML
+ *
+ * Returns: (transfer none) (nullable): our element in its <metadata>
+ */
+xmlNode *
+dc_metadata_node (xmlXPathContext *ctxt)
+{
+  return dc_xml_node (ctxt, NULL, "/domain/metadata/*[namespace-uri()='" DC_METADATA_URI "']");
+}
+
+/**
+ * dc_metadata_of_domain:
+ * @ctxt: XPath context of a domain's XML
+ * @error: return location
+ *
+ * Returns: (transfer full): domclone's metadata as the domain's XML
+ * carries it (all empty without our element), or %NULL with @error set
+ */
+DcMetadata *
+dc_metadata_of_domain (xmlXPathContext *ctxt, GError **error)
+{
+  xmlNode *ours = dc_metadata_node (ctxt);
+  g_autofree char *text = ours ? dc_xml_format (ours, FALSE) : NULL;
+
+  return dc_metadata_parse (text, error);
+}
+
+/**
+ * dc_metadata_is_empty:
+ * @md: metadata
+ *
+ * Returns: whether dc_metadata_format() would write an element with
+ * nothing in it
+ */
+gboolean
+dc_metadata_is_empty (const DcMetadata *md)
+{
+  return md->counter == 0 && md->origin_name == NULL && !md->template && md->building == NULL;
 }

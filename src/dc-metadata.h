@@ -31,11 +31,16 @@ typedef struct
 
 typedef struct
 {
-  guint64 counter;      /* clones made from this domain so far */
-  char *origin_name;    /* on a clone: the source's name ... */
-  char *origin_uuid;    /* ... and UUID ... */
-  char *origin_time;    /* ... and when it was cloned (ISO 8601, UTC) */
-  DcBuilding *building; /* on a clone still being made */
+  guint64 counter;           /* clones made from this domain so far */
+  char *origin_name;         /* on a clone: the source's name ... */
+  char *origin_uuid;         /* ... and UUID ... */
+  char *origin_time;         /* ... and when it was cloned (ISO 8601, UTC) */
+  gboolean origin_linked;    /* ... as a linked clone: its disks are
+                           * overlays on the source's volumes */
+  gboolean template;         /* made a template by --make-template */
+  GPtrArray *template_disks; /* char *: targets of the disks
+                              * --make-template made read-only */
+  DcBuilding *building;      /* on a clone still being made */
 } DcMetadata;
 
 DcBuilding *dc_building_new (void);
@@ -49,6 +54,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcMetadata, dc_metadata_free)
 
 DcMetadata *dc_metadata_parse (const char *xml, GError **error);
 char *dc_metadata_format (const DcMetadata *md);
+DcMetadata *dc_metadata_of_domain (xmlXPathContext *ctxt, GError **error);
+xmlNode *dc_metadata_node (xmlXPathContext *ctxt);
+gboolean dc_metadata_is_empty (const DcMetadata *md);
 xmlDoc *dc_template_load (const char *name);
 
 G_END_DECLS

@@ -59,6 +59,10 @@ dc_output_error_code (const GError *error)
       return "pool-inactive";
     case DC_ERROR_IN_PROGRESS:
       return "in-progress";
+    case DC_ERROR_NOT_TEMPLATE:
+      return "not-a-template";
+    case DC_ERROR_LINKED_CLONES:
+      return "has-linked-clones";
     case DC_ERROR_FAILED:
     default:
       return "failed";
@@ -220,10 +224,13 @@ dc_output_json_clone_object (JsonBuilder *b, const DcCloneResult *result)
       dc_output_json_string (b, "format", v->format);
       dc_output_json_size (b, "capacity", v->capacity);
       dc_output_json_size (b, "allocation", v->allocation);
+      dc_output_json_string (b, "backing", v->backing);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
   dc_output_json_string (b, "nvram", result->nvram);
+  json_builder_set_member_name (b, "linked");
+  json_builder_add_boolean_value (b, result->linked);
   json_builder_end_object (b);
 }
 
@@ -416,5 +423,57 @@ dc_output_cleanup (DcOutputFormat format, const char *source, const GPtrArray *r
   json_builder_end_array (b);
   if (error != NULL)
     dc_output_json_error (b, error);
+  return dc_output_json_end (b);
+}
+
+/**
+ * dc_output_template:
+ * @format: text or JSON
+ * @result: what --make-template or --unmake-template did
+ *
+ * Returns: (transfer full): one line saying what changed (or that
+ * nothing did), or the JSON object with "changed" and "template":
+ * {"name", "uuid", "is_template", "disks"}
+ */
+char *
+dc_output_template (DcOutputFormat format, const DcTemplateResult *result)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+
+  if (format == DC_OUTPUT_TEXT)
+    {
+      g_autoptr (GString) disks = g_string_new (NULL);
+
+      for (guint i = 0; i < result->disks->len; i++)
+        g_string_append_printf (disks, "%s%s", i > 0 ? ", " : "", (const char *) result->disks->pdata[i]);
+      if (!result->changed)
+        return g_strdup_printf (result->template ? "%s is a template already; nothing changed.\n"
+                                                 : "%s is not a template; nothing changed.\n",
+                                result->name);
+      if (result->template && result->disks->len > 0)
+        return g_strdup_printf ("Made %s a template; read-only now: %s.\n", result->name, disks->str);
+      if (result->template)
+        return g_strdup_printf ("Made %s a template; it has no writable disk.\n", result->name);
+      if (result->disks->len > 0)
+        return g_strdup_printf ("%s is no template any more; writable again: %s.\n", result->name,
+                                disks->str);
+      return g_strdup_printf ("%s is no template any more.\n", result->name);
+    }
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "changed");
+  json_builder_add_boolean_value (b, result->changed);
+  json_builder_set_member_name (b, "template");
+  json_builder_begin_object (b);
+  dc_output_json_string (b, "name", result->name);
+  dc_output_json_string (b, "uuid", result->uuid);
+  json_builder_set_member_name (b, "is_template");
+  json_builder_add_boolean_value (b, result->template);
+  json_builder_set_member_name (b, "disks");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < result->disks->len; i++)
+    dc_output_json_add_string (b, result->disks->pdata[i]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
   return dc_output_json_end (b);
 }

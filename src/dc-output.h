@@ -6,6 +6,7 @@
 #pragma once
 
 #include "dc-run.h"
+#include "dc-template.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,7 @@ char *dc_output_clone (DcOutputFormat format, const DcCloneResult *result);
 char *dc_output_clones (DcOutputFormat format, const GPtrArray *made);
 char *dc_output_clones_failure (DcOutputFormat format, const GPtrArray *made, const GError *error);
 char *dc_output_print_xml (DcOutputFormat format, const DcCloneResult *result);
+char *dc_output_template (DcOutputFormat format, const DcTemplateResult *result);
 char *dc_output_cleanup (DcOutputFormat format, const char *source, const GPtrArray *removed,
                          const GError *error);
 

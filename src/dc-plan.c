@@ -79,6 +79,7 @@ typedef struct
   DcPoolInfo *into;      /* --pool: where the disks' volumes go, or NULL */
   GPtrArray *macs_from;  /* MAC of the source's interface i ... */
   GPtrArray *macs_to;    /* ... and of the clone's (for seeds) */
+  DcMetadata *source_md; /* the source's domclone metadata */
 } DcPlanner;
 
 static char *
@@ -401,6 +402,100 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, co
   return copy;
 }
 
+/* A linked clone's disk: an empty qcow2 volume beside @src, in its pool,
+ * with @src as its backing file. qcow2 reads a raw or a qcow2 backing
+ * file; anything else (vmdk, qed, a directory) it cannot be made on. */
+static char *
+dc_overlay_xml (const DcVolInfo *src, const char *name)
+{
+  DcVolInfo overlay = *src;
+  g_autofree char *xml = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  xmlNode *root, *backing, *format;
+
+  /* compat 1.1 as qemu-img makes it; the cluster size and features are
+   * qemu-img's defaults, not the base's */
+  overlay.format = (char *) "qcow2";
+  overlay.compat = (char *) "1.1";
+  overlay.cluster_size = NULL;
+  overlay.features = NULL;
+  overlay.allocation = 0;
+  xml = dc_vol_xml (&overlay, name);
+  doc = dc_xml_parse (xml, "volume", "the overlay's XML", NULL, NULL);
+  g_assert (doc != NULL); /* made just now from our own template */
+  root = xmlDocGetRootElement (doc);
+  /* libvirt records the backing format in the qcow2 header
+   * (qemu-img create -F): QEMU and libvirt then never probe it */
+  backing = xmlNewChild (root, NULL, BAD_CAST "backingStore", NULL);
+  xmlNewTextChild (backing, NULL, BAD_CAST "path", BAD_CAST src->path);
+  format = xmlNewChild (backing, NULL, BAD_CAST "format", NULL);
+  xmlSetProp (format, BAD_CAST "type", BAD_CAST src->format);
+  return dc_xml_format (root, TRUE);
+}
+
+/* The name of a linked clone's overlay: as a copy's, with a .qcow2
+ * extension whatever the base's (data.raw -> web1-clone1-vdb.qcow2). */
+static char *
+dc_overlay_vol_name (const char *vol, const char *target, const char *source, const char *clone)
+{
+  g_autofree char *name = dc_clone_vol_name (vol, target, source, clone);
+  const char *dot = strrchr (name, '.');
+
+  if (dot != NULL && dot != name && g_str_equal (dot, ".qcow2"))
+    return g_steal_pointer (&name);
+  if (dot != NULL && dot != name)
+    return g_strdup_printf ("%.*s.qcow2", (int) (dot - name), name);
+  return g_strdup_printf ("%s.qcow2", name);
+}
+
+/* Adds the overlay of a linked clone's disk to the plan. */
+static const DcCopy *
+dc_planner_add_overlay (DcPlanner *p, const char *what, const char *target, const DcVolInfo *src,
+                        GError **error)
+{
+  g_autofree char *dst_name = NULL;
+  DcCopy *copy;
+
+  if (g_strcmp0 (src->format, "raw") != 0 && g_strcmp0 (src->format, "qcow2") != 0)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot make a linked clone of %s: its volume '%s' is %s%s%s, and only a raw or qcow2 volume can back a qcow2 overlay; clone without --linked",
+        what, src->path ? src->path : src->name, src->format ? "in format '" : "of no known format",
+        src->format ? src->format : "", src->format ? "'" : "");
+      return NULL;
+    }
+  if (src->type != NULL && !g_str_equal (src->type, "file"))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot make a linked clone of %s: its volume '%s' is a '%s' volume, and an overlay is made beside its base as a file; clone without --linked",
+        what, src->path ? src->path : src->name, src->type);
+      return NULL;
+    }
+  dst_name = dc_overlay_vol_name (src->name, target ? target : "disk", p->plan->source_name, p->plan->name);
+  copy = (DcCopy *) dc_planner_add_copy (p, what, src, dst_name, error);
+  if (copy == NULL)
+    return NULL;
+  copy->kind = DC_COPY_KIND_OVERLAY;
+  copy->src_allocation = 0; /* nothing is copied */
+  g_free (copy->xml);
+  copy->xml = dc_overlay_xml (src, dst_name);
+  return copy;
+}
+
+/* Whether @target is a disk --make-template made read-only. */
+static gboolean
+dc_planner_protected (DcPlanner *p, const char *target)
+{
+  GPtrArray *disks = p->source_md->template_disks;
+
+  for (guint i = 0; target != NULL && p->source_md->template && i < disks->len; i++)
+    if (g_str_equal (disks->pdata[i], target))
+      return TRUE;
+  return FALSE;
+}
+
 /* A removable drive with no medium has no <source>, or one that names
  * nothing (<source startupPolicy='optional'/>). */
 static gboolean
@@ -557,10 +652,12 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   g_autofree char *target = dc_xml_string (p->ctxt, disk, "./target/@dev");
   g_autofree char *what = g_strdup_printf ("disk '%s'", target ? target : "?");
   xmlNode *source = dc_xml_child (disk, "source", FALSE);
+  xmlNode *readonly = dc_xml_child (disk, "readonly", FALSE);
   g_autoptr (DcVolInfo) info = NULL;
   g_autofree char *dst_name = NULL;
   const DcCopy *copy;
   const char *attr;
+  gboolean protected;
 
   if (device == NULL)
     device = g_strdup ("disk");
@@ -572,24 +669,39 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source))
     return TRUE;
 
-  /* A cloud-init seed is the clone's own, made anew. */
-  if (g_str_equal (device, "cdrom") || dc_xml_child (disk, "readonly", FALSE) != NULL)
+  /* A disk a template protects is the clone's own again: writable,
+   * copied or, linked, an overlay on the template's volume. */
+  protected = readonly != NULL && !g_str_equal (device, "cdrom") && dc_planner_protected (p, target);
+  if (protected)
+    dc_xml_remove (readonly);
+  else
     {
-      gboolean seeded = FALSE;
+      /* A cloud-init seed is the clone's own, made anew. */
+      if (g_str_equal (device, "cdrom") || readonly != NULL)
+        {
+          gboolean seeded = FALSE;
 
-      if (!dc_planner_seed (p, disk, type, source, what, target, &seeded, error))
-        return FALSE;
-      if (seeded)
-        return TRUE;
-    }
-
-  /* A floppy is a disk like any other: shared only when the guest
-   * cannot write to it. */
-  if (g_str_equal (device, "cdrom") || dc_xml_child (disk, "readonly", FALSE) != NULL
-      || dc_xml_child (disk, "shareable", FALSE) != NULL)
-    {
-      g_ptr_array_add (p->plan->shared, g_strdup_printf ("%s (%s)", what, device));
-      return TRUE;
+          if (!dc_planner_seed (p, disk, type, source, what, target, &seeded, error))
+            return FALSE;
+          if (seeded)
+            return TRUE;
+        }
+      /* A floppy is a disk like any other: shared only when the guest
+       * cannot write to it. */
+      if (g_str_equal (device, "cdrom") || readonly != NULL
+          || dc_xml_child (disk, "shareable", FALSE) != NULL)
+        {
+          g_ptr_array_add (p->plan->shared, g_strdup_printf ("%s (%s)", what, device));
+          return TRUE;
+        }
+      if (p->opts->linked)
+        {
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+            "cannot make a linked clone of %s: template '%s' can write to it (added or edited since it was made a template); run 'domclone --make-template %s' again to protect it",
+            what, p->plan->source_name, p->plan->source_name);
+          return FALSE;
+        }
     }
 
   if (g_str_equal (type, "file") || g_str_equal (type, "block"))
@@ -646,10 +758,24 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
       return FALSE;
     }
 
-  dst_name = dc_clone_vol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
-  copy = dc_planner_add_copy_to (p, what, info, NULL, p->into, dst_name, error);
+  if (p->opts->linked)
+    copy = dc_planner_add_overlay (p, what, target, info, error);
+  else
+    {
+      dst_name =
+        dc_clone_vol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
+      copy = dc_planner_add_copy_to (p, what, info, NULL, p->into, dst_name, error);
+    }
   if (copy == NULL)
     return FALSE;
+  if (copy->kind == DC_COPY_KIND_OVERLAY)
+    {
+      xmlNode *driver = dc_xml_child (disk, "driver", TRUE);
+
+      if (xmlHasProp (driver, BAD_CAST "name") == NULL)
+        xmlSetProp (driver, BAD_CAST "name", BAD_CAST "qemu");
+      xmlSetProp (driver, BAD_CAST "type", BAD_CAST "qcow2");
+    }
 
   if (g_str_equal (attr, "volume"))
     {
@@ -659,7 +785,9 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   else
     xmlSetProp (source, BAD_CAST attr, BAD_CAST copy->dst_path);
 
-  /* The copy is flattened (qemu-img convert), it has no backing chain. */
+  /* The copy is flattened (qemu-img convert), it has no backing chain;
+   * an overlay's chain is in its qcow2 header, with the formats, which
+   * libvirt reads when the clone starts. */
   dc_xml_remove (dc_xml_child (disk, "backingStore", FALSE));
   return TRUE;
 }
@@ -1066,6 +1194,7 @@ dc_planner_metadata (DcPlanner *p, GError **error)
   md->origin_name = g_strdup (p->plan->source_name);
   md->origin_uuid = g_strdup (p->plan->source_uuid);
   md->origin_time = g_strdup (p->opts->now);
+  md->origin_linked = p->opts->linked;
   p->plan->metadata = dc_metadata_format (md);
 
   if (p->opts->building != NULL)
@@ -1164,7 +1293,8 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   g_autoptr (GPtrArray) macs_to = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) disks = NULL;
   g_autoptr (DcPoolInfo) into = NULL;
-  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL, macs_from, macs_to };
+  g_autoptr (DcMetadata) source_md = NULL;
+  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL, macs_from, macs_to, NULL };
   xmlNode *root, *node;
 
   plan->copies = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_copy_free);
@@ -1183,6 +1313,18 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   if (plan->source_name == NULL)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_XML, "the source domain's XML has no <name>");
+      return NULL;
+    }
+  source_md = dc_metadata_of_domain (ctxt, error);
+  if (source_md == NULL)
+    return NULL;
+  p.source_md = source_md;
+  if (opts->linked && !source_md->template)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_NOT_TEMPLATE,
+        "domain '%s' is not a template, and a linked clone needs one; run 'domclone --make-template %s' first (its disks become read-only), or clone without --linked",
+        plan->source_name, plan->source_name);
       return NULL;
     }
 
@@ -1288,8 +1430,9 @@ dc_plan_describe (const DcPlan *plan)
     {
       const DcCopy *c = plan->copies->pdata[i];
 
-      g_string_append_printf (out, "copy %s: %s/%s -> %s/%s (%s)\n", c->what, c->pool, c->src_name,
-                              c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-");
+      g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)\n",
+                              c->kind == DC_COPY_KIND_OVERLAY ? "overlay" : "copy", c->what, c->pool,
+                              c->src_name, c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-");
     }
   for (guint i = 0; i < plan->seeds->len; i++)
     {

@@ -61,11 +61,22 @@ struct _DcEnv
                          GError **error);
 };
 
+/* What a new volume holds. */
+typedef enum
+{
+  DC_COPY_KIND_FULL,    /* the source's data, copied */
+  DC_COPY_KIND_OVERLAY, /* nothing: an empty qcow2 whose backing file is
+                         * the source (a linked clone's disk) */
+} DcCopyKind;
+
 /* One volume to create as a copy of another: by libvirt
  * (virStorageVolCreateXMLFrom), or created by libvirt and filled by a
- * local copy (dc-copy.c). */
+ * local copy (dc-copy.c); or, DC_COPY_KIND_OVERLAY, created by libvirt
+ * (virStorageVolCreateXML) on top of the source. Either way it is made,
+ * undone and cleaned up as one volume. */
 typedef struct
 {
+  DcCopyKind kind;
   char *what;     /* "disk 'vda'", "NVRAM", for messages */
   char *pool;     /* pool of the source volume */
   char *open_dir; /* see DcVolInfo */
@@ -123,6 +134,8 @@ typedef struct
                                * volumes of the plan */
   const char *pool;           /* --pool: the pool the disks' new volumes
                                * go into; NULL: each source volume's own */
+  gboolean linked;            /* --linked: the source is a template, its
+                               * protected disks get overlays */
 } DcPlanOptions;
 
 DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);

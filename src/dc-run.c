@@ -34,6 +34,7 @@ dc_result_volume_free (DcResultVolume *v)
   g_free (v->name);
   g_free (v->path);
   g_free (v->format);
+  g_free (v->backing);
   g_free (v);
 }
 
@@ -94,6 +95,9 @@ dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env)
   result->source_uuid = g_strdup (plan->source_uuid);
   result->name = g_strdup (plan->name);
   result->uuid = g_strdup (plan->uuid);
+  for (guint i = 0; i < plan->copies->len; i++)
+    if (((const DcCopy *) plan->copies->pdata[i])->kind == DC_COPY_KIND_OVERLAY)
+      result->linked = TRUE;
   result->macs = g_ptr_array_new_with_free_func (g_free);
   result->volumes = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_volume_free);
   if (doc == NULL)
@@ -123,6 +127,8 @@ dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env)
       v->format = g_strdup (planned && planned->format ? planned->format : c->src_format);
       v->capacity = planned ? (gint64) planned->capacity : -1;
       v->allocation = -1;
+      if (c->kind == DC_COPY_KIND_OVERLAY)
+        v->backing = g_strdup (c->src_path);
       g_ptr_array_add (result->volumes, v);
     }
 
@@ -310,7 +316,7 @@ dc_state_name (int state)
 
 /* Only a persistent, shut-off domain without a saved memory image has
  * disks that are consistent and not being written. */
-static gboolean
+gboolean
 dc_check_source (virDomainPtr dom, const char *name, GError **error)
 {
   int state = VIR_DOMAIN_NOSTATE;
@@ -459,9 +465,11 @@ dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, DcProgressI
   g_autoptr (DcVol) dst = NULL;
   virStorageVolInfo info;
 
+  /* an overlay is made empty, its backing store named in its XML */
   if (dst_pool != NULL)
-    dst = local ? virStorageVolCreateXML (dst_pool, copy->xml, 0)
-                : virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
+    dst = local || copy->kind == DC_COPY_KIND_OVERLAY
+            ? virStorageVolCreateXML (dst_pool, copy->xml, 0)
+            : virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
   if (dst == NULL)
     {
       /* read the error now: freeing a libvirt object clears it */
@@ -529,7 +537,7 @@ dc_copy_locally (DcRun *run, const DcCopy *copy)
 {
   g_autofree char *why = NULL;
 
-  if (!run->local_copies)
+  if (!run->local_copies || copy->kind == DC_COPY_KIND_OVERLAY)
     return FALSE;
   if (dc_copy_local_possible (copy, &why))
     return TRUE;
@@ -564,9 +572,12 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
           /* decided once the pools (and a directory made for the TPM
            * state) are there */
           local = dc_copy_locally (run, copy);
-          g_info ("copying %s: '%s' in pool '%s' to '%s' in pool '%s', %s", copy->what, copy->src_name,
+          g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
+                  copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name,
                   copy->pool, copy->dst_name, copy->dst_pool,
-                  local ? "by a local copy" : "by libvirt's copy");
+                  copy->kind == DC_COPY_KIND_OVERLAY ? "as a qcow2 overlay"
+                  : local                            ? "by a local copy"
+                                                     : "by libvirt's copy");
           g_debug ("new volume XML:\n%s", copy->xml);
           shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
           if (!local)
@@ -791,6 +802,7 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
     .rand = run->rand,
     .building = me,
     .pool = run->opts->pool,
+    .linked = run->opts->linked,
   };
   g_autoptr (DcPlan) plan = NULL;
   g_autoptr (DcDomain) clone = NULL;
@@ -1117,6 +1129,7 @@ dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **err
     .pool = opts->pool,
     .now = now,
     .rand = opts->rand ? opts->rand : own_rand,
+    .linked = opts->linked,
   };
 
   if (opts->exist_ok)

@@ -17,6 +17,7 @@ typedef struct
   gboolean progress;  /* draw the copies' progress on stderr */
   gboolean read_back; /* read the new volumes' sizes back into the result */
   GRand *rand;        /* NULL: seeded from the system */
+  gboolean linked;    /* --linked: overlays on a template's disks */
 } DcCloneOptions;
 
 /* A volume the clone got (or would get, from dc_clone_print_xml()) */
@@ -30,6 +31,8 @@ typedef struct
   char *format;      /* NULL if its pool has none */
   gint64 capacity;   /* bytes, -1 unknown */
   gint64 allocation; /* bytes, -1 unknown (dc_clone_print_xml()) */
+  char *backing;     /* an overlay's backing file (the template's
+                      * volume), NULL for a copy */
 } DcResultVolume;
 
 typedef struct
@@ -45,6 +48,7 @@ typedef struct
   char *nvram;        /* the clone's NVRAM file, NULL if it has none */
   gboolean existed;   /* --exist-ok found it made: nothing was done (no
                        * volumes listed) */
+  gboolean linked;    /* its disks are overlays on a template's */
 } DcCloneResult;
 
 void dc_clone_result_free (DcCloneResult *result);
@@ -53,6 +57,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_clone_result_free)
 /* how long a run that lost its connection tries to reconnect */
 #define DC_RECONNECT_SECONDS 30
 
+gboolean dc_check_source (virDomainPtr dom, const char *name, GError **error);
 DcCloneResult *dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
 gboolean dc_clone_count (virConnectPtr conn, const DcCloneOptions *opts, guint count, GPtrArray *made,
                          GError **error);

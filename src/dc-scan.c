@@ -47,12 +47,14 @@ dc_host_scan_free (DcHostScan *scan)
     return;
   g_hash_table_unref (scan->macs);
   g_ptr_array_unref (scan->marked);
+  g_ptr_array_unref (scan->linked);
   g_free (scan);
 }
 
-/* The MACs of @xml and, for a shut-off domain called @name (NULL: MACs
- * only), its domclone metadata when that holds a <building> marker.
- * Returns whether the domain runs. */
+/* The MACs of @xml and, for a domain called @name (NULL: MACs only),
+ * its domclone metadata when that holds a <building> marker (and it is
+ * shut off) or says it is a linked clone. Returns whether the domain
+ * runs. */
 static gboolean
 dc_scan_one (DcScanJob *job, const char *name, const char *xml)
 {
@@ -60,6 +62,7 @@ dc_scan_one (DcScanJob *job, const char *name, const char *xml)
   g_autoptr (xmlDoc) doc = dc_xml_parse (xml, "domain", "domain XML", &ctxt, NULL);
   g_autoptr (GPtrArray) macs = NULL;
   g_autoptr (DcMetadata) md = NULL;
+  g_autoptr (DcMetadata) linked = NULL;
   g_autofree char *id = NULL;
   xmlNode *ours;
 
@@ -68,12 +71,14 @@ dc_scan_one (DcScanJob *job, const char *name, const char *xml)
   macs = dc_xml_nodes (ctxt, NULL, "/domain/devices/interface/mac/@address");
   id = dc_xml_string (ctxt, NULL, "/domain/@id"); /* only a running domain has one */
   ours = dc_xml_node (ctxt, NULL, "/domain/metadata/*[namespace-uri()='" DC_METADATA_URI "']");
-  if (ours != NULL && id == NULL && name != NULL)
+  if (ours != NULL && name != NULL)
     {
       g_autofree char *text = dc_xml_format (ours, FALSE);
 
       md = dc_metadata_parse (text, NULL);
-      if (md != NULL && md->building == NULL)
+      if (md != NULL && md->origin_linked && md->origin_uuid != NULL)
+        linked = dc_metadata_parse (text, NULL);
+      if (md != NULL && (md->building == NULL || id != NULL))
         g_clear_pointer (&md, dc_metadata_free);
     }
 
@@ -92,6 +97,14 @@ dc_scan_one (DcScanJob *job, const char *name, const char *xml)
       m->name = g_strdup (name);
       m->md = g_steal_pointer (&md);
       g_ptr_array_add (job->scan->marked, m);
+    }
+  if (linked != NULL)
+    {
+      DcMarked *m = g_new0 (DcMarked, 1);
+
+      m->name = g_strdup (name);
+      m->md = g_steal_pointer (&linked);
+      g_ptr_array_add (job->scan->linked, m);
     }
   g_mutex_unlock (&job->lock);
   return id != NULL;
@@ -149,6 +162,7 @@ dc_host_scan (virConnectPtr conn, GError **error)
     }
   scan->macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   scan->marked = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_marked_free);
+  scan->linked = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_marked_free);
   job.scan = scan;
   g_mutex_init (&job.lock);
   for (int i = 1; i < MIN (job.n, DC_SCAN_THREADS); i++)

@@ -20,6 +20,8 @@ typedef struct
 {
   GHashTable *macs;  /* MAC addresses (lower case) of every domain */
   GPtrArray *marked; /* DcMarked */
+  GPtrArray *linked; /* DcMarked: linked clones, running or not (their
+                      * origin is the template whose disks they read) */
   guint domains;     /* how many domains were read */
 } DcHostScan;
 

@@ -8,6 +8,7 @@
 #include "dc-cleanup.h"
 #include "dc-output.h"
 #include "dc-run.h"
+#include "dc-template.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -140,6 +141,7 @@ main (int argc, char **argv)
   copts.name = opts->name;
   copts.pool = opts->pool;
   copts.exist_ok = opts->exist_ok;
+  copts.linked = opts->linked;
   if (opts->print_xml)
     {
       /* nothing to roll back: a signal may end it at once */
@@ -165,6 +167,20 @@ main (int argc, char **argv)
       fputs (out, stdout);
       if (!ok)
         return dc_fail_line (error);
+      return EXIT_SUCCESS;
+    }
+
+  if (opts->make_template || opts->unmake_template)
+    {
+      g_autoptr (DcTemplateResult) done = opts->make_template
+                                            ? dc_template_make (conn, opts->source, &error)
+                                            : dc_template_unmake (conn, opts->source, &error);
+      g_autofree char *out = NULL;
+
+      if (done == NULL)
+        return dc_fail (error);
+      out = dc_output_template (format, done);
+      fputs (out, stdout);
       return EXIT_SUCCESS;
     }
 

@@ -608,3 +608,31 @@ live_assert_sigterm_rolls_back (GSubprocess *proc, const char *before)
   g_assert_cmpstr (after, ==, before);
   return err;
 }
+
+/* Makes the saved definition of domain @name impossible to replace: a
+ * file bind-mounted onto itself cannot be renamed over (EBUSY), so a
+ * clone's last step, the counter update, fails inside libvirtd. Returns
+ * the path to give live_unpin_config(), or %NULL after g_test_skip()
+ * outside the root harness (a private qemu:///system). */
+char *
+live_pin_config (const char *name)
+{
+  g_autofree char *config = g_strdup_printf ("/etc/libvirt/qemu/%s.xml", name);
+  const char *argv[] = { "mount", "--bind", config, config, NULL };
+
+  if (geteuid () != 0 || !g_file_test (config, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("needs the root harness (a private qemu:///system) to bind-mount its config");
+      return NULL;
+    }
+  dc_test_run_ok (argv);
+  return g_steal_pointer (&config);
+}
+
+void
+live_unpin_config (const char *config)
+{
+  const char *argv[] = { "umount", config, NULL };
+
+  dc_test_run_ok (argv);
+}

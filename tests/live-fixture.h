@@ -86,5 +86,7 @@ typedef struct
 virDomainPtr live_define_bare_domain (const char *name);
 void live_assert_refused (const LiveFixture *f, const LiveRefusal *r, const char *const *args);
 char *live_assert_sigterm_rolls_back (GSubprocess *proc, const char *before);
+char *live_pin_config (const char *name);
+void live_unpin_config (const char *config);
 
 G_END_DECLS

@@ -58,6 +58,16 @@ static const char expected_help[] =
   "      --json                     Print the result on stdout as one JSON\n"
   "                                 object, on success and on failure (the error\n"
   "                                 line still goes to stderr).\n"
+  "      --linked                   Make a linked clone of a template (see\n"
+  "                                 --make-template): each of its disks is a new\n"
+  "                                 qcow2 overlay on the template's volume, made\n"
+  "                                 in constant time and space.\n"
+  "      --make-template            Clone nothing; make <source_name> a template:\n"
+  "                                 mark its writable disks read-only, so that\n"
+  "                                 linked clones can be made of it.\n"
+  "      --unmake-template          Clone nothing; make the template\n"
+  "                                 <source_name> a plain domain again (refused\n"
+  "                                 while linked clones of it exist).\n"
   "      --cleanup                  Clone nothing; remove the clones of\n"
   "                                 <source_name> that killed or crashed runs\n"
   "                                 left unfinished, with their volumes, waiting\n"
@@ -145,6 +155,19 @@ static const RunCase run_cases[] = {
     { "--count", "2", "-c", "test:///default", "nosuch", NULL },
     1,
     "domain 'nosuch' not found" },
+  { "make-and-unmake", { "--make-template", "--unmake-template", "src", NULL }, 2, "give one of them alone" },
+  { "make-template-with-name",
+    { "--make-template", "--name", "x", "src", NULL },
+    2,
+    "give one of them alone" },
+  { "make-template-linked", { "--make-template", "--linked", "src", NULL }, 2, "give one of them alone" },
+  { "cleanup-linked", { "--cleanup", "--linked", "src", NULL }, 2, "it takes no --linked" },
+  { "linked-pool", { "--linked", "--pool", "p", "src", NULL }, 2, "it takes no --pool" },
+  { "make-template-count", { "--make-template", "--count", "2", "src", NULL }, 2, "give one of them alone" },
+  { "make-template-running",
+    { "-c", "test:///default", "--make-template", "test", NULL },
+    1,
+    "domain 'test' is running; shut it down first" },
   { "print-xml-missing-source",
     { "--print-xml", "-c", "test:///default", "nosuch", NULL },
     1,
@@ -356,6 +379,8 @@ test_cli_json_codes (void)
     [DC_ERROR_POOL_NOT_FOUND] = "pool-not-found",
     [DC_ERROR_POOL_INACTIVE] = "pool-inactive",
     [DC_ERROR_IN_PROGRESS] = "in-progress",
+    [DC_ERROR_NOT_TEMPLATE] = "not-a-template",
+    [DC_ERROR_LINKED_CLONES] = "has-linked-clones",
   };
 
   for (int code = 0; code < (int) G_N_ELEMENTS (expected); code++)

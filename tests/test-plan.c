@@ -71,6 +71,15 @@ static const PlanCase plan_cases[] = {
   { "pool-seed", NULL, 1, -1, NULL },
   { "err-seed-too-big", NULL, 1, DC_ERROR_UNSUPPORTED,
     "cannot clone the cloud-init seed of disk 'sda': '/var/lib/libvirt/images/big-seed.iso' is 20971520 bytes, more than the 16 MiB domclone rewrites" },
+  /* cases called linked-* are planned with --linked */
+  { "linked-template", NULL, 3, -1, NULL },
+  { "template-full", NULL, 3, -1, NULL },
+  { "linked-err-plain", NULL, 1, DC_ERROR_NOT_TEMPLATE,
+    "domain 'natty-nilgai' is not a template, and a linked clone needs one; run 'domclone --make-template natty-nilgai' first" },
+  { "linked-err-vmdk", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot make a linked clone of disk 'vda': its volume '/var/lib/libvirt/images/vgold.vmdk' is in format 'vmdk', and only a raw or qcow2 volume can back a qcow2 overlay" },
+  { "linked-err-writable", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot make a linked clone of disk 'vdb': template 'wgold' can write to it" },
 };
 
 /* The --pool cases: the pool given, and the input they share with
@@ -171,6 +180,7 @@ plan_case (const PlanCase *c, const char *dest, guint first_number, GError **err
     .now = "2026-11-27T12:00:00Z",
     .rand = rand,
     .pool = pool,
+    .linked = g_str_has_prefix (c->name, "linked-"),
   };
   DcEnv *env = dc_fake_env_new (inventory);
   DcPlan *plan = dc_plan_new (env, &opts, error);
