@@ -572,8 +572,8 @@ live_guest_fact (GHashTable *facts, const char *key)
  * live_guest_domclone_has_option:
  * @option: a long option, "--linked"
  *
- * Returns: whether domclone --help lists @option, so a test of a feature
- * still on its way can skip until it lands
+ * Returns: whether domclone --help lists @option (a test written before
+ * its feature landed can skip until then)
  */
 gboolean
 live_guest_domclone_has_option (const char *option)
