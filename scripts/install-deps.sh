@@ -12,6 +12,9 @@
 # then installs the missing packages with
 # "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends".
 # As any other user it prints the apt-get command to run and exits 1.
+# Then, as root, it fetches the kernel of the live tests' guest if it is not
+# there yet ("scripts/guest-kit.sh fetch": Debian's kernel package, unpacked
+# into a cache directory, nothing installed).
 set -euo pipefail
 
 # The one list of packages: build, libvirt daemon + QEMU for the live tests,
@@ -21,7 +24,9 @@ set -euo pipefail
 # (reflinks) for the copy tests, bash-completion (its pkg-config file says
 # where make install puts the completion) and ansible-core (the playbook
 # test in contrib/ansible); libarchive reads and writes cloud-init seeds,
-# and xorriso builds seeds the way users do, for the seed tests.
+# and xorriso builds seeds the way users do, for the seed tests;
+# busybox-static, cpio and xz-utils for the booted guest of the live tests
+# (its kernel: scripts/guest-kit.sh).
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev libarchive-dev
@@ -29,6 +34,7 @@ readonly PACKAGES=(
     qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools util-linux iproute2
     clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs xorriso
     bash-completion ansible-core python3
+    busybox-static cpio xz-utils
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -64,7 +70,17 @@ for p in "${PACKAGES[@]}"; do
         missing+=("$p")
     fi
 done
-((${#missing[@]})) || exit 0
+# The guest of tests/test-live-guest: Debian's kernel, fetched once.
+guest_kit() {
+    if ((EUID == 0)); then
+        "$(dirname "$0")/guest-kit.sh" fetch
+    fi
+}
+
+if ((${#missing[@]} == 0)); then
+    guest_kit
+    exit 0
+fi
 
 if ((EUID != 0)); then
     msg "missing packages: ${missing[*]}"
@@ -77,3 +93,4 @@ fi
 msg "installing ${missing[*]}"
 apt-get update
 DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+guest_kit

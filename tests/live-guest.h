@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * live-guest.h: live tests that boot a guest and ask it what it sees.
+ *
+ * The guest is a Debian kernel and a busybox initramfs (scripts/guest-kit.sh,
+ * init in tests/guest-init.sh), booted directly under TCG with its serial
+ * console in a file. It prints "DOMCLONE-FACT key=value" lines (its MAC,
+ * SMBIOS UUID and serial, the lines at LIVE_GUEST_DATA_OFFSET and
+ * LIVE_GUEST_MARK_OFFSET of its data disk, a cloud-init seed's meta-data),
+ * writes a marker of its own at LIVE_GUEST_MARK_OFFSET, prints
+ * DOMCLONE-DONE and powers off.
+ */
+#pragma once
+
+#include "live-fixture.h"
+
+G_BEGIN_DECLS
+
+/* Where the guest reads its data line, and reads then writes its marker,
+ * on its data disk (vda). */
+#define LIVE_GUEST_DATA_OFFSET ((gsize) 1 * MiB)
+#define LIVE_GUEST_MARK_OFFSET ((gsize) 2 * MiB)
+/* What the test writes at LIVE_GUEST_MARK_OFFSET before the first boot. */
+#define LIVE_GUEST_FIRST_MARK "DOMCLONE-MARK none"
+/* How long one boot may take before the test gives up (TCG on a busy
+ * machine boots in 10-30 s). */
+#define LIVE_GUEST_BOOT_TIMEOUT_S 150
+
+typedef struct
+{
+  char *src;       /* the bootable source domain */
+  char *pool;      /* its pool */
+  char *dir;       /* the pool's directory */
+  char *data_path; /* its raw data disk (vda), in the pool */
+  char *data;      /* the line written at LIVE_GUEST_DATA_OFFSET */
+  char *seed_path; /* its cloud-init seed (an ISO on a SCSI CD-ROM) */
+  char *mac;       /* its MAC address */
+} LiveGuest;
+
+/* Adds @func as test @path with a bootable source of its own. */
+#define LIVE_GUEST_TEST(path, func)                                                                          \
+  g_test_add ((path), LiveGuest, NULL, live_guest_setup, (func), live_guest_teardown)
+
+/* The fixture skips the test when there is no daemon or no guest kit; the
+ * test then just returns. */
+#define SKIP_WITHOUT_GUEST(g)                                                                                \
+  do                                                                                                         \
+    {                                                                                                        \
+      if ((g)->src == NULL)                                                                                  \
+        return;                                                                                              \
+    }                                                                                                        \
+  while (0)
+
+void live_guest_setup (LiveGuest *g, gconstpointer data);
+void live_guest_teardown (LiveGuest *g, gconstpointer data);
+
+/* booting */
+void live_guest_start (const char *name);
+GHashTable *live_guest_wait (const char *name);
+GHashTable *live_guest_boot (const char *name);
+GPtrArray *live_guest_boot_together (const char *const *names);
+
+/* facts */
+GHashTable *live_guest_parse_facts (const char *console, GError **error);
+const char *live_guest_fact (GHashTable *facts, const char *key);
+
+/* what the daemon and the files say */
+char *live_guest_xml_string (const char *name, const char *xpath);
+char *live_guest_mac_of (const char *name);
+char *live_guest_uuid_of (const char *name);
+char *live_guest_seed_of (const char *name);
+char *live_guest_read_line (const char *path, gsize offset);
+void live_guest_write_line (const char *path, gsize offset, const char *line);
+
+/* what this domclone can do */
+gboolean live_guest_domclone_has_option (const char *option);
+
+G_END_DECLS
