@@ -877,16 +877,24 @@ dc_run_rollback (DcRun *run, GError *error)
     error->message = g_strdup_printf ("%s; the rollback was incomplete (see the warnings above)", cause);
 }
 
-/* Looks the source up and checks it can be cloned; reads its XML and
- * its counter into @run. */
-static gboolean
-dc_run_open_source (DcRun *run, char **xml, GError **error)
+/**
+ * dc_source_open:
+ * @conn: connection
+ * @name: the domain to clone (or to make or unmake a template)
+ * @xml: (out): its inactive XML, secure
+ * @error: return location
+ *
+ * Looks @name up and checks that it is shut off and persistent, as a
+ * source must be.
+ *
+ * Returns: (transfer full): the domain, or %NULL with @error set
+ */
+virDomainPtr
+dc_source_open (virConnectPtr conn, const char *name, char **xml, GError **error)
 {
-  const char *name = run->opts->source;
-  g_autoptr (DcMetadata) md = NULL;
+  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
 
-  run->src = virDomainLookupByName (run->conn, name);
-  if (run->src == NULL)
+  if (dom == NULL)
     {
       g_autofree char *shown = g_strescape (name, NULL);
 
@@ -895,14 +903,30 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
                      "domain '%s' not found; 'virsh list --all' shows the domains", shown);
       else
         dc_set_libvirt_error (error, "cannot look up domain '%s'", shown);
-      return FALSE;
+      return NULL;
     }
-  if (!dc_check_source (run->src, name, error))
-    return FALSE;
-
-  *xml = virDomainGetXMLDesc (run->src, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE);
+  if (!dc_check_source (dom, name, error))
+    return NULL;
+  *xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE);
   if (*xml == NULL)
-    return dc_set_libvirt_error (error, "cannot read the XML of domain '%s'", name);
+    {
+      dc_set_libvirt_error (error, "cannot read the XML of domain '%s'", name);
+      return NULL;
+    }
+  return g_steal_pointer (&dom);
+}
+
+/* Looks the source up and checks it can be cloned; reads its XML and
+ * its counter into @run. */
+static gboolean
+dc_run_open_source (DcRun *run, char **xml, GError **error)
+{
+  const char *name = run->opts->source;
+  g_autoptr (DcMetadata) md = NULL;
+
+  run->src = dc_source_open (run->conn, name, xml, error);
+  if (run->src == NULL)
+    return FALSE;
   md = dc_read_metadata (run->src, name, error);
   if (md == NULL)
     return FALSE;

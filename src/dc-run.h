@@ -58,6 +58,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_clone_result_free)
 #define DC_RECONNECT_SECONDS 30
 
 gboolean dc_check_source (virDomainPtr dom, const char *name, GError **error);
+virDomainPtr dc_source_open (virConnectPtr conn, const char *name, char **xml, GError **error);
 DcCloneResult *dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
 gboolean dc_clone_count (virConnectPtr conn, const DcCloneOptions *opts, guint count, GPtrArray *made,
                          GError **error);

@@ -31,28 +31,11 @@ dc_template_result_free (DcTemplateResult *result)
 static virDomainPtr
 dc_template_open (virConnectPtr conn, const char *name, DcTemplateResult *result, char **xml, GError **error)
 {
-  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
+  g_autoptr (DcDomain) dom = dc_source_open (conn, name, xml, error);
   char uuid[VIR_UUID_STRING_BUFLEN];
 
   if (dom == NULL)
-    {
-      g_autofree char *shown = g_strescape (name, NULL);
-
-      if (dc_last_libvirt_code () == VIR_ERR_NO_DOMAIN)
-        g_set_error (error, DC_ERROR, DC_ERROR_SOURCE_NOT_FOUND,
-                     "domain '%s' not found; 'virsh list --all' shows the domains", shown);
-      else
-        dc_set_libvirt_error (error, "cannot look up domain '%s'", shown);
-      return NULL;
-    }
-  if (!dc_check_source (dom, name, error))
     return NULL;
-  *xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE);
-  if (*xml == NULL)
-    {
-      dc_set_libvirt_error (error, "cannot read the XML of domain '%s'", name);
-      return NULL;
-    }
   result->name = g_strdup (name);
   if (virDomainGetUUIDString (dom, uuid) == 0)
     result->uuid = g_strdup (uuid);
