@@ -636,3 +636,37 @@ live_unpin_config (const char *config)
 
   dc_test_run_ok (argv);
 }
+
+/* A pool called small-<source> over a tmpfs of @mib MiB, to run out of
+ * space in; sets *@pool_name and returns its directory, or %NULL after
+ * g_test_skip() when not root (mount). */
+char *
+live_small_pool (const LiveFixture *f, guint mib, char **pool_name)
+{
+  g_autofree char *dir = g_strdup_printf ("%s/small-%s", live_state_dir, f->src);
+  g_autofree char *size = g_strdup_printf ("size=%um", mib);
+  const char *argv[] = { "mount", "-t", "tmpfs", "-o", size, "tmpfs", dir, NULL };
+
+  *pool_name = NULL;
+  if (geteuid () != 0)
+    {
+      g_test_skip ("needs root to mount a small tmpfs");
+      return NULL;
+    }
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  dc_test_run_ok (argv);
+  *pool_name = g_strdup_printf ("small-%s", f->src);
+  live_define_pool (*pool_name, dir);
+  return g_steal_pointer (&dir);
+}
+
+void
+live_small_pool_remove (const char *pool_name, const char *dir)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, pool_name);
+  const char *argv[] = { "umount", dir, NULL };
+
+  virStoragePoolDestroy (pool);
+  virStoragePoolUndefine (pool);
+  dc_test_run_ok (argv);
+}

@@ -86,6 +86,8 @@ typedef struct
 virDomainPtr live_define_bare_domain (const char *name);
 void live_assert_refused (const LiveFixture *f, const LiveRefusal *r, const char *const *args);
 char *live_assert_sigterm_rolls_back (GSubprocess *proc, const char *before);
+char *live_small_pool (const LiveFixture *f, guint mib, char **pool_name);
+void live_small_pool_remove (const char *pool_name, const char *dir);
 char *live_pin_config (const char *name);
 void live_unpin_config (const char *config);
 

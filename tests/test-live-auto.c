@@ -1562,22 +1562,12 @@ test_live_count_rollback (LiveFixture *f, gconstpointer data)
   int status;
 
   SKIP_WITHOUT_DAEMON ();
-  if (geteuid () != 0)
-    {
-      g_test_skip ("needs root to mount a small tmpfs");
-      return;
-    }
   /* 10 MiB of data on a 24 MiB tmpfs: the source and one copy fit */
-  small = g_strdup_printf ("%s/small-%s", live_state_dir, f->src);
-  small_pool = g_strdup_printf ("small-%s", f->src);
-  g_assert_cmpint (g_mkdir_with_parents (small, 0755), ==, 0);
-  {
-    const char *argv[] = { "mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", small, NULL };
-    dc_test_run_ok (argv);
-  }
+  small = live_small_pool (f, 24, &small_pool);
+  if (small == NULL)
+    return;
   big = g_build_filename (small, "big.raw", NULL);
   live_write_pattern (big, 12 * MiB, offsets, G_N_ELEMENTS (offsets), 78);
-  live_define_pool (small_pool, small);
   src = virDomainLookupByName (live_conn, f->src);
   xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
                          "<source file='%s'/><target dev='vdd' bus='virtio'/></disk>",
@@ -1624,14 +1614,7 @@ test_live_count_rollback (LiveFixture *f, gconstpointer data)
     g_assert_cmpstr (sum1, ==, sum);
   }
 
-  {
-    g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, small_pool);
-    const char *argv[] = { "umount", small, NULL };
-
-    virStoragePoolDestroy (pool);
-    virStoragePoolUndefine (pool);
-    dc_test_run_ok (argv);
-  }
+  live_small_pool_remove (small_pool, small);
 }
 
 int

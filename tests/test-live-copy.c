@@ -343,8 +343,8 @@ test_live_copy_reflink (LiveFixture *f, gconstpointer data)
 static void
 test_live_copy_parallel_enospc (LiveFixture *f, gconstpointer data)
 {
-  g_autofree char *small = g_strdup_printf ("%s/small-%s", live_state_dir, f->src);
-  g_autofree char *small_pool = g_strdup_printf ("small-%s", f->src);
+  g_autofree char *small = NULL;
+  g_autofree char *small_pool = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *out = NULL;
@@ -355,17 +355,9 @@ test_live_copy_parallel_enospc (LiveFixture *f, gconstpointer data)
   int status;
 
   SKIP_WITHOUT_DAEMON ();
-  if (geteuid () != 0)
-    {
-      g_test_skip ("needs root to mount a small tmpfs");
-      return;
-    }
-  g_assert_cmpint (g_mkdir_with_parents (small, 0755), ==, 0);
-  {
-    const char *argv[] = { "mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", small, NULL };
-    dc_test_run_ok (argv);
-  }
-  live_define_pool (small_pool, small);
+  small = live_small_pool (f, 16, &small_pool);
+  if (small == NULL)
+    return;
   for (size_t i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autofree char *path = g_build_filename (small, names[i], NULL);
@@ -397,14 +389,7 @@ test_live_copy_parallel_enospc (LiveFixture *f, gconstpointer data)
     g_assert_false (g_file_test (nvram, G_FILE_TEST_EXISTS));
   }
 
-  {
-    g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, small_pool);
-    const char *argv[] = { "umount", small, NULL };
-
-    virStoragePoolDestroy (pool);
-    virStoragePoolUndefine (pool);
-    dc_test_run_ok (argv);
-  }
+  live_small_pool_remove (small_pool, small);
 }
 
 /* SIGTERM while two of libvirt's copies run side by side: both are

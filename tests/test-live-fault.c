@@ -218,23 +218,13 @@ test_live_rollback (LiveFixture *f, gconstpointer data)
   int status;
 
   SKIP_WITHOUT_DAEMON ();
-  if (geteuid () != 0)
-    {
-      g_test_skip ("needs root to mount a small tmpfs");
-      return;
-    }
-  small = g_strdup_printf ("%s/small-%s", live_state_dir, f->src);
-  small_pool = g_strdup_printf ("small-%s", f->src);
-  g_assert_cmpint (g_mkdir_with_parents (small, 0755), ==, 0);
-  {
-    const char *argv[] = { "mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", small, NULL };
-    dc_test_run_ok (argv);
-  }
+  small = live_small_pool (f, 16, &small_pool);
+  if (small == NULL)
+    return;
   big = g_build_filename (small, "big.raw", NULL);
   live_write_pattern (big, 12 * MiB, offsets, G_N_ELEMENTS (offsets), 77);
   big_sum = live_sha256_file (big);
   g_test_message ("big.raw: %" G_GUINT64_FORMAT " bytes allocated", live_allocated_bytes (big));
-  live_define_pool (small_pool, small);
 
   /* attach it as a second writable disk of the source */
   src = virDomainLookupByName (live_conn, f->src);
@@ -264,14 +254,7 @@ test_live_rollback (LiveFixture *f, gconstpointer data)
     g_assert_false (g_file_test (nvram, G_FILE_TEST_EXISTS));
   }
 
-  {
-    g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, small_pool);
-    const char *argv[] = { "umount", small, NULL };
-
-    virStoragePoolDestroy (pool);
-    virStoragePoolUndefine (pool);
-    dc_test_run_ok (argv);
-  }
+  live_small_pool_remove (small_pool, small);
 }
 
 /* A libvirt call that fails must say why, in libvirt's words: the
