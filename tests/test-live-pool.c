@@ -247,17 +247,14 @@ test_live_pool_other_fs (LiveFixture *f, gconstpointer data)
   g_autofree char *err = NULL;
 
   SKIP_WITHOUT_DAEMON ();
-  target = g_strdup_printf ("%s/tmpfs-%s", live_state_dir, f->src);
-  pool_name = g_strdup_printf ("tmpfs-%s", f->src);
-  if (!mount_tmpfs (target, "256m"))
+  target = live_small_pool (f, 256, &pool_name);
+  if (target == NULL)
     return;
-  live_define_pool (pool_name, target);
   err = clone_into_pool (f, target, pool_name, "-vv");
   g_assert_nonnull (strstr (err, "domclone: debug: copy_file_range cannot copy '"));
   g_assert_nonnull (strstr (err, "(Invalid cross-device link): reading and writing instead\n"));
   g_assert_null (strstr (err, "by libvirt's copy"));
-  remove_pool (pool_name);
-  umount_dir (target);
+  live_small_pool_remove (pool_name, target);
 }
 
 /* An fs pool: libvirt mounts an ext4 image (a loop device) on its
