@@ -331,6 +331,33 @@ test_group_full (GroupFixture *f, gconstpointer data)
   g_assert_cmpuint (live_counter_of (f->src), ==, 1);
 }
 
+/* --print-xml looks at the NVRAM, outside any pool, from here: a file
+ * the member may not open is taken as what it is, not an error */
+static void
+test_group_print_xml (GroupFixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *c_nvram = NULL;
+  const char *args[] = { "--print-xml", NULL, NULL };
+  int status;
+
+  if (f->src == NULL)
+    return;
+  args[1] = f->src;
+  before = live_snapshot ();
+  status = member_domclone (f, &out, &err, args);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  c_nvram = g_strdup_printf ("%s/%s-clone1_VARS.fd", f->nvram_dir, f->src);
+  g_assert_nonnull (strstr (out, c_nvram));
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+}
+
 /* --json: the one JSON object, which names the clone and its volumes */
 static void
 test_group_json (GroupFixture *f, gconstpointer data)
@@ -464,6 +491,7 @@ main (int argc, char **argv)
 
   GROUP_TEST ("/group/clone/full", test_group_full, NULL);
   GROUP_TEST ("/group/clone/json", test_group_json, NULL);
+  GROUP_TEST ("/group/clone/print-xml", test_group_print_xml, NULL);
   GROUP_TEST ("/group/clone/linked", test_group_linked, NULL);
   GROUP_TEST ("/group/readonly/full", test_group_readonly_source, "readonly");
   GROUP_TEST ("/group/readonly/linked", test_group_linked, "readonly");
