@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include "live-fixture.h"
+#include "seed-iso.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -481,6 +482,60 @@ test_group_readonly_source (GroupFixture *f, gconstpointer data)
   g_assert_cmpint (virDomainDestroy (clone), ==, 0);
 }
 
+/* A cloud-init seed (a cidata ISO, root's, 0600) as a CD-ROM: libvirt
+ * reads it for the member and writes the clone's, rewritten; domclone
+ * does not flush what it may not open. */
+static void
+test_group_seed (GroupFixture *f, gconstpointer data)
+{
+  g_autofree char *seed = NULL;
+  g_autofree char *meta = NULL;
+  g_autofree char *c_seed = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *disk = NULL;
+  g_autoptr (GBytes) iso = NULL;
+  g_autoptr (GBytes) c_iso = NULL;
+  g_autoptr (GHashTable) files = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcDomain) src = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  const char *args[] = { NULL, NULL };
+
+  if (f->src == NULL)
+    return;
+  seed = g_strdup_printf ("%s/%s-seed.iso", f->dir, f->src);
+  meta = g_strdup_printf ("instance-id: %s\nlocal-hostname: %s\n", f->src, f->src);
+  {
+    const char *iso_files[] = { "meta-data", meta, "user-data", "#cloud-config\n", NULL };
+
+    iso = seed_iso_build ("cidata", iso_files);
+  }
+  g_file_set_contents (seed, g_bytes_get_data (iso, NULL), (gssize) g_bytes_get_size (iso), &error);
+  g_assert_no_error (error);
+  set_owner_mode (seed, 0, 0, 0600);
+  pool = virStoragePoolLookupByName (live_conn, f->pool);
+  g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+  src = virDomainLookupByName (live_conn, f->src);
+  disk =
+    g_strdup_printf ("<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='%s'/>"
+                     "<target dev='sdb' bus='sata'/><readonly/></disk>",
+                     seed);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, disk, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+
+  args[0] = f->src;
+  name = g_strdup_printf ("%s-clone1", f->src);
+  member_domclone_ok (f, args, NULL);
+  c_seed = g_strdup_printf ("%s/%s-seed.iso", f->dir, name);
+  c_iso = seed_iso_read_file (c_seed, &label, &files);
+  g_assert_nonnull (c_iso);
+  g_assert_cmpstr (label, ==, "cidata");
+  g_assert_nonnull (strstr (g_hash_table_lookup (files, "meta-data"), name));
+  g_assert_cmpstr (g_hash_table_lookup (files, "user-data"), ==, "#cloud-config\n");
+  assert_owner_mode (c_seed, 0, 0600);
+  assert_full_clone (f, name, 0, 0600);
+}
+
 #define GROUP_TEST(path, func, data)                                                                         \
   g_test_add ((path), GroupFixture, (data), group_setup, (func), group_teardown)
 
@@ -493,6 +548,7 @@ main (int argc, char **argv)
   GROUP_TEST ("/group/clone/json", test_group_json, NULL);
   GROUP_TEST ("/group/clone/print-xml", test_group_print_xml, NULL);
   GROUP_TEST ("/group/clone/linked", test_group_linked, NULL);
+  GROUP_TEST ("/group/clone/seed", test_group_seed, NULL);
   GROUP_TEST ("/group/readonly/full", test_group_readonly_source, "readonly");
   GROUP_TEST ("/group/readonly/linked", test_group_linked, "readonly");
   return live_run ();
