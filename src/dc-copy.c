@@ -122,6 +122,49 @@ dc_qcow2_stands_alone (const char *path, char **why)
   return TRUE;
 }
 
+/* Whether this process may write the new volume libvirt will create
+ * with the owner, group and mode of @copy's XML (a libvirt group member
+ * whose pool directory it may write in, but whose volumes are root's
+ * and only readable by the group, may not): what it may not, libvirt
+ * copies. Unknown owner or mode: libvirt's defaults, the daemon's user
+ * (root) and 0600. */
+static gboolean
+dc_copy_dst_writable (const DcCopy *copy)
+{
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autofree char *owner = NULL;
+  g_autofree char *group = NULL;
+  g_autofree char *mode = NULL;
+  guint64 uid = 0, gid = 0, bits = 0600;
+  g_autofree gid_t *groups = NULL;
+  int n;
+
+  if (geteuid () == 0)
+    return TRUE;
+  doc = dc_xml_parse (copy->xml, "volume", "the new volume's XML", &ctxt, NULL);
+  if (doc == NULL)
+    return FALSE;
+  owner = dc_xml_string (ctxt, NULL, "/volume/target/permissions/owner");
+  group = dc_xml_string (ctxt, NULL, "/volume/target/permissions/group");
+  mode = dc_xml_string (ctxt, NULL, "/volume/target/permissions/mode");
+  if ((owner != NULL && !g_ascii_string_to_unsigned (owner, 10, 0, G_MAXUINT32, &uid, NULL))
+      || (group != NULL && !g_ascii_string_to_unsigned (group, 10, 0, G_MAXUINT32, &gid, NULL))
+      || (mode != NULL && !g_ascii_string_to_unsigned (mode, 8, 0, 07777, &bits, NULL)))
+    return FALSE;
+  if (uid == geteuid ())
+    return (bits & 0200) != 0;
+  if (gid == getegid ())
+    return (bits & 0020) != 0;
+  n = getgroups (0, NULL);
+  groups = g_new0 (gid_t, MAX (n, 1));
+  n = getgroups (MAX (n, 1), groups);
+  for (int i = 0; i < n; i++)
+    if (groups[i] == gid)
+      return (bits & 0020) != 0;
+  return (bits & 0002) != 0;
+}
+
 /**
  * dc_copy_local_possible:
  * @copy: a planned copy, on a connection to a daemon on this host
@@ -130,7 +173,7 @@ dc_qcow2_stands_alone (const char *path, char **why)
  * Returns: %TRUE when this process can fill the new volume itself: the
  * source is a regular file it can read, in a format that is copied as
  * its bytes (raw, or a qcow2 that stands alone), and the new volume's
- * directory is writable
+ * directory is writable, and so is the new volume as libvirt will make it
  */
 gboolean
 dc_copy_local_possible (const DcCopy *copy, char **why)
@@ -152,6 +195,11 @@ dc_copy_local_possible (const DcCopy *copy, char **why)
   if (g_access (dst_dir, W_OK) < 0)
     {
       *why = g_strdup_printf ("'%s' is not writable by this process", dst_dir);
+      return FALSE;
+    }
+  if (!dc_copy_dst_writable (copy))
+    {
+      *why = g_strdup_printf ("'%s' will not be writable by this process", copy->dst_path);
       return FALSE;
     }
   if (copy->src_format == NULL || g_str_equal (copy->src_format, "raw"))
