@@ -19,6 +19,7 @@
 #include "seed-iso.h"
 
 #include <glib/gstdio.h>
+#include <grp.h>
 #include <json-glib/json-glib.h>
 #include <pwd.h>
 #include <string.h>
@@ -72,13 +73,17 @@ set_owner_mode (const char *path, uid_t uid, gid_t gid, mode_t mode)
   g_assert_cmpint (g_chmod (path, mode), ==, 0);
 }
 
-/* The fixture: with @data non-NULL, the disks are the member's own and
- * read-only (0444), as a user keeps a golden image; else root's, 0600. */
+/* The fixture: the disks are root's, 0600, in a root 0711 directory;
+ * with @data "readonly", the member's own and read-only (0444), as a
+ * user keeps a golden image; with "group", root's and the group's,
+ * 0640, in a directory the group may write in (0770). */
 static void
 group_setup (GroupFixture *f, gconstpointer data)
 {
   const char *user = g_getenv ("DOMCLONE_TEST_GROUP_USER");
-  gboolean readonly = data != NULL;
+  gboolean readonly = g_strcmp0 (data, "readonly") == 0;
+  gboolean group = g_strcmp0 (data, "group") == 0;
+  mode_t disk_mode = readonly ? 0444 : group ? 0640 : 0600;
   guint id = ++group_serial;
   const gsize sys_offsets[] = { 0, 3 * MiB, 20 * MiB };
   const gsize data_offsets[] = { 0, 9 * MiB };
@@ -109,6 +114,13 @@ group_setup (GroupFixture *f, gconstpointer data)
   f->gid = pw->pw_gid;
   if (readonly)
     disk_uid = f->uid, disk_gid = f->gid;
+  if (group)
+    {
+      struct group *gr = getgrnam (g_getenv ("DOMCLONE_TEST_GROUP"));
+
+      g_assert_nonnull (gr);
+      disk_gid = gr->gr_gid;
+    }
 
   /* inside the harness's namespace /var/lib/libvirt is its own */
   f->src = g_strdup_printf ("gvm%u", id);
@@ -118,7 +130,7 @@ group_setup (GroupFixture *f, gconstpointer data)
   f->nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
   g_assert_cmpint (g_mkdir_with_parents (f->dir, 0711), ==, 0);
   g_assert_cmpint (g_mkdir_with_parents (f->nvram_dir, 0711), ==, 0);
-  set_owner_mode (f->dir, 0, 0, 0711);
+  set_owner_mode (f->dir, 0, disk_gid, group ? 0770 : 0711);
   set_owner_mode (f->nvram_dir, 0, 0, 0711);
 
   raw_sys = g_strdup_printf ("%s/sys%u.raw", live_state_dir, id);
@@ -131,8 +143,8 @@ group_setup (GroupFixture *f, gconstpointer data)
   g_unlink (raw_sys);
   data_raw = g_strdup_printf ("%s/data.raw", f->dir);
   live_write_pattern (data_raw, 16 * MiB, data_offsets, G_N_ELEMENTS (data_offsets), id + 1000);
-  set_owner_mode (qcow2, disk_uid, disk_gid, readonly ? 0444 : 0600);
-  set_owner_mode (data_raw, disk_uid, disk_gid, readonly ? 0444 : 0600);
+  set_owner_mode (qcow2, disk_uid, disk_gid, disk_mode);
+  set_owner_mode (data_raw, disk_uid, disk_gid, disk_mode);
 
   /* NVRAM: the template with a marker, told apart from a fresh one */
   g_assert_true (g_file_get_contents ("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars, &len, NULL));
@@ -536,6 +548,28 @@ test_group_seed (GroupFixture *f, gconstpointer data)
   assert_full_clone (f, name, 0, 0600);
 }
 
+/* The member may read the source and write in the pool's directory, but
+ * not the volumes libvirt makes there (root's, the group may only read
+ * them): libvirt copies, not domclone. */
+static void
+test_group_readable (GroupFixture *f, gconstpointer data)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *qcow2 = NULL;
+  const char *args[] = { NULL, NULL };
+  const char *head[] = { "head", "-c", "1", NULL, NULL };
+
+  if (f->src == NULL)
+    return;
+  qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
+  head[3] = qcow2;
+  g_assert_cmpint (run_as_member (f, head, NULL, NULL), ==, 0);
+  args[0] = f->src;
+  name = g_strdup_printf ("%s-clone1", f->src);
+  member_domclone_ok (f, args, NULL);
+  assert_full_clone (f, name, 0, 0640);
+}
+
 #define GROUP_TEST(path, func, data)                                                                         \
   g_test_add ((path), GroupFixture, (data), group_setup, (func), group_teardown)
 
@@ -549,6 +583,7 @@ main (int argc, char **argv)
   GROUP_TEST ("/group/clone/print-xml", test_group_print_xml, NULL);
   GROUP_TEST ("/group/clone/linked", test_group_linked, NULL);
   GROUP_TEST ("/group/clone/seed", test_group_seed, NULL);
+  GROUP_TEST ("/group/clone/readable", test_group_readable, "group");
   GROUP_TEST ("/group/readonly/full", test_group_readonly_source, "readonly");
   GROUP_TEST ("/group/readonly/linked", test_group_linked, "readonly");
   return live_run ();
