@@ -17,6 +17,7 @@
 
 #include "dc-copy.h"
 #include "dc-util.h"
+#include "dc-xml.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,6 +122,49 @@ dc_qcow2_stands_alone (const char *path, char **why)
   return TRUE;
 }
 
+/* Whether this process may write the new volume libvirt will create
+ * with the owner, group and mode of @copy's XML (a libvirt group member
+ * whose pool directory it may write in, but whose volumes are root's
+ * and only readable by the group, may not): what it may not, libvirt
+ * copies. Unknown owner or mode: libvirt's defaults, the daemon's user
+ * (root) and 0600. */
+static gboolean
+dc_copy_dst_writable (const DcCopy *copy)
+{
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autofree char *owner = NULL;
+  g_autofree char *group = NULL;
+  g_autofree char *mode = NULL;
+  guint64 uid = 0, gid = 0, bits = 0600;
+  g_autofree gid_t *groups = NULL;
+  int n;
+
+  if (geteuid () == 0)
+    return TRUE;
+  doc = dc_xml_parse (copy->xml, "volume", "the new volume's XML", &ctxt, NULL);
+  if (doc == NULL)
+    return FALSE;
+  owner = dc_xml_string (ctxt, NULL, "/volume/target/permissions/owner");
+  group = dc_xml_string (ctxt, NULL, "/volume/target/permissions/group");
+  mode = dc_xml_string (ctxt, NULL, "/volume/target/permissions/mode");
+  if ((owner != NULL && !g_ascii_string_to_unsigned (owner, 10, 0, G_MAXUINT32, &uid, NULL))
+      || (group != NULL && !g_ascii_string_to_unsigned (group, 10, 0, G_MAXUINT32, &gid, NULL))
+      || (mode != NULL && !g_ascii_string_to_unsigned (mode, 8, 0, 07777, &bits, NULL)))
+    return FALSE;
+  if (uid == geteuid ())
+    return (bits & 0200) != 0;
+  if (gid == getegid ())
+    return (bits & 0020) != 0;
+  n = getgroups (0, NULL);
+  groups = g_new0 (gid_t, MAX (n, 1));
+  n = getgroups (MAX (n, 1), groups);
+  for (int i = 0; i < n; i++)
+    if (groups[i] == gid)
+      return (bits & 0020) != 0;
+  return (bits & 0002) != 0;
+}
+
 /**
  * dc_copy_local_possible:
  * @copy: a planned copy, on a connection to a daemon on this host
@@ -129,7 +173,7 @@ dc_qcow2_stands_alone (const char *path, char **why)
  * Returns: %TRUE when this process can fill the new volume itself: the
  * source is a regular file it can read, in a format that is copied as
  * its bytes (raw, or a qcow2 that stands alone), and the new volume's
- * directory is writable
+ * directory is writable, and so is the new volume as libvirt will make it
  */
 gboolean
 dc_copy_local_possible (const DcCopy *copy, char **why)
@@ -151,6 +195,11 @@ dc_copy_local_possible (const DcCopy *copy, char **why)
   if (g_access (dst_dir, W_OK) < 0)
     {
       *why = g_strdup_printf ("'%s' is not writable by this process", dst_dir);
+      return FALSE;
+    }
+  if (!dc_copy_dst_writable (copy))
+    {
+      *why = g_strdup_printf ("'%s' will not be writable by this process", copy->dst_path);
       return FALSE;
     }
   if (copy->src_format == NULL || g_str_equal (copy->src_format, "raw"))
@@ -352,14 +401,58 @@ out:
 }
 
 /**
+ * dc_libvirt_copy_syncs:
+ * @copy: a volume libvirt made: a copy (virStorageVolCreateXMLFrom) or
+ *   an overlay (virStorageVolCreateXML)
+ *
+ * Whether libvirt flushed the new volume to disk itself, so that this
+ * process has nothing to flush. Checked against libvirt 9.0
+ * (src/storage/storage_util.c) and QEMU 7.2, and seen with strace here:
+ * libvirt's own copy, raw to raw (storageBackendCreateRaw and
+ * createRawFile: its read/write loop, virStorageBackendCopyToFD, ends in
+ * fdatasync, and createRawFile in fsync, a reflink included), and
+ * qemu-img create, which makes an overlay (it fdatasyncs the header it
+ * writes, the only data of a new overlay), flush what they wrote. qemu-img
+ * convert, which libvirt runs for a copy where either side is not raw
+ * (or is encrypted), does not: libvirt passes no -t, and convert's
+ * default cache mode is "unsafe", which skips every flush of the data.
+ * Nor does virStorageVolUpload (a seed): its stream thread writes and
+ * closes without a flush.
+ *
+ * Returns: %TRUE when libvirt flushed @copy's new volume
+ */
+gboolean
+dc_libvirt_copy_syncs (const DcCopy *copy)
+{
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autofree char *format = NULL;
+
+  if (copy->kind == DC_COPY_KIND_OVERLAY)
+    return TRUE;
+  if (copy->src_format != NULL && !g_str_equal (copy->src_format, "raw"))
+    return FALSE;
+  doc = dc_xml_parse (copy->xml, "volume", "the new volume's XML", &ctxt, NULL);
+  if (doc == NULL || dc_xml_node (ctxt, NULL, "/volume/target/encryption") != NULL)
+    return FALSE;
+  format = dc_xml_string (ctxt, NULL, "/volume/target/format/@type");
+  return format == NULL || g_str_equal (format, "raw");
+}
+
+/**
  * dc_file_sync:
- * @path: a file this host can see
+ * @path: a file this host can see, which libvirt wrote without flushing
+ *   it (see dc_libvirt_copy_syncs())
  * @error: return location
  *
- * Flushes @path and the directory entry that names it to disk, for the
- * copies libvirt made.
+ * Flushes @path and the directory entry that names it to disk, as far
+ * as this process may open them. A member of the libvirt group on
+ * qemu:///system may not (the images are root's, 0600, in a 0711
+ * directory), nor may root on an NFS pool exported with root_squash:
+ * libvirt wrote the file, and what this process cannot open is left to
+ * the kernel's write-back; it says so at -v, and the clone goes on.
  *
- * Returns: %FALSE with @error set on failure
+ * Returns: %FALSE with @error set when a flush failed
  */
 gboolean
 dc_file_sync (const char *path, GError **error)
@@ -372,6 +465,12 @@ dc_file_sync (const char *path, GError **error)
       int fd = g_open (paths[i], O_RDONLY | O_CLOEXEC, 0);
       int saved;
 
+      if (fd < 0 && (errno == EACCES || errno == EPERM))
+        {
+          g_info ("'%s' is not flushed to disk by domclone: this process may not open it (%s)", paths[i],
+                  g_strerror (errno));
+          continue;
+        }
       if (fd < 0 || fsync (fd) < 0)
         {
           saved = errno;

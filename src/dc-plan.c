@@ -168,6 +168,20 @@ dc_vol_name_is_safe (const char *name)
   return name[0] != '\0' && strchr (name, '/') == NULL && strcmp (name, ".") != 0 && strcmp (name, "..") != 0;
 }
 
+/* The mode of a new volume: the source's, with write for its owner. A
+ * base image kept read-only (0444, 0400) would otherwise give a copy, an
+ * overlay or an NVRAM that QEMU, running as the owner libvirt gives it,
+ * cannot write (domclone(1), STORAGE). Group and other bits stay. */
+static char *
+dc_vol_mode (const char *mode)
+{
+  guint64 bits;
+
+  if (mode == NULL || !g_ascii_string_to_unsigned (mode, 8, 0, 07777, &bits, NULL))
+    return g_strdup (mode);
+  return g_strdup_printf ("%04o", (guint) (bits | 0200));
+}
+
 static char *
 dc_vol_xml (const DcVolInfo *src, const char *name)
 {
@@ -178,6 +192,7 @@ dc_vol_xml (const DcVolInfo *src, const char *name)
    * sparse; a fully allocated source stays fully allocated. */
   guint64 alloc = src->allocation < src->capacity ? 0 : src->capacity;
   g_autofree char *allocation = g_strdup_printf ("%" G_GUINT64_FORMAT, alloc);
+  g_autofree char *mode = dc_vol_mode (src->mode);
   const struct
   {
     const char *xpath;
@@ -186,7 +201,7 @@ dc_vol_xml (const DcVolInfo *src, const char *name)
     { "/volume/name", name },
     { "/volume/capacity", capacity },
     { "/volume/allocation", allocation },
-    { "/volume/target/permissions/mode", src->mode },
+    { "/volume/target/permissions/mode", mode },
     { "/volume/target/permissions/owner", src->owner },
     { "/volume/target/permissions/group", src->group },
     /* without these a qcow2 copy gets libvirt's defaults (compat 0.10,

@@ -603,10 +603,12 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
     }
 
   /* A clone reported done must survive a power cut: a local copy was
-   * flushed as it was made; libvirt's is flushed here when this host
-   * can see the file (over a remote connection it cannot). */
-  if (way == DC_COPY_BY_LIBVIRT && run->local_conn && g_file_test (path, G_FILE_TEST_IS_REGULAR)
-      && !dc_file_sync (path, error))
+   * flushed as it was made; libvirt flushed its own raw copies and
+   * overlays; what qemu-img convert wrote is flushed here, where this
+   * host can see the file (over a remote connection it cannot) and this
+   * process may open it (see dc_file_sync). */
+  if (way == DC_COPY_BY_LIBVIRT && run->local_conn && !dc_libvirt_copy_syncs (copy)
+      && g_file_test (path, G_FILE_TEST_IS_REGULAR) && !dc_file_sync (path, error))
     return FALSE;
   g_info ("copied %s: %s", copy->what, dc_copy_way_describe (way));
   return TRUE;

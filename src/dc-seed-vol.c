@@ -202,7 +202,8 @@ dc_seed_make (virConnectPtr conn, const DcPlan *plan, const DcSeed *seed, gboole
       g_prefix_error (error, "cannot clone %s: ", c->what);
       return FALSE;
     }
-  /* a clone reported done survives a power cut */
+  /* a clone reported done survives a power cut: libvirt's upload does
+   * not flush what it wrote (see dc_libvirt_copy_syncs) */
   if (local_conn && g_file_test (path, G_FILE_TEST_IS_REGULAR) && !dc_file_sync (path, error))
     return FALSE;
   if (virStorageVolGetInfo (dst, info) < 0)

@@ -587,6 +587,62 @@ test_plan_seed (void)
   }
 }
 
+/* The <mode> of a new volume's XML */
+static char *
+planned_mode (const DcCopy *copy)
+{
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = dc_xml_parse (copy->xml, "volume", "volume XML", &ctxt, NULL);
+
+  g_assert_nonnull (doc);
+  return dc_xml_string (ctxt, NULL, "/volume/target/permissions/mode");
+}
+
+/* A read-only base (0444, 0440, 0400) gives copies, overlays and NVRAM
+ * copies their owner can write, so QEMU, running as that owner, can;
+ * the other bits are the source's. */
+static void
+test_plan_mode_owner_writable (void)
+{
+  const struct
+  {
+    const char *name;
+    const char *what;
+    const char *mode;
+  } expected[] = {
+    { "readonly-base", "disk 'vda'", "0644" },   { "readonly-base", "disk 'vdb'", "0640" },
+    { "readonly-base", "the NVRAM", "0600" },    { "linked-readonly", "disk 'vda'", "0644" },
+    { "linked-readonly", "disk 'vdb'", "0644" }, { "linked-readonly", "the NVRAM", "0600" },
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      const PlanCase c = { expected[i].name, NULL, 1, -1, NULL };
+      g_autoptr (GError) error = NULL;
+      g_autoptr (DcPlan) plan = plan_case (&c, NULL, 1, &error);
+      const DcCopy *found = NULL;
+      g_autofree char *mode = NULL;
+
+      g_assert_no_error (error);
+      for (guint j = 0; j < plan->copies->len; j++)
+        {
+          const DcCopy *copy = plan->copies->pdata[j];
+
+          if (g_str_equal (copy->what, expected[i].what))
+            found = copy;
+        }
+      g_test_message ("%s: %s", expected[i].name, expected[i].what);
+      g_assert_nonnull (found);
+      g_assert_cmpint (found->kind, ==,
+                       g_str_has_prefix (expected[i].name, "linked-")
+                           && g_str_has_prefix (expected[i].what, "disk")
+                         ? DC_COPY_KIND_OVERLAY
+                         : DC_COPY_KIND_FULL);
+      mode = planned_mode (found);
+      g_assert_cmpstr (mode, ==, expected[i].mode);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -612,5 +668,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/name/underscore", test_plan_name_underscore);
   g_test_add_func ("/plan/sockets/bound", test_plan_bound_sockets);
   g_test_add_func ("/plan/seed", test_plan_seed);
+  g_test_add_func ("/plan/mode/owner-writable", test_plan_mode_owner_writable);
   return g_test_run ();
 }

@@ -5,7 +5,7 @@
 # with-libvirtd.sh - run a command against a private, throw-away libvirt daemon.
 #
 # Usage:
-#   tests/with-libvirtd.sh [--state-dir DIR] [--] CMD [ARGS...]
+#   tests/with-libvirtd.sh [--state-dir DIR] [--sock-group GROUP] [--] CMD [ARGS...]
 #
 # Starts a private virtlogd + libvirtd (QEMU and storage drivers), runs CMD
 # with these variables exported, then kills the daemons and every QEMU they
@@ -24,6 +24,10 @@
 #                         over TCP, without authentication, so that clients
 #                         take their remote code paths (root only, and only
 #                         when the listener answers; unset otherwise)
+#   DOMCLONE_TEST_GROUP, DOMCLONE_TEST_GROUP_USER
+#                         as root: the group that owns the daemon's read-write
+#                         socket, and an unprivileged user in that group (see
+#                         --sock-group); unset otherwise
 #
 # The exit status is CMD's. If the harness itself fails (bad usage, daemon
 # does not come up, missing tools) it exits 99 (automake's "hard error").
@@ -53,11 +57,31 @@
 # the session daemon is private too; it is killed at the end, together with
 # any process still carrying the state dir in its environment or command line.
 #
+# The libvirt group (root only). A desktop user in the "libvirt" group
+# reaches qemu:///system without being root, and cannot open the images
+# (root's, 0600, in a 0711 directory). Without a system bus (polkit), the
+# same access is libvirtd.conf's unix_sock_group = "GROUP",
+# unix_sock_rw_perms = "0770", auth_unix_rw = "none", which the private
+# daemon is given. GROUP (default "libvirt") and an unprivileged user in
+# it, "domclone-test" (in a group of its own name), are added where
+# missing to private copies of /etc/passwd and /etc/group, bind-mounted
+# over the real ones inside the namespace only, as libvirt's own
+# "libvirt-qemu" account is (see add_private_accounts): the host's account
+# files are never changed, so this is idempotent. A group or user of those
+# names that exists is used as it is (the user is made a member of the
+# group in the private copy if need be). The user's home is
+# /run/domclone-test, in the namespace's own /run.
+#
 # Options:
 #   --state-dir DIR   use DIR (created if missing, never removed) instead of a
 #                     fresh "mktemp -d" under $TMPDIR or /var/tmp (which is
 #                     removed at the end). Reusing a DIR keeps the daemon's
 #                     persistent state (defined domains, pools) across runs.
+#   --sock-group GROUP
+#                     as root, give the read-write socket to GROUP (see
+#                     above); an empty GROUP keeps it root's alone (0700,
+#                     no group user). Default: $DOMCLONE_TEST_SOCK_GROUP if
+#                     set, else "libvirt". The session daemon ignores it.
 #   -h, --help        show this help
 #
 # Environment:
@@ -66,6 +90,7 @@
 #   DOMCLONE_LIBVIRTD_TIMEOUT=N  seconds to wait for libvirtd (default 30)
 #   DOMCLONE_LIBVIRTD_DEBUG=1    debug-level libvirtd/virtlogd logs
 #   DOMCLONE_HARNESS_VERBOSE=1   report progress and timings on stderr
+#   DOMCLONE_TEST_SOCK_GROUP=G   as --sock-group G
 
 set -euo pipefail
 
@@ -186,14 +211,17 @@ log_level() {
     if [[ ${DOMCLONE_LIBVIRTD_DEBUG:-0} == 1 ]]; then printf 1; else printf 3; fi
 }
 
-# write_configs CONFDIR LOGDIR PRIVILEGED(0|1) [TCP_PORT]
+# write_configs CONFDIR LOGDIR PRIVILEGED(0|1) [TCP_PORT [SOCK_GROUP]]
 # With TCP_PORT, libvirtd (started with --listen) also listens on
 # 127.0.0.1:TCP_PORT without authentication: only ever inside the private
-# network namespace.
+# network namespace. With SOCK_GROUP, the read-write socket belongs to
+# that group, whose members use it without authentication (the libvirt
+# group of a desktop).
 write_configs() {
-    local confdir=$1 logdir=$2 privileged=$3 tcp_port=${4:-}
-    local listen_tcp=0
+    local confdir=$1 logdir=$2 privileged=$3 tcp_port=${4:-} sock_group=${5:-}
+    local listen_tcp=0 rw_perms=0700
     [[ -z $tcp_port ]] || listen_tcp=1
+    [[ -z $sock_group ]] || rw_perms=0770
     mkdir -p -- "$confdir" "$logdir"
     cat >"$confdir/libvirtd.conf" <<EOF
 # Written by tests/with-libvirtd.sh for a private test daemon.
@@ -205,10 +233,13 @@ auth_tcp = "none"
 auth_unix_ro = "none"
 auth_unix_rw = "none"
 unix_sock_ro_perms = "0700"
-unix_sock_rw_perms = "0700"
+unix_sock_rw_perms = "$rw_perms"
 log_filters = "$(log_filters)"
 log_outputs = "$(log_level):file:$logdir/libvirtd.log"
 EOF
+    if [[ -n $sock_group ]]; then
+        printf 'unix_sock_group = "%s"\n' "$sock_group" >>"$confdir/libvirtd.conf"
+    fi
     cat >"$confdir/virtlogd.conf" <<EOF
 # Written by tests/with-libvirtd.sh for a private test daemon.
 log_filters = "$(log_filters)"
@@ -398,8 +429,8 @@ tcp_answers() {
 # Root: inside the private mount, PID and network namespaces
 
 inner_root() {
-    local state=$1 net=$2
-    shift 2
+    local state=$1 net=$2 sock_group=$3
+    shift 3
     local tcp_port='' tcp_uri='' listen=()
     HARNESS_STATE=$state
     local etc=$state/root/etc lib=$state/root/lib cache=$state/root/cache log=$state/root/log
@@ -419,7 +450,7 @@ inner_root() {
     mount -n --bind -- "$cache" /var/cache/libvirt || die "cannot bind-mount over /var/cache/libvirt"
     mount -n --bind -- "$log" /var/log/libvirt || die "cannot bind-mount over /var/log/libvirt"
 
-    add_qemu_account "$state/root"
+    add_private_accounts "$state/root" "$sock_group"
     if ((net)); then
         # Our own network namespace: its loopback is down at first, and
         # the port is ours alone.
@@ -427,43 +458,112 @@ inner_root() {
         tcp_port=16509
         listen=(--listen)
     fi
-    write_configs /etc/libvirt /var/log/libvirt 1 "$tcp_port"
+    write_configs /etc/libvirt /var/log/libvirt 1 "$tcp_port" "$sock_group"
     start_daemons /etc/libvirt /var/log/libvirt /run qemu:///system "${listen[@]}"
     if [[ -n $tcp_port ]] && tcp_answers "qemu+tcp://127.0.0.1:$tcp_port/system"; then
         tcp_uri=qemu+tcp://127.0.0.1:$tcp_port/system
     fi
     export_test_env qemu:///system "$state/test" "$tcp_uri"
+    if [[ -n $sock_group ]]; then
+        export DOMCLONE_TEST_GROUP="$sock_group" DOMCLONE_TEST_GROUP_USER="$GROUP_USER"
+    else
+        unset DOMCLONE_TEST_GROUP DOMCLONE_TEST_GROUP_USER
+    fi
     run_cmd "$state/.cmd-status" "$@"
     exit "$CMD_STATUS"
 }
 
+# The unprivileged member of the socket's group (see "The libvirt group").
+readonly GROUP_USER=domclone-test
+
+# add_private_accounts DIR SOCK_GROUP
 # libvirtd 9.0 looks up its built-in QEMU account (libvirt-qemu on Debian)
 # before it reads qemu.conf, and fails if it does not exist. The account is
-# created by libvirt-daemon-system, which we do not need; so, if missing, add
-# it to private copies of /etc/passwd and /etc/group, bind-mounted over the
-# real ones inside the namespace only.
-add_qemu_account() {
-    local dir=$1 id=64055
-    if getent passwd libvirt-qemu >/dev/null && getent group libvirt-qemu >/dev/null; then
-        return 0
-    fi
-    while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do
+# created by libvirt-daemon-system, which we do not need. With SOCK_GROUP,
+# that group and GROUP_USER, a member of it, are wanted too. Whatever is
+# missing is added to private copies of /etc/passwd and /etc/group in DIR,
+# bind-mounted over the real ones inside the namespace only; when nothing
+# is missing, nothing is mounted.
+ACCOUNTS_DIR=
+ACCOUNTS_CHANGED=0
+
+# account_gid NAME: prints the gid of group NAME (private copy included).
+account_gid() {
+    local line
+    line=$(grep -m1 "^$1:" "$ACCOUNTS_DIR/group") || return 1
+    line=${line#*:*:}
+    printf '%s' "${line%%:*}"
+}
+
+# account_free_id: prints the first id from 64055 on that no user or
+# group of the private copies has.
+account_free_id() {
+    local id=64055
+    while cut -d: -f3 -- "$ACCOUNTS_DIR/passwd" "$ACCOUNTS_DIR/group" | grep -qx -- "$id"; do
         id=$((id + 1))
     done
-    cp -- /etc/passwd "$dir/passwd"
-    cp -- /etc/group "$dir/group"
-    if ! getent group libvirt-qemu >/dev/null; then
-        printf 'libvirt-qemu:x:%s:\n' "$id" >>"$dir/group"
+    printf '%s' "$id"
+}
+
+account_add_group() {
+    grep -q "^$1:" "$ACCOUNTS_DIR/group" && return 0
+    printf '%s:x:%s:\n' "$1" "$(account_free_id)" >>"$ACCOUNTS_DIR/group"
+    ACCOUNTS_CHANGED=1
+}
+
+# account_add_user NAME GROUP HOME SHELL COMMENT
+account_add_user() {
+    local gid uid
+    grep -q "^$1:" "$ACCOUNTS_DIR/passwd" && return 0
+    gid=$(account_gid "$2")
+    # the group's gid as uid, unless a user has it already
+    if cut -d: -f3 -- "$ACCOUNTS_DIR/passwd" | grep -qx -- "$gid"; then
+        uid=$(account_free_id)
+    else
+        uid=$gid
     fi
-    if ! getent group kvm >/dev/null; then
-        printf 'kvm:x:%s:\n' "$((id + 1))" >>"$dir/group"
+    printf '%s:x:%s:%s:%s:%s:%s\n' "$1" "$uid" "$gid" "$5" "$3" "$4" >>"$ACCOUNTS_DIR/passwd"
+    ACCOUNTS_CHANGED=1
+}
+
+# account_add_member GROUP USER
+account_add_member() {
+    local line members
+    line=$(grep -m1 "^$1:" "$ACCOUNTS_DIR/group")
+    members=${line##*:}
+    [[ ,$members, == *",$2,"* ]] && return 0
+    members=${members:+$members,}$2
+    awk -F: -v OFS=: -v g="$1" -v m="$members" '$1 == g { $4 = m } { print }' \
+        "$ACCOUNTS_DIR/group" >"$ACCOUNTS_DIR/group.new"
+    mv -- "$ACCOUNTS_DIR/group.new" "$ACCOUNTS_DIR/group"
+    ACCOUNTS_CHANGED=1
+}
+
+add_private_accounts() {
+    local sock_group=$2
+    ACCOUNTS_DIR=$1
+    cp -- /etc/passwd "$ACCOUNTS_DIR/passwd"
+    cp -- /etc/group "$ACCOUNTS_DIR/group"
+    account_add_group libvirt-qemu
+    account_add_group kvm
+    account_add_user libvirt-qemu libvirt-qemu /var/lib/libvirt /usr/sbin/nologin 'Libvirt Qemu (private)'
+    if [[ -n $sock_group ]]; then
+        account_add_group "$sock_group"
+        account_add_group "$GROUP_USER"
+        account_add_user "$GROUP_USER" "$GROUP_USER" "/run/$GROUP_USER" /bin/sh 'domclone test user (private)'
+        account_add_member "$sock_group" "$GROUP_USER"
     fi
-    if ! getent passwd libvirt-qemu >/dev/null; then
-        printf 'libvirt-qemu:x:%s:%s:Libvirt Qemu (private):/var/lib/libvirt:/usr/sbin/nologin\n' \
-            "$id" "$id" >>"$dir/passwd"
+    if ((ACCOUNTS_CHANGED)); then
+        mount -n --bind -- "$ACCOUNTS_DIR/passwd" /etc/passwd || die "cannot bind-mount over /etc/passwd"
+        mount -n --bind -- "$ACCOUNTS_DIR/group" /etc/group || die "cannot bind-mount over /etc/group"
     fi
-    mount -n --bind -- "$dir/passwd" /etc/passwd || die "cannot bind-mount over /etc/passwd"
-    mount -n --bind -- "$dir/group" /etc/group || die "cannot bind-mount over /etc/group"
+    if [[ -n $sock_group ]]; then
+        # its home, in the namespace's own /run
+        mkdir -p -- "/run/$GROUP_USER"
+        chown -- "$GROUP_USER:$GROUP_USER" "/run/$GROUP_USER" ||
+            die "cannot give /run/$GROUP_USER to $GROUP_USER"
+        chmod 0700 -- "/run/$GROUP_USER"
+    fi
 }
 
 inner_root_cleanup() {
@@ -556,16 +656,27 @@ if [[ ${_WITH_LIBVIRTD_INNER:-} == 1 ]] && ((EUID == 0)); then
     unset _WITH_LIBVIRTD_INNER
     state=${_WITH_LIBVIRTD_STATE:?}
     net=${_WITH_LIBVIRTD_NET:-0}
-    unset _WITH_LIBVIRTD_STATE _WITH_LIBVIRTD_NET
-    inner_root "$state" "$net" "$@"
+    sock_group=${_WITH_LIBVIRTD_SOCK_GROUP:-}
+    unset _WITH_LIBVIRTD_STATE _WITH_LIBVIRTD_NET _WITH_LIBVIRTD_SOCK_GROUP
+    inner_root "$state" "$net" "$sock_group" "$@"
 fi
 
 # Until a clean-up is in place, a signal just marks that we must stop.
 trap 'INTERRUPTED=1' INT TERM HUP
 
 state_dir=
+sock_group=${DOMCLONE_TEST_SOCK_GROUP-libvirt}
 while (($#)); do
     case $1 in
+        --sock-group)
+            (($# >= 2)) || { msg "--sock-group needs an argument"; exit "$EXIT_HARNESS"; }
+            sock_group=$2
+            shift 2
+            ;;
+        --sock-group=*)
+            sock_group=${1#--sock-group=}
+            shift
+            ;;
         --state-dir)
             (($# >= 2)) || { msg "--state-dir needs an argument"; exit "$EXIT_HARNESS"; }
             state_dir=$2
@@ -590,7 +701,11 @@ while (($#)); do
         *) break ;;
     esac
 done
-(($#)) || { msg "no command given; usage: $PROG [--state-dir DIR] [--] CMD [ARGS...]"; exit "$EXIT_HARNESS"; }
+(($#)) || { msg "no command given; usage: $PROG [--state-dir DIR] [--sock-group GROUP] [--] CMD [ARGS...]"; exit "$EXIT_HARNESS"; }
+if [[ -n $sock_group && ! $sock_group =~ ^[a-z_][a-z0-9_-]*$ ]]; then
+    msg "--sock-group: '$sock_group' is not a usable group name"
+    exit "$EXIT_HARNESS"
+fi
 
 own_state=0
 if [[ -n $state_dir ]]; then
@@ -710,6 +825,7 @@ if ((!own_state)); then rm -f -- "$state_dir/.exit-status"; fi
 # --kill-child: should unshare itself be killed, the inner harness gets
 # SIGTERM and cleans up.
 _WITH_LIBVIRTD_INNER=1 _WITH_LIBVIRTD_STATE="$state_dir" _WITH_LIBVIRTD_NET=$net \
+    _WITH_LIBVIRTD_SOCK_GROUP="$sock_group" \
     unshare --mount --propagation private --pid "${net_opt[@]}" --fork --kill-child=SIGTERM \
     --mount-proc -- "$BASH" "$SELF" "$@" <&0 &
 UNSHARE_PID=$!
