@@ -28,6 +28,9 @@ dc_vol_info_free (DcVolInfo *info)
   g_free (info->cluster_size);
   g_strfreev (info->features);
   g_free (info->open_dir);
+  g_free (info->pool_type);
+  g_free (info->backing);
+  g_free (info->encryption);
   g_free (info);
 }
 
@@ -73,6 +76,16 @@ dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path, 
   info->group = dc_xml_string (ctxt, NULL, "/volume/target/permissions/group");
   info->compat = dc_xml_string (ctxt, NULL, "/volume/target/compat");
   info->cluster_size = dc_xml_string (ctxt, NULL, "/volume/target/clusterSize");
+  info->backing = dc_xml_string (ctxt, NULL, "/volume/backingStore/path");
+  /* what the pool probed of the file's bytes: format and backing file
+   * are only hints (the domain XML names the format); an encryption
+   * header says the bytes are not the guest's plain data */
+  if (dc_xml_node (ctxt, NULL, "/volume/target/encryption") != NULL)
+    {
+      info->encryption = dc_xml_string (ctxt, NULL, "/volume/target/encryption/@format");
+      if (info->encryption == NULL)
+        info->encryption = g_strdup ("default");
+    }
   capacity = dc_xml_string (ctxt, NULL, "/volume/capacity");
   allocation = dc_xml_string (ctxt, NULL, "/volume/allocation");
 

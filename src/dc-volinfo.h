@@ -29,6 +29,13 @@ typedef struct
                       * NULL if none */
   char *open_dir;     /* set when @pool is a temporary pool over this
                       * directory, to be opened around each use */
+  char *pool_type;    /* <pool type> of @pool (dir, logical, iscsi, ...),
+                      * NULL if unknown */
+  char *backing;      /* the backing file the pool found in the file's
+                      * header (<backingStore><path>), NULL if none; a
+                      * probe, never trusted for the copy */
+  char *encryption;   /* <encryption format> the pool reports ("luks",
+                      * "default" when it names none), NULL if none */
 } DcVolInfo;
 
 DcVolInfo *dc_vol_info_new (void);
