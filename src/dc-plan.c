@@ -739,8 +739,8 @@ dc_planner_disk_format (DcPlanner *p, xmlNode *disk, xmlNode *source, const char
   if (is_file
       && (g_strcmp0 (info->format, format) != 0 || (info->backing != NULL && g_str_equal (format, "raw"))))
     {
-      g_info ("%s is '%s' by its <driver>, its pool probed %s%s%s%s: its bytes are copied as they are", what,
-              format, info->format ? info->format : "no format", info->backing ? " with backing file '" : "",
+      g_info ("%s is '%s' by its <driver>; its pool probed %s%s%s%s, which is not trusted", what, format,
+              info->format ? info->format : "no format", info->backing ? " with backing file '" : "",
               info->backing ? info->backing : "", info->backing ? "'" : "");
       *bytes_only = TRUE;
     }
@@ -750,6 +750,9 @@ dc_planner_disk_format (DcPlanner *p, xmlNode *disk, xmlNode *source, const char
       g_clear_pointer (&info->compat, g_free);
       g_clear_pointer (&info->cluster_size, g_free);
       g_clear_pointer (&info->features, g_strfreev);
+      /* a raw disk is as big as its file, not as the header in it says */
+      if (g_str_equal (format, "raw") && info->physical > 0)
+        info->capacity = info->physical;
       g_free (info->format);
       info->format = g_steal_pointer (&format);
     }

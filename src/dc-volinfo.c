@@ -61,6 +61,7 @@ dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path, 
   g_autoptr (GPtrArray) features = NULL;
   g_autofree char *capacity = NULL;
   g_autofree char *allocation = NULL;
+  g_autofree char *physical = NULL;
 
   if (doc == NULL)
     return NULL;
@@ -88,6 +89,7 @@ dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path, 
     }
   capacity = dc_xml_string (ctxt, NULL, "/volume/capacity");
   allocation = dc_xml_string (ctxt, NULL, "/volume/allocation");
+  physical = dc_xml_string (ctxt, NULL, "/volume/physical");
 
   features = dc_xml_nodes (ctxt, NULL, "/volume/target/features/*");
   if (features->len > 0)
@@ -104,7 +106,8 @@ dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path, 
     g_clear_pointer (&info->group, g_free);
 
   if (info->name == NULL || !dc_parse_size (capacity, &info->capacity)
-      || (allocation != NULL && !dc_parse_size (allocation, &info->allocation)))
+      || (allocation != NULL && !dc_parse_size (allocation, &info->allocation))
+      || (physical != NULL && !dc_parse_size (physical, &info->physical)))
     {
       g_set_error (error, DC_ERROR, DC_ERROR_XML, "cannot read volume XML from pool '%s'", pool);
       return NULL;

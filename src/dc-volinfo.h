@@ -20,7 +20,9 @@ typedef struct
   char *format;    /* raw, qcow2, ...; NULL if the pool has none */
   guint64 capacity;
   guint64 allocation;
-  char *mode; /* permissions, NULL when unknown */
+  guint64 physical; /* the file's own size (<physical>), 0 if unknown:
+                     * a raw disk's size, whatever a probed header says */
+  char *mode;       /* permissions, NULL when unknown */
   char *owner;
   char *group;
   char *compat;       /* qcow2 compat level ("1.1"), NULL if none */

@@ -90,6 +90,7 @@ fake_vol (DcFakeEnv *env, const char *pool, const char *name, GError **error)
   info->features = g_key_file_get_string_list (kf, group, "features", NULL, NULL);
   info->capacity = g_key_file_get_uint64 (kf, group, "capacity", NULL);
   info->allocation = g_key_file_get_uint64 (kf, group, "allocation", NULL);
+  info->physical = g_key_file_get_uint64 (kf, group, "physical", NULL);
   info->mode = g_key_file_get_string (kf, group, "mode", NULL);
   info->owner = g_key_file_get_string (kf, group, "owner", NULL);
   info->group = g_key_file_get_string (kf, group, "group", NULL);
