@@ -10,7 +10,8 @@
  * the host file into the clone. Each way domclone copies (the local
  * copy, libvirt's side with DOMCLONE_LOCAL_COPY=0, a remote connection)
  * must give a byte-identical raw copy without the marker; a linked
- * clone's overlay must record raw as its backing format.
+ * clone's overlay must record raw as its backing format. An encrypted
+ * disk is refused before anything is made.
  */
 #include "config.h"
 
@@ -251,6 +252,74 @@ test_live_format_lie_linked (LiveFixture *f, gconstpointer data)
  * itself (it never probes). The planner's refusal is tested in
  * tests/test-plan.c (/plan/xml/err-no-format). */
 
+/* An encrypted (LUKS) disk is refused before anything is made, on the
+ * local path and on libvirt's: libvirt's copy into a volume without
+ * <encryption> would decrypt it (seen with libvirt 9.0: the guest's
+ * plain data in the new file), next to the clone's <encryption>. */
+static void
+test_live_format_luks (LiveFixture *f, gconstpointer data)
+{
+  const LiveRefusal r = { "LUKS", 1, "cannot clone disk 'vdd': it is encrypted" };
+  const char *args[] = { f->src, NULL };
+  const char *env[] = { "DOMCLONE_LOCAL_COPY=0", NULL };
+  g_autofree char *path = live_path_in (f, "vault.raw");
+  g_autofree char *secret_xml = NULL;
+  g_autofree char *vol_xml = NULL;
+  g_autofree char *disk_xml = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (DcDomain) src = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  g_autoptr (DcVol) vol = NULL;
+  virSecretPtr secret;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  const char passphrase[] = "domclone-test-passphrase";
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  src = virDomainLookupByName (live_conn, f->src);
+  pool = virStoragePoolLookupByName (live_conn, f->pool);
+  secret_xml = g_strdup_printf ("<secret ephemeral='no' private='yes'><usage type='volume'>"
+                                "<volume>%s</volume></usage></secret>",
+                                path);
+  secret = virSecretDefineXML (live_conn, secret_xml, 0);
+  g_assert_nonnull (secret);
+  g_assert_cmpint (virSecretSetValue (secret, (const unsigned char *) passphrase, strlen (passphrase), 0), ==,
+                   0);
+  g_assert_cmpint (virSecretGetUUIDString (secret, uuid), ==, 0);
+
+  vol_xml = g_strdup_printf ("<volume><name>vault.raw</name><capacity unit='MiB'>16</capacity>"
+                             "<target><format type='raw'/><encryption format='luks'>"
+                             "<secret type='passphrase' uuid='%s'/></encryption></target></volume>",
+                             uuid);
+  vol = virStorageVolCreateXML (pool, vol_xml, 0);
+  if (vol == NULL)
+    g_error ("cannot create a LUKS volume: %s", virGetLastErrorMessage ());
+  disk_xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                              "<source file='%s'><encryption format='luks'>"
+                              "<secret type='passphrase' uuid='%s'/></encryption></source>"
+                              "<target dev='vdd' bus='virtio'/></disk>",
+                              path, uuid);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, disk_xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+
+  live_assert_refused (f, &r, args);
+
+  before = live_snapshot ();
+  proc = dc_test_spawn_domclone_env (args, env);
+  out = dc_test_communicate (proc, &err, &status);
+  g_test_message ("DOMCLONE_LOCAL_COPY=0: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (err, r.err_part));
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+
+  virSecretUndefine (secret);
+  virSecretFree (secret);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -259,5 +328,6 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/format/lie/libvirt", test_live_format_lie_libvirt);
   LIVE_TEST ("/live/format/lie/tcp", test_live_format_lie_tcp);
   LIVE_TEST ("/live/format/lie/linked", test_live_format_lie_linked);
+  LIVE_TEST ("/live/format/luks", test_live_format_luks);
   return live_run ();
 }
