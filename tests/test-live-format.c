@@ -136,6 +136,34 @@ test_live_format_lie_local (LiveFixture *f, gconstpointer data)
 
   SKIP_WITHOUT_DAEMON ();
   path = add_lying_disk (f, "<driver name='qemu' type='raw'/>");
+
+  /* the plan (--print-xml) already says raw, as big as the file */
+  status = dc_test_domclone (&out, &err, "--print-xml", "--json", f->src, NULL);
+  g_assert_cmpint (status, ==, 0);
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) root = json_from_string (out, &error);
+    JsonArray *vols;
+    gboolean seen = FALSE;
+
+    g_assert_no_error (error);
+    vols = json_object_get_array_member (json_object_get_object_member (json_node_get_object (root), "clone"),
+                                         "volumes");
+    for (guint i = 0; i < json_array_get_length (vols); i++)
+      {
+        JsonObject *v = json_array_get_object_element (vols, i);
+
+        if (g_strcmp0 (json_object_get_string_member_with_default (v, "disk", ""), LIE_TARGET) != 0)
+          continue;
+        g_assert_cmpstr (json_object_get_string_member (v, "format"), ==, "raw");
+        g_assert_cmpint (json_object_get_int_member (v, "capacity"), ==, 16 * MiB);
+        seen = TRUE;
+      }
+    g_assert_true (seen);
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
   status = dc_test_domclone (&out, &err, "-v", f->src, NULL);
   g_test_message ("domclone -v: exit %d:\n%s", status, err);
   g_assert_cmpint (status, ==, 0);
