@@ -50,6 +50,8 @@ dc_copy_way_describe (DcCopyWay way)
       return "a reflink: it shares the source's extents, no data was copied";
     case DC_COPY_BY_SPARSE:
       return "its data extents were copied, holes skipped";
+    case DC_COPY_BY_STREAM:
+      return "its bytes were streamed through libvirt as they are, holes kept";
     }
   return "?";
 }

@@ -158,6 +158,7 @@ dc_live_vol_info (DcLiveEnv *env, virStorageVolPtr vol, const char *what, GError
   g_autofree char *xml = NULL;
   const char *pool_name;
   DcPoolEntry *e;
+  DcVolInfo *info;
 
   if (pool == NULL)
     {
@@ -172,7 +173,11 @@ dc_live_vol_info (DcLiveEnv *env, virStorageVolPtr vol, const char *what, GError
     }
   pool_name = virStoragePoolGetName (pool);
   e = dc_live_pool_by_name (env, pool_name);
-  return dc_vol_info_from_xml (xml, pool_name, e ? e->path : NULL, error);
+  info = dc_vol_info_from_xml (xml, pool_name, e ? e->path : NULL, error);
+  /* a pool left out of the list is one of domclone's temporary dir pools */
+  if (info != NULL)
+    info->pool_type = g_strdup (e ? e->type : "dir");
+  return info;
 }
 
 static DcVolInfo *
@@ -209,10 +214,9 @@ dc_live_vol_by_path (DcEnv *base, const char *path, GError **error)
         g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND,
                      "its source '%s' does not exist in storage pool '%s'", path, e->name);
       else
-        g_set_error (
-          error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-          "its source '%s' is not in any active storage pool; create a pool for '%s' (virsh pool-create-as NAME dir --target '%s') and retry",
-          path, dir, dir);
+        /* what pool to make depends on what the disk is: the planner says */
+        g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                     "its source '%s' is not in any active storage pool", path);
       return NULL;
     }
   /* seen through a temporary pool (ours, opened for another file of its
@@ -520,6 +524,7 @@ dc_live_file_without_pool (DcLiveEnv *env, const char *path, const char *dir, GE
   info->name = g_path_get_basename (path);
   info->path = g_strdup (path);
   info->open_dir = g_strdup (dir);
+  info->pool_type = g_strdup ("dir");
   if (dc_connection_is_local (env->conn))
     {
       if (g_stat (path, &st) == 0)
@@ -585,6 +590,8 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
       xml = vol ? virStorageVolGetXMLDesc (vol, 0) : NULL;
       if (xml != NULL)
         info = dc_vol_info_from_xml (xml, pool_name, dir, error);
+      if (info != NULL)
+        info->pool_type = g_strdup ("dir");
       else if (pool != NULL && dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_VOL
                && virStoragePoolIsActive (pool) == 1)
         {

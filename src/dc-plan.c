@@ -536,6 +536,22 @@ dc_planner_disk_file (DcPlanner *p, const char *type, const char *path, GError *
   g_autoptr (GError) local = NULL;
   DcVolInfo *info = p->env->vol_by_path (p->env, path, &local);
 
+  if (info == NULL && g_str_equal (type, "block") && g_error_matches (local, DC_ERROR, DC_ERROR_UNSUPPORTED))
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+      g_autofree char *vg = g_path_get_basename (dir);
+      gboolean lvm_like = g_str_has_prefix (dir, "/dev/") && strchr (dir + strlen ("/dev/"), '/') == NULL
+                          && !g_str_equal (dir, "/dev/mapper");
+
+      /* a block device is copied only as a volume of a logical pool:
+       * a dir pool over /dev/VG would list device nodes, not volumes */
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "%s; if it is an LVM logical volume, define its volume group as a storage pool (virsh pool-define-as %s logical --source-name %s --target %s, then virsh pool-start %s) and retry",
+        local->message, lvm_like ? vg : "NAME", lvm_like ? vg : "VG", lvm_like ? dir : "/dev/VG",
+        lvm_like ? vg : "NAME");
+      return NULL;
+    }
   if (info != NULL || !g_str_equal (type, "file") || !g_error_matches (local, DC_ERROR, DC_ERROR_UNSUPPORTED))
     {
       if (local != NULL)
@@ -659,6 +675,105 @@ dc_planner_seed (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source,
   return TRUE;
 }
 
+/* The pool types whose volumes domclone copies: files (dir, fs, netfs)
+ * and LVM's logical volumes (raw block devices libvirt copies byte for
+ * byte). The others cannot make a volume from another (iscsi, scsi,
+ * mpath, iscsi-direct), make a dependent clone (rbd), or were never
+ * tried (disk, zfs, gluster, vstorage): refused before anything is made. */
+static gboolean
+dc_pool_type_is_copied (const char *type)
+{
+  static const char *const copied[] = { "dir", "fs", "netfs", "logical" };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (copied); i++)
+    if (g_strcmp0 (type, copied[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/*
+ * What a writable disk's copy is made of, decided from the domain XML:
+ * its <driver type> is the format, always. A pool probes the format
+ * from the file's bytes, which the guest writes: a raw disk whose first
+ * sector holds a qcow2 header with a backing file (/etc/shadow, say)
+ * shows as qcow2, and libvirt's copy would then read that host file into
+ * the clone. Where the probe disagrees, @info is corrected and the copy
+ * marked to move the bytes as they are (*@bytes_only). Encrypted disks
+ * and pools whose volumes cannot be copied are refused here, before
+ * anything is made.
+ */
+static gboolean
+dc_planner_disk_format (DcPlanner *p, xmlNode *disk, xmlNode *source, const char *what, DcVolInfo *info,
+                        gboolean *bytes_only, GError **error)
+{
+  g_autofree char *format = dc_xml_string (p->ctxt, disk, "./driver/@type");
+  const char *vol = info->path ? info->path : info->name;
+  gboolean is_file = info->type == NULL || g_str_equal (info->type, "file");
+
+  *bytes_only = FALSE;
+  /* libvirt's copy of a LUKS volume decrypts it unless the new volume
+   * gets an <encryption> with a secret of its own, which domclone does
+   * not make: never a plaintext copy next to an <encryption> element */
+  if (dc_xml_child (disk, "encryption", FALSE) != NULL
+      || (source != NULL && dc_xml_child (source, "encryption", FALSE) != NULL) || info->encryption != NULL)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone %s: it is encrypted, and domclone cannot give a copy a secret of its own; detach it, or make it <readonly/> or <shareable/> to share it, and give the clone a new encrypted disk",
+        what);
+      return FALSE;
+    }
+  if (info->pool_type != NULL && !dc_pool_type_is_copied (info->pool_type))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone %s: its volume '%s' is in storage pool '%s' of type '%s', whose volumes domclone cannot copy (it copies dir, fs, netfs and logical pools); make it <readonly/> or <shareable/> to share it, or detach it",
+        what, vol, info->pool, info->pool_type);
+      return FALSE;
+    }
+  if (format == NULL)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone %s: its <driver> names no format, and domclone never trusts a format probed from the guest's bytes; name it with 'virsh edit %s' (<driver name='qemu' type='raw'/> for a raw disk, type='qcow2' for a qcow2 one)",
+        what, p->plan->source_name);
+      return FALSE;
+    }
+  /* an LVM volume is a block device: raw data, whatever is inside */
+  if (g_strcmp0 (info->pool_type, "logical") == 0 && !g_str_equal (format, "raw"))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone %s: its volume '%s' is an LVM logical volume of format '%s', and domclone copies only raw ones; convert it yourself (qemu-img convert), or detach it",
+        what, vol, format);
+      return FALSE;
+    }
+  /* Only a file is probed (block volumes are read as raw): where the
+   * probe disagrees, or finds a backing file in a raw disk, libvirt's
+   * copy would convert from the probed format */
+  if (is_file
+      && (g_strcmp0 (info->format, format) != 0 || (info->backing != NULL && g_str_equal (format, "raw"))))
+    {
+      g_info ("%s is '%s' by its <driver>; its pool probed %s%s%s%s, which is not trusted", what, format,
+              info->format ? info->format : "no format", info->backing ? " with backing file '" : "",
+              info->backing ? info->backing : "", info->backing ? "'" : "");
+      *bytes_only = TRUE;
+    }
+  if (g_strcmp0 (info->format, format) != 0)
+    {
+      /* the probe's qcow2 details are no part of another format */
+      g_clear_pointer (&info->compat, g_free);
+      g_clear_pointer (&info->cluster_size, g_free);
+      g_clear_pointer (&info->features, g_strfreev);
+      /* a raw disk is as big as its file, not as the header in it says */
+      if (g_str_equal (format, "raw") && info->physical > 0)
+        info->capacity = info->physical;
+      g_free (info->format);
+      info->format = g_steal_pointer (&format);
+    }
+  return TRUE;
+}
+
 static gboolean
 dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 {
@@ -670,9 +785,10 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   xmlNode *readonly = dc_xml_child (disk, "readonly", FALSE);
   g_autoptr (DcVolInfo) info = NULL;
   g_autofree char *dst_name = NULL;
-  const DcCopy *copy;
+  DcCopy *copy;
   const char *attr;
   gboolean protected;
+  gboolean bytes_only = FALSE;
 
   if (device == NULL)
     device = g_strdup ("disk");
@@ -773,16 +889,20 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
       return FALSE;
     }
 
+  if (!dc_planner_disk_format (p, disk, source, what, info, &bytes_only, error))
+    return FALSE;
+
   if (p->opts->linked)
-    copy = dc_planner_add_overlay (p, what, target, info, error);
+    copy = (DcCopy *) dc_planner_add_overlay (p, what, target, info, error);
   else
     {
       dst_name =
         dc_clone_vol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
-      copy = dc_planner_add_copy_to (p, what, info, NULL, p->into, dst_name, error);
+      copy = (DcCopy *) dc_planner_add_copy_to (p, what, info, NULL, p->into, dst_name, error);
     }
   if (copy == NULL)
     return FALSE;
+  copy->bytes_only = bytes_only && copy->kind == DC_COPY_KIND_FULL;
   if (copy->kind == DC_COPY_KIND_OVERLAY)
     {
       xmlNode *driver = dc_xml_child (disk, "driver", TRUE);
@@ -792,6 +912,14 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
       xmlSetProp (driver, BAD_CAST "type", BAD_CAST "qcow2");
     }
 
+  /* a block device (an LVM volume) copied into --pool, which holds
+   * files, is a file: never type='block' on a file */
+  if (g_str_equal (attr, "dev") && p->into != NULL)
+    {
+      xmlSetProp (disk, BAD_CAST "type", BAD_CAST "file");
+      xmlUnsetProp (source, BAD_CAST "dev");
+      attr = "file";
+    }
   if (g_str_equal (attr, "volume"))
     {
       xmlSetProp (source, BAD_CAST "pool", BAD_CAST copy->dst_pool);
@@ -1445,9 +1573,10 @@ dc_plan_describe (const DcPlan *plan)
     {
       const DcCopy *c = plan->copies->pdata[i];
 
-      g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)\n",
+      g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)%s\n",
                               c->kind == DC_COPY_KIND_OVERLAY ? "overlay" : "copy", c->what, c->pool,
-                              c->src_name, c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-");
+                              c->src_name, c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-",
+                              c->bytes_only ? ", its bytes as they are" : "");
     }
   for (guint i = 0; i < plan->seeds->len; i++)
     {

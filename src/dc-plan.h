@@ -91,7 +91,11 @@ typedef struct
   char *dst_group;
   char *dst_name;
   char *dst_path;
-  char *xml; /* the new volume's XML */
+  char *xml;           /* the new volume's XML */
+  gboolean bytes_only; /* the pool probed another format than the domain
+                        * XML names (or a backing file in a raw disk):
+                        * its bytes are copied as they are, never through
+                        * libvirt's copy, which converts from the probe */
 } DcCopy;
 
 /* A cloud-init NoCloud seed of the source, made anew for the clone

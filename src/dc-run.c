@@ -13,6 +13,7 @@
 #include "dc-cleanup.h"
 #include "dc-copy.h"
 #include "dc-progress.h"
+#include "dc-stream.h"
 #include "dc-seed-vol.h"
 #include "dc-env.h"
 #include "dc-exist.h"
@@ -452,12 +453,14 @@ dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error
 }
 
 /* One attempt at the copy. With @local, libvirt creates the volume and
- * this process fills it; else libvirt copies. On failure *@vanished says
+ * this process fills it; with @stream, libvirt creates it and the bytes
+ * are streamed into it through libvirt (dc-stream.c); else libvirt
+ * copies. On failure *@vanished says
  * the (temporary) pool went away under it and another attempt is worth
  * it, *@existed that a volume of that name was there before: not ours. */
 static gboolean
-dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, DcProgressItem *shown, char **path,
-                     DcCopyWay *way, gboolean *vanished, gboolean *existed, GError **error)
+dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, gboolean stream, DcProgressItem *shown,
+                     char **path, DcCopyWay *way, gboolean *vanished, gboolean *existed, GError **error)
 {
   g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->pool);
   g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
@@ -467,7 +470,7 @@ dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, DcProgressI
 
   /* an overlay is made empty, its backing store named in its XML */
   if (dst_pool != NULL)
-    dst = local || copy->kind == DC_COPY_KIND_OVERLAY
+    dst = local || stream || copy->kind == DC_COPY_KIND_OVERLAY
             ? virStorageVolCreateXML (dst_pool, copy->xml, 0)
             : virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
   if (dst == NULL)
@@ -500,9 +503,18 @@ dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, DcProgressI
       g_prefix_error (error, "cannot clone %s: ", copy->what);
       return FALSE;
     }
+  if (stream)
+    {
+      *way = DC_COPY_BY_STREAM;
+      if (!dc_stream_copy (run->conn, src, dst, dc_progress_counter (shown), error))
+        {
+          g_prefix_error (error, "cannot clone %s: ", copy->what);
+          return FALSE;
+        }
+    }
   /* after a local copy libvirt must read the volume's size and
    * allocation anew; the result may want them too */
-  if (!local && run->made == NULL)
+  if (!local && !stream && run->made == NULL)
     return TRUE;
   if (virStorageVolGetInfo (dst, &info) < 0)
     {
@@ -551,6 +563,7 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
   g_autofree char *path = NULL;
   DcCopyWay way = DC_COPY_BY_LIBVIRT;
   gboolean local = FALSE;
+  gboolean stream = FALSE;
   DcProgressItem *shown = NULL;
   gboolean ok;
 
@@ -572,22 +585,25 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
           /* decided once the pools (and a directory made for the TPM
            * state) are there */
           local = dc_copy_locally (run, copy);
+          /* libvirt's copy would convert from the pool's probe */
+          stream = !local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
           g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
                   copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name,
                   copy->pool, copy->dst_name, copy->dst_pool,
                   copy->kind == DC_COPY_KIND_OVERLAY ? "as a qcow2 overlay"
                   : local                            ? "by a local copy"
+                  : stream                           ? "by a byte stream through libvirt"
                                                      : "by libvirt's copy");
           g_debug ("new volume XML:\n%s", copy->xml);
           shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
-          if (!local)
+          if (!local && !stream)
             dc_progress_watch_volume (shown, copy->dst_pool, copy->dst_name);
         }
       /* Recorded before the copy: if the daemon dies during it, the
        * partial volume it leaves is ours to remove. A volume that
        * already exists under the name is not ours: never undo that. */
       dc_run_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
-      ok = dc_copy_volume_once (run, copy, local, shown, &path, &way, &vanished, &existed, &err);
+      ok = dc_copy_volume_once (run, copy, local, stream, shown, &path, &way, &vanished, &existed, &err);
       if (ok || !vanished || attempt >= DC_DIR_POOL_ATTEMPTS)
         dc_progress_done (shown);
       if (ok)
@@ -604,11 +620,11 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
 
   /* A clone reported done must survive a power cut: a local copy was
    * flushed as it was made; libvirt flushed its own raw copies and
-   * overlays; what qemu-img convert wrote is flushed here, where this
-   * host can see the file (over a remote connection it cannot) and this
-   * process may open it (see dc_file_sync). */
-  if (way == DC_COPY_BY_LIBVIRT && run->local_conn && !dc_libvirt_copy_syncs (copy)
-      && g_file_test (path, G_FILE_TEST_IS_REGULAR) && !dc_file_sync (path, error))
+   * overlays; what qemu-img convert or a stream upload wrote is flushed
+   * here, where this host can see the file (over a remote connection it
+   * cannot) and this process may open it (see dc_file_sync). */
+  if (((way == DC_COPY_BY_LIBVIRT && !dc_libvirt_copy_syncs (copy)) || way == DC_COPY_BY_STREAM)
+      && run->local_conn && g_file_test (path, G_FILE_TEST_IS_REGULAR) && !dc_file_sync (path, error))
     return FALSE;
   g_info ("copied %s: %s", copy->what, dc_copy_way_describe (way));
   return TRUE;

@@ -28,6 +28,9 @@ dc_vol_info_free (DcVolInfo *info)
   g_free (info->cluster_size);
   g_strfreev (info->features);
   g_free (info->open_dir);
+  g_free (info->pool_type);
+  g_free (info->backing);
+  g_free (info->encryption);
   g_free (info);
 }
 
@@ -58,6 +61,7 @@ dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path, 
   g_autoptr (GPtrArray) features = NULL;
   g_autofree char *capacity = NULL;
   g_autofree char *allocation = NULL;
+  g_autofree char *physical = NULL;
 
   if (doc == NULL)
     return NULL;
@@ -73,8 +77,19 @@ dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path, 
   info->group = dc_xml_string (ctxt, NULL, "/volume/target/permissions/group");
   info->compat = dc_xml_string (ctxt, NULL, "/volume/target/compat");
   info->cluster_size = dc_xml_string (ctxt, NULL, "/volume/target/clusterSize");
+  info->backing = dc_xml_string (ctxt, NULL, "/volume/backingStore/path");
+  /* what the pool probed of the file's bytes: format and backing file
+   * are only hints (the domain XML names the format); an encryption
+   * header says the bytes are not the guest's plain data */
+  if (dc_xml_node (ctxt, NULL, "/volume/target/encryption") != NULL)
+    {
+      info->encryption = dc_xml_string (ctxt, NULL, "/volume/target/encryption/@format");
+      if (info->encryption == NULL)
+        info->encryption = g_strdup ("default");
+    }
   capacity = dc_xml_string (ctxt, NULL, "/volume/capacity");
   allocation = dc_xml_string (ctxt, NULL, "/volume/allocation");
+  physical = dc_xml_string (ctxt, NULL, "/volume/physical");
 
   features = dc_xml_nodes (ctxt, NULL, "/volume/target/features/*");
   if (features->len > 0)
@@ -91,7 +106,8 @@ dc_vol_info_from_xml (const char *xml, const char *pool, const char *pool_path, 
     g_clear_pointer (&info->group, g_free);
 
   if (info->name == NULL || !dc_parse_size (capacity, &info->capacity)
-      || (allocation != NULL && !dc_parse_size (allocation, &info->allocation)))
+      || (allocation != NULL && !dc_parse_size (allocation, &info->allocation))
+      || (physical != NULL && !dc_parse_size (physical, &info->physical)))
     {
       g_set_error (error, DC_ERROR, DC_ERROR_XML, "cannot read volume XML from pool '%s'", pool);
       return NULL;

@@ -20,7 +20,9 @@ typedef struct
   char *format;    /* raw, qcow2, ...; NULL if the pool has none */
   guint64 capacity;
   guint64 allocation;
-  char *mode; /* permissions, NULL when unknown */
+  guint64 physical; /* the file's own size (<physical>), 0 if unknown:
+                     * a raw disk's size, whatever a probed header says */
+  char *mode;       /* permissions, NULL when unknown */
   char *owner;
   char *group;
   char *compat;       /* qcow2 compat level ("1.1"), NULL if none */
@@ -29,6 +31,13 @@ typedef struct
                       * NULL if none */
   char *open_dir;     /* set when @pool is a temporary pool over this
                       * directory, to be opened around each use */
+  char *pool_type;    /* <pool type> of @pool (dir, logical, iscsi, ...),
+                      * NULL if unknown */
+  char *backing;      /* the backing file the pool found in the file's
+                      * header (<backingStore><path>), NULL if none; a
+                      * probe, never trusted for the copy */
+  char *encryption;   /* <encryption format> the pool reports ("luks",
+                      * "default" when it names none), NULL if none */
 } DcVolInfo;
 
 DcVolInfo *dc_vol_info_new (void);

@@ -90,9 +90,17 @@ fake_vol (DcFakeEnv *env, const char *pool, const char *name, GError **error)
   info->features = g_key_file_get_string_list (kf, group, "features", NULL, NULL);
   info->capacity = g_key_file_get_uint64 (kf, group, "capacity", NULL);
   info->allocation = g_key_file_get_uint64 (kf, group, "allocation", NULL);
+  info->physical = g_key_file_get_uint64 (kf, group, "physical", NULL);
   info->mode = g_key_file_get_string (kf, group, "mode", NULL);
   info->owner = g_key_file_get_string (kf, group, "owner", NULL);
   info->group = g_key_file_get_string (kf, group, "group", NULL);
+  /* what the pool probed (backing=, encryption=) and its type= */
+  info->type = g_key_file_get_string (kf, group, "type", NULL);
+  info->backing = g_key_file_get_string (kf, group, "backing", NULL);
+  info->encryption = g_key_file_get_string (kf, group, "encryption", NULL);
+  info->pool_type = g_key_file_get_string (kf, pool_group, "type", NULL);
+  if (info->pool_type == NULL)
+    info->pool_type = g_strdup ("dir");
   return info;
 }
 
@@ -158,6 +166,7 @@ fake_file (DcEnv *base, const char *path, GError **error)
   info->name = g_path_get_basename (path);
   info->path = g_strdup (path);
   info->type = g_strdup ("file");
+  info->pool_type = g_strdup ("dir");
   info->format = g_key_file_get_string (kf, group, "format", NULL);
   info->capacity = g_key_file_get_uint64 (kf, group, "capacity", NULL);
   info->allocation = g_key_file_get_uint64 (kf, group, "allocation", NULL);

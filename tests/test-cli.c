@@ -539,6 +539,62 @@ test_cli_testdriver_rollback (void)
                            "everything this run created was removed\n"));
 }
 
+/* Disks in pools that cannot be made on these machines, planned through
+ * libvirt's test driver (tests/data/testdriver/pools.xml): an LVM disk
+ * stays a block disk in its own pool and becomes a file disk in a dir
+ * --pool; a disk in an iSCSI pool is refused in the plan, before the
+ * clone is defined (nothing to roll back), with unsupported-disk; a
+ * block device outside any pool is advised a logical pool. */
+static void
+test_cli_testdriver_pools (void)
+{
+  g_autofree char *node = g_test_build_filename (G_TEST_DIST, "data", "testdriver", "pools.xml", NULL);
+  g_autofree char *uri = g_strdup_printf ("test://%s", node);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  g_assert_true (g_path_is_absolute (node));
+  status = dc_test_domclone (&out, &err, "-c", uri, "--print-xml", "lvm", NULL);
+  g_test_message ("lvm: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "<disk type=\"block\" device=\"disk\">"));
+  g_assert_nonnull (strstr (out, "<source dev=\"/dev/vg0/lvm-clone1-root\"/>"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  status = dc_test_domclone (&out, &err, "-c", uri, "--print-xml", "--pool", "files", "lvm", NULL);
+  g_test_message ("lvm --pool files: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (strstr (out, "<disk type=\"file\" device=\"disk\">"));
+  g_assert_nonnull (strstr (out, "<source file=\"/srv/files/lvm-clone1-root\"/>"));
+  g_assert_null (strstr (out, "type=\"block\""));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  for (int with_pool = 0; with_pool < 2; with_pool++)
+    {
+      status = with_pool
+                 ? dc_test_domclone (&out, &err, "-v", "--json", "-c", uri, "--pool", "files", "san", NULL)
+                 : dc_test_domclone (&out, &err, "-v", "--json", "-c", uri, "san", NULL);
+      g_test_message ("san: exit %d: %s%s", status, out, err);
+      g_assert_cmpint (status, ==, 1);
+      g_assert_nonnull (strstr (out, "\"code\":\"unsupported-disk\""));
+      g_assert_nonnull (strstr (err, "cannot clone disk 'vda': its volume '/dev/disk/by-path/"));
+      g_assert_nonnull (strstr (err, "is in storage pool 'san' of type 'iscsi'"));
+      /* refused by the plan: nothing was defined, so nothing rolled back */
+      g_assert_null (strstr (err, "rolled back"));
+      g_clear_pointer (&out, g_free);
+      g_clear_pointer (&err, g_free);
+    }
+
+  status = dc_test_domclone (&out, &err, "-c", uri, "stray", NULL);
+  g_test_message ("stray: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (err, "virsh pool-define-as vgx logical --source-name vgx --target /dev/vgx"));
+  g_assert_null (strstr (err, " dir "));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -559,5 +615,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/json/errors", test_cli_json_errors);
   g_test_add_func ("/cli/json/count-errors", test_cli_json_count_errors);
   g_test_add_func ("/cli/testdriver/rollback-undefine", test_cli_testdriver_rollback);
+  g_test_add_func ("/cli/testdriver/pools", test_cli_testdriver_pools);
   return g_test_run ();
 }

@@ -46,7 +46,7 @@ static const PlanCase plan_cases[] = {
   { "err-outside-missing", NULL, 1, DC_ERROR_NOT_FOUND,
     "cannot clone disk 'vda': '/srv/stray/ghost.qcow2' does not exist" },
   { "err-outside-block", NULL, 1, DC_ERROR_UNSUPPORTED,
-    "cannot clone disk 'vdb': its source '/dev/stray/scratch' is not in any active storage pool" },
+    "cannot clone disk 'vdb': its source '/dev/stray/scratch' is not in any active storage pool; if it is an LVM logical volume, define its volume group as a storage pool (virsh pool-define-as stray logical --source-name stray --target /dev/stray, then virsh pool-start stray)" },
   { "err-missing-source", NULL, 1, DC_ERROR_NOT_FOUND,
     "'/var/lib/libvirt/images/ghost.qcow2' does not exist" },
   { "dotted-name", NULL, 1, -1, NULL },
@@ -80,6 +80,21 @@ static const PlanCase plan_cases[] = {
     "cannot make a linked clone of disk 'vda': its volume '/var/lib/libvirt/images/vgold.vmdk' is in format 'vmdk', and only a raw or qcow2 volume can back a qcow2 overlay" },
   { "linked-err-writable", NULL, 1, DC_ERROR_UNSUPPORTED,
     "cannot make a linked clone of disk 'vdb': template 'wgold' can write to it" },
+  /* the format is the domain XML's, never the pool's probe */
+  { "probe-lies", NULL, 1, -1, NULL },
+  { "linked-liar", NULL, 1, -1, NULL },
+  { "err-no-format", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone disk 'vdb': its <driver> names no format, and domclone never trusts a format probed from the guest's bytes; name it with 'virsh edit nofmt' (<driver name='qemu' type='raw'/>" },
+  { "err-no-driver", NULL, 1, DC_ERROR_UNSUPPORTED, "cannot clone disk 'vdc': its <driver> names no format" },
+  /* encrypted disks are refused, never copied in plaintext */
+  { "err-luks", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone disk 'vda': it is encrypted, and domclone cannot give a copy a secret of its own" },
+  { "err-luks-volume", NULL, 1, DC_ERROR_UNSUPPORTED, "cannot clone disk 'vda': it is encrypted" },
+  /* LVM: a block disk stays one in its pool, becomes a file in --pool */
+  { "lvm-block", NULL, 1, -1, NULL },
+  { "pool-lvm-block", NULL, 1, -1, NULL },
+  { "err-lvm-qcow2", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone disk 'vda': its volume '/dev/vg0/lvm-root' is an LVM logical volume of format 'qcow2', and domclone copies only raw ones" },
 };
 
 /* The --pool cases: the pool given, and the input they share with
@@ -94,7 +109,7 @@ static const struct
   { "pool-outside", "backup", "outside-pool" },      { "pool-own", "default", "plain-qcow2" },
   { "err-pool-missing", "nope", "plain-qcow2" },     { "err-pool-inactive", "parked", "plain-qcow2" },
   { "err-pool-logical", "vg0", "plain-qcow2" },      { "err-pool-clash", "backup", "volume-disks" },
-  { "pool-seed", "backup", "seed-cdrom" },
+  { "pool-seed", "backup", "seed-cdrom" },           { "pool-lvm-block", "backup", "lvm-block" },
 };
 
 /* The stem of @c's input file, and its --pool */
@@ -643,6 +658,68 @@ test_plan_mode_owner_writable (void)
     }
 }
 
+/* The pool types domclone cannot copy from: refused in the plan, with
+ * or without --pool, naming the disk and the pool's type */
+static void
+test_plan_unsupported_pools (void)
+{
+  static const char *const pools[][2] = {
+    { "san", "iscsi" }, { "tank", "zfs" }, { "gv0", "gluster" }, { "sdb", "disk" }
+  };
+  g_autofree char *inventory = g_test_build_filename (G_TEST_DIST, "data", "inventory.ini", NULL);
+
+  for (size_t i = 0; i < G_N_ELEMENTS (pools); i++)
+    for (int with_pool = 0; with_pool < 2; with_pool++)
+      {
+        g_autofree char *xml = g_strdup_printf (
+          "<domain type='kvm'><name>san-vm</name><uuid>7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e50</uuid>"
+          "<memory unit='KiB'>1048576</memory><os><type arch='x86_64'>hvm</type></os><devices>"
+          "<disk type='volume' device='disk'><driver name='qemu' type='raw'/>"
+          "<source pool='%s' volume='lun-0'/><target dev='vdb' bus='virtio'/></disk>"
+          "</devices></domain>",
+          pools[i][0]);
+        g_autofree char *expected = g_strdup_printf (
+          "cannot clone disk 'vdb': its volume '%s' is in storage pool '%s' of type '%s', whose volumes domclone cannot copy",
+          g_str_equal (pools[i][1], "gluster") ? "//lun-0" : "", pools[i][0], pools[i][1]);
+        g_autoptr (GRand) rand = g_rand_new_with_seed (1);
+        DcPlanOptions opts = {
+          .source_xml = xml,
+          .now = "2026-11-27T12:00:00Z",
+          .rand = rand,
+          .first_number = 1,
+          .pool = with_pool ? "backup" : NULL,
+        };
+        DcEnv *env = dc_fake_env_new (inventory);
+        g_autoptr (GError) error = NULL;
+        g_autoptr (DcPlan) plan = dc_plan_new (env, &opts, &error);
+
+        dc_fake_env_free (env);
+        g_test_message ("%s%s: %s", pools[i][1], with_pool ? " --pool backup" : "",
+                        error ? error->message : "planned");
+        g_assert_null (plan);
+        g_assert_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED);
+        g_assert_nonnull (strstr (error->message, pools[i][0]));
+        g_assert_nonnull (strstr (error->message, strstr (expected, "' is in storage pool")));
+      }
+}
+
+/* A block device outside every pool is never advised a dir pool over
+ * its directory (which lists device nodes, not volumes): for LVM, a
+ * logical pool */
+static void
+test_plan_block_advice (void)
+{
+  const PlanCase *c = find_case ("err-outside-block");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (c, NULL, 1, &error);
+
+  g_assert_null (plan);
+  g_assert_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "virsh pool-define-as stray logical"));
+  g_assert_null (strstr (error->message, " dir "));
+  g_assert_null (strstr (error->message, "pool-create-as"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -669,5 +746,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/sockets/bound", test_plan_bound_sockets);
   g_test_add_func ("/plan/seed", test_plan_seed);
   g_test_add_func ("/plan/mode/owner-writable", test_plan_mode_owner_writable);
+  g_test_add_func ("/plan/disk/unsupported-pools", test_plan_unsupported_pools);
+  g_test_add_func ("/plan/disk/block-advice", test_plan_block_advice);
   return g_test_run ();
 }

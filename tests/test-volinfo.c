@@ -102,6 +102,61 @@ test_volinfo_bad (void)
     }
 }
 
+/* What libvirt 9.0's dir pool says of a raw disk whose first sector is
+ * a qcow2 header backed by a host file (seen on the test daemon), and
+ * of a LUKS volume: the probe's format, backing file and size, the
+ * file's own size, and the encryption are all read, for the planner to
+ * judge */
+static const char lying_xml[] = "<volume type='file'>\n"
+                                "  <name>lie.raw</name>\n"
+                                "  <capacity unit='bytes'>1073741824</capacity>\n"
+                                "  <allocation unit='bytes'>200704</allocation>\n"
+                                "  <physical unit='bytes'>16777216</physical>\n"
+                                "  <target>\n"
+                                "    <path>/srv/p/lie.raw</path>\n"
+                                "    <format type='qcow2'/>\n"
+                                "    <compat>1.1</compat>\n"
+                                "  </target>\n"
+                                "  <backingStore>\n"
+                                "    <path>/etc/shadow</path>\n"
+                                "    <format type='raw'/>\n"
+                                "  </backingStore>\n"
+                                "</volume>\n";
+
+static const char luks_xml[] =
+  "<volume type='file'>\n"
+  "  <name>vault.raw</name>\n"
+  "  <capacity unit='bytes'>1073741824</capacity>\n"
+  "  <target>\n"
+  "    <path>/srv/p/vault.raw</path>\n"
+  "    <format type='raw'/>\n"
+  "    <encryption format='luks'>\n"
+  "      <secret type='passphrase' uuid='0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f'/>\n"
+  "    </encryption>\n"
+  "  </target>\n"
+  "</volume>\n";
+
+static void
+test_volinfo_probe (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcVolInfo) lie = dc_vol_info_from_xml (lying_xml, "p", "/srv/p", &error);
+  g_autoptr (DcVolInfo) luks = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (lie->format, ==, "qcow2");
+  g_assert_cmpstr (lie->backing, ==, "/etc/shadow");
+  g_assert_cmpuint (lie->capacity, ==, 1073741824);
+  g_assert_cmpuint (lie->physical, ==, 16777216);
+  g_assert_null (lie->encryption);
+
+  luks = dc_vol_info_from_xml (luks_xml, "p", "/srv/p", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (luks->encryption, ==, "luks");
+  g_assert_null (luks->backing);
+  g_assert_cmpuint (luks->physical, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -110,5 +165,6 @@ main (int argc, char **argv)
   g_test_add_func ("/volinfo/qcow2", test_volinfo_qcow2);
   g_test_add_func ("/volinfo/raw", test_volinfo_raw);
   g_test_add_func ("/volinfo/bad", test_volinfo_bad);
+  g_test_add_func ("/volinfo/probe", test_volinfo_probe);
   return g_test_run ();
 }
