@@ -1287,6 +1287,24 @@ dc_planner_interface_kept (DcPlanner *p, xmlNode *iface, guint index)
     }
 }
 
+/* <target dev=... managed='no'>: a tap device made outside libvirt and
+ * wired up by its maker; libvirt uses it as it is. One process can have
+ * it open: kept, and said. */
+static gboolean
+dc_planner_unmanaged_tap (DcPlanner *p, xmlNode *iface, guint index)
+{
+  xmlNode *target = dc_xml_child (iface, "target", FALSE);
+  g_autofree char *managed = target ? dc_xml_prop (target, "managed") : NULL;
+  g_autofree char *dev = target ? dc_xml_prop (target, "dev") : NULL;
+
+  if (g_strcmp0 (managed, "no") != 0 || dev == NULL)
+    return FALSE;
+  dc_planner_warn (
+    p, "'%s' keeps interface %u's tap device '%s' (managed='no'): only one of it and '%s' can run at a time",
+    p->plan->name, index, dev, p->plan->source_name);
+  return TRUE;
+}
+
 static gboolean
 dc_planner_interfaces (DcPlanner *p, GError **error)
 {
@@ -1307,8 +1325,10 @@ dc_planner_interfaces (DcPlanner *p, GError **error)
           g_ptr_array_add (p->macs_to, g_strdup (addr));
         }
       xmlSetProp (mac, BAD_CAST "address", BAD_CAST addr);
-      /* libvirt picks a free tap/macvtap name for the clone */
-      dc_xml_remove (dc_xml_child (iface, "target", FALSE));
+      /* libvirt picks a free tap/macvtap name for the clone; a tap
+       * made outside libvirt (managed='no') is the user's: kept */
+      if (!dc_planner_unmanaged_tap (p, iface, i))
+        dc_xml_remove (dc_xml_child (iface, "target", FALSE));
       dc_planner_virtualport (iface);
       dc_planner_interface_kept (p, iface, i);
     }
