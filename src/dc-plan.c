@@ -83,8 +83,11 @@ typedef struct
   DcMetadata *source_md; /* the source's domclone metadata */
 } DcPlanner;
 
+static void dc_planner_warn (DcPlanner *p, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
 /* Adds a warning, one sentence, to the plan (DcPlan.warnings). */
-static void G_GNUC_PRINTF (2, 3) dc_planner_warn (DcPlanner *p, const char *format, ...)
+static void
+dc_planner_warn (DcPlanner *p, const char *format, ...)
 {
   va_list args;
 
@@ -922,7 +925,8 @@ dc_planner_tpm (DcPlanner *p, GError **error)
  * not reach the clone), beside the source's, in its pool or through a
  * temporary pool over its directory, named as a disk's copy
  * ("<clone>-nvdimm0.img" where the name does not hold the source's). A
- * device (a DAX character device under /dev) cannot be copied: refused. */
+ * file not made yet is only renamed. A device (a DAX character device
+ * under /dev) cannot be copied: refused. */
 static gboolean
 dc_planner_memory_devices (DcPlanner *p, GError **error)
 {
@@ -954,16 +958,24 @@ dc_planner_memory_devices (DcPlanner *p, GError **error)
             what);
           return FALSE;
         }
-      info = dc_planner_disk_file (p, "file", path, error);
-      if (info == NULL)
-        {
-          g_prefix_error (error, "cannot clone %s: ", what);
-          return FALSE;
-        }
       if (g_str_equal (model, "nvdimm"))
         label = g_strdup_printf ("nvdimm%u", n_nvdimm++);
       else
         label = g_strdup_printf ("pmem%u", n_pmem++);
+      if (!dc_planner_run_file (p, path, what, &info, error))
+        return FALSE;
+      if (info == NULL)
+        {
+          /* QEMU makes the file when the domain first starts: the
+           * clone's is named after it, and made for it the same way */
+          g_autofree char *dir = g_path_get_dirname (path);
+          g_autofree char *base = g_path_get_basename (path);
+          g_autofree char *name = dc_clone_vol_name (base, label, p->plan->source_name, p->plan->name);
+          g_autofree char *renamed = g_build_filename (dir, name, NULL);
+
+          dc_xml_set_text (node, renamed);
+          continue;
+        }
       dst_name = dc_clone_vol_name (info->name, label, p->plan->source_name, p->plan->name);
       copy = dc_planner_add_copy (p, what, info, dst_name, error);
       if (copy == NULL)
