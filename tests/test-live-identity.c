@@ -345,6 +345,34 @@ test_live_kept_warnings (LiveFixture *f, gconstpointer data)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
+  /* --count: each clone's own warnings, in its element of "clones" */
+  status = dc_test_domclone (&out, &err, "--json", "--count", "2", src, NULL);
+  g_test_message ("exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  g_clear_pointer (&lines, g_strfreev);
+  lines = g_strsplit (err, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 5);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  {
+    JsonArray *clones =
+      json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "clones");
+
+    g_assert_cmpuint (json_array_get_length (clones), ==, 2);
+    for (guint i = 0; i < 2; i++)
+      {
+        JsonObject *c = json_array_get_object_element (clones, i);
+        g_autofree char *who = g_strdup_printf ("'%s' keeps ", json_object_get_string_member (c, "name"));
+
+        warnings = json_object_get_array_member (c, "warnings");
+        g_assert_cmpuint (json_array_get_length (warnings), ==, 2);
+        g_assert_true (g_str_has_prefix (json_array_get_string_element (warnings, 0), who));
+        g_assert_nonnull (strstr (err, who));
+      }
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
   /* nothing kept: an empty array, and nothing on stderr */
   status = dc_test_domclone (&out, &err, "--json", f->src, NULL);
   g_assert_cmpint (status, ==, 0);
