@@ -278,6 +278,47 @@ test_live_nvdimm_copied (LiveFixture *f, gconstpointer data)
   g_assert_cmpstr (after, ==, sum);
 }
 
+/* NVRAM on a block device in no pool, or on the network: domclone
+ * cannot make the clone one of its own, and never shares it: refused,
+ * naming the NVRAM, with nothing changed. */
+static void
+test_live_nvram_refused (LiveFixture *f, gconstpointer data)
+{
+  static const struct
+  {
+    const char *type;
+    const char *source;
+    const char *err_part;
+  } cases[] = {
+    { "block", "<source dev='/dev/loop7'/>",
+      "cannot clone the NVRAM: its block device '/dev/loop7' is not in any active storage pool" },
+    { "network",
+      "<source protocol='iscsi' name='iqn.2013-07.com.example:nvram/0'><host name='example.com'/></source>",
+      "cannot clone the NVRAM: it is a 'network' volume ('iqn.2013-07.com.example:nvram/0')" },
+  };
+
+  SKIP_WITHOUT_DAEMON ();
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *src = g_strdup_printf ("%s-nv%zu", f->src, i);
+      g_autofree char *xml =
+        g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+                         "<os><type arch='x86_64' machine='q35'>hvm</type>"
+                         "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+                         "<nvram type='%s'>%s</nvram></os><features><acpi/></features></domain>",
+                         src, cases[i].type, cases[i].source);
+      g_autoptr (DcDomain) dom = virDomainDefineXML (live_conn, xml);
+      const LiveRefusal r = { cases[i].type, 1, cases[i].err_part };
+      const char *args[] = { src, NULL };
+      LiveFixture mine = *f;
+
+      if (dom == NULL)
+        g_error ("cannot define '%s': %s", src, virGetLastErrorMessage ());
+      mine.src = src;
+      live_assert_refused (&mine, &r, args);
+    }
+}
+
 /* Identity that cannot be made unique is kept, and each piece named on
  * stderr, one "domclone: warning: " line, and in --json's "warnings";
  * --print-xml says the same; a clone with nothing kept has "warnings":
@@ -395,5 +436,6 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/identity/static-seclabel", test_live_static_seclabel);
   LIVE_TEST ("/live/identity/nvdimm-copied", test_live_nvdimm_copied);
   LIVE_TEST ("/live/identity/kept-warnings", test_live_kept_warnings);
+  LIVE_TEST ("/live/identity/nvram-refused", test_live_nvram_refused);
   return live_run ();
 }
