@@ -97,6 +97,28 @@ dc_output_error_line (const GError *error)
   return g_strdup_printf ("domclone: %s\n", line);
 }
 
+/**
+ * dc_output_warning_lines:
+ * @result: a clone made or planned
+ *
+ * Returns: (transfer full): the lines for standard error, whatever the
+ * format, one for each identity the clone keeps of its source's:
+ * "domclone: warning: MESSAGE\n"; "" when there is none
+ */
+char *
+dc_output_warning_lines (const DcCloneResult *result)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; result->warnings != NULL && i < result->warnings->len; i++)
+    {
+      g_autofree char *line = dc_output_one_line (result->warnings->pdata[i]);
+
+      g_string_append_printf (out, "domclone: warning: %s\n", line);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static char *
 dc_output_json_end (JsonBuilder *b)
 {
@@ -231,6 +253,12 @@ dc_output_json_clone_object (JsonBuilder *b, const DcCloneResult *result)
   dc_output_json_string (b, "nvram", result->nvram);
   json_builder_set_member_name (b, "linked");
   json_builder_add_boolean_value (b, result->linked);
+  /* what the clone keeps of the source's identity: [] when nothing */
+  json_builder_set_member_name (b, "warnings");
+  json_builder_begin_array (b);
+  for (guint i = 0; result->warnings != NULL && i < result->warnings->len; i++)
+    dc_output_json_add_string (b, result->warnings->pdata[i]);
+  json_builder_end_array (b);
   json_builder_end_object (b);
 }
 

@@ -18,6 +18,7 @@ typedef enum
 
 const char *dc_output_error_code (const GError *error);
 char *dc_output_error_line (const GError *error);
+char *dc_output_warning_lines (const DcCloneResult *result);
 char *dc_output_failure (DcOutputFormat format, const GError *error);
 char *dc_output_clone (DcOutputFormat format, const DcCloneResult *result);
 char *dc_output_clones (DcOutputFormat format, const GPtrArray *made);

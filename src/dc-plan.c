@@ -64,6 +64,7 @@ dc_plan_free (DcPlan *plan)
   g_clear_pointer (&plan->copies, g_ptr_array_unref);
   g_clear_pointer (&plan->shared, g_ptr_array_unref);
   g_clear_pointer (&plan->seeds, g_ptr_array_unref);
+  g_clear_pointer (&plan->warnings, g_ptr_array_unref);
   g_free (plan);
 }
 
@@ -81,6 +82,19 @@ typedef struct
   GPtrArray *macs_to;    /* ... and of the clone's (for seeds) */
   DcMetadata *source_md; /* the source's domclone metadata */
 } DcPlanner;
+
+static void dc_planner_warn (DcPlanner *p, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+/* Adds a warning, one sentence, to the plan (DcPlan.warnings). */
+static void
+dc_planner_warn (DcPlanner *p, const char *format, ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  g_ptr_array_add (p->plan->warnings, g_strdup_vprintf (format, args));
+  va_end (args);
+}
 
 static char *
 dc_random_uuid (GRand *rand)
@@ -950,6 +964,56 @@ dc_planner_run_file (DcPlanner *p, const char *path, const char *what, DcVolInfo
   return FALSE;
 }
 
+/* <backend type='emulator'><source type='dir'|'file' path=.../> (newer
+ * libvirt than 9.0, which drops it): the state in a directory of the
+ * user's choosing (swtpm's dir backend, holding @file) or in one file
+ * (its linear file backend). The clone gets its own, beside the
+ * source's and named after the clone as a log file is: the directory
+ * made through a temporary pool over it, the file copied through one
+ * over its directory. State that does not exist yet (the source never
+ * ran) is only renamed: swtpm makes the clone's. */
+static gboolean
+dc_planner_tpm_custom (DcPlanner *p, xmlNode *source, const char *file, GError **error)
+{
+  g_autofree char *type = dc_xml_prop (source, "type");
+  g_autofree char *path = dc_xml_prop (source, "path");
+  g_autofree char *dst = NULL;
+  g_autofree char *state = NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+  const DcCopy *copy;
+
+  if (path == NULL || (g_strcmp0 (type, "dir") != 0 && g_strcmp0 (type, "file") != 0))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone the TPM: its state is kept in a '%s' source domclone does not know, and the clone must not share it; remove the <tpm> device first",
+        type ? type : "?");
+      return FALSE;
+    }
+  dst = dc_clone_path (path, p->plan->source_name, p->plan->name);
+  state = g_str_equal (type, "dir") ? g_build_filename (path, file, NULL) : g_strdup (path);
+  if (!dc_planner_run_file (p, state, "the TPM state", &info, error))
+    return FALSE;
+  if (info != NULL)
+    {
+      g_autofree char *dst_name = g_path_get_basename (dst);
+
+      if (g_str_equal (type, "dir"))
+        copy = dc_planner_add_copy_to (p, "the TPM state", info, dst, NULL, file, error);
+      else
+        copy = dc_planner_add_copy (p, "the TPM state", info, dst_name, error);
+      if (copy == NULL)
+        return FALSE;
+      if (g_str_equal (type, "file"))
+        {
+          g_free (dst);
+          dst = g_strdup (copy->dst_path);
+        }
+    }
+  xmlSetProp (source, BAD_CAST "path", BAD_CAST dst);
+  return TRUE;
+}
+
 /* swtpm keeps a TPM's state in <swtpm dir>/<domain UUID>/tpm2 (tpm1.2
  * for the old version): a new UUID means a new, empty TPM, and a guest
  * that sealed secrets to it (disk encryption) no longer boots. Copy the
@@ -963,15 +1027,21 @@ dc_planner_tpm (DcPlanner *p, GError **error)
   g_autofree char *src_path = NULL;
   g_autofree char *dst_dir = NULL;
   g_autoptr (DcVolInfo) info = NULL;
+  xmlNode *custom;
   const char *sub, *file;
 
-  if (backend == NULL || p->plan->source_uuid == NULL)
+  if (backend == NULL)
     return TRUE;
   version = dc_xml_prop (backend, "version");
   if (g_strcmp0 (version, "1.2") == 0)
     sub = "tpm1.2", file = "tpm-00.permall";
   else
     sub = "tpm2", file = "tpm2-00.permall";
+  custom = dc_xml_child (backend, "source", FALSE);
+  if (custom != NULL)
+    return dc_planner_tpm_custom (p, custom, file, error);
+  if (p->plan->source_uuid == NULL)
+    return TRUE;
 
   dir = p->env->swtpm_dir (p->env);
   if (dir == NULL)
@@ -988,6 +1058,80 @@ dc_planner_tpm (DcPlanner *p, GError **error)
     return TRUE;
   dst_dir = g_build_filename (dir, p->plan->uuid, sub, NULL);
   return dc_planner_add_copy_to (p, "the TPM state", info, dst_dir, NULL, file, error) != NULL;
+}
+
+/* NVDIMM and virtio-pmem devices are guest memory kept in a host file
+ * (<source><path>): written by the guest through the mapping when the
+ * access is shared, so the clone must not share it. Every one is
+ * copied as a writable disk is (whatever its access: a private one's
+ * file is the guest's data too, and a later change of the source must
+ * not reach the clone), beside the source's, in its pool or through a
+ * temporary pool over its directory, named as a disk's copy
+ * ("<clone>-nvdimm0.img" where the name does not hold the source's). A
+ * file not made yet is only renamed. A device (a DAX character device
+ * under /dev) cannot be copied: refused. */
+static gboolean
+dc_planner_memory_devices (DcPlanner *p, GError **error)
+{
+  g_autoptr (GPtrArray) mems =
+    dc_xml_nodes (p->ctxt, NULL, "/domain/devices/memory[@model='nvdimm' or @model='virtio-pmem']");
+  guint n_nvdimm = 0, n_pmem = 0;
+
+  for (guint i = 0; i < mems->len; i++)
+    {
+      xmlNode *mem = mems->pdata[i];
+      g_autofree char *model = dc_xml_prop (mem, "model");
+      xmlNode *node = dc_xml_node (p->ctxt, mem, "./source/path");
+      g_autofree char *path = dc_xml_string (p->ctxt, mem, "normalize-space(./source/path)");
+      g_autofree char *what = NULL;
+      g_autofree char *label = NULL;
+      g_autofree char *dst_name = NULL;
+      g_autoptr (DcVolInfo) info = NULL;
+      const DcCopy *copy;
+
+      if (node == NULL || path == NULL)
+        continue;
+      what = g_strdup_printf ("the %s '%s'", g_str_equal (model, "nvdimm") ? "NVDIMM" : "virtio-pmem device",
+                              path);
+      if (g_str_has_prefix (path, "/dev/"))
+        {
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+            "cannot clone %s: it is a device, which domclone cannot copy, and the clone must not share the guest memory on it; detach it first",
+            what);
+          return FALSE;
+        }
+      if (g_str_equal (model, "nvdimm"))
+        label = g_strdup_printf ("nvdimm%u", n_nvdimm++);
+      else
+        label = g_strdup_printf ("pmem%u", n_pmem++);
+      if (!dc_planner_run_file (p, path, what, &info, error))
+        return FALSE;
+      if (info == NULL)
+        {
+          /* QEMU makes the file when the domain first starts: the
+           * clone's is named after it, and made for it the same way */
+          g_autofree char *dir = g_path_get_dirname (path);
+          g_autofree char *base = g_path_get_basename (path);
+          g_autofree char *name = dc_clone_vol_name (base, label, p->plan->source_name, p->plan->name);
+          g_autofree char *renamed = g_build_filename (dir, name, NULL);
+
+          dc_xml_set_text (node, renamed);
+          continue;
+        }
+      dst_name = dc_clone_vol_name (info->name, label, p->plan->source_name, p->plan->name);
+      copy = dc_planner_add_copy (p, what, info, dst_name, error);
+      if (copy == NULL)
+        return FALSE;
+      if (copy->dst_path == NULL)
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                       "cannot clone %s: pool '%s' does not say where its volumes are", what, copy->dst_pool);
+          return FALSE;
+        }
+      dc_xml_set_text (node, copy->dst_path);
+    }
+  return TRUE;
 }
 
 /* <os firmware='efi'> without <nvram>: libvirt keeps the variables in
@@ -1009,9 +1153,9 @@ dc_planner_implicit_nvram (DcPlanner *p, GError **error)
   dir = p->env->nvram_dir (p->env);
   if (dir == NULL)
     {
-      g_warning (
-        "cannot tell where this connection keeps '%s''s UEFI variables: the clone starts with fresh ones",
-        p->plan->source_name);
+      dc_planner_warn (
+        p, "cannot tell where this connection keeps '%s''s UEFI variables: '%s' starts with fresh ones",
+        p->plan->source_name, p->plan->name);
       return TRUE;
     }
   src_name = g_strdup_printf ("%s_VARS.fd", p->plan->source_name);
@@ -1024,6 +1168,50 @@ dc_planner_implicit_nvram (DcPlanner *p, GError **error)
   return dc_planner_add_copy (p, "the NVRAM", info, dst_name, error) != NULL;
 }
 
+/* <nvram type='block'><source dev=.../>: the variables on a block
+ * device. One in a storage pool (a logical volume, say) is copied as a
+ * block disk is, into a new volume of its pool; one outside any pool
+ * cannot be made the clone's own and is refused. */
+static gboolean
+dc_planner_nvram_block (DcPlanner *p, xmlNode *nvram, GError **error)
+{
+  xmlNode *source = dc_xml_child (nvram, "source", FALSE);
+  g_autofree char *dev = source ? dc_xml_prop (source, "dev") : NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autofree char *dst_name = NULL;
+  const DcCopy *copy;
+
+  if (dev == NULL)
+    return TRUE; /* nothing named: nothing shared */
+  info = p->env->vol_by_path (p->env, dev, &local);
+  if (info == NULL && g_error_matches (local, DC_ERROR, DC_ERROR_UNSUPPORTED))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone the NVRAM: its block device '%s' is not in any active storage pool, so domclone cannot make the clone one of its own; put it in a pool, or copy the variables into a file and name it in <nvram>",
+        dev);
+      return FALSE;
+    }
+  if (info == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone the NVRAM: ");
+      return FALSE;
+    }
+  dst_name = dc_clone_vol_name (info->name, "nvram", p->plan->source_name, p->plan->name);
+  copy = dc_planner_add_copy (p, "the NVRAM", info, dst_name, error);
+  if (copy == NULL)
+    return FALSE;
+  if (copy->dst_path == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "cannot clone the NVRAM: pool '%s' does not say where its volumes are", copy->dst_pool);
+      return FALSE;
+    }
+  xmlSetProp (source, BAD_CAST "dev", BAD_CAST copy->dst_path);
+  return TRUE;
+}
+
 static gboolean
 dc_planner_nvram (DcPlanner *p, GError **error)
 {
@@ -1032,10 +1220,25 @@ dc_planner_nvram (DcPlanner *p, GError **error)
   g_autofree char *path = NULL;
   g_autofree char *dst_path = NULL;
   g_autoptr (DcVolInfo) info = NULL;
+  g_autofree char *type = NULL;
   const char *attr = "file";
 
   if (nvram == NULL)
     return dc_planner_implicit_nvram (p, error);
+
+  type = dc_xml_prop (nvram, "type");
+  if (g_strcmp0 (type, "block") == 0)
+    return dc_planner_nvram_block (p, nvram, error);
+  if (type != NULL && !g_str_equal (type, "file"))
+    {
+      g_autofree char *source = dc_xml_string (p->ctxt, nvram, "./source/@name");
+
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone the NVRAM: it is a '%s' volume ('%s'), which domclone cannot copy, and the clone must not share it; copy the variables into a file and name it in <nvram>, or remove the <nvram> element to start the clone with fresh ones",
+        type, source ? source : "?");
+      return FALSE;
+    }
 
   /* <nvram>PATH</nvram>, or the newer <nvram type='file'><source file=/> */
   holder = dc_xml_child (nvram, "source", FALSE);
@@ -1142,6 +1345,121 @@ dc_planner_sysinfo (DcPlanner *p)
     }
 }
 
+/* One number of a PCI address as lspci writes it: "0x01" -> "01" */
+static char *
+dc_pci_part (xmlNode *addr, const char *name, int width)
+{
+  g_autofree char *value = dc_xml_prop (addr, name);
+  guint64 n = 0;
+
+  if (value == NULL
+      || !g_ascii_string_to_unsigned (g_str_has_prefix (value, "0x") ? value + 2 : value, 16, 0, G_MAXUINT32,
+                                      &n, NULL))
+    return g_strdup (value ? value : "?");
+  return g_strdup_printf ("%0*" G_GINT64_MODIFIER "x", width, n);
+}
+
+/* A PCI <address>: "0000:01:00.0" */
+static char *
+dc_pci_address (xmlNode *addr)
+{
+  g_autofree char *domain = dc_pci_part (addr, "domain", 4);
+  g_autofree char *bus = dc_pci_part (addr, "bus", 2);
+  g_autofree char *slot = dc_pci_part (addr, "slot", 2);
+  g_autofree char *function = dc_pci_part (addr, "function", 1);
+
+  return g_strdup_printf ("%s:%s:%s.%s", domain, bus, slot, function);
+}
+
+/* A <virtualport>'s interfaceid (Open vSwitch: the OVN/OVS port the
+ * interface is; also given for a virtualport whose type the network
+ * decides) and 802.1Qbg instanceid (the VSI instance on the switch) name
+ * the source's port: dropped, libvirt makes new ones when the clone is
+ * defined. The rest (profileid, managerid, typeid) says which kind of
+ * port, and is kept. */
+static void
+dc_planner_virtualport (xmlNode *iface)
+{
+  xmlNode *vport = dc_xml_child (iface, "virtualport", FALSE);
+  xmlNode *params = vport ? dc_xml_child (vport, "parameters", FALSE) : NULL;
+
+  if (params == NULL)
+    return;
+  xmlUnsetProp (params, BAD_CAST "interfaceid");
+  xmlUnsetProp (params, BAD_CAST "instanceid");
+  if (params->properties == NULL && params->children == NULL)
+    dc_xml_remove (params);
+}
+
+/* Interfaces whose host side cannot be made the clone's own: said out
+ * loud (domclone(1), IDENTITY). */
+static void
+dc_planner_interface_kept (DcPlanner *p, xmlNode *iface, guint index)
+{
+  g_autofree char *type = dc_xml_prop (iface, "type");
+  g_autoptr (GPtrArray) forwards = dc_xml_nodes (p->ctxt, iface, "./portForward");
+  const char *clone = p->plan->name;
+  const char *source = p->plan->source_name;
+
+  if (g_strcmp0 (type, "server") == 0 || g_strcmp0 (type, "udp") == 0)
+    {
+      const char *xpath = g_str_equal (type, "server") ? "./source/@port" : "./source/local/@port";
+      g_autofree char *port = dc_xml_string (p->ctxt, iface, xpath);
+
+      if (port != NULL)
+        dc_planner_warn (p, "'%s' keeps interface %u's fixed %s port '%s': it cannot run while '%s' does",
+                         clone, index, g_str_equal (type, "server") ? "TCP" : "UDP", port, source);
+    }
+  else if (g_strcmp0 (type, "hostdev") == 0 || g_strcmp0 (type, "vdpa") == 0)
+    {
+      g_autofree char *dev = dc_xml_string (p->ctxt, iface, "./source/@dev");
+      xmlNode *addr = dc_xml_node (p->ctxt, iface, "./source/address");
+      g_autofree char *pci = addr ? dc_pci_address (addr) : NULL;
+
+      dc_planner_warn (
+        p, "'%s' keeps interface %u's host device '%s': only one of it and '%s' can run at a time", clone,
+        index,
+        dev   ? dev
+        : pci ? pci
+              : "?",
+        source);
+    }
+  for (guint i = 0; i < forwards->len; i++)
+    {
+      g_autoptr (GPtrArray) ranges = dc_xml_nodes (p->ctxt, forwards->pdata[i], "./range");
+      g_autofree char *proto = dc_xml_prop (forwards->pdata[i], "proto");
+
+      for (guint j = 0; j < ranges->len; j++)
+        {
+          g_autofree char *start = dc_xml_prop (ranges->pdata[j], "start");
+          g_autofree char *end = dc_xml_prop (ranges->pdata[j], "end");
+          g_autofree char *ports = end ? g_strdup_printf ("%s-%s", start, end) : g_strdup (start);
+
+          dc_planner_warn (
+            p, "'%s' keeps interface %u's forward of host %s port '%s': it cannot run while '%s' does", clone,
+            index, proto ? proto : "tcp", ports ? ports : "?", source);
+        }
+    }
+}
+
+/* <target dev=... managed='no'>: a tap device made outside libvirt and
+ * wired up by its maker; libvirt uses it as it is. One process can have
+ * it open: kept, and said. */
+static gboolean
+dc_planner_unmanaged_tap (DcPlanner *p, xmlNode *iface, guint index)
+{
+  xmlNode *target = dc_xml_child (iface, "target", FALSE);
+  g_autofree char *managed = target ? dc_xml_prop (target, "managed") : NULL;
+  g_autofree char *dev = target ? dc_xml_prop (target, "dev") : NULL;
+
+  if (g_strcmp0 (managed, "no") != 0 || dev == NULL)
+    return FALSE;
+  dc_planner_warn (
+    p, "'%s' keeps interface %u's tap device '%s' (managed='no'): only one of it and '%s' can run at a time",
+    p->plan->name, index, dev, p->plan->source_name);
+  return TRUE;
+}
+
 static gboolean
 dc_planner_interfaces (DcPlanner *p, GError **error)
 {
@@ -1162,8 +1480,12 @@ dc_planner_interfaces (DcPlanner *p, GError **error)
           g_ptr_array_add (p->macs_to, g_strdup (addr));
         }
       xmlSetProp (mac, BAD_CAST "address", BAD_CAST addr);
-      /* libvirt picks a free tap/macvtap name for the clone */
-      dc_xml_remove (dc_xml_child (iface, "target", FALSE));
+      /* libvirt picks a free tap/macvtap name for the clone; a tap
+       * made outside libvirt (managed='no') is the user's: kept */
+      if (!dc_planner_unmanaged_tap (p, iface, i))
+        dc_xml_remove (dc_xml_child (iface, "target", FALSE));
+      dc_planner_virtualport (iface);
+      dc_planner_interface_kept (p, iface, i);
     }
   return TRUE;
 }
@@ -1186,6 +1508,16 @@ dc_planner_ports (DcPlanner *p)
         fixed = TRUE;
       if (tls != NULL && !g_str_equal (tls, "-1"))
         fixed = TRUE;
+      /* automatic display ports, but a fixed websocket port: kept, as
+       * a proxy in front of it (noVNC) is set up for that port */
+      if (!fixed && ws != NULL && !g_str_equal (ws, "-1"))
+        {
+          g_autofree char *type = dc_xml_prop (g, "type");
+
+          dc_planner_warn (
+            p, "'%s' keeps the %s display's fixed websocket port '%s': it cannot run while '%s' does",
+            p->plan->name, type ? type : "?", ws, p->plan->source_name);
+        }
       if (!fixed)
         continue;
       xmlUnsetProp (g, BAD_CAST "port");
@@ -1204,59 +1536,115 @@ dc_planner_ports (DcPlanner *p)
     }
 }
 
+/* A unix socket's path holds at most this many bytes (sun_path is 108,
+ * with its terminating NUL) */
+#define DC_SUN_PATH_MAX 107
+
+/* How the planner names a device in messages: its element and its
+ * place among the devices of that kind ("serial 0", "channel 1"); an
+ * RNG's backend is named by its <rng>. */
+static char *
+dc_planner_device_name (DcPlanner *p, xmlNode *dev)
+{
+  g_autofree char *xpath = NULL;
+  g_autofree char *count = NULL;
+
+  if (xmlStrEqual (dev->name, BAD_CAST "backend") && dev->parent != NULL)
+    dev = dev->parent;
+  xpath = g_strdup_printf ("count(preceding-sibling::%s)", (const char *) dev->name);
+  count = dc_xml_string (p->ctxt, dev, xpath);
+  return g_strdup_printf ("%s %s", (const char *) dev->name, count ? count : "?");
+}
+
 /* A unix socket QEMU binds (listens on) must be the clone's own: QEMU
  * removes whatever is at the path before it binds, so the domain started
  * second silently takes the socket from the first. A path libvirt made
- * for a virtio channel (@libvirt_names) is dropped: libvirt makes a new
- * one for the clone, as it only does for those. A path that names the
- * source is renamed after the clone; any other gets the clone's name in
- * front of its file name, as log files do. */
-static void
-dc_planner_bound_path (DcPlanner *p, xmlNode *node, const char *attr, gboolean libvirt_names)
+ * for a virtio channel or a display (@libvirt_names) is dropped: libvirt
+ * makes a new one for the clone. Any other gets the clone's name in its
+ * file name, never in the directories above it, which stay: nobody would
+ * make a directory named after the clone, and the clone could not start.
+ * A path that does not fit in a socket address is refused. */
+static gboolean
+dc_planner_bound_path (DcPlanner *p, xmlNode *dev, xmlNode *node, const char *attr, gboolean libvirt_names,
+                       GError **error)
 {
   g_autofree char *path = dc_xml_prop (node, attr);
   g_autofree char *renamed = NULL;
 
   if (path == NULL)
-    return;
+    return TRUE;
   if (libvirt_names && (strstr (path, "/channel/target/") != NULL || strstr (path, "/domain-") != NULL))
     {
       xmlUnsetProp (node, BAD_CAST attr);
-      return;
+      return TRUE;
     }
-  renamed = dc_name_replace (path, p->plan->source_name, p->plan->name);
-  if (renamed == NULL)
-    renamed = dc_clone_path (path, p->plan->source_name, p->plan->name);
-  xmlSetProp (node, BAD_CAST attr, BAD_CAST renamed);
-}
+  renamed = dc_clone_path (path, p->plan->source_name, p->plan->name);
+  if (strlen (renamed) > DC_SUN_PATH_MAX)
+    {
+      g_autofree char *what = dc_planner_device_name (p, dev);
 
-static void
-dc_planner_bound_socket (DcPlanner *p, xmlNode *source, gboolean libvirt_names)
-{
-  dc_planner_bound_path (p, source, "path", libvirt_names);
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone %s: its socket '%s' would become '%s', %zu bytes, more than the %d a unix socket path can hold; give the source's socket a shorter path, or clone with a shorter --name",
+        what, path, renamed, strlen (renamed), DC_SUN_PATH_MAX);
+      return FALSE;
+    }
+  xmlSetProp (node, BAD_CAST attr, BAD_CAST renamed);
+  return TRUE;
 }
 
 /* VNC and SPICE listening on a unix socket (<graphics socket=...> or
  * <listen type='socket' socket=...>): QEMU binds it. A path libvirt made
  * (in the domain's runtime directory) is dropped, as it makes one. */
-static void
-dc_planner_graphics_sockets (DcPlanner *p)
+static gboolean
+dc_planner_graphics_sockets (DcPlanner *p, GError **error)
 {
   g_autoptr (GPtrArray) nodes = dc_xml_nodes (
     p->ctxt, NULL,
     "/domain/devices/graphics[@socket] | /domain/devices/graphics/listen[@type='socket' and @socket]");
 
   for (guint i = 0; i < nodes->len; i++)
-    dc_planner_bound_path (p, nodes->pdata[i], "socket", TRUE);
+    {
+      xmlNode *node = nodes->pdata[i];
+      xmlNode *dev = xmlStrEqual (node->name, BAD_CAST "listen") ? node->parent : node;
+
+      if (!dc_planner_bound_path (p, dev, node, "socket", TRUE, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A TCP or UDP port a character device binds (<source mode='bind'
+ * service=...>) cannot be made the clone's own: the clone keeps it,
+ * and says so. */
+static void
+dc_planner_chardev_port (DcPlanner *p, xmlNode *dev, const char *type)
+{
+  g_autoptr (GPtrArray) binds = dc_xml_nodes (p->ctxt, dev, "./source[@mode='bind' and @service]");
+
+  for (guint i = 0; i < binds->len; i++)
+    {
+      g_autofree char *service = dc_xml_prop (binds->pdata[i], "service");
+      g_autofree char *host = dc_xml_prop (binds->pdata[i], "host");
+      g_autofree char *what = NULL;
+
+      if (g_str_equal (service, "0"))
+        continue; /* any free port */
+      what = dc_planner_device_name (p, dev);
+      dc_planner_warn (p, "'%s' keeps %s's fixed %s port '%s'%s%s%s: it cannot run while '%s' does",
+                       p->plan->name, what, g_str_equal (type, "udp") ? "UDP" : "TCP", service,
+                       host ? " on '" : "", host ? host : "", host ? "'" : "", p->plan->source_name);
+    }
 }
 
 /* Character devices (serial, console, channel, parallel, a passthrough
  * smartcard, a USB redirection, an RNG's egd backend): sockets they bind
  * and files they write must not be shared with the source. A unix
  * socket they connect to belongs to a server outside the domain and is
- * kept: mode='connect', or no mode, which libvirt reads as connect. */
-static void
-dc_planner_chardevs (DcPlanner *p)
+ * kept: mode='connect', or no mode, which libvirt reads as connect. A
+ * TCP or UDP port they bind is kept with a warning. */
+static gboolean
+dc_planner_chardevs (DcPlanner *p, GError **error)
 {
   g_autoptr (GPtrArray) devs = dc_xml_nodes (
     p->ctxt, NULL,
@@ -1279,12 +1667,22 @@ dc_planner_chardevs (DcPlanner *p)
           gboolean libvirt_names =
             xmlStrEqual (dev->name, BAD_CAST "channel") && g_strcmp0 (target, "virtio") == 0;
 
-          dc_planner_bound_socket (p, source, libvirt_names);
+          if (!dc_planner_bound_path (p, dev, source, "path", libvirt_names, error))
+            return FALSE;
         }
       else if (path != NULL && g_strcmp0 (type, "file") == 0)
         {
           g_autofree char *renamed = dc_clone_path (path, p->plan->source_name, p->plan->name);
           xmlSetProp (source, BAD_CAST "path", BAD_CAST renamed);
+        }
+      else if (g_strcmp0 (type, "tcp") == 0 || g_strcmp0 (type, "udp") == 0)
+        {
+          /* libvirt repeats the first serial port as a console of
+           * target type serial: one device, one warning */
+          g_autofree char *ttype = dc_xml_string (p->ctxt, dev, "./target/@type");
+
+          if (!(xmlStrEqual (dev->name, BAD_CAST "console") && g_strcmp0 (ttype, "serial") == 0))
+            dc_planner_chardev_port (p, dev, type);
         }
 
       if (logfile != NULL)
@@ -1293,6 +1691,7 @@ dc_planner_chardevs (DcPlanner *p)
           xmlSetProp (log, BAD_CAST "file", BAD_CAST renamed);
         }
     }
+  return TRUE;
 }
 
 /* A vhost-user interface's socket: QEMU binds it in mode='server' (the
@@ -1300,8 +1699,8 @@ dc_planner_chardevs (DcPlanner *p)
  * mode='client', which is kept. A <shmem>'s <server path> is not handled
  * here on purpose: QEMU connects to it, and the ivshmem-server behind it
  * is shared by design by the domains of one shared-memory group. */
-static void
-dc_planner_vhostuser (DcPlanner *p)
+static gboolean
+dc_planner_vhostuser (DcPlanner *p, GError **error)
 {
   g_autoptr (GPtrArray) sources =
     dc_xml_nodes (p->ctxt, NULL, "/domain/devices/interface[@type='vhostuser']/source[@type='unix']");
@@ -1311,8 +1710,109 @@ dc_planner_vhostuser (DcPlanner *p)
       xmlNode *source = sources->pdata[i];
       g_autofree char *mode = dc_xml_prop (source, "mode");
 
-      if (g_strcmp0 (mode, "server") == 0)
-        dc_planner_bound_socket (p, source, FALSE);
+      if (g_strcmp0 (mode, "server") == 0
+          && !dc_planner_bound_path (p, source->parent, source, "path", FALSE, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Host devices passed through (PCI, USB, SCSI, vhost-scsi, mediated):
+ * one running domain at a time can have one. The clone keeps them, and
+ * says so. */
+static void
+dc_planner_hostdevs (DcPlanner *p)
+{
+  g_autoptr (GPtrArray) devs = dc_xml_nodes (p->ctxt, NULL, "/domain/devices/hostdev[@mode='subsystem']");
+
+  for (guint i = 0; i < devs->len; i++)
+    {
+      xmlNode *dev = devs->pdata[i];
+      g_autofree char *type = dc_xml_prop (dev, "type");
+      xmlNode *addr = dc_xml_node (p->ctxt, dev, "./source/address");
+      g_autofree char *what = NULL;
+
+      if (dc_xml_child (dev, "shareable", FALSE) != NULL)
+        continue;
+      if (g_strcmp0 (type, "pci") == 0 && addr != NULL)
+        {
+          g_autofree char *pci = dc_pci_address (addr);
+          what = g_strdup_printf ("PCI device '%s'", pci);
+        }
+      else if (g_strcmp0 (type, "usb") == 0)
+        {
+          g_autofree char *vendor = dc_xml_string (p->ctxt, dev, "./source/vendor/@id");
+          g_autofree char *product = dc_xml_string (p->ctxt, dev, "./source/product/@id");
+          g_autofree char *bus = addr ? dc_xml_prop (addr, "bus") : NULL;
+          g_autofree char *device = addr ? dc_xml_prop (addr, "device") : NULL;
+
+          if (vendor != NULL || product != NULL)
+            what = g_strdup_printf ("USB device '%s:%s'", vendor ? vendor : "?", product ? product : "?");
+          else
+            what =
+              g_strdup_printf ("USB device at bus '%s' device '%s'", bus ? bus : "?", device ? device : "?");
+        }
+      else if (g_strcmp0 (type, "scsi") == 0)
+        {
+          g_autofree char *adapter = dc_xml_string (p->ctxt, dev, "./source/adapter/@name");
+          g_autofree char *iscsi = dc_xml_string (p->ctxt, dev, "./source/@name");
+
+          what = g_strdup_printf ("SCSI device '%s'", adapter ? adapter : iscsi ? iscsi : "?");
+        }
+      else if (g_strcmp0 (type, "scsi_host") == 0)
+        {
+          g_autofree char *wwpn = dc_xml_string (p->ctxt, dev, "./source/@wwpn");
+          what = g_strdup_printf ("vhost-scsi target '%s'", wwpn ? wwpn : "?");
+        }
+      else if (g_strcmp0 (type, "mdev") == 0)
+        {
+          g_autofree char *uuid = addr ? dc_xml_prop (addr, "uuid") : NULL;
+          what = g_strdup_printf ("mediated device '%s'", uuid ? uuid : "?");
+        }
+      else
+        what = g_strdup_printf ("'%s' host device", type ? type : "?");
+      dc_planner_warn (
+        p, "'%s' keeps hostdev %u, the %s passed through: only one of it and '%s' can run at a time",
+        p->plan->name, i, what, p->plan->source_name);
+    }
+}
+
+/* A static security label (SELinux, AppArmor) is the source's sVirt
+ * identity: a clone running with it is not kept apart from the source.
+ * It becomes dynamic: libvirt gives the clone a label of its own when it
+ * starts, relabelling its files. An SELinux label keeps its user, role
+ * and type as the base of the new one. A DAC label (the user and group
+ * QEMU runs as) is no identity and is kept. */
+static void
+dc_planner_seclabels (DcPlanner *p)
+{
+  g_autoptr (GPtrArray) labels = dc_xml_nodes (p->ctxt, NULL, "/domain/seclabel[@type='static']");
+
+  for (guint i = 0; i < labels->len; i++)
+    {
+      xmlNode *seclabel = labels->pdata[i];
+      g_autofree char *model = dc_xml_prop (seclabel, "model");
+      g_autofree char *label = dc_xml_string (p->ctxt, seclabel, "./label");
+      xmlNode *base = dc_xml_child (seclabel, "baselabel", FALSE);
+
+      if (g_strcmp0 (model, "dac") == 0)
+        continue;
+      xmlSetProp (seclabel, BAD_CAST "type", BAD_CAST "dynamic");
+      xmlSetProp (seclabel, BAD_CAST "relabel", BAD_CAST "yes");
+      if (base == NULL && g_strcmp0 (model, "selinux") == 0 && label != NULL)
+        {
+          /* user:role:type:level -> user:role:type:s0, the level made anew */
+          g_auto (GStrv) parts = g_strsplit (label, ":", 4);
+
+          if (g_strv_length (parts) == 4)
+            {
+              g_autofree char *baselabel = g_strdup_printf ("%s:%s:%s:s0", parts[0], parts[1], parts[2]);
+
+              xmlNewTextChild (seclabel, NULL, BAD_CAST "baselabel", BAD_CAST baselabel);
+            }
+        }
+      dc_xml_remove (dc_xml_child (seclabel, "label", FALSE));
+      dc_xml_remove (dc_xml_child (seclabel, "imagelabel", FALSE));
     }
 }
 
@@ -1443,6 +1943,7 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   plan->copies = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_copy_free);
   plan->shared = g_ptr_array_new_with_free_func (g_free);
   plan->seeds = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_seed_free);
+  plan->warnings = g_ptr_array_new_with_free_func (g_free);
 
   doc = dc_xml_parse (opts->source_xml, "domain", "the source domain's XML", &ctxt, error);
   if (doc == NULL)
@@ -1502,15 +2003,17 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   if (!dc_planner_interfaces (&p, error))
     return NULL;
   dc_planner_ports (&p);
-  dc_planner_chardevs (&p);
-  dc_planner_graphics_sockets (&p);
-  dc_planner_vhostuser (&p);
+  if (!dc_planner_chardevs (&p, error) || !dc_planner_graphics_sockets (&p, error)
+      || !dc_planner_vhostuser (&p, error))
+    return NULL;
+  dc_planner_hostdevs (&p);
+  dc_planner_seclabels (&p);
 
   disks = dc_xml_nodes (ctxt, NULL, "/domain/devices/disk");
   for (guint i = 0; i < disks->len; i++)
     if (!dc_planner_disk (&p, disks->pdata[i], error))
       return NULL;
-  if (!dc_planner_nvram (&p, error) || !dc_planner_tpm (&p, error))
+  if (!dc_planner_nvram (&p, error) || !dc_planner_tpm (&p, error) || !dc_planner_memory_devices (&p, error))
     return NULL;
 
   if (!dc_planner_metadata (&p, error))
@@ -1587,6 +2090,8 @@ dc_plan_describe (const DcPlan *plan)
     }
   for (guint i = 0; i < plan->shared->len; i++)
     g_string_append_printf (out, "share %s\n", (const char *) plan->shared->pdata[i]);
+  for (guint i = 0; i < plan->warnings->len; i++)
+    g_string_append_printf (out, "warning %s\n", (const char *) plan->warnings->pdata[i]);
   return g_string_free (out, FALSE);
 }
 

@@ -121,6 +121,10 @@ typedef struct
   GPtrArray *copies; /* DcCopy */
   GPtrArray *shared; /* char *: disks the clone shares with its source */
   GPtrArray *seeds;  /* DcSeed: cloud-init seeds made anew */
+  /* char *: identity the clone keeps and cannot run beside its source
+   * with (fixed ports, passed-through devices), one sentence each; the
+   * tool prints them */
+  GPtrArray *warnings;
 } DcPlan;
 
 void dc_plan_free (DcPlan *plan);

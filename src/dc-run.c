@@ -52,6 +52,7 @@ dc_clone_result_free (DcCloneResult *result)
   g_clear_pointer (&result->macs, g_ptr_array_unref);
   g_clear_pointer (&result->volumes, g_ptr_array_unref);
   g_free (result->nvram);
+  g_clear_pointer (&result->warnings, g_ptr_array_unref);
   g_free (result);
 }
 
@@ -101,6 +102,9 @@ dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env)
       result->linked = TRUE;
   result->macs = g_ptr_array_new_with_free_func (g_free);
   result->volumes = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_volume_free);
+  result->warnings = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < plan->warnings->len; i++)
+    g_ptr_array_add (result->warnings, g_strdup (plan->warnings->pdata[i]));
   if (doc == NULL)
     return; /* the planner made it: it parses */
 

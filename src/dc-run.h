@@ -49,6 +49,9 @@ typedef struct
   gboolean existed;   /* --exist-ok found it made: nothing was done (no
                        * volumes listed) */
   gboolean linked;    /* its disks are overlays on a template's */
+  /* char *: what the clone keeps of its source's identity
+   * (DcPlan.warnings); NULL: none */
+  GPtrArray *warnings;
 } DcCloneResult;
 
 void dc_clone_result_free (DcCloneResult *result);

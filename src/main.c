@@ -48,6 +48,18 @@ dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, g
 }
 
 static DcOutputFormat format = DC_OUTPUT_TEXT;
+
+/* What a clone keeps of its source's identity, on stderr whatever the
+ * format and -q: one "domclone: warning: " line each */
+static void
+dc_print_warnings (const DcCloneResult *result)
+{
+  g_autofree char *lines = dc_output_warning_lines (result);
+
+  fflush (stdout);
+  fputs (lines, stderr);
+}
+
 /* --count: a failure's JSON object lists the clones made ("clones") */
 static gboolean counting;
 
@@ -150,6 +162,7 @@ main (int argc, char **argv)
       result = dc_clone_print_xml (conn, &copts, &error);
       if (result == NULL)
         return dc_fail (error);
+      dc_print_warnings (result);
       out = dc_output_print_xml (format, result);
       fputs (out, stdout);
       return EXIT_SUCCESS;
@@ -195,12 +208,15 @@ main (int argc, char **argv)
       g_autofree char *out =
         ok ? dc_output_clones (format, made) : dc_output_clones_failure (format, made, error);
 
+      for (guint i = 0; i < made->len; i++)
+        dc_print_warnings (made->pdata[i]);
       fputs (out, stdout);
       return ok ? EXIT_SUCCESS : dc_fail_line (error);
     }
   result = dc_clone (conn, &copts, &error);
   if (result == NULL)
     return dc_fail (error);
+  dc_print_warnings (result);
   {
     g_autofree char *out = dc_output_clone (format, result);
 

@@ -55,6 +55,25 @@ static const PlanCase plan_cases[] = {
   { "err-dir-floppy", NULL, 1, DC_ERROR_UNSUPPORTED,
     "cannot clone disk 'fda': it is a writable 'dir' disk, which domclone cannot copy; make it <readonly/> or <shareable/>" },
   { "bound-sockets", NULL, 1, -1, NULL },
+  /* identity that must not be shared (domclone(1), IDENTITY) */
+  { "virtualport", NULL, 1, -1, NULL },
+  { "seclabel-static", NULL, 1, -1, NULL },
+  { "seclabel-apparmor", NULL, 1, -1, NULL },
+  { "kept-ports", NULL, 1, -1, NULL },
+  { "socket-dir", NULL, 1, -1, NULL },
+  { "err-socket-too-long", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone channel 0: its socket '/run/user/1000/some/rather/deeply/nested/folder/for/the/sockets/of/virtual/machines/qemu/agent.sock' would become '/run/user/1000/some/rather/deeply/nested/folder/for/the/sockets/of/virtual/machines/qemu/web-clone1-agent.sock', 110 bytes, more than the 107 a unix socket path can hold" },
+  { "nvram-block", NULL, 1, -1, NULL },
+  { "err-nvram-block-outside", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone the NVRAM: its block device '/dev/sdz' is not in any active storage pool" },
+  { "err-nvram-network", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone the NVRAM: it is a 'network' volume ('iqn.2013-07.com.example:nvram/0'), which domclone cannot copy" },
+  { "tpm-custom-dir", NULL, 1, -1, NULL },
+  { "tpm-custom-file", NULL, 1, -1, NULL },
+  { "tpm-custom-new", NULL, 1, -1, NULL },
+  { "nvdimm", NULL, 1, -1, NULL },
+  { "err-nvdimm-dev", NULL, 1, DC_ERROR_UNSUPPORTED,
+    "cannot clone the NVDIMM '/dev/dax0.0': it is a device, which domclone cannot copy" },
   /* --pool (see pool_options) */
   { "pool-volume-disks", NULL, 1, -1, NULL },
   { "pool-uefi", NULL, 1, -1, NULL },
@@ -269,7 +288,8 @@ interface_identity (const PlanCase *c, guint *n_macs)
 
   g_assert_no_error (error);
   macs = dc_xml_nodes (ctxt, NULL, "devices/interface/mac");
-  targets = dc_xml_nodes (ctxt, NULL, "devices/interface/target");
+  /* a tap made outside libvirt (managed='no') is kept, with a warning */
+  targets = dc_xml_nodes (ctxt, NULL, "devices/interface/target[not(@managed='no')]");
   for (guint i = 0; i < macs->len; i++)
     {
       char *address = dc_xml_prop (macs->pdata[i], "address");
@@ -333,10 +353,15 @@ test_plan_identity (gconstpointer data)
       /* never onto itself */
       g_assert_false (g_str_equal (copy->pool, copy->dst_pool)
                       && g_str_equal (copy->src_name, copy->dst_name));
-      /* TPM state goes to the clone's UUID's folder, not into the XML */
+      /* TPM state goes to the clone's UUID's folder, not into the XML;
+       * or where the XML says, into a folder or file named after the
+       * clone */
       if (g_str_equal (copy->what, "the TPM state"))
         {
-          g_assert_nonnull (strstr (copy->dst_path, plan->uuid));
+          g_autofree char *dir = g_strdup_printf ("path=\"%s\"", copy->dst_open_dir);
+
+          g_assert_true (strstr (copy->dst_path, plan->uuid) != NULL || strstr (plan->xml, dir) != NULL
+                         || strstr (plan->xml, copy->dst_path) != NULL);
           continue;
         }
       g_assert_null (strstr (copy->dst_name, "clone-clone"));
@@ -538,6 +563,107 @@ test_plan_bound_sockets (void)
   g_assert_null (strstr (plan->xml, "spice.sock"));
   for (size_t i = 0; i < G_N_ELEMENTS (kept); i++)
     g_assert_nonnull (strstr (plan->xml, kept[i]));
+}
+
+/* A socket under a directory named after the source: its file is
+ * renamed, the directory stays (nobody makes one for the clone). */
+static void
+test_plan_socket_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (find_case ("socket-dir"), NULL, 1, &error);
+
+  g_assert_no_error (error);
+  g_assert_null (strstr (plan->xml, "/run/vms/web-clone1/"));
+  g_assert_null (strstr (plan->xml, "\"/run/vms/web/agent.sock\""));
+  g_assert_nonnull (strstr (plan->xml, "path=\"/run/vms/web/web-clone1-agent.sock\""));
+  /* the path libvirt made for the source is dropped */
+  g_assert_null (strstr (plan->xml, "domain-7-web"));
+  g_assert_cmpuint (plan->warnings->len, ==, 0);
+}
+
+/* Nothing that names the source's switch port or its sVirt label
+ * survives: libvirt makes new ones. */
+static void
+test_plan_unique_ids (void)
+{
+  static const char *const gone[] = {
+    "0b0e3a4c-6f53-4d2e-9a2b-7e1c5d8f9a01", "0b0e3a4c-6f53-4d2e-9a2b-7e1c5d8f9a02",
+    "09b11c53-8b5c-4eeb-8f00-d84eaa0aaa4f", "1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5",
+    "2d3e4f5a-6b7c-4d8e-9fa0-b1c2d3e4f5a6",
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) ports = plan_case (find_case ("virtualport"), NULL, 1, &error);
+  g_autoptr (DcPlan) selinux = NULL;
+  g_autoptr (DcPlan) apparmor = NULL;
+
+  g_assert_no_error (error);
+  for (size_t i = 0; i < G_N_ELEMENTS (gone); i++)
+    g_assert_null (strstr (ports->xml, gone[i]));
+  /* what kind of port it is stays */
+  g_assert_nonnull (strstr (ports->xml, "<parameters profileid=\"gold\"/>"));
+  g_assert_nonnull (strstr (ports->xml, "managerid=\"11\""));
+
+  selinux = plan_case (find_case ("seclabel-static"), NULL, 1, &error);
+  g_assert_no_error (error);
+  g_assert_null (strstr (selinux->xml, "c392,c662"));
+  g_assert_nonnull (strstr (selinux->xml, "<seclabel type=\"dynamic\" model=\"selinux\" relabel=\"yes\">"));
+  /* a DAC label is the user QEMU runs as, no identity: kept */
+  g_assert_nonnull (strstr (selinux->xml, "<seclabel type=\"static\" model=\"dac\""));
+
+  apparmor = plan_case (find_case ("seclabel-apparmor"), NULL, 1, &error);
+  g_assert_no_error (error);
+  g_assert_null (strstr (apparmor->xml, "libvirt-8e4f2b3c"));
+  g_assert_nonnull (strstr (apparmor->xml, "type=\"dynamic\" model=\"apparmor\" relabel=\"yes\""));
+}
+
+/* Identity that cannot be made unique is kept and said out loud, one
+ * warning per device and port, naming both; a port bound to any free
+ * port, a connecting socket and a shareable SCSI device are no identity. */
+static void
+test_plan_kept_warnings (void)
+{
+  static const char *const parts[] = {
+    "forward of host tcp port '2222'",
+    "forward of host tcp port '8080-8090'",
+    "forward of host udp port '5353'",
+    "interface 1's fixed TCP port '5558'",
+    "interface 3's fixed UDP port '5561'",
+    "interface 4's host device '0000:03:10.2'",
+    "interface 5's tap device 'mytap0' (managed='no')",
+    "vnc display's fixed websocket port '5701'",
+    "serial 0's fixed TCP port '4555'",
+    "serial 2's fixed UDP port '4557'",
+    "redirdev 0's fixed TCP port '4600'",
+    "PCI device '0000:01:00.0'",
+    "USB device '0x046d:0xc52b'",
+    "USB device at bus '1' device '5'",
+    "mediated device 'c2177883-f1bb-47f0-914d-32a22e3a8804'",
+    "vhost-scsi target 'naa.50014057667280d8'",
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (find_case ("kept-ports"), NULL, 1, &error);
+  g_autoptr (DcPlan) quiet = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (plan->warnings->len, ==, G_N_ELEMENTS (parts));
+  for (size_t i = 0; i < G_N_ELEMENTS (parts); i++)
+    {
+      const char *w = plan->warnings->pdata[i];
+
+      g_test_message ("%s", w);
+      g_assert_nonnull (strstr (w, parts[i]));
+      g_assert_true (g_str_has_prefix (w, "'gate-clone1' keeps "));
+      g_assert_null (strchr (w, '\n'));
+    }
+  /* kept as they are */
+  g_assert_nonnull (strstr (plan->xml, "service=\"4555\""));
+  g_assert_nonnull (strstr (plan->xml, "websocket=\"5701\""));
+  g_assert_nonnull (strstr (plan->xml, "<range start=\"2222\" to=\"22\"/>"));
+
+  quiet = plan_case (find_case ("plain-qcow2"), NULL, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (quiet->warnings->len, ==, 0);
 }
 
 /* A seed's instance-id is derived as the SMBIOS serial's is, so the two
@@ -748,5 +874,8 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/mode/owner-writable", test_plan_mode_owner_writable);
   g_test_add_func ("/plan/disk/unsupported-pools", test_plan_unsupported_pools);
   g_test_add_func ("/plan/disk/block-advice", test_plan_block_advice);
+  g_test_add_func ("/plan/sockets/dir-stays", test_plan_socket_dir);
+  g_test_add_func ("/plan/identity-unique/ids", test_plan_unique_ids);
+  g_test_add_func ("/plan/identity-unique/kept-warnings", test_plan_kept_warnings);
   return g_test_run ();
 }
