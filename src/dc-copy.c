@@ -352,6 +352,34 @@ out:
 }
 
 /**
+ * dc_file_holds:
+ * @path: a file this process may read
+ * @token: bytes
+ *
+ * Reads the start of @path, never writing to it (the file this process
+ * sees at @path may be another than libvirt's: see dc-run.c).
+ *
+ * Returns: %TRUE when @path starts with @token
+ */
+gboolean
+dc_file_holds (const char *path, GBytes *token)
+{
+  gsize len = 0;
+  const guint8 *want = g_bytes_get_data (token, &len);
+  g_autofree guint8 *got = g_malloc (len);
+  struct stat st;
+  ssize_t n = -1;
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+
+  if (fd < 0)
+    return FALSE;
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+    n = pread (fd, got, len, 0);
+  close (fd);
+  return n == (ssize_t) len && memcmp (got, want, len) == 0;
+}
+
+/**
  * dc_file_sync:
  * @path: a file this host can see
  * @error: return location
