@@ -162,10 +162,10 @@ test_live_sparse_thick (LiveFixture *f, gconstpointer data)
   clone = g_strdup_printf ("%s-clone1", f->src);
   thick_clone = g_strdup_printf ("%s/%s-vdf.raw", dir, clone);
   sparse_clone = g_strdup_printf ("%s/%s-vdg.raw", dir, clone);
-  g_test_message ("thick: %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " bytes allocated; sparse: %" G_GUINT64_FORMAT
-                  " -> %" G_GUINT64_FORMAT,
-                  live_allocated_bytes (thick), live_allocated_bytes (thick_clone), live_allocated_bytes (sparse),
-                  live_allocated_bytes (sparse_clone));
+  g_test_message ("thick: %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
+                  " bytes allocated; sparse: %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT,
+                  live_allocated_bytes (thick), live_allocated_bytes (thick_clone),
+                  live_allocated_bytes (sparse), live_allocated_bytes (sparse_clone));
   g_assert_nonnull (strstr (err, "copying disk 'vdf': 'thick.raw'"));
   g_assert_null (strstr (err, "libvirt copied it"));
   assert_same_bytes (thick, thick_clone);
@@ -211,7 +211,15 @@ test_live_sparse_no_seek_hole (LiveFixture *f, gconstpointer data)
   g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
   {
     const char *argv[] = { "bindfs", lower, dir, NULL };
-    dc_test_run_ok (argv);
+    g_autofree char *mount_out = NULL;
+    g_autofree char *mount_err = NULL;
+
+    if (dc_test_run (argv, &mount_out, &mount_err) != 0)
+      {
+        g_autofree char *why = g_strdup_printf ("cannot mount bindfs here: %s", mount_err);
+        g_test_skip (why);
+        return;
+      }
   }
   sparse = g_build_filename (dir, "sparse.raw", NULL);
   write_sparse (sparse);
