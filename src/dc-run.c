@@ -202,10 +202,10 @@ typedef struct
   GPtrArray *undo;        /* DcUndo, newest last */
   gboolean several;       /* --count: the undo stack holds one clone of
                            * several, which a rollback names */
-  GMutex same_lock;       /* for @same */
   GMutex prove_lock;      /* one proof at a time, so each is made once */
   GHashTable *same;       /* directory -> DcSame: whether this process
-                           * sees there what the daemon sees */
+                           * sees there what the daemon sees (under
+                           * prove_lock) */
 } DcRun;
 
 static void
@@ -464,23 +464,20 @@ dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error
  * another mount namespace or a container, where the same path is
  * another file. Writing there would overwrite an unrelated file of this
  * host and leave the clone empty. So before this process writes or reads
- * a volume's file in a directory, the directory is proven to be the
- * daemon's, once per run, and never by writing through a local path:
+ * a file in a directory, the directory is proven to be the daemon's,
+ * once per run, and never by writing through a local path: libvirt
+ * creates a scratch volume of 4 KiB in the pool over that directory
+ * (the source's pool, or the new volume's), writes a random token into
+ * it (virStorageVolUpload), and this process reads the file libvirt
+ * names, read-only. Only when the bytes match is that file the daemon's,
+ * and so its directory (a file sits in one directory). The scratch
+ * volume is deleted right after; it is on the undo stack while it
+ * exists. Where a directory is not proven, libvirt copies, as on a
+ * remote URI.
  *
- * - where the new volume goes: libvirt creates it, empty; a random token
- *   is written into its start through libvirt (virStorageVolUpload) and
- *   read back here, read-only. Only when the bytes match is the local
- *   path the daemon's file (and its directory the daemon's: a volume's
- *   file sits in one directory). The local copy then replaces the token.
- *   When they differ, the empty volume is deleted through libvirt and
- *   libvirt copies the source into a new one.
- * - where the source sits in another directory (--pool into another
- *   pool, TPM state into a new directory): a scratch volume of 4 KiB is
- *   made in the source's pool through libvirt, the token written into
- *   it through libvirt, read back here, and the scratch volume deleted
- *   (it is on the undo stack while it exists).
- *
- * Where a directory is not proven, libvirt copies, as on a remote URI.
+ * The clone's own new volume is not used for the proof: libvirt probes
+ * a volume again after an upload, and a token over a qcow2 header would
+ * leave the pool taking the new volume for raw.
  */
 typedef enum
 {
@@ -491,31 +488,6 @@ typedef enum
 
 #define DC_SAME_TOKEN_SIZE 32
 #define DC_SAME_SCRATCH_SIZE 4096
-
-static DcSame
-dc_run_same_get (DcRun *run, const char *dir)
-{
-  DcSame same;
-
-  g_mutex_lock (&run->same_lock);
-  same = GPOINTER_TO_INT (g_hash_table_lookup (run->same, dir));
-  g_mutex_unlock (&run->same_lock);
-  return same;
-}
-
-static void
-dc_run_same_set (DcRun *run, const char *dir, DcSame same)
-{
-  g_mutex_lock (&run->same_lock);
-  g_hash_table_insert (run->same, g_strdup (dir), GINT_TO_POINTER (same));
-  g_mutex_unlock (&run->same_lock);
-  if (same == DC_SAME_PROVEN)
-    g_info ("'%s' is the directory libvirt sees: a token libvirt wrote there reads back here", dir);
-  else
-    g_info (
-      "'%s' here is not the directory libvirt sees (another mount namespace or container?): libvirt copies its volumes",
-      dir);
-}
 
 /* A token no one can have put into a file beforehand */
 static GBytes *
@@ -529,93 +501,106 @@ dc_same_token (void)
   return g_bytes_new (buf, sizeof (buf));
 }
 
-/* Whether @path, the file of volume @vol as libvirt names it, is that
- * volume's file here too: a token written through libvirt reads back
- * through @path. Writes into @vol's start. */
-static gboolean
-dc_vol_is_here (DcRun *run, virStorageVolPtr vol, const char *path)
-{
-  g_autoptr (GBytes) token = dc_same_token ();
-  g_autoptr (GError) error = NULL;
-
-  if (!dc_vol_upload (run->conn, vol, token, &error))
-    {
-      g_debug ("cannot prove '%s' is the file libvirt sees: %s", path, error->message);
-      return FALSE;
-    }
-  return dc_file_holds (path, token);
-}
-
-/* Proves (or not) that @dir, where @copy's source sits, is the daemon's
- * directory, with a scratch volume in the source's pool. */
+/* One try at proving @dir, the directory of pool @pool_name, with a
+ * scratch volume. DC_SAME_UNKNOWN when libvirt could not make or fill
+ * one; *@vanished then says the pool went away meanwhile. */
 static DcSame
-dc_run_prove_source_dir (DcRun *run, const DcCopy *copy, const char *dir)
+dc_run_prove_once (DcRun *run, const char *pool_name, const char *open_dir, const char *dir,
+                   gboolean *vanished)
 {
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->pool);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, pool_name);
   g_autofree char *name = g_strdup_printf ("domclone-proof-%08x%08x.raw", g_random_int (), g_random_int ());
   g_autofree char *xml = g_markup_printf_escaped (
     "<volume><name>%s</name><capacity unit='bytes'>%d</capacity><allocation unit='bytes'>0</allocation>"
     "<target><format type='raw'/></target></volume>",
     name, DC_SAME_SCRATCH_SIZE);
   g_autoptr (DcVol) vol = NULL;
+  g_autoptr (GBytes) token = dc_same_token ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = NULL;
   g_autofree char *vol_dir = NULL;
-  gboolean same;
+  DcSame same = DC_SAME_UNKNOWN;
+  gboolean busy = FALSE;
 
+  *vanished = FALSE;
   if (pool == NULL)
     {
+      *vanished = dc_libvirt_pool_vanished ();
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, virGetLastErrorMessage ());
       return DC_SAME_UNKNOWN;
     }
-  dc_run_undo_push (run, DC_UNDO_VOLUME, name, copy->pool, copy->open_dir);
+  dc_run_undo_push (run, DC_UNDO_VOLUME, name, pool_name, open_dir);
   vol = virStorageVolCreateXML (pool, xml, 0);
   if (vol == NULL)
     {
+      *vanished = open_dir != NULL && dc_libvirt_pool_vanished ();
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, virGetLastErrorMessage ());
-      dc_run_undo_forget_volume (run, copy->pool, name);
+      dc_run_undo_forget_volume (run, pool_name, name);
       return DC_SAME_UNKNOWN;
     }
   path = virStorageVolGetPath (vol);
   vol_dir = path ? g_path_get_dirname (path) : NULL;
-  same = vol_dir != NULL && g_str_equal (vol_dir, dir) && dc_vol_is_here (run, vol, path);
-  if (virStorageVolDelete (vol, 0) == 0)
-    dc_run_undo_forget_volume (run, copy->pool, name);
+  if (vol_dir == NULL || !g_str_equal (vol_dir, dir))
+    same = DC_SAME_DISPROVEN; /* not where the pool's volumes go */
+  else if (dc_vol_upload (run->conn, vol, token, &error))
+    same = dc_file_holds (path, token) ? DC_SAME_PROVEN : DC_SAME_DISPROVEN;
   else
-    g_warning ("cannot delete the scratch volume '%s' in pool '%s': %s; remove it by hand", name, copy->pool,
-               virGetLastErrorMessage ());
-  return same ? DC_SAME_PROVEN : DC_SAME_DISPROVEN;
-}
-
-/* Creates @copy's new volume in @dst_pool (%NULL: the lookup failed,
- * whose error is reported): empty for this process to fill, or as
- * libvirt's copy of @src. */
-static virStorageVolPtr
-dc_copy_create (const DcCopy *copy, virStoragePoolPtr dst_pool, virStorageVolPtr src, gboolean empty,
-                gboolean *vanished, gboolean *existed, GError **error)
-{
-  virStorageVolPtr dst = dst_pool == NULL ? NULL
-                         : empty          ? virStorageVolCreateXML (dst_pool, copy->xml, 0)
-                                          : virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
-
-  if (dst == NULL)
     {
-      /* read the error now: freeing a libvirt object clears it */
-      *vanished = (copy->open_dir != NULL || copy->dst_open_dir != NULL) && dc_libvirt_pool_vanished ();
-      *existed = dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST;
-      dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
-                            copy->dst_pool);
+      *vanished = open_dir != NULL && dc_libvirt_pool_vanished ();
+      g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
     }
-  return dst;
+  /* a temporary pool closed meanwhile is opened again for this */
+  g_clear_error (&error);
+  if (dc_remove_volume (run->conn, pool_name, name, open_dir, 0, &busy, &error) && !busy)
+    dc_run_undo_forget_volume (run, pool_name, name);
+  else
+    g_warning ("cannot delete the scratch volume '%s' in pool '%s': %s", name, pool_name,
+               error ? error->message : "libvirt is still writing it");
+  return same;
 }
 
-/* One attempt at the copy. With *@local, libvirt creates the volume and
- * this process fills it, once the new file is proven to be the one
- * libvirt sees; else (and then *@local turns FALSE) libvirt copies. On
- * failure *@vanished says the (temporary) pool went away under it and
- * another attempt is worth it, *@existed that a volume of that name was
- * there before: not ours. */
+/* Whether @dir, the directory of pool @pool_name (a temporary one over
+ * @open_dir if set), is the daemon's; proven on first asking, then
+ * remembered for the run. */
+static DcSame
+dc_run_dir_same (DcRun *run, const char *pool_name, const char *open_dir, const char *dir)
+{
+  DcSame same;
+
+  g_mutex_lock (&run->prove_lock);
+  same = GPOINTER_TO_INT (g_hash_table_lookup (run->same, dir));
+  for (int attempt = 1; same == DC_SAME_UNKNOWN && attempt <= DC_DIR_POOL_ATTEMPTS; attempt++)
+    {
+      g_autofree char *opened = NULL;
+      gboolean vanished = FALSE;
+
+      /* a temporary pool closed by another domclone is opened again */
+      if (open_dir != NULL && !dc_dir_pool_open (run->conn, open_dir, &opened, NULL))
+        break;
+      same = dc_run_prove_once (run, opened ? opened : pool_name, open_dir, dir, &vanished);
+      if (!vanished)
+        break;
+    }
+  if (same != DC_SAME_UNKNOWN && !g_hash_table_contains (run->same, dir))
+    {
+      g_hash_table_insert (run->same, g_strdup (dir), GINT_TO_POINTER (same));
+      if (same == DC_SAME_PROVEN)
+        g_info ("'%s' is the directory libvirt sees: a token libvirt wrote there reads back here", dir);
+      else
+        g_info (
+          "'%s' here is not the directory libvirt sees (another mount namespace or container, or a file this process cannot read): libvirt copies its volumes",
+          dir);
+    }
+  g_mutex_unlock (&run->prove_lock);
+  return same;
+}
+
+/* One attempt at the copy. With @local, libvirt creates the volume and
+ * this process fills it; else libvirt copies. On failure *@vanished says
+ * the (temporary) pool went away under it and another attempt is worth
+ * it, *@existed that a volume of that name was there before: not ours. */
 static gboolean
-dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean *local, DcProgressItem *shown, char **path,
+dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, DcProgressItem *shown, char **path,
                      DcCopyWay *way, gboolean *vanished, gboolean *existed, GError **error)
 {
   g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->pool);
@@ -625,10 +610,18 @@ dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean *local, DcProgress
   virStorageVolInfo info;
 
   /* an overlay is made empty, its backing store named in its XML */
-  dst = dc_copy_create (copy, dst_pool, src, *local || copy->kind == DC_COPY_KIND_OVERLAY, vanished, existed,
-                        error);
+  if (dst_pool != NULL)
+    dst = local || copy->kind == DC_COPY_KIND_OVERLAY
+            ? virStorageVolCreateXML (dst_pool, copy->xml, 0)
+            : virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
   if (dst == NULL)
-    return FALSE;
+    {
+      /* read the error now: freeing a libvirt object clears it */
+      *vanished = (copy->open_dir != NULL || copy->dst_open_dir != NULL) && dc_libvirt_pool_vanished ();
+      *existed = dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST;
+      return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
+                                   copy->dst_pool);
+    }
   *path = virStorageVolGetPath (dst);
   /* our own dir pool, closed by another domclone just now: the volume is
    * where a dir pool puts it */
@@ -645,46 +638,15 @@ dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean *local, DcProgress
                    copy->dst_pool, *path, copy->dst_path);
       return FALSE;
     }
-  if (*local)
-    {
-      g_autofree char *dir = g_path_get_dirname (*path);
-      DcSame same = dc_run_same_get (run, dir);
-
-      if (same == DC_SAME_UNKNOWN)
-        {
-          g_mutex_lock (&run->prove_lock);
-          same = dc_run_same_get (run, dir);
-          if (same == DC_SAME_UNKNOWN)
-            {
-              same = dc_vol_is_here (run, dst, *path) ? DC_SAME_PROVEN : DC_SAME_DISPROVEN;
-              dc_run_same_set (run, dir, same);
-            }
-          g_mutex_unlock (&run->prove_lock);
-        }
-      if (same != DC_SAME_PROVEN)
-        {
-          /* nothing was written here: libvirt copies into a new volume */
-          if (virStorageVolDelete (dst, 0) < 0)
-            return dc_set_libvirt_error (error, "cannot clone %s: cannot delete the empty volume '%s'",
-                                         copy->what, copy->dst_name);
-          g_clear_pointer (&dst, virStorageVolFree);
-          *local = FALSE;
-          g_info ("copying %s by libvirt's copy after all", copy->what);
-          dc_progress_watch_volume (shown, copy->dst_pool, copy->dst_name);
-          dst = dc_copy_create (copy, dst_pool, src, FALSE, vanished, existed, error);
-          if (dst == NULL)
-            return FALSE;
-        }
-    }
   *way = DC_COPY_BY_LIBVIRT;
-  if (*local && !dc_copy_file (copy->src_path, *path, way, dc_progress_counter (shown), error))
+  if (local && !dc_copy_file (copy->src_path, *path, way, dc_progress_counter (shown), error))
     {
       g_prefix_error (error, "cannot clone %s: ", copy->what);
       return FALSE;
     }
   /* after a local copy libvirt must read the volume's size and
    * allocation anew; the result may want them too */
-  if (!*local && run->made == NULL)
+  if (!local && run->made == NULL)
     return TRUE;
   if (virStorageVolGetInfo (dst, &info) < 0)
     {
@@ -714,16 +676,14 @@ dc_copy_open_pools (virConnectPtr conn, const DcCopy *copy, char **opened, char 
 }
 
 /* Whether this process copies @copy's bytes itself (see dc-copy.c):
- * it can, and the directories are not known to be another's (see
- * "Sameness" above; where the new volume goes is proven once it is
- * there) */
+ * it can, and the directories of the source and of the new volume are
+ * proven to be the daemon's (see "Sameness" above) */
 static gboolean
 dc_copy_locally (DcRun *run, const DcCopy *copy)
 {
   g_autofree char *why = NULL;
   g_autofree char *src_dir = NULL;
   g_autofree char *dst_dir = NULL;
-  DcSame same;
 
   if (!run->local_copies || copy->kind == DC_COPY_KIND_OVERLAY)
     return FALSE;
@@ -732,29 +692,22 @@ dc_copy_locally (DcRun *run, const DcCopy *copy)
       g_debug ("%s goes through libvirt: %s", copy->what, why);
       return FALSE;
     }
-  src_dir = g_path_get_dirname (copy->src_path);
   dst_dir = g_path_get_dirname (copy->dst_path);
-  if (dc_run_same_get (run, dst_dir) == DC_SAME_DISPROVEN)
+  src_dir = g_path_get_dirname (copy->src_path);
+  if (dc_run_dir_same (run, copy->dst_pool, copy->dst_open_dir, dst_dir) != DC_SAME_PROVEN)
     {
-      g_debug ("%s goes through libvirt: '%s' is not the directory libvirt sees", copy->what, dst_dir);
+      g_debug ("%s goes through libvirt: '%s' is not proven to be the directory libvirt sees", copy->what,
+               dst_dir);
       return FALSE;
     }
-  if (g_str_equal (src_dir, dst_dir))
-    return TRUE;
-  g_mutex_lock (&run->prove_lock);
-  same = dc_run_same_get (run, src_dir);
-  if (same == DC_SAME_UNKNOWN)
+  if (!g_str_equal (src_dir, dst_dir)
+      && dc_run_dir_same (run, copy->pool, copy->open_dir, src_dir) != DC_SAME_PROVEN)
     {
-      same = dc_run_prove_source_dir (run, copy, src_dir);
-      if (same != DC_SAME_UNKNOWN)
-        dc_run_same_set (run, src_dir, same);
+      g_debug ("%s goes through libvirt: '%s' is not proven to be the directory libvirt sees", copy->what,
+               src_dir);
+      return FALSE;
     }
-  g_mutex_unlock (&run->prove_lock);
-  if (same == DC_SAME_PROVEN)
-    return TRUE;
-  g_debug ("%s goes through libvirt: '%s' is not proven to be the directory libvirt sees", copy->what,
-           src_dir);
-  return FALSE;
+  return TRUE;
 }
 
 static gboolean
@@ -799,7 +752,7 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
        * partial volume it leaves is ours to remove. A volume that
        * already exists under the name is not ours: never undo that. */
       dc_run_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
-      ok = dc_copy_volume_once (run, copy, &local, shown, &path, &way, &vanished, &existed, &err);
+      ok = dc_copy_volume_once (run, copy, local, shown, &path, &way, &vanished, &existed, &err);
       if (ok || !vanished || attempt >= DC_DIR_POOL_ATTEMPTS)
         dc_progress_done (shown);
       if (ok)
@@ -1228,7 +1181,6 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
       if (opts->read_back)
         run.made = g_hash_table_new_full (NULL, NULL, NULL, g_free);
       g_mutex_init (&run.undo_lock);
-      g_mutex_init (&run.same_lock);
       g_mutex_init (&run.prove_lock);
       run.same = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
@@ -1261,7 +1213,6 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
       g_ptr_array_unref (run.undo);
       g_clear_pointer (&run.made, g_hash_table_unref);
       g_mutex_clear (&run.undo_lock);
-      g_mutex_clear (&run.same_lock);
       g_mutex_clear (&run.prove_lock);
       g_clear_pointer (&run.same, g_hash_table_unref);
       virDomainFree (run.src);

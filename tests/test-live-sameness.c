@@ -229,6 +229,11 @@ test_live_sameness_other_namespace (LiveFixture *f, gconstpointer data)
     g_assert_cmpstr (a, ==, here_src);
     g_assert_cmpstr (b, ==, here_clone);
   }
+  {
+    g_autofree char *there_dir = over_there (OTHER_DIR);
+    assert_no_proof_left (there_dir);
+    assert_no_proof_left (OTHER_DIR);
+  }
   /* ... because libvirt copied it */
   g_assert_nonnull (strstr (err, "'" OTHER_DIR "' here is not the directory libvirt sees"));
   g_assert_nonnull (strstr (err, "copied disk 'vda': libvirt copied it"));
