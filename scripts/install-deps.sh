@@ -33,7 +33,7 @@ readonly PACKAGES=(
     libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools util-linux iproute2
     clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs xorriso
-    bash-completion ansible-core python3
+    bash-completion ansible-core python3 bindfs
     busybox-static cpio xz-utils
 )
 

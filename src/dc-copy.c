@@ -33,6 +33,15 @@
  * enough for a few progress updates a second on a slow disk */
 #define DC_COPY_CHUNK ((size_t) 8 * 1024 * 1024)
 
+/* blocks of zeros left out of a copy where the file system reports no
+ * holes: a file system block */
+#define DC_ZERO_BLOCK ((size_t) 4096)
+
+/* how much more data than allocated blocks a file may report before its
+ * file system is taken not to report holes (indirect blocks, a page of
+ * delayed allocation) */
+#define DC_HOLE_SLACK ((guint64) 1024 * 1024)
+
 /**
  * dc_copy_way_describe:
  * @way: how a volume was copied
@@ -219,10 +228,67 @@ dc_progress_count (gsize *done, gsize n)
     g_atomic_pointer_add (done, (gssize) n);
 }
 
-/* Copies [@off, @off + @len) of @in to the same place in @out. */
+/* Whether @buf holds only zero bytes */
 static gboolean
-dc_copy_range (int in, int out, off_t off, off_t len, gboolean *use_cfr, gsize *done, const char *src,
-               GError **error)
+dc_all_zero (const guint8 *buf, size_t len)
+{
+  return len == 0 || (buf[0] == 0 && memcmp (buf, buf + 1, len - 1) == 0);
+}
+
+/* Writes @len bytes of @buf to @out at @off. */
+static gboolean
+dc_write_all (int out, const guint8 *buf, size_t len, off_t off, const char *src, GError **error)
+{
+  for (size_t w = 0; w < len;)
+    {
+      ssize_t m = pwrite (out, buf + w, len - w, off + (off_t) w);
+
+      if (m < 0 && errno == EINTR)
+        continue;
+      if (m < 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write the copy of '%s': %s",
+                       src, g_strerror (errno));
+          return FALSE;
+        }
+      w += (size_t) m;
+    }
+  return TRUE;
+}
+
+/* Writes what @buf holds for [@off, @off + @len) to @out, leaving out
+ * the blocks of zeros: @out is a new, empty file, where they read as
+ * zeros already and stay holes. */
+static gboolean
+dc_write_skipping_zeros (int out, const guint8 *buf, size_t len, off_t off, const char *src, GError **error)
+{
+  size_t start = 0;
+
+  while (start < len)
+    {
+      size_t end;
+
+      /* the next block that holds data, then the run of such blocks */
+      while (start < len && dc_all_zero (buf + start, MIN (DC_ZERO_BLOCK, len - start)))
+        start += DC_ZERO_BLOCK;
+      if (start >= len)
+        break;
+      end = start;
+      while (end < len && !dc_all_zero (buf + end, MIN (DC_ZERO_BLOCK, len - end)))
+        end += DC_ZERO_BLOCK;
+      end = MIN (end, len);
+      if (!dc_write_all (out, buf + start, end - start, off + (off_t) start, src, error))
+        return FALSE;
+      start = end;
+    }
+  return TRUE;
+}
+
+/* Copies [@off, @off + @len) of @in to the same place in @out. With
+ * @skip_zeros, every block is read and blocks of zeros are not written. */
+static gboolean
+dc_copy_range (int in, int out, off_t off, off_t len, gboolean *use_cfr, gboolean skip_zeros, gsize *done,
+               const char *src, GError **error)
 {
   g_autofree guint8 *buf = NULL;
 
@@ -236,7 +302,7 @@ dc_copy_range (int in, int out, off_t off, off_t len, gboolean *use_cfr, gsize *
       if (!dc_check_cancelled (error))
         return FALSE;
 
-      if (*use_cfr)
+      if (*use_cfr && !skip_zeros)
         {
           loff_t in_off = off, out_off = off;
 
@@ -255,21 +321,10 @@ dc_copy_range (int in, int out, off_t off, off_t len, gboolean *use_cfr, gsize *
           if (buf == NULL)
             buf = g_malloc (DC_COPY_CHUNK);
           n = pread (in, buf, want, off);
-          if (n > 0)
-            {
-              for (ssize_t w = 0, m; w < n; w += m)
-                {
-                  m = pwrite (out, buf + w, n - w, off + w);
-                  if (m < 0 && errno == EINTR)
-                    m = 0;
-                  else if (m < 0)
-                    {
-                      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
-                                   "cannot write the copy of '%s': %s", src, g_strerror (errno));
-                      return FALSE;
-                    }
-                }
-            }
+          if (n > 0 && skip_zeros && !dc_write_skipping_zeros (out, buf, (size_t) n, off, src, error))
+            return FALSE;
+          if (n > 0 && !skip_zeros && !dc_write_all (out, buf, (size_t) n, off, src, error))
+            return FALSE;
         }
       if (n < 0 && errno == EINTR)
         continue;
@@ -292,47 +347,92 @@ dc_copy_range (int in, int out, off_t off, off_t len, gboolean *use_cfr, gsize *
   return TRUE;
 }
 
-/* The data extents of @in, copied to @out; holes stay holes. */
+/* The next data extent of @in at or after @off, as SEEK_DATA/SEEK_HOLE
+ * report it: [*@data, *@hole). FALSE at the end (only a hole is left). */
 static gboolean
-dc_copy_extents (int in, int out, off_t size, gsize *done, const char *src, GError **error)
+dc_next_extent (int in, off_t off, off_t size, off_t *data, off_t *hole, const char *src, GError **error)
+{
+  *data = lseek (in, off, SEEK_DATA);
+  if (*data < 0 && errno == ENXIO)
+    return FALSE;
+  if (*data < 0 && errno == EINVAL)
+    *data = off, *hole = size; /* no SEEK_DATA here: all of it is data */
+  else if (*data < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot read '%s': %s", src,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  else
+    {
+      *hole = lseek (in, *data, SEEK_HOLE);
+      if (*hole < 0)
+        *hole = size;
+    }
+  *hole = MIN (*hole, size);
+  return *data < size;
+}
+
+/* The data extents of @in, copied to @out; holes stay holes.
+ *
+ * Some file systems report no holes at all: SEEK_HOLE finds only the
+ * end of the file (NFS before 4.2, FUSE file systems that do not pass
+ * lseek on, such as bindfs), or SEEK_DATA is not there. Copying their
+ * extents would write every zero of a sparse disk. When the extents
+ * they report hold more than the file's allocated blocks (st_blocks,
+ * which these file systems do pass on) by more than a little, every
+ * block is read and blocks of zeros are left out of the copy instead. */
+static gboolean
+dc_copy_extents (int in, int out, const struct stat *st, gsize *done, const char *src, GError **error)
 {
   gboolean use_cfr = TRUE;
-  off_t off = 0;
+  gboolean skip_zeros = FALSE;
+  guint64 reported = 0;
+  guint64 allocated = (guint64) st->st_blocks * 512;
+  off_t size = st->st_size;
+  off_t off, data, hole;
+  GError *err = NULL;
 
-  while (off < size)
+  for (off = 0; off < size && dc_next_extent (in, off, size, &data, &hole, src, &err); off = hole)
+    reported += (guint64) (hole - data);
+  if (err != NULL)
     {
-      off_t data = lseek (in, off, SEEK_DATA);
-      off_t hole;
+      g_propagate_error (error, err);
+      return FALSE;
+    }
+  if (reported > allocated + DC_HOLE_SLACK)
+    {
+      skip_zeros = TRUE;
+      g_debug ("'%s': its file system reports %" G_GUINT64_FORMAT
+               " bytes of data, but only %" G_GUINT64_FORMAT
+               " are allocated: reading it all and leaving out blocks of zeros",
+               src, reported, allocated);
+    }
 
-      if (data < 0 && errno == ENXIO)
-        break; /* only a hole is left */
-      if (data < 0 && errno == EINVAL)
-        data = off, hole = size; /* no SEEK_DATA here: all of it is data */
-      else if (data < 0)
-        {
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot read '%s': %s", src,
-                       g_strerror (errno));
-          return FALSE;
-        }
-      else
-        {
-          hole = lseek (in, data, SEEK_HOLE);
-          if (hole < 0)
-            hole = size;
-        }
-      hole = MIN (hole, size);
-      if (!dc_copy_range (in, out, data, hole - data, &use_cfr, done, src, error))
-        return FALSE;
-      off = hole;
+  for (off = 0; off < size && dc_next_extent (in, off, size, &data, &hole, src, &err); off = hole)
+    if (!dc_copy_range (in, out, data, hole - data, &use_cfr, skip_zeros, done, src, error))
+      return FALSE;
+  if (err != NULL)
+    {
+      g_propagate_error (error, err);
+      return FALSE;
     }
   return TRUE;
+}
+
+/* A thick (preallocated) file: every byte of it has its block */
+static gboolean
+dc_stat_is_thick (const struct stat *st)
+{
+  return st->st_size > 0 && (guint64) st->st_blocks * 512 >= (guint64) st->st_size;
 }
 
 /**
  * dc_copy_file:
  * @src: the source volume's file
  * @dst: the new volume's file, which libvirt created; its content is
- *   replaced, its owner, mode and labels stay
+ *   replaced, its owner, mode and labels stay; it comes out sparse
+ *   where @src is, fully allocated where @src is (thick)
  * @way: (out): how the bytes were moved
  * @done: (nullable): bytes copied so far, for progress, updated
  *   atomically (g_atomic_pointer_add)
@@ -372,12 +472,31 @@ dc_copy_file (const char *src, const char *dst, DcCopyWay *way, gsize *done, GEr
   else
     {
       *way = DC_COPY_BY_SPARSE;
-      if (!dc_copy_extents (in, out, st.st_size, done, src, error))
-        goto out;
+      /* sized first: writes past the end of a file make XFS allocate
+       * ahead (speculative preallocation), which a later ftruncate
+       * would keep inside the file as allocated holes */
       if (ftruncate (out, st.st_size) < 0)
         {
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot size '%s': %s", dst,
                        g_strerror (errno));
+          goto out;
+        }
+      if (!dc_copy_extents (in, out, &st, done, src, error))
+        goto out;
+    }
+  /* A thick source makes a thick copy. The copy above left holes where
+   * the source has none on disk (SEEK_DATA skips preallocated, unwritten
+   * extents; O_TRUNC dropped what libvirt preallocated): allocate them
+   * now. posix_fallocate() writes zeros where the file system cannot
+   * preallocate. */
+  if (dc_stat_is_thick (&st))
+    {
+      int err = posix_fallocate (out, 0, st.st_size);
+
+      if (err != 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+                       "cannot preallocate '%s' as its source is: %s", dst, g_strerror (err));
           goto out;
         }
     }
@@ -439,6 +558,34 @@ dc_libvirt_copy_syncs (const DcCopy *copy)
     return FALSE;
   format = dc_xml_string (ctxt, NULL, "/volume/target/format/@type");
   return format == NULL || g_str_equal (format, "raw");
+}
+
+/**
+ * dc_file_holds:
+ * @path: a file this process may read
+ * @token: bytes
+ *
+ * Reads the start of @path, never writing to it (the file this process
+ * sees at @path may be another than libvirt's: see dc-run.c).
+ *
+ * Returns: %TRUE when @path starts with @token
+ */
+gboolean
+dc_file_holds (const char *path, GBytes *token)
+{
+  gsize len = 0;
+  const guint8 *want = g_bytes_get_data (token, &len);
+  g_autofree guint8 *got = g_malloc (len);
+  struct stat st;
+  ssize_t n = -1;
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+
+  if (fd < 0)
+    return FALSE;
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+    n = pread (fd, got, len, 0);
+  close (fd);
+  return n == (ssize_t) len && memcmp (got, want, len) == 0;
 }
 
 /**

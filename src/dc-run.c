@@ -21,6 +21,7 @@
 #include "dc-xml.h"
 
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 /* How often a generated name can be lost to a concurrent domclone (or
@@ -206,6 +207,10 @@ typedef struct
   GPtrArray *undo;        /* DcUndo, newest last */
   gboolean several;       /* --count: the undo stack holds one clone of
                            * several, which a rollback names */
+  GMutex prove_lock;      /* one proof at a time, so each is made once */
+  GHashTable *same;       /* directory -> DcSame: whether this process
+                           * sees there what the daemon sees (under
+                           * prove_lock) */
 } DcRun;
 
 static void
@@ -456,6 +461,145 @@ dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error
   return FALSE;
 }
 
+/*
+ * Sameness. The local copy writes the new volume's file and reads the
+ * source's through the paths libvirt names, as this process sees them.
+ * A URI without a host name is no proof that this view is the daemon's:
+ * a unix socket (qemu+unix:///system?socket=..., qemu+ext) can lead into
+ * another mount namespace or a container, where the same path is
+ * another file. Writing there would overwrite an unrelated file of this
+ * host and leave the clone empty. So before this process writes or reads
+ * a file in a directory, the directory is proven to be the daemon's,
+ * once per run, and never by writing through a local path: libvirt
+ * creates a scratch volume of 4 KiB in the pool over that directory
+ * (the source's pool, or the new volume's), writes a random token into
+ * it (virStorageVolUpload), and this process reads the file libvirt
+ * names, read-only. Only when the bytes match is that file the daemon's,
+ * and so its directory (a file sits in one directory). The scratch
+ * volume is deleted right after; it is on the undo stack while it
+ * exists. Where a directory is not proven, libvirt copies, as on a
+ * remote URI.
+ *
+ * The clone's own new volume is not used for the proof: libvirt probes
+ * a volume again after an upload, and a token over a qcow2 header would
+ * leave the pool taking the new volume for raw.
+ */
+typedef enum
+{
+  DC_SAME_UNKNOWN = 0,
+  DC_SAME_PROVEN,
+  DC_SAME_DISPROVEN,
+} DcSame;
+
+#define DC_SAME_TOKEN_SIZE 32
+#define DC_SAME_SCRATCH_SIZE 4096
+
+/* A token no one can have put into a file beforehand */
+static GBytes *
+dc_same_token (void)
+{
+  guint8 buf[DC_SAME_TOKEN_SIZE];
+
+  if (getrandom (buf, sizeof (buf), 0) != (ssize_t) sizeof (buf))
+    for (gsize i = 0; i < sizeof (buf); i++)
+      buf[i] = (guint8) g_random_int_range (0, 256);
+  return g_bytes_new (buf, sizeof (buf));
+}
+
+/* One try at proving @dir, the directory of pool @pool_name, with a
+ * scratch volume. DC_SAME_UNKNOWN when libvirt could not make or fill
+ * one; *@vanished then says the pool went away meanwhile. */
+static DcSame
+dc_run_prove_once (DcRun *run, const char *pool_name, const char *open_dir, const char *dir,
+                   gboolean *vanished)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, pool_name);
+  g_autofree char *name = g_strdup_printf ("domclone-proof-%08x%08x.raw", g_random_int (), g_random_int ());
+  g_autofree char *xml = g_markup_printf_escaped (
+    "<volume><name>%s</name><capacity unit='bytes'>%d</capacity><allocation unit='bytes'>0</allocation>"
+    "<target><format type='raw'/></target></volume>",
+    name, DC_SAME_SCRATCH_SIZE);
+  g_autoptr (DcVol) vol = NULL;
+  g_autoptr (GBytes) token = dc_same_token ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *vol_dir = NULL;
+  DcSame same = DC_SAME_UNKNOWN;
+  gboolean busy = FALSE;
+
+  *vanished = FALSE;
+  if (pool == NULL)
+    {
+      *vanished = dc_libvirt_pool_vanished ();
+      g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, virGetLastErrorMessage ());
+      return DC_SAME_UNKNOWN;
+    }
+  dc_run_undo_push (run, DC_UNDO_VOLUME, name, pool_name, open_dir);
+  vol = virStorageVolCreateXML (pool, xml, 0);
+  if (vol == NULL)
+    {
+      *vanished = open_dir != NULL && dc_libvirt_pool_vanished ();
+      g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, virGetLastErrorMessage ());
+      dc_run_undo_forget_volume (run, pool_name, name);
+      return DC_SAME_UNKNOWN;
+    }
+  path = virStorageVolGetPath (vol);
+  vol_dir = path ? g_path_get_dirname (path) : NULL;
+  if (vol_dir == NULL || !g_str_equal (vol_dir, dir))
+    same = DC_SAME_DISPROVEN; /* not where the pool's volumes go */
+  else if (dc_vol_upload (run->conn, vol, token, &error))
+    same = dc_file_holds (path, token) ? DC_SAME_PROVEN : DC_SAME_DISPROVEN;
+  else
+    {
+      *vanished = open_dir != NULL && dc_libvirt_pool_vanished ();
+      g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
+    }
+  /* a temporary pool closed meanwhile is opened again for this */
+  g_clear_error (&error);
+  if (dc_remove_volume (run->conn, pool_name, name, open_dir, 0, &busy, &error) && !busy)
+    dc_run_undo_forget_volume (run, pool_name, name);
+  else
+    g_warning ("cannot delete the scratch volume '%s' in pool '%s': %s", name, pool_name,
+               error ? error->message : "libvirt is still writing it");
+  return same;
+}
+
+/* Whether @dir, the directory of pool @pool_name (a temporary one over
+ * @open_dir if set), is the daemon's; proven on first asking, then
+ * remembered for the run. */
+static DcSame
+dc_run_dir_same (DcRun *run, const char *pool_name, const char *open_dir, const char *dir)
+{
+  DcSame same;
+
+  g_mutex_lock (&run->prove_lock);
+  same = GPOINTER_TO_INT (g_hash_table_lookup (run->same, dir));
+  for (int attempt = 1; same == DC_SAME_UNKNOWN && attempt <= DC_DIR_POOL_ATTEMPTS; attempt++)
+    {
+      g_autofree char *opened = NULL;
+      gboolean vanished = FALSE;
+
+      /* a temporary pool closed by another domclone is opened again */
+      if (open_dir != NULL && !dc_dir_pool_open (run->conn, open_dir, &opened, NULL))
+        break;
+      same = dc_run_prove_once (run, opened ? opened : pool_name, open_dir, dir, &vanished);
+      if (!vanished)
+        break;
+    }
+  if (same != DC_SAME_UNKNOWN && !g_hash_table_contains (run->same, dir))
+    {
+      g_hash_table_insert (run->same, g_strdup (dir), GINT_TO_POINTER (same));
+      if (same == DC_SAME_PROVEN)
+        g_info ("'%s' is the directory libvirt sees: a token libvirt wrote there reads back here", dir);
+      else
+        g_info (
+          "'%s' here is not the directory libvirt sees (another mount namespace or container, or a file this process cannot read): libvirt copies its volumes",
+          dir);
+    }
+  g_mutex_unlock (&run->prove_lock);
+  return same;
+}
+
 /* One attempt at the copy. With @local, libvirt creates the volume and
  * this process fills it; with @stream, libvirt creates it and the bytes
  * are streamed into it through libvirt (dc-stream.c); else libvirt
@@ -547,18 +691,39 @@ dc_copy_open_pools (virConnectPtr conn, const DcCopy *copy, char **opened, char 
   return TRUE;
 }
 
-/* Whether this process copies @copy's bytes itself (see dc-copy.c) */
+/* Whether this process copies @copy's bytes itself (see dc-copy.c):
+ * it can, and the directories of the source and of the new volume are
+ * proven to be the daemon's (see "Sameness" above) */
 static gboolean
 dc_copy_locally (DcRun *run, const DcCopy *copy)
 {
   g_autofree char *why = NULL;
+  g_autofree char *src_dir = NULL;
+  g_autofree char *dst_dir = NULL;
 
   if (!run->local_copies || copy->kind == DC_COPY_KIND_OVERLAY)
     return FALSE;
-  if (dc_copy_local_possible (copy, &why))
-    return TRUE;
-  g_debug ("%s goes through libvirt: %s", copy->what, why);
-  return FALSE;
+  if (!dc_copy_local_possible (copy, &why))
+    {
+      g_debug ("%s goes through libvirt: %s", copy->what, why);
+      return FALSE;
+    }
+  dst_dir = g_path_get_dirname (copy->dst_path);
+  src_dir = g_path_get_dirname (copy->src_path);
+  if (dc_run_dir_same (run, copy->dst_pool, copy->dst_open_dir, dst_dir) != DC_SAME_PROVEN)
+    {
+      g_debug ("%s goes through libvirt: '%s' is not proven to be the directory libvirt sees", copy->what,
+               dst_dir);
+      return FALSE;
+    }
+  if (!g_str_equal (src_dir, dst_dir)
+      && dc_run_dir_same (run, copy->pool, copy->open_dir, src_dir) != DC_SAME_PROVEN)
+    {
+      g_debug ("%s goes through libvirt: '%s' is not proven to be the directory libvirt sees", copy->what,
+               src_dir);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -626,10 +791,17 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
    * flushed as it was made; libvirt flushed its own raw copies and
    * overlays; what qemu-img convert or a stream upload wrote is flushed
    * here, where this host can see the file (over a remote connection it
-   * cannot) and this process may open it (see dc_file_sync). */
+   * cannot), this process may open it (see dc_file_sync), and the file
+   * here is proven to be libvirt's (see "Sameness"). */
   if (((way == DC_COPY_BY_LIBVIRT && !dc_libvirt_copy_syncs (copy)) || way == DC_COPY_BY_STREAM)
-      && run->local_conn && g_file_test (path, G_FILE_TEST_IS_REGULAR) && !dc_file_sync (path, error))
-    return FALSE;
+      && run->local_conn && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_autofree char *dir = g_path_get_dirname (path);
+
+      if (dc_run_dir_same (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
+          && !dc_file_sync (path, error))
+        return FALSE;
+    }
   g_info ("copied %s: %s", copy->what, dc_copy_way_describe (way));
   return TRUE;
 }
@@ -1038,6 +1210,8 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
       if (opts->read_back)
         run.made = g_hash_table_new_full (NULL, NULL, NULL, g_free);
       g_mutex_init (&run.undo_lock);
+      g_mutex_init (&run.prove_lock);
+      run.same = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
       for (guint i = 0; ok && i < count; i++)
         {
@@ -1068,6 +1242,8 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
       g_ptr_array_unref (run.undo);
       g_clear_pointer (&run.made, g_hash_table_unref);
       g_mutex_clear (&run.undo_lock);
+      g_mutex_clear (&run.prove_lock);
+      g_clear_pointer (&run.same, g_hash_table_unref);
       virDomainFree (run.src);
     }
   if (ok)
