@@ -4,8 +4,12 @@
 #include "dc-util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 static void
@@ -93,10 +97,16 @@ dc_libvirt_error_set (GError **error, const char *fmt, ...)
         case VIR_ERR_SYSTEM_ERROR: /* int1 is the errno */
           if (err->int1 == ENOENT)
             code = DC_ERROR_NOT_FOUND;
+          if (err->int1 == ENOSPC)
+            code = DC_ERROR_NO_SPACE;
           break;
         default:
           break;
         }
+      /* qemu-img's own words come back in an internal error: the C
+       * locale's strerror (ENOSPC), as libvirtd runs its helpers */
+      if (code == DC_ERROR_LIBVIRT && err->message != NULL && strstr (err->message, "No space left on device"))
+        code = DC_ERROR_NO_SPACE;
     }
 
   if (err != NULL && err->message != NULL)
@@ -162,4 +172,160 @@ dc_check_cancelled (GError **error)
     return TRUE;
   g_set_error (error, DC_ERROR, DC_ERROR_CANCELLED, "interrupted by %s", g_strsignal (sig));
   return FALSE;
+}
+
+/* --- opening a connection ------------------------------------------------ */
+
+/* One line from the terminal @fd, without its newline; NULL at its end
+ * or on an error. Without echo (a passphrase) when @secret. */
+static char *
+dc_auth_read_line (int fd, gboolean secret)
+{
+  g_autoptr (GString) line = g_string_new (NULL);
+  struct termios was;
+  gboolean restore = FALSE;
+  gboolean ended = FALSE;
+
+  if (secret && tcgetattr (fd, &was) == 0)
+    {
+      struct termios quiet = was;
+
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      restore = tcsetattr (fd, TCSANOW, &quiet) == 0;
+    }
+  for (;;)
+    {
+      char c;
+      ssize_t n = read (fd, &c, 1);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      if (c == '\n')
+        {
+          ended = TRUE;
+          break;
+        }
+      g_string_append_c (line, c);
+    }
+  if (restore)
+    {
+      tcsetattr (fd, TCSANOW, &was);
+      if (write (fd, "\n", 1) < 0)
+        g_debug ("cannot end the prompt's line: %s", g_strerror (errno));
+    }
+  if (!ended && line->len == 0)
+    return NULL;
+  if (line->len > 0 && line->str[line->len - 1] == '\r')
+    g_string_truncate (line, line->len - 1);
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
+/**
+ * dc_connect_auth_cb:
+ * @cred: the credentials libvirt asks for
+ * @ncred: how many
+ * @cbdata: unused
+ *
+ * Asks for @cred on the controlling terminal, never on standard output
+ * (which --json keeps for its object alone) nor on standard input.
+ * libvirt's own callback (virConnectAuthPtrDefault) prompts on stdout.
+ * Without a terminal nothing is asked and the authentication fails.
+ *
+ * Returns: 0 when every credential was filled in, -1 otherwise
+ */
+int
+dc_connect_auth_cb (virConnectCredentialPtr cred, unsigned int ncred, void *cbdata)
+{
+  int fd = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int ret = 0;
+
+  if (fd < 0)
+    {
+      g_debug ("libvirt asks for credentials and there is no terminal to ask on: %s", g_strerror (errno));
+      return -1;
+    }
+  for (unsigned int i = 0; ret == 0 && i < ncred; i++)
+    {
+      gboolean secret = FALSE;
+      g_autofree char *prompt = NULL;
+      g_autofree char *answer = NULL;
+      const char *value;
+
+      switch (cred[i].type)
+        {
+        case VIR_CRED_EXTERNAL:
+          /* PolicyKit asks by itself (or the user already said yes):
+           * nothing to give; anything else we cannot answer */
+          if (g_strcmp0 (cred[i].challenge, "PolicyKit") != 0)
+            ret = -1;
+          continue;
+        case VIR_CRED_PASSPHRASE:
+        case VIR_CRED_NOECHOPROMPT:
+          secret = TRUE;
+          break;
+        case VIR_CRED_USERNAME:
+        case VIR_CRED_AUTHNAME:
+        case VIR_CRED_LANGUAGE:
+        case VIR_CRED_CNONCE:
+        case VIR_CRED_ECHOPROMPT:
+        case VIR_CRED_REALM:
+          break;
+        default:
+          ret = -1;
+          continue;
+        }
+      if (cred[i].defresult != NULL && !secret)
+        prompt = g_strdup_printf ("%s [%s]: ", cred[i].prompt ? cred[i].prompt : "", cred[i].defresult);
+      else
+        prompt = g_strdup_printf ("%s: ", cred[i].prompt ? cred[i].prompt : "");
+      if (write (fd, prompt, strlen (prompt)) < 0)
+        {
+          ret = -1;
+          continue;
+        }
+      answer = dc_auth_read_line (fd, secret);
+      if (answer == NULL)
+        {
+          ret = -1;
+          continue;
+        }
+      value = answer[0] == '\0' && cred[i].defresult != NULL ? cred[i].defresult : answer;
+      /* libvirt frees the result with free() */
+      cred[i].result = strdup (value);
+      if (cred[i].result == NULL)
+        {
+          ret = -1;
+          continue;
+        }
+      cred[i].resultlen = (unsigned int) strlen (cred[i].result);
+    }
+  close (fd);
+  return ret;
+}
+
+static int dc_connect_cred_types[] = {
+  VIR_CRED_AUTHNAME, VIR_CRED_ECHOPROMPT, VIR_CRED_REALM,
+  VIR_CRED_PASSPHRASE, VIR_CRED_NOECHOPROMPT, VIR_CRED_EXTERNAL,
+};
+
+static virConnectAuth dc_connect_auth_struct = {
+  .credtype = dc_connect_cred_types,
+  .ncredtype = G_N_ELEMENTS (dc_connect_cred_types),
+  .cb = dc_connect_auth_cb,
+  .cbdata = NULL,
+};
+
+/**
+ * dc_connect_auth:
+ *
+ * Returns: (transfer none): how domclone answers libvirt's questions for
+ * credentials: on the terminal (dc_connect_auth_cb()), as virsh does
+ * but never on standard output
+ */
+virConnectAuthPtr
+dc_connect_auth (void)
+{
+  return &dc_connect_auth_struct;
 }
