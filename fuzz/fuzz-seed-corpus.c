@@ -29,7 +29,8 @@ corpus_write (const char *dir, const char *name, char kind, const void *data, gs
 }
 
 static const char *const meta_yaml = "instance-id: web\nlocal-hostname: web\n";
-static const char *const meta_json = "{\"instance-id\": \"web\", \"local-hostname\": \"web\", \"x\": [1, 2]}\n";
+static const char *const meta_json =
+  "{\"instance-id\": \"web\", \"local-hostname\": \"web\", \"x\": [1, 2]}\n";
 static const char *const meta_block = "instance-id: |\n  web\nlocal-hostname: 'web'\n# 52:54:00:aa:bb:cc\n";
 static const char *const network = "version: 1\nconfig:\n  - type: physical\n    name: eth0\n"
                                    "    mac_address: '52:54:00:AA:BB:CC'\n";
@@ -37,8 +38,8 @@ static const char *const network = "version: 1\nconfig:\n  - type: physical\n   
 int
 main (int argc, char **argv)
 {
-  const char *const seed[] = { "meta-data", meta_yaml, "user-data", "#cloud-config\nhostname: web\n",
-                               "network-config", network, NULL };
+  const char *const seed[] = { "meta-data",      meta_yaml, "user-data", "#cloud-config\nhostname: web\n",
+                               "network-config", network,   NULL };
   const char *const json[] = { "meta-data", meta_json, "dir/vendor-data", "", NULL };
   const char *const none[] = { "user-data", "#cloud-config\n", NULL };
   struct

@@ -100,7 +100,8 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     case 'n':
       {
         gsize out_len = 0;
-        g_autofree char *out = dc_seed_replace_macs ((const char *) data + 1, size - 1, &fz_rewrite, &out_len);
+        g_autofree char *out =
+          dc_seed_replace_macs ((const char *) data + 1, size - 1, &fz_rewrite, &out_len);
 
         /* every MAC is replaced by one of the same length */
         g_assert (out != NULL && out_len == size - 1);

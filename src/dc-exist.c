@@ -111,7 +111,8 @@ dc_exist_result (virDomainPtr src, const char *source, const char *source_uuid, 
   result->linked = clone_md->origin_linked;
   result->volumes = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_volume_free);
   for (guint i = 0; i < clone_md->volumes->len; i++)
-    g_ptr_array_add (result->volumes, dc_exist_volume (virDomainGetConnect (dom), clone_md->volumes->pdata[i]));
+    g_ptr_array_add (result->volumes,
+                     dc_exist_volume (virDomainGetConnect (dom), clone_md->volumes->pdata[i]));
   if (clone_md->volumes->len > 0)
     dc_dir_pools_close (virDomainGetConnect (dom));
   macs = dc_xml_nodes (ctxt, NULL, "/domain/devices/interface/mac/@address");

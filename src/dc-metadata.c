@@ -209,7 +209,8 @@ dc_metadata_parse (const char *xml, GError **error)
       md->building = g_steal_pointer (&b);
     }
   {
-    g_autoptr (GPtrArray) vols = dc_xml_nodes (ctxt, NULL, "./*[local-name()='volumes']/*[local-name()='volume']");
+    g_autoptr (GPtrArray) vols =
+      dc_xml_nodes (ctxt, NULL, "./*[local-name()='volumes']/*[local-name()='volume']");
 
     for (guint i = 0; i < vols->len; i++)
       {

@@ -797,9 +797,10 @@ dc_run_define (DcRun *run, const DcPlanOptions *base, virDomainPtr *clone, GErro
           /* another run (or anyone) defined the name between our plan
            * and our define: the name is taken, as if the plan had seen
            * it (dc_clone() asks --exist-ok's question again) */
-          g_set_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN,
-                       "domain '%s' was defined by someone else while this run prepared it; choose another --name",
-                       plan->name);
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_NAME_TAKEN,
+            "domain '%s' was defined by someone else while this run prepared it; choose another --name",
+            plan->name);
           return NULL;
         }
       g_info ("'%s' was taken meanwhile, trying the next number", plan->name);

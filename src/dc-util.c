@@ -105,7 +105,8 @@ dc_libvirt_error_set (GError **error, const char *fmt, ...)
         }
       /* qemu-img's own words come back in an internal error: the C
        * locale's strerror (ENOSPC), as libvirtd runs its helpers */
-      if (code == DC_ERROR_LIBVIRT && err->message != NULL && strstr (err->message, "No space left on device"))
+      if (code == DC_ERROR_LIBVIRT && err->message != NULL
+          && strstr (err->message, "No space left on device"))
         code = DC_ERROR_NO_SPACE;
     }
 
@@ -306,7 +307,7 @@ dc_connect_auth_cb (virConnectCredentialPtr cred, unsigned int ncred, void *cbda
 }
 
 static int dc_connect_cred_types[] = {
-  VIR_CRED_AUTHNAME, VIR_CRED_ECHOPROMPT, VIR_CRED_REALM,
+  VIR_CRED_AUTHNAME,   VIR_CRED_ECHOPROMPT,   VIR_CRED_REALM,
   VIR_CRED_PASSPHRASE, VIR_CRED_NOECHOPROMPT, VIR_CRED_EXTERNAL,
 };
 

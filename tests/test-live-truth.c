@@ -254,8 +254,10 @@ test_live_exist_ok_volumes (LiveFixture *f, gconstpointer data)
   JsonArray *volumes;
 
   SKIP_WITHOUT_DAEMON ();
-  g_assert_cmpint (dc_test_domclone (&out1, NULL, "--json", "--exist-ok", "--name", "again", f->src, NULL), ==, 0);
-  g_assert_cmpint (dc_test_domclone (&out2, NULL, "--json", "--exist-ok", "--name", "again", f->src, NULL), ==, 0);
+  g_assert_cmpint (dc_test_domclone (&out1, NULL, "--json", "--exist-ok", "--name", "again", f->src, NULL),
+                   ==, 0);
+  g_assert_cmpint (dc_test_domclone (&out2, NULL, "--json", "--exist-ok", "--name", "again", f->src, NULL),
+                   ==, 0);
   g_test_message ("first: %s", out1);
   g_test_message ("again: %s", out2);
   o1 = parse_object (out1);

@@ -145,7 +145,8 @@ test_truth_auth_no_tty (void)
 static void
 test_truth_no_space_codes (void)
 {
-  g_autoptr (GError) local = g_error_new (G_IO_ERROR, G_IO_ERROR_NO_SPACE, "cannot copy 'x': No space left on device");
+  g_autoptr (GError) local =
+    g_error_new (G_IO_ERROR, G_IO_ERROR_NO_SPACE, "cannot copy 'x': No space left on device");
   g_autoptr (GError) libvirt = g_error_new (DC_ERROR, DC_ERROR_NO_SPACE, "cannot clone disk 'vda': ...");
 
   g_assert_cmpstr (dc_output_error_code (local), ==, "no-space");
