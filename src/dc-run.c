@@ -834,6 +834,29 @@ dc_run_final_metadata (const DcPlan *plan, const DcCloneResult *result, GError *
   return dc_metadata_format (md);
 }
 
+/* @xml, a clone's XML, with @metadata as its domclone element: what
+ * --print-xml shows is what a run leaves once complete. */
+static char *
+dc_run_xml_with_metadata (const char *xml, const char *metadata, GError **error)
+{
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = dc_xml_parse (xml, "domain", "the clone's XML", &ctxt, error);
+  g_autoptr (xmlDoc) mddoc = NULL;
+  xmlNode *old;
+
+  if (doc == NULL)
+    return NULL;
+  mddoc = dc_xml_parse (metadata, "domclone", "the clone's domclone metadata", NULL, error);
+  if (mddoc == NULL)
+    return NULL;
+  old = dc_metadata_node (ctxt);
+  if (old == NULL)
+    return g_strdup (xml);
+  xmlReplaceNode (old, xmlDocCopyNode (xmlDocGetRootElement (mddoc), doc, 1));
+  xmlFreeNode (old);
+  return dc_xml_format (xmlDocGetRootElement (doc), TRUE);
+}
+
 /* The part of dc_clone that makes changes; on failure the caller rolls
  * back what the undo stack holds. */
 static gboolean
@@ -1252,12 +1275,16 @@ dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **err
     {
       g_autofree char *summary = dc_plan_describe (plan);
 
+      g_autofree char *final = NULL;
+
       g_info ("plan:\n%s", summary);
       dc_result_fill (result, plan, run.env);
-      result->xml = g_steal_pointer (&plan->xml);
+      final = dc_run_final_metadata (plan, result, error);
+      if (final != NULL)
+        result->xml = dc_run_xml_with_metadata (plan->xml, final, error);
     }
   dc_env_live_free (run.env);
-  if (plan == NULL)
+  if (plan == NULL || result->xml == NULL)
     return NULL;
   return g_steal_pointer (&result);
 }

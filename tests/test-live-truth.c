@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "dc-metadata.h"
 #include "live-fixture.h"
 
 #include <glib/gstdio.h>
@@ -280,6 +281,22 @@ test_live_exist_ok_volumes (LiveFixture *f, gconstpointer data)
     json_generator_set_root (gen, n2);
     s2 = json_generator_to_data (gen, NULL);
     g_assert_cmpstr (s2, ==, s1);
+  }
+  /* the clone's metadata lists them; --print-xml shows that too */
+  {
+    g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, "again");
+    g_autofree char *md =
+      virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
+    g_autofree char *xml = NULL;
+    g_autofree char *want =
+      g_strdup_printf ("<volume disk=\"vda\" pool=\"%s\" name=\"again.qcow2\"", f->pool);
+    g_autofree char *want_dry =
+      g_strdup_printf ("<volume disk=\"vda\" pool=\"%s\" name=\"dry.qcow2\"", f->pool);
+
+    g_assert_nonnull (md);
+    g_assert_nonnull (strstr (md, want));
+    g_assert_cmpint (dc_test_domclone (&xml, NULL, "--print-xml", "--name", "dry", f->src, NULL), ==, 0);
+    g_assert_nonnull (strstr (xml, want_dry));
   }
   live_delete_clone ("again");
 }
