@@ -394,10 +394,12 @@ test_live_disconnect_mid_copy (LiveFixture *f, gconstpointer data)
   g_autofree char *err = NULL;
   g_autofree char *clients = NULL;
   g_auto (GStrv) lines = NULL;
+  g_autofree char *admin = NULL;
   int status;
 
   SKIP_WITHOUT_DAEMON ();
-  if (!g_find_program_in_path ("virt-admin") || geteuid () != 0)
+  admin = g_find_program_in_path ("virt-admin");
+  if (admin == NULL || geteuid () != 0)
     {
       g_test_skip ("needs virt-admin and the harness's root daemon");
       return;
