@@ -330,3 +330,42 @@ dc_connect_auth (void)
 {
   return &dc_connect_auth_struct;
 }
+
+/**
+ * dc_connect_uri:
+ * @uri: (nullable): the URI asked for (--connect), %NULL for libvirt's
+ *   default
+ *
+ * For a qemu+ssh:// URI (given, or in LIBVIRT_DEFAULT_URI) that names
+ * no ssh command of its own, the same URI with command= naming
+ * domclone-ssh, which runs ssh with SIGINT ignored: libvirt starts ssh
+ * in domclone's process group, and Ctrl-C on the terminal must reach
+ * domclone's rollback, not the transport it needs for it. The helper
+ * is $DOMCLONE_SSH_HELPER if set (the tests), else the installed one;
+ * without it the URI is left as it is.
+ *
+ * Returns: (transfer full) (nullable): the URI to open
+ */
+char *
+dc_connect_uri (const char *uri)
+{
+  const char *given = uri != NULL ? uri : g_getenv ("LIBVIRT_DEFAULT_URI");
+  const char *helper = g_getenv ("DOMCLONE_SSH_HELPER");
+  g_autofree char *scheme = NULL;
+  g_autofree char *escaped = NULL;
+  const char *sep;
+  const char *query;
+
+  if (helper == NULL || helper[0] == '\0')
+    helper = DC_SSH_HELPER;
+  if (given == NULL || (sep = strstr (given, "://")) == NULL || strchr (given, '#') != NULL)
+    return g_strdup (uri);
+  scheme = g_strndup (given, (gsize) (sep - given));
+  if (!g_str_has_suffix (scheme, "+ssh") || !g_file_test (helper, G_FILE_TEST_IS_EXECUTABLE))
+    return g_strdup (uri);
+  query = strchr (sep, '?');
+  if (query != NULL && (strstr (query, "?command=") != NULL || strstr (query, "&command=") != NULL))
+    return g_strdup (uri); /* the user's own ssh */
+  escaped = g_uri_escape_string (helper, "/", FALSE);
+  return g_strdup_printf ("%s%scommand=%s", given, query != NULL ? "&" : "?", escaped);
+}

@@ -47,6 +47,7 @@ void dc_libvirt_quiet (void);
 
 int dc_connect_auth_cb (virConnectCredentialPtr cred, unsigned int ncred, void *cbdata);
 virConnectAuthPtr dc_connect_auth (void);
+char *dc_connect_uri (const char *uri);
 
 void dc_cancel_on_signals (void);
 gboolean dc_check_cancelled (GError **error);

@@ -156,7 +156,11 @@ dc_main (int argc, char **argv)
     }
   dc_libvirt_quiet ();
 
-  conn = virConnectOpenAuth (opts->connect, dc_connect_auth (), 0);
+  {
+    g_autofree char *uri = dc_connect_uri (opts->connect);
+
+    conn = virConnectOpenAuth (uri, dc_connect_auth (), 0);
+  }
   if (conn == NULL)
     {
       dc_set_libvirt_error (&error, "cannot connect to '%s'",

@@ -480,6 +480,66 @@ test_live_restart_mid_copy (LiveFixture *f, gconstpointer data)
   assert_nothing_left_after_cleanup (f, err, before);
 }
 
+static void
+new_process_group (gpointer data)
+{
+  setpgid (0, 0);
+}
+
+/* Ctrl-C on a terminal reaches the whole foreground process group,
+ * where libvirt also runs the ssh of a qemu+ssh:// connection: ssh must
+ * live on, so that the rollback runs on the connection it has. The
+ * run is started in a process group of its own, as a shell starts a
+ * job, and the group gets SIGINT mid-copy. ssh here is a stand-in
+ * (tests/data/fake-ssh) that dies of SIGINT unless it is ignored. */
+static void
+test_live_ssh_ctrl_c (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *fake = g_test_build_filename (G_TEST_DIST, "data", "fake-ssh", NULL);
+  g_autofree char *bindir = g_path_get_dirname (g_getenv ("DOMCLONE"));
+  g_autofree char *helper = g_build_filename (bindir, "domclone-ssh", NULL);
+  g_autofree char *path = g_strdup_printf ("%s:%s", fake, g_getenv ("PATH"));
+  g_autoptr (GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  const char *argv[] = { g_getenv ("DOMCLONE"), "-c", "qemu+ssh://localhost/system", f->src, NULL };
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *big = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *helper_env = g_strdup (g_getenv ("DOMCLONE_TEST_SSH_HELPER"));
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  if (!g_file_test ("/usr/bin/virt-ssh-helper", G_FILE_TEST_IS_EXECUTABLE) || geteuid () != 0)
+    {
+      g_test_skip ("needs virt-ssh-helper and the harness's root daemon");
+      return;
+    }
+  big = live_add_big_disk (f);
+  before = live_snapshot ();
+  g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
+  g_subprocess_launcher_setenv (launcher, "PATH", path, TRUE);
+  /* DOMCLONE_TEST_SSH_HELPER: another helper, to see this fail */
+  g_subprocess_launcher_setenv (launcher, "DOMCLONE_SSH_HELPER", helper_env ? helper_env : helper, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, new_process_group, NULL, NULL);
+  proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  live_wait_for_copy_start (f, big);
+  g_assert_cmpint (kill (-(pid_t) g_ascii_strtoll (g_subprocess_get_identifier (proc), NULL, 10), SIGINT), ==,
+                   0);
+
+  out = dc_test_communicate (proc, &err, &status);
+  g_test_message ("ctrl-c: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_null (strstr (err, "lost the connection"));
+  g_assert_nonnull (strstr (err, "interrupted by Interrupt; everything this run created was removed\n"));
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+}
+
 /* Six disks copied at once through libvirt on one connection, more
  * than libvirtd serves at once per client: all arrive, byte for byte. */
 static void
@@ -522,5 +582,6 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/lost/disconnect-mid-copy", test_live_disconnect_mid_copy);
   LIVE_TEST ("/live/lost/restart-mid-copy", test_live_restart_mid_copy);
   LIVE_TEST ("/live/lost/six-disks-j6", test_live_six_disks_j6);
+  LIVE_TEST ("/live/lost/ssh-ctrl-c", test_live_ssh_ctrl_c);
   return live_run ();
 }
