@@ -38,6 +38,8 @@ typedef enum
   DC_ERROR_IN_PROGRESS,      /* --exist-ok: a live run still builds the clone */
   DC_ERROR_NOT_TEMPLATE,     /* --linked of a domain that is no template */
   DC_ERROR_LINKED_CLONES,    /* --unmake-template while linked clones live */
+  DC_ERROR_NO_SPACE,         /* a copy ran out of space (ENOSPC), whichever
+                              * way made it */
 } DcError;
 
 int dc_error_exit_status (const GError *error);

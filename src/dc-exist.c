@@ -17,15 +17,55 @@
 
 #include "dc-exist.h"
 #include "dc-cleanup.h"
+#include "dc-env.h"
 #include "dc-xml.h"
 
-/* Fills @result with what is cheap to know of the existing clone @dom:
- * its name and UUID, and from its definition its MACs and NVRAM file;
- * and the source's counter. Its volumes are not listed: which of its
- * disks an earlier run copied is not recorded. */
+/* The volume @v of the clone's <volumes>, as the result lists it, with
+ * its size read from libvirt now (-1 where it cannot be read: the
+ * volume was removed since, say). */
+static gpointer
+dc_exist_volume (virConnectPtr conn, const DcOwnedVolume *v)
+{
+  DcResultVolume *r = g_new0 (DcResultVolume, 1);
+  g_autofree char *opened = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  g_autoptr (DcVol) vol = NULL;
+  virStorageVolInfo info;
+
+  r->disk = g_strdup (v->disk);
+  /* a temporary pool is gone once the run ends, as in a run's result */
+  r->pool = v->open_dir != NULL ? NULL : g_strdup (v->pool);
+  r->name = g_strdup (v->name);
+  r->path = g_strdup (v->path);
+  r->format = g_strdup (v->format);
+  r->backing = g_strdup (v->backing);
+  r->capacity = -1;
+  r->allocation = -1;
+  if (v->open_dir != NULL && !dc_dir_pool_open (conn, v->open_dir, &opened, &local))
+    {
+      g_debug ("cannot read volume '%s' back: %s", v->name, local->message);
+      return r;
+    }
+  pool = virStoragePoolLookupByName (conn, opened != NULL ? opened : v->pool);
+  vol = pool ? virStorageVolLookupByName (pool, v->name) : NULL;
+  if (vol != NULL && virStorageVolGetInfo (vol, &info) == 0)
+    {
+      r->capacity = (gint64) info.capacity;
+      r->allocation = (gint64) info.allocation;
+    }
+  else
+    g_debug ("cannot read volume '%s' back: %s", v->name, virGetLastErrorMessage ());
+  return r;
+}
+
+/* Fills @result with what is known of the existing clone @dom: its
+ * name and UUID, from its definition its MACs and NVRAM file, from its
+ * metadata @clone_md the volumes its run made (with their sizes now);
+ * and the source's counter. */
 static DcCloneResult *
 dc_exist_result (virDomainPtr src, const char *source, const char *source_uuid, virDomainPtr dom,
-                 const char *name, GError **error)
+                 const char *name, const DcMetadata *clone_md, GError **error)
 {
   g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
   char uuid[VIR_UUID_STRING_BUFLEN];
@@ -68,7 +108,13 @@ dc_exist_result (virDomainPtr src, const char *source, const char *source_uuid, 
   result->uuid = g_strdup (uuid);
   result->counter = md->counter;
   result->macs = g_ptr_array_new_with_free_func (g_free);
-  result->volumes = g_ptr_array_new ();
+  result->linked = clone_md->origin_linked;
+  result->volumes = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_volume_free);
+  for (guint i = 0; i < clone_md->volumes->len; i++)
+    g_ptr_array_add (result->volumes,
+                     dc_exist_volume (virDomainGetConnect (dom), clone_md->volumes->pdata[i]));
+  if (clone_md->volumes->len > 0)
+    dc_dir_pools_close (virDomainGetConnect (dom));
   macs = dc_xml_nodes (ctxt, NULL, "/domain/devices/interface/mac/@address");
   for (guint i = 0; i < macs->len; i++)
     {
@@ -160,6 +206,6 @@ dc_exist_check (virConnectPtr conn, const DcCloneOptions *opts, DcCloneResult **
           name, opts->source, md->building->host, opts->source);
         return FALSE;
       }
-  *existing = dc_exist_result (src, opts->source, src_uuid, dom, name, error);
+  *existing = dc_exist_result (src, opts->source, src_uuid, dom, name, md, error);
   return *existing != NULL;
 }

@@ -16,15 +16,41 @@ dc_metadata_new (void)
   DcMetadata *md = g_new0 (DcMetadata, 1);
 
   md->template_disks = g_ptr_array_new_with_free_func (g_free);
+  md->volumes = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_owned_volume_free);
   return md;
 }
 
-static void
+/**
+ * dc_owned_volume_new:
+ * @pool: the volume's pool
+ * @name: its name
+ * @open_dir: (nullable): @pool is a temporary pool over this directory
+ *
+ * Returns: (transfer full): a volume a clone owns, the rest unknown
+ */
+DcOwnedVolume *
+dc_owned_volume_new (const char *pool, const char *name, const char *open_dir)
+{
+  DcOwnedVolume *v = g_new0 (DcOwnedVolume, 1);
+
+  v->pool = g_strdup (pool);
+  v->name = g_strdup (name);
+  v->open_dir = g_strdup (open_dir);
+  return v;
+}
+
+void
 dc_owned_volume_free (DcOwnedVolume *v)
 {
+  if (v == NULL)
+    return;
   g_free (v->pool);
   g_free (v->name);
   g_free (v->open_dir);
+  g_free (v->disk);
+  g_free (v->path);
+  g_free (v->format);
+  g_free (v->backing);
   g_free (v);
 }
 
@@ -51,12 +77,7 @@ dc_building_free (DcBuilding *b)
 void
 dc_building_add_volume (DcBuilding *b, const char *pool, const char *name, const char *open_dir)
 {
-  DcOwnedVolume *v = g_new0 (DcOwnedVolume, 1);
-
-  v->pool = g_strdup (pool);
-  v->name = g_strdup (name);
-  v->open_dir = g_strdup (open_dir);
-  g_ptr_array_add (b->volumes, v);
+  g_ptr_array_add (b->volumes, dc_owned_volume_new (pool, name, open_dir));
 }
 
 void
@@ -68,6 +89,7 @@ dc_metadata_free (DcMetadata *md)
   g_free (md->origin_uuid);
   g_free (md->origin_time);
   g_ptr_array_unref (md->template_disks);
+  g_ptr_array_unref (md->volumes);
   dc_building_free (md->building);
   g_free (md);
 }
@@ -186,7 +208,36 @@ dc_metadata_parse (const char *xml, GError **error)
         }
       md->building = g_steal_pointer (&b);
     }
+  {
+    g_autoptr (GPtrArray) vols =
+      dc_xml_nodes (ctxt, NULL, "./*[local-name()='volumes']/*[local-name()='volume']");
+
+    for (guint i = 0; i < vols->len; i++)
+      {
+        g_autofree char *pool = dc_xml_prop (vols->pdata[i], "pool");
+        g_autofree char *name = dc_xml_prop (vols->pdata[i], "name");
+        g_autofree char *dir = dc_xml_prop (vols->pdata[i], "dir");
+        DcOwnedVolume *v;
+
+        if (pool == NULL || name == NULL)
+          continue;
+        v = dc_owned_volume_new (pool, name, dir);
+        v->disk = dc_xml_prop (vols->pdata[i], "disk");
+        v->path = dc_xml_prop (vols->pdata[i], "path");
+        v->format = dc_xml_prop (vols->pdata[i], "format");
+        v->backing = dc_xml_prop (vols->pdata[i], "backing");
+        g_ptr_array_add (md->volumes, v);
+      }
+  }
   return g_steal_pointer (&md);
+}
+
+/* Sets @name on @node, when there is a @value */
+static void
+dc_metadata_set_prop (xmlNode *node, const char *name, const char *value)
+{
+  if (value != NULL)
+    xmlSetProp (node, BAD_CAST name, BAD_CAST value);
 }
 
 /**
@@ -260,6 +311,25 @@ dc_metadata_format (const DcMetadata *md)
   else
     dc_xml_remove (building);
 
+  if (md->volumes->len > 0)
+    {
+      xmlNode *volumes = xmlNewChild (root, root->ns, BAD_CAST "volumes", NULL);
+
+      for (guint i = 0; i < md->volumes->len; i++)
+        {
+          const DcOwnedVolume *v = md->volumes->pdata[i];
+          xmlNode *vol = xmlNewChild (volumes, volumes->ns, BAD_CAST "volume", NULL);
+
+          dc_metadata_set_prop (vol, "disk", v->disk);
+          dc_metadata_set_prop (vol, "pool", v->pool);
+          dc_metadata_set_prop (vol, "name", v->name);
+          dc_metadata_set_prop (vol, "dir", v->open_dir);
+          dc_metadata_set_prop (vol, "path", v->path);
+          dc_metadata_set_prop (vol, "format", v->format);
+          dc_metadata_set_prop (vol, "backing", v->backing);
+        }
+    }
+
   return dc_xml_format (root, FALSE);
 }
 
@@ -302,5 +372,6 @@ dc_metadata_of_domain (xmlXPathContext *ctxt, GError **error)
 gboolean
 dc_metadata_is_empty (const DcMetadata *md)
 {
-  return md->counter == 0 && md->origin_name == NULL && !md->template && md->building == NULL;
+  return md->counter == 0 && md->origin_name == NULL && !md->template && md->building == NULL
+         && md->volumes->len == 0;
 }

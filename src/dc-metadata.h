@@ -10,12 +10,17 @@ G_BEGIN_DECLS
 #define DC_METADATA_URI "http://domclone.org/xmlns/domclone/1.0"
 #define DC_METADATA_PREFIX "domclone"
 
-/* A volume a clone in progress owns. */
+/* A volume a clone owns: in <building> while it is made, and in
+ * <volumes> once it is complete, where the rest is filled in too. */
 typedef struct
 {
   char *pool;
   char *name;
   char *open_dir; /* the pool is a temporary one over this directory */
+  char *disk;     /* <volumes>: the target of the disk it backs, or NULL */
+  char *path;     /* ... its path, its format and an overlay's backing */
+  char *format;   /* file, each NULL if unknown */
+  char *backing;
 } DcOwnedVolume;
 
 /* Who is building a clone: enough to tell, on the same host, whether
@@ -41,11 +46,15 @@ typedef struct
   GPtrArray *template_disks; /* char *: targets of the disks
                               * --make-template made read-only */
   DcBuilding *building;      /* on a clone still being made */
+  GPtrArray *volumes;        /* DcOwnedVolume: on a complete clone, the
+                              * volumes its run made for it */
 } DcMetadata;
 
 DcBuilding *dc_building_new (void);
 void dc_building_free (DcBuilding *b);
 void dc_building_add_volume (DcBuilding *b, const char *pool, const char *name, const char *open_dir);
+DcOwnedVolume *dc_owned_volume_new (const char *pool, const char *name, const char *open_dir);
+void dc_owned_volume_free (DcOwnedVolume *v);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcBuilding, dc_building_free)
 
 DcMetadata *dc_metadata_new (void);

@@ -25,6 +25,9 @@ dc_output_error_code (const GError *error)
 {
   if (error->domain == G_OPTION_ERROR)
     return "usage";
+  /* the local copy's errno: the same kind of failure as libvirt's */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+    return "no-space";
   if (error->domain != DC_ERROR)
     return "failed";
   switch ((DcError) error->code)
@@ -63,6 +66,8 @@ dc_output_error_code (const GError *error)
       return "not-a-template";
     case DC_ERROR_LINKED_CLONES:
       return "has-linked-clones";
+    case DC_ERROR_NO_SPACE:
+      return "no-space";
     case DC_ERROR_FAILED:
     default:
       return "failed";

@@ -28,7 +28,7 @@
  * anyone defining domains) before we give up. */
 #define DC_RUN_MAX_DEFINE_RACES 100
 
-static void
+void
 dc_result_volume_free (DcResultVolume *v)
 {
   g_free (v->disk);
@@ -274,21 +274,32 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
 }
 
 /* Unwinds the undo stack on @conn, newest first. Failures are reported
- * and skipped: the rest still has to go. */
+ * and skipped: the rest still has to go. The clone's domain, the oldest
+ * entry, carries the <building> marker that lists its volumes: while
+ * one of them may still exist (libvirt still copies into it, or its
+ * delete failed), the domain stays, so that 'domclone --cleanup' finds
+ * and finishes it once this process is gone; *@kept says so. */
 static gboolean
-dc_run_undo (DcRun *run, virConnectPtr conn)
+dc_run_undo (DcRun *run, virConnectPtr conn, gboolean *kept)
 {
   gboolean complete = TRUE;
 
+  *kept = FALSE;
   g_mutex_lock (&run->undo_lock);
   for (guint i = run->undo->len; i > 0; i--)
     {
       DcUndo *undo = run->undo->pdata[i - 1];
       g_autoptr (GError) error = NULL;
 
+      if (undo->kind == DC_UNDO_DOMAIN && !complete)
+        {
+          g_info ("kept domain '%s': its marker lists volumes that are still there", undo->name);
+          *kept = TRUE;
+          continue;
+        }
       if (!dc_undo_one (conn, undo, &error))
         {
-          g_warning ("rollback incomplete: %s; remove it by hand", error->message);
+          g_warning ("rollback incomplete: %s", error->message);
           complete = FALSE;
         }
       else
@@ -922,7 +933,7 @@ dc_reconnect_if_lost (virConnectPtr conn)
   g_message ("lost the connection to libvirt; reconnecting to '%s' to roll back", uri);
   for (int i = 0; i < DC_RECONNECT_SECONDS * 4; i++)
     {
-      virConnectPtr again = virConnectOpenAuth (uri, virConnectAuthPtrDefault, 0);
+      virConnectPtr again = virConnectOpenAuth (uri, dc_connect_auth (), 0);
 
       if (again != NULL)
         return again;
@@ -970,15 +981,74 @@ dc_run_define (DcRun *run, const DcPlanOptions *base, virDomainPtr *clone, GErro
           return g_steal_pointer (&plan);
         }
       dc_set_libvirt_error (&local, "cannot define domain '%s'", plan->name);
-      if (plan->number == 0 || races >= DC_RUN_MAX_DEFINE_RACES
-          || !run->env->domain_exists (run->env, plan->name, &taken, NULL) || !taken)
+      if (!run->env->domain_exists (run->env, plan->name, &taken, NULL) || !taken)
         {
           g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      if (plan->number == 0 || races >= DC_RUN_MAX_DEFINE_RACES)
+        {
+          /* another run (or anyone) defined the name between our plan
+           * and our define: the name is taken, as if the plan had seen
+           * it (dc_clone() asks --exist-ok's question again) */
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_NAME_TAKEN,
+            "domain '%s' was defined by someone else while this run prepared it; choose another --name",
+            plan->name);
           return NULL;
         }
       g_info ("'%s' was taken meanwhile, trying the next number", plan->name);
       popts.first_number = plan->number + 1;
     }
+}
+
+/* The clone's domclone metadata once complete: the plan's, without the
+ * <building> marker, with <volumes> naming the volumes @result lists. */
+static char *
+dc_run_final_metadata (const DcPlan *plan, const DcCloneResult *result, GError **error)
+{
+  g_autoptr (DcMetadata) md = dc_metadata_parse (plan->metadata, error);
+
+  if (md == NULL)
+    return NULL;
+  for (guint i = 0; i < result->volumes->len; i++)
+    {
+      const DcResultVolume *r = result->volumes->pdata[i];
+      const DcCopy *c = i < plan->copies->len
+                          ? plan->copies->pdata[i]
+                          : ((const DcSeed *) plan->seeds->pdata[i - plan->copies->len])->vol;
+      DcOwnedVolume *v = dc_owned_volume_new (c->dst_pool, c->dst_name, c->dst_open_dir);
+
+      v->disk = g_strdup (r->disk);
+      v->path = g_strdup (r->path);
+      v->format = g_strdup (r->format);
+      v->backing = g_strdup (r->backing);
+      g_ptr_array_add (md->volumes, v);
+    }
+  return dc_metadata_format (md);
+}
+
+/* @xml, a clone's XML, with @metadata as its domclone element: what
+ * --print-xml shows is what a run leaves once complete. */
+static char *
+dc_run_xml_with_metadata (const char *xml, const char *metadata, GError **error)
+{
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = dc_xml_parse (xml, "domain", "the clone's XML", &ctxt, error);
+  g_autoptr (xmlDoc) mddoc = NULL;
+  xmlNode *old;
+
+  if (doc == NULL)
+    return NULL;
+  mddoc = dc_xml_parse (metadata, "domclone", "the clone's domclone metadata", NULL, error);
+  if (mddoc == NULL)
+    return NULL;
+  old = dc_metadata_node (ctxt);
+  if (old == NULL)
+    return g_strdup (xml);
+  xmlReplaceNode (old, xmlDocCopyNode (xmlDocGetRootElement (mddoc), doc, 1));
+  xmlFreeNode (old);
+  return dc_xml_format (xmlDocGetRootElement (doc), TRUE);
 }
 
 /* The part of dc_clone that makes changes; on failure the caller rolls
@@ -1000,6 +1070,7 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   };
   g_autoptr (DcPlan) plan = NULL;
   g_autoptr (DcDomain) clone = NULL;
+  g_autofree char *final = NULL;
   gboolean ok;
 
   plan = dc_run_define (run, &popts, &clone, error);
@@ -1017,15 +1088,19 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   if (!dc_check_cancelled (error) || !dc_check_source (run->src, plan->source_name, error))
     return FALSE;
   /* The clone is complete: drop the marker that would let a clean-up
-   * take it for the leftover of a killed run. */
-  if (virDomainSetMetadata (clone, VIR_DOMAIN_METADATA_ELEMENT, plan->metadata, DC_METADATA_PREFIX,
-                            DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG)
+   * take it for the leftover of a killed run, and say which volumes
+   * are its own (an --exist-ok rerun lists them). */
+  dc_result_fill (result, plan, run->env);
+  final = dc_run_final_metadata (plan, result, error);
+  if (final == NULL)
+    return FALSE;
+  if (virDomainSetMetadata (clone, VIR_DOMAIN_METADATA_ELEMENT, final, DC_METADATA_PREFIX, DC_METADATA_URI,
+                            VIR_DOMAIN_AFFECT_CONFIG)
       < 0)
     return dc_set_libvirt_error (error, "cannot mark clone '%s' as complete", plan->name);
   if (!dc_count_clone (run, plan, &result->counter, error))
     return FALSE;
 
-  dc_result_fill (result, plan, run->env);
   for (guint i = 0; run->made != NULL && i < plan->copies->len + plan->seeds->len; i++)
     {
       gconstpointer key = i < plan->copies->len
@@ -1054,12 +1129,17 @@ dc_run_rollback (DcRun *run, GError *error)
   g_autoptr (DcConnect) again = dc_reconnect_if_lost (run->conn);
   gboolean alive = virConnectIsAlive (run->conn) == 1;
   gboolean complete = FALSE;
+  gboolean kept = FALSE;
 
   if (alive || again != NULL)
-    complete = dc_run_undo (run, again ? again : run->conn);
+    complete = dc_run_undo (run, again ? again : run->conn, &kept);
   if (again != NULL)
     dc_dir_pools_close (again);
-  if (complete && run->several)
+  if (kept)
+    error->message = g_strdup_printf (
+      "%s; the rollback could not delete every volume (see the warnings above), so the unfinished clone '%s' is kept: run 'domclone --cleanup %s' to remove it and its volumes (it waits for libvirt's copies to end)",
+      cause, clone, run->opts->source);
+  else if (complete && run->several)
     error->message = g_strdup_printf ("%s; everything made for '%s' was removed", cause, clone);
   else if (complete)
     error->message = g_strdup_printf ("%s; everything this run created was removed", cause);
@@ -1278,6 +1358,7 @@ DcCloneResult *
 dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
 {
   g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_clone_result_free);
+  g_autoptr (GError) local = NULL;
 
   if (opts->exist_ok)
     {
@@ -1288,8 +1369,24 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
       if (existing != NULL)
         return existing;
     }
-  if (!dc_clone_run (conn, opts, 1, FALSE, made, error))
-    return NULL;
+  if (!dc_clone_run (conn, opts, 1, FALSE, made, &local))
+    {
+      DcCloneResult *existing = NULL;
+
+      /* --exist-ok lost the race for its name to another run: that
+       * run's clone is the answer, or it is still being built */
+      if (opts->exist_ok && g_error_matches (local, DC_ERROR, DC_ERROR_NAME_TAKEN)
+          && dc_exist_check (conn, opts, &existing, error))
+        {
+          if (existing != NULL)
+            return existing;
+        }
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      if (error != NULL && *error == NULL)
+        g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
   return g_ptr_array_steal_index (made, 0);
 }
 
@@ -1376,12 +1473,16 @@ dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **err
     {
       g_autofree char *summary = dc_plan_describe (plan);
 
+      g_autofree char *final = NULL;
+
       g_info ("plan:\n%s", summary);
       dc_result_fill (result, plan, run.env);
-      result->xml = g_steal_pointer (&plan->xml);
+      final = dc_run_final_metadata (plan, result, error);
+      if (final != NULL)
+        result->xml = dc_run_xml_with_metadata (plan->xml, final, error);
     }
   dc_env_live_free (run.env);
-  if (plan == NULL)
+  if (plan == NULL || result->xml == NULL)
     return NULL;
   return g_steal_pointer (&result);
 }

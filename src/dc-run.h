@@ -55,6 +55,7 @@ typedef struct
 } DcCloneResult;
 
 void dc_clone_result_free (DcCloneResult *result);
+void dc_result_volume_free (DcResultVolume *v);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_clone_result_free)
 
 /* how long a run that lost its connection tries to reconnect */

@@ -45,6 +45,10 @@ gboolean dc_libvirt_error_set (GError **error, const char *fmt, ...) G_GNUC_PRIN
 int dc_last_libvirt_code (void);
 void dc_libvirt_quiet (void);
 
+int dc_connect_auth_cb (virConnectCredentialPtr cred, unsigned int ncred, void *cbdata);
+virConnectAuthPtr dc_connect_auth (void);
+char *dc_connect_uri (const char *uri);
+
 void dc_cancel_on_signals (void);
 gboolean dc_check_cancelled (GError **error);
 

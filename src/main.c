@@ -10,12 +10,26 @@
 #include "dc-run.h"
 #include "dc-template.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 static int verbosity;
+
+/* The first error writing stdout (an errno), for dc_close_stdout() */
+static int stdout_errno;
+
+/* Flushes stdout before a line on stderr (so 2>&1 keeps the order),
+ * remembering a failure: the stream may forget it. */
+static void
+dc_flush_stdout (void)
+{
+  errno = 0;
+  if (fflush (stdout) != 0 && stdout_errno == 0)
+    stdout_errno = errno != 0 ? errno : EIO;
+}
 
 static void
 dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
@@ -43,7 +57,7 @@ dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, g
       kind = "debug: ";
       break;
     }
-  fflush (stdout);
+  dc_flush_stdout ();
   fprintf (stderr, "domclone: %s%s\n", kind, message);
 }
 
@@ -70,7 +84,7 @@ dc_fail_line (const GError *error)
 {
   g_autofree char *line = dc_output_error_line (error);
 
-  fflush (stdout);
+  dc_flush_stdout ();
   fputs (line, stderr);
   return dc_error_exit_status (error);
 }
@@ -87,8 +101,26 @@ dc_fail (const GError *error)
   return dc_fail_line (error);
 }
 
-int
-main (int argc, char **argv)
+/* Whatever went to stdout must have arrived: a --json object a caller
+ * never got is a failure, even after a clone was made (GNU's
+ * close_stdout does the same). */
+static int
+dc_close_stdout (int status)
+{
+  dc_flush_stdout ();
+  if (ferror (stdout) && stdout_errno == 0)
+    stdout_errno = EIO;
+  errno = 0;
+  if (fclose (stdout) != 0 && stdout_errno == 0)
+    stdout_errno = errno != 0 ? errno : EIO;
+  if (stdout_errno == 0)
+    return status;
+  fprintf (stderr, "domclone: cannot write to standard output: %s\n", g_strerror (stdout_errno));
+  return status == EXIT_SUCCESS ? EXIT_FAILURE : status;
+}
+
+static int
+dc_main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (DcCliOptions) opts = NULL;
@@ -136,7 +168,11 @@ main (int argc, char **argv)
     }
   dc_libvirt_quiet ();
 
-  conn = virConnectOpenAuth (opts->connect, virConnectAuthPtrDefault, 0);
+  {
+    g_autofree char *uri = dc_connect_uri (opts->connect);
+
+    conn = virConnectOpenAuth (uri, dc_connect_auth (), 0);
+  }
   if (conn == NULL)
     {
       dc_set_libvirt_error (&error, "cannot connect to '%s'",
@@ -223,4 +259,10 @@ main (int argc, char **argv)
     fputs (out, stdout);
   }
   return EXIT_SUCCESS;
+}
+
+int
+main (int argc, char **argv)
+{
+  return dc_close_stdout (dc_main (argc, argv));
 }

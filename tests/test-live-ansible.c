@@ -233,6 +233,22 @@ test_live_ansible_idempotent (LiveFixture *f, gconstpointer data)
   obj = json_node_get_object (json_parser_get_root (second_json));
   g_assert_false (json_object_get_boolean_member (obj, "changed"));
   g_assert_true (live_domain_exists (name));
+  /* the playbook's paths: the same on the second run as on the first */
+  {
+    JsonObject *o1 = json_node_get_object (json_parser_get_root (first_json));
+    g_autoptr (JsonGenerator) gen = json_generator_new ();
+    g_autofree char *v1 = NULL;
+    g_autofree char *v2 = NULL;
+
+    json_generator_set_root (gen,
+                             json_object_get_member (json_object_get_object_member (o1, "clone"), "volumes"));
+    v1 = json_generator_to_data (gen, NULL);
+    json_generator_set_root (
+      gen, json_object_get_member (json_object_get_object_member (obj, "clone"), "volumes"));
+    v2 = json_generator_to_data (gen, NULL);
+    g_assert_cmpstr (v1, !=, "[]");
+    g_assert_cmpstr (v2, ==, v1);
+  }
 
   remove_tree (home);
 }

@@ -388,6 +388,58 @@ test_protect_keeps_counter (void)
   g_assert_null (strstr (back, "<readonly/>"));
 }
 
+/* <volumes>: what a complete clone's run made, read back as written;
+ * an attribute without a value is left out, and a volume without pool
+ * or name is no volume */
+static void
+test_metadata_volumes_roundtrip (void)
+{
+  g_autoptr (DcMetadata) md = dc_metadata_new ();
+  g_autoptr (DcMetadata) back = NULL;
+  g_autoptr (DcMetadata) partial = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *again = NULL;
+  DcOwnedVolume *v = dc_owned_volume_new ("default", "web & co.qcow2", NULL);
+  DcOwnedVolume *nvram = dc_owned_volume_new ("domclone-1", "web_VARS.fd", "/var/lib/libvirt/qemu/nvram");
+  const DcOwnedVolume *b;
+
+  md->origin_name = g_strdup ("src");
+  v->disk = g_strdup ("vda");
+  v->path = g_strdup ("/images/web & co.qcow2");
+  v->format = g_strdup ("qcow2");
+  v->backing = g_strdup ("/images/base.qcow2");
+  g_ptr_array_add (md->volumes, v);
+  g_ptr_array_add (md->volumes, nvram);
+  xml = dc_metadata_format (md);
+  g_assert_nonnull (strstr (xml, "<volumes>"));
+  g_assert_null (strstr (xml, "disk=\"\""));
+  back = dc_metadata_parse (xml, &error);
+  g_assert_no_error (error);
+  g_assert_false (dc_metadata_is_empty (back));
+  g_assert_cmpuint (back->volumes->len, ==, 2);
+  b = back->volumes->pdata[0];
+  g_assert_cmpstr (b->disk, ==, "vda");
+  g_assert_cmpstr (b->pool, ==, "default");
+  g_assert_cmpstr (b->name, ==, "web & co.qcow2");
+  g_assert_cmpstr (b->path, ==, "/images/web & co.qcow2");
+  g_assert_cmpstr (b->format, ==, "qcow2");
+  g_assert_cmpstr (b->backing, ==, "/images/base.qcow2");
+  g_assert_null (b->open_dir);
+  b = back->volumes->pdata[1];
+  g_assert_null (b->disk);
+  g_assert_cmpstr (b->open_dir, ==, "/var/lib/libvirt/qemu/nvram");
+  again = dc_metadata_format (back);
+  g_assert_cmpstr (again, ==, xml);
+
+  partial = dc_metadata_parse ("<domclone xmlns='http://domclone.org/xmlns/domclone/1.0'><volumes>"
+                               "<volume name='x'/><volume pool='p' name='y'/></volumes></domclone>",
+                               &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (partial->volumes->len, ==, 1);
+  g_assert_cmpstr (((const DcOwnedVolume *) partial->volumes->pdata[0])->name, ==, "y");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -402,6 +454,7 @@ main (int argc, char **argv)
   g_test_add_func ("/metadata/template/roundtrip", test_metadata_template_roundtrip);
   g_test_add_func ("/metadata/template/empty", test_metadata_template_empty);
   g_test_add_func ("/metadata/origin/linked", test_metadata_origin_linked);
+  g_test_add_func ("/metadata/volumes/roundtrip", test_metadata_volumes_roundtrip);
   g_test_add_func ("/metadata/protect/roundtrip", test_protect_roundtrip);
   g_test_add_func ("/metadata/protect/keeps-counter", test_protect_keeps_counter);
   return g_test_run ();
