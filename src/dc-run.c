@@ -211,6 +211,8 @@ typedef struct
   GHashTable *same;       /* directory -> DcSame: whether this process
                            * sees there what the daemon sees (under
                            * prove_lock) */
+  virDomainPtr building;  /* the clone being built (not owned), whose
+                           * marker the proofs' scratch volumes join */
 } DcRun;
 
 static void
@@ -517,6 +519,38 @@ dc_same_token (void)
   return g_bytes_new (buf, sizeof (buf));
 }
 
+/* Adds the scratch volume @name of pool @pool_name (a temporary one over
+ * @open_dir if set) to the <building> marker of the clone being built,
+ * before it is made: a run killed while it exists leaves it to
+ * --cleanup, like the clone's own volumes. Called under prove_lock, the
+ * only writer of the marker while the copies run. */
+static gboolean
+dc_run_mark_scratch (DcRun *run, const char *pool_name, const char *name, const char *open_dir,
+                     GError **error)
+{
+  const char *clone = run->building ? virDomainGetName (run->building) : NULL;
+  g_autoptr (DcMetadata) md = NULL;
+  g_autofree char *xml = NULL;
+
+  if (clone == NULL)
+    return dc_set_libvirt_error (error, "cannot read the name of the clone being built");
+  md = dc_read_metadata (run->building, clone, error);
+  if (md == NULL)
+    return FALSE;
+  if (md->building == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "clone '%s' has no <building> marker", clone);
+      return FALSE;
+    }
+  dc_building_add_volume (md->building, pool_name, name, open_dir);
+  xml = dc_metadata_format (md);
+  if (virDomainSetMetadata (run->building, VIR_DOMAIN_METADATA_ELEMENT, xml, DC_METADATA_PREFIX,
+                            DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG)
+      < 0)
+    return dc_set_libvirt_error (error, "cannot mark clone '%s' as owning volume '%s'", clone, name);
+  return TRUE;
+}
+
 /* One try at proving @dir, the directory of pool @pool_name, with a
  * scratch volume. DC_SAME_UNKNOWN when libvirt could not make or fill
  * one; *@vanished then says the pool went away meanwhile. */
@@ -543,6 +577,11 @@ dc_run_prove_once (DcRun *run, const char *pool_name, const char *open_dir, cons
     {
       *vanished = dc_libvirt_pool_vanished ();
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, virGetLastErrorMessage ());
+      return DC_SAME_UNKNOWN;
+    }
+  if (!dc_run_mark_scratch (run, pool_name, name, open_dir, &error))
+    {
+      g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
       return DC_SAME_UNKNOWN;
     }
   dc_run_undo_push (run, DC_UNDO_VOLUME, name, pool_name, open_dir);
@@ -1076,6 +1115,7 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   plan = dc_run_define (run, &popts, &clone, error);
   if (plan == NULL)
     return FALSE;
+  run->building = clone;
 
   if (run->opts->progress && plan->copies->len > 0)
     run->progress = dc_progress_new (run->conn, STDERR_FILENO);
@@ -1298,6 +1338,8 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
           g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
 
           ok = dc_run_steps (&run, result, &local);
+
+          run.building = NULL; /* freed with the steps' own reference */
           if (!ok)
             {
               if (run.undo->len > 0)

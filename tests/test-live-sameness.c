@@ -15,7 +15,10 @@
 #include "live-fixture.h"
 
 #include <glib/gstdio.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 /* the pool directory path both sides have, each its own */
@@ -318,6 +321,77 @@ test_live_sameness_proven_once (LiveFixture *f, gconstpointer data)
   g_assert_cmpuint (count_of (err, "libvirt copied it"), ==, 0);
 }
 
+/* Waits until a file whose name starts with @prefix is created in the
+ * directory @fd watches, for at most 60 s; returns its name. */
+static char *
+wait_for_created (int fd, const char *prefix)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  gsize size = sizeof (struct inotify_event) + NAME_MAX + 1;
+  g_autofree char *buf = g_malloc (size * 16);
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      struct pollfd p = { .fd = fd, .events = POLLIN };
+      ssize_t n;
+
+      if (poll (&p, 1, 100) <= 0)
+        continue;
+      n = read (fd, buf, size * 16);
+      for (ssize_t off = 0; n > 0 && off < n;)
+        {
+          const struct inotify_event *ev = (const struct inotify_event *) (buf + off);
+
+          if (ev->len > 0 && g_str_has_prefix (ev->name, prefix))
+            return g_strdup (ev->name);
+          off += (ssize_t) (sizeof (struct inotify_event) + ev->len);
+        }
+    }
+  return NULL;
+}
+
+/* A run killed while a proof's scratch volume exists leaves it to
+ * --cleanup, like the clone's own volumes: the scratch volume is in the
+ * clone's <building> marker before it is made. The kill comes the
+ * moment the file appears (inotify), long before libvirt's upload and
+ * the read-back are done. */
+static void
+test_live_sameness_killed_mid_proof (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *scratch = NULL;
+  g_autofree char *scratch_path = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *args[] = { f->src, NULL };
+  g_autoptr (GSubprocess) proc = NULL;
+  int status;
+  int fd;
+
+  SKIP_WITHOUT_DAEMON ();
+  before = live_snapshot ();
+  fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (inotify_add_watch (fd, f->dir, IN_CREATE), >=, 0);
+  proc = dc_test_spawn_domclone (args);
+  scratch = wait_for_created (fd, "domclone-proof-");
+  g_subprocess_send_signal (proc, SIGKILL);
+  g_subprocess_wait (proc, NULL, NULL);
+  close (fd);
+  g_assert_nonnull (scratch);
+  scratch_path = g_build_filename (f->dir, scratch, NULL);
+  /* killed before the run deleted it: the case under test */
+  g_assert_true (g_file_test (scratch_path, G_FILE_TEST_EXISTS));
+
+  status = dc_test_domclone (&out, &err, "--cleanup", f->src, NULL);
+  g_test_message ("cleanup: exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_false (g_file_test (scratch_path, G_FILE_TEST_EXISTS));
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -327,6 +401,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/sameness/other-namespace", test_live_sameness_other_namespace);
   LIVE_TEST ("/live/sameness/pool-source", test_live_sameness_pool_source);
   LIVE_TEST ("/live/sameness/proven-once", test_live_sameness_proven_once);
+  LIVE_TEST ("/live/sameness/killed-mid-proof", test_live_sameness_killed_mid_proof);
   ret = live_run ();
   other_daemon_stop ();
   return ret;
