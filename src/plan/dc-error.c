@@ -3,7 +3,13 @@
 
 #include "dc-error.h"
 
-G_DEFINE_QUARK (domclone - error - quark, dc_error)
+/* Not G_DEFINE_QUARK: it stringifies its argument, and clang-format
+ * spaces out the dashes of an unquoted "domclone-error-quark". */
+GQuark
+dc_error_quark (void)
+{
+  return g_quark_from_static_string ("domclone-error-quark");
+}
 
 /**
  * dc_error_exit_status:

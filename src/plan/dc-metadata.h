@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "dc-error.h"
+#include "dc-xml.h"
 
 G_BEGIN_DECLS
 

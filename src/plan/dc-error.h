@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * dc-error.h: domclone's error domain, and the automatic cleanups for
- * libxml2 objects. Nothing here knows libvirt: the planner library
- * (libdomclone-plan.la) is built on it alone.
+ * dc-error.h: domclone's error domain. Nothing here knows libvirt: the
+ * planner library (libdomclone-plan.la) is built on it.
  */
 #pragma once
 
 #include <glib.h>
-#include <libxml/tree.h>
-#include <libxml/xpath.h>
 
 G_BEGIN_DECLS
 
@@ -43,19 +40,5 @@ typedef enum
 } DcError;
 
 int dc_error_exit_status (const GError *error);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlDoc, xmlFreeDoc)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlXPathContext, xmlXPathFreeContext)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlXPathObject, xmlXPathFreeObject)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlBuffer, xmlBufferFree)
-
-/* xmlChar strings are freed with xmlFree, not g_free. */
-typedef xmlChar DcXmlChar;
-static inline void
-dc_xml_char_free (DcXmlChar *s)
-{
-  xmlFree (s);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcXmlChar, dc_xml_char_free)
 
 G_END_DECLS

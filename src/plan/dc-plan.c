@@ -12,7 +12,7 @@
 #include "dc-plan.h"
 #include "dc-metadata.h"
 #include "dc-name.h"
-#include "dc-seed.h"
+#include "dc-cloudinit.h"
 #include "dc-xml.h"
 
 #include <string.h>
@@ -617,7 +617,7 @@ dc_planner_seed (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source,
       g_prefix_error (error, "cannot tell whether %s is a cloud-init seed: ", what);
       return FALSE;
     }
-  if (!dc_seed_label_is_cidata (label))
+  if (!dc_cloudinit_label_is_cidata (label))
     return TRUE;
 
   seed_what = g_strdup_printf ("the cloud-init seed of %s", what);
@@ -627,12 +627,12 @@ dc_planner_seed (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source,
       g_prefix_error (error, "cannot clone %s: ", seed_what);
       return FALSE;
     }
-  if (info->capacity > DC_SEED_MAX_SIZE)
+  if (info->capacity > DC_CLOUDINIT_MAX_SIZE)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
                    "cannot clone %s: '%s' is %" G_GUINT64_FORMAT
                    " bytes, more than the %u MiB domclone rewrites; make a smaller seed, or detach it",
-                   seed_what, info->path, info->capacity, (guint) (DC_SEED_MAX_SIZE / (1024 * 1024)));
+                   seed_what, info->path, info->capacity, (guint) (DC_CLOUDINIT_MAX_SIZE / (1024 * 1024)));
       return FALSE;
     }
 
@@ -1313,7 +1313,7 @@ dc_planner_nocloud (DcPlanner *p, const char *serial)
       else if (g_str_equal (key, "i") || g_str_equal (key, "instance-id"))
         {
           g_autofree char *iid =
-            dc_plan_instance_id (value, p->plan->source_name, p->plan->name, p->plan->uuid);
+            dc_cloudinit_instance_id (value, p->plan->source_name, p->plan->name, p->plan->uuid);
 
           g_free (parts[i]);
           parts[i] = g_strdup_printf ("%s=%s", key, iid);
@@ -2093,26 +2093,4 @@ dc_plan_describe (const DcPlan *plan)
   for (guint i = 0; i < plan->warnings->len; i++)
     g_string_append_printf (out, "warning %s\n", (const char *) plan->warnings->pdata[i]);
   return g_string_free (out, FALSE);
-}
-
-/**
- * dc_plan_instance_id:
- * @source_iid: (nullable): the source's cloud-init instance-id
- * @source_name: the source domain's name
- * @clone_name: the clone's
- * @clone_uuid: the clone's UUID
- *
- * The clone's instance-id, the same wherever cloud-init finds it (the
- * SMBIOS serial, a seed's meta-data): the source's with the source's
- * name replaced by the clone's, else the clone's UUID.
- *
- * Returns: (transfer full): the clone's instance-id
- */
-char *
-dc_plan_instance_id (const char *source_iid, const char *source_name, const char *clone_name,
-                     const char *clone_uuid)
-{
-  char *iid = source_iid ? dc_name_replace (source_iid, source_name, clone_name) : NULL;
-
-  return iid ? iid : g_strdup (clone_uuid);
 }

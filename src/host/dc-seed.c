@@ -18,112 +18,16 @@
 #include "config.h"
 
 #include "dc-seed.h"
-#include "dc-plan.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-/**
- * dc_seed_pvd_label:
- * @sector: the sector at %DC_SEED_PVD_OFFSET of an image
- * @len: its length
- *
- * Returns: (transfer full) (nullable): the volume identifier of an ISO
- * 9660 primary volume descriptor, trailing spaces removed; %NULL if
- * @sector is not one
- */
-char *
-dc_seed_pvd_label (const guint8 *sector, gsize len)
-{
-  gsize n = 32;
-
-  /* type 1, "CD001", version 1 */
-  if (sector == NULL || len < 72 || sector[0] != 1 || memcmp (sector + 1, "CD001", 5) != 0 || sector[6] != 1)
-    return NULL;
-  while (n > 0 && (sector[40 + n - 1] == ' ' || sector[40 + n - 1] == '\0'))
-    n--;
-  for (gsize i = 0; i < n; i++)
-    if (!g_ascii_isprint (sector[40 + i]))
-      return NULL;
-  return g_strndup ((const char *) sector + 40, n);
-}
-
-/* --- MAC addresses -------------------------------------------------------- */
-
-static gboolean
-dc_is_mac_at (const char *p, const char *end)
-{
-  if (end - p < 17)
-    return FALSE;
-  for (int i = 0; i < 17; i++)
-    if (i % 3 == 2 ? p[i] != ':' : !g_ascii_isxdigit (p[i]))
-      return FALSE;
-  return TRUE;
-}
-
-/**
- * dc_seed_replace_macs:
- * @text: a file of the seed (network-config)
- * @len: its length
- * @rw: the MAC addresses to replace and their replacements
- * @out_len: (out): the length of the result
- *
- * Replaces every MAC address of @rw->macs_from (written aa:bb:..., in
- * any case, and standing alone: not part of a longer run of hex digits
- * and colons) by the one at the same place in @rw->macs_to, written in
- * upper case where the original was.
- *
- * Returns: (transfer full): the new text
- */
-char *
-dc_seed_replace_macs (const char *text, gsize len, const DcSeedRewrite *rw, gsize *out_len)
-{
-  GString *out = g_string_sized_new (len);
-  const char *end = text + len;
-  const char *p = text;
-
-  while (p < end)
-    {
-      gboolean alone = dc_is_mac_at (p, end) && (p == text || (!g_ascii_isxdigit (p[-1]) && p[-1] != ':'))
-                       && (p + 17 == end || (!g_ascii_isxdigit (p[17]) && p[17] != ':'));
-      const char *to = NULL;
-
-      for (guint i = 0; alone && rw->macs_from != NULL && rw->macs_from[i] != NULL; i++)
-        if (g_ascii_strncasecmp (p, rw->macs_from[i], 17) == 0 && strlen (rw->macs_from[i]) == 17)
-          to = rw->macs_to[i];
-      if (to == NULL)
-        {
-          g_string_append_c (out, *p++);
-          continue;
-        }
-      {
-        gboolean upper = FALSE;
-
-        for (int i = 0; i < 17; i++)
-          upper = upper || (p[i] >= 'A' && p[i] <= 'F');
-        for (const char *c = to; *c != '\0'; c++)
-          g_string_append_c (out, upper ? g_ascii_toupper (*c) : g_ascii_tolower (*c));
-      }
-      p += 17;
-    }
-  *out_len = out->len;
-  return g_string_free (out, FALSE);
-}
-
-/* --- meta-data ------------------------------------------------------------ */
-
-static char *
-dc_seed_instance_id (const DcSeedRewrite *rw, const char *old)
-{
-  return dc_plan_instance_id (old, rw->source_name, rw->clone_name, rw->clone_uuid);
-}
-
 /* JSON meta-data ("{...}"), which is YAML too: parsed and written anew,
  * so its layout changes, not its content. */
 static char *
-dc_seed_meta_data_json (const char *text, gsize len, const DcSeedRewrite *rw, gsize *out_len, GError **error)
+dc_seed_meta_data_json (const char *text, gsize len, const DcCloudinitRewrite *rw, gsize *out_len, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (JsonGenerator) gen = NULL;
@@ -147,7 +51,7 @@ dc_seed_meta_data_json (const char *text, gsize len, const DcSeedRewrite *rw, gs
   if (json_object_has_member (obj, "instance-id")
       && JSON_NODE_HOLDS_VALUE (json_object_get_member (obj, "instance-id")))
     old = json_object_get_string_member (obj, "instance-id");
-  iid = dc_seed_instance_id (rw, old);
+  iid = dc_cloudinit_rewrite_instance_id (rw, old);
   json_object_set_string_member (obj, "instance-id", iid);
   json_object_set_string_member (obj, "local-hostname", rw->hostname);
   if (json_object_has_member (obj, "hostname"))
@@ -165,223 +69,6 @@ dc_seed_meta_data_json (const char *text, gsize len, const DcSeedRewrite *rw, gs
   }
 }
 
-typedef struct
-{
-  const char *name;
-  gboolean add; /* added when missing */
-  gboolean seen;
-} DcSeedKey;
-
-/* The top-level key a line of block-style YAML sets, if one of @keys:
- * `key:` at column 0, the key plain or quoted. *@value points after the
- * colon and the blanks after it. */
-static DcSeedKey *
-dc_seed_yaml_key (const char *line, const char *end, DcSeedKey *keys, gsize n_keys, const char **value)
-{
-  char quote = (line < end && (*line == '"' || *line == '\'')) ? *line : '\0';
-  const char *name = quote ? line + 1 : line;
-
-  for (gsize i = 0; i < n_keys; i++)
-    {
-      gsize klen = strlen (keys[i].name);
-      const char *p = name + klen;
-
-      if ((gsize) (end - name) < klen || memcmp (name, keys[i].name, klen) != 0)
-        continue;
-      if (quote)
-        {
-          if (p >= end || *p != quote)
-            continue;
-          p++;
-        }
-      while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-      if (p >= end || *p != ':')
-        continue;
-      p++;
-      if (p < end && *p != ' ' && *p != '\t')
-        continue;
-      while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-      *value = p;
-      return &keys[i];
-    }
-  return NULL;
-}
-
-/* Splits the scalar at @value (to @end, the end of the line without its
- * newline) into its text and what follows it (a comment). *@style is the
- * quote it was written with, '\0' for plain. A value this cannot read
- * sets @error. */
-static gboolean
-dc_seed_yaml_scalar (const char *key, const char *value, const char *end, char **text, const char **rest,
-                     char *style, gboolean *block, GError **error)
-{
-  *text = NULL;
-  *rest = end;
-  *style = '\0';
-  *block = FALSE;
-  if (value >= end || *value == '#')
-    {
-      /* the value is on the lines below */
-      *block = TRUE;
-      *rest = value;
-      return TRUE;
-    }
-  if (*value == '|' || *value == '>')
-    {
-      *block = TRUE;
-      *rest = end;
-      return TRUE;
-    }
-  if (strchr ("&*![{", *value) != NULL)
-    {
-      g_set_error (
-        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-        "its meta-data sets '%s' with YAML that domclone does not rewrite (an anchor, alias, tag or collection); write it as a plain or quoted string",
-        key);
-      return FALSE;
-    }
-  if (*value == '"' || *value == '\'')
-    {
-      const char *close = value + 1;
-
-      while (close < end && (*close != *value || (*value == '"' && close[-1] == '\\')))
-        close++;
-      if (close >= end)
-        {
-          g_set_error (
-            error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-            "its meta-data sets '%s' to a quoted string that does not end on its line; domclone rewrites one-line values only",
-            key);
-          return FALSE;
-        }
-      *style = *value;
-      *text = g_strndup (value + 1, close - value - 1);
-      *rest = close + 1;
-      return TRUE;
-    }
-  {
-    const char *p = value;
-    const char *stop;
-
-    while (p < end && !(*p == '#' && (p[-1] == ' ' || p[-1] == '\t')))
-      p++;
-    *rest = p;
-    stop = p;
-    while (stop > value && (stop[-1] == ' ' || stop[-1] == '\t'))
-      stop--;
-    *text = g_strndup (value, stop - value);
-  }
-  return TRUE;
-}
-
-/* Block-style YAML, line by line: a top-level `instance-id:`,
- * `local-hostname:` or `hostname:` line is written anew, every other
- * line is kept as it is. */
-static char *
-dc_seed_meta_data_yaml (const char *text, gsize len, const DcSeedRewrite *rw, gsize *out_len, GError **error)
-{
-  DcSeedKey keys[] = {
-    { "instance-id", TRUE, FALSE },
-    { "local-hostname", TRUE, FALSE },
-    { "hostname", FALSE, FALSE },
-  };
-  g_autoptr (GString) out = g_string_sized_new (len + 128);
-  const char *end = text + len;
-  const char *newline = "\n";
-  gboolean skipping = FALSE;
-  gsize doc_end = G_MAXSIZE;
-
-  for (const char *p = text; p < end;)
-    {
-      const char *nl = memchr (p, '\n', end - p);
-      const char *next = nl ? nl + 1 : end;
-      const char *line_end = nl ? nl : end;
-      const char *value = NULL;
-      DcSeedKey *key;
-
-      if (line_end > p && line_end[-1] == '\r')
-        {
-          line_end--;
-          newline = "\r\n";
-        }
-      /* the lines of a value that was replaced: more indented, or blank */
-      if (skipping && (*p == ' ' || *p == '\t' || line_end == p))
-        {
-          p = next;
-          continue;
-        }
-      skipping = FALSE;
-      if (line_end - p == 3 && memcmp (p, "...", 3) == 0 && doc_end == G_MAXSIZE)
-        doc_end = out->len;
-
-      key = dc_seed_yaml_key (p, line_end, keys, G_N_ELEMENTS (keys), &value);
-      if (key == NULL)
-        {
-          g_string_append_len (out, p, next - p);
-          p = next;
-          continue;
-        }
-      {
-        g_autofree char *old = NULL;
-        g_autofree char *fresh = NULL;
-        const char *rest;
-        char style;
-        gboolean block;
-
-        if (!dc_seed_yaml_scalar (key->name, value, line_end, &old, &rest, &style, &block, error))
-          return NULL;
-        if (g_str_equal (key->name, "instance-id"))
-          fresh = dc_seed_instance_id (rw, block ? NULL : old);
-        else
-          fresh = g_strdup (rw->hostname);
-        /* the key as it was written, then the new value in the old
-         * quotes, then the comment that followed */
-        g_string_append_len (out, p, value - p);
-        if (value[-1] == ':')
-          g_string_append_c (out, ' ');
-        if (style != '\0')
-          g_string_append_printf (out, "%c%s%c", style, fresh, style);
-        else
-          g_string_append (out, fresh);
-        while (rest < line_end && (*rest == ' ' || *rest == '\t'))
-          rest++;
-        if (rest < line_end)
-          g_string_append_printf (out, " %.*s", (int) (line_end - rest), rest);
-        g_string_append_len (out, line_end, next - line_end);
-        skipping = block;
-        key->seen = TRUE;
-      }
-      p = next;
-    }
-
-  /* the keys it lacks, before the document's end marker if it has one */
-  {
-    g_autoptr (GString) added = g_string_new (NULL);
-    g_autofree char *iid = NULL;
-
-    for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-      {
-        if (keys[i].seen || !keys[i].add)
-          continue;
-        if (g_str_equal (keys[i].name, "instance-id"))
-          iid = dc_seed_instance_id (rw, NULL);
-        g_string_append_printf (added, "%s: %s%s", keys[i].name, iid ? iid : rw->hostname, newline);
-        g_clear_pointer (&iid, g_free);
-      }
-    if (doc_end == G_MAXSIZE)
-      {
-        if (out->len > 0 && out->str[out->len - 1] != '\n' && added->len > 0)
-          g_string_append (out, newline);
-        doc_end = out->len;
-      }
-    g_string_insert_len (out, (gssize) doc_end, added->str, (gssize) added->len);
-  }
-  *out_len = out->len;
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
 /**
  * dc_seed_meta_data:
  * @text: the seed's meta-data
@@ -391,7 +78,7 @@ dc_seed_meta_data_yaml (const char *text, gsize len, const DcSeedRewrite *rw, gs
  * @error: return location
  *
  * Rewrites meta-data for the clone: `instance-id` (derived from the
- * source's as dc_plan_instance_id() does), `local-hostname` and, when
+ * source's as dc_cloudinit_instance_id() does), `local-hostname` and, when
  * present, `hostname` (the clone's host name); the first two are added
  * when missing. JSON meta-data is parsed and written anew; YAML is
  * rewritten line by line: only top-level block-style keys at column 0
@@ -402,7 +89,7 @@ dc_seed_meta_data_yaml (const char *text, gsize len, const DcSeedRewrite *rw, gs
  * when it is written in a way this does not read
  */
 char *
-dc_seed_meta_data (const char *text, gsize len, const DcSeedRewrite *rw, gsize *out_len, GError **error)
+dc_seed_meta_data (const char *text, gsize len, const DcCloudinitRewrite *rw, gsize *out_len, GError **error)
 {
   g_autofree char *rewritten = NULL;
   gsize rewritten_len = 0;
@@ -419,10 +106,10 @@ dc_seed_meta_data (const char *text, gsize len, const DcSeedRewrite *rw, gsize *
   if (p < text + len && *p == '{')
     rewritten = dc_seed_meta_data_json (text, len, rw, &rewritten_len, error);
   else
-    rewritten = dc_seed_meta_data_yaml (text, len, rw, &rewritten_len, error);
+    rewritten = dc_cloudinit_meta_data_yaml (text, len, rw, &rewritten_len, error);
   if (rewritten == NULL)
     return NULL;
-  return dc_seed_replace_macs (rewritten, rewritten_len, rw, out_len);
+  return dc_cloudinit_replace_macs (rewritten, rewritten_len, rw, out_len);
 }
 
 /* --- the image ------------------------------------------------------------ */
@@ -454,9 +141,9 @@ dc_seed_write_cb (struct archive *a, void *data, const void *buf, size_t len)
 {
   GByteArray *out = data;
 
-  if (out->len + len > 4 * DC_SEED_MAX_SIZE)
+  if (out->len + len > 4 * DC_CLOUDINIT_MAX_SIZE)
     {
-      archive_set_error (a, EFBIG, "the new image grows past %zu bytes", 4 * DC_SEED_MAX_SIZE);
+      archive_set_error (a, EFBIG, "the new image grows past %zu bytes", 4 * DC_CLOUDINIT_MAX_SIZE);
       return -1;
     }
   g_byte_array_append (out, buf, (guint) len);
@@ -526,14 +213,14 @@ dc_seed_read_data (struct archive *a, gsize size, GError **error)
  * Makes the clone's seed from the source's: the same volume label and
  * files, meta-data rewritten by dc_seed_meta_data() (made if missing),
  * network-config with the clone's MAC addresses
- * (dc_seed_replace_macs()), every other file byte for byte. Files keep
+ * (dc_cloudinit_replace_macs()), every other file byte for byte. Files keep
  * their names through Rock Ridge and Joliet. @iso is only read.
  *
  * Returns: (transfer full): the new image, or %NULL with @error set when
  * @iso is not a seed this can read
  */
 GBytes *
-dc_seed_rewrite (GBytes *iso, const DcSeedRewrite *rw, GError **error)
+dc_seed_rewrite (GBytes *iso, const DcCloudinitRewrite *rw, GError **error)
 {
   gsize len = 0;
   const guint8 *data = g_bytes_get_data (iso, &len);
@@ -549,14 +236,14 @@ dc_seed_rewrite (GBytes *iso, const DcSeedRewrite *rw, GError **error)
   struct archive_entry *entry;
   int ret;
 
-  if (len > DC_SEED_MAX_SIZE)
+  if (len > DC_CLOUDINIT_MAX_SIZE)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                   "the seed is %zu bytes, more than the %zu domclone rewrites", len, DC_SEED_MAX_SIZE);
+                   "the seed is %zu bytes, more than the %zu domclone rewrites", len, DC_CLOUDINIT_MAX_SIZE);
       return NULL;
     }
-  if (len >= DC_SEED_PVD_OFFSET + DC_SEED_PVD_SIZE)
-    label = dc_seed_pvd_label (data + DC_SEED_PVD_OFFSET, DC_SEED_PVD_SIZE);
+  if (len >= DC_CLOUDINIT_PVD_OFFSET + DC_CLOUDINIT_PVD_SIZE)
+    label = dc_cloudinit_pvd_label (data + DC_CLOUDINIT_PVD_OFFSET, DC_CLOUDINIT_PVD_SIZE);
   if (label == NULL)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
@@ -627,11 +314,11 @@ dc_seed_rewrite (GBytes *iso, const DcSeedRewrite *rw, GError **error)
         {
           la_int64_t s = archive_entry_size (entry);
 
-          if (s < 0 || (guint64) s > DC_SEED_MAX_SIZE - total)
+          if (s < 0 || (guint64) s > DC_CLOUDINIT_MAX_SIZE - total)
             {
               g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
                            "the seed's files hold more than the %zu bytes domclone rewrites",
-                           DC_SEED_MAX_SIZE);
+                           DC_CLOUDINIT_MAX_SIZE);
               return NULL;
             }
           size = (gsize) s;
@@ -665,7 +352,7 @@ dc_seed_rewrite (GBytes *iso, const DcSeedRewrite *rw, GError **error)
           have_meta_data = TRUE;
         }
       else if (g_str_equal (path, "network-config"))
-        fresh = dc_seed_replace_macs (content, size, rw, &fresh_len);
+        fresh = dc_cloudinit_replace_macs (content, size, rw, &fresh_len);
       if (!dc_seed_write_file (w, entry, fresh ? fresh : content, fresh ? fresh_len : size, error))
         return NULL;
     }
@@ -698,9 +385,9 @@ dc_seed_rewrite (GBytes *iso, const DcSeedRewrite *rw, GError **error)
   /* libarchive writes the primary label in ISO 9660's upper-case
    * d-characters; the Joliet one keeps its case. Keep the source's
    * label as it was, as genisoimage and xorriso write it. */
-  if (out->len >= DC_SEED_PVD_OFFSET + DC_SEED_PVD_SIZE && out->data[DC_SEED_PVD_OFFSET] == 1)
+  if (out->len >= DC_CLOUDINIT_PVD_OFFSET + DC_CLOUDINIT_PVD_SIZE && out->data[DC_CLOUDINIT_PVD_OFFSET] == 1)
     {
-      guint8 *id = out->data + DC_SEED_PVD_OFFSET + 40;
+      guint8 *id = out->data + DC_CLOUDINIT_PVD_OFFSET + 40;
 
       memset (id, ' ', 32);
       memcpy (id, label, MIN (strlen (label), 32));

@@ -26,7 +26,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcStream, virStreamFree)
  * @length: how many bytes; 0 for all up to the end
  * @error: return location
  *
- * Returns: (transfer full): the bytes, at most %DC_SEED_MAX_SIZE of
+ * Returns: (transfer full): the bytes, at most %DC_CLOUDINIT_MAX_SIZE of
  * them (more is an error), or %NULL with @error set
  */
 GBytes *
@@ -53,12 +53,12 @@ dc_vol_download (virConnectPtr conn, virStorageVolPtr vol, guint64 offset, guint
           virStreamAbort (st);
           return NULL;
         }
-      if (bytes->len + (gsize) n > DC_SEED_MAX_SIZE)
+      if (bytes->len + (gsize) n > DC_CLOUDINIT_MAX_SIZE)
         {
           virStreamAbort (st);
           g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
                        "volume '%s' holds more than the %zu bytes domclone reads", virStorageVolGetName (vol),
-                       DC_SEED_MAX_SIZE);
+                       DC_CLOUDINIT_MAX_SIZE);
           return NULL;
         }
       g_byte_array_append (bytes, (const guint8 *) buf, (guint) n);
@@ -154,7 +154,7 @@ dc_seed_make (virConnectPtr conn, const DcPlan *plan, const DcSeed *seed, gboole
   g_autoptr (GBytes) fresh = NULL;
   g_autofree char *xml = NULL;
   g_autofree char *path = NULL;
-  DcSeedRewrite rw = {
+  DcCloudinitRewrite rw = {
     .source_name = plan->source_name,
     .clone_name = plan->name,
     .clone_uuid = plan->uuid,

@@ -684,12 +684,12 @@ dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const c
 
       if (fd >= 0)
         {
-          guint8 buf[DC_SEED_PVD_SIZE];
-          ssize_t n = pread (fd, buf, sizeof (buf), DC_SEED_PVD_OFFSET);
+          guint8 buf[DC_CLOUDINIT_PVD_SIZE];
+          ssize_t n = pread (fd, buf, sizeof (buf), DC_CLOUDINIT_PVD_OFFSET);
 
           close (fd);
           if (n == (ssize_t) sizeof (buf))
-            *label = dc_seed_pvd_label (buf, sizeof (buf));
+            *label = dc_cloudinit_pvd_label (buf, sizeof (buf));
           return TRUE;
         }
       /* a drive with no medium, a missing file: no seed; only a file
@@ -731,12 +731,12 @@ dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const c
     return TRUE;
   if (virStorageVolGetInfo (vol, &info) < 0)
     return dc_set_libvirt_error (error, "cannot read volume '%s'", virStorageVolGetName (vol));
-  if (info.type != VIR_STORAGE_VOL_FILE || info.capacity < DC_SEED_PVD_OFFSET + DC_SEED_PVD_SIZE)
+  if (info.type != VIR_STORAGE_VOL_FILE || info.capacity < DC_CLOUDINIT_PVD_OFFSET + DC_CLOUDINIT_PVD_SIZE)
     return TRUE;
-  sector = dc_vol_download (env->conn, vol, DC_SEED_PVD_OFFSET, DC_SEED_PVD_SIZE, error);
+  sector = dc_vol_download (env->conn, vol, DC_CLOUDINIT_PVD_OFFSET, DC_CLOUDINIT_PVD_SIZE, error);
   if (sector == NULL)
     return FALSE;
-  *label = dc_seed_pvd_label (g_bytes_get_data (sector, NULL), g_bytes_get_size (sector));
+  *label = dc_cloudinit_pvd_label (g_bytes_get_data (sector, NULL), g_bytes_get_size (sector));
   return TRUE;
 }
 
