@@ -405,7 +405,8 @@ test_seed_iso_bad_input (void)
     }
   /* too big to be a seed */
   {
-    g_autoptr (GBytes) big = g_bytes_new_take (g_malloc0 (DC_CLOUDINIT_MAX_SIZE + 1), DC_CLOUDINIT_MAX_SIZE + 1);
+    g_autoptr (GBytes) big =
+      g_bytes_new_take (g_malloc0 (DC_CLOUDINIT_MAX_SIZE + 1), DC_CLOUDINIT_MAX_SIZE + 1);
     g_autoptr (GError) error = NULL;
 
     g_assert_null (dc_seed_rewrite (big, &rewrite, &error));

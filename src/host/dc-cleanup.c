@@ -13,6 +13,7 @@
 
 #include "dc-cleanup.h"
 #include "dc-env.h"
+#include "dc-pool.h"
 
 #include <unistd.h>
 
@@ -120,7 +121,7 @@ dc_remove_volume (virConnectPtr conn, const char *pool_name, const char *name, c
       g_autoptr (DcPool) pool = NULL;
       g_autoptr (DcVol) vol = NULL;
 
-      if (open_dir != NULL && !dc_dir_pool_open (conn, open_dir, &opened, &local))
+      if (open_dir != NULL && !dc_pool_open_dir (conn, open_dir, &opened, &local))
         {
           if (g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
             return TRUE; /* its directory is gone, and the volume with it */
@@ -341,6 +342,6 @@ dc_cleanup (virConnectPtr conn, const DcHostScan *scan, const char *source, gboo
       if (gone)
         g_ptr_array_add (removed, g_strdup (m->name));
     }
-  dc_dir_pools_close (conn);
+  dc_pool_close_dirs (conn);
   return ok;
 }

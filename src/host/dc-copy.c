@@ -61,6 +61,8 @@ dc_copy_way_describe (DcCopyWay way)
       return "its data extents were copied, holes skipped";
     case DC_COPY_BY_STREAM:
       return "its bytes were streamed through libvirt as they are, holes kept";
+    case DC_COPY_BY_UPLOAD:
+      return "its bytes were made here and uploaded through libvirt";
     }
   return "?";
 }

@@ -11,7 +11,8 @@ typedef enum
   DC_COPY_BY_LIBVIRT, /* virStorageVolCreateXMLFrom: qemu-img convert, or libvirt's own loop */
   DC_COPY_BY_REFLINK, /* a local copy-on-write clone (FICLONE): no data copied */
   DC_COPY_BY_SPARSE,  /* a local copy of the data extents (SEEK_DATA/SEEK_HOLE, copy_file_range) */
-  DC_COPY_BY_STREAM,  /* its bytes as they are, through libvirt (dc-stream.c) */
+  DC_COPY_BY_STREAM,  /* its bytes as they are, through libvirt (dc-vol-io.c) */
+  DC_COPY_BY_UPLOAD,  /* bytes made in memory (a seed's), uploaded through libvirt */
 } DcCopyWay;
 
 const char *dc_copy_way_describe (DcCopyWay way);

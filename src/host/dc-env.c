@@ -5,9 +5,10 @@
 #include "config.h"
 
 #include "dc-env.h"
+#include "dc-cloudinit.h"
 #include "dc-copy.h"
-#include "dc-seed.h"
-#include "dc-seed-vol.h"
+#include "dc-pool.h"
+#include "dc-vol-io.h"
 #include "dc-xml.h"
 
 #include <errno.h>
@@ -301,7 +302,7 @@ dc_live_vol_exists (DcEnv *base, const char *pool_name, const char *open_dir, co
       g_autoptr (DcPool) pool = NULL;
       g_autoptr (DcVol) vol = NULL;
 
-      if (open_dir != NULL && !dc_dir_pool_open (env->conn, open_dir, &opened, error))
+      if (open_dir != NULL && !dc_pool_open_dir (env->conn, open_dir, &opened, error))
         return FALSE;
       pool = virStoragePoolLookupByName (env->conn, pool_name);
       vol = pool ? virStorageVolLookupByName (pool, name) : NULL;
@@ -310,7 +311,7 @@ dc_live_vol_exists (DcEnv *base, const char *pool_name, const char *open_dir, co
           *exists = vol != NULL;
           return TRUE;
         }
-      if (open_dir == NULL || !dc_libvirt_pool_vanished () || attempt >= DC_DIR_POOL_ATTEMPTS)
+      if (open_dir == NULL || !dc_pool_vanished () || attempt >= DC_POOL_ATTEMPTS)
         return dc_set_libvirt_error (error, "cannot look up volume '%s' in pool '%s'", name, pool_name);
     }
 }
@@ -335,174 +336,6 @@ dc_live_mac_in_use (DcEnv *base, const char *mac, gboolean *in_use, GError **err
 
   *in_use = g_hash_table_contains (env->macs, lower);
   return TRUE;
-}
-
-/*
- * Files that libvirt keeps outside pools (NVRAM) are reached through a
- * pool over their directory: an existing one, or a transient pool that
- * leaves no configuration behind. This works over remote connections too.
- *
- * The transient pool is named after its directory, so concurrent
- * domclones share it instead of colliding (libvirt refuses two pools
- * over one directory). A run opens it on first use and closes it at its
- * end; the close fails harmlessly while another domclone's copy runs in
- * it, and whoever closes last removes it. A use that finds the pool gone
- * (closed by another domclone in between) opens it again.
- */
-
-G_LOCK_DEFINE_STATIC (dc_dir_pools);
-static GHashTable *dc_dir_pools; /* names of the pools this process opened */
-
-/* Opens (or with @make, builds) the temporary pool over @dir. */
-static gboolean
-dc_dir_pool_open_full (virConnectPtr conn, const char *dir, gboolean make, const char *owner,
-                       const char *group, char **name, GError **error)
-{
-  g_autofree char *pool_name = dc_dir_pool_name (dir);
-  g_autofree char *xml = NULL;
-  g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
-  xmlNode *root = xmlNewDocNode (doc, NULL, BAD_CAST "pool", NULL);
-  xmlNode *target;
-
-  xmlDocSetRootElement (doc, root);
-  xmlSetProp (root, BAD_CAST "type", BAD_CAST "dir");
-  xmlNewTextChild (root, NULL, BAD_CAST "name", BAD_CAST pool_name);
-  target = xmlNewChild (root, NULL, BAD_CAST "target", NULL);
-  xmlNewTextChild (target, NULL, BAD_CAST "path", BAD_CAST dir);
-  if (make)
-    {
-      /* the directory libvirt builds: private to its owner, as swtpm's */
-      xmlNode *perms = xmlNewChild (target, NULL, BAD_CAST "permissions", NULL);
-
-      xmlNewTextChild (perms, NULL, BAD_CAST "mode", BAD_CAST "0700");
-      if (owner != NULL)
-        xmlNewTextChild (perms, NULL, BAD_CAST "owner", BAD_CAST owner);
-      if (group != NULL)
-        xmlNewTextChild (perms, NULL, BAD_CAST "group", BAD_CAST group);
-    }
-  xml = dc_xml_format (root, TRUE);
-
-  for (int attempt = 0; attempt < DC_DIR_POOL_ATTEMPTS; attempt++)
-    {
-      g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, pool_name);
-
-      if (pool == NULL || virStoragePoolIsActive (pool) != 1)
-        {
-          g_clear_pointer (&pool, virStoragePoolFree);
-          pool = virStoragePoolCreateXML (conn, xml, make ? VIR_STORAGE_POOL_CREATE_WITH_BUILD : 0);
-        }
-      if (pool != NULL)
-        {
-          G_LOCK (dc_dir_pools);
-          if (dc_dir_pools == NULL)
-            dc_dir_pools = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-          g_hash_table_add (dc_dir_pools, g_strdup (pool_name));
-          G_UNLOCK (dc_dir_pools);
-          *name = g_steal_pointer (&pool_name);
-          return TRUE;
-        }
-      /* a directory that is not there will not appear by waiting */
-      if (dc_last_libvirt_code () == VIR_ERR_SYSTEM_ERROR && virGetLastError ()->int1 == ENOENT)
-        break;
-      /* another domclone created or removed it meanwhile: look again */
-      g_usleep (g_random_int_range (10, 60) * 1000);
-    }
-  return dc_set_libvirt_error (error, "cannot open '%s' through a temporary storage pool", dir);
-}
-
-/**
- * dc_dir_pool_open:
- * @conn: connection
- * @dir: directory
- * @name: (out): the pool's name
- * @error: return location
- *
- * Returns: %TRUE when an active pool called @name covers @dir
- */
-gboolean
-dc_dir_pool_open (virConnectPtr conn, const char *dir, char **name, GError **error)
-{
-  return dc_dir_pool_open_full (conn, dir, FALSE, NULL, NULL, name, error);
-}
-
-/**
- * dc_dir_pool_make:
- * @conn: connection
- * @dir: directory, made (with its parents) if missing, mode 0700
- * @owner: (nullable): its owner if made
- * @group: (nullable): its group if made
- * @name: (out): the pool's name
- * @error: return location
- *
- * Like dc_dir_pool_open(), for a directory that may not exist yet.
- */
-gboolean
-dc_dir_pool_make (virConnectPtr conn, const char *dir, const char *owner, const char *group, char **name,
-                  GError **error)
-{
-  return dc_dir_pool_open_full (conn, dir, TRUE, owner, group, name, error);
-}
-
-/**
- * dc_dir_pools_close:
- * @conn: connection
- *
- * Removes the temporary pools this process opened, unless another
- * domclone is copying in one (that one removes it when done).
- */
-void
-dc_dir_pools_close (virConnectPtr conn)
-{
-  g_autoptr (GHashTable) pools = NULL;
-  GHashTableIter iter;
-  gpointer name;
-
-  G_LOCK (dc_dir_pools);
-  pools = g_steal_pointer (&dc_dir_pools);
-  G_UNLOCK (dc_dir_pools);
-  if (pools == NULL)
-    return;
-  g_hash_table_iter_init (&iter, pools);
-  while (g_hash_table_iter_next (&iter, &name, NULL))
-    {
-      g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, name);
-
-      if (pool != NULL && virStoragePoolDestroy (pool) < 0)
-        g_debug ("temporary pool '%s' stays: %s", (const char *) name, virGetLastErrorMessage ());
-    }
-}
-
-/**
- * dc_libvirt_pool_vanished:
- *
- * Returns: %TRUE if the last libvirt error says a pool (or a volume
- * looked up in it) was not there or not active: what a use of a shared
- * temporary pool sees when another domclone closed it just then.
- */
-gboolean
-dc_libvirt_pool_vanished (void)
-{
-  int code = dc_last_libvirt_code ();
-
-  return code == VIR_ERR_NO_STORAGE_POOL || code == VIR_ERR_NO_STORAGE_VOL
-         || code == VIR_ERR_OPERATION_INVALID;
-}
-
-/**
- * dc_connection_is_local:
- * @conn: connection
- *
- * Returns: %TRUE when the daemon runs on this host (the URI names no
- * host), so the files of its volumes are ours to see
- */
-gboolean
-dc_connection_is_local (virConnectPtr conn)
-{
-  g_autofree char *uri = virConnectGetURI (conn);
-  g_autoptr (GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL) : NULL;
-  const char *host = parsed ? g_uri_get_host (parsed) : NULL;
-
-  return parsed != NULL && (host == NULL || host[0] == '\0');
 }
 
 /*
@@ -574,7 +407,7 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
   if (env->read_only)
     return dc_live_file_without_pool (env, path, dir, error);
 
-  for (int attempt = 0; attempt < DC_DIR_POOL_ATTEMPTS; attempt++)
+  for (int attempt = 0; attempt < DC_POOL_ATTEMPTS; attempt++)
     {
       g_autofree char *pool_name = NULL;
       g_autoptr (DcPool) pool = NULL;
@@ -583,7 +416,7 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
       DcVolInfo *info = NULL;
       gboolean vanished = FALSE;
 
-      if (!dc_dir_pool_open (env->conn, dir, &pool_name, error))
+      if (!dc_pool_open_dir (env->conn, dir, &pool_name, error))
         return NULL;
       pool = virStoragePoolLookupByName (env->conn, pool_name);
       vol = pool ? virStorageVolLookupByName (pool, base_name) : NULL;
@@ -605,7 +438,7 @@ dc_live_file (DcEnv *base, const char *path, GError **error)
           else
             g_set_error (error, DC_ERROR, DC_ERROR_NOT_FOUND, "'%s' does not exist", path);
         }
-      else if (dc_libvirt_pool_vanished ())
+      else if (dc_pool_vanished ())
         vanished = TRUE;
       else
         dc_set_libvirt_error (error, "cannot read '%s'", path);
@@ -718,7 +551,7 @@ dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const c
             path);
           return TRUE;
         }
-      else if (dc_dir_pool_open (env->conn, dir, &opened, NULL))
+      else if (dc_pool_open_dir (env->conn, dir, &opened, NULL))
         pool = virStoragePoolLookupByName (env->conn, opened);
       vol = pool ? virStorageVolLookupByName (pool, base_name) : NULL;
     }
@@ -733,7 +566,7 @@ dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const c
     return dc_set_libvirt_error (error, "cannot read volume '%s'", virStorageVolGetName (vol));
   if (info.type != VIR_STORAGE_VOL_FILE || info.capacity < DC_CLOUDINIT_PVD_OFFSET + DC_CLOUDINIT_PVD_SIZE)
     return TRUE;
-  sector = dc_vol_download (env->conn, vol, DC_CLOUDINIT_PVD_OFFSET, DC_CLOUDINIT_PVD_SIZE, error);
+  sector = dc_vol_io_download (env->conn, vol, DC_CLOUDINIT_PVD_OFFSET, DC_CLOUDINIT_PVD_SIZE, error);
   if (sector == NULL)
     return FALSE;
   *label = dc_cloudinit_pvd_label (g_bytes_get_data (sector, NULL), g_bytes_get_size (sector));

@@ -17,7 +17,7 @@
 
 #include "dc-exist.h"
 #include "dc-cleanup.h"
-#include "dc-env.h"
+#include "dc-pool.h"
 #include "dc-xml.h"
 
 /* The volume @v of the clone's <volumes>, as the result lists it, with
@@ -42,7 +42,7 @@ dc_exist_volume (virConnectPtr conn, const DcOwnedVolume *v)
   r->backing = g_strdup (v->backing);
   r->capacity = -1;
   r->allocation = -1;
-  if (v->open_dir != NULL && !dc_dir_pool_open (conn, v->open_dir, &opened, &local))
+  if (v->open_dir != NULL && !dc_pool_open_dir (conn, v->open_dir, &opened, &local))
     {
       g_debug ("cannot read volume '%s' back: %s", v->name, local->message);
       return r;
@@ -70,12 +70,9 @@ dc_exist_result (virDomainPtr src, const char *source, const char *source_uuid, 
   g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
   char uuid[VIR_UUID_STRING_BUFLEN];
   g_autofree char *xml = NULL;
-  g_autofree char *src_md = NULL;
   g_autoptr (DcMetadata) md = NULL;
   g_autoptr (xmlXPathContext) ctxt = NULL;
   g_autoptr (xmlDoc) doc = NULL;
-  g_autoptr (GPtrArray) macs = NULL;
-  g_autofree char *nvram = NULL;
 
   if (virDomainGetUUIDString (dom, uuid) < 0)
     {
@@ -91,13 +88,7 @@ dc_exist_result (virDomainPtr src, const char *source, const char *source_uuid, 
   doc = dc_xml_parse (xml, "domain", "the existing clone's XML", &ctxt, error);
   if (doc == NULL)
     return NULL;
-  src_md = virDomainGetMetadata (src, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
-  if (src_md == NULL && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN_METADATA)
-    {
-      dc_set_libvirt_error (error, "cannot read the domclone metadata of '%s'", source);
-      return NULL;
-    }
-  md = dc_metadata_parse (src_md, error);
+  md = dc_domain_metadata (src, source, error);
   if (md == NULL)
     return NULL;
 
@@ -114,33 +105,24 @@ dc_exist_result (virDomainPtr src, const char *source, const char *source_uuid, 
     g_ptr_array_add (result->volumes,
                      dc_exist_volume (virDomainGetConnect (dom), clone_md->volumes->pdata[i]));
   if (clone_md->volumes->len > 0)
-    dc_dir_pools_close (virDomainGetConnect (dom));
-  macs = dc_xml_nodes (ctxt, NULL, "/domain/devices/interface/mac/@address");
-  for (guint i = 0; i < macs->len; i++)
-    {
-      g_autoptr (DcXmlChar) mac = xmlNodeGetContent (macs->pdata[i]);
-
-      g_ptr_array_add (result->macs, g_strdup ((const char *) mac));
-    }
-  /* <nvram>PATH</nvram>, or <nvram type='file'><source file=/>; libvirt
-   * fills in the path it names itself when it defines the domain */
-  nvram = dc_xml_string (ctxt, NULL, "/domain/os/nvram/source/@file");
-  if (nvram == NULL)
-    nvram = dc_xml_string (ctxt, NULL, "normalize-space(/domain/os/nvram)");
-  if (nvram != NULL && nvram[0] != '\0')
-    result->nvram = g_steal_pointer (&nvram);
+    dc_pool_close_dirs (virDomainGetConnect (dom));
+  dc_result_read_macs (result, ctxt);
+  /* libvirt fills in the path it names itself when it defines the
+   * domain */
+  result->nvram = dc_result_nvram_named (ctxt);
   return g_steal_pointer (&result);
 }
 
 /**
  * dc_exist_check:
  * @conn: connection
- * @opts: what to clone; only acts with @opts->name
+ * @source: the source domain's name
+ * @name: --name; only acts with one
  * @existing: (out): the existing clone, or %NULL when the run must go on
  * @error: return location: DC_ERROR_NAME_TAKEN when the domain is not a
  *   clone of the source, DC_ERROR_IN_PROGRESS when a run still builds it
  *
- * Looks for a clone of @opts->source called @opts->name that an earlier
+ * Looks for a clone of @source called @name that an earlier
  * run made. Without one (no such domain, or the leftover of a killed
  * run, which the run removes), *@existing is %NULL and the run goes on;
  * it also goes on, to say what is wrong, when the source is missing.
@@ -148,9 +130,9 @@ dc_exist_result (virDomainPtr src, const char *source, const char *source_uuid, 
  * Returns: %FALSE with @error set if the clone cannot be made nor found
  */
 gboolean
-dc_exist_check (virConnectPtr conn, const DcCloneOptions *opts, DcCloneResult **existing, GError **error)
+dc_exist_check (virConnectPtr conn, const char *source, const char *name, DcCloneResult **existing,
+                GError **error)
 {
-  const char *name = opts->name;
   g_autoptr (DcDomain) src = NULL;
   g_autoptr (DcDomain) dom = NULL;
   g_autofree char *xml = NULL;
@@ -158,13 +140,13 @@ dc_exist_check (virConnectPtr conn, const DcCloneOptions *opts, DcCloneResult **
   char src_uuid[VIR_UUID_STRING_BUFLEN];
 
   *existing = NULL;
-  if (name == NULL || g_str_equal (name, opts->source))
+  if (name == NULL || g_str_equal (name, source))
     return TRUE; /* the planner refuses the source's own name */
-  src = virDomainLookupByName (conn, opts->source);
+  src = virDomainLookupByName (conn, source);
   if (src == NULL)
     return TRUE; /* the run says why */
   if (virDomainGetUUIDString (src, src_uuid) < 0)
-    return dc_set_libvirt_error (error, "cannot read the UUID of domain '%s'", opts->source);
+    return dc_set_libvirt_error (error, "cannot read the UUID of domain '%s'", source);
   dom = virDomainLookupByName (conn, name);
   if (dom == NULL)
     {
@@ -183,7 +165,7 @@ dc_exist_check (virConnectPtr conn, const DcCloneOptions *opts, DcCloneResult **
     {
       g_set_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN,
                    "domain '%s' already exists and is not a clone of '%s'; choose another --name", name,
-                   opts->source);
+                   source);
       return FALSE;
     }
   if (md->building != NULL)
@@ -197,15 +179,15 @@ dc_exist_check (virConnectPtr conn, const DcCloneOptions *opts, DcCloneResult **
           error, DC_ERROR, DC_ERROR_IN_PROGRESS,
           "domain '%s' is being cloned from '%s' by another domclone run (process %" G_GUINT64_FORMAT
           "); retry once it has ended",
-          name, opts->source, md->building->pid);
+          name, source, md->building->pid);
         return FALSE;
       case DC_BUILDER_UNKNOWN:
         g_set_error (
           error, DC_ERROR, DC_ERROR_IN_PROGRESS,
           "domain '%s' is being cloned from '%s' by a domclone run on host '%s'; retry once it has ended (if it was killed, 'domclone --cleanup %s' on that host removes it)",
-          name, opts->source, md->building->host, opts->source);
+          name, source, md->building->host, source);
         return FALSE;
       }
-  *existing = dc_exist_result (src, opts->source, src_uuid, dom, name, md, error);
+  *existing = dc_exist_result (src, source, src_uuid, dom, name, md, error);
   return *existing != NULL;
 }

@@ -13,9 +13,10 @@
 #include "dc-cleanup.h"
 #include "dc-copy.h"
 #include "dc-progress.h"
-#include "dc-stream.h"
+#include "dc-vol-io.h"
 #include "dc-seed-vol.h"
 #include "dc-env.h"
+#include "dc-pool.h"
 #include "dc-exist.h"
 #include "dc-metadata.h"
 #include "dc-xml.h"
@@ -27,140 +28,6 @@
 /* How often a generated name can be lost to a concurrent domclone (or
  * anyone defining domains) before we give up. */
 #define DC_RUN_MAX_DEFINE_RACES 100
-
-void
-dc_result_volume_free (DcResultVolume *v)
-{
-  g_free (v->disk);
-  g_free (v->pool);
-  g_free (v->name);
-  g_free (v->path);
-  g_free (v->format);
-  g_free (v->backing);
-  g_free (v);
-}
-
-void
-dc_clone_result_free (DcCloneResult *result)
-{
-  if (result == NULL)
-    return;
-  g_free (result->source);
-  g_free (result->source_uuid);
-  g_free (result->name);
-  g_free (result->uuid);
-  g_free (result->xml);
-  g_clear_pointer (&result->macs, g_ptr_array_unref);
-  g_clear_pointer (&result->volumes, g_ptr_array_unref);
-  g_free (result->nvram);
-  g_clear_pointer (&result->warnings, g_ptr_array_unref);
-  g_free (result);
-}
-
-/* The target of the disk of @plan's XML whose source is @copy's volume */
-static char *
-dc_result_disk_of (xmlXPathContext *ctxt, const DcCopy *copy)
-{
-  g_autoptr (GPtrArray) disks = dc_xml_nodes (ctxt, NULL, "/domain/devices/disk[source]");
-
-  for (guint i = 0; i < disks->len; i++)
-    {
-      xmlNode *source = dc_xml_child (disks->pdata[i], "source", FALSE);
-      g_autofree char *file = dc_xml_prop (source, "file");
-      g_autofree char *dev = dc_xml_prop (source, "dev");
-      g_autofree char *pool = dc_xml_prop (source, "pool");
-      g_autofree char *volume = dc_xml_prop (source, "volume");
-
-      if ((copy->dst_path != NULL
-           && (g_strcmp0 (file, copy->dst_path) == 0 || g_strcmp0 (dev, copy->dst_path) == 0))
-          || (g_strcmp0 (pool, copy->dst_pool) == 0 && g_strcmp0 (volume, copy->dst_name) == 0))
-        return dc_xml_string (ctxt, disks->pdata[i], "./target/@dev");
-    }
-  return NULL;
-}
-
-/*
- * Fills @result with what @plan makes: the clone's identity, its MAC
- * addresses, its NVRAM file and, from the volumes' XML, each volume it
- * gets (its size as planned: a real run reads the copies back later).
- * @env tells where the NVRAM libvirt names itself lives.
- */
-static void
-dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env)
-{
-  g_autoptr (xmlXPathContext) ctxt = NULL;
-  g_autoptr (xmlDoc) doc = dc_xml_parse (plan->xml, "domain", "the clone's XML", &ctxt, NULL);
-  g_autoptr (GPtrArray) macs = NULL;
-  g_autofree char *nvram = NULL;
-  g_autofree char *firmware = NULL;
-
-  result->source = g_strdup (plan->source_name);
-  result->source_uuid = g_strdup (plan->source_uuid);
-  result->name = g_strdup (plan->name);
-  result->uuid = g_strdup (plan->uuid);
-  for (guint i = 0; i < plan->copies->len; i++)
-    if (((const DcCopy *) plan->copies->pdata[i])->kind == DC_COPY_KIND_OVERLAY)
-      result->linked = TRUE;
-  result->macs = g_ptr_array_new_with_free_func (g_free);
-  result->volumes = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_volume_free);
-  result->warnings = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < plan->warnings->len; i++)
-    g_ptr_array_add (result->warnings, g_strdup (plan->warnings->pdata[i]));
-  if (doc == NULL)
-    return; /* the planner made it: it parses */
-
-  macs = dc_xml_nodes (ctxt, NULL, "/domain/devices/interface/mac/@address");
-  for (guint i = 0; i < macs->len; i++)
-    {
-      g_autoptr (DcXmlChar) mac = xmlNodeGetContent (macs->pdata[i]);
-
-      g_ptr_array_add (result->macs, g_strdup ((const char *) mac));
-    }
-
-  for (guint i = 0; i < plan->copies->len + plan->seeds->len; i++)
-    {
-      const DcCopy *c = i < plan->copies->len
-                          ? plan->copies->pdata[i]
-                          : ((const DcSeed *) plan->seeds->pdata[i - plan->copies->len])->vol;
-      DcResultVolume *v = g_new0 (DcResultVolume, 1);
-      g_autoptr (DcVolInfo) planned = dc_vol_info_from_xml (c->xml, c->dst_pool, NULL, NULL);
-
-      v->disk = dc_result_disk_of (ctxt, c);
-      /* a temporary pool is gone once the run ends */
-      v->pool = c->dst_open_dir != NULL ? NULL : g_strdup (c->dst_pool);
-      v->name = g_strdup (c->dst_name);
-      v->path = g_strdup (c->dst_path);
-      v->format = g_strdup (planned && planned->format ? planned->format : c->src_format);
-      v->capacity = planned ? (gint64) planned->capacity : -1;
-      v->allocation = -1;
-      if (c->kind == DC_COPY_KIND_OVERLAY)
-        v->backing = g_strdup (c->src_path);
-      g_ptr_array_add (result->volumes, v);
-    }
-
-  /* <nvram>PATH</nvram>, or <nvram type='file'><source file=/> */
-  nvram = dc_xml_string (ctxt, NULL, "/domain/os/nvram/source/@file");
-  if (nvram == NULL)
-    nvram = dc_xml_string (ctxt, NULL, "normalize-space(/domain/os/nvram)");
-  if (nvram != NULL && nvram[0] != '\0')
-    {
-      result->nvram = g_steal_pointer (&nvram);
-      return;
-    }
-  /* the file libvirt names itself for <os firmware='efi'>: the clone
-   * has one if the source's was copied there */
-  firmware = dc_xml_string (ctxt, NULL, "/domain/os/@firmware");
-  if (g_strcmp0 (firmware, "efi") == 0)
-    {
-      g_autofree char *dir = env->nvram_dir (env);
-      g_autofree char *file = g_strdup_printf ("%s_VARS.fd", plan->name);
-      g_autofree char *path = dir ? g_build_filename (dir, file, NULL) : NULL;
-
-      for (guint i = 0; path != NULL && i < plan->copies->len; i++)
-        if (g_strcmp0 (((const DcCopy *) plan->copies->pdata[i])->dst_path, path) == 0)
-          result->nvram = g_steal_pointer (&path);
-    }
-}
 
 /* The undo stack: one entry for each thing this run created. */
 typedef enum
@@ -213,6 +80,7 @@ typedef struct
                            * prove_lock) */
   virDomainPtr building;  /* the clone being built (not owned), whose
                            * marker the proofs' scratch volumes join */
+  const DcPlan *plan;     /* its plan (not owned), while the copies run */
 } DcRun;
 
 static void
@@ -374,20 +242,6 @@ dc_check_source (virDomainPtr dom, const char *name, GError **error)
   return TRUE;
 }
 
-static DcMetadata *
-dc_read_metadata (virDomainPtr dom, const char *name, GError **error)
-{
-  g_autofree char *xml =
-    virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
-
-  if (xml == NULL && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN_METADATA)
-    {
-      dc_set_libvirt_error (error, "cannot read the domclone metadata of '%s'", name);
-      return NULL;
-    }
-  return dc_metadata_parse (xml, error);
-}
-
 static gboolean
 dc_write_metadata (virDomainPtr dom, const char *name, const DcMetadata *md, GError **error)
 {
@@ -442,7 +296,7 @@ dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error
 
   for (int round = 0; round < 20; round++)
     {
-      g_autoptr (DcMetadata) md = dc_read_metadata (run->src, plan->source_name, error);
+      g_autoptr (DcMetadata) md = dc_domain_metadata (run->src, plan->source_name, error);
       guint64 highest = 0;
       guint64 was;
 
@@ -534,7 +388,7 @@ dc_run_mark_scratch (DcRun *run, const char *pool_name, const char *name, const 
 
   if (clone == NULL)
     return dc_set_libvirt_error (error, "cannot read the name of the clone being built");
-  md = dc_read_metadata (run->building, clone, error);
+  md = dc_domain_metadata (run->building, clone, error);
   if (md == NULL)
     return FALSE;
   if (md->building == NULL)
@@ -575,7 +429,7 @@ dc_run_prove_once (DcRun *run, const char *pool_name, const char *open_dir, cons
   *vanished = FALSE;
   if (pool == NULL)
     {
-      *vanished = dc_libvirt_pool_vanished ();
+      *vanished = dc_pool_vanished ();
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, virGetLastErrorMessage ());
       return DC_SAME_UNKNOWN;
     }
@@ -588,7 +442,7 @@ dc_run_prove_once (DcRun *run, const char *pool_name, const char *open_dir, cons
   vol = virStorageVolCreateXML (pool, xml, 0);
   if (vol == NULL)
     {
-      *vanished = open_dir != NULL && dc_libvirt_pool_vanished ();
+      *vanished = open_dir != NULL && dc_pool_vanished ();
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, virGetLastErrorMessage ());
       dc_run_undo_forget_volume (run, pool_name, name);
       return DC_SAME_UNKNOWN;
@@ -597,11 +451,11 @@ dc_run_prove_once (DcRun *run, const char *pool_name, const char *open_dir, cons
   vol_dir = path ? g_path_get_dirname (path) : NULL;
   if (vol_dir == NULL || !g_str_equal (vol_dir, dir))
     same = DC_SAME_DISPROVEN; /* not where the pool's volumes go */
-  else if (dc_vol_upload (run->conn, vol, token, &error))
+  else if (dc_vol_io_upload (run->conn, vol, token, &error))
     same = dc_file_holds (path, token) ? DC_SAME_PROVEN : DC_SAME_DISPROVEN;
   else
     {
-      *vanished = open_dir != NULL && dc_libvirt_pool_vanished ();
+      *vanished = open_dir != NULL && dc_pool_vanished ();
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
     }
   /* a temporary pool closed meanwhile is opened again for this */
@@ -624,13 +478,13 @@ dc_run_dir_same (DcRun *run, const char *pool_name, const char *open_dir, const 
 
   g_mutex_lock (&run->prove_lock);
   same = GPOINTER_TO_INT (g_hash_table_lookup (run->same, dir));
-  for (int attempt = 1; same == DC_SAME_UNKNOWN && attempt <= DC_DIR_POOL_ATTEMPTS; attempt++)
+  for (int attempt = 1; same == DC_SAME_UNKNOWN && attempt <= DC_POOL_ATTEMPTS; attempt++)
     {
       g_autofree char *opened = NULL;
       gboolean vanished = FALSE;
 
       /* a temporary pool closed by another domclone is opened again */
-      if (open_dir != NULL && !dc_dir_pool_open (run->conn, open_dir, &opened, NULL))
+      if (open_dir != NULL && !dc_pool_open_dir (run->conn, open_dir, &opened, NULL))
         break;
       same = dc_run_prove_once (run, opened ? opened : pool_name, open_dir, dir, &vanished);
       if (!vanished)
@@ -650,74 +504,104 @@ dc_run_dir_same (DcRun *run, const char *pool_name, const char *open_dir, const 
   return same;
 }
 
-/* One attempt at the copy. With @local, libvirt creates the volume and
- * this process fills it; with @stream, libvirt creates it and the bytes
- * are streamed into it through libvirt (dc-stream.c); else libvirt
- * copies. On failure *@vanished says
- * the (temporary) pool went away under it and another attempt is worth
- * it, *@existed that a volume of that name was there before: not ours. */
-static gboolean
-dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, gboolean stream, DcProgressItem *shown,
-                     char **path, DcCopyWay *way, gboolean *vanished, gboolean *existed, GError **error)
+/* One attempt at one copy step: what it makes, how, and what came of
+ * it. */
+typedef struct
 {
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->pool);
-  g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
-  g_autoptr (DcPool) dst_pool = src ? virStoragePoolLookupByName (run->conn, copy->dst_pool) : NULL;
-  g_autoptr (DcVol) dst = NULL;
-  virStorageVolInfo info;
+  const DcCopy *copy;
+  gboolean local;        /* libvirt creates the volume, this process
+                          * fills it (dc-copy.c) */
+  gboolean stream;       /* libvirt creates it, the bytes are streamed
+                          * into it through libvirt (dc-vol-io.c) */
+  GBytes *bytes;         /* a seed's: libvirt creates it as @xml says,
+                          * these bytes are uploaded into it */
+  const char *xml;       /* the new volume's XML, @copy's unless set */
+  DcProgressItem *shown; /* its progress line, or NULL */
+  /* what came of it */
+  char *path;        /* the new volume's path */
+  DcCopyWay way;     /* how its bytes were moved */
+  gboolean vanished; /* the (temporary) pool went away under it:
+                       * another attempt is worth it */
+  gboolean existed;  /* a volume of that name was there before: not
+                       * ours */
+} DcCopyAttempt;
 
-  /* an overlay is made empty, its backing store named in its XML */
+/* Creates the new volume of @at; %NULL with @error set on failure. */
+static virStorageVolPtr
+dc_copy_create (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, GError **error)
+{
+  const DcCopy *copy = at->copy;
+  g_autoptr (DcPool) dst_pool = src ? virStoragePoolLookupByName (run->conn, copy->dst_pool) : NULL;
+  virStorageVolPtr dst = NULL;
+
+  /* an overlay is made empty, its backing store named in its XML; a
+   * seed's and a local or streamed copy's are filled afterwards */
   if (dst_pool != NULL)
-    dst = local || stream || copy->kind == DC_COPY_KIND_OVERLAY
-            ? virStorageVolCreateXML (dst_pool, copy->xml, 0)
+    dst = at->local || at->stream || at->bytes != NULL || copy->kind == DC_COPY_KIND_OVERLAY
+            ? virStorageVolCreateXML (dst_pool, at->xml ? at->xml : copy->xml, 0)
             : virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
   if (dst == NULL)
     {
       /* read the error now: freeing a libvirt object clears it */
-      *vanished = (copy->open_dir != NULL || copy->dst_open_dir != NULL) && dc_libvirt_pool_vanished ();
-      *existed = dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST;
-      return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
-                                   copy->dst_pool);
+      at->vanished = (copy->open_dir != NULL || copy->dst_open_dir != NULL) && dc_pool_vanished ();
+      at->existed = dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST;
+      dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
+                            copy->dst_pool);
     }
-  *path = virStorageVolGetPath (dst);
-  /* our own dir pool, closed by another domclone just now: the volume is
-   * where a dir pool puts it */
-  if (*path == NULL && copy->dst_open_dir != NULL && dc_libvirt_pool_vanished ())
-    *path = g_strdup (copy->dst_path);
-  if (*path == NULL)
-    return dc_set_libvirt_error (error, "cannot read the path of volume '%s'", copy->dst_name);
-  /* The domain XML names the path the plan expected: make sure libvirt
-   * put the volume there, before writing to it. */
-  if (copy->dst_path != NULL && !g_str_equal (*path, copy->dst_path))
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                   "cannot clone %s: pool '%s' put the new volume at '%s', not at '%s'", copy->what,
-                   copy->dst_pool, *path, copy->dst_path);
-      return FALSE;
-    }
-  *way = DC_COPY_BY_LIBVIRT;
-  if (local && !dc_copy_file (copy->src_path, *path, way, dc_progress_counter (shown), error))
+  return dst;
+}
+
+/* Moves the bytes into @dst, the way @at says (libvirt moved them
+ * already when it made @dst from the source). */
+static gboolean
+dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVolPtr dst, GError **error)
+{
+  const DcCopy *copy = at->copy;
+
+  at->way = DC_COPY_BY_LIBVIRT;
+  if (at->local && !dc_copy_file (copy->src_path, at->path, &at->way, dc_progress_counter (at->shown), error))
     {
       g_prefix_error (error, "cannot clone %s: ", copy->what);
       return FALSE;
     }
-  if (stream)
+  if (at->stream)
     {
-      *way = DC_COPY_BY_STREAM;
-      if (!dc_stream_copy (run->conn, src, dst, dc_progress_counter (shown), error))
+      at->way = DC_COPY_BY_STREAM;
+      if (!dc_vol_io_stream (run->conn, src, dst, dc_progress_counter (at->shown), error))
         {
           g_prefix_error (error, "cannot clone %s: ", copy->what);
           return FALSE;
         }
     }
+  if (at->bytes != NULL)
+    {
+      at->way = DC_COPY_BY_UPLOAD;
+      if (!dc_vol_io_upload (run->conn, dst, at->bytes, error))
+        {
+          g_prefix_error (error, "cannot clone %s: ", copy->what);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* Reads the new volume's size back into the result, where it wants it. */
+static void
+dc_copy_read_back (DcRun *run, const DcCopyAttempt *at, virStorageVolPtr dst)
+{
+  const DcCopy *copy = at->copy;
+  virStorageVolInfo info;
+
   /* after a local copy libvirt must read the volume's size and
    * allocation anew; the result may want them too */
-  if (!local && !stream && run->made == NULL)
-    return TRUE;
+  if (!at->local && !at->stream && at->bytes == NULL && run->made == NULL)
+    return;
   if (virStorageVolGetInfo (dst, &info) < 0)
     {
       g_warning ("cannot read volume '%s' back: %s", copy->dst_name, virGetLastErrorMessage ());
-      return TRUE;
+      if (at->bytes == NULL)
+        return;
+      info.capacity = info.allocation = g_bytes_get_size (at->bytes);
     }
   if (run->made != NULL)
     {
@@ -725,6 +609,40 @@ dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, gboolean st
       g_hash_table_insert (run->made, (gpointer) copy, g_memdup2 (&info, sizeof (info)));
       g_mutex_unlock (&run->undo_lock);
     }
+}
+
+/* One attempt at the copy step @at: libvirt copies, or creates the
+ * volume and it is filled (dc_copy_fill). On failure @at says whether
+ * the pool vanished or the volume existed. */
+static gboolean
+dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
+{
+  const DcCopy *copy = at->copy;
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->pool);
+  g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
+  g_autoptr (DcVol) dst = dc_copy_create (run, at, src, error);
+
+  if (dst == NULL)
+    return FALSE;
+  at->path = virStorageVolGetPath (dst);
+  /* our own dir pool, closed by another domclone just now: the volume is
+   * where a dir pool puts it */
+  if (at->path == NULL && copy->dst_open_dir != NULL && dc_pool_vanished ())
+    at->path = g_strdup (copy->dst_path);
+  if (at->path == NULL)
+    return dc_set_libvirt_error (error, "cannot read the path of volume '%s'", copy->dst_name);
+  /* The domain XML names the path the plan expected: make sure libvirt
+   * put the volume there, before writing to it. */
+  if (copy->dst_path != NULL && !g_str_equal (at->path, copy->dst_path))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "cannot clone %s: pool '%s' put the new volume at '%s', not at '%s'", copy->what,
+                   copy->dst_pool, at->path, copy->dst_path);
+      return FALSE;
+    }
+  if (!dc_copy_fill (run, at, src, dst, error))
+    return FALSE;
+  dc_copy_read_back (run, at, dst);
   return TRUE;
 }
 
@@ -733,10 +651,10 @@ dc_copy_volume_once (DcRun *run, const DcCopy *copy, gboolean local, gboolean st
 static gboolean
 dc_copy_open_pools (virConnectPtr conn, const DcCopy *copy, char **opened, char **made, GError **error)
 {
-  if (copy->open_dir != NULL && !dc_dir_pool_open (conn, copy->open_dir, opened, error))
+  if (copy->open_dir != NULL && !dc_pool_open_dir (conn, copy->open_dir, opened, error))
     return FALSE;
   if (copy->dst_open_dir != NULL && g_strcmp0 (copy->dst_open_dir, copy->open_dir) != 0
-      && !dc_dir_pool_make (conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
+      && !dc_pool_make_dir (conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
     return FALSE;
   return TRUE;
 }
@@ -751,7 +669,7 @@ dc_copy_locally (DcRun *run, const DcCopy *copy)
   g_autofree char *src_dir = NULL;
   g_autofree char *dst_dir = NULL;
 
-  if (!run->local_copies || copy->kind == DC_COPY_KIND_OVERLAY)
+  if (!run->local_copies || copy->kind == DC_COPY_KIND_OVERLAY || copy->kind == DC_COPY_KIND_SEED)
     return FALSE;
   if (!dc_copy_local_possible (copy, &why))
     {
@@ -776,83 +694,120 @@ dc_copy_locally (DcRun *run, const DcCopy *copy)
   return TRUE;
 }
 
+/* Decides, once @at's pools (and a directory made for the TPM state)
+ * are there, how its bytes move; a seed's are made here (dc-seed-vol.c).
+ * Says so, and gives it a progress line. */
+static gboolean
+dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **seed_xml, GError **error)
+{
+  const DcCopy *copy = at->copy;
+
+  if (copy->kind == DC_COPY_KIND_SEED)
+    {
+      at->bytes =
+        dc_seed_vol_bytes (run->conn, run->plan, dc_plan_seed_of (run->plan, copy), seed_xml, error);
+      if (at->bytes == NULL)
+        return FALSE;
+      at->xml = *seed_xml;
+    }
+  at->local = dc_copy_locally (run, copy);
+  /* libvirt's copy would convert from the pool's probe */
+  at->stream = !at->local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
+  g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
+          copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name, copy->pool,
+          copy->dst_name, copy->dst_pool,
+          copy->kind == DC_COPY_KIND_OVERLAY ? "as a qcow2 overlay"
+          : copy->kind == DC_COPY_KIND_SEED  ? "rewritten for the clone and uploaded through libvirt"
+          : at->local                        ? "by a local copy"
+          : at->stream                       ? "by a byte stream through libvirt"
+                                             : "by libvirt's copy");
+  g_debug ("new volume XML:\n%s", at->xml ? at->xml : copy->xml);
+  at->shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
+  if (!at->local && !at->stream)
+    dc_progress_watch_volume (at->shown, copy->dst_pool, copy->dst_name);
+  return TRUE;
+}
+
+/* A clone reported done must survive a power cut: a local copy was
+ * flushed as it was made; libvirt flushed its own raw copies and
+ * overlays; what qemu-img convert or a stream upload wrote is flushed
+ * here, where this host can see the file (over a remote connection it
+ * cannot), this process may open it (see dc_file_sync), and the file
+ * here is proven to be libvirt's (see "Sameness"). A seed's upload is
+ * flushed wherever this host sees its file. */
+static gboolean
+dc_copy_sync (DcRun *run, const DcCopyAttempt *at, GError **error)
+{
+  const DcCopy *copy = at->copy;
+  g_autofree char *dir = NULL;
+
+  if (!run->local_conn || !g_file_test (at->path, G_FILE_TEST_IS_REGULAR))
+    return TRUE;
+  if (at->way == DC_COPY_BY_UPLOAD)
+    return dc_file_sync (at->path, error);
+  if (!((at->way == DC_COPY_BY_LIBVIRT && !dc_libvirt_copy_syncs (copy)) || at->way == DC_COPY_BY_STREAM))
+    return TRUE;
+  dir = g_path_get_dirname (at->path);
+  if (dc_run_dir_same (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
+      && !dc_file_sync (at->path, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* The copy step: every volume the clone gets (disk, NVRAM, TPM state,
+ * seed, overlay) is made here, on the run's one undo stack, tried again
+ * while a shared temporary pool vanishes under it. */
 static gboolean
 dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
 {
-  g_autofree char *path = NULL;
-  DcCopyWay way = DC_COPY_BY_LIBVIRT;
-  gboolean local = FALSE;
-  gboolean stream = FALSE;
-  DcProgressItem *shown = NULL;
+  DcCopyAttempt at = { .copy = copy };
+  g_autoptr (GBytes) bytes = NULL; /* at.bytes, owned here */
+  g_autofree char *seed_xml = NULL;
+  g_autofree char *path = NULL; /* at.path, once made */
   gboolean ok;
 
-  for (int attempt = 1; path == NULL; attempt++)
+  for (int attempt = 1;; attempt++)
     {
       g_autofree char *opened = NULL;
       g_autofree char *made = NULL;
       g_autoptr (GError) err = NULL;
-      gboolean vanished = FALSE;
-      gboolean existed = FALSE;
 
-      if (!dc_copy_open_pools (run->conn, copy, &opened, &made, error))
+      if (!dc_copy_open_pools (run->conn, copy, &opened, &made, error)
+          || (attempt == 1 && !dc_copy_decide (run, &at, &seed_xml, error)))
         {
-          dc_progress_done (shown);
+          dc_progress_done (at.shown);
           return FALSE;
         }
       if (attempt == 1)
-        {
-          /* decided once the pools (and a directory made for the TPM
-           * state) are there */
-          local = dc_copy_locally (run, copy);
-          /* libvirt's copy would convert from the pool's probe */
-          stream = !local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
-          g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
-                  copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name,
-                  copy->pool, copy->dst_name, copy->dst_pool,
-                  copy->kind == DC_COPY_KIND_OVERLAY ? "as a qcow2 overlay"
-                  : local                            ? "by a local copy"
-                  : stream                           ? "by a byte stream through libvirt"
-                                                     : "by libvirt's copy");
-          g_debug ("new volume XML:\n%s", copy->xml);
-          shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
-          if (!local && !stream)
-            dc_progress_watch_volume (shown, copy->dst_pool, copy->dst_name);
-        }
+        bytes = at.bytes;
+      at.vanished = at.existed = FALSE;
       /* Recorded before the copy: if the daemon dies during it, the
        * partial volume it leaves is ours to remove. A volume that
        * already exists under the name is not ours: never undo that. */
       dc_run_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
-      ok = dc_copy_volume_once (run, copy, local, stream, shown, &path, &way, &vanished, &existed, &err);
-      if (ok || !vanished || attempt >= DC_DIR_POOL_ATTEMPTS)
-        dc_progress_done (shown);
+      ok = dc_copy_volume_once (run, &at, &err);
+      path = g_steal_pointer (&at.path);
+      if (ok || !at.vanished || attempt >= DC_POOL_ATTEMPTS)
+        dc_progress_done (at.shown);
       if (ok)
         break;
       g_clear_pointer (&path, g_free);
-      if (vanished || existed)
+      if (at.vanished || at.existed)
         dc_run_undo_forget_volume (run, copy->dst_pool, copy->dst_name);
-      if (!vanished || attempt >= DC_DIR_POOL_ATTEMPTS)
+      if (!at.vanished || attempt >= DC_POOL_ATTEMPTS)
         {
           g_propagate_error (error, g_steal_pointer (&err));
           return FALSE;
         }
     }
-
-  /* A clone reported done must survive a power cut: a local copy was
-   * flushed as it was made; libvirt flushed its own raw copies and
-   * overlays; what qemu-img convert or a stream upload wrote is flushed
-   * here, where this host can see the file (over a remote connection it
-   * cannot), this process may open it (see dc_file_sync), and the file
-   * here is proven to be libvirt's (see "Sameness"). */
-  if (((way == DC_COPY_BY_LIBVIRT && !dc_libvirt_copy_syncs (copy)) || way == DC_COPY_BY_STREAM)
-      && run->local_conn && g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    {
-      g_autofree char *dir = g_path_get_dirname (path);
-
-      if (dc_run_dir_same (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
-          && !dc_file_sync (path, error))
-        return FALSE;
-    }
-  g_info ("copied %s: %s", copy->what, dc_copy_way_describe (way));
+  at.path = path;
+  if (!dc_copy_sync (run, &at, error))
+    return FALSE;
+  if (copy->kind == DC_COPY_KIND_SEED)
+    g_info ("made %s: '%s' in pool '%s', %zu bytes", copy->what, copy->dst_name, copy->dst_pool,
+            g_bytes_get_size (bytes));
+  else
+    g_info ("copied %s: %s", copy->what, dc_copy_way_describe (at.way));
   return TRUE;
 }
 
@@ -926,32 +881,6 @@ dc_run_copies (DcRun *run, GPtrArray *copies, GError **error)
     {
       g_propagate_error (error, jobs.error);
       return FALSE;
-    }
-  return TRUE;
-}
-
-/* A seed's new volume is on the undo stack from the moment it exists. */
-static void
-dc_run_seed_created (gpointer data, const DcCopy *vol)
-{
-  dc_run_undo_push (data, DC_UNDO_VOLUME, vol->dst_name, vol->dst_pool, vol->dst_open_dir);
-}
-
-/* The clone's own cloud-init seeds (dc-seed-vol.c), whatever made its
- * disks. */
-static gboolean
-dc_run_seeds (DcRun *run, const DcPlan *plan, GError **error)
-{
-  for (guint i = 0; i < plan->seeds->len; i++)
-    {
-      const DcSeed *seed = plan->seeds->pdata[i];
-      virStorageVolInfo info;
-
-      if (!dc_check_cancelled (error)
-          || !dc_seed_make (run->conn, plan, seed, run->local_conn, dc_run_seed_created, run, &info, error))
-        return FALSE;
-      if (run->made != NULL)
-        g_hash_table_insert (run->made, (gpointer) seed->vol, g_memdup2 (&info, sizeof (info)));
     }
   return TRUE;
 }
@@ -1110,6 +1039,7 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   g_autoptr (DcPlan) plan = NULL;
   g_autoptr (DcDomain) clone = NULL;
   g_autofree char *final = NULL;
+  g_autoptr (GPtrArray) volumes = NULL;
   gboolean ok;
 
   plan = dc_run_define (run, &popts, &clone, error);
@@ -1117,11 +1047,14 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
     return FALSE;
   run->building = clone;
 
-  if (run->opts->progress && plan->copies->len > 0)
+  volumes = dc_plan_volumes (plan);
+  if (run->opts->progress && volumes->len > 0)
     run->progress = dc_progress_new (run->conn, STDERR_FILENO);
-  ok = dc_run_copies (run, plan->copies, error);
+  run->plan = plan;
+  ok = dc_run_copies (run, volumes, error);
+  run->plan = NULL;
   g_clear_pointer (&run->progress, dc_progress_free);
-  if (!ok || !dc_run_seeds (run, plan, error))
+  if (!ok)
     return FALSE;
 
   /* Nothing must have started the source while its disks were read. */
@@ -1141,12 +1074,9 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   if (!dc_count_clone (run, plan, &result->counter, error))
     return FALSE;
 
-  for (guint i = 0; run->made != NULL && i < plan->copies->len + plan->seeds->len; i++)
+  for (guint i = 0; run->made != NULL && i < volumes->len; i++)
     {
-      gconstpointer key = i < plan->copies->len
-                            ? plan->copies->pdata[i]
-                            : ((const DcSeed *) plan->seeds->pdata[i - plan->copies->len])->vol;
-      const virStorageVolInfo *info = g_hash_table_lookup (run->made, key);
+      const virStorageVolInfo *info = g_hash_table_lookup (run->made, volumes->pdata[i]);
       DcResultVolume *v = result->volumes->pdata[i];
 
       if (info != NULL)
@@ -1174,7 +1104,7 @@ dc_run_rollback (DcRun *run, GError *error)
   if (alive || again != NULL)
     complete = dc_run_undo (run, again ? again : run->conn, &kept);
   if (again != NULL)
-    dc_dir_pools_close (again);
+    dc_pool_close_dirs (again);
   if (kept)
     error->message = g_strdup_printf (
       "%s; the rollback could not delete every volume (see the warnings above), so the unfinished clone '%s' is kept: run 'domclone --cleanup %s' to remove it and its volumes (it waits for libvirt's copies to end)",
@@ -1241,7 +1171,7 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
   run->src = dc_source_open (run->conn, name, xml, error);
   if (run->src == NULL)
     return FALSE;
-  md = dc_read_metadata (run->src, name, error);
+  md = dc_domain_metadata (run->src, name, error);
   if (md == NULL)
     return FALSE;
   run->counter = md->counter;
@@ -1358,7 +1288,7 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
           g_ptr_array_add (made, g_steal_pointer (&result));
         }
       if (virConnectIsAlive (conn) == 1)
-        dc_dir_pools_close (conn);
+        dc_pool_close_dirs (conn);
 
       dc_env_live_free (run.env);
       g_ptr_array_unref (run.undo);
@@ -1382,6 +1312,15 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
   return FALSE;
 }
 
+/* --exist-ok, before a run and when it lost the race for its name:
+ * *@existing is the clone an earlier run made, or %NULL to go on. */
+static gboolean
+dc_run_exist_prelude (virConnectPtr conn, const DcCloneOptions *opts, DcCloneResult **existing,
+                      GError **error)
+{
+  return dc_exist_check (conn, opts->source, opts->name, existing, error);
+}
+
 /**
  * dc_clone:
  * @conn: libvirt connection
@@ -1399,16 +1338,14 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
 DcCloneResult *
 dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
 {
-  g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_clone_result_free);
+  g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_free);
   g_autoptr (GError) local = NULL;
 
   if (opts->exist_ok)
     {
       DcCloneResult *existing = NULL;
 
-      if (!dc_exist_check (conn, opts, &existing, error))
-        return NULL;
-      if (existing != NULL)
+      if (!dc_run_exist_prelude (conn, opts, &existing, error) || existing != NULL)
         return existing;
     }
   if (!dc_clone_run (conn, opts, 1, FALSE, made, &local))
@@ -1418,7 +1355,7 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
       /* --exist-ok lost the race for its name to another run: that
        * run's clone is the answer, or it is still being built */
       if (opts->exist_ok && g_error_matches (local, DC_ERROR, DC_ERROR_NAME_TAKEN)
-          && dc_exist_check (conn, opts, &existing, error))
+          && dc_run_exist_prelude (conn, opts, &existing, error))
         {
           if (existing != NULL)
             return existing;
@@ -1497,9 +1434,7 @@ dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **err
     {
       DcCloneResult *existing = NULL;
 
-      if (!dc_exist_check (conn, opts, &existing, error))
-        return NULL;
-      if (existing != NULL)
+      if (!dc_run_exist_prelude (conn, opts, &existing, error) || existing != NULL)
         return existing;
     }
   scan = dc_run_begin (&run, &xml, error);

@@ -27,7 +27,8 @@
 /* JSON meta-data ("{...}"), which is YAML too: parsed and written anew,
  * so its layout changes, not its content. */
 static char *
-dc_seed_meta_data_json (const char *text, gsize len, const DcCloudinitRewrite *rw, gsize *out_len, GError **error)
+dc_seed_meta_data_json (const char *text, gsize len, const DcCloudinitRewrite *rw, gsize *out_len,
+                        GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (JsonGenerator) gen = NULL;

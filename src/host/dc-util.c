@@ -369,3 +369,43 @@ dc_connect_uri (const char *uri)
   escaped = g_uri_escape_string (helper, "/", FALSE);
   return g_strdup_printf ("%s%scommand=%s", given, query != NULL ? "&" : "?", escaped);
 }
+
+/**
+ * dc_connection_is_local:
+ * @conn: connection
+ *
+ * Returns: %TRUE when the daemon runs on this host (the URI names no
+ * host), so the files of its volumes are ours to see
+ */
+gboolean
+dc_connection_is_local (virConnectPtr conn)
+{
+  g_autofree char *uri = virConnectGetURI (conn);
+  g_autoptr (GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL) : NULL;
+  const char *host = parsed ? g_uri_get_host (parsed) : NULL;
+
+  return parsed != NULL && (host == NULL || host[0] == '\0');
+}
+
+/**
+ * dc_domain_metadata:
+ * @dom: a domain
+ * @name: its name, for messages
+ * @error: return location
+ *
+ * Returns: (transfer full): the domclone metadata in @dom's saved
+ * definition (empty when it has none), or %NULL with @error set
+ */
+DcMetadata *
+dc_domain_metadata (virDomainPtr dom, const char *name, GError **error)
+{
+  g_autofree char *xml =
+    virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
+
+  if (xml == NULL && dc_last_libvirt_code () != VIR_ERR_NO_DOMAIN_METADATA)
+    {
+      dc_set_libvirt_error (error, "cannot read the domclone metadata of '%s'", name);
+      return NULL;
+    }
+  return dc_metadata_parse (xml, error);
+}

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "dc-error.h"
+#include "dc-metadata.h"
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -51,5 +52,8 @@ char *dc_connect_uri (const char *uri);
 
 void dc_cancel_on_signals (void);
 gboolean dc_check_cancelled (GError **error);
+
+gboolean dc_connection_is_local (virConnectPtr conn);
+DcMetadata *dc_domain_metadata (virDomainPtr dom, const char *name, GError **error);
 
 G_END_DECLS

@@ -124,7 +124,7 @@ dc_cloudinit_rewrite_instance_id (const DcCloudinitRewrite *rw, const char *old)
  */
 char *
 dc_cloudinit_instance_id (const char *source_iid, const char *source_name, const char *clone_name,
-                     const char *clone_uuid)
+                          const char *clone_uuid)
 {
   char *iid = source_iid ? dc_name_replace (source_iid, source_name, clone_name) : NULL;
 
@@ -246,7 +246,8 @@ dc_seed_yaml_scalar (const char *key, const char *value, const char *end, char *
  * `local-hostname:` or `hostname:` line is written anew, every other
  * line is kept as it is. */
 char *
-dc_cloudinit_meta_data_yaml (const char *text, gsize len, const DcCloudinitRewrite *rw, gsize *out_len, GError **error)
+dc_cloudinit_meta_data_yaml (const char *text, gsize len, const DcCloudinitRewrite *rw, gsize *out_len,
+                             GError **error)
 {
   DcSeedKey keys[] = {
     { "instance-id", TRUE, FALSE },

@@ -669,6 +669,7 @@ dc_planner_seed (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source,
       g_free (seed);
       return FALSE;
     }
+  seed->vol->kind = DC_COPY_KIND_SEED;
   seed->hostname = dc_name_to_hostname (p->plan->name);
   g_ptr_array_add (p->macs_from, NULL);
   g_ptr_array_add (p->macs_to, NULL);
@@ -2093,4 +2094,39 @@ dc_plan_describe (const DcPlan *plan)
   for (guint i = 0; i < plan->warnings->len; i++)
     g_string_append_printf (out, "warning %s\n", (const char *) plan->warnings->pdata[i]);
   return g_string_free (out, FALSE);
+}
+
+/**
+ * dc_plan_volumes:
+ * @plan: a plan
+ *
+ * Returns: (transfer container) (element-type DcCopy): every volume
+ * @plan makes, in the order it makes them: the copies, then the seeds'
+ */
+GPtrArray *
+dc_plan_volumes (const DcPlan *plan)
+{
+  GPtrArray *all = g_ptr_array_sized_new (plan->copies->len + plan->seeds->len);
+
+  for (guint i = 0; i < plan->copies->len; i++)
+    g_ptr_array_add (all, plan->copies->pdata[i]);
+  for (guint i = 0; i < plan->seeds->len; i++)
+    g_ptr_array_add (all, ((DcSeed *) plan->seeds->pdata[i])->vol);
+  return all;
+}
+
+/**
+ * dc_plan_seed_of:
+ * @plan: a plan
+ * @vol: one of its volumes of kind %DC_COPY_KIND_SEED
+ *
+ * Returns: (transfer none) (nullable): the seed @vol is the volume of
+ */
+const DcSeed *
+dc_plan_seed_of (const DcPlan *plan, const DcCopy *vol)
+{
+  for (guint i = 0; i < plan->seeds->len; i++)
+    if (((const DcSeed *) plan->seeds->pdata[i])->vol == vol)
+      return plan->seeds->pdata[i];
+  return NULL;
 }

@@ -15,6 +15,8 @@ typedef enum
   DC_COPY_KIND_FULL,    /* the source's data, copied */
   DC_COPY_KIND_OVERLAY, /* nothing: an empty qcow2 whose backing file is
                          * the source (a linked clone's disk) */
+  DC_COPY_KIND_SEED,    /* the source's cloud-init seed rewritten for the
+                         * clone (DcSeed): bytes made in memory, uploaded */
 } DcCopyKind;
 
 /* One volume to create as a copy of another: by libvirt
@@ -97,5 +99,7 @@ typedef struct
 DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);
 char *dc_dir_pool_name (const char *dir);
 char *dc_plan_describe (const DcPlan *plan);
+GPtrArray *dc_plan_volumes (const DcPlan *plan);
+const DcSeed *dc_plan_seed_of (const DcPlan *plan, const DcCopy *vol);
 
 G_END_DECLS

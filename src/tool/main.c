@@ -239,7 +239,7 @@ dc_main (int argc, char **argv)
   copts.read_back = format == DC_OUTPUT_JSON;
   if (opts->count > 0)
     {
-      g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_clone_result_free);
+      g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_free);
       gboolean ok = dc_clone_count (conn, &copts, (guint) opts->count, made, &error);
       g_autofree char *out =
         ok ? dc_output_clones (format, made) : dc_output_clones_failure (format, made, error);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * dc-stream.c: a volume's bytes moved through libvirt as they are.
+ * dc-vol-io.c: a volume's bytes moved through libvirt streams, which
+ * work over any connection: downloaded into memory, uploaded from it,
+ * or streamed from one volume into another.
  *
+ * The stream copy: a volume's bytes moved through libvirt as they are.
  * virStorageVolCreateXMLFrom converts from the format the pool probed
  * (qemu-img convert -f <probe>), which a guest chooses by what it
  * writes into its raw disk. Where that probe disagrees with the domain
@@ -13,7 +16,8 @@
  */
 #include "config.h"
 
-#include "dc-stream.h"
+#include "dc-vol-io.h"
+#include "dc-cloudinit.h"
 
 typedef virStream DcStream;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcStream, virStreamFree)
@@ -74,7 +78,7 @@ dc_stream_relay (virStreamPtr in, virStreamPtr out, const char *src, const char 
 }
 
 /**
- * dc_stream_copy:
+ * dc_vol_io_stream:
  * @conn: connection
  * @src: the source volume, read as its bytes
  * @dst: the new volume, as big as @src, created empty (allocation 0
@@ -88,7 +92,7 @@ dc_stream_relay (virStreamPtr in, virStreamPtr out, const char *src, const char 
  * Returns: %FALSE with @error set on failure
  */
 gboolean
-dc_stream_copy (virConnectPtr conn, virStorageVolPtr src, virStorageVolPtr dst, gsize *done, GError **error)
+dc_vol_io_stream (virConnectPtr conn, virStorageVolPtr src, virStorageVolPtr dst, gsize *done, GError **error)
 {
   g_autofree char *src_name = g_strdup (virStorageVolGetName (src));
   g_autofree char *dst_name = g_strdup (virStorageVolGetName (dst));
@@ -126,4 +130,94 @@ dc_stream_copy (virConnectPtr conn, virStorageVolPtr src, virStorageVolPtr dst, 
   if (out_open)
     virStreamAbort (out);
   return FALSE;
+}
+
+#define DC_STREAM_CHUNK (256 * 1024)
+
+/**
+ * dc_vol_io_download:
+ * @conn: connection
+ * @vol: a volume
+ * @offset: where to start
+ * @length: how many bytes; 0 for all up to the end
+ * @error: return location
+ *
+ * Returns: (transfer full): the bytes, at most %DC_CLOUDINIT_MAX_SIZE of
+ * them (more is an error), or %NULL with @error set
+ */
+GBytes *
+dc_vol_io_download (virConnectPtr conn, virStorageVolPtr vol, guint64 offset, guint64 length, GError **error)
+{
+  g_autoptr (DcStream) st = virStreamNew (conn, 0);
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  g_autofree char *buf = g_malloc (DC_STREAM_CHUNK);
+
+  if (st == NULL || virStorageVolDownload (vol, st, offset, length, 0) < 0)
+    {
+      dc_set_libvirt_error (error, "cannot read volume '%s'", virStorageVolGetName (vol));
+      return NULL;
+    }
+  for (;;)
+    {
+      int n = virStreamRecv (st, buf, DC_STREAM_CHUNK);
+
+      if (n == 0)
+        break;
+      if (n < 0)
+        {
+          dc_set_libvirt_error (error, "cannot read volume '%s'", virStorageVolGetName (vol));
+          virStreamAbort (st);
+          return NULL;
+        }
+      if (bytes->len + (gsize) n > DC_CLOUDINIT_MAX_SIZE)
+        {
+          virStreamAbort (st);
+          g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                       "volume '%s' holds more than the %zu bytes domclone reads", virStorageVolGetName (vol),
+                       DC_CLOUDINIT_MAX_SIZE);
+          return NULL;
+        }
+      g_byte_array_append (bytes, (const guint8 *) buf, (guint) n);
+    }
+  if (virStreamFinish (st) < 0)
+    {
+      dc_set_libvirt_error (error, "cannot read volume '%s'", virStorageVolGetName (vol));
+      return NULL;
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
+}
+
+/**
+ * dc_vol_io_upload:
+ * @conn: connection
+ * @vol: a volume at least as big as @bytes
+ * @bytes: what to write at its start
+ * @error: return location
+ *
+ * Returns: %TRUE once libvirt has written @bytes
+ */
+gboolean
+dc_vol_io_upload (virConnectPtr conn, virStorageVolPtr vol, GBytes *bytes, GError **error)
+{
+  g_autoptr (DcStream) st = virStreamNew (conn, 0);
+  gsize len = 0;
+  const char *data = g_bytes_get_data (bytes, &len);
+
+  if (st == NULL || virStorageVolUpload (vol, st, 0, len, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot write volume '%s'", virStorageVolGetName (vol));
+  for (gsize done = 0; done < len;)
+    {
+      int n = virStreamSend (st, data + done, MIN (len - done, DC_STREAM_CHUNK));
+
+      if (n < 0)
+        {
+          dc_set_libvirt_error (error, "cannot write volume '%s'", virStorageVolGetName (vol));
+          virStreamAbort (st);
+          return FALSE;
+        }
+      done += (gsize) n;
+    }
+  if (virStreamFinish (st) < 0)
+    return dc_set_libvirt_error (error, "cannot write volume '%s'", virStorageVolGetName (vol));
+  return TRUE;
 }
