@@ -48,20 +48,19 @@ dc_pool_entry_free (DcPoolEntry *e)
 static gboolean
 dc_live_load_pools (DcLiveEnv *env, GError **error)
 {
-  virStoragePoolPtr *list = NULL;
-  int n;
+  g_auto (DcPoolList) pools = { NULL, 0 };
 
   if (env->pools != NULL)
     return TRUE;
 
-  n = virConnectListAllStoragePools (env->conn, &list, 0);
-  if (n < 0)
+  pools.n = virConnectListAllStoragePools (env->conn, &pools.list, 0);
+  if (pools.n < 0)
     return dc_set_libvirt_error (error, "cannot list storage pools");
 
   env->pools = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_pool_entry_free);
-  for (int i = 0; i < n; i++)
+  for (int i = 0; i < pools.n; i++)
     {
-      g_autoptr (DcPool) pool = list[i];
+      virStoragePoolPtr pool = pools.list[i];
       g_autofree char *xml = virStoragePoolGetXMLDesc (pool, 0);
       g_autoptr (xmlXPathContext) ctxt = NULL;
       g_autoptr (xmlDoc) doc = NULL;
@@ -80,7 +79,6 @@ dc_live_load_pools (DcLiveEnv *env, GError **error)
       e->active = virStoragePoolIsActive (pool) == 1;
       g_ptr_array_add (env->pools, e);
     }
-  g_free (list);
   return TRUE;
 }
 
@@ -499,6 +497,30 @@ dc_live_swtpm_dir (DcEnv *base)
  * under --print-xml, which opens none: there a seed out of pools on a
  * remote host is not seen). A missing image is no seed.
  */
+/* The label of the image at @path read here; FALSE when this process
+ * may not read it, and libvirt is worth asking. */
+static gboolean
+dc_live_iso_label_here (const char *path, char **label)
+{
+  g_auto (DcFd) fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd >= 0)
+    {
+      guint8 buf[DC_CLOUDINIT_PVD_SIZE];
+      ssize_t n = pread (fd, buf, sizeof (buf), DC_CLOUDINIT_PVD_OFFSET);
+
+      if (n == (ssize_t) sizeof (buf))
+        *label = dc_cloudinit_pvd_label (buf, sizeof (buf));
+      return TRUE;
+    }
+  /* a drive with no medium, a missing file: no seed; only a file this
+   * process may not read is worth asking libvirt about */
+  if (errno != EACCES && errno != EPERM)
+    return TRUE;
+  g_debug ("cannot read '%s' here (%s): asking libvirt", path, g_strerror (errno));
+  return FALSE;
+}
+
 static gboolean
 dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const char *name, char **label,
                    GError **error)
@@ -511,26 +533,8 @@ dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const c
   virStorageVolInfo info;
 
   *label = NULL;
-  if (path != NULL && dc_connection_is_local (env->conn))
-    {
-      int fd = open (path, O_RDONLY | O_CLOEXEC);
-
-      if (fd >= 0)
-        {
-          guint8 buf[DC_CLOUDINIT_PVD_SIZE];
-          ssize_t n = pread (fd, buf, sizeof (buf), DC_CLOUDINIT_PVD_OFFSET);
-
-          close (fd);
-          if (n == (ssize_t) sizeof (buf))
-            *label = dc_cloudinit_pvd_label (buf, sizeof (buf));
-          return TRUE;
-        }
-      /* a drive with no medium, a missing file: no seed; only a file
-       * this process may not read is worth asking libvirt about */
-      if (errno != EACCES && errno != EPERM)
-        return TRUE;
-      g_debug ("cannot read '%s' here (%s): asking libvirt", path, g_strerror (errno));
-    }
+  if (path != NULL && dc_connection_is_local (env->conn) && dc_live_iso_label_here (path, label))
+    return TRUE;
 
   if (!dc_live_load_pools (env, error))
     return FALSE;

@@ -83,6 +83,20 @@ typedef struct
   const DcPlan *plan;     /* its plan (not owned), while the copies run */
 } DcRun;
 
+/* Frees what the run holds; on every way out of it (g_auto). */
+static void
+dc_run_clear (DcRun *run)
+{
+  g_clear_pointer (&run->env, dc_env_live_free);
+  g_clear_pointer (&run->undo, g_ptr_array_unref);
+  g_clear_pointer (&run->made, g_hash_table_unref);
+  g_clear_pointer (&run->same, g_hash_table_unref);
+  g_clear_pointer (&run->src, virDomainFree);
+  g_mutex_clear (&run->undo_lock);
+  g_mutex_clear (&run->prove_lock);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcRun, dc_run_clear)
+
 static void
 dc_run_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir)
 {
@@ -259,23 +273,21 @@ static gboolean
 dc_highest_clone_number (virConnectPtr conn, const char *source, guint64 *highest, GError **error)
 {
   g_autofree char *prefix = g_strdup_printf ("%s-clone", source);
-  virDomainPtr *list = NULL;
-  int n = virConnectListAllDomains (conn, &list, 0);
+  g_auto (DcDomainList) doms = { NULL, 0 };
 
-  if (n < 0)
+  doms.n = virConnectListAllDomains (conn, &doms.list, 0);
+  if (doms.n < 0)
     return dc_set_libvirt_error (error, "cannot list domains");
   *highest = 0;
-  for (int i = 0; i < n; i++)
+  for (int i = 0; i < doms.n; i++)
     {
-      const char *name = virDomainGetName (list[i]);
+      const char *name = virDomainGetName (doms.list[i]);
       guint64 number;
 
       if (g_str_has_prefix (name, prefix)
           && g_ascii_string_to_unsigned (name + strlen (prefix), 10, 1, G_MAXUINT32, &number, NULL))
         *highest = MAX (*highest, number);
-      virDomainFree (list[i]);
     }
-  g_free (list);
   return TRUE;
 }
 
@@ -1019,6 +1031,24 @@ dc_run_xml_with_metadata (const char *xml, const char *metadata, GError **error)
   return dc_xml_format (xmlDocGetRootElement (doc), TRUE);
 }
 
+/* The sizes of the new @volumes as libvirt saw them once made, into
+ * @result's (which lists them in the same order), when it wants them. */
+static void
+dc_run_read_back (DcRun *run, GPtrArray *volumes, DcCloneResult *result)
+{
+  for (guint i = 0; run->made != NULL && i < volumes->len; i++)
+    {
+      const virStorageVolInfo *info = g_hash_table_lookup (run->made, volumes->pdata[i]);
+      DcResultVolume *v = result->volumes->pdata[i];
+
+      if (info != NULL)
+        {
+          v->capacity = (gint64) info->capacity;
+          v->allocation = (gint64) info->allocation;
+        }
+    }
+}
+
 /* The part of dc_clone that makes changes; on failure the caller rolls
  * back what the undo stack holds. */
 static gboolean
@@ -1074,17 +1104,7 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   if (!dc_count_clone (run, plan, &result->counter, error))
     return FALSE;
 
-  for (guint i = 0; run->made != NULL && i < volumes->len; i++)
-    {
-      const virStorageVolInfo *info = g_hash_table_lookup (run->made, volumes->pdata[i]);
-      DcResultVolume *v = result->volumes->pdata[i];
-
-      if (info != NULL)
-        {
-          v->capacity = (gint64) info->capacity;
-          v->allocation = (gint64) info->allocation;
-        }
-    }
+  dc_run_read_back (run, volumes, result);
   return TRUE;
 }
 
@@ -1223,6 +1243,40 @@ dc_run_name_list (const GPtrArray *made)
   return g_string_free (out, FALSE);
 }
 
+/* Makes @count clones, one run of the steps each, on @run's one look
+ * at the source and @scan; stops at the first failure, after rolling
+ * back the clone it hit. */
+static gboolean
+dc_run_clones (DcRun *run, DcHostScan *scan, guint count, GPtrArray *made, GError **error)
+{
+  for (guint i = 0; i < count; i++)
+    {
+      g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
+      GError *local = NULL;
+
+      if (!dc_run_steps (run, result, &local))
+        {
+          run->building = NULL; /* freed with the steps' own reference */
+          if (run->undo->len > 0)
+            dc_run_rollback (run, local);
+          g_propagate_error (error, local);
+          return FALSE;
+        }
+      run->building = NULL;
+      /* complete: no longer this run's to undo */
+      g_ptr_array_set_size (run->undo, 0);
+      if (run->made != NULL)
+        g_hash_table_remove_all (run->made);
+      /* the next clone takes the next number and other MACs: the
+       * planner asks the scan, which has not seen this one */
+      run->counter = result->counter;
+      for (guint j = 0; j < result->macs->len; j++)
+        g_hash_table_add (scan->macs, g_ascii_strdown (result->macs->pdata[j], -1));
+      g_ptr_array_add (made, g_steal_pointer (&result));
+    }
+  return TRUE;
+}
+
 /* Makes @count clones of the source, one after another, from one look
  * at the source and the host; each is one run of the steps with an undo
  * stack of its own. A failure rolls back the clone it hit and stops;
@@ -1236,21 +1290,20 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
   g_autoptr (GError) local = NULL;
   g_autofree char *xml = NULL;
   g_autoptr (DcHostScan) scan = NULL;
-  DcRun run = {
+  g_auto (DcRun) run = {
     .conn = conn,
     .opts = opts,
     .rand = opts->rand ? opts->rand : own_rand,
     .several = several,
   };
-  gboolean ok = TRUE;
+  gboolean ok = FALSE;
 
+  g_mutex_init (&run.undo_lock);
+  g_mutex_init (&run.prove_lock);
   scan = dc_run_begin (&run, &xml, &local);
-  if (scan == NULL)
-    ok = FALSE;
-  else
+  if (scan != NULL)
     {
       dc_run_remove_leftovers (&run, scan);
-
       run.source_xml = xml;
       run.jobs = opts->jobs > 0 ? opts->jobs : (guint) g_get_num_processors ();
       run.local_conn = dc_connection_is_local (conn);
@@ -1259,44 +1312,10 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
       run.undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
       if (opts->read_back)
         run.made = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-      g_mutex_init (&run.undo_lock);
-      g_mutex_init (&run.prove_lock);
       run.same = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-
-      for (guint i = 0; ok && i < count; i++)
-        {
-          g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
-
-          ok = dc_run_steps (&run, result, &local);
-
-          run.building = NULL; /* freed with the steps' own reference */
-          if (!ok)
-            {
-              if (run.undo->len > 0)
-                dc_run_rollback (&run, local);
-              break;
-            }
-          /* complete: no longer this run's to undo */
-          g_ptr_array_set_size (run.undo, 0);
-          if (run.made != NULL)
-            g_hash_table_remove_all (run.made);
-          /* the next clone takes the next number and other MACs: the
-           * planner asks the scan, which has not seen this one */
-          run.counter = result->counter;
-          for (guint j = 0; j < result->macs->len; j++)
-            g_hash_table_add (scan->macs, g_ascii_strdown (result->macs->pdata[j], -1));
-          g_ptr_array_add (made, g_steal_pointer (&result));
-        }
+      ok = dc_run_clones (&run, scan, count, made, &local);
       if (virConnectIsAlive (conn) == 1)
         dc_pool_close_dirs (conn);
-
-      dc_env_live_free (run.env);
-      g_ptr_array_unref (run.undo);
-      g_clear_pointer (&run.made, g_hash_table_unref);
-      g_mutex_clear (&run.undo_lock);
-      g_mutex_clear (&run.prove_lock);
-      g_clear_pointer (&run.same, g_hash_table_unref);
-      virDomainFree (run.src);
     }
   if (ok)
     return TRUE;
@@ -1418,7 +1437,7 @@ dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **err
   g_autofree char *now = dc_now ();
   g_autoptr (DcHostScan) scan = NULL;
   g_autoptr (DcPlan) plan = NULL;
-  DcRun run = {
+  g_auto (DcRun) run = {
     .conn = conn,
     .opts = opts,
   };
@@ -1430,6 +1449,8 @@ dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **err
     .linked = opts->linked,
   };
 
+  g_mutex_init (&run.undo_lock);
+  g_mutex_init (&run.prove_lock);
   if (opts->exist_ok)
     {
       DcCloneResult *existing = NULL;
@@ -1458,7 +1479,6 @@ dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **err
       if (final != NULL)
         result->xml = dc_run_xml_with_metadata (plan->xml, final, error);
     }
-  dc_env_live_free (run.env);
   if (plan == NULL || result->xml == NULL)
     return NULL;
   return g_steal_pointer (&result);

@@ -205,6 +205,192 @@ dc_seed_read_data (struct archive *a, gsize size, GError **error)
   return g_steal_pointer (&buf);
 }
 
+/* The label of the image @data, checked to be a seed this rewrites. */
+static char *
+dc_seed_label (const guint8 *data, gsize len, GError **error)
+{
+  char *label = NULL;
+
+  if (len > DC_CLOUDINIT_MAX_SIZE)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "the seed is %zu bytes, more than the %zu domclone rewrites", len, DC_CLOUDINIT_MAX_SIZE);
+      return NULL;
+    }
+  if (len >= DC_CLOUDINIT_PVD_OFFSET + DC_CLOUDINIT_PVD_SIZE)
+    label = dc_cloudinit_pvd_label (data + DC_CLOUDINIT_PVD_OFFSET, DC_CLOUDINIT_PVD_SIZE);
+  if (label == NULL)
+    g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                 "the seed is not an ISO 9660 image (no primary volume descriptor)");
+  return label;
+}
+
+/* One rewrite: the source's image read, the clone's written. */
+typedef struct
+{
+  const DcCloudinitRewrite *rw;
+  struct archive *r;
+  struct archive *w;
+  GHashTable *files; /* path -> GBytes: the regular files read so far */
+  gsize total;       /* their bytes */
+  gboolean have_meta_data;
+} DcSeedCopy;
+
+/* Opens the reader over @data and the writer into @out, labelled @label. */
+static gboolean
+dc_seed_open (DcSeedCopy *sc, const guint8 *data, gsize len, const char *label, GByteArray *out,
+              GError **error)
+{
+  if (archive_read_support_format_iso9660 (sc->r) != ARCHIVE_OK
+      || archive_read_open_memory (sc->r, data, len) != ARCHIVE_OK)
+    return dc_seed_archive_error (sc->r, "cannot read the seed", error);
+  if (archive_write_set_format_iso9660 (sc->w) != ARCHIVE_OK
+      || archive_write_set_format_option (sc->w, "iso9660", "volume-id", label) < ARCHIVE_OK
+      || archive_write_set_format_option (sc->w, "iso9660", "rockridge", "1") < ARCHIVE_OK
+      || archive_write_set_format_option (sc->w, "iso9660", "joliet", "1") < ARCHIVE_OK
+      || archive_write_set_bytes_in_last_block (sc->w, 1) != ARCHIVE_OK
+      || archive_write_open (sc->w, out, NULL, dc_seed_write_cb, NULL) != ARCHIVE_OK)
+    return dc_seed_archive_error (sc->w, "cannot write the new seed", error);
+  return TRUE;
+}
+
+/* A file that shares its data with another (@hardlink): written as a
+ * file of its own, with that data. */
+static char *
+dc_seed_linked_data (DcSeedCopy *sc, struct archive_entry *entry, const char *path, const char *hardlink,
+                     gsize *size, GError **error)
+{
+  GBytes *same;
+
+  while (g_str_has_prefix (hardlink, "./"))
+    hardlink += 2;
+  same = g_hash_table_lookup (sc->files, hardlink);
+  if (same == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot read the seed: '%s' links to a missing '%s'",
+                   path, hardlink);
+      return NULL;
+    }
+  archive_entry_set_hardlink (entry, NULL);
+  archive_entry_set_filetype (entry, AE_IFREG);
+  *size = g_bytes_get_size (same);
+  return g_strndup (g_bytes_get_data (same, NULL), *size);
+}
+
+/* A regular file's data, read and kept for the files that link to it. */
+static char *
+dc_seed_file_data (DcSeedCopy *sc, struct archive_entry *entry, const char *path, gsize *size, GError **error)
+{
+  la_int64_t s = archive_entry_size (entry);
+  char *content;
+
+  if (s < 0 || (guint64) s > DC_CLOUDINIT_MAX_SIZE - sc->total)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "the seed's files hold more than the %zu bytes domclone rewrites", DC_CLOUDINIT_MAX_SIZE);
+      return NULL;
+    }
+  *size = (gsize) s;
+  sc->total += *size;
+  content = dc_seed_read_data (sc->r, *size, error);
+  if (content != NULL)
+    g_hash_table_insert (sc->files, g_strdup (path), g_bytes_new (content, *size));
+  return content;
+}
+
+/* Writes file @entry at @path with @content, rewritten where cloud-init
+ * reads it (the files at the top of the image). */
+static gboolean
+dc_seed_write_rewritten (DcSeedCopy *sc, struct archive_entry *entry, const char *path, const char *content,
+                         gsize size, GError **error)
+{
+  g_autofree char *fresh = NULL;
+  gsize fresh_len = 0;
+
+  if (g_str_equal (path, "meta-data"))
+    {
+      fresh = dc_seed_meta_data (content, size, sc->rw, &fresh_len, error);
+      if (fresh == NULL)
+        return FALSE;
+      sc->have_meta_data = TRUE;
+    }
+  else if (g_str_equal (path, "network-config"))
+    fresh = dc_cloudinit_replace_macs (content, size, sc->rw, &fresh_len);
+  return dc_seed_write_file (sc->w, entry, fresh ? fresh : content, fresh ? fresh_len : size, error);
+}
+
+/* Copies one entry of the source's image into the clone's. */
+static gboolean
+dc_seed_copy_entry (DcSeedCopy *sc, struct archive_entry *entry, GError **error)
+{
+  /* copied: setting an entry's name from its own storage frees it */
+  g_autofree char *own_path = g_strdup (archive_entry_pathname (entry));
+  g_autofree char *own_link = g_strdup (archive_entry_hardlink (entry));
+  const char *path = own_path;
+  mode_t type = archive_entry_filetype (entry);
+  g_autofree char *content = NULL;
+  gsize size = 0;
+
+  if (path == NULL)
+    return TRUE;
+  while (g_str_has_prefix (path, "./"))
+    path += 2;
+  if (path[0] == '\0' || g_str_equal (path, "."))
+    return TRUE;
+  archive_entry_set_pathname (entry, path);
+
+  if (own_link != NULL)
+    content = dc_seed_linked_data (sc, entry, path, own_link, &size, error);
+  else if (type == AE_IFREG)
+    content = dc_seed_file_data (sc, entry, path, &size, error);
+  else if (type == AE_IFDIR || type == AE_IFLNK)
+    {
+      if (archive_write_header (sc->w, entry) < ARCHIVE_OK)
+        return dc_seed_archive_error (sc->w, "cannot write the new seed", error);
+      return TRUE;
+    }
+  else
+    {
+      g_debug ("seed: '%s' is neither a file, a folder nor a link: left out", path);
+      return TRUE;
+    }
+  if (content == NULL)
+    return FALSE;
+  return dc_seed_write_rewritten (sc, entry, path, content, size, error);
+}
+
+/* meta-data made for a seed that has none. */
+static gboolean
+dc_seed_add_meta_data (DcSeedCopy *sc, GError **error)
+{
+  g_autoptr (DcArchiveEntry) made = archive_entry_new ();
+  gsize fresh_len = 0;
+  g_autofree char *fresh = dc_seed_meta_data ("", 0, sc->rw, &fresh_len, error);
+
+  if (fresh == NULL)
+    return FALSE;
+  archive_entry_set_pathname (made, "meta-data");
+  archive_entry_set_filetype (made, AE_IFREG);
+  archive_entry_set_perm (made, 0644);
+  archive_entry_set_mtime (made, (time_t) (g_get_real_time () / G_USEC_PER_SEC), 0);
+  return dc_seed_write_file (sc->w, made, fresh, fresh_len, error);
+}
+
+/* libarchive writes the primary label in ISO 9660's upper-case
+ * d-characters; the Joliet one keeps its case. Keep the source's label
+ * as it was, as genisoimage and xorriso write it. */
+static void
+dc_seed_keep_label (GByteArray *out, const char *label)
+{
+  if (out->len >= DC_CLOUDINIT_PVD_OFFSET + DC_CLOUDINIT_PVD_SIZE && out->data[DC_CLOUDINIT_PVD_OFFSET] == 1)
+    {
+      guint8 *id = out->data + DC_CLOUDINIT_PVD_OFFSET + 40;
+
+      memset (id, ' ', 32);
+      memcpy (id, label, MIN (strlen (label), 32));
+    }
+}
+
 /**
  * dc_seed_rewrite:
  * @iso: a NoCloud seed, an ISO 9660 image
@@ -225,173 +411,40 @@ dc_seed_rewrite (GBytes *iso, const DcCloudinitRewrite *rw, GError **error)
 {
   gsize len = 0;
   const guint8 *data = g_bytes_get_data (iso, &len);
-  g_autofree char *label = NULL;
+  g_autofree char *label = dc_seed_label (data, len, error);
   /* before the writer: freeing an unfinished writer still writes */
   g_autoptr (GByteArray) out = g_byte_array_new ();
   g_autoptr (DcArchiveReader) r = NULL;
   g_autoptr (DcArchiveWriter) w = NULL;
   g_autoptr (GHashTable) files =
     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
-  gboolean have_meta_data = FALSE;
-  gsize total = 0;
+  DcSeedCopy sc = { .rw = rw, .files = files };
   struct archive_entry *entry;
   int ret;
 
-  if (len > DC_CLOUDINIT_MAX_SIZE)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                   "the seed is %zu bytes, more than the %zu domclone rewrites", len, DC_CLOUDINIT_MAX_SIZE);
-      return NULL;
-    }
-  if (len >= DC_CLOUDINIT_PVD_OFFSET + DC_CLOUDINIT_PVD_SIZE)
-    label = dc_cloudinit_pvd_label (data + DC_CLOUDINIT_PVD_OFFSET, DC_CLOUDINIT_PVD_SIZE);
   if (label == NULL)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                   "the seed is not an ISO 9660 image (no primary volume descriptor)");
-      return NULL;
-    }
-
+    return NULL;
   r = archive_read_new ();
   w = archive_write_new ();
-  if (archive_read_support_format_iso9660 (r) != ARCHIVE_OK
-      || archive_read_open_memory (r, data, len) != ARCHIVE_OK)
-    {
-      dc_seed_archive_error (r, "cannot read the seed", error);
-      return NULL;
-    }
-  if (archive_write_set_format_iso9660 (w) != ARCHIVE_OK
-      || archive_write_set_format_option (w, "iso9660", "volume-id", label) < ARCHIVE_OK
-      || archive_write_set_format_option (w, "iso9660", "rockridge", "1") < ARCHIVE_OK
-      || archive_write_set_format_option (w, "iso9660", "joliet", "1") < ARCHIVE_OK
-      || archive_write_set_bytes_in_last_block (w, 1) != ARCHIVE_OK
-      || archive_write_open (w, out, NULL, dc_seed_write_cb, NULL) != ARCHIVE_OK)
-    {
-      dc_seed_archive_error (w, "cannot write the new seed", error);
-      return NULL;
-    }
-
+  sc.r = r;
+  sc.w = w;
+  if (!dc_seed_open (&sc, data, len, label, out, error))
+    return NULL;
   while ((ret = archive_read_next_header (r, &entry)) == ARCHIVE_OK || ret == ARCHIVE_WARN)
-    {
-      /* copied: setting an entry's name from its own storage frees it */
-      g_autofree char *own_path = g_strdup (archive_entry_pathname (entry));
-      g_autofree char *own_link = g_strdup (archive_entry_hardlink (entry));
-      const char *path = own_path;
-      const char *hardlink = own_link;
-      mode_t type = archive_entry_filetype (entry);
-      g_autofree char *content = NULL;
-      g_autofree char *fresh = NULL;
-      gsize size, fresh_len = 0;
-
-      if (path == NULL)
-        continue;
-      while (g_str_has_prefix (path, "./"))
-        path += 2;
-      if (path[0] == '\0' || g_str_equal (path, "."))
-        continue;
-      archive_entry_set_pathname (entry, path);
-
-      if (hardlink != NULL)
-        {
-          /* a file that shares its data with another: written as a
-           * file of its own, with that data */
-          GBytes *same;
-
-          while (g_str_has_prefix (hardlink, "./"))
-            hardlink += 2;
-          same = g_hash_table_lookup (files, hardlink);
-          if (same == NULL)
-            {
-              g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                           "cannot read the seed: '%s' links to a missing '%s'", path, hardlink);
-              return NULL;
-            }
-          archive_entry_set_hardlink (entry, NULL);
-          archive_entry_set_filetype (entry, AE_IFREG);
-          content = g_strndup (g_bytes_get_data (same, NULL), g_bytes_get_size (same));
-          size = g_bytes_get_size (same);
-        }
-      else if (type == AE_IFREG)
-        {
-          la_int64_t s = archive_entry_size (entry);
-
-          if (s < 0 || (guint64) s > DC_CLOUDINIT_MAX_SIZE - total)
-            {
-              g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                           "the seed's files hold more than the %zu bytes domclone rewrites",
-                           DC_CLOUDINIT_MAX_SIZE);
-              return NULL;
-            }
-          size = (gsize) s;
-          total += size;
-          content = dc_seed_read_data (r, size, error);
-          if (content == NULL)
-            return NULL;
-          g_hash_table_insert (files, g_strdup (path), g_bytes_new (content, size));
-        }
-      else if (type == AE_IFDIR || type == AE_IFLNK)
-        {
-          if (archive_write_header (w, entry) < ARCHIVE_OK)
-            {
-              dc_seed_archive_error (w, "cannot write the new seed", error);
-              return NULL;
-            }
-          continue;
-        }
-      else
-        {
-          g_debug ("seed: '%s' is neither a file, a folder nor a link: left out", path);
-          continue;
-        }
-
-      /* cloud-init reads the files at the top of the image */
-      if (g_str_equal (path, "meta-data"))
-        {
-          fresh = dc_seed_meta_data (content, size, rw, &fresh_len, error);
-          if (fresh == NULL)
-            return NULL;
-          have_meta_data = TRUE;
-        }
-      else if (g_str_equal (path, "network-config"))
-        fresh = dc_cloudinit_replace_macs (content, size, rw, &fresh_len);
-      if (!dc_seed_write_file (w, entry, fresh ? fresh : content, fresh ? fresh_len : size, error))
-        return NULL;
-    }
+    if (!dc_seed_copy_entry (&sc, entry, error))
+      return NULL;
   if (ret != ARCHIVE_EOF)
     {
       dc_seed_archive_error (r, "cannot read the seed", error);
       return NULL;
     }
-
-  if (!have_meta_data)
-    {
-      g_autoptr (DcArchiveEntry) made = archive_entry_new ();
-      gsize fresh_len = 0;
-      g_autofree char *fresh = dc_seed_meta_data ("", 0, rw, &fresh_len, error);
-
-      if (fresh == NULL)
-        return NULL;
-      archive_entry_set_pathname (made, "meta-data");
-      archive_entry_set_filetype (made, AE_IFREG);
-      archive_entry_set_perm (made, 0644);
-      archive_entry_set_mtime (made, (time_t) (g_get_real_time () / G_USEC_PER_SEC), 0);
-      if (!dc_seed_write_file (w, made, fresh, fresh_len, error))
-        return NULL;
-    }
+  if (!sc.have_meta_data && !dc_seed_add_meta_data (&sc, error))
+    return NULL;
   if (archive_write_close (w) != ARCHIVE_OK)
     {
       dc_seed_archive_error (w, "cannot write the new seed", error);
       return NULL;
     }
-  /* libarchive writes the primary label in ISO 9660's upper-case
-   * d-characters; the Joliet one keeps its case. Keep the source's
-   * label as it was, as genisoimage and xorriso write it. */
-  if (out->len >= DC_CLOUDINIT_PVD_OFFSET + DC_CLOUDINIT_PVD_SIZE && out->data[DC_CLOUDINIT_PVD_OFFSET] == 1)
-    {
-      guint8 *id = out->data + DC_CLOUDINIT_PVD_OFFSET + 40;
-
-      memset (id, ' ', 32);
-      memcpy (id, label, MIN (strlen (label), 32));
-    }
+  dc_seed_keep_label (out, label);
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
 }

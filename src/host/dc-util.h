@@ -10,6 +10,8 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 G_BEGIN_DECLS
 
@@ -23,6 +25,48 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcDomain, virDomainFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcPool, virStoragePoolFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcVol, virStorageVolFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virError, virFreeError)
+
+/* What virConnectListAllDomains / virConnectListAllStoragePools give:
+ * freed, each element and the array, by g_auto. */
+typedef struct
+{
+  virDomainPtr *list;
+  int n; /* < 0: the listing failed */
+} DcDomainList;
+
+typedef struct
+{
+  virStoragePoolPtr *list;
+  int n;
+} DcPoolList;
+
+static inline void
+dc_domain_list_clear (DcDomainList *doms)
+{
+  for (int i = 0; i < doms->n; i++)
+    virDomainFree (doms->list[i]);
+  free (doms->list);
+}
+
+static inline void
+dc_pool_list_clear (DcPoolList *pools)
+{
+  for (int i = 0; i < pools->n; i++)
+    virStoragePoolFree (pools->list[i]);
+  free (pools->list);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcDomainList, dc_domain_list_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcPoolList, dc_pool_list_clear)
+
+/* A file descriptor, closed by g_auto (g_autofd needs GLib 2.76). */
+typedef int DcFd;
+static inline void
+dc_fd_close (DcFd fd)
+{
+  close (fd);
+}
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (DcFd, dc_fd_close, -1)
 
 void dc_libvirt_error_save (void);
 gboolean dc_libvirt_error_set (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);

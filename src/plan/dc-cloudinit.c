@@ -245,6 +245,69 @@ dc_seed_yaml_scalar (const char *key, const char *value, const char *end, char *
 /* Block-style YAML, line by line: a top-level `instance-id:`,
  * `local-hostname:` or `hostname:` line is written anew, every other
  * line is kept as it is. */
+/* Writes the line at @p (up to @line_end, its newline up to @next) that
+ * sets @key at @value anew: the key as it was written, then the new
+ * value in the old quotes, then the comment that followed. *@block: the
+ * old value was a block scalar, whose lines follow. */
+static gboolean
+dc_seed_yaml_rewrite_line (GString *out, const DcCloudinitRewrite *rw, DcSeedKey *key, const char *p,
+                           const char *value, const char *line_end, const char *next, gboolean *block,
+                           GError **error)
+{
+  g_autofree char *old = NULL;
+  g_autofree char *fresh = NULL;
+  const char *rest;
+  char style;
+
+  if (!dc_seed_yaml_scalar (key->name, value, line_end, &old, &rest, &style, block, error))
+    return FALSE;
+  if (g_str_equal (key->name, "instance-id"))
+    fresh = dc_cloudinit_rewrite_instance_id (rw, *block ? NULL : old);
+  else
+    fresh = g_strdup (rw->hostname);
+  g_string_append_len (out, p, value - p);
+  if (value[-1] == ':')
+    g_string_append_c (out, ' ');
+  if (style != '\0')
+    g_string_append_printf (out, "%c%s%c", style, fresh, style);
+  else
+    g_string_append (out, fresh);
+  while (rest < line_end && (*rest == ' ' || *rest == '\t'))
+    rest++;
+  if (rest < line_end)
+    g_string_append_printf (out, " %.*s", (int) (line_end - rest), rest);
+  g_string_append_len (out, line_end, next - line_end);
+  key->seen = TRUE;
+  return TRUE;
+}
+
+/* Adds the keys @out lacks, before the document's end marker at
+ * @doc_end if it has one (G_MAXSIZE: none). */
+static void
+dc_seed_yaml_add_missing (GString *out, const DcCloudinitRewrite *rw, const DcSeedKey *keys, gsize n_keys,
+                          gsize doc_end, const char *newline)
+{
+  g_autoptr (GString) added = g_string_new (NULL);
+
+  for (gsize i = 0; i < n_keys; i++)
+    {
+      g_autofree char *iid = NULL;
+
+      if (keys[i].seen || !keys[i].add)
+        continue;
+      if (g_str_equal (keys[i].name, "instance-id"))
+        iid = dc_cloudinit_rewrite_instance_id (rw, NULL);
+      g_string_append_printf (added, "%s: %s%s", keys[i].name, iid ? iid : rw->hostname, newline);
+    }
+  if (doc_end == G_MAXSIZE)
+    {
+      if (out->len > 0 && out->str[out->len - 1] != '\n' && added->len > 0)
+        g_string_append (out, newline);
+      doc_end = out->len;
+    }
+  g_string_insert_len (out, (gssize) doc_end, added->str, (gssize) added->len);
+}
+
 char *
 dc_cloudinit_meta_data_yaml (const char *text, gsize len, const DcCloudinitRewrite *rw, gsize *out_len,
                              GError **error)
@@ -285,66 +348,12 @@ dc_cloudinit_meta_data_yaml (const char *text, gsize len, const DcCloudinitRewri
 
       key = dc_seed_yaml_key (p, line_end, keys, G_N_ELEMENTS (keys), &value);
       if (key == NULL)
-        {
-          g_string_append_len (out, p, next - p);
-          p = next;
-          continue;
-        }
-      {
-        g_autofree char *old = NULL;
-        g_autofree char *fresh = NULL;
-        const char *rest;
-        char style;
-        gboolean block;
-
-        if (!dc_seed_yaml_scalar (key->name, value, line_end, &old, &rest, &style, &block, error))
-          return NULL;
-        if (g_str_equal (key->name, "instance-id"))
-          fresh = dc_cloudinit_rewrite_instance_id (rw, block ? NULL : old);
-        else
-          fresh = g_strdup (rw->hostname);
-        /* the key as it was written, then the new value in the old
-         * quotes, then the comment that followed */
-        g_string_append_len (out, p, value - p);
-        if (value[-1] == ':')
-          g_string_append_c (out, ' ');
-        if (style != '\0')
-          g_string_append_printf (out, "%c%s%c", style, fresh, style);
-        else
-          g_string_append (out, fresh);
-        while (rest < line_end && (*rest == ' ' || *rest == '\t'))
-          rest++;
-        if (rest < line_end)
-          g_string_append_printf (out, " %.*s", (int) (line_end - rest), rest);
-        g_string_append_len (out, line_end, next - line_end);
-        skipping = block;
-        key->seen = TRUE;
-      }
+        g_string_append_len (out, p, next - p);
+      else if (!dc_seed_yaml_rewrite_line (out, rw, key, p, value, line_end, next, &skipping, error))
+        return NULL;
       p = next;
     }
-
-  /* the keys it lacks, before the document's end marker if it has one */
-  {
-    g_autoptr (GString) added = g_string_new (NULL);
-    g_autofree char *iid = NULL;
-
-    for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-      {
-        if (keys[i].seen || !keys[i].add)
-          continue;
-        if (g_str_equal (keys[i].name, "instance-id"))
-          iid = dc_cloudinit_rewrite_instance_id (rw, NULL);
-        g_string_append_printf (added, "%s: %s%s", keys[i].name, iid ? iid : rw->hostname, newline);
-        g_clear_pointer (&iid, g_free);
-      }
-    if (doc_end == G_MAXSIZE)
-      {
-        if (out->len > 0 && out->str[out->len - 1] != '\n' && added->len > 0)
-          g_string_append (out, newline);
-        doc_end = out->len;
-      }
-    g_string_insert_len (out, (gssize) doc_end, added->str, (gssize) added->len);
-  }
+  dc_seed_yaml_add_missing (out, rw, keys, G_N_ELEMENTS (keys), doc_end, newline);
   *out_len = out->len;
   return g_string_free (g_steal_pointer (&out), FALSE);
 }

@@ -343,6 +343,57 @@ dc_planner_resolve_pool (DcPlanner *p, GError **error)
   return TRUE;
 }
 
+/* Whether @src can be copied to a new volume @dst_name in @dst_pool
+ * (@key in the plan's names): a file, under a usable name that neither
+ * the plan nor the pool has yet. */
+static gboolean
+dc_planner_dst_free (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
+                     const char *dst_pool, const char *dst_open_dir, const char *dst_name, const char *key,
+                     GError **error)
+{
+  gboolean taken = FALSE;
+
+  /* a dir pool lists subdirectories as volumes; libvirt "copies" one
+   * into an empty file */
+  if (g_strcmp0 (src->type, "dir") == 0)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED, "cannot clone %s: '%s' is a directory, not a file",
+                   what, src->path);
+      return FALSE;
+    }
+  if (!dc_vol_name_is_safe (dst_name))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "cannot clone %s: the new volume name '%s' is not usable", what, dst_name);
+      return FALSE;
+    }
+  if (!g_hash_table_contains (p->vol_names, key) && dst_dir == NULL
+      && !p->env->vol_exists (p->env, dst_pool, dst_open_dir, dst_name, &taken, error))
+    {
+      g_prefix_error (error, "cannot clone %s: ", what);
+      return FALSE;
+    }
+  /* a temporary pool's name means nothing to the user: name the file */
+  if ((taken || g_hash_table_contains (p->vol_names, key)) && dst_open_dir != NULL)
+    {
+      g_autofree char *path = g_build_filename (dst_open_dir, dst_name, NULL);
+
+      g_set_error (error, DC_ERROR, DC_ERROR_VOLUME_EXISTS,
+                   "cannot clone %s: '%s' already exists; remove it or clone with another --name", what,
+                   path);
+      return FALSE;
+    }
+  if (taken || g_hash_table_contains (p->vol_names, key))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_VOLUME_EXISTS,
+        "cannot clone %s: volume '%s' already exists in pool '%s'; remove it or clone with another --name",
+        what, dst_name, dst_pool);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The copy of @src: into its own pool; or, if @dst_dir is set, into a
  * temporary pool over that directory (made if missing); or, if @into is
  * set, into that pool (--pool). Its name is taken for this plan. */
@@ -353,47 +404,10 @@ dc_planner_new_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const
   g_autofree char *dst_pool = dst_dir ? dc_dir_pool_name (dst_dir) : g_strdup (into ? into->name : src->pool);
   const char *dst_open_dir = dst_dir ? dst_dir : into ? NULL : src->open_dir;
   g_autofree char *key = g_strdup_printf ("%s/%s", dst_pool, dst_name);
-  gboolean taken = FALSE;
   DcCopy *copy;
 
-  /* a dir pool lists subdirectories as volumes; libvirt "copies" one
-   * into an empty file */
-  if (g_strcmp0 (src->type, "dir") == 0)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED, "cannot clone %s: '%s' is a directory, not a file",
-                   what, src->path);
-      return NULL;
-    }
-  if (!dc_vol_name_is_safe (dst_name))
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                   "cannot clone %s: the new volume name '%s' is not usable", what, dst_name);
-      return NULL;
-    }
-  if (!g_hash_table_contains (p->vol_names, key) && dst_dir == NULL
-      && !p->env->vol_exists (p->env, dst_pool, dst_open_dir, dst_name, &taken, error))
-    {
-      g_prefix_error (error, "cannot clone %s: ", what);
-      return NULL;
-    }
-  /* a temporary pool's name means nothing to the user: name the file */
-  if ((taken || g_hash_table_contains (p->vol_names, key)) && dst_open_dir != NULL)
-    {
-      g_autofree char *path = g_build_filename (dst_open_dir, dst_name, NULL);
-
-      g_set_error (error, DC_ERROR, DC_ERROR_VOLUME_EXISTS,
-                   "cannot clone %s: '%s' already exists; remove it or clone with another --name", what,
-                   path);
-      return NULL;
-    }
-  if (taken || g_hash_table_contains (p->vol_names, key))
-    {
-      g_set_error (
-        error, DC_ERROR, DC_ERROR_VOLUME_EXISTS,
-        "cannot clone %s: volume '%s' already exists in pool '%s'; remove it or clone with another --name",
-        what, dst_name, dst_pool);
-      return NULL;
-    }
+  if (!dc_planner_dst_free (p, what, src, dst_dir, dst_pool, dst_open_dir, dst_name, key, error))
+    return NULL;
   g_hash_table_add (p->vol_names, g_steal_pointer (&key));
 
   copy = g_new0 (DcCopy, 1);
@@ -585,6 +599,95 @@ dc_planner_disk_file (DcPlanner *p, const char *type, const char *path, GError *
  * outside any pool is reached as the NVRAM is. *@seeded says whether
  * @disk was one.
  */
+/* The seed at @path, or volume @vol of @pool, checked to be small
+ * enough to rewrite. */
+static DcVolInfo *
+dc_planner_seed_info (DcPlanner *p, const char *path, const char *pool, const char *vol,
+                      const char *seed_what, GError **error)
+{
+  g_autoptr (DcVolInfo) info =
+    path ? p->env->file (p->env, path, error) : p->env->vol_by_name (p->env, pool, vol, error);
+
+  if (info == NULL)
+    {
+      g_prefix_error (error, "cannot clone %s: ", seed_what);
+      return NULL;
+    }
+  if (info->capacity > DC_CLOUDINIT_MAX_SIZE)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "cannot clone %s: '%s' is %" G_GUINT64_FORMAT
+                   " bytes, more than the %u MiB domclone rewrites; make a smaller seed, or detach it",
+                   seed_what, info->path, info->capacity, (guint) (DC_CLOUDINIT_MAX_SIZE / (1024 * 1024)));
+      return NULL;
+    }
+  return g_steal_pointer (&info);
+}
+
+/* The new image is raw, and as big as it turns out to be. */
+static DcVolInfo *
+dc_planner_seed_raw (const DcVolInfo *info)
+{
+  DcVolInfo *raw = dc_vol_info_new ();
+
+  raw->pool = g_strdup (info->pool);
+  raw->pool_path = g_strdup (info->pool_path);
+  raw->name = g_strdup (info->name);
+  raw->path = g_strdup (info->path);
+  raw->type = g_strdup (info->type);
+  raw->format = g_strdup ("raw");
+  raw->capacity = info->capacity;
+  raw->allocation = info->capacity;
+  raw->mode = g_strdup (info->mode);
+  raw->owner = g_strdup (info->owner);
+  raw->group = g_strdup (info->group);
+  raw->open_dir = g_strdup (info->open_dir);
+  return raw;
+}
+
+/* The new seed's volume name: as a copy's, or, for one image attached
+ * twice, one for each disk. */
+static char *
+dc_planner_seed_name (DcPlanner *p, const DcVolInfo *info, const char *target)
+{
+  char *dst_name =
+    dc_clone_vol_name (info->name, target ? target : "seed", p->plan->source_name, p->plan->name);
+  g_autofree char *key = g_strdup_printf ("%s/%s", p->into ? p->into->name : info->pool, dst_name);
+
+  if (g_hash_table_contains (p->vol_names, key))
+    {
+      g_free (dst_name);
+      dst_name = g_strdup_printf ("%s-%s.iso", p->plan->name, target ? target : "seed");
+    }
+  return dst_name;
+}
+
+/* Adds the seed whose new volume is @raw's copy called @dst_name, with
+ * the clone's host name and MACs. */
+static DcSeed *
+dc_planner_seed_add (DcPlanner *p, const char *seed_what, const DcVolInfo *raw, const char *dst_name,
+                     GError **error)
+{
+  DcSeed *seed = g_new0 (DcSeed, 1);
+
+  seed->vol = dc_planner_new_copy (p, seed_what, raw, NULL, p->into, dst_name, error);
+  if (seed->vol == NULL)
+    {
+      g_free (seed);
+      return NULL;
+    }
+  seed->vol->kind = DC_COPY_KIND_SEED;
+  seed->hostname = dc_name_to_hostname (p->plan->name);
+  g_ptr_array_add (p->macs_from, NULL);
+  g_ptr_array_add (p->macs_to, NULL);
+  seed->macs_from = g_strdupv ((char **) p->macs_from->pdata);
+  seed->macs_to = g_strdupv ((char **) p->macs_to->pdata);
+  g_ptr_array_set_size (p->macs_from, p->macs_from->len - 1);
+  g_ptr_array_set_size (p->macs_to, p->macs_to->len - 1);
+  g_ptr_array_add (p->plan->seeds, seed);
+  return seed;
+}
+
 static gboolean
 dc_planner_seed (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source, const char *what,
                  const char *target, gboolean *seeded, GError **error)
@@ -621,63 +724,14 @@ dc_planner_seed (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source,
     return TRUE;
 
   seed_what = g_strdup_printf ("the cloud-init seed of %s", what);
-  info = path ? p->env->file (p->env, path, error) : p->env->vol_by_name (p->env, pool, vol, error);
+  info = dc_planner_seed_info (p, path, pool, vol, seed_what, error);
   if (info == NULL)
-    {
-      g_prefix_error (error, "cannot clone %s: ", seed_what);
-      return FALSE;
-    }
-  if (info->capacity > DC_CLOUDINIT_MAX_SIZE)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                   "cannot clone %s: '%s' is %" G_GUINT64_FORMAT
-                   " bytes, more than the %u MiB domclone rewrites; make a smaller seed, or detach it",
-                   seed_what, info->path, info->capacity, (guint) (DC_CLOUDINIT_MAX_SIZE / (1024 * 1024)));
-      return FALSE;
-    }
-
-  /* the new image is raw, and as big as it turns out to be */
-  raw = dc_vol_info_new ();
-  raw->pool = g_strdup (info->pool);
-  raw->pool_path = g_strdup (info->pool_path);
-  raw->name = g_strdup (info->name);
-  raw->path = g_strdup (info->path);
-  raw->type = g_strdup (info->type);
-  raw->format = g_strdup ("raw");
-  raw->capacity = info->capacity;
-  raw->allocation = info->capacity;
-  raw->mode = g_strdup (info->mode);
-  raw->owner = g_strdup (info->owner);
-  raw->group = g_strdup (info->group);
-  raw->open_dir = g_strdup (info->open_dir);
-
-  dst_name = dc_clone_vol_name (info->name, target ? target : "seed", p->plan->source_name, p->plan->name);
-  /* one image attached twice: a seed for each disk */
-  {
-    g_autofree char *key = g_strdup_printf ("%s/%s", p->into ? p->into->name : info->pool, dst_name);
-
-    if (g_hash_table_contains (p->vol_names, key))
-      {
-        g_free (dst_name);
-        dst_name = g_strdup_printf ("%s-%s.iso", p->plan->name, target ? target : "seed");
-      }
-  }
-  seed = g_new0 (DcSeed, 1);
-  seed->vol = dc_planner_new_copy (p, seed_what, raw, NULL, p->into, dst_name, error);
-  if (seed->vol == NULL)
-    {
-      g_free (seed);
-      return FALSE;
-    }
-  seed->vol->kind = DC_COPY_KIND_SEED;
-  seed->hostname = dc_name_to_hostname (p->plan->name);
-  g_ptr_array_add (p->macs_from, NULL);
-  g_ptr_array_add (p->macs_to, NULL);
-  seed->macs_from = g_strdupv ((char **) p->macs_from->pdata);
-  seed->macs_to = g_strdupv ((char **) p->macs_to->pdata);
-  g_ptr_array_set_size (p->macs_from, p->macs_from->len - 1);
-  g_ptr_array_set_size (p->macs_to, p->macs_to->len - 1);
-  g_ptr_array_add (p->plan->seeds, seed);
+    return FALSE;
+  raw = dc_planner_seed_raw (info);
+  dst_name = dc_planner_seed_name (p, info, target);
+  seed = dc_planner_seed_add (p, seed_what, raw, dst_name, error);
+  if (seed == NULL)
+    return FALSE;
 
   if (path != NULL)
     xmlSetProp (source, BAD_CAST "file", BAD_CAST seed->vol->dst_path);
@@ -716,6 +770,9 @@ dc_pool_type_is_copied (const char *type)
  * marked to move the bytes as they are (*@bytes_only). Encrypted disks
  * and pools whose volumes cannot be copied are refused here, before
  * anything is made.
+ *
+ * Longer than 60 lines for its four refusals, each a whole sentence
+ * with its remedy, read in the order they are decided.
  */
 static gboolean
 dc_planner_disk_format (DcPlanner *p, xmlNode *disk, xmlNode *source, const char *what, DcVolInfo *info,
@@ -789,104 +846,83 @@ dc_planner_disk_format (DcPlanner *p, xmlNode *disk, xmlNode *source, const char
   return TRUE;
 }
 
+/* What a disk keeps of its source's, rather than getting a volume of
+ * its own: a template's protected disk is the clone's own again
+ * (writable, copied or, linked, an overlay); a cloud-init seed is made
+ * anew; a read-only or shareable disk is shared. *@done: nothing more
+ * to plan for it. */
 static gboolean
-dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
+dc_planner_disk_kept (DcPlanner *p, xmlNode *disk, const char *device, const char *type, xmlNode *source,
+                      const char *what, const char *target, gboolean *done, GError **error)
 {
-  g_autofree char *device = dc_xml_prop (disk, "device");
-  g_autofree char *type = dc_xml_prop (disk, "type");
-  g_autofree char *target = dc_xml_string (p->ctxt, disk, "./target/@dev");
-  g_autofree char *what = g_strdup_printf ("disk '%s'", target ? target : "?");
-  xmlNode *source = dc_xml_child (disk, "source", FALSE);
   xmlNode *readonly = dc_xml_child (disk, "readonly", FALSE);
-  g_autoptr (DcVolInfo) info = NULL;
-  g_autofree char *dst_name = NULL;
-  DcCopy *copy;
-  const char *attr;
-  gboolean protected;
-  gboolean bytes_only = FALSE;
 
-  if (device == NULL)
-    device = g_strdup ("disk");
-  if (type == NULL)
-    type = g_strdup ("file");
-
-  /* An empty drive has nothing to copy or share: the clone gets one
-   * empty too. */
-  if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source))
-    return TRUE;
-
-  /* A disk a template protects is the clone's own again: writable,
-   * copied or, linked, an overlay on the template's volume. */
-  protected = readonly != NULL && !g_str_equal (device, "cdrom") && dc_planner_protected (p, target);
-  if (protected)
-    dc_xml_remove (readonly);
-  else
+  *done = FALSE;
+  if (readonly != NULL && !g_str_equal (device, "cdrom") && dc_planner_protected (p, target))
     {
-      /* A cloud-init seed is the clone's own, made anew. */
-      if (g_str_equal (device, "cdrom") || readonly != NULL)
-        {
-          gboolean seeded = FALSE;
-
-          if (!dc_planner_seed (p, disk, type, source, what, target, &seeded, error))
-            return FALSE;
-          if (seeded)
-            return TRUE;
-        }
-      /* A floppy is a disk like any other: shared only when the guest
-       * cannot write to it. */
-      if (g_str_equal (device, "cdrom") || readonly != NULL
-          || dc_xml_child (disk, "shareable", FALSE) != NULL)
-        {
-          g_ptr_array_add (p->plan->shared, g_strdup_printf ("%s (%s)", what, device));
-          return TRUE;
-        }
-      if (p->opts->linked)
-        {
-          g_set_error (
-            error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-            "cannot make a linked clone of %s: template '%s' can write to it (added or edited since it was made a template); run 'domclone --make-template %s' again to protect it",
-            what, p->plan->source_name, p->plan->source_name);
-          return FALSE;
-        }
+      dc_xml_remove (readonly);
+      return TRUE;
     }
+  /* A cloud-init seed is the clone's own, made anew. */
+  if ((g_str_equal (device, "cdrom") || readonly != NULL)
+      && !dc_planner_seed (p, disk, type, source, what, target, done, error))
+    return FALSE;
+  if (*done)
+    return TRUE;
+  /* A floppy is a disk like any other: shared only when the guest
+   * cannot write to it. */
+  if (g_str_equal (device, "cdrom") || readonly != NULL || dc_xml_child (disk, "shareable", FALSE) != NULL)
+    {
+      g_ptr_array_add (p->plan->shared, g_strdup_printf ("%s (%s)", what, device));
+      *done = TRUE;
+      return TRUE;
+    }
+  if (p->opts->linked)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot make a linked clone of %s: template '%s' can write to it (added or edited since it was made a template); run 'domclone --make-template %s' again to protect it",
+        what, p->plan->source_name, p->plan->source_name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The volume a writable disk of @type reads, and in *@attr the <source>
+ * attribute that names it ("file", "dev" or "volume"). */
+static DcVolInfo *
+dc_planner_disk_source (DcPlanner *p, const char *type, xmlNode *source, const char *what, const char **attr,
+                        GError **error)
+{
+  DcVolInfo *info = NULL;
 
   if (g_str_equal (type, "file") || g_str_equal (type, "block"))
     {
       g_autofree char *path = NULL;
 
-      attr = g_str_equal (type, "file") ? "file" : "dev";
-      path = source ? dc_xml_prop (source, attr) : NULL;
+      *attr = g_str_equal (type, "file") ? "file" : "dev";
+      path = source ? dc_xml_prop (source, *attr) : NULL;
       if (path == NULL)
         {
           g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
                        "cannot clone %s: it is writable but has no source; give it one or remove it", what);
-          return FALSE;
+          return NULL;
         }
       info = dc_planner_disk_file (p, type, path, error);
-      if (info == NULL)
-        {
-          g_prefix_error (error, "cannot clone %s: ", what);
-          return FALSE;
-        }
     }
   else if (g_str_equal (type, "volume"))
     {
       g_autofree char *pool = source ? dc_xml_prop (source, "pool") : NULL;
       g_autofree char *vol = source ? dc_xml_prop (source, "volume") : NULL;
 
-      attr = "volume";
+      *attr = "volume";
       if (pool == NULL || vol == NULL)
         {
           g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
                        "cannot clone %s: its <source> names no pool and volume", what);
-          return FALSE;
+          return NULL;
         }
       info = p->env->vol_by_name (p->env, pool, vol, error);
-      if (info == NULL)
-        {
-          g_prefix_error (error, "cannot clone %s: ", what);
-          return FALSE;
-        }
     }
   else
     {
@@ -894,30 +930,18 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
         error, DC_ERROR, DC_ERROR_UNSUPPORTED,
         "cannot clone %s: it is a writable '%s' disk, which domclone cannot copy; make it <readonly/> or <shareable/> to share it, or detach it first",
         what, type);
-      return FALSE;
+      return NULL;
     }
+  if (info == NULL)
+    g_prefix_error (error, "cannot clone %s: ", what);
+  return info;
+}
 
-  if (g_str_equal (device, "lun"))
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                   "cannot clone %s: it passes a LUN through, which cannot be copied; detach it first", what);
-      return FALSE;
-    }
-
-  if (!dc_planner_disk_format (p, disk, source, what, info, &bytes_only, error))
-    return FALSE;
-
-  if (p->opts->linked)
-    copy = (DcCopy *) dc_planner_add_overlay (p, what, target, info, error);
-  else
-    {
-      dst_name =
-        dc_clone_vol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
-      copy = (DcCopy *) dc_planner_add_copy_to (p, what, info, NULL, p->into, dst_name, error);
-    }
-  if (copy == NULL)
-    return FALSE;
-  copy->bytes_only = bytes_only && copy->kind == DC_COPY_KIND_FULL;
+/* Points @disk at @copy's new volume through its <source> attribute
+ * @attr. */
+static void
+dc_planner_disk_point (DcPlanner *p, xmlNode *disk, xmlNode *source, const char *attr, const DcCopy *copy)
+{
   if (copy->kind == DC_COPY_KIND_OVERLAY)
     {
       xmlNode *driver = dc_xml_child (disk, "driver", TRUE);
@@ -947,6 +971,60 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
    * an overlay's chain is in its qcow2 header, with the formats, which
    * libvirt reads when the clone starts. */
   dc_xml_remove (dc_xml_child (disk, "backingStore", FALSE));
+}
+
+static gboolean
+dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
+{
+  g_autofree char *device = dc_xml_prop (disk, "device");
+  g_autofree char *type = dc_xml_prop (disk, "type");
+  g_autofree char *target = dc_xml_string (p->ctxt, disk, "./target/@dev");
+  g_autofree char *what = g_strdup_printf ("disk '%s'", target ? target : "?");
+  xmlNode *source = dc_xml_child (disk, "source", FALSE);
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autofree char *dst_name = NULL;
+  DcCopy *copy;
+  const char *attr = NULL;
+  gboolean done = FALSE;
+  gboolean bytes_only = FALSE;
+
+  if (device == NULL)
+    device = g_strdup ("disk");
+  if (type == NULL)
+    type = g_strdup ("file");
+
+  /* An empty drive has nothing to copy or share: the clone gets one
+   * empty too. */
+  if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source))
+    return TRUE;
+  if (!dc_planner_disk_kept (p, disk, device, type, source, what, target, &done, error))
+    return FALSE;
+  if (done)
+    return TRUE;
+  info = dc_planner_disk_source (p, type, source, what, &attr, error);
+  if (info == NULL)
+    return FALSE;
+  if (g_str_equal (device, "lun"))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "cannot clone %s: it passes a LUN through, which cannot be copied; detach it first", what);
+      return FALSE;
+    }
+  if (!dc_planner_disk_format (p, disk, source, what, info, &bytes_only, error))
+    return FALSE;
+
+  if (p->opts->linked)
+    copy = (DcCopy *) dc_planner_add_overlay (p, what, target, info, error);
+  else
+    {
+      dst_name =
+        dc_clone_vol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
+      copy = (DcCopy *) dc_planner_add_copy_to (p, what, info, NULL, p->into, dst_name, error);
+    }
+  if (copy == NULL)
+    return FALSE;
+  copy->bytes_only = bytes_only && copy->kind == DC_COPY_KIND_FULL;
+  dc_planner_disk_point (p, disk, source, attr, copy);
   return TRUE;
 }
 
@@ -1925,6 +2003,79 @@ dc_planner_choose_name (DcPlanner *p, GError **error)
   return FALSE;
 }
 
+/* The source's name, UUID and domclone metadata; a linked clone's
+ * source must be a template. */
+static DcMetadata *
+dc_planner_source (DcPlanner *p, GError **error)
+{
+  DcPlan *plan = p->plan;
+  g_autoptr (DcMetadata) source_md = NULL;
+
+  plan->source_name = dc_xml_string (p->ctxt, NULL, "/domain/name");
+  plan->source_uuid = dc_xml_string (p->ctxt, NULL, "/domain/uuid");
+  if (plan->source_name == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_XML, "the source domain's XML has no <name>");
+      return NULL;
+    }
+  source_md = dc_metadata_of_domain (p->ctxt, error);
+  if (source_md == NULL)
+    return NULL;
+  if (p->opts->linked && !source_md->template)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_NOT_TEMPLATE,
+        "domain '%s' is not a template, and a linked clone needs one; run 'domclone --make-template %s' first (its disks become read-only), or clone without --linked",
+        plan->source_name, plan->source_name);
+      return NULL;
+    }
+  p->source_md = source_md;
+  return g_steal_pointer (&source_md);
+}
+
+/* The clone's name and UUID in its XML, and a new generation ID. */
+static void
+dc_planner_identity (DcPlanner *p, xmlNode *root)
+{
+  xmlNode *node;
+
+  dc_xml_set_text (dc_xml_child (root, "name", TRUE), p->plan->name);
+  dc_xml_set_text (dc_xml_child (root, "uuid", TRUE), p->plan->uuid);
+  /* libvirt's runtime id never belongs in a definition */
+  xmlUnsetProp (root, BAD_CAST "id");
+
+  /* an empty <genid/> asks libvirt to make one: keep it empty */
+  node = dc_xml_node (p->ctxt, NULL, "/domain/genid");
+  if (node != NULL && node->children != NULL)
+    {
+      g_autofree char *genid = dc_random_uuid (p->opts->rand);
+      dc_xml_set_text (node, genid);
+    }
+}
+
+/* Every device, in the order the plan decides them. */
+static gboolean
+dc_planner_devices (DcPlanner *p, GError **error)
+{
+  g_autoptr (GPtrArray) disks = NULL;
+
+  dc_planner_sysinfo (p);
+  if (!dc_planner_interfaces (p, error))
+    return FALSE;
+  dc_planner_ports (p);
+  if (!dc_planner_chardevs (p, error) || !dc_planner_graphics_sockets (p, error)
+      || !dc_planner_vhostuser (p, error))
+    return FALSE;
+  dc_planner_hostdevs (p);
+  dc_planner_seclabels (p);
+
+  disks = dc_xml_nodes (p->ctxt, NULL, "/domain/devices/disk");
+  for (guint i = 0; i < disks->len; i++)
+    if (!dc_planner_disk (p, disks->pdata[i], error))
+      return FALSE;
+  return dc_planner_nvram (p, error) && dc_planner_tpm (p, error) && dc_planner_memory_devices (p, error);
+}
+
 static DcPlan *
 dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *number, GError **error)
 {
@@ -1935,11 +2086,10 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   g_autoptr (GHashTable) vol_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GPtrArray) macs_from = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) macs_to = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GPtrArray) disks = NULL;
   g_autoptr (DcPoolInfo) into = NULL;
   g_autoptr (DcMetadata) source_md = NULL;
   DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL, macs_from, macs_to, NULL };
-  xmlNode *root, *node;
+  xmlNode *root;
 
   plan->copies = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_copy_free);
   plan->shared = g_ptr_array_new_with_free_func (g_free);
@@ -1953,25 +2103,9 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   p.ctxt = ctxt;
   root = xmlDocGetRootElement (doc);
 
-  plan->source_name = dc_xml_string (ctxt, NULL, "/domain/name");
-  plan->source_uuid = dc_xml_string (ctxt, NULL, "/domain/uuid");
-  if (plan->source_name == NULL)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_XML, "the source domain's XML has no <name>");
-      return NULL;
-    }
-  source_md = dc_metadata_of_domain (ctxt, error);
+  source_md = dc_planner_source (&p, error);
   if (source_md == NULL)
     return NULL;
-  p.source_md = source_md;
-  if (opts->linked && !source_md->template)
-    {
-      g_set_error (
-        error, DC_ERROR, DC_ERROR_NOT_TEMPLATE,
-        "domain '%s' is not a template, and a linked clone needs one; run 'domclone --make-template %s' first (its disks become read-only), or clone without --linked",
-        plan->source_name, plan->source_name);
-      return NULL;
-    }
 
   if (opts->pool != NULL)
     {
@@ -1987,37 +2121,8 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   *number = plan->number;
   plan->uuid = dc_random_uuid (opts->rand);
 
-  dc_xml_set_text (dc_xml_child (root, "name", TRUE), plan->name);
-  dc_xml_set_text (dc_xml_child (root, "uuid", TRUE), plan->uuid);
-  /* libvirt's runtime id never belongs in a definition */
-  xmlUnsetProp (root, BAD_CAST "id");
-
-  /* an empty <genid/> asks libvirt to make one: keep it empty */
-  node = dc_xml_node (ctxt, NULL, "/domain/genid");
-  if (node != NULL && node->children != NULL)
-    {
-      g_autofree char *genid = dc_random_uuid (opts->rand);
-      dc_xml_set_text (node, genid);
-    }
-
-  dc_planner_sysinfo (&p);
-  if (!dc_planner_interfaces (&p, error))
-    return NULL;
-  dc_planner_ports (&p);
-  if (!dc_planner_chardevs (&p, error) || !dc_planner_graphics_sockets (&p, error)
-      || !dc_planner_vhostuser (&p, error))
-    return NULL;
-  dc_planner_hostdevs (&p);
-  dc_planner_seclabels (&p);
-
-  disks = dc_xml_nodes (ctxt, NULL, "/domain/devices/disk");
-  for (guint i = 0; i < disks->len; i++)
-    if (!dc_planner_disk (&p, disks->pdata[i], error))
-      return NULL;
-  if (!dc_planner_nvram (&p, error) || !dc_planner_tpm (&p, error) || !dc_planner_memory_devices (&p, error))
-    return NULL;
-
-  if (!dc_planner_metadata (&p, error))
+  dc_planner_identity (&p, root);
+  if (!dc_planner_devices (&p, error) || !dc_planner_metadata (&p, error))
     return NULL;
   plan->xml = dc_xml_format (root, TRUE);
   return g_steal_pointer (&plan);
