@@ -49,12 +49,12 @@ dc_boot_id (void)
 }
 
 /**
- * dc_building_self:
+ * dc_cleanup_building_self:
  *
  * Returns: (transfer full): the marker that names this process
  */
 DcBuilding *
-dc_building_self (void)
+dc_cleanup_building_self (void)
 {
   DcBuilding *b = dc_building_new ();
 
@@ -67,13 +67,13 @@ dc_building_self (void)
 }
 
 /**
- * dc_builder_state:
+ * dc_cleanup_builder_state:
  * @b: a <building> marker
  *
  * Returns: whether the process that wrote @b still runs
  */
 DcBuilderState
-dc_builder_state (const DcBuilding *b)
+dc_cleanup_builder_state (const DcBuilding *b)
 {
   g_autofree char *boot = dc_boot_id ();
   guint64 start;
@@ -88,7 +88,7 @@ dc_builder_state (const DcBuilding *b)
 }
 
 /**
- * dc_remove_volume:
+ * dc_cleanup_remove_volume:
  * @conn: connection
  * @pool: the volume's pool
  * @name: the volume's name
@@ -108,8 +108,8 @@ dc_builder_state (const DcBuilding *b)
  * Returns: %FALSE with @error set if the volume could not be removed
  */
 gboolean
-dc_remove_volume (virConnectPtr conn, const char *pool_name, const char *name, const char *open_dir,
-                  gint64 deadline, gboolean *busy, GError **error)
+dc_cleanup_remove_volume (virConnectPtr conn, const char *pool_name, const char *name, const char *open_dir,
+                          gint64 deadline, gboolean *busy, GError **error)
 {
   gboolean said = FALSE;
 
@@ -165,7 +165,7 @@ dc_remove_volume (virConnectPtr conn, const char *pool_name, const char *name, c
 }
 
 /**
- * dc_undefine_domain:
+ * dc_cleanup_undefine_domain:
  * @dom: a domain this process or a killed run defined
  * @name: its name, for messages
  * @error: return location
@@ -180,7 +180,7 @@ dc_remove_volume (virConnectPtr conn, const char *pool_name, const char *name, c
  * Returns: %FALSE with @error set if the domain is still defined
  */
 gboolean
-dc_undefine_domain (virDomainPtr dom, const char *name, GError **error)
+dc_cleanup_undefine_domain (virDomainPtr dom, const char *name, GError **error)
 {
   int code;
 
@@ -243,7 +243,7 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
       const DcOwnedVolume *v = b->volumes->pdata[i];
       gboolean one_busy = FALSE;
 
-      if (!dc_remove_volume (conn, v->pool, v->name, v->open_dir, deadline, &one_busy, error))
+      if (!dc_cleanup_remove_volume (conn, v->pool, v->name, v->open_dir, deadline, &one_busy, error))
         return FALSE;
       busy = busy || one_busy;
     }
@@ -262,7 +262,7 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
         name, source);
       return TRUE;
     }
-  if (!dc_undefine_domain (dom, name, error))
+  if (!dc_cleanup_undefine_domain (dom, name, error))
     return FALSE;
   *removed = TRUE;
   return TRUE;
@@ -326,7 +326,7 @@ dc_cleanup (virConnectPtr conn, const DcHostScan *scan, const char *source, gboo
       md = dom ? dc_leftover_marker (dom) : NULL;
       if (md == NULL || !dc_is_leftover_of (md, source, source_uuid[0] != '\0' ? source_uuid : NULL))
         continue; /* finished, or removed meanwhile */
-      switch (dc_builder_state (md->building))
+      switch (dc_cleanup_builder_state (md->building))
         {
         case DC_BUILDER_ALIVE:
           g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", m->name,

@@ -17,12 +17,12 @@ typedef enum
   DC_BUILDER_UNKNOWN, /* another host: we cannot tell */
 } DcBuilderState;
 
-DcBuilding *dc_building_self (void);
-DcBuilderState dc_builder_state (const DcBuilding *b);
+DcBuilding *dc_cleanup_building_self (void);
+DcBuilderState dc_cleanup_builder_state (const DcBuilding *b);
 gboolean dc_cleanup (virConnectPtr conn, const DcHostScan *scan, const char *source, gboolean wait,
                      GPtrArray *removed, GError **error);
-gboolean dc_remove_volume (virConnectPtr conn, const char *pool, const char *name, const char *open_dir,
-                           gint64 deadline, gboolean *busy, GError **error);
-gboolean dc_undefine_domain (virDomainPtr dom, const char *name, GError **error);
+gboolean dc_cleanup_remove_volume (virConnectPtr conn, const char *pool, const char *name,
+                                   const char *open_dir, gint64 deadline, gboolean *busy, GError **error);
+gboolean dc_cleanup_undefine_domain (virDomainPtr dom, const char *name, GError **error);
 
 G_END_DECLS

@@ -350,7 +350,7 @@ dc_live_file_without_pool (DcLiveEnv *env, const char *path, const char *dir, GE
   g_autoptr (DcVolInfo) info = dc_vol_info_new ();
   GStatBuf st;
 
-  info->pool = dc_dir_pool_name (dir);
+  info->pool = dc_plan_dir_pool_name (dir);
   info->pool_path = g_strdup (dir);
   info->name = g_path_get_basename (path);
   info->path = g_strdup (path);

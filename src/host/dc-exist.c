@@ -169,7 +169,7 @@ dc_exist_check (virConnectPtr conn, const char *source, const char *name, DcClon
       return FALSE;
     }
   if (md->building != NULL)
-    switch (dc_builder_state (md->building))
+    switch (dc_cleanup_builder_state (md->building))
       {
       case DC_BUILDER_DEAD:
         g_info ("'%s' was left unfinished by a killed run: it is removed and made again", name);

@@ -30,7 +30,7 @@ static gboolean
 dc_pool_open_dir_full (virConnectPtr conn, const char *dir, gboolean make, const char *owner,
                        const char *group, char **name, GError **error)
 {
-  g_autofree char *pool_name = dc_dir_pool_name (dir);
+  g_autofree char *pool_name = dc_plan_dir_pool_name (dir);
   g_autofree char *xml = NULL;
   g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
   xmlNode *root = xmlNewDocNode (doc, NULL, BAD_CAST "pool", NULL);

@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-/* A volume the clone got (or would get, from dc_clone_print_xml()) */
+/* A volume the clone got (or would get, from dc_run_print_xml()) */
 typedef struct
 {
   char *disk; /* the target of the disk it backs; NULL for the
@@ -19,7 +19,7 @@ typedef struct
   char *path;        /* NULL if its pool names no paths */
   char *format;      /* NULL if its pool has none */
   gint64 capacity;   /* bytes, -1 unknown */
-  gint64 allocation; /* bytes, -1 unknown (dc_clone_print_xml()) */
+  gint64 allocation; /* bytes, -1 unknown (dc_run_print_xml()) */
   char *backing;     /* an overlay's backing file (the template's
                       * volume), NULL for a copy */
 } DcResultVolume;
@@ -31,7 +31,7 @@ typedef struct
   char *name;
   char *uuid;
   guint64 counter;    /* the source's counter after the clone */
-  char *xml;          /* dc_clone_print_xml(): the XML it would define */
+  char *xml;          /* dc_run_print_xml(): the XML it would define */
   GPtrArray *macs;    /* char *: the clone's MAC addresses */
   GPtrArray *volumes; /* DcResultVolume, in the order they were copied */
   char *nvram;        /* the clone's NVRAM file, NULL if it has none */

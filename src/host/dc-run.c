@@ -143,9 +143,9 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
         return TRUE; /* undefined by someone else meanwhile */
       if (dom == NULL)
         return dc_set_libvirt_error (error, "cannot find domain '%s' to undefine it", undo->name);
-      return dc_undefine_domain (dom, undo->name, error);
+      return dc_cleanup_undefine_domain (dom, undo->name, error);
     }
-  if (!dc_remove_volume (conn, undo->pool, undo->name, undo->open_dir, 0, &busy, error))
+  if (!dc_cleanup_remove_volume (conn, undo->pool, undo->name, undo->open_dir, 0, &busy, error))
     return FALSE;
   if (busy)
     {
@@ -222,7 +222,7 @@ dc_state_name (int state)
 /* Only a persistent, shut-off domain without a saved memory image has
  * disks that are consistent and not being written. */
 gboolean
-dc_check_source (virDomainPtr dom, const char *name, GError **error)
+dc_run_check_source (virDomainPtr dom, const char *name, GError **error)
 {
   int state = VIR_DOMAIN_NOSTATE;
   int persistent = virDomainIsPersistent (dom);
@@ -472,7 +472,7 @@ dc_run_prove_once (DcRun *run, const char *pool_name, const char *open_dir, cons
     }
   /* a temporary pool closed meanwhile is opened again for this */
   g_clear_error (&error);
-  if (dc_remove_volume (run->conn, pool_name, name, open_dir, 0, &busy, &error) && !busy)
+  if (dc_cleanup_remove_volume (run->conn, pool_name, name, open_dir, 0, &busy, &error) && !busy)
     dc_run_undo_forget_volume (run, pool_name, name);
   else
     g_warning ("cannot delete the scratch volume '%s' in pool '%s': %s", name, pool_name,
@@ -970,7 +970,7 @@ dc_run_define (DcRun *run, const DcPlanOptions *base, virDomainPtr *clone, GErro
         {
           /* another run (or anyone) defined the name between our plan
            * and our define: the name is taken, as if the plan had seen
-           * it (dc_clone() asks --exist-ok's question again) */
+           * it (dc_run_clone() asks --exist-ok's question again) */
           g_set_error (
             error, DC_ERROR, DC_ERROR_NAME_TAKEN,
             "domain '%s' was defined by someone else while this run prepared it; choose another --name",
@@ -1049,13 +1049,13 @@ dc_run_read_back (DcRun *run, GPtrArray *volumes, DcCloneResult *result)
     }
 }
 
-/* The part of dc_clone that makes changes; on failure the caller rolls
+/* The part of dc_run_clone that makes changes; on failure the caller rolls
  * back what the undo stack holds. */
 static gboolean
 dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
 {
   g_autofree char *now = dc_now ();
-  g_autoptr (DcBuilding) me = dc_building_self ();
+  g_autoptr (DcBuilding) me = dc_cleanup_building_self ();
   DcPlanOptions popts = {
     .source_xml = run->source_xml,
     .name = run->opts->name,
@@ -1088,7 +1088,7 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
     return FALSE;
 
   /* Nothing must have started the source while its disks were read. */
-  if (!dc_check_cancelled (error) || !dc_check_source (run->src, plan->source_name, error))
+  if (!dc_check_cancelled (error) || !dc_run_check_source (run->src, plan->source_name, error))
     return FALSE;
   /* The clone is complete: drop the marker that would let a clean-up
    * take it for the leftover of a killed run, and say which volumes
@@ -1142,7 +1142,7 @@ dc_run_rollback (DcRun *run, GError *error)
 }
 
 /**
- * dc_source_open:
+ * dc_run_source_open:
  * @conn: connection
  * @name: the domain to clone (or to make or unmake a template)
  * @xml: (out): its inactive XML, secure
@@ -1154,7 +1154,7 @@ dc_run_rollback (DcRun *run, GError *error)
  * Returns: (transfer full): the domain, or %NULL with @error set
  */
 virDomainPtr
-dc_source_open (virConnectPtr conn, const char *name, char **xml, GError **error)
+dc_run_source_open (virConnectPtr conn, const char *name, char **xml, GError **error)
 {
   g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
 
@@ -1169,7 +1169,7 @@ dc_source_open (virConnectPtr conn, const char *name, char **xml, GError **error
         dc_set_libvirt_error (error, "cannot look up domain '%s'", shown);
       return NULL;
     }
-  if (!dc_check_source (dom, name, error))
+  if (!dc_run_check_source (dom, name, error))
     return NULL;
   *xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE);
   if (*xml == NULL)
@@ -1188,7 +1188,7 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
   const char *name = run->opts->source;
   g_autoptr (DcMetadata) md = NULL;
 
-  run->src = dc_source_open (run->conn, name, xml, error);
+  run->src = dc_run_source_open (run->conn, name, xml, error);
   if (run->src == NULL)
     return FALSE;
   md = dc_domain_metadata (run->src, name, error);
@@ -1341,7 +1341,7 @@ dc_run_exist_prelude (virConnectPtr conn, const DcCloneOptions *opts, DcCloneRes
 }
 
 /**
- * dc_clone:
+ * dc_run_clone:
  * @conn: libvirt connection
  * @opts: what to clone
  * @error: return location
@@ -1355,7 +1355,7 @@ dc_run_exist_prelude (virConnectPtr conn, const DcCloneOptions *opts, DcCloneRes
  * Returns: (transfer full): the result, or %NULL with @error set
  */
 DcCloneResult *
-dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
+dc_run_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
 {
   g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_free);
   g_autoptr (GError) local = NULL;
@@ -1389,7 +1389,7 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
 }
 
 /**
- * dc_clone_count:
+ * dc_run_clone_count:
  * @conn: libvirt connection
  * @opts: what to clone; @opts->name must be %NULL
  * @count: how many clones
@@ -1397,7 +1397,7 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
  *   also when a later one failed
  * @error: return location
  *
- * Makes @count clones of the source (as dc_clone() would, called
+ * Makes @count clones of the source (as dc_run_clone() would, called
  * @count times), looking at the source and the host once. A failure
  * rolls back the clone it hit, and stops; the clones made before stay,
  * and the error message names them.
@@ -1405,31 +1405,32 @@ dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
  * Returns: %FALSE with @error set if not all @count clones were made
  */
 gboolean
-dc_clone_count (virConnectPtr conn, const DcCloneOptions *opts, guint count, GPtrArray *made, GError **error)
+dc_run_clone_count (virConnectPtr conn, const DcCloneOptions *opts, guint count, GPtrArray *made,
+                    GError **error)
 {
   g_return_val_if_fail (opts->name == NULL && !opts->exist_ok, FALSE);
   return dc_clone_run (conn, opts, count, TRUE, made, error);
 }
 
 /**
- * dc_clone_print_xml:
+ * dc_run_print_xml:
  * @conn: libvirt connection
  * @opts: what to clone
  * @error: return location
  *
- * Plans the clone as dc_clone() would, with the same checks and
+ * Plans the clone as dc_run_clone() would, with the same checks and
  * refusals, and changes nothing: no domain, volume or pool is made, the
  * counter is not moved, leftovers of killed runs are not removed. The
  * XML is the one the clone has once complete: without the <building>
  * marker, which a real run defines first and then drops. With
- * @opts->exist_ok, an existing clone is found as dc_clone() finds it,
+ * @opts->exist_ok, an existing clone is found as dc_run_clone() finds it,
  * and is the result (without @xml).
  *
  * Returns: (transfer full): the result, with @xml and without @counter,
  * or %NULL with @error set
  */
 DcCloneResult *
-dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
+dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
 {
   g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
   g_autoptr (GRand) own_rand = opts->rand ? NULL : g_rand_new ();

@@ -24,11 +24,11 @@ typedef struct
 /* how long a run that lost its connection tries to reconnect */
 #define DC_RECONNECT_SECONDS 30
 
-gboolean dc_check_source (virDomainPtr dom, const char *name, GError **error);
-virDomainPtr dc_source_open (virConnectPtr conn, const char *name, char **xml, GError **error);
-DcCloneResult *dc_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
-gboolean dc_clone_count (virConnectPtr conn, const DcCloneOptions *opts, guint count, GPtrArray *made,
-                         GError **error);
-DcCloneResult *dc_clone_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
+gboolean dc_run_check_source (virDomainPtr dom, const char *name, GError **error);
+virDomainPtr dc_run_source_open (virConnectPtr conn, const char *name, char **xml, GError **error);
+DcCloneResult *dc_run_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
+gboolean dc_run_clone_count (virConnectPtr conn, const DcCloneOptions *opts, guint count, GPtrArray *made,
+                             GError **error);
+DcCloneResult *dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
 
 G_END_DECLS

@@ -95,13 +95,13 @@ dc_metadata_free (DcMetadata *md)
 }
 
 /**
- * dc_template_load:
+ * dc_metadata_xml_template:
  * @name: file name under xml-templates/
  *
  * Returns: (transfer full): the compiled-in template, parsed
  */
 xmlDoc *
-dc_template_load (const char *name)
+dc_metadata_xml_template (const char *name)
 {
   g_autofree char *path = g_strdup_printf ("/org/domclone/templates/%s", name);
   g_autoptr (GBytes) bytes =
@@ -251,7 +251,7 @@ dc_metadata_set_prop (xmlNode *node, const char *name, const char *value)
 char *
 dc_metadata_format (const DcMetadata *md)
 {
-  g_autoptr (xmlDoc) doc = dc_template_load ("metadata.xml");
+  g_autoptr (xmlDoc) doc = dc_metadata_xml_template ("metadata.xml");
   xmlNode *root = xmlDocGetRootElement (doc);
   xmlNode *counter = dc_xml_child (root, "counter", FALSE);
   xmlNode *origin = dc_xml_child (root, "origin", FALSE);

@@ -66,6 +66,6 @@ char *dc_metadata_format (const DcMetadata *md);
 DcMetadata *dc_metadata_of_domain (xmlXPathContext *ctxt, GError **error);
 xmlNode *dc_metadata_node (xmlXPathContext *ctxt);
 gboolean dc_metadata_is_empty (const DcMetadata *md);
-xmlDoc *dc_template_load (const char *name);
+xmlDoc *dc_metadata_xml_template (const char *name);
 
 G_END_DECLS

@@ -199,7 +199,7 @@ dc_vol_mode (const char *mode)
 static char *
 dc_vol_xml (const DcVolInfo *src, const char *name)
 {
-  g_autoptr (xmlDoc) doc = dc_template_load ("volume.xml");
+  g_autoptr (xmlDoc) doc = dc_metadata_xml_template ("volume.xml");
   g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
   g_autofree char *capacity = g_strdup_printf ("%" G_GUINT64_FORMAT, src->capacity);
   /* libvirt fills a volume up to <allocation>: 0 keeps a sparse source
@@ -253,14 +253,14 @@ dc_vol_xml (const DcVolInfo *src, const char *name)
 }
 
 /**
- * dc_dir_pool_name:
+ * dc_plan_dir_pool_name:
  * @dir: a directory
  *
  * Returns: (transfer full): the name of domclone's temporary pool over
  * @dir: the same for every run, so concurrent runs share it
  */
 char *
-dc_dir_pool_name (const char *dir)
+dc_plan_dir_pool_name (const char *dir)
 {
   g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, dir, -1);
 
@@ -401,7 +401,8 @@ static DcCopy *
 dc_planner_new_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
                      const DcPoolInfo *into, const char *dst_name, GError **error)
 {
-  g_autofree char *dst_pool = dst_dir ? dc_dir_pool_name (dst_dir) : g_strdup (into ? into->name : src->pool);
+  g_autofree char *dst_pool =
+    dst_dir ? dc_plan_dir_pool_name (dst_dir) : g_strdup (into ? into->name : src->pool);
   const char *dst_open_dir = dst_dir ? dst_dir : into ? NULL : src->open_dir;
   g_autofree char *key = g_strdup_printf ("%s/%s", dst_pool, dst_name);
   DcCopy *copy;

@@ -97,7 +97,7 @@ typedef struct
 } DcPlanOptions;
 
 DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);
-char *dc_dir_pool_name (const char *dir);
+char *dc_plan_dir_pool_name (const char *dir);
 char *dc_plan_describe (const DcPlan *plan);
 GPtrArray *dc_plan_volumes (const DcPlan *plan);
 const DcSeed *dc_plan_seed_of (const DcPlan *plan, const DcCopy *vol);

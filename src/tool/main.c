@@ -195,7 +195,7 @@ dc_main (int argc, char **argv)
       /* nothing to roll back: a signal may end it at once */
       g_autofree char *out = NULL;
 
-      result = dc_clone_print_xml (conn, &copts, &error);
+      result = dc_run_print_xml (conn, &copts, &error);
       if (result == NULL)
         return dc_fail (error);
       dc_print_warnings (result);
@@ -240,7 +240,7 @@ dc_main (int argc, char **argv)
   if (opts->count > 0)
     {
       g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_free);
-      gboolean ok = dc_clone_count (conn, &copts, (guint) opts->count, made, &error);
+      gboolean ok = dc_run_clone_count (conn, &copts, (guint) opts->count, made, &error);
       g_autofree char *out =
         ok ? dc_output_clones (format, made) : dc_output_clones_failure (format, made, error);
 
@@ -249,7 +249,7 @@ dc_main (int argc, char **argv)
       fputs (out, stdout);
       return ok ? EXIT_SUCCESS : dc_fail_line (error);
     }
-  result = dc_clone (conn, &copts, &error);
+  result = dc_run_clone (conn, &copts, &error);
   if (result == NULL)
     return dc_fail (error);
   dc_print_warnings (result);
