@@ -1049,6 +1049,24 @@ dc_run_read_back (DcRun *run, GPtrArray *volumes, DcCloneResult *result)
     }
 }
 
+/* What the planner is asked, from the command line's options and what
+ * the run found: the one place a new clone option is passed on. */
+static DcPlanOptions
+dc_run_plan_options (const DcRun *run, const char *now)
+{
+  DcPlanOptions popts = {
+    .source_xml = run->source_xml,
+    .name = run->opts->name,
+    .first_number = (guint) MIN (run->counter + 1, G_MAXUINT),
+    .now = now,
+    .rand = run->rand,
+    .pool = run->opts->pool,
+    .linked = run->opts->linked,
+  };
+
+  return popts;
+}
+
 /* The part of dc_run_clone that makes changes; on failure the caller rolls
  * back what the undo stack holds. */
 static gboolean
@@ -1056,22 +1074,14 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
 {
   g_autofree char *now = dc_now ();
   g_autoptr (DcBuilding) me = dc_cleanup_building_self ();
-  DcPlanOptions popts = {
-    .source_xml = run->source_xml,
-    .name = run->opts->name,
-    .first_number = (guint) MIN (run->counter + 1, G_MAXUINT),
-    .now = now,
-    .rand = run->rand,
-    .building = me,
-    .pool = run->opts->pool,
-    .linked = run->opts->linked,
-  };
+  DcPlanOptions popts = dc_run_plan_options (run, now);
   g_autoptr (DcPlan) plan = NULL;
   g_autoptr (DcDomain) clone = NULL;
   g_autofree char *final = NULL;
   g_autoptr (GPtrArray) volumes = NULL;
   gboolean ok;
 
+  popts.building = me;
   plan = dc_run_define (run, &popts, &clone, error);
   if (plan == NULL)
     return FALSE;
@@ -1441,14 +1451,9 @@ dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error
   g_auto (DcRun) run = {
     .conn = conn,
     .opts = opts,
-  };
-  DcPlanOptions popts = {
-    .name = opts->name,
-    .pool = opts->pool,
-    .now = now,
     .rand = opts->rand ? opts->rand : own_rand,
-    .linked = opts->linked,
   };
+  DcPlanOptions popts;
 
   g_mutex_init (&run.undo_lock);
   g_mutex_init (&run.prove_lock);
@@ -1464,8 +1469,8 @@ dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error
   if (scan == NULL)
     return NULL;
 
-  popts.source_xml = xml;
-  popts.first_number = (guint) MIN (run.counter + 1, G_MAXUINT);
+  run.source_xml = xml;
+  popts = dc_run_plan_options (&run, now);
   run.env = dc_env_live_new_read_only (conn, scan);
   plan = dc_plan_new (run.env, &popts, error);
   if (plan != NULL)

@@ -12,6 +12,7 @@
 #include "dc-plan.h"
 #include "dc-metadata.h"
 #include "dc-name.h"
+#include "dc-newvol.h"
 #include "dc-cloudinit.h"
 #include "dc-xml.h"
 
@@ -145,113 +146,6 @@ dc_planner_add_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const
   return dc_planner_add_copy_to (p, what, src, NULL, NULL, dst_name, error);
 }
 
-/* A path for a file of the clone: the source's name in the file name
- * replaced by the clone's, or else the clone's name put in front, so the
- * two never share the file. */
-static char *
-dc_clone_path (const char *path, const char *source, const char *clone)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *renamed = dc_name_replace (base, source, clone);
-
-  if (renamed == NULL)
-    renamed = g_strdup_printf ("%s-%s", clone, base);
-  return g_build_filename (dir, renamed, NULL);
-}
-
-/* The name of a cloned volume: the source's name in it replaced by the
- * clone's, else "<clone>-<target>.<ext>" (domclone(1), STORAGE). */
-static char *
-dc_clone_vol_name (const char *vol, const char *target, const char *source, const char *clone)
-{
-  char *renamed = dc_name_replace (vol, source, clone);
-  const char *dot;
-
-  if (renamed != NULL)
-    return renamed;
-  dot = strrchr (vol, '.');
-  if (dot != NULL && dot != vol && dot[1] != '\0')
-    return g_strdup_printf ("%s-%s%s", clone, target, dot);
-  return g_strdup_printf ("%s-%s", clone, target);
-}
-
-static gboolean
-dc_vol_name_is_safe (const char *name)
-{
-  return name[0] != '\0' && strchr (name, '/') == NULL && strcmp (name, ".") != 0 && strcmp (name, "..") != 0;
-}
-
-/* The mode of a new volume: the source's, with write for its owner. A
- * base image kept read-only (0444, 0400) would otherwise give a copy, an
- * overlay or an NVRAM that QEMU, running as the owner libvirt gives it,
- * cannot write (domclone(1), STORAGE). Group and other bits stay. */
-static char *
-dc_vol_mode (const char *mode)
-{
-  guint64 bits;
-
-  if (mode == NULL || !g_ascii_string_to_unsigned (mode, 8, 0, 07777, &bits, NULL))
-    return g_strdup (mode);
-  return g_strdup_printf ("%04o", (guint) (bits | 0200));
-}
-
-static char *
-dc_vol_xml (const DcVolInfo *src, const char *name)
-{
-  g_autoptr (xmlDoc) doc = dc_metadata_xml_template ("volume.xml");
-  g_autoptr (xmlXPathContext) ctxt = xmlXPathNewContext (doc);
-  g_autofree char *capacity = g_strdup_printf ("%" G_GUINT64_FORMAT, src->capacity);
-  /* libvirt fills a volume up to <allocation>: 0 keeps a sparse source
-   * sparse; a fully allocated source stays fully allocated. */
-  guint64 alloc = src->allocation < src->capacity ? 0 : src->capacity;
-  g_autofree char *allocation = g_strdup_printf ("%" G_GUINT64_FORMAT, alloc);
-  g_autofree char *mode = dc_vol_mode (src->mode);
-  const struct
-  {
-    const char *xpath;
-    const char *value;
-  } fields[] = {
-    { "/volume/name", name },
-    { "/volume/capacity", capacity },
-    { "/volume/allocation", allocation },
-    { "/volume/target/permissions/mode", mode },
-    { "/volume/target/permissions/owner", src->owner },
-    { "/volume/target/permissions/group", src->group },
-    /* without these a qcow2 copy gets libvirt's defaults (compat 0.10,
-     * no lazy refcounts), not what the source has */
-    { "/volume/target/compat", src->compat },
-    { "/volume/target/clusterSize", src->cluster_size },
-  };
-  xmlNode *format = dc_xml_node (ctxt, NULL, "/volume/target/format");
-  xmlNode *features, *perms;
-
-  /* an element with no value is dropped: libvirt's default applies */
-  for (size_t i = 0; i < G_N_ELEMENTS (fields); i++)
-    {
-      xmlNode *node = dc_xml_node (ctxt, NULL, fields[i].xpath);
-
-      if (fields[i].value != NULL)
-        dc_xml_set_text (node, fields[i].value);
-      else
-        dc_xml_remove (node);
-    }
-  if (src->format != NULL)
-    xmlSetProp (format, BAD_CAST "type", BAD_CAST src->format);
-  else
-    dc_xml_remove (format);
-  features = dc_xml_node (ctxt, NULL, "/volume/target/features");
-  for (guint i = 0; src->features != NULL && src->features[i] != NULL; i++)
-    xmlNewChild (features, NULL, BAD_CAST src->features[i], NULL);
-  if (features->children == NULL)
-    dc_xml_remove (features);
-  perms = dc_xml_node (ctxt, NULL, "/volume/target/permissions");
-  if (perms != NULL && perms->children == NULL)
-    dc_xml_remove (perms);
-
-  return dc_xml_format (xmlDocGetRootElement (doc), TRUE);
-}
-
 /**
  * dc_plan_dir_pool_name:
  * @dir: a directory
@@ -361,7 +255,7 @@ dc_planner_dst_free (DcPlanner *p, const char *what, const DcVolInfo *src, const
                    what, src->path);
       return FALSE;
     }
-  if (!dc_vol_name_is_safe (dst_name))
+  if (!dc_newvol_name_is_safe (dst_name))
     {
       g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
                    "cannot clone %s: the new volume name '%s' is not usable", what, dst_name);
@@ -427,7 +321,7 @@ dc_planner_new_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const
     copy->dst_path = g_build_filename (into->path, dst_name, NULL);
   else if (src->pool_path != NULL)
     copy->dst_path = g_build_filename (src->pool_path, dst_name, NULL);
-  copy->xml = dc_vol_xml (src, dst_name);
+  copy->xml = dc_newvol_xml (src, dst_name);
   copy->open_dir = g_strdup (src->open_dir);
   copy->src_format = g_strdup (src->format);
   copy->src_allocation = src->allocation;
@@ -444,52 +338,6 @@ dc_planner_add_copy_to (DcPlanner *p, const char *what, const DcVolInfo *src, co
   if (copy != NULL)
     g_ptr_array_add (p->plan->copies, copy);
   return copy;
-}
-
-/* A linked clone's disk: an empty qcow2 volume beside @src, in its pool,
- * with @src as its backing file. qcow2 reads a raw or a qcow2 backing
- * file; anything else (vmdk, qed, a directory) it cannot be made on. */
-static char *
-dc_overlay_xml (const DcVolInfo *src, const char *name)
-{
-  DcVolInfo overlay = *src;
-  g_autofree char *xml = NULL;
-  g_autoptr (xmlDoc) doc = NULL;
-  xmlNode *root, *backing, *format;
-
-  /* compat 1.1 as qemu-img makes it; the cluster size and features are
-   * qemu-img's defaults, not the base's */
-  overlay.format = (char *) "qcow2";
-  overlay.compat = (char *) "1.1";
-  overlay.cluster_size = NULL;
-  overlay.features = NULL;
-  overlay.allocation = 0;
-  xml = dc_vol_xml (&overlay, name);
-  doc = dc_xml_parse (xml, "volume", "the overlay's XML", NULL, NULL);
-  g_assert (doc != NULL); /* made just now from our own template */
-  root = xmlDocGetRootElement (doc);
-  /* libvirt records the backing format in the qcow2 header
-   * (qemu-img create -F): QEMU and libvirt then never probe it */
-  backing = xmlNewChild (root, NULL, BAD_CAST "backingStore", NULL);
-  xmlNewTextChild (backing, NULL, BAD_CAST "path", BAD_CAST src->path);
-  format = xmlNewChild (backing, NULL, BAD_CAST "format", NULL);
-  xmlSetProp (format, BAD_CAST "type", BAD_CAST src->format);
-  return dc_xml_format (root, TRUE);
-}
-
-/* The name of a linked clone's overlay: as a copy's, with a .qcow2
- * extension whatever the base's (data.raw -> web1-clone1-vdb.qcow2). */
-static char *
-dc_overlay_vol_name (const char *vol, const char *target, const char *source, const char *clone)
-{
-  g_autofree char *name = dc_clone_vol_name (vol, target, source, clone);
-  const char *dot = strrchr (name, '.');
-
-  if (dot != NULL && dot != name && g_str_equal (dot, ".qcow2"))
-    return g_steal_pointer (&name);
-  if (dot != NULL && dot != name)
-    return g_strdup_printf ("%.*s.qcow2", (int) (dot - name), name);
-  return g_strdup_printf ("%s.qcow2", name);
 }
 
 /* Adds the overlay of a linked clone's disk to the plan. */
@@ -517,14 +365,15 @@ dc_planner_add_overlay (DcPlanner *p, const char *what, const char *target, cons
         what, src->path ? src->path : src->name, src->type);
       return NULL;
     }
-  dst_name = dc_overlay_vol_name (src->name, target ? target : "disk", p->plan->source_name, p->plan->name);
+  dst_name =
+    dc_newvol_overlay_name (src->name, target ? target : "disk", p->plan->source_name, p->plan->name);
   copy = (DcCopy *) dc_planner_add_copy (p, what, src, dst_name, error);
   if (copy == NULL)
     return NULL;
   copy->kind = DC_COPY_KIND_OVERLAY;
   copy->src_allocation = 0; /* nothing is copied */
   g_free (copy->xml);
-  copy->xml = dc_overlay_xml (src, dst_name);
+  copy->xml = dc_newvol_overlay_xml (src, dst_name);
   return copy;
 }
 
@@ -651,8 +500,7 @@ dc_planner_seed_raw (const DcVolInfo *info)
 static char *
 dc_planner_seed_name (DcPlanner *p, const DcVolInfo *info, const char *target)
 {
-  char *dst_name =
-    dc_clone_vol_name (info->name, target ? target : "seed", p->plan->source_name, p->plan->name);
+  char *dst_name = dc_newvol_name (info->name, target ? target : "seed", p->plan->source_name, p->plan->name);
   g_autofree char *key = g_strdup_printf ("%s/%s", p->into ? p->into->name : info->pool, dst_name);
 
   if (g_hash_table_contains (p->vol_names, key))
@@ -1018,8 +866,7 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
     copy = (DcCopy *) dc_planner_add_overlay (p, what, target, info, error);
   else
     {
-      dst_name =
-        dc_clone_vol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
+      dst_name = dc_newvol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
       copy = (DcCopy *) dc_planner_add_copy_to (p, what, info, NULL, p->into, dst_name, error);
     }
   if (copy == NULL)
@@ -1070,7 +917,7 @@ dc_planner_tpm_custom (DcPlanner *p, xmlNode *source, const char *file, GError *
         type ? type : "?");
       return FALSE;
     }
-  dst = dc_clone_path (path, p->plan->source_name, p->plan->name);
+  dst = dc_newvol_path (path, p->plan->source_name, p->plan->name);
   state = g_str_equal (type, "dir") ? g_build_filename (path, file, NULL) : g_strdup (path);
   if (!dc_planner_run_file (p, state, "the TPM state", &info, error))
     return FALSE;
@@ -1193,13 +1040,13 @@ dc_planner_memory_devices (DcPlanner *p, GError **error)
            * clone's is named after it, and made for it the same way */
           g_autofree char *dir = g_path_get_dirname (path);
           g_autofree char *base = g_path_get_basename (path);
-          g_autofree char *name = dc_clone_vol_name (base, label, p->plan->source_name, p->plan->name);
+          g_autofree char *name = dc_newvol_name (base, label, p->plan->source_name, p->plan->name);
           g_autofree char *renamed = g_build_filename (dir, name, NULL);
 
           dc_xml_set_text (node, renamed);
           continue;
         }
-      dst_name = dc_clone_vol_name (info->name, label, p->plan->source_name, p->plan->name);
+      dst_name = dc_newvol_name (info->name, label, p->plan->source_name, p->plan->name);
       copy = dc_planner_add_copy (p, what, info, dst_name, error);
       if (copy == NULL)
         return FALSE;
@@ -1278,7 +1125,7 @@ dc_planner_nvram_block (DcPlanner *p, xmlNode *nvram, GError **error)
       g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone the NVRAM: ");
       return FALSE;
     }
-  dst_name = dc_clone_vol_name (info->name, "nvram", p->plan->source_name, p->plan->name);
+  dst_name = dc_newvol_name (info->name, "nvram", p->plan->source_name, p->plan->name);
   copy = dc_planner_add_copy (p, "the NVRAM", info, dst_name, error);
   if (copy == NULL)
     return FALSE;
@@ -1336,7 +1183,7 @@ dc_planner_nvram (DcPlanner *p, GError **error)
   if (path == NULL || path[0] == '\0')
     return TRUE; /* libvirt names it at define time, after the clone */
 
-  dst_path = dc_clone_path (path, p->plan->source_name, p->plan->name);
+  dst_path = dc_newvol_path (path, p->plan->source_name, p->plan->name);
 
   if (!dc_planner_run_file (p, path, "the NVRAM", &info, error))
     return FALSE;
@@ -1658,7 +1505,7 @@ dc_planner_bound_path (DcPlanner *p, xmlNode *dev, xmlNode *node, const char *at
       xmlUnsetProp (node, BAD_CAST attr);
       return TRUE;
     }
-  renamed = dc_clone_path (path, p->plan->source_name, p->plan->name);
+  renamed = dc_newvol_path (path, p->plan->source_name, p->plan->name);
   if (strlen (renamed) > DC_SUN_PATH_MAX)
     {
       g_autofree char *what = dc_planner_device_name (p, dev);
@@ -1752,7 +1599,7 @@ dc_planner_chardevs (DcPlanner *p, GError **error)
         }
       else if (path != NULL && g_strcmp0 (type, "file") == 0)
         {
-          g_autofree char *renamed = dc_clone_path (path, p->plan->source_name, p->plan->name);
+          g_autofree char *renamed = dc_newvol_path (path, p->plan->source_name, p->plan->name);
           xmlSetProp (source, BAD_CAST "path", BAD_CAST renamed);
         }
       else if (g_strcmp0 (type, "tcp") == 0 || g_strcmp0 (type, "udp") == 0)
@@ -1767,7 +1614,7 @@ dc_planner_chardevs (DcPlanner *p, GError **error)
 
       if (logfile != NULL)
         {
-          g_autofree char *renamed = dc_clone_path (logfile, p->plan->source_name, p->plan->name);
+          g_autofree char *renamed = dc_newvol_path (logfile, p->plan->source_name, p->plan->name);
           xmlSetProp (log, BAD_CAST "file", BAD_CAST renamed);
         }
     }
