@@ -66,8 +66,9 @@ main (int argc, char **argv)
       const guint8 *data = g_bytes_get_data (iso, &len);
 
       /* fuzz-seed puts the 32 KiB of zeros before the descriptors back */
-      corpus_write (argv[1], images[i].name, 'i', data + DC_SEED_PVD_OFFSET, len - DC_SEED_PVD_OFFSET);
-      corpus_write (argv[1], "label", 'l', data + DC_SEED_PVD_OFFSET, DC_SEED_PVD_SIZE);
+      corpus_write (argv[1], images[i].name, 'i', data + DC_CLOUDINIT_PVD_OFFSET,
+                    len - DC_CLOUDINIT_PVD_OFFSET);
+      corpus_write (argv[1], "label", 'l', data + DC_CLOUDINIT_PVD_OFFSET, DC_CLOUDINIT_PVD_SIZE);
     }
   corpus_write (argv[1], "meta-data-yaml", 'm', meta_yaml, strlen (meta_yaml));
   corpus_write (argv[1], "meta-data-json", 'm', meta_json, strlen (meta_json));

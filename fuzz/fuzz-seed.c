@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 static const char *const fz_macs_from[] = { "52:54:00:aa:bb:cc", "52:54:00:11:22:33", NULL };
 static const char *const fz_macs_to[] = { "52:54:00:dd:ee:ff", "52:54:00:44:55:66", NULL };
 
-static const DcSeedRewrite fz_rewrite = {
+static const DcCloudinitRewrite fz_rewrite = {
   .source_name = "web",
   .clone_name = "web-clone1",
   .clone_uuid = "7d1ee2b4-1e52-4d55-9d36-0cb7c0c1e0e5",
@@ -44,11 +44,11 @@ fz_image (const guint8 *data, size_t size)
   g_autoptr (GBytes) fresh = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (size > DC_SEED_MAX_SIZE)
+  if (size > DC_CLOUDINIT_MAX_SIZE)
     return;
-  image = g_malloc0 (DC_SEED_PVD_OFFSET + size);
-  memcpy (image + DC_SEED_PVD_OFFSET, data, size);
-  iso = g_bytes_new_take (g_steal_pointer (&image), DC_SEED_PVD_OFFSET + size);
+  image = g_malloc0 (DC_CLOUDINIT_PVD_OFFSET + size);
+  memcpy (image + DC_CLOUDINIT_PVD_OFFSET, data, size);
+  iso = g_bytes_new_take (g_steal_pointer (&image), DC_CLOUDINIT_PVD_OFFSET + size);
   fresh = dc_seed_rewrite (iso, &fz_rewrite, &error);
   /* one or the other, never both nor neither */
   g_assert ((fresh == NULL) == (error != NULL));
@@ -101,7 +101,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       {
         gsize out_len = 0;
         g_autofree char *out =
-          dc_seed_replace_macs ((const char *) data + 1, size - 1, &fz_rewrite, &out_len);
+          dc_cloudinit_replace_macs ((const char *) data + 1, size - 1, &fz_rewrite, &out_len);
 
         /* every MAC is replaced by one of the same length */
         g_assert (out != NULL && out_len == size - 1);
@@ -109,7 +109,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       break;
     default:
       {
-        g_autofree char *label = dc_seed_pvd_label (data + 1, size - 1);
+        g_autofree char *label = dc_cloudinit_pvd_label (data + 1, size - 1);
 
         g_assert (label == NULL || strlen (label) <= 32);
       }

@@ -160,7 +160,7 @@ fake_file (DcEnv *base, const char *path, GError **error)
       return NULL;
     }
   info = dc_vol_info_new ();
-  info->pool = dc_dir_pool_name (dir);
+  info->pool = dc_plan_dir_pool_name (dir);
   info->pool_path = g_strdup (dir);
   info->open_dir = g_strdup (dir);
   info->name = g_path_get_basename (path);

@@ -56,9 +56,9 @@ seed_iso_build (const char *label, const char *const *files)
   archive_write_free (w);
   /* libarchive writes the label upper-case; make it @label exactly, as
    * cloud-localds (genisoimage) does */
-  g_assert_cmpuint (out->len, >=, DC_SEED_PVD_OFFSET + DC_SEED_PVD_SIZE);
-  memset (out->data + DC_SEED_PVD_OFFSET + 40, ' ', 32);
-  memcpy (out->data + DC_SEED_PVD_OFFSET + 40, label, strlen (label));
+  g_assert_cmpuint (out->len, >=, DC_CLOUDINIT_PVD_OFFSET + DC_CLOUDINIT_PVD_SIZE);
+  memset (out->data + DC_CLOUDINIT_PVD_OFFSET + 40, ' ', 32);
+  memcpy (out->data + DC_CLOUDINIT_PVD_OFFSET + 40, label, strlen (label));
   return g_byte_array_free_to_bytes (out);
 }
 
@@ -82,8 +82,8 @@ seed_iso_read (GBytes *iso, char **label)
 
   if (label != NULL)
     {
-      g_assert_cmpuint (len, >=, DC_SEED_PVD_OFFSET + DC_SEED_PVD_SIZE);
-      *label = dc_seed_pvd_label (data + DC_SEED_PVD_OFFSET, DC_SEED_PVD_SIZE);
+      g_assert_cmpuint (len, >=, DC_CLOUDINIT_PVD_OFFSET + DC_CLOUDINIT_PVD_SIZE);
+      *label = dc_cloudinit_pvd_label (data + DC_CLOUDINIT_PVD_OFFSET, DC_CLOUDINIT_PVD_SIZE);
     }
   g_assert_cmpint (archive_read_support_format_iso9660 (r), ==, ARCHIVE_OK);
   g_assert_cmpint (archive_read_open_memory (r, data, len), ==, ARCHIVE_OK);

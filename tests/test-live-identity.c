@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include "dc-xml.h"
 #include "live-fixture.h"
 
 #include <glib/gstdio.h>

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include "dc-xml.h"
 #include "live-fixture.h"
 #include "seed-iso.h"
 

@@ -681,13 +681,13 @@ test_plan_seed (void)
   /* sda and sdc hold one image: a seed each */
   g_assert_cmpuint (plan->seeds->len, ==, 3);
   g_assert_cmpstr (((const DcSeed *) plan->seeds->pdata[2])->vol->dst_name, ==, "seeded-clone1-sdc.iso");
-  iid = dc_plan_instance_id ("seeded-01", plan->source_name, plan->name, plan->uuid);
+  iid = dc_cloudinit_instance_id ("seeded-01", plan->source_name, plan->name, plan->uuid);
   serial = g_strdup_printf ("ds=nocloud;i=%s;h=seeded-clone1<", iid);
   g_assert_nonnull (strstr (plan->xml, serial));
   g_assert_cmpstr (iid, ==, "seeded-clone1-01");
   /* no name of the source in it: the clone's UUID */
   g_clear_pointer (&iid, g_free);
-  iid = dc_plan_instance_id ("iid-local01", plan->source_name, plan->name, plan->uuid);
+  iid = dc_cloudinit_instance_id ("iid-local01", plan->source_name, plan->name, plan->uuid);
   g_assert_cmpstr (iid, ==, plan->uuid);
   g_assert_cmpuint (plan->shared->len, ==, 1);
   g_assert_cmpstr (plan->shared->pdata[0], ==, "disk 'sdb' (cdrom)");

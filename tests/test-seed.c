@@ -21,7 +21,7 @@
 static const char *const macs_from[] = { "52:54:00:7a:c0:11", "52:54:00:7a:c0:12", NULL };
 static const char *const macs_to[] = { "52:54:00:aa:bb:01", "52:54:00:aa:bb:02", NULL };
 
-static const DcSeedRewrite rewrite = {
+static const DcCloudinitRewrite rewrite = {
   .source_name = "cloudy",
   .clone_name = "cloudy_2.b",
   .clone_uuid = CLONE_UUID,
@@ -151,7 +151,7 @@ test_seed_macs (void)
                              "  c: {match: {macaddress: 52:54:00:7a:c0:13}}\n"
                              "  d: 152:54:00:7a:c0:11 52:54:00:7a:c0:11:ff x52:54:00:aa:bb:01\n";
   gsize len = 0;
-  g_autofree char *out = dc_seed_replace_macs (in, strlen (in), &rewrite, &len);
+  g_autofree char *out = dc_cloudinit_replace_macs (in, strlen (in), &rewrite, &len);
 
   g_assert_cmpstr (out, ==, want);
   g_assert_cmpuint (len, ==, strlen (want));
@@ -160,20 +160,20 @@ test_seed_macs (void)
 static void
 test_seed_pvd_label (void)
 {
-  guint8 pvd[DC_SEED_PVD_SIZE] = { 1, 'C', 'D', '0', '0', '1', 1 };
+  guint8 pvd[DC_CLOUDINIT_PVD_SIZE] = { 1, 'C', 'D', '0', '0', '1', 1 };
   g_autofree char *label = NULL;
 
   memset (pvd + 40, ' ', 32);
   memcpy (pvd + 40, "cidata", 6);
-  label = dc_seed_pvd_label (pvd, sizeof (pvd));
+  label = dc_cloudinit_pvd_label (pvd, sizeof (pvd));
   g_assert_cmpstr (label, ==, "cidata");
-  g_assert_true (dc_seed_label_is_cidata (label));
-  g_assert_true (dc_seed_label_is_cidata ("CIDATA"));
-  g_assert_false (dc_seed_label_is_cidata ("cidata2"));
-  g_assert_false (dc_seed_label_is_cidata (NULL));
+  g_assert_true (dc_cloudinit_label_is_cidata (label));
+  g_assert_true (dc_cloudinit_label_is_cidata ("CIDATA"));
+  g_assert_false (dc_cloudinit_label_is_cidata ("cidata2"));
+  g_assert_false (dc_cloudinit_label_is_cidata (NULL));
   pvd[1] = 'X';
-  g_assert_null (dc_seed_pvd_label (pvd, sizeof (pvd)));
-  g_assert_null (dc_seed_pvd_label (pvd, 10));
+  g_assert_null (dc_cloudinit_pvd_label (pvd, sizeof (pvd)));
+  g_assert_null (dc_cloudinit_pvd_label (pvd, 10));
 }
 
 /* user-data with bytes that must pass untouched: a MAC of the source,
@@ -237,7 +237,7 @@ test_seed_iso_round_trip (void)
       g_assert_true (g_bytes_equal (iso, copy));
       /* and the result is a seed in turn, for a clone of the clone */
       {
-        DcSeedRewrite next = rewrite;
+        DcCloudinitRewrite next = rewrite;
         g_autoptr (GBytes) again = NULL;
         g_autoptr (GHashTable) files = NULL;
         g_autofree char *label = NULL;
@@ -405,7 +405,8 @@ test_seed_iso_bad_input (void)
     }
   /* too big to be a seed */
   {
-    g_autoptr (GBytes) big = g_bytes_new_take (g_malloc0 (DC_SEED_MAX_SIZE + 1), DC_SEED_MAX_SIZE + 1);
+    g_autoptr (GBytes) big =
+      g_bytes_new_take (g_malloc0 (DC_CLOUDINIT_MAX_SIZE + 1), DC_CLOUDINIT_MAX_SIZE + 1);
     g_autoptr (GError) error = NULL;
 
     g_assert_null (dc_seed_rewrite (big, &rewrite, &error));

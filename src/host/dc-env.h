@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "dc-plan.h"
+#include "dc-scan.h"
+#include "dc-util.h"
+
+G_BEGIN_DECLS
+
+DcEnv *dc_env_live_new (virConnectPtr conn, const DcHostScan *scan);
+DcEnv *dc_env_live_new_read_only (virConnectPtr conn, const DcHostScan *scan);
+void dc_env_live_free (DcEnv *env);
+
+G_END_DECLS

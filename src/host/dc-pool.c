@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-pool.c: the temporary pools over directories that hold files
+ * outside any pool (NVRAM, TPM state), shared between domclone runs.
+ */
+#include "config.h"
+
+#include "dc-pool.h"
+#include "dc-plan.h"
+#include "dc-xml.h"
+
+/*
+ * Files that libvirt keeps outside pools (NVRAM) are reached through a
+ * pool over their directory: an existing one, or a transient pool that
+ * leaves no configuration behind. This works over remote connections too.
+ *
+ * The transient pool is named after its directory, so concurrent
+ * domclones share it instead of colliding (libvirt refuses two pools
+ * over one directory). A run opens it on first use and closes it at its
+ * end; the close fails harmlessly while another domclone's copy runs in
+ * it, and whoever closes last removes it. A use that finds the pool gone
+ * (closed by another domclone in between) opens it again.
+ */
+
+G_LOCK_DEFINE_STATIC (dc_dir_pools);
+static GHashTable *dc_dir_pools; /* names of the pools this process opened */
+
+/* Opens (or with @make, builds) the temporary pool over @dir. */
+static gboolean
+dc_pool_open_dir_full (virConnectPtr conn, const char *dir, gboolean make, const char *owner,
+                       const char *group, char **name, GError **error)
+{
+  g_autofree char *pool_name = dc_plan_dir_pool_name (dir);
+  g_autofree char *xml = NULL;
+  g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
+  xmlNode *root = xmlNewDocNode (doc, NULL, BAD_CAST "pool", NULL);
+  xmlNode *target;
+
+  xmlDocSetRootElement (doc, root);
+  xmlSetProp (root, BAD_CAST "type", BAD_CAST "dir");
+  xmlNewTextChild (root, NULL, BAD_CAST "name", BAD_CAST pool_name);
+  target = xmlNewChild (root, NULL, BAD_CAST "target", NULL);
+  xmlNewTextChild (target, NULL, BAD_CAST "path", BAD_CAST dir);
+  if (make)
+    {
+      /* the directory libvirt builds: private to its owner, as swtpm's */
+      xmlNode *perms = xmlNewChild (target, NULL, BAD_CAST "permissions", NULL);
+
+      xmlNewTextChild (perms, NULL, BAD_CAST "mode", BAD_CAST "0700");
+      if (owner != NULL)
+        xmlNewTextChild (perms, NULL, BAD_CAST "owner", BAD_CAST owner);
+      if (group != NULL)
+        xmlNewTextChild (perms, NULL, BAD_CAST "group", BAD_CAST group);
+    }
+  xml = dc_xml_format (root, TRUE);
+
+  for (int attempt = 0; attempt < DC_POOL_ATTEMPTS; attempt++)
+    {
+      g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, pool_name);
+
+      if (pool == NULL || virStoragePoolIsActive (pool) != 1)
+        {
+          g_clear_pointer (&pool, virStoragePoolFree);
+          pool = virStoragePoolCreateXML (conn, xml, make ? VIR_STORAGE_POOL_CREATE_WITH_BUILD : 0);
+        }
+      if (pool != NULL)
+        {
+          G_LOCK (dc_dir_pools);
+          if (dc_dir_pools == NULL)
+            dc_dir_pools = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_hash_table_add (dc_dir_pools, g_strdup (pool_name));
+          G_UNLOCK (dc_dir_pools);
+          *name = g_steal_pointer (&pool_name);
+          return TRUE;
+        }
+      /* a directory that is not there will not appear by waiting */
+      if (dc_last_libvirt_code () == VIR_ERR_SYSTEM_ERROR && virGetLastError ()->int1 == ENOENT)
+        break;
+      /* another domclone created or removed it meanwhile: look again */
+      g_usleep (g_random_int_range (10, 60) * 1000);
+    }
+  return dc_set_libvirt_error (error, "cannot open '%s' through a temporary storage pool", dir);
+}
+
+/**
+ * dc_pool_open_dir:
+ * @conn: connection
+ * @dir: directory
+ * @name: (out): the pool's name
+ * @error: return location
+ *
+ * Returns: %TRUE when an active pool called @name covers @dir
+ */
+gboolean
+dc_pool_open_dir (virConnectPtr conn, const char *dir, char **name, GError **error)
+{
+  return dc_pool_open_dir_full (conn, dir, FALSE, NULL, NULL, name, error);
+}
+
+/**
+ * dc_pool_make_dir:
+ * @conn: connection
+ * @dir: directory, made (with its parents) if missing, mode 0700
+ * @owner: (nullable): its owner if made
+ * @group: (nullable): its group if made
+ * @name: (out): the pool's name
+ * @error: return location
+ *
+ * Like dc_pool_open_dir(), for a directory that may not exist yet.
+ */
+gboolean
+dc_pool_make_dir (virConnectPtr conn, const char *dir, const char *owner, const char *group, char **name,
+                  GError **error)
+{
+  return dc_pool_open_dir_full (conn, dir, TRUE, owner, group, name, error);
+}
+
+/**
+ * dc_pool_close_dirs:
+ * @conn: connection
+ *
+ * Removes the temporary pools this process opened, unless another
+ * domclone is copying in one (that one removes it when done).
+ */
+void
+dc_pool_close_dirs (virConnectPtr conn)
+{
+  g_autoptr (GHashTable) pools = NULL;
+  GHashTableIter iter;
+  gpointer name;
+
+  G_LOCK (dc_dir_pools);
+  pools = g_steal_pointer (&dc_dir_pools);
+  G_UNLOCK (dc_dir_pools);
+  if (pools == NULL)
+    return;
+  g_hash_table_iter_init (&iter, pools);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    {
+      g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, name);
+
+      if (pool != NULL && virStoragePoolDestroy (pool) < 0)
+        g_debug ("temporary pool '%s' stays: %s", (const char *) name, virGetLastErrorMessage ());
+    }
+}
+
+/**
+ * dc_pool_vanished:
+ *
+ * Returns: %TRUE if the last libvirt error says a pool (or a volume
+ * looked up in it) was not there or not active: what a use of a shared
+ * temporary pool sees when another domclone closed it just then.
+ */
+gboolean
+dc_pool_vanished (void)
+{
+  int code = dc_last_libvirt_code ();
+
+  return code == VIR_ERR_NO_STORAGE_POOL || code == VIR_ERR_NO_STORAGE_VOL
+         || code == VIR_ERR_OPERATION_INVALID;
+}

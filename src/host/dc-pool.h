@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-pool.h: temporary pools over directories, shared between runs.
+ */
+#pragma once
+
+#include "dc-util.h"
+
+G_BEGIN_DECLS
+
+/* how often a use of a shared temporary pool is tried */
+#define DC_POOL_ATTEMPTS 20
+
+gboolean dc_pool_open_dir (virConnectPtr conn, const char *dir, char **name, GError **error);
+gboolean dc_pool_make_dir (virConnectPtr conn, const char *dir, const char *owner, const char *group,
+                           char **name, GError **error);
+void dc_pool_close_dirs (virConnectPtr conn);
+gboolean dc_pool_vanished (void);
+
+G_END_DECLS

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-vol-io.c: a volume's bytes moved through libvirt streams, which
+ * work over any connection: downloaded into memory, uploaded from it,
+ * or streamed from one volume into another.
+ *
+ * The stream copy: a volume's bytes moved through libvirt as they are.
+ * virStorageVolCreateXMLFrom converts from the format the pool probed
+ * (qemu-img convert -f <probe>), which a guest chooses by what it
+ * writes into its raw disk. Where that probe disagrees with the domain
+ * XML and this process cannot copy the file itself (a remote daemon, a
+ * file it may not read), the bytes are downloaded from the source and
+ * uploaded into the new volume in one process: libvirt's storage driver
+ * reads and writes a file volume as its bytes, whatever its format, and
+ * the sparse streams keep holes as holes. It works over any connection.
+ */
+#include "config.h"
+
+#include "dc-vol-io.h"
+#include "dc-cloudinit.h"
+
+typedef virStream DcStream;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcStream, virStreamFree)
+
+/* the most one call moves: a few progress updates a second */
+#define DC_STREAM_COPY_CHUNK ((size_t) 1024 * 1024)
+
+/* Sends all of @data on @out. */
+static gboolean
+dc_stream_send_all (virStreamPtr out, const char *data, size_t len, const char *dst, GError **error)
+{
+  while (len > 0)
+    {
+      int n = virStreamSend (out, data, len);
+
+      if (n < 0)
+        return dc_set_libvirt_error (error, "cannot write volume '%s'", dst);
+      data += n;
+      len -= (size_t) n;
+    }
+  return TRUE;
+}
+
+/* The relay itself: data as data, holes as holes, until the end. */
+static gboolean
+dc_stream_relay (virStreamPtr in, virStreamPtr out, const char *src, const char *dst, gsize *done,
+                 GError **error)
+{
+  g_autofree char *buf = g_malloc (DC_STREAM_COPY_CHUNK);
+
+  for (;;)
+    {
+      int n;
+
+      /* as the local copy, and unlike libvirt's: a signal stops it */
+      if (!dc_check_cancelled (error))
+        return FALSE;
+      n = virStreamRecvFlags (in, buf, DC_STREAM_COPY_CHUNK, VIR_STREAM_RECV_STOP_AT_HOLE);
+      if (n == 0)
+        return TRUE;
+      if (n == -3)
+        {
+          long long hole = 0;
+
+          if (virStreamRecvHole (in, &hole, 0) < 0)
+            return dc_set_libvirt_error (error, "cannot read volume '%s'", src);
+          if (hole > 0 && virStreamSendHole (out, hole, 0) < 0)
+            return dc_set_libvirt_error (error, "cannot write volume '%s'", dst);
+          continue;
+        }
+      if (n < 0)
+        return dc_set_libvirt_error (error, "cannot read volume '%s'", src);
+      if (!dc_stream_send_all (out, buf, (size_t) n, dst, error))
+        return FALSE;
+      if (done != NULL)
+        g_atomic_pointer_add (done, (gssize) n);
+    }
+}
+
+/**
+ * dc_vol_io_stream:
+ * @conn: connection
+ * @src: the source volume, read as its bytes
+ * @dst: the new volume, as big as @src, created empty (allocation 0
+ *   for a sparse source); its content is replaced with @src's bytes
+ * @done: (nullable): bytes copied so far, for progress, updated
+ *   atomically (g_atomic_pointer_add)
+ * @error: return location
+ *
+ * Copies @src into @dst byte for byte through libvirt.
+ *
+ * Returns: %FALSE with @error set on failure
+ */
+gboolean
+dc_vol_io_stream (virConnectPtr conn, virStorageVolPtr src, virStorageVolPtr dst, gsize *done, GError **error)
+{
+  g_autofree char *src_name = g_strdup (virStorageVolGetName (src));
+  g_autofree char *dst_name = g_strdup (virStorageVolGetName (dst));
+  g_autoptr (DcStream) in = virStreamNew (conn, 0);
+  g_autoptr (DcStream) out = virStreamNew (conn, 0);
+  gboolean in_open = FALSE, out_open = FALSE;
+
+  if (in == NULL || out == NULL)
+    return dc_set_libvirt_error (error, "cannot open a stream to copy volume '%s'", src_name);
+  if (virStorageVolDownload (src, in, 0, 0, VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM) < 0)
+    return dc_set_libvirt_error (error, "cannot read volume '%s'", src_name);
+  in_open = TRUE;
+  if (virStorageVolUpload (dst, out, 0, 0, VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM) < 0)
+    dc_set_libvirt_error (error, "cannot write volume '%s'", dst_name);
+  else
+    {
+      out_open = TRUE;
+      if (dc_stream_relay (in, out, src_name, dst_name, done, error))
+        {
+          in_open = FALSE;
+          if (virStreamFinish (in) < 0)
+            dc_set_libvirt_error (error, "cannot read volume '%s'", src_name);
+          else
+            {
+              out_open = FALSE;
+              /* the upload is complete once libvirt says so */
+              if (virStreamFinish (out) == 0)
+                return TRUE;
+              dc_set_libvirt_error (error, "cannot write volume '%s'", dst_name);
+            }
+        }
+    }
+  if (in_open)
+    virStreamAbort (in);
+  if (out_open)
+    virStreamAbort (out);
+  return FALSE;
+}
+
+#define DC_STREAM_CHUNK (256 * 1024)
+
+/**
+ * dc_vol_io_download:
+ * @conn: connection
+ * @vol: a volume
+ * @offset: where to start
+ * @length: how many bytes; 0 for all up to the end
+ * @error: return location
+ *
+ * Returns: (transfer full): the bytes, at most %DC_CLOUDINIT_MAX_SIZE of
+ * them (more is an error), or %NULL with @error set
+ */
+GBytes *
+dc_vol_io_download (virConnectPtr conn, virStorageVolPtr vol, guint64 offset, guint64 length, GError **error)
+{
+  g_autoptr (DcStream) st = virStreamNew (conn, 0);
+  g_autoptr (GByteArray) bytes = g_byte_array_new ();
+  g_autofree char *buf = g_malloc (DC_STREAM_CHUNK);
+
+  if (st == NULL || virStorageVolDownload (vol, st, offset, length, 0) < 0)
+    {
+      dc_set_libvirt_error (error, "cannot read volume '%s'", virStorageVolGetName (vol));
+      return NULL;
+    }
+  for (;;)
+    {
+      int n = virStreamRecv (st, buf, DC_STREAM_CHUNK);
+
+      if (n == 0)
+        break;
+      if (n < 0)
+        {
+          dc_set_libvirt_error (error, "cannot read volume '%s'", virStorageVolGetName (vol));
+          virStreamAbort (st);
+          return NULL;
+        }
+      if (bytes->len + (gsize) n > DC_CLOUDINIT_MAX_SIZE)
+        {
+          virStreamAbort (st);
+          g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                       "volume '%s' holds more than the %zu bytes domclone reads", virStorageVolGetName (vol),
+                       DC_CLOUDINIT_MAX_SIZE);
+          return NULL;
+        }
+      g_byte_array_append (bytes, (const guint8 *) buf, (guint) n);
+    }
+  if (virStreamFinish (st) < 0)
+    {
+      dc_set_libvirt_error (error, "cannot read volume '%s'", virStorageVolGetName (vol));
+      return NULL;
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&bytes));
+}
+
+/**
+ * dc_vol_io_upload:
+ * @conn: connection
+ * @vol: a volume at least as big as @bytes
+ * @bytes: what to write at its start
+ * @error: return location
+ *
+ * Returns: %TRUE once libvirt has written @bytes
+ */
+gboolean
+dc_vol_io_upload (virConnectPtr conn, virStorageVolPtr vol, GBytes *bytes, GError **error)
+{
+  g_autoptr (DcStream) st = virStreamNew (conn, 0);
+  gsize len = 0;
+  const char *data = g_bytes_get_data (bytes, &len);
+
+  if (st == NULL || virStorageVolUpload (vol, st, 0, len, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot write volume '%s'", virStorageVolGetName (vol));
+  for (gsize done = 0; done < len;)
+    {
+      int n = virStreamSend (st, data + done, MIN (len - done, DC_STREAM_CHUNK));
+
+      if (n < 0)
+        {
+          dc_set_libvirt_error (error, "cannot write volume '%s'", virStorageVolGetName (vol));
+          virStreamAbort (st);
+          return FALSE;
+        }
+      done += (gsize) n;
+    }
+  if (virStreamFinish (st) < 0)
+    return dc_set_libvirt_error (error, "cannot write volume '%s'", virStorageVolGetName (vol));
+  return TRUE;
+}

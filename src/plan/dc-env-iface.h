@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-env-iface.h: the questions the planner asks about the connection.
+ * Declared here, in the pure room; answered by src/host/dc-env.c (which
+ * asks libvirt) and by the tests' table (tests/dc-fake-env.c).
+ */
+#pragma once
+
+#include "dc-error.h"
+#include "dc-volinfo.h"
+
+G_BEGIN_DECLS
+
+/*
+ * DcEnv: the questions the plan asks about the connection. The live
+ * implementation (dc-env.c) asks libvirt; the tests answer from a table.
+ * Lookups return %NULL with DC_ERROR_NOT_FOUND when a thing is missing,
+ * DC_ERROR_UNSUPPORTED when it is outside any storage pool. Yes/no
+ * questions return FALSE with @error set when they cannot be answered:
+ * a failure is never taken for "no".
+ */
+typedef struct _DcEnv DcEnv;
+
+/* A storage pool as --pool names it: what the plan needs to put volumes
+ * into it. */
+typedef struct
+{
+  char *name;
+  char *type; /* dir, fs, logical, ... (<pool type>) */
+  char *path; /* its target directory; NULL if it names none */
+  gboolean active;
+} DcPoolInfo;
+
+DcPoolInfo *dc_pool_info_new (const char *name, const char *type, const char *path, gboolean active);
+void dc_pool_info_free (DcPoolInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcPoolInfo, dc_pool_info_free)
+
+struct _DcEnv
+{
+  /* TRUE when a domain called @name exists; FALSE with @error on failure */
+  gboolean (*domain_exists) (DcEnv *env, const char *name, gboolean *exists, GError **error);
+  /* *@in_use: a domain on the connection has @mac (lower case) */
+  gboolean (*mac_in_use) (DcEnv *env, const char *mac, gboolean *in_use, GError **error);
+  DcVolInfo *(*vol_by_path) (DcEnv *env, const char *path, GError **error);
+  DcVolInfo *(*vol_by_name) (DcEnv *env, const char *pool, const char *name, GError **error);
+  /* *@exists: pool @pool (a temporary one over @open_dir if set) holds a
+   * volume called @name */
+  gboolean (*vol_exists) (DcEnv *env, const char *pool, const char *open_dir, const char *name,
+                          gboolean *exists, GError **error);
+  /* a file that need not be in a pool (NVRAM): made reachable as a volume */
+  DcVolInfo *(*file) (DcEnv *env, const char *path, GError **error);
+  /* where the daemon keeps the NVRAM it names itself (<os firmware='efi'>
+   * without <nvram>), NULL if that cannot be known */
+  char *(*nvram_dir) (DcEnv *env);
+  /* where it keeps swtpm state, in a folder per domain UUID; NULL if
+   * that cannot be known */
+  char *(*swtpm_dir) (DcEnv *env);
+  /* the pool called @name, active or not; %NULL with DC_ERROR_NOT_FOUND
+   * when there is none */
+  DcPoolInfo *(*pool_info) (DcEnv *env, const char *name, GError **error);
+  /* *@label: the ISO 9660 volume label of the image at @path (or of
+   * volume @name in pool @pool), NULL if it is no ISO 9660 image or
+   * does not exist; a member left NULL never finds a seed */
+  gboolean (*iso_label) (DcEnv *env, const char *path, const char *pool, const char *name, char **label,
+                         GError **error);
+};
+
+G_END_DECLS

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * main.c: command line, output and exit status of domclone.
+ */
+#include "config.h"
+
+#include "dc-cli.h"
+#include "dc-cleanup.h"
+#include "dc-output.h"
+#include "dc-run.h"
+#include "dc-template.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static int verbosity;
+
+/* The first error writing stdout (an errno), for dc_close_stdout() */
+static int stdout_errno;
+
+/* Flushes stdout before a line on stderr (so 2>&1 keeps the order),
+ * remembering a failure: the stream may forget it. */
+static void
+dc_flush_stdout (void)
+{
+  errno = 0;
+  if (fflush (stdout) != 0 && stdout_errno == 0)
+    stdout_errno = errno != 0 ? errno : EIO;
+}
+
+static void
+dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  const char *kind = NULL;
+
+  switch (level & G_LOG_LEVEL_MASK)
+    {
+    case G_LOG_LEVEL_ERROR:
+    case G_LOG_LEVEL_CRITICAL:
+    case G_LOG_LEVEL_WARNING:
+      kind = "warning: ";
+      break;
+    case G_LOG_LEVEL_MESSAGE: /* a notice everyone should see */
+      kind = "";
+      break;
+    case G_LOG_LEVEL_INFO:
+      if (verbosity < 1)
+        return;
+      kind = "";
+      break;
+    default:
+      if (verbosity < 2)
+        return;
+      kind = "debug: ";
+      break;
+    }
+  dc_flush_stdout ();
+  fprintf (stderr, "domclone: %s%s\n", kind, message);
+}
+
+static DcOutputFormat format = DC_OUTPUT_TEXT;
+
+/* What a clone keeps of its source's identity, on stderr whatever the
+ * format and -q: one "domclone: warning: " line each */
+static void
+dc_print_warnings (const DcCloneResult *result)
+{
+  g_autofree char *lines = dc_output_warning_lines (result);
+
+  fflush (stdout);
+  fputs (lines, stderr);
+}
+
+/* --count: a failure's JSON object lists the clones made ("clones") */
+static gboolean counting;
+
+/* The error line on stderr, after what stdout had (so 2>&1 keeps the
+ * order) */
+static int
+dc_fail_line (const GError *error)
+{
+  g_autofree char *line = dc_output_error_line (error);
+
+  dc_flush_stdout ();
+  fputs (line, stderr);
+  return dc_error_exit_status (error);
+}
+
+/* A failed run: with --json its object on stdout, and the error line */
+static int
+dc_fail (const GError *error)
+{
+  g_autoptr (GPtrArray) none = g_ptr_array_new ();
+  g_autofree char *out =
+    counting ? dc_output_clones_failure (format, none, error) : dc_output_failure (format, error);
+
+  fputs (out, stdout);
+  return dc_fail_line (error);
+}
+
+/* Whatever went to stdout must have arrived: a --json object a caller
+ * never got is a failure, even after a clone was made (GNU's
+ * close_stdout does the same). */
+static int
+dc_close_stdout (int status)
+{
+  dc_flush_stdout ();
+  if (ferror (stdout) && stdout_errno == 0)
+    stdout_errno = EIO;
+  errno = 0;
+  if (fclose (stdout) != 0 && stdout_errno == 0)
+    stdout_errno = errno != 0 ? errno : EIO;
+  if (stdout_errno == 0)
+    return status;
+  fprintf (stderr, "domclone: cannot write to standard output: %s\n", g_strerror (stdout_errno));
+  return status == EXIT_SUCCESS ? EXIT_FAILURE : status;
+}
+
+static int
+dc_main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcCliOptions) opts = NULL;
+  g_autoptr (DcConnect) conn = NULL;
+  g_autoptr (DcCloneResult) result = NULL;
+  DcCloneOptions copts = { 0 };
+
+  setlocale (LC_ALL, "");
+  g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION, dc_log_handler,
+                     NULL);
+
+  opts = dc_cli_parse (argc, argv, &error);
+  if (opts == NULL)
+    {
+      /* a usage error is reported as --json asks too */
+      if (dc_cli_wants_json (argc, argv))
+        format = DC_OUTPUT_JSON;
+      return dc_fail (error);
+    }
+  if (opts->help)
+    {
+      g_autofree char *help = dc_cli_help ();
+      fputs (help, stdout);
+      return EXIT_SUCCESS;
+    }
+  if (opts->version)
+    {
+      printf ("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
+  verbosity = opts->verbose;
+  if (opts->json)
+    format = DC_OUTPUT_JSON;
+  counting = opts->count > 0;
+
+  /* libvirt reads its log settings once, when it initializes */
+  if (verbosity >= 4)
+    g_setenv ("LIBVIRT_DEBUG", "1", TRUE);
+  else if (verbosity == 3)
+    g_setenv ("LIBVIRT_DEBUG", "2", TRUE);
+  if (virInitialize () < 0)
+    {
+      g_set_error (&error, DC_ERROR, DC_ERROR_LIBVIRT, "cannot initialize libvirt");
+      return dc_fail (error);
+    }
+  dc_libvirt_quiet ();
+
+  {
+    g_autofree char *uri = dc_connect_uri (opts->connect);
+
+    conn = virConnectOpenAuth (uri, dc_connect_auth (), 0);
+  }
+  if (conn == NULL)
+    {
+      dc_set_libvirt_error (&error, "cannot connect to '%s'",
+                            opts->connect ? opts->connect : "the default libvirt URI");
+      error->code = DC_ERROR_CONNECT;
+      return dc_fail (error);
+    }
+  {
+    g_autofree char *uri = virConnectGetURI (conn);
+    g_info ("connected to '%s'", uri);
+  }
+
+  copts.source = opts->source;
+  copts.name = opts->name;
+  copts.pool = opts->pool;
+  copts.exist_ok = opts->exist_ok;
+  copts.linked = opts->linked;
+  if (opts->print_xml)
+    {
+      /* nothing to roll back: a signal may end it at once */
+      g_autofree char *out = NULL;
+
+      result = dc_run_print_xml (conn, &copts, &error);
+      if (result == NULL)
+        return dc_fail (error);
+      dc_print_warnings (result);
+      out = dc_output_print_xml (format, result);
+      fputs (out, stdout);
+      return EXIT_SUCCESS;
+    }
+
+  dc_cancel_on_signals ();
+  if (opts->cleanup)
+    {
+      g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
+
+      gboolean ok = dc_cleanup (conn, NULL, opts->source, TRUE, removed, &error);
+      /* what was removed, even if something else then failed */
+      g_autofree char *out = dc_output_cleanup (format, opts->source, removed, ok ? NULL : error);
+
+      fputs (out, stdout);
+      if (!ok)
+        return dc_fail_line (error);
+      return EXIT_SUCCESS;
+    }
+
+  if (opts->make_template || opts->unmake_template)
+    {
+      g_autoptr (DcTemplateResult) done = opts->make_template
+                                            ? dc_template_make (conn, opts->source, &error)
+                                            : dc_template_unmake (conn, opts->source, &error);
+      g_autofree char *out = NULL;
+
+      if (done == NULL)
+        return dc_fail (error);
+      out = dc_output_template (format, done);
+      fputs (out, stdout);
+      return EXIT_SUCCESS;
+    }
+
+  copts.jobs = (guint) opts->jobs;
+  /* -v writes its lines on stderr, which the redraws would garble */
+  copts.progress = !opts->quiet && verbosity == 0 && isatty (STDERR_FILENO);
+  copts.read_back = format == DC_OUTPUT_JSON;
+  if (opts->count > 0)
+    {
+      g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_free);
+      gboolean ok = dc_run_clone_count (conn, &copts, (guint) opts->count, made, &error);
+      g_autofree char *out =
+        ok ? dc_output_clones (format, made) : dc_output_clones_failure (format, made, error);
+
+      for (guint i = 0; i < made->len; i++)
+        dc_print_warnings (made->pdata[i]);
+      fputs (out, stdout);
+      return ok ? EXIT_SUCCESS : dc_fail_line (error);
+    }
+  result = dc_run_clone (conn, &copts, &error);
+  if (result == NULL)
+    return dc_fail (error);
+  dc_print_warnings (result);
+  {
+    g_autofree char *out = dc_output_clone (format, result);
+
+    fputs (out, stdout);
+  }
+  return EXIT_SUCCESS;
+}
+
+int
+main (int argc, char **argv)
+{
+  return dc_close_stdout (dc_main (argc, argv));
+}
