@@ -30,6 +30,7 @@ static const PlanCase plan_cases[] = {
   { "plain-qcow2", NULL, 1, -1, NULL },
   { "multi-disk", NULL, 1, -1, NULL },
   { "uefi-nvram", NULL, 1, -1, NULL },
+  { "nvram-probe-lies", NULL, 1, -1, NULL },
   { "uefi-implicit", NULL, 1, -1, NULL },
   { "volume-disks", NULL, 1, -1, NULL },
   { "nocloud-serial", NULL, 1, -1, NULL },

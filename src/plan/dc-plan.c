@@ -325,6 +325,7 @@ dc_planner_new_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const
   copy->open_dir = g_strdup (src->open_dir);
   copy->src_format = g_strdup (src->format);
   copy->src_allocation = src->allocation;
+  copy->bytes_only = src->probe_overruled;
   return copy;
 }
 
@@ -876,7 +877,35 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   return TRUE;
 }
 
-/* A file that exists only once the source has run (NVRAM, TPM state).
+/* NVRAM, TPM state and NVDIMM/virtio-pmem backing files are raw bytes,
+ * and the guest writes them (a UEFI guest without SMM writes its flash
+ * directly): like a raw disk's (see dc_planner_disk_format()), a format
+ * or backing file a pool probed from them is never trusted, or
+ * libvirt's copy would read a host file named in a planted qcow2
+ * header into the clone. */
+static void
+dc_planner_raw_file (DcVolInfo *info, const char *what)
+{
+  gboolean is_file = info->type == NULL || g_str_equal (info->type, "file");
+
+  if (!is_file || (info->format == NULL && info->backing == NULL)
+      || (g_strcmp0 (info->format, "raw") == 0 && info->backing == NULL))
+    return;
+  g_info ("%s is a raw file; its pool probed %s%s%s%s, which is not trusted", what,
+          info->format ? info->format : "no format", info->backing ? " with backing file '" : "",
+          info->backing ? info->backing : "", info->backing ? "'" : "");
+  g_clear_pointer (&info->compat, g_free);
+  g_clear_pointer (&info->cluster_size, g_free);
+  g_clear_pointer (&info->features, g_strfreev);
+  if (info->physical > 0)
+    info->capacity = info->physical;
+  g_free (info->format);
+  info->format = g_strdup ("raw");
+  info->probe_overruled = TRUE;
+}
+
+/* A file that exists only once the source has run (NVRAM, TPM state,
+ * an NVDIMM's backing file), raw whatever its pool probed.
  * Returns FALSE on error; TRUE with *@info NULL when it does not exist:
  * then the clone makes its own on first start, as the source would. */
 static gboolean
@@ -885,6 +914,8 @@ dc_planner_run_file (DcPlanner *p, const char *path, const char *what, DcVolInfo
   g_autoptr (GError) local = NULL;
 
   *info = p->env->file (p->env, path, &local);
+  if (*info != NULL)
+    dc_planner_raw_file (*info, what);
   if (*info != NULL || g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
     return TRUE;
   g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone %s: ", what);

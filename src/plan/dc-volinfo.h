@@ -25,19 +25,22 @@ typedef struct
   char *mode;       /* permissions, NULL when unknown */
   char *owner;
   char *group;
-  char *compat;       /* qcow2 compat level ("1.1"), NULL if none */
-  char *cluster_size; /* qcow2 cluster size in bytes, NULL if none */
-  GStrv features;     /* qcow2 feature elements (lazy_refcounts, ...),
+  char *compat;             /* qcow2 compat level ("1.1"), NULL if none */
+  char *cluster_size;       /* qcow2 cluster size in bytes, NULL if none */
+  GStrv features;           /* qcow2 feature elements (lazy_refcounts, ...),
                       * NULL if none */
-  char *open_dir;     /* set when @pool is a temporary pool over this
+  char *open_dir;           /* set when @pool is a temporary pool over this
                       * directory, to be opened around each use */
-  char *pool_type;    /* <pool type> of @pool (dir, logical, iscsi, ...),
+  char *pool_type;          /* <pool type> of @pool (dir, logical, iscsi, ...),
                       * NULL if unknown */
-  char *backing;      /* the backing file the pool found in the file's
+  char *backing;            /* the backing file the pool found in the file's
                       * header (<backingStore><path>), NULL if none; a
                       * probe, never trusted for the copy */
-  char *encryption;   /* <encryption format> the pool reports ("luks",
+  char *encryption;         /* <encryption format> the pool reports ("luks",
                       * "default" when it names none), NULL if none */
+  gboolean probe_overruled; /* set by the planner: the format the pool
+                             * probed was not the file's, so a copy moves
+                             * its bytes as they are */
 } DcVolInfo;
 
 DcVolInfo *dc_vol_info_new (void);
