@@ -23,55 +23,7 @@
 const char *
 dc_output_error_code (const GError *error)
 {
-  if (error->domain == G_OPTION_ERROR)
-    return "usage";
-  /* the local copy's errno: the same kind of failure as libvirt's */
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
-    return "no-space";
-  if (error->domain != DC_ERROR)
-    return "failed";
-  switch ((DcError) error->code)
-    {
-    case DC_ERROR_USAGE:
-      return "usage";
-    case DC_ERROR_INVALID_NAME:
-      return "invalid-name";
-    case DC_ERROR_NAME_TAKEN:
-      return "name-taken";
-    case DC_ERROR_NOT_FOUND:
-      return "not-found";
-    case DC_ERROR_STATE:
-      return "source-running";
-    case DC_ERROR_UNSUPPORTED:
-      return "unsupported-disk";
-    case DC_ERROR_XML:
-      return "invalid-xml";
-    case DC_ERROR_LIBVIRT:
-      return "libvirt";
-    case DC_ERROR_CANCELLED:
-      return "interrupted";
-    case DC_ERROR_SOURCE_NOT_FOUND:
-      return "source-not-found";
-    case DC_ERROR_VOLUME_EXISTS:
-      return "volume-exists";
-    case DC_ERROR_CONNECT:
-      return "connect-failed";
-    case DC_ERROR_POOL_NOT_FOUND:
-      return "pool-not-found";
-    case DC_ERROR_POOL_INACTIVE:
-      return "pool-inactive";
-    case DC_ERROR_IN_PROGRESS:
-      return "in-progress";
-    case DC_ERROR_NOT_TEMPLATE:
-      return "not-a-template";
-    case DC_ERROR_LINKED_CLONES:
-      return "has-linked-clones";
-    case DC_ERROR_NO_SPACE:
-      return "no-space";
-    case DC_ERROR_FAILED:
-    default:
-      return "failed";
-    }
+  return dc_error_kind (error)->code;
 }
 
 /* An error is one line: a control character that came in with a name
