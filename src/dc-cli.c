@@ -176,10 +176,10 @@ dc_help_item (GString *out, const char *term, const char *description)
 char *
 dc_cli_help (void)
 {
-  GString *out = g_string_new ("Usage: domclone [options] <source_name>\n"
-                               "Create an independent copy of an existing (stopped) domain.\n"
-                               "\n"
-                               "Options:\n");
+  g_autoptr (GString) out = g_string_new ("Usage: domclone [options] <source_name>\n"
+                                          "Create an independent copy of an existing (stopped) domain.\n"
+                                          "\n"
+                                          "Options:\n");
 
   for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
     {
@@ -192,7 +192,7 @@ dc_cli_help (void)
   g_string_append (out, "Arguments:\n");
   for (size_t i = 0; i < G_N_ELEMENTS (dc_cli_arguments); i++)
     dc_help_item (out, dc_cli_arguments[i].name, dc_cli_arguments[i].description);
-  return g_string_free (out, FALSE);
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 /**

@@ -65,7 +65,7 @@ dc_output_error_line (const GError *error)
 char *
 dc_output_warning_lines (const DcCloneResult *result)
 {
-  GString *out = g_string_new (NULL);
+  g_autoptr (GString) out = g_string_new (NULL);
 
   for (guint i = 0; result->warnings != NULL && i < result->warnings->len; i++)
     {
@@ -73,7 +73,7 @@ dc_output_warning_lines (const DcCloneResult *result)
 
       g_string_append_printf (out, "domclone: warning: %s\n", line);
     }
-  return g_string_free (out, FALSE);
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 static char *
@@ -284,14 +284,14 @@ dc_output_clones (DcOutputFormat format, const GPtrArray *made)
 
   if (format == DC_OUTPUT_TEXT)
     {
-      GString *out = g_string_new (NULL);
+      g_autoptr (GString) out = g_string_new (NULL);
 
       g_string_append_printf (out, "Cloned from %s to ", last->source);
       for (guint i = 0; i < made->len; i++)
         g_string_append_printf (out, "%s%s", i > 0 ? ", " : "",
                                 ((const DcCloneResult *) made->pdata[i])->name);
       g_string_append (out, ".\n");
-      return g_string_free (out, FALSE);
+      return g_string_free (g_steal_pointer (&out), FALSE);
     }
   b = json_builder_new ();
   json_builder_begin_object (b);
@@ -384,14 +384,14 @@ dc_output_cleanup (DcOutputFormat format, const char *source, const GPtrArray *r
 
   if (format == DC_OUTPUT_TEXT)
     {
-      GString *out = g_string_new (NULL);
+      g_autoptr (GString) out = g_string_new (NULL);
 
       for (guint i = 0; i < removed->len; i++)
         g_string_append_printf (out, "Removed %s, left unfinished by a killed run.\n",
                                 (const char *) removed->pdata[i]);
       if (removed->len == 0 && error == NULL)
         g_string_append_printf (out, "Nothing to clean up for %s.\n", source);
-      return g_string_free (out, FALSE);
+      return g_string_free (g_steal_pointer (&out), FALSE);
     }
   b = json_builder_new ();
   json_builder_begin_object (b);
