@@ -10,6 +10,7 @@
 #include "dc-output.h"
 
 #include <gio/gio.h>
+#include <string.h>
 
 static DcResultVolume *
 volume_new (const char *disk, const char *name, const char *backing)
@@ -49,15 +50,16 @@ clone_new (guint64 counter)
   return r;
 }
 
-#define VOLUME_JSON                                                                                               \
-  "{\"disk\":\"vda\",\"pool\":\"default\",\"name\":\"src-clone.qcow2\","                                         \
-  "\"path\":\"/var/lib/libvirt/images/src-clone.qcow2\",\"format\":\"qcow2\",\"capacity\":1073741824,"          \
+#define VOLUME_JSON                                                                                          \
+  "{\"disk\":\"vda\",\"pool\":\"default\",\"name\":\"src-clone.qcow2\","                                     \
+  "\"path\":\"/var/lib/libvirt/images/src-clone.qcow2\",\"format\":\"qcow2\",\"capacity\":1073741824,"       \
   "\"allocation\":196616,\"backing\":null}"
-#define SOURCE_JSON(counter)                                                                                      \
+#define SOURCE_JSON(counter)                                                                                 \
   "\"source\":{\"name\":\"src\",\"uuid\":\"11111111-2222-3333-4444-555555555555\",\"counter\":" counter "}"
-#define CLONE_JSON(name)                                                                                          \
-  "{\"name\":\"" name "\",\"uuid\":\"66666666-7777-8888-9999-000000000000\",\"macs\":[\"52:54:00:12:34:56\"],"     \
-  "\"volumes\":[" VOLUME_JSON "],\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\","                   \
+#define CLONE_JSON(name)                                                                                     \
+  "{\"name\":\"" name                                                                                        \
+  "\",\"uuid\":\"66666666-7777-8888-9999-000000000000\",\"macs\":[\"52:54:00:12:34:56\"],"                   \
+  "\"volumes\":[" VOLUME_JSON "],\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\","               \
   "\"linked\":false,\"warnings\":[\"the clone keeps the serial 'S1'\"]}"
 
 static void
@@ -83,8 +85,9 @@ test_output_failure (void)
   g_autoptr (GError) error = g_error_new (DC_ERROR, DC_ERROR_SOURCE_NOT_FOUND, "no domain 'x\ny'");
 
   assert_output (dc_output_failure (DC_OUTPUT_TEXT, error), "");
-  assert_output (dc_output_failure (DC_OUTPUT_JSON, error),
-                 "{\"changed\":false,\"error\":{\"code\":\"source-not-found\",\"message\":\"no domain 'x y'\"}}\n");
+  assert_output (
+    dc_output_failure (DC_OUTPUT_JSON, error),
+    "{\"changed\":false,\"error\":{\"code\":\"source-not-found\",\"message\":\"no domain 'x y'\"}}\n");
 }
 
 static void
@@ -120,12 +123,13 @@ test_output_clone_existed (void)
   g_ptr_array_set_size (r->volumes, 0);
   g_ptr_array_set_size (r->warnings, 0);
   assert_output (dc_output_clone (DC_OUTPUT_TEXT, r), "src-clone3 already exists, cloned from src.\n");
-  assert_output (dc_output_clone (DC_OUTPUT_JSON, r),
-                 "{\"changed\":false," SOURCE_JSON (
-                   "3") ",\"clone\":{\"name\":\"src-clone3\",\"uuid\":\"66666666-7777-8888-9999-000000000000\","
-                        "\"macs\":[\"52:54:00:12:34:56\"],\"volumes\":[],"
-                        "\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\",\"linked\":false,"
-                        "\"warnings\":[]}}\n");
+  assert_output (
+    dc_output_clone (DC_OUTPUT_JSON, r),
+    "{\"changed\":false," SOURCE_JSON (
+      "3") ",\"clone\":{\"name\":\"src-clone3\",\"uuid\":\"66666666-7777-8888-9999-000000000000\","
+           "\"macs\":[\"52:54:00:12:34:56\"],\"volumes\":[],"
+           "\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\",\"linked\":false,"
+           "\"warnings\":[]}}\n");
 }
 
 /* a linked clone: the overlay names its backing file; unknown sizes,
@@ -145,12 +149,13 @@ test_output_clone_linked (void)
   g_ptr_array_set_size (r->volumes, 0);
   g_ptr_array_add (r->volumes, v);
   g_ptr_array_set_size (r->warnings, 0);
-  assert_output (dc_output_clone (DC_OUTPUT_JSON, r),
-                 "{\"changed\":true," SOURCE_JSON (
-                   "1") ",\"clone\":{\"name\":\"src-clone1\",\"uuid\":\"66666666-7777-8888-9999-000000000000\","
-                        "\"macs\":[\"52:54:00:12:34:56\"],\"volumes\":[{\"disk\":\"vdb\",\"pool\":\"default\","
-                        "\"name\":\"o.qcow2\",\"path\":null,\"format\":null,\"capacity\":null,\"allocation\":null,"
-                        "\"backing\":\"/t/base.qcow2\"}],\"nvram\":null,\"linked\":true,\"warnings\":[]}}\n");
+  assert_output (
+    dc_output_clone (DC_OUTPUT_JSON, r),
+    "{\"changed\":true," SOURCE_JSON (
+      "1") ",\"clone\":{\"name\":\"src-clone1\",\"uuid\":\"66666666-7777-8888-9999-000000000000\","
+           "\"macs\":[\"52:54:00:12:34:56\"],\"volumes\":[{\"disk\":\"vdb\",\"pool\":\"default\","
+           "\"name\":\"o.qcow2\",\"path\":null,\"format\":null,\"capacity\":null,\"allocation\":null,"
+           "\"backing\":\"/t/base.qcow2\"}],\"nvram\":null,\"linked\":true,\"warnings\":[]}}\n");
 }
 
 /* JSON is UTF-8: a source name in another encoding gets U+FFFD */
@@ -178,8 +183,8 @@ test_output_clones (void)
   g_ptr_array_add (made, clone_new (2));
   assert_output (dc_output_clones (DC_OUTPUT_TEXT, made), "Cloned from src to src-clone1, src-clone2.\n");
   assert_output (dc_output_clones (DC_OUTPUT_JSON, made),
-                 "{\"changed\":true," SOURCE_JSON ("2") ",\"clones\":[" CLONE_JSON ("src-clone1") "," CLONE_JSON (
-                   "src-clone2") "]}\n");
+                 "{\"changed\":true," SOURCE_JSON ("2") ",\"clones\":[" CLONE_JSON (
+                   "src-clone1") "," CLONE_JSON ("src-clone2") "]}\n");
 }
 
 /* --count stopped: the clones made before are kept and listed */
@@ -190,8 +195,9 @@ test_output_clones_failure (void)
   g_autoptr (GError) error = g_error_new (DC_ERROR, DC_ERROR_NO_SPACE, "no space");
 
   assert_output (dc_output_clones_failure (DC_OUTPUT_TEXT, made, error), "");
-  assert_output (dc_output_clones_failure (DC_OUTPUT_JSON, made, error),
-                 "{\"changed\":false,\"clones\":[],\"error\":{\"code\":\"no-space\",\"message\":\"no space\"}}\n");
+  assert_output (
+    dc_output_clones_failure (DC_OUTPUT_JSON, made, error),
+    "{\"changed\":false,\"clones\":[],\"error\":{\"code\":\"no-space\",\"message\":\"no space\"}}\n");
   g_ptr_array_add (made, clone_new (1));
   assert_output (dc_output_clones_failure (DC_OUTPUT_TEXT, made, error), "");
   assert_output (dc_output_clones_failure (DC_OUTPUT_JSON, made, error),
@@ -245,9 +251,10 @@ test_output_cleanup (void)
   assert_output (dc_output_cleanup (DC_OUTPUT_TEXT, "src", removed, error),
                  "Removed src-clone1, left unfinished by a killed run.\n"
                  "Removed src-clone2, left unfinished by a killed run.\n");
-  assert_output (dc_output_cleanup (DC_OUTPUT_JSON, "src", removed, error),
-                 "{\"changed\":true,\"source\":{\"name\":\"src\"},\"removed\":[\"src-clone1\",\"src-clone2\"],"
-                 "\"error\":{\"code\":\"libvirt\",\"message\":\"cannot undefine 'b'\"}}\n");
+  assert_output (
+    dc_output_cleanup (DC_OUTPUT_JSON, "src", removed, error),
+    "{\"changed\":true,\"source\":{\"name\":\"src\"},\"removed\":[\"src-clone1\",\"src-clone2\"],"
+    "\"error\":{\"code\":\"libvirt\",\"message\":\"cannot undefine 'b'\"}}\n");
 }
 
 static DcTemplateResult *
@@ -291,9 +298,10 @@ test_output_template (void)
   {
     g_autoptr (DcTemplateResult) r = template_new (TRUE, TRUE, 2);
 
-    assert_output (dc_output_template (DC_OUTPUT_JSON, r),
-                   "{\"changed\":true,\"template\":{\"name\":\"tpl\",\"uuid\":\"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee\","
-                   "\"is_template\":true,\"disks\":[\"vda\",\"vdb\"]}}\n");
+    assert_output (
+      dc_output_template (DC_OUTPUT_JSON, r),
+      "{\"changed\":true,\"template\":{\"name\":\"tpl\",\"uuid\":\"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee\","
+      "\"is_template\":true,\"disks\":[\"vda\",\"vdb\"]}}\n");
   }
 }
 
