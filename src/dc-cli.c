@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * dc-cli.c: the option table, its parser and the help text made from it.
+ *
+ * A new option takes: its field in DcCliOptions (dc-cli.h), its entry in
+ * dc_cli_option_entries (pointing at that field of parsed), a row in
+ * dc_cli_rules for each option it cannot go with, and its use in
+ * main.c. Parsing, freeing, "was it given" (a flag, a string or a number
+ * of -1 when not), --json after a refused command line and --help all
+ * follow from the entry.
  */
 #include "config.h"
 
@@ -100,12 +107,21 @@ dc_cli_entries (void)
   return dc_cli_option_entries;
 }
 
-/* The string field of @opts that a G_OPTION_ARG_STRING entry fills in
- * parsed */
-static char **
-dc_cli_string_field (DcCliOptions *opts, const GOptionEntry *e)
+/* The field of @opts that entry @e fills in parsed */
+static gpointer
+dc_cli_field (const DcCliOptions *opts, const GOptionEntry *e)
 {
-  return (char **) (gpointer) ((char *) opts + ((char *) e->arg_data - (char *) &parsed));
+  return (char *) opts + ((char *) e->arg_data - (char *) &parsed);
+}
+
+/* Sets each number of @opts the option table fills to @least if it is
+ * below (or to @least whatever it is, with @all) */
+static void
+dc_cli_numbers_floor (DcCliOptions *opts, int least, gboolean all)
+{
+  for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
+    if (e->arg == G_OPTION_ARG_INT && (all || *(int *) dc_cli_field (opts, e) < least))
+      *(int *) dc_cli_field (opts, e) = least;
 }
 
 /* Frees the strings of @opts that the option table fills */
@@ -114,7 +130,7 @@ dc_cli_options_clear_strings (DcCliOptions *opts)
 {
   for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
     if (e->arg == G_OPTION_ARG_STRING)
-      g_clear_pointer (dc_cli_string_field (opts, e), g_free);
+      g_clear_pointer ((char **) dc_cli_field (opts, e), g_free);
 }
 
 void
@@ -241,63 +257,46 @@ dc_cli_wants_json (int argc, char **argv)
   return FALSE;
 }
 
-/* What an option rule tests: the options given, and three faults of a
- * value, each one bit */
-typedef enum
-{
-  DC_CLI_NAME = 1 << 0,
-  DC_CLI_EXIST_OK = 1 << 1,
-  DC_CLI_COUNT = 1 << 2,
-  DC_CLI_POOL = 1 << 3,
-  DC_CLI_CLEANUP = 1 << 4,
-  DC_CLI_PRINT_XML = 1 << 5,
-  DC_CLI_LINKED = 1 << 6,
-  DC_CLI_MAKE_TEMPLATE = 1 << 7,
-  DC_CLI_UNMAKE_TEMPLATE = 1 << 8,
-  DC_CLI_EMPTY_POOL = 1 << 9, /* --pool '' */
-  DC_CLI_BAD_COUNT = 1 << 10, /* --count out of range */
-  DC_CLI_BAD_JOBS = 1 << 11,  /* --jobs out of range */
-} DcCliGiven;
-
-/* A rule refuses the command line when @given is, together with any of
- * @with (or on its own when @with is 0) and without any of @without */
+/* A rule refuses the command line when option @given is given together
+ * with any of @with (or on its own when @with is NULL) and with none
+ * of @without. Options are long names, separated by spaces; an option is
+ * given when its field is set (a flag TRUE, a string not NULL, a number
+ * not -1). @given may also be a fault of a value (dc_cli_faults). */
 typedef struct
 {
-  DcCliGiven given;
-  guint with;
-  guint without;
+  const char *given;
+  const char *with;
+  const char *without;
   const char *message; /* NULL: the range of a number (dc_cli_range_error) */
 } DcCliRule;
 
 #define DC_CLI_TEMPLATE_ALONE                                                                                \
   "--make-template and --unmake-template clone nothing: give one of them alone, without --name, --linked, "  \
   "--pool, --count, --exist-ok, --print-xml or --cleanup"
-#define DC_CLI_NOT_WITH_TEMPLATE                                                                             \
-  (DC_CLI_CLEANUP | DC_CLI_PRINT_XML | DC_CLI_LINKED | DC_CLI_NAME | DC_CLI_POOL | DC_CLI_COUNT              \
-   | DC_CLI_EXIST_OK)
+#define DC_CLI_NOT_WITH_TEMPLATE "cleanup print-xml linked name pool count exist-ok"
 
 /* In the order they are checked: the first that applies is the error */
 static const DcCliRule dc_cli_rules[] = {
-  { DC_CLI_CLEANUP, DC_CLI_NAME, 0, "--cleanup clones nothing: it takes no --name" },
-  { DC_CLI_CLEANUP, DC_CLI_POOL, 0, "--cleanup clones nothing: it takes no --pool" },
-  { DC_CLI_EMPTY_POOL, 0, 0, "the --pool name is empty" },
-  { DC_CLI_BAD_COUNT, 0, 0, NULL },
-  { DC_CLI_COUNT, DC_CLI_NAME, 0, "--count names its clones <source_name>-cloneN: it takes no --name" },
-  { DC_CLI_COUNT, DC_CLI_EXIST_OK, 0,
+  { "cleanup", "name", NULL, "--cleanup clones nothing: it takes no --name" },
+  { "cleanup", "pool", NULL, "--cleanup clones nothing: it takes no --pool" },
+  { "empty-pool", NULL, NULL, "the --pool name is empty" },
+  { "count-range", NULL, NULL, NULL },
+  { "count", "name", NULL, "--count names its clones <source_name>-cloneN: it takes no --name" },
+  { "count", "exist-ok", NULL,
     "--count makes new clones every time: it takes no --exist-ok, which needs --name" },
-  { DC_CLI_COUNT, DC_CLI_PRINT_XML, 0,
+  { "count", "print-xml", NULL,
     "--count makes clones: it takes no --print-xml (which shows one clone's XML)" },
-  { DC_CLI_COUNT, DC_CLI_CLEANUP, 0, "--count makes clones: it takes no --cleanup" },
-  { DC_CLI_EXIST_OK, 0, DC_CLI_NAME,
+  { "count", "cleanup", NULL, "--count makes clones: it takes no --cleanup" },
+  { "exist-ok", NULL, "name",
     "--exist-ok needs --name: it tells whether the clone of that name was made already" },
-  { DC_CLI_CLEANUP, DC_CLI_PRINT_XML, 0,
+  { "cleanup", "print-xml", NULL,
     "--cleanup removes what killed runs left and --print-xml changes nothing: give one of them" },
-  { DC_CLI_MAKE_TEMPLATE, DC_CLI_UNMAKE_TEMPLATE | DC_CLI_NOT_WITH_TEMPLATE, 0, DC_CLI_TEMPLATE_ALONE },
-  { DC_CLI_UNMAKE_TEMPLATE, DC_CLI_MAKE_TEMPLATE | DC_CLI_NOT_WITH_TEMPLATE, 0, DC_CLI_TEMPLATE_ALONE },
-  { DC_CLI_LINKED, DC_CLI_CLEANUP, 0, "--cleanup clones nothing: it takes no --linked" },
-  { DC_CLI_LINKED, DC_CLI_POOL, 0,
+  { "make-template", "unmake-template " DC_CLI_NOT_WITH_TEMPLATE, NULL, DC_CLI_TEMPLATE_ALONE },
+  { "unmake-template", "make-template " DC_CLI_NOT_WITH_TEMPLATE, NULL, DC_CLI_TEMPLATE_ALONE },
+  { "linked", "cleanup", NULL, "--cleanup clones nothing: it takes no --linked" },
+  { "linked", "pool", NULL,
     "--linked makes each overlay beside its base, in the template's pool: it takes no --pool" },
-  { DC_CLI_BAD_JOBS, 0, 0, NULL },
+  { "jobs-range", NULL, NULL, NULL },
 };
 
 /* @value not given (-1) or from 1 to @max */
@@ -307,40 +306,72 @@ dc_cli_in_range (int value, int max)
   return value == -1 || (value >= 1 && value <= max);
 }
 
-/* The options and faults of @opts, as bits for the rules */
-static guint
-dc_cli_given (const DcCliOptions *opts)
+static gboolean
+dc_cli_empty_pool (const DcCliOptions *opts)
 {
-  const struct
-  {
-    gboolean is;
-    DcCliGiven bit;
-  } facts[] = {
-    { opts->name != NULL, DC_CLI_NAME },
-    { opts->exist_ok, DC_CLI_EXIST_OK },
-    { opts->count != -1, DC_CLI_COUNT },
-    { opts->pool != NULL, DC_CLI_POOL },
-    { opts->cleanup, DC_CLI_CLEANUP },
-    { opts->print_xml, DC_CLI_PRINT_XML },
-    { opts->linked, DC_CLI_LINKED },
-    { opts->make_template, DC_CLI_MAKE_TEMPLATE },
-    { opts->unmake_template, DC_CLI_UNMAKE_TEMPLATE },
-    { opts->pool != NULL && opts->pool[0] == '\0', DC_CLI_EMPTY_POOL },
-    { !dc_cli_in_range (opts->count, DC_CLI_MAX_COUNT), DC_CLI_BAD_COUNT },
-    { !dc_cli_in_range (opts->jobs, DC_CLI_MAX_JOBS), DC_CLI_BAD_JOBS },
-  };
-  guint given = 0;
+  return opts->pool != NULL && opts->pool[0] == '\0';
+}
 
-  for (size_t i = 0; i < G_N_ELEMENTS (facts); i++)
-    if (facts[i].is)
-      given |= facts[i].bit;
-  return given;
+static gboolean
+dc_cli_count_out_of_range (const DcCliOptions *opts)
+{
+  return !dc_cli_in_range (opts->count, DC_CLI_MAX_COUNT);
+}
+
+static gboolean
+dc_cli_jobs_out_of_range (const DcCliOptions *opts)
+{
+  return !dc_cli_in_range (opts->jobs, DC_CLI_MAX_JOBS);
+}
+
+/* The faults of a value that rules name */
+static const struct
+{
+  const char *name;
+  gboolean (*is) (const DcCliOptions *opts);
+} dc_cli_faults[] = {
+  { "empty-pool", dc_cli_empty_pool },
+  { "count-range", dc_cli_count_out_of_range },
+  { "jobs-range", dc_cli_jobs_out_of_range },
+};
+
+/* Whether option @name (a long name, or a fault) is given in @opts */
+static gboolean
+dc_cli_given (const DcCliOptions *opts, const char *name)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (dc_cli_faults); i++)
+    if (g_str_equal (name, dc_cli_faults[i].name))
+      return dc_cli_faults[i].is (opts);
+  for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
+    {
+      if (!g_str_equal (name, e->long_name))
+        continue;
+      if (e->arg == G_OPTION_ARG_NONE)
+        return *(const gboolean *) dc_cli_field (opts, e);
+      if (e->arg == G_OPTION_ARG_STRING)
+        return *(char *const *) dc_cli_field (opts, e) != NULL;
+      if (e->arg == G_OPTION_ARG_INT)
+        return *(const int *) dc_cli_field (opts, e) != -1;
+    }
+  g_return_val_if_reached (FALSE); /* a rule names no option of the table */
+}
+
+/* Whether any option of the space-separated @names is given in @opts */
+static gboolean
+dc_cli_any_given (const DcCliOptions *opts, const char *names)
+{
+  g_auto (GStrv) list = g_strsplit (names, " ", -1);
+
+  for (guint i = 0; list[i] != NULL; i++)
+    if (dc_cli_given (opts, list[i]))
+      return TRUE;
+  return FALSE;
 }
 
 static void
-dc_cli_range_error (const DcCliOptions *opts, DcCliGiven fault, GError **error)
+dc_cli_range_error (const DcCliOptions *opts, const char *fault, GError **error)
 {
-  gboolean count = fault == DC_CLI_BAD_COUNT;
+  gboolean count = g_str_equal (fault, "count-range");
 
   g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "invalid --%s %d: give a number from 1 to %d",
                count ? "count" : "jobs", count ? opts->count : opts->jobs,
@@ -352,13 +383,12 @@ dc_cli_range_error (const DcCliOptions *opts, DcCliGiven fault, GError **error)
 static gboolean
 dc_cli_check_rules (const DcCliOptions *opts, GError **error)
 {
-  guint given = dc_cli_given (opts);
-
   for (size_t i = 0; i < G_N_ELEMENTS (dc_cli_rules); i++)
     {
       const DcCliRule *r = &dc_cli_rules[i];
 
-      if ((given & r->given) == 0 || (r->with != 0 && (given & r->with) == 0) || (given & r->without) != 0)
+      if (!dc_cli_given (opts, r->given) || (r->with != NULL && !dc_cli_any_given (opts, r->with))
+          || (r->without != NULL && dc_cli_any_given (opts, r->without)))
         continue;
       if (r->message == NULL)
         dc_cli_range_error (opts, r->given, error);
@@ -382,7 +412,8 @@ dc_cli_parse_options (int argc, char **argv, GStrv *args, GError **error)
   for (int i = 0; i < argc; i++)
     (*args)[i] = g_strdup (argv[i]);
   dc_cli_options_clear_strings (&parsed);
-  parsed = (DcCliOptions){ .count = -1, .jobs = -1 }; /* -1: not given */
+  parsed = (DcCliOptions){ 0 };
+  dc_cli_numbers_floor (&parsed, -1, TRUE); /* -1: not given */
   g_option_context_set_help_enabled (ctx, FALSE);
   g_option_context_add_main_entries (ctx, dc_cli_option_entries, NULL);
   if (!g_option_context_parse_strv (ctx, args, &local))
@@ -465,7 +496,6 @@ dc_cli_parse (int argc, char **argv, GError **error)
       if (opts->name != NULL && !dc_name_validate (opts->name, error))
         return NULL;
     }
-  opts->count = MAX (opts->count, 0);
-  opts->jobs = MAX (opts->jobs, 0);
+  dc_cli_numbers_floor (opts, 0, FALSE); /* 0: not given */
   return g_steal_pointer (&opts);
 }
