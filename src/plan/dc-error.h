@@ -26,7 +26,7 @@ typedef enum
   DC_ERROR_XML,          /* malformed domain XML */
   DC_ERROR_LIBVIRT,      /* a libvirt call failed */
   DC_ERROR_CANCELLED,    /* interrupted by a signal */
-  /* new codes go last: --json names each one (dc-output.c) */
+  /* new codes go last: --json names each one (dc-error.c) */
   DC_ERROR_SOURCE_NOT_FOUND, /* no source domain of that name */
   DC_ERROR_VOLUME_EXISTS,    /* a volume is in the way of a planned one */
   DC_ERROR_CONNECT,          /* no connection to libvirt */
@@ -39,6 +39,14 @@ typedef enum
                               * way made it */
 } DcError;
 
+/* What a DcError means outside domclone: one row of dc-error.c's table */
+typedef struct
+{
+  const char *code; /* --json's stable name of the failure */
+  int exit_status;  /* 1, or 2 for the caller's fault */
+} DcErrorKind;
+
+const DcErrorKind *dc_error_kind (const GError *error);
 int dc_error_exit_status (const GError *error);
 
 G_END_DECLS

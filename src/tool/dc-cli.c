@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * dc-cli.c: the option table, its parser and the help text made from it.
+ *
+ * A new option takes: its field in DcCliOptions (dc-cli.h), its entry in
+ * dc_cli_option_entries (pointing at that field of parsed), a row in
+ * dc_cli_rules for each option it cannot go with, and its use in
+ * main.c. Parsing, freeing, "was it given" (a flag, a string or a number
+ * of -1 when not), --json after a refused command line and --help all
+ * follow from the entry.
  */
 #include "config.h"
 
@@ -18,81 +25,68 @@
 /* --count: more than this in one call is a typo more likely than a plan */
 #define DC_CLI_MAX_COUNT 1000
 
-static gboolean opt_help;
-static gboolean opt_version;
-static int opt_verbose;
-static char *opt_name;
-static gboolean opt_exist_ok;
-static int opt_count;
-static char *opt_connect;
-static char *opt_pool;
-static gboolean opt_cleanup;
-static gboolean opt_print_xml;
-static gboolean opt_json;
-static int opt_jobs;
-static gboolean opt_quiet;
-static gboolean opt_linked;
-static gboolean opt_make_template;
-static gboolean opt_unmake_template;
+/* What GLib parses into: the entries below point into it, and
+ * dc_cli_parse() hands a copy of it out. */
+static DcCliOptions parsed;
 
 static gboolean
 dc_cli_count_verbose (const char *option, const char *value, gpointer data, GError **error)
 {
-  opt_verbose++;
+  parsed.verbose++;
   return TRUE;
 }
 
 static const GOptionEntry dc_cli_option_entries[] = {
-  { "help", 'h', 0, G_OPTION_ARG_NONE, &opt_help, "Displays help on commandline options", NULL },
-  { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print \"domclone VERSION\" and exit.", NULL },
+  { "help", 'h', 0, G_OPTION_ARG_NONE, &parsed.help, "Displays help on commandline options", NULL },
+  { "version", 0, 0, G_OPTION_ARG_NONE, &parsed.version, "Print \"domclone VERSION\" and exit.", NULL },
   { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, dc_cli_count_verbose,
     "Increase logging verbosity. Repeat the 'v' in the short option for more detail. "
     "Maximum verbosity is obtained with 4 (or more) v's, i.e. -vvvv.",
     NULL },
-  { "name", 'n', 0, G_OPTION_ARG_STRING, &opt_name,
+  { "name", 'n', 0, G_OPTION_ARG_STRING, &parsed.name,
     "An optional custom name for the cloned domain. The name must follow the usual validity "
     "rules. Default: \"<source_name>-cloneN\", where N is the Nth cloned domain.",
     "<destination-name>" },
-  { "exist-ok", 0, 0, G_OPTION_ARG_NONE, &opt_exist_ok,
+  { "exist-ok", 0, 0, G_OPTION_ARG_NONE, &parsed.exist_ok,
     "With --name: if that domain exists and is a clone of <source_name> (by UUID), do nothing and exit 0 "
     "(\"NAME already exists, cloned from SOURCE.\"). Any other domain of that name is still an error.",
     NULL },
-  { "count", 0, 0, G_OPTION_ARG_INT, &opt_count,
+  { "count", 0, 0, G_OPTION_ARG_INT, &parsed.count,
     "Make N clones (1 to 1000) in one call, named as without --name. A failure removes the clone it "
     "hit and stops; the clones made before it are kept (the error says which).",
     "<N>" },
-  { "connect", 'c', 0, G_OPTION_ARG_STRING, &opt_connect,
+  { "connect", 'c', 0, G_OPTION_ARG_STRING, &parsed.connect,
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
-  { "pool", 0, 0, G_OPTION_ARG_STRING, &opt_pool,
+  { "pool", 0, 0, G_OPTION_ARG_STRING, &parsed.pool,
     "Put the new volumes of the clone's disks into this active storage pool (one that holds files: dir, "
     "fs or netfs). Default: the pool of each source volume. NVRAM and TPM state stay where libvirt keeps "
     "them.",
     "<pool>" },
-  { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt_jobs,
+  { "jobs", 'j', 0, G_OPTION_ARG_INT, &parsed.jobs,
     "Copy up to N volumes at once. Default: one per CPU (never more than the clone has volumes).", "<N>" },
-  { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
+  { "quiet", 'q', 0, G_OPTION_ARG_NONE, &parsed.quiet,
     "No progress display. (It is only drawn when standard error is a terminal and without -v.)", NULL },
-  { "print-xml", 0, 0, G_OPTION_ARG_NONE, &opt_print_xml,
+  { "print-xml", 0, 0, G_OPTION_ARG_NONE, &parsed.print_xml,
     "Clone nothing and change nothing: print the XML the clone would be defined with (with -v, the "
     "volumes it would create on stderr).",
     NULL },
-  { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
+  { "json", 0, 0, G_OPTION_ARG_NONE, &parsed.json,
     "Print the result on stdout as one JSON object, on success and on failure (the error line still "
     "goes to stderr).",
     NULL },
-  { "linked", 0, 0, G_OPTION_ARG_NONE, &opt_linked,
+  { "linked", 0, 0, G_OPTION_ARG_NONE, &parsed.linked,
     "Make a linked clone of a template (see --make-template): each of its disks is a new qcow2 "
     "overlay on the template's volume, made in constant time and space.",
     NULL },
-  { "make-template", 0, 0, G_OPTION_ARG_NONE, &opt_make_template,
+  { "make-template", 0, 0, G_OPTION_ARG_NONE, &parsed.make_template,
     "Clone nothing; make <source_name> a template: mark its writable disks read-only, so that "
     "linked clones can be made of it.",
     NULL },
-  { "unmake-template", 0, 0, G_OPTION_ARG_NONE, &opt_unmake_template,
+  { "unmake-template", 0, 0, G_OPTION_ARG_NONE, &parsed.unmake_template,
     "Clone nothing; make the template <source_name> a plain domain again (refused while linked "
     "clones of it exist).",
     NULL },
-  { "cleanup", 0, 0, G_OPTION_ARG_NONE, &opt_cleanup,
+  { "cleanup", 0, 0, G_OPTION_ARG_NONE, &parsed.cleanup,
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
     "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
     NULL },
@@ -113,14 +107,38 @@ dc_cli_entries (void)
   return dc_cli_option_entries;
 }
 
+/* The field of @opts that entry @e fills in parsed */
+static gpointer
+dc_cli_field (const DcCliOptions *opts, const GOptionEntry *e)
+{
+  return (char *) opts + ((char *) e->arg_data - (char *) &parsed);
+}
+
+/* Sets each number of @opts the option table fills to @least if it is
+ * below (or to @least whatever it is, with @all) */
+static void
+dc_cli_numbers_floor (DcCliOptions *opts, int least, gboolean all)
+{
+  for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
+    if (e->arg == G_OPTION_ARG_INT && (all || *(int *) dc_cli_field (opts, e) < least))
+      *(int *) dc_cli_field (opts, e) = least;
+}
+
+/* Frees the strings of @opts that the option table fills */
+static void
+dc_cli_options_clear_strings (DcCliOptions *opts)
+{
+  for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
+    if (e->arg == G_OPTION_ARG_STRING)
+      g_clear_pointer ((char **) dc_cli_field (opts, e), g_free);
+}
+
 void
 dc_cli_options_free (DcCliOptions *opts)
 {
   if (opts == NULL)
     return;
-  g_free (opts->name);
-  g_free (opts->connect);
-  g_free (opts->pool);
+  dc_cli_options_clear_strings (opts);
   g_free (opts->source);
   g_free (opts);
 }
@@ -174,10 +192,10 @@ dc_help_item (GString *out, const char *term, const char *description)
 char *
 dc_cli_help (void)
 {
-  GString *out = g_string_new ("Usage: domclone [options] <source_name>\n"
-                               "Create an independent copy of an existing (stopped) domain.\n"
-                               "\n"
-                               "Options:\n");
+  g_autoptr (GString) out = g_string_new ("Usage: domclone [options] <source_name>\n"
+                                          "Create an independent copy of an existing (stopped) domain.\n"
+                                          "\n"
+                                          "Options:\n");
 
   for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
     {
@@ -190,7 +208,7 @@ dc_cli_help (void)
   g_string_append (out, "Arguments:\n");
   for (size_t i = 0; i < G_N_ELEMENTS (dc_cli_arguments); i++)
     dc_help_item (out, dc_cli_arguments[i].name, dc_cli_arguments[i].description);
-  return g_string_free (out, FALSE);
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 /**
@@ -205,6 +223,23 @@ dc_cli_help (void)
  *
  * Returns: %TRUE if --json was given
  */
+/* Whether @arg is an option of the table that takes a value: "--name",
+ * or a group of short options ending in one, "-vn" */
+static gboolean
+dc_cli_takes_value (const char *arg)
+{
+  for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
+    {
+      if (e->arg == G_OPTION_ARG_NONE || (e->flags & G_OPTION_FLAG_NO_ARG) != 0)
+        continue;
+      if (arg[1] == '-' && g_str_equal (arg + 2, e->long_name))
+        return TRUE;
+      if (arg[1] != '-' && arg[1] != '\0' && e->short_name != 0 && arg[strlen (arg) - 1] == e->short_name)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 gboolean
 dc_cli_wants_json (int argc, char **argv)
 {
@@ -216,16 +251,222 @@ dc_cli_wants_json (int argc, char **argv)
         return FALSE;
       if (g_str_equal (arg, "--json"))
         return TRUE;
-      if (g_str_equal (arg, "--name") || g_str_equal (arg, "--connect") || g_str_equal (arg, "--jobs")
-          || g_str_equal (arg, "--pool"))
-        i++;
-      else if (g_str_equal (arg, "--count"))
-        i++;
-      else if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0'
-               && strchr ("ncj", arg[strlen (arg) - 1]) != NULL)
-        i++; /* -n VALUE, or -vn VALUE */
+      if (arg[0] == '-' && dc_cli_takes_value (arg))
+        i++; /* --name VALUE, -n VALUE, or -vn VALUE */
     }
   return FALSE;
+}
+
+/* A rule refuses the command line when option @given is given together
+ * with any of @with (or on its own when @with is NULL) and with none
+ * of @without. Options are long names, separated by spaces; an option is
+ * given when its field is set (a flag TRUE, a string not NULL, a number
+ * not -1). @given may also be a fault of a value (dc_cli_faults). */
+typedef struct
+{
+  const char *given;
+  const char *with;
+  const char *without;
+  const char *message; /* NULL: the range of a number (dc_cli_range_error) */
+} DcCliRule;
+
+#define DC_CLI_TEMPLATE_ALONE                                                                                \
+  "--make-template and --unmake-template clone nothing: give one of them alone, without --name, --linked, "  \
+  "--pool, --count, --exist-ok, --print-xml or --cleanup"
+#define DC_CLI_NOT_WITH_TEMPLATE "cleanup print-xml linked name pool count exist-ok"
+
+/* In the order they are checked: the first that applies is the error */
+static const DcCliRule dc_cli_rules[] = {
+  { "cleanup", "name", NULL, "--cleanup clones nothing: it takes no --name" },
+  { "cleanup", "pool", NULL, "--cleanup clones nothing: it takes no --pool" },
+  { "empty-pool", NULL, NULL, "the --pool name is empty" },
+  { "count-range", NULL, NULL, NULL },
+  { "count", "name", NULL, "--count names its clones <source_name>-cloneN: it takes no --name" },
+  { "count", "exist-ok", NULL,
+    "--count makes new clones every time: it takes no --exist-ok, which needs --name" },
+  { "count", "print-xml", NULL,
+    "--count makes clones: it takes no --print-xml (which shows one clone's XML)" },
+  { "count", "cleanup", NULL, "--count makes clones: it takes no --cleanup" },
+  { "exist-ok", NULL, "name",
+    "--exist-ok needs --name: it tells whether the clone of that name was made already" },
+  { "cleanup", "print-xml", NULL,
+    "--cleanup removes what killed runs left and --print-xml changes nothing: give one of them" },
+  { "make-template", "unmake-template " DC_CLI_NOT_WITH_TEMPLATE, NULL, DC_CLI_TEMPLATE_ALONE },
+  { "unmake-template", "make-template " DC_CLI_NOT_WITH_TEMPLATE, NULL, DC_CLI_TEMPLATE_ALONE },
+  { "linked", "cleanup", NULL, "--cleanup clones nothing: it takes no --linked" },
+  { "linked", "pool", NULL,
+    "--linked makes each overlay beside its base, in the template's pool: it takes no --pool" },
+  { "jobs-range", NULL, NULL, NULL },
+};
+
+/* @value not given (-1) or from 1 to @max */
+static gboolean
+dc_cli_in_range (int value, int max)
+{
+  return value == -1 || (value >= 1 && value <= max);
+}
+
+static gboolean
+dc_cli_empty_pool (const DcCliOptions *opts)
+{
+  return opts->pool != NULL && opts->pool[0] == '\0';
+}
+
+static gboolean
+dc_cli_count_out_of_range (const DcCliOptions *opts)
+{
+  return !dc_cli_in_range (opts->count, DC_CLI_MAX_COUNT);
+}
+
+static gboolean
+dc_cli_jobs_out_of_range (const DcCliOptions *opts)
+{
+  return !dc_cli_in_range (opts->jobs, DC_CLI_MAX_JOBS);
+}
+
+/* The faults of a value that rules name */
+static const struct
+{
+  const char *name;
+  gboolean (*is) (const DcCliOptions *opts);
+} dc_cli_faults[] = {
+  { "empty-pool", dc_cli_empty_pool },
+  { "count-range", dc_cli_count_out_of_range },
+  { "jobs-range", dc_cli_jobs_out_of_range },
+};
+
+/* Whether option @name (a long name, or a fault) is given in @opts */
+static gboolean
+dc_cli_given (const DcCliOptions *opts, const char *name)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (dc_cli_faults); i++)
+    if (g_str_equal (name, dc_cli_faults[i].name))
+      return dc_cli_faults[i].is (opts);
+  for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
+    {
+      if (!g_str_equal (name, e->long_name))
+        continue;
+      if (e->arg == G_OPTION_ARG_NONE)
+        return *(const gboolean *) dc_cli_field (opts, e);
+      if (e->arg == G_OPTION_ARG_STRING)
+        return *(char *const *) dc_cli_field (opts, e) != NULL;
+      if (e->arg == G_OPTION_ARG_INT)
+        return *(const int *) dc_cli_field (opts, e) != -1;
+    }
+  g_return_val_if_reached (FALSE); /* a rule names no option of the table */
+}
+
+/* Whether any option of the space-separated @names is given in @opts */
+static gboolean
+dc_cli_any_given (const DcCliOptions *opts, const char *names)
+{
+  g_auto (GStrv) list = g_strsplit (names, " ", -1);
+
+  for (guint i = 0; list[i] != NULL; i++)
+    if (dc_cli_given (opts, list[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+dc_cli_range_error (const DcCliOptions *opts, const char *fault, GError **error)
+{
+  gboolean count = g_str_equal (fault, "count-range");
+
+  g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "invalid --%s %d: give a number from 1 to %d",
+               count ? "count" : "jobs", count ? opts->count : opts->jobs,
+               count ? DC_CLI_MAX_COUNT : DC_CLI_MAX_JOBS);
+}
+
+/* The options of @opts together: the first rule that refuses them is
+ * the error */
+static gboolean
+dc_cli_check_rules (const DcCliOptions *opts, GError **error)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (dc_cli_rules); i++)
+    {
+      const DcCliRule *r = &dc_cli_rules[i];
+
+      if (!dc_cli_given (opts, r->given) || (r->with != NULL && !dc_cli_any_given (opts, r->with))
+          || (r->without != NULL && dc_cli_any_given (opts, r->without)))
+        continue;
+      if (r->message == NULL)
+        dc_cli_range_error (opts, r->given, error);
+      else
+        g_set_error_literal (error, DC_ERROR, DC_ERROR_USAGE, r->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* GLib's parse of @argv into a copy of parsed; @args gets what is left
+ * (the program and the arguments) */
+static DcCliOptions *
+dc_cli_parse_options (int argc, char **argv, GStrv *args, GError **error)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (GError) local = NULL;
+  g_autoptr (DcCliOptions) opts = g_new0 (DcCliOptions, 1);
+
+  *args = g_new0 (char *, argc + 1);
+  for (int i = 0; i < argc; i++)
+    (*args)[i] = g_strdup (argv[i]);
+  dc_cli_options_clear_strings (&parsed);
+  parsed = (DcCliOptions){ 0 };
+  dc_cli_numbers_floor (&parsed, -1, TRUE); /* -1: not given */
+  g_option_context_set_help_enabled (ctx, FALSE);
+  g_option_context_add_main_entries (ctx, dc_cli_option_entries, NULL);
+  if (!g_option_context_parse_strv (ctx, args, &local))
+    {
+      /* GLib converts option values from the locale's character set */
+      if (local->domain == G_CONVERT_ERROR)
+        g_set_error (
+          error, DC_ERROR, DC_ERROR_INVALID_NAME,
+          "invalid argument: it is not text in this locale's character set; names use only ASCII letters, digits, hyphens, dots and underscores");
+      else
+        g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "%s; see 'domclone --help'", local->message);
+      return NULL;
+    }
+  *opts = parsed;
+  parsed = (DcCliOptions){ 0 }; /* its strings are opts' now */
+  return g_steal_pointer (&opts);
+}
+
+/* The one argument left in @args, the source, into @opts */
+static gboolean
+dc_cli_take_source (DcCliOptions *opts, char **args, GError **error)
+{
+  int n = (int) g_strv_length (args);
+
+  /* GLib leaves the "--" that ends the options in place */
+  for (int i = 1; i < n; i++)
+    if (g_str_equal (args[i], "--"))
+      {
+        g_free (args[i]);
+        memmove (&args[i], &args[i + 1], (n - i) * sizeof (char *));
+        n--;
+        break;
+      }
+  if (n < 2)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "missing the name of the domain to clone; usage: domclone [options] <source_name>");
+      return FALSE;
+    }
+  if (n > 2)
+    {
+      g_autofree char *shown = g_strescape (args[2], NULL);
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "unexpected argument '%s': give exactly one source domain; see 'domclone --help'", shown);
+      return FALSE;
+    }
+  opts->source = g_strdup (args[1]);
+  if (opts->source[0] == '\0')
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "the source domain name is empty");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /**
@@ -239,174 +480,22 @@ dc_cli_wants_json (int argc, char **argv)
 DcCliOptions *
 dc_cli_parse (int argc, char **argv, GError **error)
 {
-  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_autoptr (DcCliOptions) opts = g_new0 (DcCliOptions, 1);
-  g_auto (GStrv) args = g_new0 (char *, argc + 1);
-  g_autoptr (GError) local = NULL;
-  int n;
+  g_autoptr (DcCliOptions) opts = NULL;
+  g_auto (GStrv) args = NULL;
 
-  for (int i = 0; i < argc; i++)
-    args[i] = g_strdup (argv[i]);
-  n = argc;
-
-  opt_help = FALSE;
-  opt_version = FALSE;
-  opt_cleanup = FALSE;
-  opt_print_xml = FALSE;
-  opt_exist_ok = FALSE;
-  opt_count = -1; /* not given */
-  opt_json = FALSE;
-  opt_jobs = -1; /* not given */
-  opt_quiet = FALSE;
-  opt_linked = FALSE;
-  opt_make_template = FALSE;
-  opt_unmake_template = FALSE;
-  opt_verbose = 0;
-  g_clear_pointer (&opt_name, g_free);
-  g_clear_pointer (&opt_connect, g_free);
-  g_clear_pointer (&opt_pool, g_free);
-
-  g_option_context_set_help_enabled (ctx, FALSE);
-  g_option_context_add_main_entries (ctx, dc_cli_option_entries, NULL);
-  if (!g_option_context_parse_strv (ctx, &args, &local))
-    {
-      /* GLib converts option values from the locale's character set */
-      if (local->domain == G_CONVERT_ERROR)
-        {
-          g_set_error (
-            error, DC_ERROR, DC_ERROR_INVALID_NAME,
-            "invalid argument: it is not text in this locale's character set; names use only ASCII letters, digits, hyphens, dots and underscores");
-          return NULL;
-        }
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "%s; see 'domclone --help'", local->message);
-      return NULL;
-    }
-  n = (int) g_strv_length (args);
-  /* GLib leaves the "--" that ends the options in place */
-  for (int i = 1; i < n; i++)
-    if (g_str_equal (args[i], "--"))
-      {
-        g_free (args[i]);
-        memmove (&args[i], &args[i + 1], (n - i) * sizeof (char *));
-        n--;
-        break;
-      }
-
-  opts->help = opt_help;
-  opts->version = opt_version;
-  opts->verbose = opt_verbose;
-  opts->name = g_steal_pointer (&opt_name);
-  opts->exist_ok = opt_exist_ok;
-  opts->count = MAX (opt_count, 0);
-  opts->connect = g_steal_pointer (&opt_connect);
-  opts->pool = g_steal_pointer (&opt_pool);
-  opts->cleanup = opt_cleanup;
-  opts->print_xml = opt_print_xml;
-  opts->json = opt_json;
-  opts->jobs = MAX (opt_jobs, 0);
-  opts->quiet = opt_quiet;
-  opts->linked = opt_linked;
-  opts->make_template = opt_make_template;
-  opts->unmake_template = opt_unmake_template;
-  /* like --help, --version takes no source and ignores the rest */
-  if (opts->help || opts->version)
-    return g_steal_pointer (&opts);
-
-  if (n < 2)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
-                   "missing the name of the domain to clone; usage: domclone [options] <source_name>");
-      return NULL;
-    }
-  if (n > 2)
-    {
-      g_autofree char *shown = g_strescape (args[2], NULL);
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
-                   "unexpected argument '%s': give exactly one source domain; see 'domclone --help'", shown);
-      return NULL;
-    }
-  opts->source = g_strdup (args[1]);
-  if (opts->source[0] == '\0')
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "the source domain name is empty");
-      return NULL;
-    }
-  if (opts->cleanup && opts->name != NULL)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--cleanup clones nothing: it takes no --name");
-      return NULL;
-    }
-  if (opts->pool != NULL && (opts->cleanup || opts->pool[0] == '\0'))
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "%s",
-                   opts->cleanup ? "--cleanup clones nothing: it takes no --pool"
-                                 : "the --pool name is empty");
-      return NULL;
-    }
-  if (opt_count != -1 && (opt_count < 1 || opt_count > DC_CLI_MAX_COUNT))
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "invalid --count %d: give a number from 1 to %d",
-                   opt_count, DC_CLI_MAX_COUNT);
-      return NULL;
-    }
-  if (opts->count > 0 && opts->name != NULL)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
-                   "--count names its clones <source_name>-cloneN: it takes no --name");
-      return NULL;
-    }
-  if (opts->count > 0 && opts->exist_ok)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
-                   "--count makes new clones every time: it takes no --exist-ok, which needs --name");
-      return NULL;
-    }
-  if (opts->count > 0 && (opts->print_xml || opts->cleanup))
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--count makes clones: it takes no %s",
-                   opts->print_xml ? "--print-xml (which shows one clone's XML)" : "--cleanup");
-      return NULL;
-    }
-  if (opts->exist_ok && opts->name == NULL)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
-                   "--exist-ok needs --name: it tells whether the clone of that name was made already");
-      return NULL;
-    }
-  if (opts->cleanup && opts->print_xml)
-    {
-      g_set_error (
-        error, DC_ERROR, DC_ERROR_USAGE,
-        "--cleanup removes what killed runs left and --print-xml changes nothing: give one of them");
-      return NULL;
-    }
-  if ((opts->make_template || opts->unmake_template)
-      && (opts->make_template + opts->unmake_template + opts->cleanup + opts->print_xml + opts->linked > 1
-          || opts->name != NULL || opts->pool != NULL || opts->count > 0 || opts->exist_ok))
-    {
-      g_set_error (
-        error, DC_ERROR, DC_ERROR_USAGE,
-        "--make-template and --unmake-template clone nothing: give one of them alone, without --name, --linked, --pool, --count, --exist-ok, --print-xml or --cleanup");
-      return NULL;
-    }
-  if (opts->linked && opts->cleanup)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "--cleanup clones nothing: it takes no --linked");
-      return NULL;
-    }
-  if (opts->linked && opts->pool != NULL)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
-                   "--linked makes each overlay beside its base, in the template's pool: it takes no --pool");
-      return NULL;
-    }
-  if (opt_jobs != -1 && (opt_jobs < 1 || opt_jobs > DC_CLI_MAX_JOBS))
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "invalid --jobs %d: give a number from 1 to %d", opt_jobs,
-                   DC_CLI_MAX_JOBS);
-      return NULL;
-    }
-  if (opts->name != NULL && !dc_name_validate (opts->name, error))
+  opts = dc_cli_parse_options (argc, argv, &args, error);
+  if (opts == NULL)
     return NULL;
+  /* like --help, --version takes no source and ignores the rest */
+  if (!opts->help && !opts->version)
+    {
+      if (!dc_cli_take_source (opts, args, error))
+        return NULL;
+      if (!dc_cli_check_rules (opts, error))
+        return NULL;
+      if (opts->name != NULL && !dc_name_validate (opts->name, error))
+        return NULL;
+    }
+  dc_cli_numbers_floor (opts, 0, FALSE); /* 0: not given */
   return g_steal_pointer (&opts);
 }

@@ -23,55 +23,7 @@
 const char *
 dc_output_error_code (const GError *error)
 {
-  if (error->domain == G_OPTION_ERROR)
-    return "usage";
-  /* the local copy's errno: the same kind of failure as libvirt's */
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
-    return "no-space";
-  if (error->domain != DC_ERROR)
-    return "failed";
-  switch ((DcError) error->code)
-    {
-    case DC_ERROR_USAGE:
-      return "usage";
-    case DC_ERROR_INVALID_NAME:
-      return "invalid-name";
-    case DC_ERROR_NAME_TAKEN:
-      return "name-taken";
-    case DC_ERROR_NOT_FOUND:
-      return "not-found";
-    case DC_ERROR_STATE:
-      return "source-running";
-    case DC_ERROR_UNSUPPORTED:
-      return "unsupported-disk";
-    case DC_ERROR_XML:
-      return "invalid-xml";
-    case DC_ERROR_LIBVIRT:
-      return "libvirt";
-    case DC_ERROR_CANCELLED:
-      return "interrupted";
-    case DC_ERROR_SOURCE_NOT_FOUND:
-      return "source-not-found";
-    case DC_ERROR_VOLUME_EXISTS:
-      return "volume-exists";
-    case DC_ERROR_CONNECT:
-      return "connect-failed";
-    case DC_ERROR_POOL_NOT_FOUND:
-      return "pool-not-found";
-    case DC_ERROR_POOL_INACTIVE:
-      return "pool-inactive";
-    case DC_ERROR_IN_PROGRESS:
-      return "in-progress";
-    case DC_ERROR_NOT_TEMPLATE:
-      return "not-a-template";
-    case DC_ERROR_LINKED_CLONES:
-      return "has-linked-clones";
-    case DC_ERROR_NO_SPACE:
-      return "no-space";
-    case DC_ERROR_FAILED:
-    default:
-      return "failed";
-    }
+  return dc_error_kind (error)->code;
 }
 
 /* An error is one line: a control character that came in with a name
@@ -113,7 +65,7 @@ dc_output_error_line (const GError *error)
 char *
 dc_output_warning_lines (const DcCloneResult *result)
 {
-  GString *out = g_string_new (NULL);
+  g_autoptr (GString) out = g_string_new (NULL);
 
   for (guint i = 0; result->warnings != NULL && i < result->warnings->len; i++)
     {
@@ -121,7 +73,7 @@ dc_output_warning_lines (const DcCloneResult *result)
 
       g_string_append_printf (out, "domclone: warning: %s\n", line);
     }
-  return g_string_free (out, FALSE);
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 static char *
@@ -332,14 +284,14 @@ dc_output_clones (DcOutputFormat format, const GPtrArray *made)
 
   if (format == DC_OUTPUT_TEXT)
     {
-      GString *out = g_string_new (NULL);
+      g_autoptr (GString) out = g_string_new (NULL);
 
       g_string_append_printf (out, "Cloned from %s to ", last->source);
       for (guint i = 0; i < made->len; i++)
         g_string_append_printf (out, "%s%s", i > 0 ? ", " : "",
                                 ((const DcCloneResult *) made->pdata[i])->name);
       g_string_append (out, ".\n");
-      return g_string_free (out, FALSE);
+      return g_string_free (g_steal_pointer (&out), FALSE);
     }
   b = json_builder_new ();
   json_builder_begin_object (b);
@@ -432,14 +384,14 @@ dc_output_cleanup (DcOutputFormat format, const char *source, const GPtrArray *r
 
   if (format == DC_OUTPUT_TEXT)
     {
-      GString *out = g_string_new (NULL);
+      g_autoptr (GString) out = g_string_new (NULL);
 
       for (guint i = 0; i < removed->len; i++)
         g_string_append_printf (out, "Removed %s, left unfinished by a killed run.\n",
                                 (const char *) removed->pdata[i]);
       if (removed->len == 0 && error == NULL)
         g_string_append_printf (out, "Nothing to clean up for %s.\n", source);
-      return g_string_free (out, FALSE);
+      return g_string_free (g_steal_pointer (&out), FALSE);
     }
   b = json_builder_new ();
   json_builder_begin_object (b);

@@ -119,19 +119,203 @@ dc_close_stdout (int status)
   return status == EXIT_SUCCESS ? EXIT_FAILURE : status;
 }
 
+/* The options the clone steps take from @opts; @opts must outlive them */
+static DcCloneOptions
+dc_clone_options (const DcCliOptions *opts)
+{
+  DcCloneOptions copts = { 0 };
+
+  copts.source = opts->source;
+  copts.name = opts->name;
+  copts.pool = opts->pool;
+  copts.exist_ok = opts->exist_ok;
+  copts.linked = opts->linked;
+  return copts;
+}
+
+/* dc_clone_options(), and how a run that copies goes */
+static DcCloneOptions
+dc_run_options (const DcCliOptions *opts)
+{
+  DcCloneOptions copts = dc_clone_options (opts);
+
+  copts.jobs = (guint) opts->jobs;
+  /* -v writes its lines on stderr, which the redraws would garble */
+  copts.progress = !opts->quiet && verbosity == 0 && isatty (STDERR_FILENO);
+  copts.read_back = format == DC_OUTPUT_JSON;
+  return copts;
+}
+
+/* --help */
+static int
+dc_handle_help (void)
+{
+  g_autofree char *help = dc_cli_help ();
+
+  fputs (help, stdout);
+  return EXIT_SUCCESS;
+}
+
+/* --version */
+static int
+dc_handle_version (void)
+{
+  printf ("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+  return EXIT_SUCCESS;
+}
+
+/* --print-xml: nothing to roll back, so a signal may end it at once */
+static int
+dc_handle_print_xml (virConnectPtr conn, const DcCliOptions *opts)
+{
+  g_autoptr (GError) error = NULL;
+  DcCloneOptions copts = dc_clone_options (opts);
+  g_autoptr (DcCloneResult) result = dc_run_print_xml (conn, &copts, &error);
+  g_autofree char *out = NULL;
+
+  if (result == NULL)
+    return dc_fail (error);
+  dc_print_warnings (result);
+  out = dc_output_print_xml (format, result);
+  fputs (out, stdout);
+  return EXIT_SUCCESS;
+}
+
+/* --cleanup */
+static int
+dc_handle_cleanup (virConnectPtr conn, const DcCliOptions *opts)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *out = NULL;
+  gboolean ok;
+
+  dc_cancel_on_signals ();
+  ok = dc_cleanup (conn, NULL, opts->source, TRUE, removed, &error);
+  /* what was removed, even if something else then failed */
+  out = dc_output_cleanup (format, opts->source, removed, ok ? NULL : error);
+  fputs (out, stdout);
+  return ok ? EXIT_SUCCESS : dc_fail_line (error);
+}
+
+/* --make-template and --unmake-template */
+static int
+dc_handle_template (virConnectPtr conn, const DcCliOptions *opts)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcTemplateResult) done = NULL;
+  g_autofree char *out = NULL;
+
+  dc_cancel_on_signals ();
+  done = opts->make_template ? dc_template_make (conn, opts->source, &error)
+                             : dc_template_unmake (conn, opts->source, &error);
+  if (done == NULL)
+    return dc_fail (error);
+  out = dc_output_template (format, done);
+  fputs (out, stdout);
+  return EXIT_SUCCESS;
+}
+
+/* --count */
+static int
+dc_handle_count (virConnectPtr conn, const DcCliOptions *opts)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_free);
+  g_autofree char *out = NULL;
+  DcCloneOptions copts;
+  gboolean ok;
+
+  dc_cancel_on_signals ();
+  copts = dc_run_options (opts);
+  ok = dc_run_clone_count (conn, &copts, (guint) opts->count, made, &error);
+  out = ok ? dc_output_clones (format, made) : dc_output_clones_failure (format, made, error);
+  for (guint i = 0; i < made->len; i++)
+    dc_print_warnings (made->pdata[i]);
+  fputs (out, stdout);
+  return ok ? EXIT_SUCCESS : dc_fail_line (error);
+}
+
+/* One clone, the default */
+static int
+dc_handle_clone (virConnectPtr conn, const DcCliOptions *opts)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcCloneResult) result = NULL;
+  g_autofree char *out = NULL;
+  DcCloneOptions copts;
+
+  dc_cancel_on_signals ();
+  copts = dc_run_options (opts);
+  result = dc_run_clone (conn, &copts, &error);
+  if (result == NULL)
+    return dc_fail (error);
+  dc_print_warnings (result);
+  out = dc_output_clone (format, result);
+  fputs (out, stdout);
+  return EXIT_SUCCESS;
+}
+
+/* libvirt, initialized for -v, and a connection to @opts' URI */
+static DcConnect *
+dc_open (const DcCliOptions *opts, GError **error)
+{
+  g_autofree char *uri = NULL;
+  g_autofree char *connected = NULL;
+  DcConnect *conn;
+
+  /* libvirt reads its log settings once, when it initializes */
+  if (verbosity >= 4)
+    g_setenv ("LIBVIRT_DEBUG", "1", TRUE);
+  else if (verbosity == 3)
+    g_setenv ("LIBVIRT_DEBUG", "2", TRUE);
+  if (virInitialize () < 0)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_LIBVIRT, "cannot initialize libvirt");
+      return NULL;
+    }
+  dc_libvirt_quiet ();
+  uri = dc_connect_uri (opts->connect);
+  conn = virConnectOpenAuth (uri, dc_connect_auth (), 0);
+  if (conn == NULL)
+    {
+      dc_set_libvirt_error (error, "cannot connect to '%s'",
+                            opts->connect ? opts->connect : "the default libvirt URI");
+      (*error)->code = DC_ERROR_CONNECT;
+      return NULL;
+    }
+  connected = virConnectGetURI (conn);
+  g_info ("connected to '%s'", connected);
+  return conn;
+}
+
+typedef int (*DcHandler) (virConnectPtr conn, const DcCliOptions *opts);
+
+/* The mode @opts asks for (dc_cli_parse() let only one through) */
+static DcHandler
+dc_handler (const DcCliOptions *opts)
+{
+  if (opts->print_xml)
+    return dc_handle_print_xml;
+  if (opts->cleanup)
+    return dc_handle_cleanup;
+  if (opts->make_template || opts->unmake_template)
+    return dc_handle_template;
+  if (opts->count > 0)
+    return dc_handle_count;
+  return dc_handle_clone;
+}
+
 static int
 dc_main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (DcCliOptions) opts = NULL;
   g_autoptr (DcConnect) conn = NULL;
-  g_autoptr (DcCloneResult) result = NULL;
-  DcCloneOptions copts = { 0 };
 
   setlocale (LC_ALL, "");
   g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION, dc_log_handler,
                      NULL);
-
   opts = dc_cli_parse (argc, argv, &error);
   if (opts == NULL)
     {
@@ -141,124 +325,17 @@ dc_main (int argc, char **argv)
       return dc_fail (error);
     }
   if (opts->help)
-    {
-      g_autofree char *help = dc_cli_help ();
-      fputs (help, stdout);
-      return EXIT_SUCCESS;
-    }
+    return dc_handle_help ();
   if (opts->version)
-    {
-      printf ("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
-      return EXIT_SUCCESS;
-    }
+    return dc_handle_version ();
   verbosity = opts->verbose;
   if (opts->json)
     format = DC_OUTPUT_JSON;
   counting = opts->count > 0;
-
-  /* libvirt reads its log settings once, when it initializes */
-  if (verbosity >= 4)
-    g_setenv ("LIBVIRT_DEBUG", "1", TRUE);
-  else if (verbosity == 3)
-    g_setenv ("LIBVIRT_DEBUG", "2", TRUE);
-  if (virInitialize () < 0)
-    {
-      g_set_error (&error, DC_ERROR, DC_ERROR_LIBVIRT, "cannot initialize libvirt");
-      return dc_fail (error);
-    }
-  dc_libvirt_quiet ();
-
-  {
-    g_autofree char *uri = dc_connect_uri (opts->connect);
-
-    conn = virConnectOpenAuth (uri, dc_connect_auth (), 0);
-  }
+  conn = dc_open (opts, &error);
   if (conn == NULL)
-    {
-      dc_set_libvirt_error (&error, "cannot connect to '%s'",
-                            opts->connect ? opts->connect : "the default libvirt URI");
-      error->code = DC_ERROR_CONNECT;
-      return dc_fail (error);
-    }
-  {
-    g_autofree char *uri = virConnectGetURI (conn);
-    g_info ("connected to '%s'", uri);
-  }
-
-  copts.source = opts->source;
-  copts.name = opts->name;
-  copts.pool = opts->pool;
-  copts.exist_ok = opts->exist_ok;
-  copts.linked = opts->linked;
-  if (opts->print_xml)
-    {
-      /* nothing to roll back: a signal may end it at once */
-      g_autofree char *out = NULL;
-
-      result = dc_run_print_xml (conn, &copts, &error);
-      if (result == NULL)
-        return dc_fail (error);
-      dc_print_warnings (result);
-      out = dc_output_print_xml (format, result);
-      fputs (out, stdout);
-      return EXIT_SUCCESS;
-    }
-
-  dc_cancel_on_signals ();
-  if (opts->cleanup)
-    {
-      g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
-
-      gboolean ok = dc_cleanup (conn, NULL, opts->source, TRUE, removed, &error);
-      /* what was removed, even if something else then failed */
-      g_autofree char *out = dc_output_cleanup (format, opts->source, removed, ok ? NULL : error);
-
-      fputs (out, stdout);
-      if (!ok)
-        return dc_fail_line (error);
-      return EXIT_SUCCESS;
-    }
-
-  if (opts->make_template || opts->unmake_template)
-    {
-      g_autoptr (DcTemplateResult) done = opts->make_template
-                                            ? dc_template_make (conn, opts->source, &error)
-                                            : dc_template_unmake (conn, opts->source, &error);
-      g_autofree char *out = NULL;
-
-      if (done == NULL)
-        return dc_fail (error);
-      out = dc_output_template (format, done);
-      fputs (out, stdout);
-      return EXIT_SUCCESS;
-    }
-
-  copts.jobs = (guint) opts->jobs;
-  /* -v writes its lines on stderr, which the redraws would garble */
-  copts.progress = !opts->quiet && verbosity == 0 && isatty (STDERR_FILENO);
-  copts.read_back = format == DC_OUTPUT_JSON;
-  if (opts->count > 0)
-    {
-      g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_free);
-      gboolean ok = dc_run_clone_count (conn, &copts, (guint) opts->count, made, &error);
-      g_autofree char *out =
-        ok ? dc_output_clones (format, made) : dc_output_clones_failure (format, made, error);
-
-      for (guint i = 0; i < made->len; i++)
-        dc_print_warnings (made->pdata[i]);
-      fputs (out, stdout);
-      return ok ? EXIT_SUCCESS : dc_fail_line (error);
-    }
-  result = dc_run_clone (conn, &copts, &error);
-  if (result == NULL)
     return dc_fail (error);
-  dc_print_warnings (result);
-  {
-    g_autofree char *out = dc_output_clone (format, result);
-
-    fputs (out, stdout);
-  }
-  return EXIT_SUCCESS;
+  return dc_handler (opts) (conn, opts);
 }
 
 int
