@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include "live-fixture.h"
+#include "dc-test-util.h"
 
 #include "dc-cli.h"
 
@@ -82,12 +83,6 @@ static GStrv
 complete (const char *line)
 {
   return complete_with (g_getenv ("DOMCLONE_TEST_URI"), line);
-}
-
-static int
-compare_strings (gconstpointer a, gconstpointer b, gpointer data)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
 static gboolean
@@ -186,7 +181,7 @@ test_live_completion_values (LiveFixture *f, gconstpointer data)
     {
       g_auto (GStrv) replies = complete_with (defaults[i], lines[i]);
 
-      g_qsort_with_data (replies, g_strv_length (replies), sizeof (char *), compare_strings, NULL);
+      qsort (replies, g_strv_length (replies), sizeof (char *), dc_test_compare_strings);
       g_assert_cmpstrv (replies, expect[i]);
     }
 

@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include "dc-test-assert.h"
+#include "dc-test-util.h"
 #include "live-fixture.h"
 
 #include "dc-metadata.h"
@@ -177,12 +178,6 @@ live_domain_exists (const char *name)
   return dom != NULL;
 }
 
-static int
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 /* Everything a clone could leave behind: domains, every pool (active
  * or not, persistent or transient), and the volumes of every active
  * pool, freshly refreshed. */
@@ -230,7 +225,7 @@ live_snapshot (void)
     }
   g_free (doms);
   g_free (pools);
-  g_ptr_array_sort (lines, compare_strings);
+  g_ptr_array_sort (lines, dc_test_compare_strings);
   for (guint i = 0; i < lines->len; i++)
     g_string_append_printf (out, "%s\n", (const char *) lines->pdata[i]);
   return g_string_free (out, FALSE);
@@ -362,19 +357,24 @@ live_fixture_setup (LiveFixture *f, gconstpointer data)
     g_error ("cannot define the source: %s", virGetLastErrorMessage ());
 }
 
+/**
+ * live_remove_test_objects:
+ * @src: a test's source domain name
+ * @pool: (nullable): its pool's name
+ *
+ * Removes every domain of the test (the source and its clones: the
+ * names that start with @src), stopped first, with their NVRAM, and the
+ * pool @pool.
+ */
 void
-live_fixture_teardown (LiveFixture *f, gconstpointer data)
+live_remove_test_objects (const char *src, const char *pool_name)
 {
   virDomainPtr *doms = NULL;
-  int n;
+  int n = virConnectListAllDomains (live_conn, &doms, 0);
 
-  if (live_conn == NULL)
-    return;
-  /* every domain of this test: the source and its clones */
-  n = virConnectListAllDomains (live_conn, &doms, 0);
   for (int i = 0; i < n; i++)
     {
-      if (g_str_has_prefix (virDomainGetName (doms[i]), f->src))
+      if (g_str_has_prefix (virDomainGetName (doms[i]), src))
         {
           if (virDomainIsActive (doms[i]) == 1)
             virDomainDestroy (doms[i]);
@@ -383,14 +383,28 @@ live_fixture_teardown (LiveFixture *f, gconstpointer data)
       virDomainFree (doms[i]);
     }
   g_free (doms);
-  {
-    g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, f->pool);
-    if (pool != NULL)
-      {
-        virStoragePoolDestroy (pool);
-        virStoragePoolUndefine (pool);
-      }
-  }
+  if (pool_name != NULL)
+    live_remove_pool (pool_name);
+}
+
+/* Stops and undefines the pool @name, if there is one. */
+void
+live_remove_pool (const char *name)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, name);
+
+  if (pool == NULL)
+    return;
+  virStoragePoolDestroy (pool);
+  virStoragePoolUndefine (pool);
+}
+
+void
+live_fixture_teardown (LiveFixture *f, gconstpointer data)
+{
+  if (live_conn == NULL)
+    return;
+  live_remove_test_objects (f->src, f->pool);
   g_free (f->src);
   g_free (f->pool);
   g_free (f->dir);
@@ -560,23 +574,16 @@ live_define_bare_domain (const char *name)
 void
 live_assert_refused (const LiveFixture *f, const LiveRefusal *r, const char *const *args)
 {
-  g_autofree char *before = live_snapshot ();
   g_autofree char *xml_before = live_domain_xml (f->src);
-  g_autofree char *after = NULL;
   g_autofree char *xml_after = NULL;
-  g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  int status = dc_test_domclone_argv (args, &out, &err);
 
-  g_test_message ("%s: exit %d: %s", r->label, status, err);
-  g_assert_cmpint (status, ==, r->status);
-  g_assert_cmpstr (out, ==, "");
+  g_test_message ("%s", r->label);
+  err = live_assert_fails_cleanly (args, NULL, r->status);
   g_assert_true (g_str_has_prefix (err, "domclone: "));
   dc_assert_contains (err, r->err_part);
 
-  after = live_snapshot ();
   xml_after = live_domain_xml (f->src);
-  g_assert_cmpstr (after, ==, before);
   g_assert_cmpstr (xml_after, ==, xml_before);
 }
 
@@ -670,4 +677,92 @@ live_small_pool_remove (const char *pool_name, const char *dir)
   virStoragePoolDestroy (pool);
   virStoragePoolUndefine (pool);
   dc_test_run_ok (argv);
+}
+
+/**
+ * live_attach_disk:
+ * @f: the fixture
+ * @dev: the target device (vdb, ...)
+ * @format: the driver type (raw, qcow2, ...)
+ * @path: the file
+ *
+ * Attaches the @format file @path as disk @dev to the source's
+ * definition, and lets the fixture's pool see it.
+ */
+void
+live_attach_disk (const LiveFixture *f, const char *dev, const char *format, const char *path)
+{
+  g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, f->pool);
+  g_autofree char *xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='%s'/>"
+                                          "<source file='%s'/><target dev='%s' bus='virtio'/></disk>",
+                                          format, path, dev);
+
+  g_assert_nonnull (src);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+  if (pool != NULL)
+    g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+}
+
+/**
+ * live_assert_same_file:
+ * @src: a source file
+ * @clone: its copy
+ *
+ * @clone is a byte-for-byte copy of @src, of its size, no more
+ * allocated than it (64 KiB of slack), with the same mode.
+ */
+void
+live_assert_same_file (const char *src, const char *clone)
+{
+  g_autofree char *a = live_sha256_file (src);
+  g_autofree char *b = live_sha256_file (clone);
+  struct stat st_src, st_clone;
+
+  g_assert_cmpint (stat (src, &st_src), ==, 0);
+  g_assert_cmpint (stat (clone, &st_clone), ==, 0);
+  g_test_message ("%s: %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT
+                  " bytes allocated (source %" G_GUINT64_FORMAT ")",
+                  clone, live_allocated_bytes (clone), (gint64) st_clone.st_size, live_allocated_bytes (src));
+  g_assert_cmpstr (b, ==, a);
+  g_assert_cmpint (st_clone.st_size, ==, st_src.st_size);
+  g_assert_cmpuint (live_allocated_bytes (clone), <=, live_allocated_bytes (src) + 64 * 1024);
+  g_assert_cmpint (st_clone.st_mode & 07777, ==, st_src.st_mode & 07777);
+}
+
+/**
+ * live_assert_fails_cleanly:
+ * @args: domclone's arguments, %NULL-terminated
+ * @env: (nullable): more of its environment, "NAME=value", %NULL-terminated
+ * @status: the exit status it must end with
+ *
+ * The run fails and leaves nothing: domclone exits @status, prints
+ * nothing on stdout, and leaves the daemon exactly as it was
+ * (live_snapshot() before and after).
+ *
+ * Returns: (transfer full): its stderr, for the checks of the message
+ */
+char *
+live_assert_fails_cleanly (const char *const *args, const char *const *env, int status)
+{
+  g_autofree char *before = live_snapshot ();
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  char *err = NULL;
+  int got;
+
+  if (env == NULL)
+    got = dc_test_domclone_argv (args, &out, &err);
+  else
+    {
+      g_autoptr (GSubprocess) proc = dc_test_spawn_domclone_env (args, env);
+
+      out = dc_test_communicate (proc, &err, &got);
+    }
+  g_test_message ("exit %d: %s", got, err);
+  g_assert_cmpint (got, ==, status);
+  g_assert_cmpstr (out, ==, "");
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  return err;
 }

@@ -49,12 +49,15 @@ void live_reconnect (void);
 
 void live_fixture_setup (LiveFixture *f, gconstpointer data);
 void live_fixture_teardown (LiveFixture *f, gconstpointer data);
+void live_remove_test_objects (const char *src, const char *pool_name);
+void live_remove_pool (const char *name);
 
 /* files */
 void live_write_pattern (const char *path, gsize size, const gsize *offsets, gsize n_offsets, guint32 seed);
 char *live_sha256_file (const char *path);
 guint64 live_allocated_bytes (const char *path);
 char *live_path_in (const LiveFixture *f, const char *name);
+void live_assert_same_file (const char *src, const char *clone);
 
 /* the daemon's view */
 char *live_snapshot (void);
@@ -64,6 +67,7 @@ guint64 live_counter_of (const char *name);
 gboolean live_domain_exists (const char *name);
 gboolean live_has_building_marker (const char *name);
 void live_define_pool (const char *name, const char *dir);
+void live_attach_disk (const LiveFixture *f, const char *dev, const char *format, const char *path);
 
 /* clones */
 char *live_clone_ok (const LiveFixture *f, const char *name);
@@ -84,6 +88,11 @@ typedef struct
 } LiveRefusal;
 
 virDomainPtr live_define_bare_domain (const char *name);
+/* the run fails and leaves nothing: exit @status, no stdout, the daemon
+ * as it was; returns stderr */
+char *live_assert_fails_cleanly (const char *const *args, const char *const *env, int status);
+/* the same, and one "domclone: " line holding @r's part, the source's
+ * definition unchanged */
 void live_assert_refused (const LiveFixture *f, const LiveRefusal *r, const char *const *args);
 char *live_assert_sigterm_rolls_back (GSubprocess *proc, const char *before);
 char *live_small_pool (const LiveFixture *f, guint mib, char **pool_name);

@@ -8,6 +8,7 @@
 
 #include <sys/wait.h>
 
+#include "dc-test-util.h"
 #include "live-auto.h"
 
 #include "dc-metadata.h"
@@ -114,12 +115,6 @@ events_take (void)
 }
 /* --- helpers -------------------------------------------------------------- */
 
-static int
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 /* The file names in @dir, sorted, one a line */
 char *
 list_dir (const char *dir)
@@ -131,7 +126,7 @@ list_dir (const char *dir)
 
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
     g_ptr_array_add (names, (gpointer) g_strdup (name));
-  g_ptr_array_sort (names, compare_strings);
+  g_ptr_array_sort (names, dc_test_compare_strings);
   for (guint i = 0; i < names->len; i++)
     {
       g_string_append_printf (out, "%s\n", (char *) names->pdata[i]);

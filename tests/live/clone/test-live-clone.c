@@ -9,6 +9,7 @@
 
 #include "dc-test-assert.h"
 #include "live-fixture.h"
+#include "dc-test-util.h"
 
 #include "dc-metadata.h"
 
@@ -538,29 +539,12 @@ test_live_valgrind (LiveFixture *f, gconstpointer data)
   g_assert_cmpstr (err, ==, "");
 }
 
-/* `qemu-img info --output=json` of @path, parsed */
-static JsonNode *
-qemu_img_info (const char *path)
-{
-  const char *argv[] = { "qemu-img", "info", "--output=json", "-U", path, NULL };
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  JsonNode *root;
-
-  g_assert_cmpint (dc_test_run (argv, &out, &err), ==, 0);
-  root = json_from_string (out, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (root);
-  return root;
-}
-
 /* The qcow2 facts of @path that a faithful copy keeps, on one line:
  * compat, lazy refcounts, extended L2, cluster size. */
 static char *
 qcow2_facts (const char *path)
 {
-  g_autoptr (JsonNode) root = qemu_img_info (path);
+  g_autoptr (JsonNode) root = dc_test_qemu_img_info (path);
   JsonObject *info = json_node_get_object (root);
   JsonObject *data = NULL;
 

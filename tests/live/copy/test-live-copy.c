@@ -9,6 +9,7 @@
 
 #include "dc-test-assert.h"
 #include "live-fixture.h"
+#include "dc-test-util.h"
 
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -17,52 +18,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-
-/* How often @needle occurs in @haystack */
-static guint
-count_of (const char *haystack, const char *needle)
-{
-  guint n = 0;
-
-  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
-    n++;
-  return n;
-}
-
-/* @clone is a byte-for-byte copy of @src, no more allocated than it (a
- * filesystem block of slack), with the same mode. */
-static void
-assert_same_file (const char *src, const char *clone)
-{
-  g_autofree char *a = live_sha256_file (src);
-  g_autofree char *b = live_sha256_file (clone);
-  struct stat st_src, st_clone;
-
-  g_assert_cmpint (stat (src, &st_src), ==, 0);
-  g_assert_cmpint (stat (clone, &st_clone), ==, 0);
-  g_test_message ("%s: %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT
-                  " bytes allocated (source %" G_GUINT64_FORMAT ")",
-                  clone, live_allocated_bytes (clone), (gint64) st_clone.st_size, live_allocated_bytes (src));
-  g_assert_cmpstr (b, ==, a);
-  g_assert_cmpint (st_clone.st_size, ==, st_src.st_size);
-  g_assert_cmpuint (live_allocated_bytes (clone), <=, live_allocated_bytes (src) + 64 * 1024);
-  g_assert_cmpint (st_clone.st_mode & 07777, ==, st_src.st_mode & 07777);
-}
-
-/* Attaches the @format file @path as disk @dev to the source's
- * definition, and lets its pool see it. */
-static void
-attach_disk (const LiveFixture *f, const char *dev, const char *format, const char *path)
-{
-  g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, f->pool);
-  g_autofree char *xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='%s'/>"
-                                          "<source file='%s'/><target dev='%s' bus='virtio'/></disk>",
-                                          format, path, dev);
-
-  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
-  g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
-}
 
 /* The fixture's source (a qcow2 system disk, a sparse raw volume disk,
  * the NVRAM) on a local connection: every volume is filled by the local
@@ -81,23 +36,23 @@ test_live_copy_local (LiveFixture *f, gconstpointer data)
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 0);
   clone = g_strdup_printf ("%s-clone1", f->src);
-  g_assert_cmpuint (count_of (err, ", by a local copy\n"), ==, 3);
-  g_assert_cmpuint (count_of (err, "by libvirt's copy"), ==, 0);
+  g_assert_cmpuint (dc_test_count_of (err, ", by a local copy\n"), ==, 3);
+  g_assert_cmpuint (dc_test_count_of (err, "by libvirt's copy"), ==, 0);
   {
     g_autofree char *a = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
     g_autofree char *b = g_strdup_printf ("%s/%s.qcow2", f->dir, clone);
-    assert_same_file (a, b);
+    live_assert_same_file (a, b);
   }
   {
     g_autofree char *a = live_path_in (f, "data.raw");
     g_autofree char *name = g_strdup_printf ("%s-vdb.raw", clone);
     g_autofree char *b = live_path_in (f, name);
-    assert_same_file (a, b);
+    live_assert_same_file (a, b);
   }
   {
     g_autofree char *a = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
     g_autofree char *b = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, clone);
-    assert_same_file (a, b);
+    live_assert_same_file (a, b);
   }
   /* libvirt sees the volume as it now is, not as it created it */
   {
@@ -142,15 +97,15 @@ test_live_copy_backing_by_libvirt (LiveFixture *f, gconstpointer data)
     };
     dc_test_run_ok (argv);
   }
-  attach_disk (f, "vdf", "qcow2", overlay);
+  live_attach_disk (f, "vdf", "qcow2", overlay);
 
   status = dc_test_domclone (&out, &err, "-v", f->src, NULL);
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 0);
   dc_assert_contains (err, "copying disk 'vdf': 'overlay.qcow2' in pool");
   dc_assert_contains (err, "-clone1-vdf.qcow2' in pool '");
-  g_assert_cmpuint (count_of (err, "by libvirt's copy"), ==, 1);
-  g_assert_cmpuint (count_of (err, ", by a local copy\n"), ==, 3);
+  g_assert_cmpuint (dc_test_count_of (err, "by libvirt's copy"), ==, 1);
+  g_assert_cmpuint (dc_test_count_of (err, ", by a local copy\n"), ==, 3);
 
   clone_path = g_strdup_printf ("%s/%s-clone1-vdf.qcow2", f->dir, f->src);
   {
@@ -188,7 +143,7 @@ test_live_copy_parallel (LiveFixture *f, gconstpointer data)
 
       dc_test_run_ok (create);
       dc_test_run_ok (write);
-      attach_disk (f, devs[i], "qcow2", path);
+      live_attach_disk (f, devs[i], "qcow2", path);
     }
 
   status = dc_test_domclone (&out, &err, "-v", "--jobs", "4", f->src, NULL);
@@ -202,13 +157,13 @@ test_live_copy_parallel (LiveFixture *f, gconstpointer data)
       g_autofree char *a = live_path_in (f, name);
       g_autofree char *b = live_path_in (f, clone_name);
 
-      assert_same_file (a, b);
+      live_assert_same_file (a, b);
     }
   {
     g_autofree char *a = live_path_in (f, "data.raw");
     g_autofree char *name = g_strdup_printf ("%s-clone1-vdb.raw", f->src);
     g_autofree char *b = live_path_in (f, name);
-    assert_same_file (a, b);
+    live_assert_same_file (a, b);
   }
 }
 
@@ -346,14 +301,11 @@ test_live_copy_parallel_enospc (LiveFixture *f, gconstpointer data)
 {
   g_autofree char *small = NULL;
   g_autofree char *small_pool = NULL;
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
-  g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   const gsize offsets[] = { 0, MiB, 2 * MiB, 3 * MiB, 4 * MiB };
   const char *names[] = { "a.raw", "b.raw" };
   const char *devs[] = { "vdf", "vdg" };
-  int status;
+  const char *args[] = { "-v", "-j", "4", f->src, NULL };
 
   SKIP_WITHOUT_DAEMON ();
   small = live_small_pool (f, 16, &small_pool);
@@ -374,16 +326,10 @@ test_live_copy_parallel_enospc (LiveFixture *f, gconstpointer data)
       g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
     }
 
-  before = live_snapshot ();
-  status = dc_test_domclone (&out, &err, "-v", "-j", "4", f->src, NULL);
-  g_test_message ("exit %d: %s", status, err);
-  after = live_snapshot ();
-  g_assert_cmpint (status, ==, 1);
-  g_assert_cmpstr (out, ==, "");
+  err = live_assert_fails_cleanly (args, NULL, 1);
   dc_assert_contains (err, "No space left on device");
   dc_assert_contains (err, "; everything this run created was removed\n");
   dc_assert_not_contains (err, "rollback incomplete");
-  g_assert_cmpstr (after, ==, before);
   g_assert_cmpuint (live_counter_of (f->src), ==, 0);
   {
     g_autofree char *nvram = g_strdup_printf ("%s/%s-clone1_VARS.fd", f->nvram_dir, f->src);
@@ -406,7 +352,7 @@ test_live_copy_parallel_sigterm (LiveFixture *f, gconstpointer data)
 
   SKIP_WITHOUT_DAEMON ();
   live_write_pattern (big2, 3 * 1024 * MiB, offsets, G_N_ELEMENTS (offsets), 5);
-  attach_disk (f, "vdf", "raw", big2);
+  live_attach_disk (f, "vdf", "raw", big2);
   /* a second big disk, and the clone started with both copying (by
    * libvirt: the local copy would be done before the signal) */
   {
@@ -504,7 +450,7 @@ test_live_copy_local_sigterm (LiveFixture *f, gconstpointer data)
 
   SKIP_WITHOUT_DAEMON ();
   dc_test_run_ok (dd);
-  attach_disk (f, "vdf", "raw", big);
+  live_attach_disk (f, "vdf", "raw", big);
   before = live_snapshot ();
   proc = dc_test_spawn_domclone (args);
   live_wait_for_copy_start (f, clone_vol);
@@ -541,14 +487,14 @@ test_live_copy_snapshot_by_libvirt (LiveFixture *f, gconstpointer data)
   SKIP_WITHOUT_DAEMON ();
   dc_test_run_ok (create);
   dc_test_run_ok (snapshot);
-  attach_disk (f, "vdf", "qcow2", disk);
+  live_attach_disk (f, "vdf", "qcow2", disk);
 
   status = dc_test_domclone (&out, &err, "-vv", f->src, NULL);
   g_test_message ("exit %d", status);
   g_assert_cmpint (status, ==, 0);
   dc_assert_contains (err, "domclone: debug: disk 'vdf' goes through libvirt: it has internal snapshots\n");
-  g_assert_cmpuint (count_of (err, "by libvirt's copy"), ==, 1);
-  g_assert_cmpuint (count_of (err, ", by a local copy\n"), ==, 3);
+  g_assert_cmpuint (dc_test_count_of (err, "by libvirt's copy"), ==, 1);
+  g_assert_cmpuint (dc_test_count_of (err, ", by a local copy\n"), ==, 3);
   {
     g_autofree char *clone = g_strdup_printf ("%s/%s-clone1-vdf.qcow2", f->dir, f->src);
     const char *argv[] = { "qemu-img", "compare", "-q", disk, clone, NULL };

@@ -163,32 +163,9 @@ group_setup (GroupFixture *f, gconstpointer data)
 static void
 group_teardown (GroupFixture *f, gconstpointer data)
 {
-  virDomainPtr *doms = NULL;
-  int n;
-
   if (f->src == NULL)
     return;
-  n = virConnectListAllDomains (live_conn, &doms, 0);
-  for (int i = 0; i < n; i++)
-    {
-      if (g_str_has_prefix (virDomainGetName (doms[i]), f->src))
-        {
-          if (virDomainIsActive (doms[i]) == 1)
-            virDomainDestroy (doms[i]);
-          virDomainUndefineFlags (doms[i], VIR_DOMAIN_UNDEFINE_NVRAM);
-        }
-      virDomainFree (doms[i]);
-    }
-  g_free (doms);
-  {
-    g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, f->pool);
-
-    if (pool != NULL)
-      {
-        virStoragePoolDestroy (pool);
-        virStoragePoolUndefine (pool);
-      }
-  }
+  live_remove_test_objects (f->src, f->pool);
   g_free (f->src);
   g_free (f->pool);
   g_free (f->dir);

@@ -13,6 +13,7 @@
 
 #include "dc-test-assert.h"
 #include "live-fixture.h"
+#include "dc-test-util.h"
 
 #include "dc-metadata.h"
 
@@ -44,11 +45,8 @@ static guint
 count_in_log (const char *line_part)
 {
   g_autofree char *text = read_log ();
-  guint n = 0;
 
-  for (const char *p = strstr (text, line_part); p != NULL; p = strstr (p + 1, line_part))
-    n++;
-  return n;
+  return dc_test_count_of (text, line_part);
 }
 
 /* Waits (polling, up to five minutes on a busy machine) until the log

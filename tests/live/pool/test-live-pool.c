@@ -16,25 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* @clone has @src's bytes, is no more allocated than it (a block of
- * slack) and has its mode. */
-static void
-assert_same_file (const char *src, const char *clone)
-{
-  g_autofree char *a = live_sha256_file (src);
-  g_autofree char *b = live_sha256_file (clone);
-  struct stat st_src, st_clone;
-
-  g_assert_cmpint (stat (src, &st_src), ==, 0);
-  g_assert_cmpint (stat (clone, &st_clone), ==, 0);
-  g_test_message ("%s: %" G_GUINT64_FORMAT " bytes allocated (source %" G_GUINT64_FORMAT ")", clone,
-                  live_allocated_bytes (clone), live_allocated_bytes (src));
-  g_assert_cmpstr (b, ==, a);
-  g_assert_cmpint (st_clone.st_size, ==, st_src.st_size);
-  g_assert_cmpuint (live_allocated_bytes (clone), <=, live_allocated_bytes (src) + 64 * 1024);
-  g_assert_cmpint (st_clone.st_mode & 07777, ==, st_src.st_mode & 07777);
-}
-
 /* Two qcow2 images hold the same guest data. */
 static void
 assert_same_image (const char *a, const char *b)
@@ -55,28 +36,6 @@ pools_of (const char *snapshot)
     if (g_str_has_prefix (lines[i], "pool "))
       g_string_append_printf (out, "%s\n", lines[i]);
   return g_string_free (out, FALSE);
-}
-
-static void
-attach_disk (const LiveFixture *f, const char *dev, const char *format, const char *path)
-{
-  g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
-  g_autofree char *xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='%s'/>"
-                                          "<source file='%s'/><target dev='%s' bus='virtio'/></disk>",
-                                          format, path, dev);
-
-  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
-}
-
-static void
-remove_pool (const char *name)
-{
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, name);
-
-  if (pool == NULL)
-    return;
-  virStoragePoolDestroy (pool);
-  virStoragePoolUndefine (pool);
 }
 
 /* Mounts a tmpfs of @size on @dir, made if missing; FALSE (the test
@@ -180,7 +139,7 @@ clone_into_pool (const LiveFixture *f, const char *target, const char *pool_name
     g_autofree char *a = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
     g_autofree char *b = g_build_filename (target, qcow2, NULL);
 
-    assert_same_file (a, b);
+    live_assert_same_file (a, b);
     assert_same_image (a, b);
     v = volume_of_disk (c, "vda");
     g_assert_cmpstr (json_object_get_string_member (v, "pool"), ==, pool_name);
@@ -190,7 +149,7 @@ clone_into_pool (const LiveFixture *f, const char *target, const char *pool_name
     g_autofree char *a = live_path_in (f, "data.raw");
     g_autofree char *b = g_build_filename (target, raw, NULL);
 
-    assert_same_file (a, b);
+    live_assert_same_file (a, b);
     v = volume_of_disk (c, "vdb");
     g_assert_cmpstr (json_object_get_string_member (v, "pool"), ==, pool_name);
   }
@@ -234,7 +193,7 @@ test_live_pool_into_dir (LiveFixture *f, gconstpointer data)
   g_assert_cmpint (g_mkdir_with_parents (target, 0755), ==, 0);
   live_define_pool (pool_name, target);
   err = clone_into_pool (f, target, pool_name, "-v");
-  remove_pool (pool_name);
+  live_remove_pool (pool_name);
 }
 
 /* dir → dir on another file system (a tmpfs): no reflink, and
@@ -301,7 +260,7 @@ test_live_pool_fs (LiveFixture *f, gconstpointer data)
     }
   err = clone_into_pool (f, target, pool_name, "-vv");
   dc_assert_contains (err, "(Invalid cross-device link): reading and writing instead\n");
-  remove_pool (pool_name);
+  live_remove_pool (pool_name);
   g_unlink (image);
 }
 
@@ -381,8 +340,8 @@ test_live_pool_refused (LiveFixture *f, gconstpointer data)
       }
   }
   g_assert_cmpuint (live_counter_of (f->src), ==, 0);
-  remove_pool (parked);
-  remove_pool (backup);
+  live_remove_pool (parked);
+  live_remove_pool (backup);
 }
 
 /* A qcow2 and a raw disk in a directory no pool covers: copied beside
@@ -423,8 +382,8 @@ test_live_pool_outside (LiveFixture *f, gconstpointer data)
   live_write_pattern (raw, 40 * MiB, offsets, 2, 4343);
   g_assert_cmpint (g_chmod (qcow2, 0640), ==, 0);
   g_assert_cmpint (g_chmod (raw, 0604), ==, 0);
-  attach_disk (f, "vdf", "qcow2", qcow2);
-  attach_disk (f, "vdg", "raw", raw);
+  live_attach_disk (f, "vdf", "qcow2", qcow2);
+  live_attach_disk (f, "vdg", "raw", raw);
 
   before = live_snapshot ();
   pools_before = pools_of (before);
@@ -448,13 +407,13 @@ test_live_pool_outside (LiveFixture *f, gconstpointer data)
   {
     g_autofree char *b = g_strdup_printf ("%s/%s-extra.qcow2", stray, clone);
 
-    assert_same_file (qcow2, b);
+    live_assert_same_file (qcow2, b);
     assert_same_image (qcow2, b);
   }
   {
     g_autofree char *b = g_strdup_printf ("%s/%s-vdg.raw", stray, clone);
 
-    assert_same_file (raw, b);
+    live_assert_same_file (raw, b);
   }
   xml = live_domain_xml (clone);
   {
@@ -485,9 +444,9 @@ test_live_pool_outside (LiveFixture *f, gconstpointer data)
     status = dc_test_domclone (&out, &err, "--pool", backup, f->src, NULL);
     g_test_message ("exit %d: %s", status, err);
     g_assert_cmpint (status, ==, 0);
-    assert_same_file (qcow2, a);
-    assert_same_file (raw, b);
-    remove_pool (backup);
+    live_assert_same_file (qcow2, a);
+    live_assert_same_file (raw, b);
+    live_remove_pool (backup);
   }
 }
 
@@ -499,14 +458,11 @@ test_live_pool_outside_enospc (LiveFixture *f, gconstpointer data)
 {
   g_autofree char *small = NULL;
   g_autofree char *big = NULL;
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
-  g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *sum = NULL;
   g_autofree char *sum_after = NULL;
   const gsize offsets[] = { 0, MiB, 2 * MiB, 3 * MiB, 4 * MiB, 5 * MiB, 6 * MiB, 7 * MiB, 8 * MiB, 9 * MiB };
-  int status;
+  const char *args[] = { f->src, NULL };
 
   SKIP_WITHOUT_DAEMON ();
   small = g_strdup_printf ("%s/full-%s", live_state_dir, f->src);
@@ -515,18 +471,12 @@ test_live_pool_outside_enospc (LiveFixture *f, gconstpointer data)
   big = g_build_filename (small, "big.raw", NULL);
   live_write_pattern (big, 12 * MiB, offsets, G_N_ELEMENTS (offsets), 99);
   sum = live_sha256_file (big);
-  attach_disk (f, "vdf", "raw", big);
+  live_attach_disk (f, "vdf", "raw", big);
 
-  before = live_snapshot ();
-  status = dc_test_domclone (&out, &err, f->src, NULL);
-  g_test_message ("exit %d: %s", status, err);
-  g_assert_cmpint (status, ==, 1);
-  g_assert_cmpstr (out, ==, "");
+  err = live_assert_fails_cleanly (args, NULL, 1);
   dc_assert_contains (err, "cannot clone disk 'vdf'");
   dc_assert_contains (err, "No space left on device");
   dc_assert_contains (err, "; everything this run created was removed\n");
-  after = live_snapshot ();
-  g_assert_cmpstr (after, ==, before);
   sum_after = live_sha256_file (big);
   g_assert_cmpstr (sum_after, ==, sum);
   {

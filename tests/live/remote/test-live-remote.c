@@ -15,6 +15,7 @@
 
 #include "dc-test-assert.h"
 #include "live-fixture.h"
+#include "dc-test-util.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -41,16 +42,6 @@ tcp_uri_or_skip (void)
   return uri;
 }
 
-static guint
-count_occurrences (const char *haystack, const char *needle)
-{
-  guint n = 0;
-
-  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + strlen (needle), needle))
-    n++;
-  return n;
-}
-
 /* Over TCP the daemon's files are not ours to see: every copy must go
  * through libvirt. The copy logging ("by libvirt's copy" / "by a local
  * copy", one line per copy with -v) is not in domclone yet; until it is,
@@ -63,7 +54,7 @@ assert_copies_by_libvirt (const char *err)
       g_test_message ("copy logging not present yet");
       return;
     }
-  g_assert_cmpuint (count_occurrences (err, "by libvirt's copy"), ==, N_COPIES);
+  g_assert_cmpuint (dc_test_count_of (err, "by libvirt's copy"), ==, N_COPIES);
   dc_assert_not_contains (err, "by a local copy");
 }
 

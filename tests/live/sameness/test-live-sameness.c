@@ -14,6 +14,7 @@
 
 #include "dc-test-assert.h"
 #include "live-fixture.h"
+#include "dc-test-util.h"
 
 #include <glib/gstdio.h>
 #include <poll.h>
@@ -292,17 +293,6 @@ test_live_sameness_pool_source (LiveFixture *f, gconstpointer data)
   dc_assert_contains (err, "copied disk 'vda': libvirt copied it");
 }
 
-/* How often @needle occurs in @haystack */
-static guint
-count_of (const char *haystack, const char *needle)
-{
-  guint n = 0;
-
-  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
-    n++;
-  return n;
-}
-
 /* On this side's own daemon each directory is proven once per run
  * (the fixture's pool holds two disks, the NVRAM sits in another
  * directory), and every volume is then copied locally. */
@@ -317,9 +307,9 @@ test_live_sameness_proven_once (LiveFixture *f, gconstpointer data)
   status = dc_test_domclone (&out, &err, "-v", f->src, NULL);
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 0);
-  g_assert_cmpuint (count_of (err, "is the directory libvirt sees"), ==, 2);
-  g_assert_cmpuint (count_of (err, ", by a local copy\n"), ==, 3);
-  g_assert_cmpuint (count_of (err, "libvirt copied it"), ==, 0);
+  g_assert_cmpuint (dc_test_count_of (err, "is the directory libvirt sees"), ==, 2);
+  g_assert_cmpuint (dc_test_count_of (err, ", by a local copy\n"), ==, 3);
+  g_assert_cmpuint (dc_test_count_of (err, "libvirt copied it"), ==, 0);
 }
 
 /* Waits until a file whose name starts with @prefix is created in the

@@ -95,18 +95,6 @@ write_sparse (const char *path)
   g_assert_cmpuint (live_allocated_bytes (path), <, 4 * MiB);
 }
 
-/* Attaches the raw file @path as disk @dev to the source's definition */
-static void
-attach_raw (const LiveFixture *f, const char *dev, const char *path)
-{
-  g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
-  g_autofree char *xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-                                          "<source file='%s'/><target dev='%s' bus='virtio'/></disk>",
-                                          path, dev);
-
-  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
-}
-
 static void
 assert_same_bytes (const char *a, const char *b)
 {
@@ -114,18 +102,6 @@ assert_same_bytes (const char *a, const char *b)
   g_autofree char *sb = live_sha256_file (b);
 
   g_assert_cmpstr (sb, ==, sa);
-}
-
-static void
-remove_pool (const char *name)
-{
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, name);
-
-  if (pool != NULL)
-    {
-      virStoragePoolDestroy (pool);
-      virStoragePoolUndefine (pool);
-    }
 }
 
 /* On @data's file system, a thick disk's clone is thick and a sparse
@@ -154,8 +130,8 @@ test_live_sparse_thick (LiveFixture *f, gconstpointer data)
   write_thick (thick);
   write_sparse (sparse);
   live_define_pool (pool_name, dir);
-  attach_raw (f, "vdf", thick);
-  attach_raw (f, "vdg", sparse);
+  live_attach_disk (f, "vdf", "raw", thick);
+  live_attach_disk (f, "vdg", "raw", sparse);
 
   status = dc_test_domclone (&out, &err, "-v", f->src, NULL);
   g_test_message ("exit %d: %s", status, err);
@@ -175,7 +151,7 @@ test_live_sparse_thick (LiveFixture *f, gconstpointer data)
   g_assert_cmpuint (live_allocated_bytes (sparse_clone), <, 4 * MiB);
 
   live_delete_clone (clone);
-  remove_pool (pool_name);
+  live_remove_pool (pool_name);
   {
     const char *argv[] = { "umount", dir, NULL };
     dc_test_run_ok (argv);
@@ -239,7 +215,7 @@ test_live_sparse_no_seek_hole (LiveFixture *f, gconstpointer data)
       return;
     }
   live_define_pool (pool_name, dir);
-  attach_raw (f, "vdf", sparse);
+  live_attach_disk (f, "vdf", "raw", sparse);
 
   status = dc_test_domclone (&out, &err, "-vv", f->src, NULL);
   g_test_message ("exit %d: %s", status, err);
@@ -254,7 +230,7 @@ test_live_sparse_no_seek_hole (LiveFixture *f, gconstpointer data)
   dc_assert_contains (err, "leaving out blocks of zeros");
 
   live_delete_clone (clone);
-  remove_pool (pool_name);
+  live_remove_pool (pool_name);
   {
     const char *argv[] = { "umount", dir, NULL };
     dc_test_run_ok (argv);

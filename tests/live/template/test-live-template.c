@@ -11,6 +11,7 @@
 #include "dc-metadata.h"
 #include "dc-xml.h"
 #include "live-fixture.h"
+#include "dc-test-util.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -57,18 +58,6 @@ metadata_of (const char *name)
 
   g_assert_no_error (error);
   return md;
-}
-
-static JsonNode *
-parse_json (const char *text)
-{
-  g_autoptr (GError) error = NULL;
-  JsonNode *root = json_from_string (text, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (root);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
-  return root;
 }
 
 static void
@@ -124,7 +113,7 @@ test_live_make_template (LiveFixture *f, gconstpointer data)
   status = dc_test_domclone (&out, &err, "--make-template", "--json", f->src, NULL);
   g_assert_cmpint (status, ==, 0);
   {
-    g_autoptr (JsonNode) root = parse_json (out);
+    g_autoptr (JsonNode) root = dc_test_json_parse (out);
     JsonObject *o = json_node_get_object (root);
     JsonObject *t = json_object_get_object_member (o, "template");
 
@@ -137,25 +126,13 @@ test_live_make_template (LiveFixture *f, gconstpointer data)
   g_assert_cmpstr (xml_again, ==, xml);
 }
 
-/* `qemu-img info --output=json` of @path, parsed */
-static JsonNode *
-qemu_img_info (const char *path)
-{
-  const char *argv[] = { "qemu-img", "info", "--output=json", "-U", path, NULL };
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-
-  g_assert_cmpint (dc_test_run (argv, &out, &err), ==, 0);
-  return parse_json (out);
-}
-
 /* Checks the overlay @path: qcow2 on @base, the backing format recorded
  * in its header (libvirt will not probe it), reading as @base does, and
  * tiny. */
 static void
 assert_overlay (const char *path, const char *base, const char *base_format)
 {
-  g_autoptr (JsonNode) root = qemu_img_info (path);
+  g_autoptr (JsonNode) root = dc_test_qemu_img_info (path);
   JsonObject *info = json_node_get_object (root);
   const char *compare[] = { "qemu-img", "compare", "-q", "-U", path, base, NULL };
   g_autofree char *out = NULL;
@@ -201,7 +178,7 @@ test_live_linked_clone (LiveFixture *f, gconstpointer data)
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (err, ==, "");
   {
-    g_autoptr (JsonNode) root = parse_json (out);
+    g_autoptr (JsonNode) root = dc_test_json_parse (out);
     JsonObject *o = json_node_get_object (root);
     JsonObject *c = json_object_get_object_member (o, "clone");
     JsonArray *vols = json_object_get_array_member (c, "volumes");
@@ -297,7 +274,7 @@ test_live_linked_refused (LiveFixture *f, gconstpointer data)
   status = dc_test_domclone (&out, &err, "--linked", "--json", f->src, NULL);
   g_assert_cmpint (status, ==, 1);
   {
-    g_autoptr (JsonNode) root = parse_json (out);
+    g_autoptr (JsonNode) root = dc_test_json_parse (out);
     JsonObject *e = json_object_get_object_member (json_node_get_object (root), "error");
 
     g_assert_cmpstr (json_object_get_string_member (e, "code"), ==, "not-a-template");
@@ -357,7 +334,7 @@ test_live_unmake_template (LiveFixture *f, gconstpointer data)
   g_assert_cmpint (status, ==, 1);
   dc_assert_contains (err, clone);
   {
-    g_autoptr (JsonNode) root = parse_json (out);
+    g_autoptr (JsonNode) root = dc_test_json_parse (out);
     JsonObject *e = json_object_get_object_member (json_node_get_object (root), "error");
 
     g_assert_cmpstr (json_object_get_string_member (e, "code"), ==, "has-linked-clones");
@@ -482,7 +459,7 @@ test_live_linked_count (LiveFixture *f, gconstpointer data)
   for (int i = 1; i <= 2; i++)
     {
       g_autofree char *sys = g_strdup_printf ("%s/%s-clone%d.qcow2", f->dir, f->src, i);
-      g_autoptr (JsonNode) root = qemu_img_info (sys);
+      g_autoptr (JsonNode) root = dc_test_qemu_img_info (sys);
 
       g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "backing-filename"), ==,
                        base);

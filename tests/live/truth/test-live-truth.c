@@ -11,6 +11,7 @@
 #include "dc-test-assert.h"
 #include "dc-metadata.h"
 #include "live-fixture.h"
+#include "dc-test-util.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -19,22 +20,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-static JsonObject *
-parse_object (const char *text)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-
-  json_parser_load_from_data (parser, text, -1, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
-}
-
 static char *
 error_code_of (const char *text)
 {
-  g_autoptr (JsonObject) o = parse_object (text);
+  g_autoptr (JsonObject) o = dc_test_json_object (text);
   JsonObject *e = json_object_get_object_member (o, "error");
 
   g_assert_nonnull (e);
@@ -262,8 +251,8 @@ test_live_exist_ok_volumes (LiveFixture *f, gconstpointer data)
                    ==, 0);
   g_test_message ("first: %s", out1);
   g_test_message ("again: %s", out2);
-  o1 = parse_object (out1);
-  o2 = parse_object (out2);
+  o1 = dc_test_json_object (out1);
+  o2 = dc_test_json_object (out2);
   /* what must differ: whether this run changed anything */
   g_assert_true (json_object_get_boolean_member (o1, "changed"));
   g_assert_false (json_object_get_boolean_member (o2, "changed"));
