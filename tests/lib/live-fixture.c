@@ -730,20 +730,10 @@ live_assert_same_file (const char *src, const char *clone)
   g_assert_cmpint (st_clone.st_mode & 07777, ==, st_src.st_mode & 07777);
 }
 
-/**
- * live_assert_fails_cleanly:
- * @args: domclone's arguments, %NULL-terminated
- * @env: (nullable): more of its environment, "NAME=value", %NULL-terminated
- * @status: the exit status it must end with
- *
- * The run fails and leaves nothing: domclone exits @status, prints
- * nothing on stdout, and leaves the daemon exactly as it was
- * (live_snapshot() before and after).
- *
- * Returns: (transfer full): its stderr, for the checks of the message
- */
-char *
-live_assert_fails_cleanly (const char *const *args, const char *const *env, int status)
+/* live_assert_fails_cleanly() and its pinned form: with @pinned, the
+ * config pinned by live_pin_config(), unpinned once the run ended */
+static char *
+fails_cleanly (const char *const *args, const char *const *env, int status, const char *pinned)
 {
   g_autofree char *before = live_snapshot ();
   g_autofree char *after = NULL;
@@ -759,10 +749,52 @@ live_assert_fails_cleanly (const char *const *args, const char *const *env, int 
 
       out = dc_test_communicate (proc, &err, &got);
     }
+  if (pinned != NULL)
+    live_unpin_config (pinned);
   g_test_message ("exit %d: %s", got, err);
   g_assert_cmpint (got, ==, status);
   g_assert_cmpstr (out, ==, "");
   after = live_snapshot ();
   g_assert_cmpstr (after, ==, before);
   return err;
+}
+
+/**
+ * live_assert_fails_cleanly:
+ * @args: domclone's arguments, %NULL-terminated
+ * @env: (nullable): more of its environment, "NAME=value", %NULL-terminated
+ * @status: the exit status it must end with
+ *
+ * The run fails and leaves nothing: domclone exits @status, prints
+ * nothing on stdout, and leaves the daemon exactly as it was
+ * (live_snapshot() before and after).
+ *
+ * Returns: (transfer full): its stderr, for the checks of the message
+ */
+char *
+live_assert_fails_cleanly (const char *const *args, const char *const *env, int status)
+{
+  return fails_cleanly (args, env, status, NULL);
+}
+
+/**
+ * live_assert_fails_cleanly_pinned:
+ * @f: the fixture
+ * @args: domclone's arguments, %NULL-terminated
+ *
+ * live_assert_fails_cleanly() (exit 1) for a run that fails at its last
+ * step: the source's config is pinned (live_pin_config()), so libvirt
+ * cannot save its clone counter; unpinned again after the run.
+ *
+ * Returns: (transfer full) (nullable): its stderr, or %NULL after
+ *   g_test_skip() where the config cannot be pinned
+ */
+char *
+live_assert_fails_cleanly_pinned (const LiveFixture *f, const char *const *args)
+{
+  g_autofree char *config = live_pin_config (f->src);
+
+  if (config == NULL)
+    return NULL;
+  return fails_cleanly (args, NULL, 1, config);
 }

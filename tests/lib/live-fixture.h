@@ -91,6 +91,8 @@ virDomainPtr live_define_bare_domain (const char *name);
 /* the run fails and leaves nothing: exit @status, no stdout, the daemon
  * as it was; returns stderr */
 char *live_assert_fails_cleanly (const char *const *args, const char *const *env, int status);
+/* the same, exit 1, with the source's config pinned (NULL: skipped) */
+char *live_assert_fails_cleanly_pinned (const LiveFixture *f, const char *const *args);
 /* the same, and one "domclone: " line holding @r's part, the source's
  * definition unchanged */
 void live_assert_refused (const LiveFixture *f, const LiveRefusal *r, const char *const *args);
