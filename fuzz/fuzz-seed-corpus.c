@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Writes the seed corpus of fuzz/fuzz-seed into a directory: NoCloud
- * images built by the test helper (tests/seed-iso.c, libarchive), and
+ * images built by the test helper (tests/lib/seed-iso.c, libarchive), and
  * meta-data and network-config files, each in the shape fuzz-seed.c
  * reads (a first byte saying what the rest is).
  *   fuzz-seed-corpus DIR

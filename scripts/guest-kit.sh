@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# guest-kit.sh - the tiny guest of the live tests that boot (tests/test-live-guest):
+# guest-kit.sh - the tiny guest of the live tests that boot (tests/live/guest/test-live-guest):
 # a Debian kernel and a busybox initramfs, for direct kernel boot under TCG.
 #
 # Usage:

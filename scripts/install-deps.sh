@@ -70,7 +70,7 @@ for p in "${PACKAGES[@]}"; do
         missing+=("$p")
     fi
 done
-# The guest of tests/test-live-guest: Debian's kernel, fetched once.
+# The guest of tests/live/guest/test-live-guest: Debian's kernel, fetched once.
 guest_kit() {
     if ((EUID == 0)); then
         "$(dirname "$0")/guest-kit.sh" fetch

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# /init of the tiny guest of tests/test-live-guest (scripts/guest-kit.sh puts
+# /init of the tiny guest of tests/live/guest/test-live-guest (scripts/guest-kit.sh puts
 # it into the initramfs, beside a static busybox and a few modules).
 #
 # It reports what the guest sees as lines on the serial console,

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A stdout callback for tests/test-live-ansible: one JSON object on stdout
+# A stdout callback for tests/live/ansible/test-live-ansible: one JSON object on stdout
 # at the end of the run, {"tasks": [...], "stats": {HOST: {...}}}, the
 # play recap and each task's result, for the test to parse. (ansible-core
 # has no JSON callback of its own; it lives in the ansible.posix

@@ -1,0 +1,800 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The fixture of the live tests: tests/with-libvirtd.sh starts a private
+ * libvirtd (QEMU driver, dir pools) for each test program and exports
+ * DOMCLONE_TEST_URI and DOMCLONE_TEST_STATE; without them every test is
+ * skipped.
+ *
+ * Each test gets its own pool directory and source domain (a TCG guest
+ * with a qcow2 system disk, a sparse raw data disk, a CD-ROM, a shareable
+ * disk and UEFI NVRAM); the helpers check the clone through libvirt and
+ * the files themselves, and that refusals and failures change nothing.
+ */
+#include "config.h"
+
+#include "dc-test-assert.h"
+#include "dc-test-util.h"
+#include "live-fixture.h"
+
+#include "dc-metadata.h"
+
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+virConnectPtr live_conn;
+const char *live_state_dir;
+static guint fixture_serial;
+
+/**
+ * live_init:
+ * @argc: main()'s
+ * @argv: main()'s
+ *
+ * Initialises GTest and, when the harness gave a daemon (and $DOMCLONE
+ * is set), connects to it. Call before adding the tests.
+ */
+void
+live_init (int *argc, char ***argv)
+{
+  const char *uri;
+
+  g_test_init (argc, argv, NULL);
+  signal (SIGPIPE, SIG_IGN); /* a daemon restarted under our connection */
+
+  uri = g_getenv ("DOMCLONE_TEST_URI");
+  live_state_dir = g_getenv ("DOMCLONE_TEST_STATE");
+  if (uri != NULL && live_state_dir != NULL && g_getenv ("DOMCLONE") != NULL)
+    {
+      dc_libvirt_quiet ();
+      live_conn = virConnectOpen (uri);
+      if (live_conn == NULL)
+        g_error ("cannot connect to '%s': %s", uri, virGetLastErrorMessage ());
+    }
+}
+
+/**
+ * live_run:
+ *
+ * Runs the tests, then closes the connection.
+ *
+ * Returns: g_test_run()'s result
+ */
+int
+live_run (void)
+{
+  int ret = g_test_run ();
+
+  if (live_conn != NULL)
+    virConnectClose (live_conn);
+  live_conn = NULL;
+  return ret;
+}
+
+/**
+ * live_reconnect:
+ *
+ * Replaces the test's connection, for a test that restarted the daemon
+ * under it.
+ */
+void
+live_reconnect (void)
+{
+  virConnectClose (live_conn);
+  live_conn = virConnectOpen (g_getenv ("DOMCLONE_TEST_URI"));
+  g_assert_nonnull (live_conn);
+}
+
+/* --- helpers ------------------------------------------------------------ */
+
+void
+live_write_pattern (const char *path, gsize size, const gsize *offsets, gsize n_offsets, guint32 seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  g_autofree guint8 *chunk = g_malloc (MiB);
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, size), ==, 0);
+  for (gsize i = 0; i < n_offsets; i++)
+    {
+      for (gsize j = 0; j < MiB; j++)
+        chunk[j] = (guint8) g_rand_int (rand);
+      g_assert_cmpint (pwrite (fd, chunk, MiB, offsets[i]), ==, MiB);
+    }
+  g_assert_cmpint (close (fd), ==, 0);
+}
+
+/* read(2), not mmap: on tmpfs, mapping a hole allocates it */
+char *
+live_sha256_file (const char *path)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *buf = g_malloc (MiB);
+  int fd = open (path, O_RDONLY);
+  ssize_t n;
+
+  g_assert_cmpint (fd, >=, 0);
+  while ((n = read (fd, buf, MiB)) > 0)
+    g_checksum_update (sum, buf, n);
+  g_assert_cmpint (n, ==, 0);
+  close (fd);
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+guint64
+live_allocated_bytes (const char *path)
+{
+  struct stat st;
+
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  return (guint64) st.st_blocks * 512;
+}
+
+char *
+live_domain_xml (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
+
+  g_assert_nonnull (dom);
+  return virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+}
+
+/* The source's definition apart from our metadata element, which is the
+ * one thing a clone may change on it. */
+char *
+live_domain_xml_without_metadata (const char *name)
+{
+  g_autofree char *xml = live_domain_xml (name);
+  g_autoptr (GRegex) ours =
+    g_regex_new ("\\s*<(domclone:)?domclone[\\s>].*</(domclone:)?domclone>", G_REGEX_DOTALL, 0, NULL);
+  g_autoptr (GRegex) empty = g_regex_new ("\\s*<metadata>\\s*</metadata>", 0, 0, NULL);
+  g_autofree char *stripped = g_regex_replace_literal (ours, xml, -1, 0, "", 0, NULL);
+
+  return g_regex_replace_literal (empty, stripped, -1, 0, "", 0, NULL);
+}
+
+guint64
+live_counter_of (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
+  g_autofree char *xml =
+    virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcMetadata) md = dc_metadata_parse (xml, &error);
+
+  g_assert_no_error (error);
+  return md->counter;
+}
+
+gboolean
+live_domain_exists (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
+
+  return dom != NULL;
+}
+
+/* Everything a clone could leave behind: domains, every pool (active
+ * or not, persistent or transient), and the volumes of every active
+ * pool, freshly refreshed. */
+char *
+live_snapshot (void)
+{
+  GString *out = g_string_new (NULL);
+  virDomainPtr *doms = NULL;
+  virStoragePoolPtr *pools = NULL;
+  int n_doms = virConnectListAllDomains (live_conn, &doms, 0);
+  int n_pools = virConnectListAllStoragePools (live_conn, &pools, 0);
+  g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_cmpint (n_doms, >=, 0);
+  g_assert_cmpint (n_pools, >=, 0);
+  for (int i = 0; i < n_doms; i++)
+    {
+      g_ptr_array_add (lines, g_strdup_printf ("domain %s", virDomainGetName (doms[i])));
+      virDomainFree (doms[i]);
+    }
+  for (int i = 0; i < n_pools; i++)
+    {
+      virStorageVolPtr *vols = NULL;
+      int n_vols;
+      gboolean active = virStoragePoolIsActive (pools[i]) == 1;
+
+      g_ptr_array_add (
+        lines, g_strdup_printf ("pool %s%s%s", virStoragePoolGetName (pools[i]), active ? "" : " inactive",
+                                virStoragePoolIsPersistent (pools[i]) == 1 ? "" : " transient"));
+      if (!active)
+        {
+          virStoragePoolFree (pools[i]);
+          continue;
+        }
+      g_assert_cmpint (virStoragePoolRefresh (pools[i], 0), ==, 0);
+      n_vols = virStoragePoolListAllVolumes (pools[i], &vols, 0);
+      for (int j = 0; j < n_vols; j++)
+        {
+          g_ptr_array_add (lines, g_strdup_printf ("volume %s/%s", virStoragePoolGetName (pools[i]),
+                                                   virStorageVolGetName (vols[j])));
+          virStorageVolFree (vols[j]);
+        }
+      g_free (vols);
+      virStoragePoolFree (pools[i]);
+    }
+  g_free (doms);
+  g_free (pools);
+  g_ptr_array_sort (lines, dc_test_compare_strings);
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append_printf (out, "%s\n", (const char *) lines->pdata[i]);
+  return g_string_free (out, FALSE);
+}
+
+char *
+live_path_in (const LiveFixture *f, const char *name)
+{
+  return g_build_filename (f->dir, name, NULL);
+}
+
+/* --- fixture ------------------------------------------------------------ */
+
+static const char source_template[] =
+  "<domain type='qemu'>\n"
+  "  <name>%s</name>\n"
+  "  <memory unit='MiB'>128</memory>\n"
+  "  <vcpu>1</vcpu>\n"
+  "  <os>\n"
+  "    <type arch='x86_64' machine='q35'>hvm</type>\n"
+  "    <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>\n"
+  "    <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>%s/%s_VARS.fd</nvram>\n"
+  "  </os>\n"
+  "  <features><acpi/></features>\n"
+  "  <devices>\n"
+  "    <disk type='file' device='disk'>\n"
+  "      <driver name='qemu' type='qcow2'/>\n"
+  "      <source file='%s/%s.qcow2'/>\n"
+  "      <target dev='vda' bus='virtio'/>\n"
+  "    </disk>\n"
+  "    <disk type='volume' device='disk'>\n"
+  "      <driver name='qemu' type='raw'/>\n"
+  "      <source pool='%s' volume='data.raw'/>\n"
+  "      <target dev='vdb' bus='virtio'/>\n"
+  "    </disk>\n"
+  "    <disk type='file' device='disk'>\n"
+  "      <driver name='qemu' type='raw'/>\n"
+  "      <source file='%s/shared.raw'/>\n"
+  "      <target dev='vdc' bus='virtio'/>\n"
+  "      <shareable/>\n"
+  "    </disk>\n"
+  "    <disk type='file' device='cdrom'>\n"
+  "      <driver name='qemu' type='raw'/>\n"
+  "      <source file='%s/install.iso'/>\n"
+  "      <target dev='sda' bus='sata'/>\n"
+  "      <readonly/>\n"
+  "    </disk>\n"
+  "    <interface type='user'>\n"
+  "      <mac address='52:54:00:00:00:01'/>\n"
+  "      <model type='virtio'/>\n"
+  "    </interface>\n"
+  "    <serial type='pty'/>\n"
+  "  </devices>\n"
+  "</domain>\n";
+
+void
+live_define_pool (const char *name, const char *dir)
+{
+  g_autofree char *xml = g_strdup_printf ("<pool type='dir'><name>%s</name>"
+                                          "<target><path>%s</path></target></pool>",
+                                          name, dir);
+  g_autoptr (DcPool) pool = virStoragePoolDefineXML (live_conn, xml, 0);
+
+  g_assert_nonnull (pool);
+  g_assert_cmpint (virStoragePoolCreate (pool, 0), ==, 0);
+}
+
+void
+live_fixture_setup (LiveFixture *f, gconstpointer data)
+{
+  guint id = ++fixture_serial;
+  const gsize data_offsets[] = { 0, 40 * MiB };
+  const gsize sys_offsets[] = { 0, 3 * MiB, 20 * MiB };
+  g_autofree char *raw_sys = NULL;
+  g_autofree char *qcow2 = NULL;
+  g_autofree char *data_raw = NULL;
+  g_autofree char *shared = NULL;
+  g_autofree char *iso = NULL;
+  g_autofree char *nvram = NULL;
+  g_autofree char *vars = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr (DcDomain) dom = NULL;
+  gsize len;
+
+  if (live_conn == NULL)
+    {
+      g_test_skip ("no private libvirt daemon (run through tests/with-libvirtd.sh)");
+      return;
+    }
+
+  f->src = g_strdup_printf ("vm%u", id);
+  f->pool = g_strdup_printf ("pool%u", id);
+  f->dir = g_strdup_printf ("%s/pool%u", live_state_dir, id);
+  f->nvram_dir = g_strdup_printf ("%s/nvram%u", live_state_dir, id);
+  g_assert_cmpint (g_mkdir_with_parents (f->dir, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (f->nvram_dir, 0755), ==, 0);
+
+  /* the system disk: 32 MiB qcow2 holding 3 MiB of data */
+  raw_sys = g_strdup_printf ("%s/sys%u.raw", live_state_dir, id);
+  qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
+  live_write_pattern (raw_sys, 32 * MiB, sys_offsets, G_N_ELEMENTS (sys_offsets), id);
+  {
+    const char *argv[] = { "qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw_sys, qcow2, NULL };
+    dc_test_run_ok (argv);
+  }
+  g_unlink (raw_sys);
+
+  /* the data disk: 64 MiB raw, sparse, 2 MiB of data */
+  data_raw = live_path_in (f, "data.raw");
+  live_write_pattern (data_raw, 64 * MiB, data_offsets, G_N_ELEMENTS (data_offsets), id + 1000);
+  shared = live_path_in (f, "shared.raw");
+  live_write_pattern (shared, 4 * MiB, data_offsets, 1, id + 2000);
+  iso = live_path_in (f, "install.iso");
+  live_write_pattern (iso, 2 * MiB, data_offsets, 1, id + 3000);
+
+  /* NVRAM: the template with a marker, so a copy can be told from a
+   * fresh one made from the template */
+  g_assert_true (g_file_get_contents ("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars, &len, NULL));
+  memcpy (vars + len - 16, "domclone-marker", 16);
+  nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
+  g_assert_true (g_file_set_contents (nvram, vars, len, NULL));
+
+  live_define_pool (f->pool, f->dir);
+
+  xml =
+    g_strdup_printf (source_template, f->src, f->nvram_dir, f->src, f->dir, f->src, f->pool, f->dir, f->dir);
+  dom = virDomainDefineXML (live_conn, xml);
+  if (dom == NULL)
+    g_error ("cannot define the source: %s", virGetLastErrorMessage ());
+}
+
+/**
+ * live_remove_test_objects:
+ * @src: a test's source domain name
+ * @pool: (nullable): its pool's name
+ *
+ * Removes every domain of the test (the source and its clones: the
+ * names that start with @src), stopped first, with their NVRAM, and the
+ * pool @pool.
+ */
+void
+live_remove_test_objects (const char *src, const char *pool_name)
+{
+  virDomainPtr *doms = NULL;
+  int n = virConnectListAllDomains (live_conn, &doms, 0);
+
+  for (int i = 0; i < n; i++)
+    {
+      if (g_str_has_prefix (virDomainGetName (doms[i]), src))
+        {
+          if (virDomainIsActive (doms[i]) == 1)
+            virDomainDestroy (doms[i]);
+          virDomainUndefineFlags (doms[i], VIR_DOMAIN_UNDEFINE_NVRAM);
+        }
+      virDomainFree (doms[i]);
+    }
+  g_free (doms);
+  if (pool_name != NULL)
+    live_remove_pool (pool_name);
+}
+
+/* Stops and undefines the pool @name, if there is one. */
+void
+live_remove_pool (const char *name)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, name);
+
+  if (pool == NULL)
+    return;
+  virStoragePoolDestroy (pool);
+  virStoragePoolUndefine (pool);
+}
+
+void
+live_fixture_teardown (LiveFixture *f, gconstpointer data)
+{
+  if (live_conn == NULL)
+    return;
+  live_remove_test_objects (f->src, f->pool);
+  g_free (f->src);
+  g_free (f->pool);
+  g_free (f->dir);
+  g_free (f->nvram_dir);
+}
+
+/* --- clones ------------------------------------------------------------- */
+
+/* Clones the fixture's source, as @name or under the default name;
+ * fails the test unless domclone succeeds silently. Returns its stdout. */
+char *
+live_clone_ok (const LiveFixture *f, const char *name)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = name ? dc_test_domclone (&out, &err, "--name", name, f->src, NULL)
+                    : dc_test_domclone (&out, &err, f->src, NULL);
+
+  if (status != 0)
+    g_error ("domclone failed (%d): %s", status, err);
+  g_assert_cmpstr (err, ==, "");
+  return g_steal_pointer (&out);
+}
+
+/* Undefines clone @name and deletes the volumes named after it. */
+void
+live_delete_clone (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
+  g_autofree char *xml = NULL;
+  g_autoptr (GRegex) re = g_regex_new ("<source (?:file|volume)='([^']+)'", 0, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+
+  g_assert_nonnull (dom);
+  xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+  g_assert_cmpint (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_NVRAM), ==, 0);
+  /* remove its own volumes (the file-backed qcow2 of the clone) */
+  for (g_regex_match (re, xml, 0, &match); g_match_info_matches (match); g_match_info_next (match, NULL))
+    {
+      g_autofree char *path = g_match_info_fetch (match, 1);
+      g_autoptr (DcVol) vol = virStorageVolLookupByPath (live_conn, path);
+
+      if (vol != NULL && strstr (path, name) != NULL)
+        virStorageVolDelete (vol, 0);
+    }
+}
+
+/* --- interrupting a clone mid-copy ------------------------------------- */
+
+/* Gives the source a big sparse raw disk (vde): libvirt copies raw to raw
+ * by reading every byte of it, which takes long enough to interrupt. */
+char *
+live_add_big_disk (const LiveFixture *f)
+{
+  g_autofree char *path = live_path_in (f, "big.raw");
+  g_autofree char *xml = NULL;
+  g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, f->pool);
+  const gsize offsets[] = { 0, 1024 * MiB, 3000 * MiB };
+
+  live_write_pattern (path, 3 * 1024 * MiB, offsets, G_N_ELEMENTS (offsets), 99);
+  g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+  xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                         "<source file='%s'/><target dev='vde' bus='virtio'/></disk>",
+                         path);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+  return g_strdup_printf ("%s-clone1-vde.raw", f->src);
+}
+
+/* Waits until libvirt has started building volume @name in the pool. */
+void
+live_wait_for_copy_start (const LiveFixture *f, const char *name)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, f->pool);
+
+  for (int i = 0; i < 3000; i++)
+    {
+      g_autoptr (DcVol) vol = virStorageVolLookupByName (pool, name);
+
+      if (vol != NULL)
+        {
+          g_usleep (G_USEC_PER_SEC / 5);
+          return;
+        }
+      g_usleep (G_USEC_PER_SEC / 100);
+    }
+  g_error ("the copy of '%s' did not start", name);
+}
+
+/* libvirt refuses to refresh a pool while it builds a volume in it. */
+void
+live_wait_for_copies_to_end (const LiveFixture *f)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, f->pool);
+
+  for (int i = 0; i < 1200; i++)
+    {
+      if (virStoragePoolRefresh (pool, 0) == 0)
+        return;
+      g_usleep (G_USEC_PER_SEC / 10);
+    }
+  g_error ("libvirt is still copying after two minutes");
+}
+
+/* Gives the source its big disk, takes a @before snapshot if asked,
+ * and starts a clone of it that is in the middle of that disk's copy
+ * when this returns. */
+GSubprocess *
+live_start_clone_mid_copy (const LiveFixture *f, char **before)
+{
+  const char *args[] = { f->src, NULL };
+  g_autofree char *big = live_add_big_disk (f);
+  GSubprocess *proc;
+
+  if (before != NULL)
+    *before = live_snapshot ();
+  proc = dc_test_spawn_domclone (args);
+  live_wait_for_copy_start (f, big);
+  return proc;
+}
+
+/* Whether domain @name carries the mark of a clone still being built (by
+ * a live run, or one that died). */
+gboolean
+live_has_building_marker (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
+  g_autofree char *xml =
+    dom ? virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG)
+        : NULL;
+  g_autoptr (DcMetadata) md = xml ? dc_metadata_parse (xml, NULL) : NULL;
+
+  return md != NULL && md->building != NULL;
+}
+
+/* --- shared checks ------------------------------------------------------ */
+
+/**
+ * live_define_bare_domain:
+ * @name: a domain name
+ *
+ * Returns: (transfer full): a new shut-off domain with no devices, to
+ * take a name or play a part
+ */
+virDomainPtr
+live_define_bare_domain (const char *name)
+{
+  g_autofree char *xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+                                          "<os><type arch='x86_64'>hvm</type></os></domain>",
+                                          name);
+  virDomainPtr dom = virDomainDefineXML (live_conn, xml);
+
+  g_assert_nonnull (dom);
+  return dom;
+}
+
+/**
+ * live_assert_refused:
+ * @f: the fixture
+ * @r: what the refusal must look like
+ * @args: domclone's arguments, %NULL-terminated
+ *
+ * Runs domclone, which must refuse as @r says, with nothing on stdout,
+ * one "domclone: " line on stderr, and the daemon and the source's
+ * definition as they were.
+ */
+void
+live_assert_refused (const LiveFixture *f, const LiveRefusal *r, const char *const *args)
+{
+  g_autofree char *xml_before = live_domain_xml (f->src);
+  g_autofree char *xml_after = NULL;
+  g_autofree char *err = NULL;
+
+  g_test_message ("%s", r->label);
+  err = live_assert_fails_cleanly (args, NULL, r->status);
+  g_assert_true (g_str_has_prefix (err, "domclone: "));
+  dc_assert_contains (err, r->err_part);
+
+  xml_after = live_domain_xml (f->src);
+  g_assert_cmpstr (xml_after, ==, xml_before);
+}
+
+/**
+ * live_assert_sigterm_rolls_back:
+ * @proc: a domclone run in the middle of its copies
+ * @before: live_snapshot() from before it started
+ *
+ * Sends SIGTERM: the run must exit 1, say it was interrupted and that
+ * everything it made was removed, and leave the daemon as @before.
+ *
+ * Returns: (transfer full): its stderr, for more checks
+ */
+char *
+live_assert_sigterm_rolls_back (GSubprocess *proc, const char *before)
+{
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  char *err = NULL;
+  int status;
+
+  g_subprocess_send_signal (proc, SIGTERM);
+  out = dc_test_communicate (proc, &err, &status);
+  g_test_message ("SIGTERM: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  dc_assert_contains (err, "interrupted by Terminated");
+  dc_assert_contains (err, "everything this run created was removed");
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  return err;
+}
+
+/* Makes the saved definition of domain @name impossible to replace: a
+ * file bind-mounted onto itself cannot be renamed over (EBUSY), so a
+ * clone's last step, the counter update, fails inside libvirtd. Returns
+ * the path to give live_unpin_config(), or %NULL after g_test_skip()
+ * outside the root harness (a private qemu:///system). */
+char *
+live_pin_config (const char *name)
+{
+  g_autofree char *config = g_strdup_printf ("/etc/libvirt/qemu/%s.xml", name);
+  const char *argv[] = { "mount", "--bind", config, config, NULL };
+
+  if (geteuid () != 0 || !g_file_test (config, G_FILE_TEST_IS_REGULAR))
+    {
+      g_test_skip ("needs the root harness (a private qemu:///system) to bind-mount its config");
+      return NULL;
+    }
+  dc_test_run_ok (argv);
+  return g_steal_pointer (&config);
+}
+
+void
+live_unpin_config (const char *config)
+{
+  const char *argv[] = { "umount", config, NULL };
+
+  dc_test_run_ok (argv);
+}
+
+/* A pool called small-<source> over a tmpfs of @mib MiB, to run out of
+ * space in; sets *@pool_name and returns its directory, or %NULL after
+ * g_test_skip() when not root (mount). */
+char *
+live_small_pool (const LiveFixture *f, guint mib, char **pool_name)
+{
+  g_autofree char *dir = g_strdup_printf ("%s/small-%s", live_state_dir, f->src);
+  g_autofree char *size = g_strdup_printf ("size=%um", mib);
+  const char *argv[] = { "mount", "-t", "tmpfs", "-o", size, "tmpfs", dir, NULL };
+
+  *pool_name = NULL;
+  if (geteuid () != 0)
+    {
+      g_test_skip ("needs root to mount a small tmpfs");
+      return NULL;
+    }
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  dc_test_run_ok (argv);
+  *pool_name = g_strdup_printf ("small-%s", f->src);
+  live_define_pool (*pool_name, dir);
+  return g_steal_pointer (&dir);
+}
+
+void
+live_small_pool_remove (const char *pool_name, const char *dir)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, pool_name);
+  const char *argv[] = { "umount", dir, NULL };
+
+  virStoragePoolDestroy (pool);
+  virStoragePoolUndefine (pool);
+  dc_test_run_ok (argv);
+}
+
+/**
+ * live_attach_disk:
+ * @f: the fixture
+ * @dev: the target device (vdb, ...)
+ * @format: the driver type (raw, qcow2, ...)
+ * @path: the file
+ *
+ * Attaches the @format file @path as disk @dev to the source's
+ * definition, and lets the fixture's pool see it.
+ */
+void
+live_attach_disk (const LiveFixture *f, const char *dev, const char *format, const char *path)
+{
+  g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, f->pool);
+  g_autofree char *xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='%s'/>"
+                                          "<source file='%s'/><target dev='%s' bus='virtio'/></disk>",
+                                          format, path, dev);
+
+  g_assert_nonnull (src);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+  if (pool != NULL)
+    g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+}
+
+/**
+ * live_assert_same_file:
+ * @src: a source file
+ * @clone: its copy
+ *
+ * @clone is a byte-for-byte copy of @src, of its size, no more
+ * allocated than it (64 KiB of slack), with the same mode.
+ */
+void
+live_assert_same_file (const char *src, const char *clone)
+{
+  g_autofree char *a = live_sha256_file (src);
+  g_autofree char *b = live_sha256_file (clone);
+  struct stat st_src, st_clone;
+
+  g_assert_cmpint (stat (src, &st_src), ==, 0);
+  g_assert_cmpint (stat (clone, &st_clone), ==, 0);
+  g_test_message ("%s: %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT
+                  " bytes allocated (source %" G_GUINT64_FORMAT ")",
+                  clone, live_allocated_bytes (clone), (gint64) st_clone.st_size, live_allocated_bytes (src));
+  g_assert_cmpstr (b, ==, a);
+  g_assert_cmpint (st_clone.st_size, ==, st_src.st_size);
+  g_assert_cmpuint (live_allocated_bytes (clone), <=, live_allocated_bytes (src) + 64 * 1024);
+  g_assert_cmpint (st_clone.st_mode & 07777, ==, st_src.st_mode & 07777);
+}
+
+/* live_assert_fails_cleanly() and its pinned form: with @pinned, the
+ * config pinned by live_pin_config(), unpinned once the run ended */
+static char *
+fails_cleanly (const char *const *args, const char *const *env, int status, const char *pinned)
+{
+  g_autofree char *before = live_snapshot ();
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  char *err = NULL;
+  int got;
+
+  if (env == NULL)
+    got = dc_test_domclone_argv (args, &out, &err);
+  else
+    {
+      g_autoptr (GSubprocess) proc = dc_test_spawn_domclone_env (args, env);
+
+      out = dc_test_communicate (proc, &err, &got);
+    }
+  if (pinned != NULL)
+    live_unpin_config (pinned);
+  g_test_message ("exit %d: %s", got, err);
+  g_assert_cmpint (got, ==, status);
+  g_assert_cmpstr (out, ==, "");
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  return err;
+}
+
+/**
+ * live_assert_fails_cleanly:
+ * @args: domclone's arguments, %NULL-terminated
+ * @env: (nullable): more of its environment, "NAME=value", %NULL-terminated
+ * @status: the exit status it must end with
+ *
+ * The run fails and leaves nothing: domclone exits @status, prints
+ * nothing on stdout, and leaves the daemon exactly as it was
+ * (live_snapshot() before and after).
+ *
+ * Returns: (transfer full): its stderr, for the checks of the message
+ */
+char *
+live_assert_fails_cleanly (const char *const *args, const char *const *env, int status)
+{
+  return fails_cleanly (args, env, status, NULL);
+}
+
+/**
+ * live_assert_fails_cleanly_pinned:
+ * @f: the fixture
+ * @args: domclone's arguments, %NULL-terminated
+ *
+ * live_assert_fails_cleanly() (exit 1) for a run that fails at its last
+ * step: the source's config is pinned (live_pin_config()), so libvirt
+ * cannot save its clone counter; unpinned again after the run.
+ *
+ * Returns: (transfer full) (nullable): its stderr, or %NULL after
+ *   g_test_skip() where the config cannot be pinned
+ */
+char *
+live_assert_fails_cleanly_pinned (const LiveFixture *f, const char *const *args)
+{
+  g_autofree char *config = live_pin_config (f->src);
+
+  if (config == NULL)
+    return NULL;
+  return fails_cleanly (args, NULL, 1, config);
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Live tests, the local copy only where the file is the one libvirt
+ * sees (see "Sameness" in src/dc-run.c). A second, independent daemon
+ * runs in a mount namespace of its own (tests/with-libvirtd.sh, started
+ * from inside this test's namespace) and is reached through its socket,
+ * qemu+unix:///system?socket=/proc/<pid>/root/run/libvirt/libvirt-sock:
+ * a URI without a host name, yet its /var/lib/libvirt is not this
+ * side's. The same pool directory path exists on both sides holding
+ * different files; domclone must clone the daemon's files and leave
+ * this side's alone. Root only.
+ */
+#include "config.h"
+
+#include "dc-test-assert.h"
+#include "live-fixture.h"
+#include "dc-test-util.h"
+
+#include <glib/gstdio.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+/* the pool directory path both sides have, each its own */
+#define OTHER_DIR "/var/lib/libvirt/images/domclone-sameness"
+
+/* The second daemon: the harness running it, and a process in its
+ * mount namespace (as this side numbers it). */
+static GSubprocess *other_harness;
+static char *other_pid;
+static char *other_uri;
+static virConnectPtr other_conn;
+
+/* The pid, as seen here, of a process in mount namespace @ns */
+static char *
+pid_in_mount_ns (const char *ns)
+{
+  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (proc);
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *link = g_strdup_printf ("/proc/%s/ns/mnt", name);
+      g_autofree char *target = g_ascii_isdigit (name[0]) ? g_file_read_link (link, NULL) : NULL;
+
+      if (target != NULL && g_str_equal (target, ns))
+        return g_strdup (name);
+    }
+  return NULL;
+}
+
+/* Starts the second daemon once; FALSE (and the test skipped) where it
+ * cannot run. */
+static gboolean
+other_daemon (void)
+{
+  g_autofree char *harness = NULL;
+  g_autoptr (GDataInputStream) lines = NULL;
+  g_autofree char *ns = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (live_conn == NULL)
+    return FALSE;
+  if (geteuid () != 0)
+    {
+      g_test_skip ("a daemon in a mount namespace of its own needs root");
+      return FALSE;
+    }
+  if (other_conn != NULL)
+    return TRUE;
+
+  /* it prints its mount namespace once its daemon answers, and runs
+   * until its stdin closes */
+  harness = g_test_build_filename (G_TEST_DIST, "with-libvirtd.sh", NULL);
+  other_harness =
+    g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, harness, "--",
+                      "sh", "-c", "readlink /proc/self/ns/mnt && exec cat", NULL);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (other_harness));
+  ns = g_data_input_stream_read_line (lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (ns);
+  other_pid = pid_in_mount_ns (ns);
+  g_assert_nonnull (other_pid);
+  other_uri =
+    g_strdup_printf ("qemu+unix:///system?socket=/proc/%s/root/run/libvirt/libvirt-sock", other_pid);
+  other_conn = virConnectOpen (other_uri);
+  g_assert_nonnull (other_conn);
+  g_test_message ("second daemon at %s", other_uri);
+  return TRUE;
+}
+
+static void
+other_daemon_stop (void)
+{
+  if (other_conn != NULL)
+    virConnectClose (other_conn);
+  if (other_harness != NULL)
+    {
+      g_output_stream_close (g_subprocess_get_stdin_pipe (other_harness), NULL, NULL);
+      g_subprocess_wait (other_harness, NULL, NULL);
+      g_clear_object (&other_harness);
+    }
+  g_clear_pointer (&other_pid, g_free);
+  g_clear_pointer (&other_uri, g_free);
+}
+
+/* @path as the second daemon sees it, from here */
+static char *
+over_there (const char *path)
+{
+  return g_strdup_printf ("/proc/%s/root%s", other_pid, path);
+}
+
+/* A dir pool @name over @dir on the second daemon, built there */
+static void
+other_pool (const char *name, const char *dir)
+{
+  g_autofree char *xml =
+    g_strdup_printf ("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", name, dir);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (other_conn, name);
+
+  if (pool != NULL)
+    return;
+  pool = virStoragePoolDefineXML (other_conn, xml, 0);
+  g_assert_nonnull (pool);
+  g_assert_cmpint (virStoragePoolBuild (pool, 0), ==, 0);
+  g_assert_cmpint (virStoragePoolCreate (pool, 0), ==, 0);
+}
+
+static void
+other_pool_refresh (const char *name)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (other_conn, name);
+
+  g_assert_nonnull (pool);
+  g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+}
+
+/* A shut-off domain @name on the second daemon, its one raw disk
+ * @disk */
+static void
+other_domain (const char *name, const char *disk)
+{
+  g_autofree char *xml = g_strdup_printf (
+    "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+    "<os><type arch='x86_64'>hvm</type></os><devices><disk type='file' device='disk'>"
+    "<driver name='qemu' type='raw'/><source file='%s'/><target dev='vda' bus='virtio'/></disk>"
+    "</devices></domain>",
+    name, disk);
+  g_autoptr (DcDomain) dom = virDomainDefineXML (other_conn, xml);
+
+  g_assert_nonnull (dom);
+}
+
+/* The source @name's disk, OTHER_DIR/@name.raw: on the second daemon
+ * one pattern, here another one; here also an unrelated file named as
+ * the clone's volume will be. Returns the checksums of this side's two
+ * files. */
+static void
+two_sides (const char *name, char **here_src_sum, char **here_clone_sum)
+{
+  const gsize offsets[] = { 0, 5 * MiB };
+  g_autofree char *file = g_strdup_printf ("%s.raw", name);
+  g_autofree char *clone_file = g_strdup_printf ("%s-clone1.raw", name);
+  g_autofree char *disk = g_build_filename (OTHER_DIR, file, NULL);
+  g_autofree char *there = over_there (disk);
+  g_autofree char *here_clone = g_build_filename (OTHER_DIR, clone_file, NULL);
+
+  other_pool ("same", OTHER_DIR);
+  live_write_pattern (there, 8 * MiB, offsets, G_N_ELEMENTS (offsets), 1);
+  other_pool_refresh ("same");
+  other_domain (name, disk);
+
+  g_assert_cmpint (g_mkdir_with_parents (OTHER_DIR, 0755), ==, 0);
+  live_write_pattern (disk, 8 * MiB, offsets, G_N_ELEMENTS (offsets), 2);
+  live_write_pattern (here_clone, 8 * MiB, offsets, G_N_ELEMENTS (offsets), 3);
+  *here_src_sum = live_sha256_file (disk);
+  *here_clone_sum = live_sha256_file (here_clone);
+  {
+    g_autofree char *there_sum = live_sha256_file (there);
+    g_assert_cmpstr (there_sum, !=, *here_src_sum);
+  }
+}
+
+/* No scratch volume of the proof is left in @dir */
+static void
+assert_no_proof_left (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_assert_false (g_str_has_prefix (name, "domclone-proof-"));
+}
+
+/* The clone goes into the source's pool, whose directory path exists
+ * here too holding other files: the daemon's clone holds the daemon's
+ * source, made by libvirt's copy, and this side's file of the clone's
+ * name is untouched. */
+static void
+test_live_sameness_other_namespace (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *here_src = NULL;
+  g_autofree char *here_clone = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *there_src = NULL;
+  g_autofree char *there_clone = NULL;
+  int status;
+
+  if (!other_daemon ())
+    return;
+  two_sides ("samens1", &here_src, &here_clone);
+
+  status = dc_test_domclone (&out, &err, "-v", "-c", other_uri, "samens1", NULL);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+
+  there_src = over_there (OTHER_DIR "/samens1.raw");
+  there_clone = over_there (OTHER_DIR "/samens1-clone1.raw");
+  {
+    g_autofree char *a = live_sha256_file (there_src);
+    g_autofree char *b = live_sha256_file (there_clone);
+    g_assert_cmpstr (b, ==, a);
+  }
+  {
+    g_autofree char *a = live_sha256_file (OTHER_DIR "/samens1.raw");
+    g_autofree char *b = live_sha256_file (OTHER_DIR "/samens1-clone1.raw");
+    g_assert_cmpstr (a, ==, here_src);
+    g_assert_cmpstr (b, ==, here_clone);
+  }
+  {
+    g_autofree char *there_dir = over_there (OTHER_DIR);
+    assert_no_proof_left (there_dir);
+    assert_no_proof_left (OTHER_DIR);
+  }
+  /* ... because libvirt copied it */
+  dc_assert_contains (err, "'" OTHER_DIR "' here is not the directory libvirt sees");
+  dc_assert_contains (err, "copied disk 'vda': libvirt copied it");
+}
+
+/* --pool into a pool whose directory both sides share (this test's
+ * scratch directory, which the second namespace did not cover), from a
+ * source whose directory is not shared: the new volume's directory is
+ * proven the same, the source's is not, so libvirt copies, and the
+ * clone holds the daemon's source, not this side's file of that name.
+ * The proof's scratch volume is gone afterwards. */
+static void
+test_live_sameness_pool_source (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *here_src = NULL;
+  g_autofree char *here_clone = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *shared = NULL;
+  g_autofree char *there_src = NULL;
+  g_autofree char *clone = NULL;
+  int status;
+
+  if (!other_daemon ())
+    return;
+  two_sides ("samens2", &here_src, &here_clone);
+  shared = g_build_filename (live_state_dir, "shared", NULL);
+  other_pool ("shared", shared);
+
+  status = dc_test_domclone (&out, &err, "-v", "-c", other_uri, "--pool", "shared", "samens2", NULL);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+
+  there_src = over_there (OTHER_DIR "/samens2.raw");
+  clone = g_build_filename (shared, "samens2-clone1.raw", NULL);
+  {
+    g_autofree char *a = live_sha256_file (there_src);
+    g_autofree char *b = live_sha256_file (clone);
+    g_assert_cmpstr (b, ==, a);
+  }
+  {
+    g_autofree char *a = live_sha256_file (OTHER_DIR "/samens2.raw");
+    g_assert_cmpstr (a, ==, here_src);
+  }
+  {
+    g_autofree char *there_dir = over_there (OTHER_DIR);
+    assert_no_proof_left (there_dir);
+    assert_no_proof_left (OTHER_DIR);
+  }
+  /* ... because libvirt copied it */
+  dc_assert_contains (err, "'" OTHER_DIR "' here is not the directory libvirt sees");
+  dc_assert_contains (err, "copied disk 'vda': libvirt copied it");
+}
+
+/* On this side's own daemon each directory is proven once per run
+ * (the fixture's pool holds two disks, the NVRAM sits in another
+ * directory), and every volume is then copied locally. */
+static void
+test_live_sameness_proven_once (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  status = dc_test_domclone (&out, &err, "-v", f->src, NULL);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpuint (dc_test_count_of (err, "is the directory libvirt sees"), ==, 2);
+  g_assert_cmpuint (dc_test_count_of (err, ", by a local copy\n"), ==, 3);
+  g_assert_cmpuint (dc_test_count_of (err, "libvirt copied it"), ==, 0);
+}
+
+/* Waits until a file whose name starts with @prefix is created in the
+ * directory @fd watches, for at most 60 s; returns its name. */
+static char *
+wait_for_created (int fd, const char *prefix)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  gsize size = sizeof (struct inotify_event) + NAME_MAX + 1;
+  g_autofree char *buf = g_malloc (size * 16);
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      struct pollfd p = { .fd = fd, .events = POLLIN };
+      ssize_t n;
+
+      if (poll (&p, 1, 100) <= 0)
+        continue;
+      n = read (fd, buf, size * 16);
+      for (ssize_t off = 0; n > 0 && off < n;)
+        {
+          const struct inotify_event *ev = (const struct inotify_event *) (buf + off);
+
+          if (ev->len > 0 && g_str_has_prefix (ev->name, prefix))
+            return g_strdup (ev->name);
+          off += (ssize_t) (sizeof (struct inotify_event) + ev->len);
+        }
+    }
+  return NULL;
+}
+
+/* A run killed while a proof's scratch volume exists leaves it to
+ * --cleanup, like the clone's own volumes: the scratch volume is in the
+ * clone's <building> marker before it is made. The kill comes the
+ * moment the file appears (inotify); on a busy machine the run may
+ * still have deleted it first, so that is tried a few times. */
+static gboolean
+kill_mid_proof (LiveFixture *f, char **scratch_path)
+{
+  const char *args[] = { f->src, NULL };
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autofree char *scratch = NULL;
+  int fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (inotify_add_watch (fd, f->dir, IN_CREATE), >=, 0);
+  proc = dc_test_spawn_domclone (args);
+  scratch = wait_for_created (fd, "domclone-proof-");
+  g_subprocess_send_signal (proc, SIGKILL);
+  g_subprocess_wait (proc, NULL, NULL);
+  close (fd);
+  g_assert_nonnull (scratch);
+  *scratch_path = g_build_filename (f->dir, scratch, NULL);
+  return g_file_test (*scratch_path, G_FILE_TEST_EXISTS);
+}
+
+static void
+test_live_sameness_killed_mid_proof (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *clone = g_strdup_printf ("%s-clone1", f->src);
+  gboolean caught = FALSE;
+
+  SKIP_WITHOUT_DAEMON ();
+  before = live_snapshot ();
+  for (int attempt = 1; attempt <= 20 && !caught; attempt++)
+    {
+      g_autofree char *scratch_path = NULL;
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int status;
+
+      caught = kill_mid_proof (f, &scratch_path);
+      g_test_message ("attempt %d: the scratch volume %s at the kill", attempt,
+                      caught ? "existed" : "was gone");
+      status = dc_test_domclone (&out, &err, "--cleanup", f->src, NULL);
+      g_test_message ("cleanup: exit %d: %s%s", status, out, err);
+      g_assert_cmpint (status, ==, 0);
+      g_assert_false (g_file_test (scratch_path, G_FILE_TEST_EXISTS));
+      /* a run killed too late may have finished its clone */
+      if (live_domain_exists (clone))
+        live_delete_clone (clone);
+    }
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  if (!caught)
+    g_test_skip ("the run deleted its scratch volume before the kill, 20 times");
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+
+  live_init (&argc, &argv);
+  LIVE_TEST ("/live/sameness/other-namespace", test_live_sameness_other_namespace);
+  LIVE_TEST ("/live/sameness/pool-source", test_live_sameness_pool_source);
+  LIVE_TEST ("/live/sameness/proven-once", test_live_sameness_proven_once);
+  LIVE_TEST ("/live/sameness/killed-mid-proof", test_live_sameness_killed_mid_proof);
+  ret = live_run ();
+  other_daemon_stop ();
+  return ret;
+}
