@@ -491,34 +491,31 @@ dc_live_swtpm_dir (DcEnv *base)
 
 /*
  * The ISO 9660 label of a disk's image, to tell a cloud-init seed: on
- * this host the file itself is read where it can be; elsewhere (or when
- * this process may not read it) libvirt reads the sector for us, from
- * the volume's pool or from a temporary pool over its directory (not
- * under --print-xml, which opens none: there a seed out of pools on a
- * remote host is not seen). A missing image is no seed.
+ * this host the file itself is read where that finds a label; else
+ * libvirt reads the sector for us, from the volume's pool or from a
+ * temporary pool over its directory (not under --print-xml, which opens
+ * none: there a seed out of pools on a remote host is not seen). A URI
+ * without a host name is no proof that the file here is the daemon's
+ * (another mount namespace): a file missing, unreadable or unlabelled
+ * here is asked of libvirt, so a seed only the daemon has is still
+ * found. A missing image is no seed.
  */
-/* The label of the image at @path read here; FALSE when this process
- * may not read it, and libvirt is worth asking. */
+/* The label of the image at @path read here; FALSE when none was
+ * read, and libvirt is worth asking. */
 static gboolean
 dc_live_iso_label_here (const char *path, char **label)
 {
   g_auto (DcFd) fd = open (path, O_RDONLY | O_CLOEXEC);
+  guint8 buf[DC_CLOUDINIT_PVD_SIZE];
 
-  if (fd >= 0)
+  if (fd < 0)
     {
-      guint8 buf[DC_CLOUDINIT_PVD_SIZE];
-      ssize_t n = pread (fd, buf, sizeof (buf), DC_CLOUDINIT_PVD_OFFSET);
-
-      if (n == (ssize_t) sizeof (buf))
-        *label = dc_cloudinit_pvd_label (buf, sizeof (buf));
-      return TRUE;
+      g_debug ("cannot read '%s' here (%s): asking libvirt", path, g_strerror (errno));
+      return FALSE;
     }
-  /* a drive with no medium, a missing file: no seed; only a file this
-   * process may not read is worth asking libvirt about */
-  if (errno != EACCES && errno != EPERM)
-    return TRUE;
-  g_debug ("cannot read '%s' here (%s): asking libvirt", path, g_strerror (errno));
-  return FALSE;
+  if (pread (fd, buf, sizeof (buf), DC_CLOUDINIT_PVD_OFFSET) == (ssize_t) sizeof (buf))
+    *label = dc_cloudinit_pvd_label (buf, sizeof (buf));
+  return *label != NULL;
 }
 
 static gboolean

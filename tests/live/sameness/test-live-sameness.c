@@ -15,6 +15,8 @@
 #include "dc-test-assert.h"
 #include "live-fixture.h"
 #include "dc-test-util.h"
+#include "dc-xml.h"
+#include "seed-iso.h"
 
 #include <glib/gstdio.h>
 #include <poll.h>
@@ -400,6 +402,70 @@ test_live_sameness_killed_mid_proof (LiveFixture *f, gconstpointer data)
     g_test_skip ("the run deleted its scratch volume before the kill, 20 times");
 }
 
+/* A cloud-init seed that only the daemon has (its path missing here):
+ * the file this side cannot open is asked of libvirt, so the clone gets
+ * a seed of its own instead of sharing the source's. */
+static void
+test_live_sameness_seed_there_only (LiveFixture *f, gconstpointer data)
+{
+  const gsize offsets[] = { 0 };
+  const char *files[] = { "meta-data", "instance-id: samseed\nlocal-hostname: samseed\n", "user-data", "",
+                          NULL };
+  g_autoptr (GBytes) iso = seed_iso_build ("cidata", files);
+  g_autofree char *iso_there = over_there (OTHER_DIR "/samseed-seed.iso");
+  g_autofree char *disk_there = over_there (OTHER_DIR "/samseed.raw");
+  g_autofree char *xml = NULL;
+  g_autofree char *clone_xml = NULL;
+  g_autofree char *cdrom = NULL;
+  g_autofree char *cdrom_there = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GHashTable) seed_files = NULL;
+  g_autoptr (GBytes) seed = NULL;
+  g_autoptr (DcDomain) dom = NULL;
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  int status;
+
+  if (!other_daemon ())
+    return;
+  other_pool ("same", OTHER_DIR);
+  live_write_pattern (disk_there, 8 * MiB, offsets, G_N_ELEMENTS (offsets), 4);
+  g_assert_true (
+    g_file_set_contents (iso_there, g_bytes_get_data (iso, NULL), (gssize) g_bytes_get_size (iso), NULL));
+  other_pool_refresh ("same");
+  g_assert_false (g_file_test (OTHER_DIR "/samseed-seed.iso", G_FILE_TEST_EXISTS));
+  xml = g_strdup_printf (
+    "<domain type='qemu'><name>samseed</name><memory unit='MiB'>64</memory>"
+    "<os><type arch='x86_64'>hvm</type></os><devices><disk type='file' device='disk'>"
+    "<driver name='qemu' type='raw'/><source file='%s'/><target dev='vda' bus='virtio'/></disk>"
+    "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='%s'/>"
+    "<target dev='sda' bus='sata'/><readonly/></disk></devices></domain>",
+    OTHER_DIR "/samseed.raw", OTHER_DIR "/samseed-seed.iso");
+  dom = virDomainDefineXML (other_conn, xml);
+  g_assert_nonnull (dom);
+
+  status = dc_test_domclone (&out, &err, "-c", other_uri, "samseed", NULL);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+
+  g_clear_pointer (&dom, virDomainFree);
+  dom = virDomainLookupByName (other_conn, "samseed-clone1");
+  g_assert_nonnull (dom);
+  clone_xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+  doc = dc_xml_parse (clone_xml, "domain", "the clone's XML", &ctxt, NULL);
+  g_assert_nonnull (doc);
+  cdrom = dc_xml_string (ctxt, NULL, "string(/domain/devices/disk[@device='cdrom']/source/@file)");
+  /* its own seed, not the source's */
+  g_assert_cmpstr (cdrom, !=, OTHER_DIR "/samseed-seed.iso");
+  cdrom_there = over_there (cdrom);
+  seed = seed_iso_read_file (cdrom_there, &label, &seed_files);
+  g_assert_nonnull (seed);
+  g_assert_cmpstr (label, ==, "cidata");
+  dc_assert_contains (g_hash_table_lookup (seed_files, "meta-data"), "samseed-clone1");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -410,6 +476,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/sameness/pool-source", test_live_sameness_pool_source);
   LIVE_TEST ("/live/sameness/proven-once", test_live_sameness_proven_once);
   LIVE_TEST ("/live/sameness/killed-mid-proof", test_live_sameness_killed_mid_proof);
+  LIVE_TEST ("/live/sameness/seed-there-only", test_live_sameness_seed_there_only);
   ret = live_run ();
   other_daemon_stop ();
   return ret;
