@@ -70,7 +70,7 @@ dc_print_warnings (const DcCloneResult *result)
 {
   g_autofree char *lines = dc_output_warning_lines (result);
 
-  fflush (stdout);
+  dc_flush_stdout ();
   fputs (lines, stderr);
 }
 
