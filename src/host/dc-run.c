@@ -17,6 +17,7 @@
 #include "dc-seed-vol.h"
 #include "dc-env.h"
 #include "dc-pool.h"
+#include "dc-rbd.h"
 #include "dc-exist.h"
 #include "dc-metadata.h"
 #include "dc-xml.h"
@@ -39,9 +40,10 @@ typedef enum
 typedef struct
 {
   DcUndoKind kind;
-  char *name;     /* domain or volume name */
-  char *pool;     /* DC_UNDO_VOLUME: its pool ... */
-  char *open_dir; /* ... a temporary one over this directory, if set */
+  char *name;       /* domain or volume name */
+  char *pool;       /* DC_UNDO_VOLUME: its pool ... */
+  char *open_dir;   /* ... a temporary one over this directory, if set */
+  DcRbdSource *rbd; /* ... or a Ceph RBD image @name beside this one */
 } DcUndo;
 
 static void
@@ -50,6 +52,7 @@ dc_undo_free (DcUndo *undo)
   g_free (undo->name);
   g_free (undo->pool);
   g_free (undo->open_dir);
+  dc_rbd_source_free (undo->rbd);
   g_free (undo);
 }
 
@@ -98,10 +101,12 @@ dc_run_clear (DcRun *run)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcRun, dc_run_clear)
 
 static void
-dc_run_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir)
+dc_run_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir,
+                  const DcRbdSource *rbd)
 {
   DcUndo *undo = g_new0 (DcUndo, 1);
 
+  undo->rbd = rbd ? dc_rbd_source_copy (rbd, name) : NULL;
   undo->kind = kind;
   undo->name = g_strdup (name);
   undo->pool = g_strdup (pool);
@@ -145,6 +150,8 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
         return dc_set_libvirt_error (error, "cannot find domain '%s' to undefine it", undo->name);
       return dc_cleanup_undefine_domain (dom, undo->name, error);
     }
+  if (undo->rbd != NULL)
+    return dc_cleanup_remove_rbd (conn, undo->pool, undo->rbd, error);
   if (!dc_cleanup_remove_volume (conn, undo->pool, undo->name, undo->open_dir, 0, &busy, error))
     return FALSE;
   if (busy)
@@ -450,7 +457,7 @@ dc_run_prove_once (DcRun *run, const char *pool_name, const char *open_dir, cons
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
       return DC_SAME_UNKNOWN;
     }
-  dc_run_undo_push (run, DC_UNDO_VOLUME, name, pool_name, open_dir);
+  dc_run_undo_push (run, DC_UNDO_VOLUME, name, pool_name, open_dir, NULL);
   vol = virStorageVolCreateXML (pool, xml, 0);
   if (vol == NULL)
     {
@@ -766,9 +773,50 @@ dc_copy_sync (DcRun *run, const DcCopyAttempt *at, GError **error)
   return TRUE;
 }
 
+/* The copy step of a Ceph RBD image: librbd makes it beside the source
+ * (dc-rbd.c), a deep copy or a copy-on-write clone of the template's
+ * snapshot, on the run's connection to the cluster. It is on the undo
+ * stack (and in the <building> marker) before it is made. */
+static gboolean
+dc_copy_rbd (DcRun *run, const DcCopy *copy, GError **error)
+{
+  gboolean linked = copy->kind == DC_COPY_KIND_OVERLAY;
+  DcCopyWay way = linked ? DC_COPY_BY_RBD_CLONE : DC_COPY_BY_RBD_COPY;
+  DcRbdConn *c = dc_env_live_rbd (run->env, copy->rbd, error);
+  g_autoptr (GError) local = NULL;
+  DcProgressItem *shown;
+  gboolean ok;
+
+  if (c == NULL)
+    {
+      g_prefix_error (error, "cannot clone %s: ", copy->what);
+      return FALSE;
+    }
+  g_info ("%s %s: RBD image '%s' to '%s', reached through %s", linked ? "linking" : "copying", copy->what,
+          copy->src_path, copy->dst_path, dc_rbd_conn_how (c));
+  shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
+  dc_run_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, NULL, copy->rbd);
+  ok = linked ? dc_rbd_clone (c, copy->rbd, copy->dst_name, &local)
+              : dc_rbd_deep_copy (c, copy->rbd, copy->dst_name, dc_progress_counter (shown), &local);
+  dc_progress_done (shown);
+  if (!ok)
+    {
+      /* another run's image under that name is not ours to remove */
+      if (g_error_matches (local, DC_ERROR, DC_ERROR_VOLUME_EXISTS))
+        dc_run_undo_forget_volume (run, copy->dst_pool, copy->dst_name);
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone %s: ", copy->what);
+      return FALSE;
+    }
+  /* a volume of an rbd pool: libvirt lists it once the pool is refreshed */
+  if (copy->pool != NULL && !dc_cleanup_refresh_pool (run->conn, copy->pool, error))
+    return FALSE;
+  g_info ("copied %s: %s", copy->what, dc_copy_way_describe (way));
+  return TRUE;
+}
+
 /* The copy step: every volume the clone gets (disk, NVRAM, TPM state,
- * seed, overlay) is made here, on the run's one undo stack, tried again
- * while a shared temporary pool vanishes under it. */
+ * seed, overlay, RBD image) is made here, on the run's one undo stack,
+ * tried again while a shared temporary pool vanishes under it. */
 static gboolean
 dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
 {
@@ -778,6 +826,8 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
   g_autofree char *path = NULL; /* at.path, once made */
   gboolean ok;
 
+  if (copy->rbd != NULL)
+    return dc_copy_rbd (run, copy, error);
   for (int attempt = 1;; attempt++)
     {
       g_autofree char *opened = NULL;
@@ -796,7 +846,7 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
       /* Recorded before the copy: if the daemon dies during it, the
        * partial volume it leaves is ours to remove. A volume that
        * already exists under the name is not ours: never undo that. */
-      dc_run_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
+      dc_run_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir, NULL);
       ok = dc_copy_volume_once (run, &at, &err);
       path = g_steal_pointer (&at.path);
       if (ok || !at.vanished || attempt >= DC_POOL_ATTEMPTS)
@@ -957,7 +1007,7 @@ dc_run_define (DcRun *run, const DcPlanOptions *base, virDomainPtr *clone, GErro
       *clone = virDomainDefineXML (run->conn, plan->xml);
       if (*clone != NULL)
         {
-          dc_run_undo_push (run, DC_UNDO_DOMAIN, plan->name, NULL, NULL);
+          dc_run_undo_push (run, DC_UNDO_DOMAIN, plan->name, NULL, NULL, NULL);
           return g_steal_pointer (&plan);
         }
       dc_set_libvirt_error (&local, "cannot define domain '%s'", plan->name);
@@ -1003,6 +1053,7 @@ dc_run_final_metadata (const DcPlan *plan, const DcCloneResult *result, GError *
       v->path = g_strdup (r->path);
       v->format = g_strdup (r->format);
       v->backing = g_strdup (r->backing);
+      v->rbd = c->rbd ? dc_rbd_source_copy (c->rbd, c->dst_name) : NULL;
       g_ptr_array_add (md->volumes, v);
     }
   return dc_metadata_format (md);

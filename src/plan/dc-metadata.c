@@ -51,6 +51,7 @@ dc_owned_volume_free (DcOwnedVolume *v)
   g_free (v->path);
   g_free (v->format);
   g_free (v->backing);
+  dc_rbd_source_free (v->rbd);
   g_free (v);
 }
 
@@ -117,6 +118,18 @@ dc_metadata_xml_template (const char *name)
   if (doc == NULL)
     g_error ("template '%s' does not parse", name);
   return doc;
+}
+
+/* The <rbd> child of a <volume> element, if any, into @v */
+static void
+dc_metadata_read_rbd (DcOwnedVolume *v, xmlNode *vol)
+{
+  for (xmlNode *n = vol->children; n != NULL; n = n->next)
+    if (n->type == XML_ELEMENT_NODE && g_str_equal ((const char *) n->name, "rbd"))
+      {
+        v->rbd = dc_rbd_source_from_node (n);
+        return;
+      }
 }
 
 /**
@@ -203,8 +216,10 @@ dc_metadata_parse (const char *xml, GError **error)
           g_autofree char *name = dc_xml_prop (vols->pdata[i], "name");
           g_autofree char *dir = dc_xml_prop (vols->pdata[i], "dir");
 
-          if (pool != NULL && name != NULL)
-            dc_building_add_volume (b, pool, name, dir);
+          if (pool == NULL || name == NULL)
+            continue;
+          dc_building_add_volume (b, pool, name, dir);
+          dc_metadata_read_rbd (b->volumes->pdata[b->volumes->len - 1], vols->pdata[i]);
         }
       md->building = g_steal_pointer (&b);
     }
@@ -226,6 +241,7 @@ dc_metadata_parse (const char *xml, GError **error)
         v->path = dc_xml_prop (vols->pdata[i], "path");
         v->format = dc_xml_prop (vols->pdata[i], "format");
         v->backing = dc_xml_prop (vols->pdata[i], "backing");
+        dc_metadata_read_rbd (v, vols->pdata[i]);
         g_ptr_array_add (md->volumes, v);
       }
   }
@@ -306,6 +322,8 @@ dc_metadata_format (const DcMetadata *md)
           xmlSetProp (vol, BAD_CAST "name", BAD_CAST v->name);
           if (v->open_dir != NULL)
             xmlSetProp (vol, BAD_CAST "dir", BAD_CAST v->open_dir);
+          if (v->rbd != NULL)
+            dc_rbd_source_to_node (v->rbd, vol);
         }
     }
   else
@@ -327,6 +345,8 @@ dc_metadata_format (const DcMetadata *md)
           dc_metadata_set_prop (vol, "path", v->path);
           dc_metadata_set_prop (vol, "format", v->format);
           dc_metadata_set_prop (vol, "backing", v->backing);
+          if (v->rbd != NULL)
+            dc_rbd_source_to_node (v->rbd, vol);
         }
     }
 

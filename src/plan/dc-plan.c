@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "dc-plan.h"
+#include "dc-plan-rbd.h"
 #include "dc-metadata.h"
 #include "dc-name.h"
 #include "dc-newvol.h"
@@ -38,6 +39,7 @@ dc_copy_free (DcCopy *copy)
   g_free (copy->xml);
   g_free (copy->open_dir);
   g_free (copy->src_format);
+  dc_rbd_source_free (copy->rbd);
   g_free (copy);
 }
 
@@ -776,10 +778,13 @@ dc_planner_disk_source (DcPlanner *p, const char *type, xmlNode *source, const c
     }
   else
     {
+      g_autofree char *protocol = source ? dc_xml_prop (source, "protocol") : NULL;
+      g_autofree char *named = protocol ? g_strdup_printf (" (protocol '%s')", protocol) : g_strdup ("");
+
       g_set_error (
         error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-        "cannot clone %s: it is a writable '%s' disk, which domclone cannot copy; make it <readonly/> or <shareable/> to share it, or detach it first",
-        what, type);
+        "cannot clone %s: it is a writable '%s' disk%s, which domclone cannot copy; make it <readonly/> or <shareable/> to share it, or detach it first",
+        what, type, named);
       return NULL;
     }
   if (info == NULL)
@@ -823,6 +828,81 @@ dc_planner_disk_point (DcPlanner *p, xmlNode *disk, xmlNode *source, const char 
   dc_xml_remove (dc_xml_child (disk, "backingStore", FALSE));
 }
 
+/* The Ceph RBD image a writable disk reads, a network disk's or a
+ * volume's of an rbd storage pool; %NULL and no @error for another
+ * disk. */
+static DcRbdSource *
+dc_planner_rbd_source (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source, char **libvirt_pool,
+                       GError **error)
+{
+  g_autofree char *protocol = source ? dc_xml_prop (source, "protocol") : NULL;
+  g_autofree char *pool = source ? dc_xml_prop (source, "pool") : NULL;
+  g_autofree char *vol = source ? dc_xml_prop (source, "volume") : NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+
+  if (g_str_equal (type, "network") && g_strcmp0 (protocol, "rbd") == 0)
+    return dc_rbd_source_from_disk (disk, error);
+  if (!g_str_equal (type, "volume") || pool == NULL || vol == NULL)
+    return NULL;
+  /* a failed lookup is reported by the usual path */
+  info = p->env->vol_by_name (p->env, pool, vol, NULL);
+  if (info == NULL || g_strcmp0 (info->pool_type, "rbd") != 0)
+    return NULL;
+  if (p->env->rbd_pool == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED, "this connection cannot reach Ceph clusters");
+      return NULL;
+    }
+  *libvirt_pool = g_steal_pointer (&pool);
+  return p->env->rbd_pool (p->env, *libvirt_pool, vol, error);
+}
+
+/* A writable disk on a Ceph RBD image gets an image of its own, made
+ * on the Ceph side (dc-plan-rbd.c); *@done says it was one. */
+static gboolean
+dc_planner_rbd_disk (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source, const char *what,
+                     const char *target, gboolean *done, GError **error)
+{
+  g_autofree char *libvirt_pool = NULL;
+  g_autofree char *format = dc_xml_string (p->ctxt, disk, "./driver/@type");
+  g_autoptr (GError) local = NULL;
+  g_autoptr (DcRbdSource) src = dc_planner_rbd_source (p, disk, type, source, &libvirt_pool, &local);
+  DcRbdDisk d = { what, target, format, p->plan->source_name, p->plan->name, libvirt_pool, p->opts->linked };
+  DcCopy *copy;
+
+  *done = src != NULL || local != NULL;
+  if (local != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone %s: ", what);
+      return FALSE;
+    }
+  if (src == NULL)
+    return TRUE;
+  if (dc_xml_child (disk, "encryption", FALSE) != NULL
+      || (source != NULL && dc_xml_child (source, "encryption", FALSE) != NULL))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone %s: it is encrypted, and domclone cannot give a copy a secret of its own; make it <readonly/> or <shareable/> to share it, or detach it",
+        what);
+      return FALSE;
+    }
+  if (p->into != NULL)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone %s into pool '%s': it is an RBD image, whose copy stays in its Ceph pool; clone without --pool",
+        what, p->into->name);
+      return FALSE;
+    }
+  copy = dc_plan_rbd_copy (p->env, src, &d, p->vol_names, error);
+  if (copy == NULL)
+    return FALSE;
+  g_ptr_array_add (p->plan->copies, copy);
+  dc_plan_rbd_point (disk, copy);
+  return TRUE;
+}
+
 static gboolean
 dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 {
@@ -848,6 +928,10 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source))
     return TRUE;
   if (!dc_planner_disk_kept (p, disk, device, type, source, what, target, &done, error))
+    return FALSE;
+  if (done)
+    return TRUE;
+  if (!dc_planner_rbd_disk (p, disk, type, source, what, target, &done, error))
     return FALSE;
   if (done)
     return TRUE;
@@ -1811,6 +1895,9 @@ dc_planner_metadata (DcPlanner *p, GError **error)
         {
           const DcCopy *c = p->plan->copies->pdata[i];
           dc_building_add_volume (md->building, c->dst_pool, c->dst_name, c->dst_open_dir);
+          if (c->rbd != NULL)
+            ((DcOwnedVolume *) md->building->volumes->pdata[i])->rbd =
+              dc_rbd_source_copy (c->rbd, c->dst_name);
         }
       for (guint i = 0; i < p->plan->seeds->len; i++)
         {
@@ -2062,7 +2149,10 @@ dc_plan_describe (const DcPlan *plan)
       const DcCopy *c = plan->copies->pdata[i];
 
       g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)%s\n",
-                              c->kind == DC_COPY_KIND_OVERLAY ? "overlay" : "copy", c->what, c->pool,
+                              c->kind == DC_COPY_KIND_OVERLAY ? "overlay" : "copy", c->what,
+                              c->pool  ? c->pool
+                              : c->rbd ? "(rbd)"
+                                       : "-",
                               c->src_name, c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-",
                               c->bytes_only ? ", its bytes as they are" : "");
     }
