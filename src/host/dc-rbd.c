@@ -60,8 +60,7 @@ dc_rbd_conn_how (const DcRbdConn *c)
   return c->how;
 }
 
-static gboolean
-dc_rbd_fail (GError **error, int rc, const char *format, ...) G_GNUC_PRINTF (3, 4);
+static gboolean dc_rbd_fail (GError **error, int rc, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
 /* Sets @error from a negative errno @rc and a sentence start. */
 static gboolean
@@ -100,7 +99,7 @@ dc_rbd_secret_key (virConnectPtr conn, const DcRbdSource *src, GError **error)
     }
   value = virSecretGetValue (secret, &len, 0);
   if (value == NULL)
-    dc_set_libvirt_error (error, "cannot read libvirt's secret '%s' (a private secret cannot be read)", named);
+    dc_set_libvirt_error (error, "cannot read libvirt's secret '%s'", named);
   virSecretFree (secret);
   if (value == NULL)
     return NULL;
@@ -140,8 +139,10 @@ dc_rbd_try (const DcRbdSource *src, const char *key, gboolean use_conf, GError *
     }
   if (use_conf && (rc = rados_conf_read_file (cluster, src->config)) < 0)
     {
-      dc_rbd_fail (error, rc, "no Ceph configuration ('%s', else $CEPH_CONF or /etc/ceph/ceph.conf) could be read",
-                   src->config ? src->config : "none named");
+      if (src->config != NULL)
+        dc_rbd_fail (error, rc, "cannot read the Ceph configuration '%s'", src->config);
+      else
+        dc_rbd_fail (error, rc, "cannot read a Ceph configuration ($CEPH_CONF, else /etc/ceph/ceph.conf)");
       goto fail;
     }
   if (use_conf)
@@ -212,8 +213,8 @@ dc_rbd_connect (virConnectPtr conn, const DcRbdSource *src, GError **error)
     first = g_strdup_printf ("with the monitors '%s' and %s: %s; ", hosts[0] ? hosts : "none named",
                              secret ? "libvirt's secret" : "no authentication", by_secret->message);
   g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-               "cannot reach the Ceph cluster of RBD image '%s': %swith this host's Ceph configuration: %s", name,
-               first ? first : "", by_conf->message);
+               "cannot reach the Ceph cluster of RBD image '%s': %swith this host's Ceph configuration: %s",
+               name, first ? first : "", by_conf->message);
   return NULL;
 }
 
@@ -254,7 +255,7 @@ dc_rbd_stat (DcRbdConn *c, const DcRbdSource *src, DcRbdImage *out, GError **err
   int protected = 0;
   int rc;
 
-  *out = (DcRbdImage) { 0 };
+  *out = (DcRbdImage){ 0 };
   if (io == NULL)
     return FALSE;
   rc = rbd_open_read_only (io, src->image, &image, NULL);
@@ -285,10 +286,10 @@ dc_rbd_stat (DcRbdConn *c, const DcRbdSource *src, DcRbdImage *out, GError **err
 /* Deep copy progress: librbd counts in its own units up to @total */
 typedef struct
 {
-  gsize *done;    /* bytes, for the progress line */
-  guint64 size;   /* the image's */
-  guint64 shown;  /* bytes counted so far */
-  gboolean stop;  /* a signal asked the run to stop */
+  gsize *done;   /* bytes, for the progress line */
+  guint64 size;  /* the image's */
+  guint64 shown; /* bytes counted so far */
+  gboolean stop; /* a signal asked the run to stop */
 } DcRbdProgress;
 
 static int
@@ -496,6 +497,7 @@ dc_rbd_snap_make (DcRbdConn *c, const DcRbdSource *src, gboolean *made, GError *
   g_autofree char *name = dc_rbd_source_name (src, NULL);
   rados_ioctx_t io = dc_rbd_ioctx (c, src, error);
   rbd_image_t image = NULL;
+  uint64_t features = 0;
   bool exists = FALSE;
   int protected = 0;
   int rc;
@@ -504,6 +506,15 @@ dc_rbd_snap_make (DcRbdConn *c, const DcRbdSource *src, gboolean *made, GError *
   if (io == NULL)
     return FALSE;
   rc = rbd_open (io, src->image, &image, NULL);
+  if (rc >= 0 && (rc = rbd_get_features (image, &features)) >= 0 && (features & RBD_FEATURE_LAYERING) == 0)
+    {
+      /* no parent of clones: its linked clones are refused (the plan
+       * says why), its full clones need no snapshot */
+      g_info ("RBD image '%s' lacks the layering feature: no snapshot made for linked clones", name);
+      rbd_close (image);
+      rados_ioctx_destroy (io);
+      return TRUE;
+    }
   if (rc >= 0 && (rc = rbd_snap_exists (image, DC_RBD_TEMPLATE_SNAP, &exists)) >= 0 && !exists)
     {
       rc = rbd_snap_create (image, DC_RBD_TEMPLATE_SNAP);
@@ -549,9 +560,10 @@ dc_rbd_snap_drop (DcRbdConn *c, const DcRbdSource *src, GError **error)
   rados_ioctx_destroy (io);
   if (rc == -EBUSY)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_LINKED_CLONES,
-                   "snapshot '%s@%s' still has copy-on-write clones; delete them first ('rbd children %s@%s' lists them)",
-                   name, DC_RBD_TEMPLATE_SNAP, name, DC_RBD_TEMPLATE_SNAP);
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_LINKED_CLONES,
+        "snapshot '%s@%s' still has copy-on-write clones; delete them first ('rbd children %s@%s' lists them)",
+        name, DC_RBD_TEMPLATE_SNAP, name, DC_RBD_TEMPLATE_SNAP);
       return FALSE;
     }
   if (rc < 0 && rc != -ENOENT)

@@ -19,7 +19,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcRbdConn, dc_rbd_conn_free)
 const char *dc_rbd_conn_how (const DcRbdConn *c);
 
 gboolean dc_rbd_stat (DcRbdConn *c, const DcRbdSource *src, DcRbdImage *out, GError **error);
-gboolean dc_rbd_deep_copy (DcRbdConn *c, const DcRbdSource *src, const char *dst, gsize *done, GError **error);
+gboolean dc_rbd_deep_copy (DcRbdConn *c, const DcRbdSource *src, const char *dst, gsize *done,
+                           GError **error);
 gboolean dc_rbd_clone (DcRbdConn *c, const DcRbdSource *src, const char *dst, GError **error);
 gboolean dc_rbd_remove (DcRbdConn *c, const DcRbdSource *src, GError **error);
 gboolean dc_rbd_snap_make (DcRbdConn *c, const DcRbdSource *src, gboolean *made, GError **error);

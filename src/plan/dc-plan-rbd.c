@@ -26,9 +26,10 @@ dc_plan_rbd_volume_xml (const DcRbdSource *src, const char *name, guint64 size)
 {
   g_autofree char *path = dc_rbd_source_name (src, name);
 
-  return g_markup_printf_escaped ("<volume type='network'><name>%s</name><capacity unit='bytes'>%" G_GUINT64_FORMAT
-                                  "</capacity><target><path>%s</path><format type='raw'/></target></volume>",
-                                  name, size, path);
+  return g_markup_printf_escaped (
+    "<volume type='network'><name>%s</name><capacity unit='bytes'>%" G_GUINT64_FORMAT
+    "</capacity><target><path>%s</path><format type='raw'/></target></volume>",
+    name, size, path);
 }
 
 /* Asks the cluster about image @image next to @src. */
@@ -42,7 +43,7 @@ dc_plan_rbd_stat (DcEnv *env, const DcRbdSource *src, const char *image, DcRbdIm
       g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED, "this connection cannot reach Ceph clusters");
       return FALSE;
     }
-  *out = (DcRbdImage) { 0 };
+  *out = (DcRbdImage){ 0 };
   return env->rbd_image (env, at, out, error);
 }
 
@@ -127,8 +128,8 @@ DcCopy *
 dc_plan_rbd_copy (DcEnv *env, const DcRbdSource *src, const DcRbdDisk *disk, GHashTable *vol_names,
                   GError **error)
 {
-  g_autofree char *dst_name = dc_newvol_name (src->image, disk->target ? disk->target : "disk",
-                                              disk->source_name, disk->clone_name);
+  g_autofree char *dst_name =
+    dc_newvol_name (src->image, disk->target ? disk->target : "disk", disk->source_name, disk->clone_name);
   DcRbdImage image = { 0 };
   DcCopy *copy;
 

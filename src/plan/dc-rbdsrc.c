@@ -272,8 +272,8 @@ dc_rbd_source_same_cluster (const DcRbdSource *a, const DcRbdSource *b)
   g_autofree char *hb = dc_rbd_source_hosts (b);
 
   return g_str_equal (ha, hb) && g_strcmp0 (a->user, b->user) == 0
-         && g_strcmp0 (a->secret_uuid, b->secret_uuid) == 0 && g_strcmp0 (a->secret_usage, b->secret_usage) == 0
-         && g_strcmp0 (a->config, b->config) == 0;
+         && g_strcmp0 (a->secret_uuid, b->secret_uuid) == 0
+         && g_strcmp0 (a->secret_usage, b->secret_usage) == 0 && g_strcmp0 (a->config, b->config) == 0;
 }
 
 static void
