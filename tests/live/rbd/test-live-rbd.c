@@ -31,11 +31,11 @@
 #define IMAGE_SIZE (64 * MiB)
 
 /* The cluster, for the whole program */
-static char *ceph_dir;         /* NULL: no cluster, every test skips */
-static char *ceph_conf;        /* its ceph.conf */
-static rados_t cluster;        /* the test's own client (client.admin) */
-static rados_ioctx_t io;       /* on pool "rbd" */
-static const char *ceph_skip;  /* why there is no cluster */
+static char *ceph_dir;        /* NULL: no cluster, every test skips */
+static char *ceph_conf;       /* its ceph.conf */
+static rados_t cluster;       /* the test's own client (client.admin) */
+static rados_ioctx_t io;      /* on pool "rbd" */
+static const char *ceph_skip; /* why there is no cluster */
 
 typedef struct
 {
@@ -55,9 +55,10 @@ ceph_script (void)
 static void
 define_secret (const char *uuid, gboolean private)
 {
-  g_autofree char *xml = g_strdup_printf ("<secret ephemeral='no' private='%s'><uuid>%s</uuid>"
-                                          "<usage type='ceph'><name>client.libvirt %s</name></usage></secret>",
-                                          private ? "yes" : "no", uuid, uuid);
+  g_autofree char *xml =
+    g_strdup_printf ("<secret ephemeral='no' private='%s'><uuid>%s</uuid>"
+                     "<usage type='ceph'><name>client.libvirt %s</name></usage></secret>",
+                     private ? "yes" : "no", uuid, uuid);
   virSecretPtr secret = virSecretDefineXML (live_conn, xml, 0);
   char key[128] = { 0 };
   size_t len = sizeof (key);
@@ -90,7 +91,8 @@ ceph_up (void)
     return;
   if (dc_test_run (check, NULL, NULL) != 0)
     {
-      ceph_skip = "the Ceph packages are missing (ceph-mon ceph-mgr ceph-osd ceph-common; scripts/install-deps.sh)";
+      ceph_skip =
+        "the Ceph packages are missing (ceph-mon ceph-mgr ceph-osd ceph-common; scripts/install-deps.sh)";
       return;
     }
   ceph_dir = g_build_filename (live_state_dir, "ceph", NULL);
@@ -283,10 +285,10 @@ network_disk (const char *image, const char *secret)
 static void
 define_domain (const char *name, const char *disks)
 {
-  g_autofree char *xml = g_strdup_printf (
-    "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-    "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>%s</devices></domain>",
-    name, disks);
+  g_autofree char *xml =
+    g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+                     "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>%s</devices></domain>",
+                     name, disks);
   g_autoptr (DcDomain) dom = virDomainDefineXML (live_conn, xml);
 
   g_assert_nonnull (dom);
@@ -302,7 +304,8 @@ rbd_setup (RbdFixture *f, gconstpointer data)
 
   if (live_conn == NULL || ceph_dir == NULL)
     {
-      g_test_skip (live_conn == NULL ? "no private libvirt daemon (run through tests/with-libvirtd.sh)" : ceph_skip);
+      g_test_skip (live_conn == NULL ? "no private libvirt daemon (run through tests/with-libvirtd.sh)"
+                                     : ceph_skip);
       return;
     }
   rbd_serial++;
@@ -722,11 +725,11 @@ test_rbd_refused (RbdFixture *f, gconstpointer data)
   for (gsize i = 0; i < G_N_ELEMENTS (protocols); i++)
     {
       g_autofree char *vm = g_strdup_printf ("%s-%s", f->src, protocols[i][0]);
-      g_autofree char *disk = g_strdup_printf (
-        "<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
-        "<source protocol='%s' name='%s'><host name='192.0.2.1' port='3260'/></source>"
-        "<target dev='vda' bus='virtio'/></disk>",
-        protocols[i][0], protocols[i][1]);
+      g_autofree char *disk =
+        g_strdup_printf ("<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+                         "<source protocol='%s' name='%s'><host name='192.0.2.1' port='3260'/></source>"
+                         "<target dev='vda' bus='virtio'/></disk>",
+                         protocols[i][0], protocols[i][1]);
       const char *args[] = { vm, NULL };
       g_autofree char *err = NULL;
       g_autofree char *want = g_strdup_printf ("a writable 'network' disk (protocol '%s')", protocols[i][0]);
