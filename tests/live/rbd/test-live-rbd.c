@@ -549,6 +549,40 @@ test_rbd_auto (RbdFixture *f, gconstpointer data)
   g_assert_cmpstr (after, ==, before);
 }
 
+/* On a terminal, the deep copy's progress (librbd's callback) is drawn
+ * on stderr as any copy's, up to the image's whole size; script(1)
+ * gives the run a pseudo-terminal. */
+static void
+test_rbd_progress (RbdFixture *f, gconstpointer data)
+{
+  g_autofree char *cmd = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *script = g_find_program_in_path ("script");
+
+  SKIP_WITHOUT_CEPH (f);
+  if (script == NULL)
+    {
+      g_test_skip ("script(1) is missing (bsdutils)");
+      return;
+    }
+  cmd = g_strdup_printf ("'%s' '%s'", g_getenv ("DOMCLONE"), f->src);
+  {
+    const char *argv[] = { "script", "-qec", cmd, "/dev/null", NULL };
+
+    g_assert_cmpint (dc_test_run (argv, &out, &err), ==, 0);
+  }
+  g_test_message ("on a terminal: %s", out);
+  dc_assert_contains (out, "\r\033[Kdisk 'vda' ");
+  /* the whole image, counted by the callback up to the end */
+  {
+    g_autofree char *size = g_format_size (IMAGE_SIZE);
+    g_autofree char *all = g_strdup_printf ("%s of %s", size, size);
+
+    dc_assert_contains (out, all);
+  }
+}
+
 /* --- linked clones ------------------------------------------------------- */
 
 /* --make-template protects a snapshot of the image; --linked makes a
@@ -785,6 +819,7 @@ main (int argc, char **argv)
   RBD_TEST ("/live/rbd/network/full", test_rbd_network_full, NULL);
   RBD_TEST ("/live/rbd/pool/full", test_rbd_pool_full, NULL);
   RBD_TEST ("/live/rbd/auto", test_rbd_auto, NULL);
+  RBD_TEST ("/live/rbd/progress", test_rbd_progress, NULL);
   RBD_TEST ("/live/rbd/linked", test_rbd_linked, NULL);
   RBD_TEST ("/live/rbd/no-layering", test_rbd_no_layering, NULL);
   RBD_TEST ("/live/rbd/rollback", test_rbd_rollback, NULL);
