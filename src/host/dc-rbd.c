@@ -283,13 +283,15 @@ dc_rbd_stat (DcRbdConn *c, const DcRbdSource *src, DcRbdImage *out, GError **err
   return TRUE;
 }
 
-/* Deep copy progress: librbd counts in its own units up to @total */
+/* Deep copy progress: librbd counts in its own units up to @total, from
+ * its own threads */
 typedef struct
 {
+  GMutex lock;
   gsize *done;   /* bytes, for the progress line */
   guint64 size;  /* the image's */
-  guint64 shown; /* bytes counted so far */
-  gboolean stop; /* a signal asked the run to stop */
+  guint64 shown; /* bytes counted so far, under @lock */
+  gboolean stop; /* a signal asked the run to stop, under @lock */
 } DcRbdProgress;
 
 static int
@@ -297,13 +299,17 @@ dc_rbd_progress (uint64_t offset, uint64_t total, void *data)
 {
   DcRbdProgress *p = data;
   guint64 now = total > 0 ? (guint64) ((double) p->size * ((double) offset / (double) total)) : 0;
+  gboolean stop;
 
+  g_mutex_lock (&p->lock);
   if (p->done != NULL && now > p->shown)
     g_atomic_pointer_add (p->done, (gssize) (now - p->shown));
   p->shown = MAX (p->shown, now);
   /* a signal: the copy is cut short where librbd lets it be */
   p->stop = p->stop || !dc_check_cancelled (NULL);
-  return p->stop ? -ECANCELED : 0;
+  stop = p->stop;
+  g_mutex_unlock (&p->lock);
+  return stop ? -ECANCELED : 0;
 }
 
 /* Removes the snapshots a deep copy brought into the new @image: a
@@ -381,12 +387,14 @@ dc_rbd_deep_copy (DcRbdConn *c, const DcRbdSource *src, const char *dst, gsize *
 
   if (io == NULL)
     return FALSE;
+  g_mutex_init (&progress.lock);
   rc = rbd_open_read_only (io, src->image, &image, NULL);
   if (rc >= 0 && (rc = rbd_get_size (image, &progress.size)) >= 0)
     rc = dc_rbd_copy_open (io, image, dst, &progress);
   if (image != NULL)
     rbd_close (image);
   rados_ioctx_destroy (io);
+  g_mutex_clear (&progress.lock);
   if (progress.stop)
     return dc_check_cancelled (error);
   if (rc < 0)
