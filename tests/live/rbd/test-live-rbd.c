@@ -513,6 +513,25 @@ test_rbd_pool_full (RbdFixture *f, gconstpointer data)
     g_assert_nonnull (vol);
     assert_independent_copy (f->image, image);
   }
+  /* a linked clone of it: a child of the template's snapshot, a volume
+   * of the same pool */
+  {
+    const char *make[] = { "--make-template", vm, NULL };
+    const char *linked[] = { "--linked", "--name", NULL, vm, NULL };
+    g_autofree char *child = g_strdup_printf ("%s-l", vm);
+    g_autofree char *image = g_strdup_printf ("%s-vda", child);
+    g_autofree char *facts = NULL;
+    g_autofree char *want = g_strdup_printf ("parent rbd/%s@domclone-template snaps", f->image);
+    g_autoptr (DcVol) child_vol = NULL;
+
+    g_free (domclone_ok (make));
+    linked[2] = child;
+    g_free (domclone_ok (linked));
+    facts = image_facts (image);
+    dc_assert_contains (facts, want);
+    child_vol = virStorageVolLookupByName (pool, image);
+    g_assert_nonnull (child_vol);
+  }
   virStoragePoolDestroy (pool);
 }
 
