@@ -400,6 +400,37 @@ assert_independent_copy (const char *src_image, const char *copy)
 
 /* --- full clones ----------------------------------------------------------- */
 
+/* After the source changed, a second clone has the change and @first,
+ * the first clone's image, not; the second clone starts under TCG (QEMU
+ * opens the new image through its rbd driver). */
+static void
+assert_second_clone_and_start (RbdFixture *f, const char *first)
+{
+  const char *again[] = { f->src, NULL };
+  g_autofree char *first_sum = image_sha256 (first);
+  g_autofree char *clone2 = g_strdup_printf ("%s-clone2", f->src);
+  g_autofree char *second = NULL;
+  g_autofree char *second_sum = NULL;
+  g_autofree char *first_after = NULL;
+  g_autoptr (DcDomain) clone = NULL;
+
+  image_write (f->image, 5 * MiB, "written after the first clone");
+  g_free (domclone_ok (again));
+  second = clone_source_name (clone2);
+  assert_independent_copy (f->image, second + 4);
+  second_sum = image_sha256 (second + 4);
+  first_after = image_sha256 (first);
+  g_assert_cmpstr (second_sum, !=, first_sum);
+  g_assert_cmpstr (first_after, ==, first_sum);
+
+  clone = virDomainLookupByName (live_conn, clone2);
+  g_assert_nonnull (clone);
+  if (virDomainCreate (clone) != 0)
+    g_error ("the clone does not start: %s", virGetLastErrorMessage ());
+  g_assert_cmpint (virDomainIsActive (clone), ==, 1);
+  virDomainDestroy (clone);
+}
+
 /* A network disk: the clone's disk names a new image beside the source's
  * with the same monitors and secret; same bytes and features, no
  * parent, no snapshot on either; --json lists it. Cloned again after the
@@ -409,15 +440,11 @@ static void
 test_rbd_network_full (RbdFixture *f, gconstpointer data)
 {
   const char *args[] = { "--json", "-v", f->src, NULL };
-  const char *again[] = { f->src, NULL };
   g_autofree char *out = NULL;
   g_autofree char *name = NULL;
-  g_autofree char *first_sum = NULL;
-  g_autofree char *second_sum = NULL;
   g_autofree char *source_sum = NULL;
   g_autoptr (JsonObject) obj = NULL;
   JsonObject *vol;
-  g_autoptr (DcDomain) clone = NULL;
 
   SKIP_WITHOUT_CEPH (f);
   source_sum = image_sha256 (f->image);
@@ -443,30 +470,31 @@ test_rbd_network_full (RbdFixture *f, gconstpointer data)
     g_assert_cmpstr (named, ==, name);
   }
   assert_independent_copy (f->image, name + 4);
-  first_sum = image_sha256 (name + 4);
 
-  /* the source changes: a second clone has the change, the first not */
-  image_write (f->image, 5 * MiB, "written after the first clone");
-  g_free (domclone_ok (again));
-  {
-    g_autofree char *clone2 = g_strdup_printf ("%s-clone2", f->src);
-    g_autofree char *second = clone_source_name (clone2);
+  assert_second_clone_and_start (f, name + 4);
+}
 
-    assert_independent_copy (f->image, second + 4);
-    second_sum = image_sha256 (second + 4);
-    g_assert_cmpstr (second_sum, !=, first_sum);
-    g_free (second_sum);
-    second_sum = image_sha256 (name + 4);
-    g_assert_cmpstr (second_sum, ==, first_sum);
+/* A linked clone of @vm, whose disk is a volume of the rbd pool @pool on
+ * @f's image: a child of the template's snapshot, a volume of the same
+ * pool */
+static void
+assert_pool_linked (RbdFixture *f, virStoragePoolPtr pool, const char *vm)
+{
+  const char *make[] = { "--make-template", vm, NULL };
+  const char *linked[] = { "--linked", "--name", NULL, vm, NULL };
+  g_autofree char *child = g_strdup_printf ("%s-l", vm);
+  g_autofree char *image = g_strdup_printf ("%s-vda", child);
+  g_autofree char *facts = NULL;
+  g_autofree char *want = g_strdup_printf ("parent rbd/%s@domclone-template snaps", f->image);
+  g_autoptr (DcVol) child_vol = NULL;
 
-    /* QEMU opens the new image and runs */
-    clone = virDomainLookupByName (live_conn, clone2);
-    g_assert_nonnull (clone);
-    if (virDomainCreate (clone) != 0)
-      g_error ("the clone does not start: %s", virGetLastErrorMessage ());
-    g_assert_cmpint (virDomainIsActive (clone), ==, 1);
-    virDomainDestroy (clone);
-  }
+  g_free (domclone_ok (make));
+  linked[2] = child;
+  g_free (domclone_ok (linked));
+  facts = image_facts (image);
+  dc_assert_contains (facts, want);
+  child_vol = virStorageVolLookupByName (pool, image);
+  g_assert_nonnull (child_vol);
 }
 
 /* A volume of an rbd storage pool: the clone's disk names a new volume
@@ -513,25 +541,7 @@ test_rbd_pool_full (RbdFixture *f, gconstpointer data)
     g_assert_nonnull (vol);
     assert_independent_copy (f->image, image);
   }
-  /* a linked clone of it: a child of the template's snapshot, a volume
-   * of the same pool */
-  {
-    const char *make[] = { "--make-template", vm, NULL };
-    const char *linked[] = { "--linked", "--name", NULL, vm, NULL };
-    g_autofree char *child = g_strdup_printf ("%s-l", vm);
-    g_autofree char *image = g_strdup_printf ("%s-vda", child);
-    g_autofree char *facts = NULL;
-    g_autofree char *want = g_strdup_printf ("parent rbd/%s@domclone-template snaps", f->image);
-    g_autoptr (DcVol) child_vol = NULL;
-
-    g_free (domclone_ok (make));
-    linked[2] = child;
-    g_free (domclone_ok (linked));
-    facts = image_facts (image);
-    dc_assert_contains (facts, want);
-    child_vol = virStorageVolLookupByName (pool, image);
-    g_assert_nonnull (child_vol);
-  }
+  assert_pool_linked (f, pool, vm);
   virStoragePoolDestroy (pool);
 }
 
