@@ -69,9 +69,10 @@ cat >"$STATE/secret.xml" <<EOF
 <secret ephemeral='no' private='no'><uuid>$SECRET</uuid><usage type='ceph'><name>client.libvirt</name></usage></secret>
 EOF
 virsh -q secret-define "$STATE/secret.xml" >/dev/null
-virsh -q secret-set-value "$SECRET" --file <(ceph auth get-key client.libvirt) --plain >/dev/null 2>&1 ||
-    virsh -q secret-set-value "$SECRET" "$(ceph auth get-key client.libvirt)" >/dev/null 2>&1 ||
-    die "cannot set the secret's value"
+# the key as ceph prints it, base64, which is what --file reads
+ceph auth get-key client.libvirt >"$STATE/key"
+virsh -q secret-set-value "$SECRET" --file "$STATE/key" >/dev/null || die "cannot set the secret's value"
+rm -f "$STATE/key"
 
 msg "writing 512 MiB of data into a 4 GiB image"
 truncate -s 4G "$STATE/src.raw"
@@ -111,6 +112,11 @@ remove_rbd_clone() {
     virsh -q undefine "$clone" >/dev/null
     rbd rm --no-progress "rbd/$clone-vda"
 }
+
+# domclone must reach the cluster the way a domain does, through the
+# secret, not through this host's ceph.conf (CEPH_CONF is set here)
+"$DOMCLONE" -vv --print-xml bench-rbd 2>"$STATE/how" >/dev/null || die "domclone --print-xml failed"
+grep -q "with libvirt's secret" "$STATE/how" || die "domclone did not reach the cluster with libvirt's secret: $(cat "$STATE/how")"
 
 full=() cp=() linked=() floor=()
 for r in $(seq 1 "$RUNS"); do

@@ -147,12 +147,14 @@ dc_rbd_try (const DcRbdSource *src, const char *key, gboolean use_conf, GError *
     }
   if (use_conf)
     rados_conf_parse_env (cluster, NULL);
-  if ((hosts[0] != '\0' && !dc_rbd_set (cluster, "mon_host", hosts, error))
+  /* librados's own complaints (a key that does not decode, say) are
+   * in the error this returns: none on stderr */
+  if (!dc_rbd_set (cluster, "log_to_stderr", "false", error)
+      || !dc_rbd_set (cluster, "err_to_stderr", "false", error)
+      || (hosts[0] != '\0' && !dc_rbd_set (cluster, "mon_host", hosts, error))
       || (key != NULL && !dc_rbd_set (cluster, "key", key, error))
       || (key == NULL && !use_conf && !dc_rbd_set (cluster, "auth_client_required", "none", error))
-      || !dc_rbd_set (cluster, "client_mount_timeout", DC_RBD_MOUNT_TIMEOUT, error)
-      || !dc_rbd_set (cluster, "log_to_stderr", "false", error)
-      || !dc_rbd_set (cluster, "err_to_stderr", "false", error))
+      || !dc_rbd_set (cluster, "client_mount_timeout", DC_RBD_MOUNT_TIMEOUT, error))
     goto fail;
   rc = rados_connect (cluster);
   if (rc < 0)
