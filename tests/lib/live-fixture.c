@@ -185,46 +185,33 @@ char *
 live_snapshot (void)
 {
   GString *out = g_string_new (NULL);
-  virDomainPtr *doms = NULL;
-  virStoragePoolPtr *pools = NULL;
-  int n_doms = virConnectListAllDomains (live_conn, &doms, 0);
-  int n_pools = virConnectListAllStoragePools (live_conn, &pools, 0);
+  g_auto (DcDomainList) doms = { NULL, 0 };
+  g_auto (DcPoolList) pools = { NULL, 0 };
   g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
 
-  g_assert_cmpint (n_doms, >=, 0);
-  g_assert_cmpint (n_pools, >=, 0);
-  for (int i = 0; i < n_doms; i++)
+  doms.n = virConnectListAllDomains (live_conn, &doms.list, 0);
+  pools.n = virConnectListAllStoragePools (live_conn, &pools.list, 0);
+  g_assert_cmpint (doms.n, >=, 0);
+  g_assert_cmpint (pools.n, >=, 0);
+  for (int i = 0; i < doms.n; i++)
+    g_ptr_array_add (lines, g_strdup_printf ("domain %s", virDomainGetName (doms.list[i])));
+  for (int i = 0; i < pools.n; i++)
     {
-      g_ptr_array_add (lines, g_strdup_printf ("domain %s", virDomainGetName (doms[i])));
-      virDomainFree (doms[i]);
-    }
-  for (int i = 0; i < n_pools; i++)
-    {
-      virStorageVolPtr *vols = NULL;
-      int n_vols;
-      gboolean active = virStoragePoolIsActive (pools[i]) == 1;
+      virStoragePoolPtr pool = pools.list[i];
+      g_auto (DcVolList) vols = { NULL, 0 };
+      gboolean active = virStoragePoolIsActive (pool) == 1;
 
-      g_ptr_array_add (
-        lines, g_strdup_printf ("pool %s%s%s", virStoragePoolGetName (pools[i]), active ? "" : " inactive",
-                                virStoragePoolIsPersistent (pools[i]) == 1 ? "" : " transient"));
+      g_ptr_array_add (lines, g_strdup_printf ("pool %s%s%s", virStoragePoolGetName (pool),
+                                               active ? "" : " inactive",
+                                               virStoragePoolIsPersistent (pool) == 1 ? "" : " transient"));
       if (!active)
-        {
-          virStoragePoolFree (pools[i]);
-          continue;
-        }
-      g_assert_cmpint (virStoragePoolRefresh (pools[i], 0), ==, 0);
-      n_vols = virStoragePoolListAllVolumes (pools[i], &vols, 0);
-      for (int j = 0; j < n_vols; j++)
-        {
-          g_ptr_array_add (lines, g_strdup_printf ("volume %s/%s", virStoragePoolGetName (pools[i]),
-                                                   virStorageVolGetName (vols[j])));
-          virStorageVolFree (vols[j]);
-        }
-      g_free (vols);
-      virStoragePoolFree (pools[i]);
+        continue;
+      g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+      vols.n = virStoragePoolListAllVolumes (pool, &vols.list, 0);
+      for (int j = 0; j < vols.n; j++)
+        g_ptr_array_add (lines, g_strdup_printf ("volume %s/%s", virStoragePoolGetName (pool),
+                                                 virStorageVolGetName (vols.list[j])));
     }
-  g_free (doms);
-  g_free (pools);
   g_ptr_array_sort (lines, dc_test_compare_strings);
   for (guint i = 0; i < lines->len; i++)
     g_string_append_printf (out, "%s\n", (const char *) lines->pdata[i]);
@@ -369,20 +356,16 @@ live_fixture_setup (LiveFixture *f, gconstpointer data)
 void
 live_remove_test_objects (const char *src, const char *pool_name)
 {
-  virDomainPtr *doms = NULL;
-  int n = virConnectListAllDomains (live_conn, &doms, 0);
+  g_auto (DcDomainList) doms = { NULL, 0 };
 
-  for (int i = 0; i < n; i++)
-    {
-      if (g_str_has_prefix (virDomainGetName (doms[i]), src))
-        {
-          if (virDomainIsActive (doms[i]) == 1)
-            virDomainDestroy (doms[i]);
-          virDomainUndefineFlags (doms[i], VIR_DOMAIN_UNDEFINE_NVRAM);
-        }
-      virDomainFree (doms[i]);
-    }
-  g_free (doms);
+  doms.n = virConnectListAllDomains (live_conn, &doms.list, 0);
+  for (int i = 0; i < doms.n; i++)
+    if (g_str_has_prefix (virDomainGetName (doms.list[i]), src))
+      {
+        if (virDomainIsActive (doms.list[i]) == 1)
+          virDomainDestroy (doms.list[i]);
+        virDomainUndefineFlags (doms.list[i], VIR_DOMAIN_UNDEFINE_NVRAM);
+      }
   if (pool_name != NULL)
     live_remove_pool (pool_name);
 }

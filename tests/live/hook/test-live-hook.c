@@ -117,17 +117,13 @@ static GPtrArray *
 domains_named (const char *prefix)
 {
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  virDomainPtr *doms = NULL;
-  int n = virConnectListAllDomains (live_conn, &doms, 0);
+  g_auto (DcDomainList) doms = { NULL, 0 };
 
-  g_assert_cmpint (n, >=, 0);
-  for (int i = 0; i < n; i++)
-    {
-      if (g_str_has_prefix (virDomainGetName (doms[i]), prefix))
-        g_ptr_array_add (names, g_strdup (virDomainGetName (doms[i])));
-      virDomainFree (doms[i]);
-    }
-  g_free (doms);
+  doms.n = virConnectListAllDomains (live_conn, &doms.list, 0);
+  g_assert_cmpint (doms.n, >=, 0);
+  for (int i = 0; i < doms.n; i++)
+    if (g_str_has_prefix (virDomainGetName (doms.list[i]), prefix))
+      g_ptr_array_add (names, g_strdup (virDomainGetName (doms.list[i])));
   g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
   return names;
 }
