@@ -91,7 +91,7 @@ test_live_count (LiveFixture *f, gconstpointer data)
   g_hash_table_add (seen, uuid_of (f->src));
   g_hash_table_add (seen, g_strdup (g_strstrip (src_macs)));
 
-  o = run_json (f, args, &status, &err);
+  o = live_run_json (f, args, &status, &err);
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (err, ==, "");
   g_assert_true (json_bool (o, "changed"));
@@ -160,7 +160,7 @@ test_live_count_stops (LiveFixture *f, gconstpointer data)
 
   SKIP_WITHOUT_DAEMON ();
   g_assert_true (g_file_set_contents (in_the_way, "precious", -1, NULL));
-  o = run_json (f, args, &status, &err);
+  o = live_run_json (f, args, &status, &err);
   g_assert_cmpint (status, ==, 1);
   g_assert_true (g_str_has_suffix (err, kept));
   dc_assert_contains (err, "already exists in pool");
@@ -191,7 +191,7 @@ test_live_count_stops (LiveFixture *f, gconstpointer data)
     g_autofree char *err2 = NULL;
     g_autoptr (JsonObject) o2 = NULL;
 
-    o2 = run_json (f, args, &status, &err2);
+    o2 = live_run_json (f, args, &status, &err2);
     g_assert_cmpint (status, ==, 1);
     g_assert_false (json_bool (o2, "changed"));
     g_assert_false (json_object_has_member (o2, "source"));
@@ -243,7 +243,7 @@ test_live_count_rollback (LiveFixture *f, gconstpointer data)
                          big);
   g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
 
-  o = run_json (f, args, &status, &err);
+  o = live_run_json (f, args, &status, &err);
   g_assert_cmpint (status, ==, 1);
   expect =
     g_strdup_printf ("everything made for '%s' was removed; %s was made and is kept\n", clone2, clone1);

@@ -59,7 +59,7 @@ test_live_json_clone (LiveFixture *f, gconstpointer data)
     g_autofree char *xml_uuid = NULL;
     g_autofree char *seen = events_take ();
 
-    planned = run_json (f, args, &status, &err);
+    planned = live_run_json (f, args, &status, &err);
     g_assert_cmpint (status, ==, 0);
     g_assert_cmpstr (err, ==, "");
     g_free (seen);
@@ -100,7 +100,7 @@ test_live_json_clone (LiveFixture *f, gconstpointer data)
   {
     const char *args[] = { "--json", "--name", name, "@", NULL };
 
-    o = run_json (f, args, &status, &err);
+    o = live_run_json (f, args, &status, &err);
   }
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (err, ==, "");
@@ -226,7 +226,7 @@ test_live_json_failures (LiveFixture *f, gconstpointer data)
         int status;
 
         g_test_message ("%s", cases[i].label);
-        o = run_json (f, cases[i].args, &status, &err);
+        o = live_run_json (f, cases[i].args, &status, &err);
         g_assert_cmpint (status, ==, cases[i].status);
         assert_json_error (o, err, cases[i].code);
       }
@@ -240,7 +240,7 @@ test_live_json_failures (LiveFixture *f, gconstpointer data)
 
     leftover = g_strdup_printf ("%s/%s-clone1.qcow2", f->dir, f->src);
     g_assert_true (g_file_set_contents (leftover, "precious", -1, NULL));
-    o = run_json (f, args, &status, &err);
+    o = live_run_json (f, args, &status, &err);
     g_assert_cmpint (status, ==, 1);
     assert_json_error (o, err, "volume-exists");
     g_unlink (leftover);
@@ -256,7 +256,7 @@ test_live_json_failures (LiveFixture *f, gconstpointer data)
     if (virDomainCreate (dom) < 0)
       g_error ("cannot start the source: %s", virGetLastErrorMessage ());
     g_assert_cmpint (virDomainSuspend (dom), ==, 0);
-    o = run_json (f, args, &status, &err);
+    o = live_run_json (f, args, &status, &err);
     g_assert_cmpint (status, ==, 1);
     assert_json_error (o, err, "source-running");
     virDomainDestroy (dom);
@@ -307,7 +307,7 @@ test_live_json_cleanup (LiveFixture *f, gconstpointer data)
   /* the leftover is removed and named */
   {
     g_autofree char *err = NULL;
-    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+    g_autoptr (JsonObject) o = live_run_json (f, args, &status, &err);
     JsonArray *removed = json_object_get_array_member (o, "removed");
 
     g_assert_cmpint (status, ==, 0);
@@ -330,7 +330,7 @@ test_live_json_cleanup (LiveFixture *f, gconstpointer data)
   /* nothing left: no change */
   {
     g_autofree char *err = NULL;
-    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+    g_autoptr (JsonObject) o = live_run_json (f, args, &status, &err);
 
     g_assert_cmpint (status, ==, 0);
     g_assert_false (json_bool (o, "changed"));

@@ -64,20 +64,6 @@ umount_dir (const char *dir)
   dc_test_run_ok (argv);
 }
 
-/* The "clone" object of a --json success */
-static JsonObject *
-clone_of_json (JsonParser *parser, const char *out)
-{
-  g_autoptr (GError) error = NULL;
-  JsonObject *o;
-
-  json_parser_load_from_data (parser, out, -1, &error);
-  g_assert_no_error (error);
-  o = json_node_get_object (json_parser_get_root (parser));
-  g_assert_true (json_object_get_boolean_member (o, "changed"));
-  return json_object_get_object_member (o, "clone");
-}
-
 /* The volume of @clone (JSON) that backs disk @disk */
 static JsonObject *
 volume_of_disk (JsonObject *clone, const char *disk)
@@ -106,7 +92,8 @@ volume_of_disk (JsonObject *clone, const char *disk)
 static char *
 clone_into_pool (const LiveFixture *f, const char *target, const char *pool_name, const char *verbose)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  const char *args[] = { verbose, "--json", "--pool", pool_name, "@", NULL };
+  g_autoptr (JsonObject) o = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *clone = g_strdup_printf ("%s-clone1", f->src);
@@ -130,10 +117,10 @@ clone_into_pool (const LiveFixture *f, const char *target, const char *pool_name
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
   }
-  status = dc_test_domclone (&out, &err, verbose, "--json", "--pool", pool_name, f->src, NULL);
-  g_test_message ("exit %d: %s", status, err);
+  o = live_run_json (f, args, &status, &err);
   g_assert_cmpint (status, ==, 0);
-  c = clone_of_json (parser, out);
+  g_assert_true (json_object_get_boolean_member (o, "changed"));
+  c = json_object_get_object_member (o, "clone");
 
   {
     g_autofree char *a = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
@@ -323,17 +310,12 @@ test_live_pool_refused (LiveFixture *f, gconstpointer data)
 
     for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
       {
-        g_autoptr (JsonParser) parser = json_parser_new ();
-        g_autoptr (GError) error = NULL;
-        g_autofree char *out = NULL;
+        const char *args[] = { "--json", "--pool", cases[i][0], "@", NULL };
         g_autofree char *err = NULL;
-        int status = dc_test_domclone (&out, &err, "--json", "--pool", cases[i][0], f->src, NULL);
-        JsonObject *o;
+        int status;
+        g_autoptr (JsonObject) o = live_run_json (f, args, &status, &err);
 
         g_assert_cmpint (status, ==, 1);
-        json_parser_load_from_data (parser, out, -1, &error);
-        g_assert_no_error (error);
-        o = json_node_get_object (json_parser_get_root (parser));
         g_assert_false (json_object_get_boolean_member (o, "changed"));
         g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "error"), "code"),
                          ==, cases[i][1]);
