@@ -233,12 +233,75 @@ the_backup (const LiveFixture *f)
   return g_strdup (name);
 }
 
+/* Defines the unmarked domain @name and stops it until the hook logs
+ * its decision about it (DOMCLONE_BACKUP_DEBUG=1), which also tells
+ * that the daemon picked the hook up after the SIGHUP. */
+static virDomainPtr
+wait_for_hook (const char *name)
+{
+  g_autofree char *line = g_strdup_printf ("%s stopped: not marked", name);
+  g_autoptr (DcDomain) dom = live_define_bare_domain (name);
+
+  for (int i = 0; i < 100; i++)
+    {
+      start_and_destroy (dom);
+      if (count_in_log (line) > 0)
+        return g_steal_pointer (&dom);
+      g_usleep (G_USEC_PER_SEC / 10);
+    }
+  g_error ("the daemon did not run the hook after SIGHUP");
+}
+
+/* Marks the source for backups, as the hook's documentation says */
+static void
+mark_for_backup (const LiveFixture *f, const char *uri)
+{
+  const char *argv[] = { "virsh",
+                         "-q",
+                         "-c",
+                         uri,
+                         "metadata",
+                         f->src,
+                         "--config",
+                         "--uri",
+                         MARK_URI,
+                         "--key",
+                         "domclone-backup",
+                         "--set",
+                         "<backup keep=\"1\"/>",
+                         NULL };
+
+  dc_test_run_ok (argv);
+}
+
+/* The backup @first is gone with its volumes (the one outside pools
+ * too, not its source) and its NVRAM; @second's NVRAM is there. */
+static void
+assert_backup_gone (const LiveFixture *f, const char *first, const char *second)
+{
+  g_autofree char *qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, first);
+  g_autofree char *vdb = g_strdup_printf ("%s/%s-vdb.raw", f->dir, first);
+  g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, first);
+  g_autofree char *nvram2 = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, second);
+  g_autofree char *dir = outside_dir (f);
+  g_autofree char *extra_base = g_strdup_printf ("%s-vdd.raw", first);
+  g_autofree char *extra = g_build_filename (dir, extra_base, NULL);
+  g_autofree char *src_extra = g_build_filename (dir, "extra.raw", NULL);
+
+  g_assert_false (live_domain_exists (first));
+  g_assert_false (g_file_test (qcow2, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (vdb, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (extra, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (src_extra, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (nvram, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (nvram2, G_FILE_TEST_EXISTS));
+}
+
 static void
 test_live_hook_backup (LiveFixture *f, gconstpointer data)
 {
   const char *uri = g_getenv ("DOMCLONE_TEST_URI");
   g_autofree char *plain_name = NULL;
-  g_autofree char *plain_line = NULL;
   g_autofree char *done_line = NULL;
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
@@ -250,7 +313,6 @@ test_live_hook_backup (LiveFixture *f, gconstpointer data)
   g_autoptr (DcDomain) plain = NULL;
   g_autoptr (DcDomain) src = NULL;
   g_autoptr (GPtrArray) plain_backups = NULL;
-  gboolean seen = FALSE;
 
   SKIP_WITHOUT_DAEMON ();
   if (geteuid () != 0 || g_strcmp0 (uri, "qemu:///system") != 0
@@ -262,40 +324,9 @@ test_live_hook_backup (LiveFixture *f, gconstpointer data)
     }
   install_hook ();
 
-  /* The unmarked domain. Stopping it also tells when the daemon has
-   * picked the hook up after the SIGHUP: the hook logs its decision
-   * (DOMCLONE_BACKUP_DEBUG=1) before the stop returns. */
   plain_name = g_strdup_printf ("%s-plain", f->src);
-  plain_line = g_strdup_printf ("%s stopped: not marked", plain_name);
-  plain = live_define_bare_domain (plain_name);
-  for (int i = 0; i < 100 && !seen; i++)
-    {
-      start_and_destroy (plain);
-      seen = count_in_log (plain_line) > 0;
-      if (!seen)
-        g_usleep (G_USEC_PER_SEC / 10);
-    }
-  if (!seen)
-    g_error ("the daemon did not run the hook after SIGHUP");
-
-  /* the mark, set as the hook's documentation says */
-  {
-    const char *argv[] = { "virsh",
-                           "-q",
-                           "-c",
-                           uri,
-                           "metadata",
-                           f->src,
-                           "--config",
-                           "--uri",
-                           MARK_URI,
-                           "--key",
-                           "domclone-backup",
-                           "--set",
-                           "<backup keep=\"1\"/>",
-                           NULL };
-    dc_test_run_ok (argv);
-  }
+  plain = wait_for_hook (plain_name);
+  mark_for_backup (f, uri);
   add_outside_disk (f);
   iso = live_path_in (f, "install.iso");
   shared = live_path_in (f, "shared.raw");
@@ -321,25 +352,7 @@ test_live_hook_backup (LiveFixture *f, gconstpointer data)
   wait_for_log (done_line, 2);
   second = the_backup (f);
   g_assert_cmpstr (second, !=, first);
-  g_assert_false (live_domain_exists (first));
-  {
-    g_autofree char *qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, first);
-    g_autofree char *vdb = g_strdup_printf ("%s/%s-vdb.raw", f->dir, first);
-    g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, first);
-    g_autofree char *nvram2 = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, second);
-
-    g_autofree char *dir = outside_dir (f);
-    g_autofree char *extra_base = g_strdup_printf ("%s-vdd.raw", first);
-    g_autofree char *extra = g_build_filename (dir, extra_base, NULL);
-    g_autofree char *src_extra = g_build_filename (dir, "extra.raw", NULL);
-
-    g_assert_false (g_file_test (qcow2, G_FILE_TEST_EXISTS));
-    g_assert_false (g_file_test (vdb, G_FILE_TEST_EXISTS));
-    g_assert_false (g_file_test (extra, G_FILE_TEST_EXISTS));
-    g_assert_true (g_file_test (src_extra, G_FILE_TEST_EXISTS));
-    g_assert_false (g_file_test (nvram, G_FILE_TEST_EXISTS));
-    g_assert_true (g_file_test (nvram2, G_FILE_TEST_EXISTS));
-  }
+  assert_backup_gone (f, first, second);
   /* the shared disks are still there, unchanged */
   after = live_sha256_file (iso);
   g_assert_cmpstr (after, ==, iso_sum);
