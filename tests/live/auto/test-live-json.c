@@ -158,13 +158,7 @@ test_live_json_clone (LiveFixture *f, gconstpointer data)
   Xml x = { 0 };
 
   SKIP_WITHOUT_DAEMON ();
-  {
-    g_autofree char *xml = live_domain_xml (f->src);
-
-    xml_parse (&x, xml);
-    src_uuid = xml_get (&x, "/domain/uuid");
-    xml_clear (&x);
-  }
+  src_uuid = uuid_of (f->src);
   planned = json_plan_of (f, name);
 
   /* the clone, as one object */
