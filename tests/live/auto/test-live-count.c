@@ -74,7 +74,11 @@ assert_counted_clone (const LiveFixture *f, JsonObject *clone, const char *name,
   }
 }
 
-/* --count 3: three complete clones, one call, one result */
+/* --count 3: three complete clones, one call, one result
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_count (LiveFixture *f, gconstpointer data)
 {
@@ -141,7 +145,11 @@ test_live_count (LiveFixture *f, gconstpointer data)
 
 /* A clone of the series that cannot be made: the ones before it stay,
  * complete; nothing of it is left; the error and the JSON say which
- * clones exist. Here a volume is in the way of the second clone's. */
+ * clones exist. Here a volume is in the way of the second clone's.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_count_stops (LiveFixture *f, gconstpointer data)
 {
@@ -210,7 +218,11 @@ test_live_count_stops (LiveFixture *f, gconstpointer data)
 /* A failure half-way through the copies of the second clone: its
  * volumes already copied are removed, its domain undefined; the first
  * stays. The source's third disk sits on a tmpfs with room for one copy
- * of it only. Root only (mount). */
+ * of it only. Root only (mount).
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_count_rollback (LiveFixture *f, gconstpointer data)
 {

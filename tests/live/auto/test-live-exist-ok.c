@@ -49,7 +49,11 @@ set_metadata (const char *name, const char *md)
 }
 
 /* A rerun with --exist-ok finds the clone and changes nothing at all:
- * as text, as JSON, with --print-xml, and with the source running. */
+ * as text, as JSON, with --print-xml, and with the source running.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_exist_ok (LiveFixture *f, gconstpointer data)
 {
@@ -175,7 +179,11 @@ test_live_exist_ok (LiveFixture *f, gconstpointer data)
 
 /* What --exist-ok does not take for its clone: a domain of another
  * origin or none, and one that a live run is still building. Each is an
- * error that changes nothing. */
+ * error that changes nothing.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_exist_ok_refusals (LiveFixture *f, gconstpointer data)
 {
@@ -269,7 +277,11 @@ test_live_exist_ok_refusals (LiveFixture *f, gconstpointer data)
 }
 
 /* The leftover of a killed run under the name is removed and the clone
- * made: --exist-ok says "changed". */
+ * made: --exist-ok says "changed".
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_exist_ok_leftover (LiveFixture *f, gconstpointer data)
 {

@@ -211,6 +211,8 @@ typedef struct
   const char *code;
 } JsonFailure;
 
+/* Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order. */
 static void
 test_live_json_failures (LiveFixture *f, gconstpointer data)
 {
@@ -284,6 +286,8 @@ test_live_json_failures (LiveFixture *f, gconstpointer data)
   g_assert_cmpuint (live_counter_of (f->src), ==, 0);
 }
 
+/* Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order. */
 static void
 test_live_json_cleanup (LiveFixture *f, gconstpointer data)
 {

@@ -155,7 +155,11 @@ add_outside_disk (const LiveFixture *f)
 
 /* The one backup of @f's source, checked: a clone of it (by UUID), its
  * mark gone, its disks byte-identical to the source's, the CD-ROM and
- * the shareable disk shared. */
+ * the shareable disk shared.
+ *
+ * Longer than 60 lines: one backup, every property it must have,
+ * checked together.
+ */
 static char *
 the_backup (const LiveFixture *f)
 {
@@ -297,6 +301,8 @@ assert_backup_gone (const LiveFixture *f, const char *first, const char *second)
   g_assert_true (g_file_test (nvram2, G_FILE_TEST_EXISTS));
 }
 
+/* Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order. */
 static void
 test_live_hook_backup (LiveFixture *f, gconstpointer data)
 {
@@ -413,7 +419,11 @@ run_hook_on_file (const char *const *argv, const char *const *env, const char *d
 /* The hook returns, its output pipes closed, while its worker is still
  * busy: libvirtd waits for exactly that, with the domain locked. The
  * worker's virsh (a stand-in) waits for a gate the test opens only after
- * the hook has returned. Needs no daemon. */
+ * the hook has returned. Needs no daemon.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_hook_hands_off (void)
 {

@@ -88,6 +88,9 @@ volume_of_disk (JsonObject *clone, const char *disk)
  * there, byte for byte, sparse and with their modes; the file disk names
  * the new path, the volume disk the new pool; the NVRAM stays in its
  * directory, and nothing new is in the source's pool. Returns stderr.
+ *
+ * Longer than 60 lines: one --pool run, every volume it makes checked
+ * together.
  */
 static char *
 clone_into_pool (const LiveFixture *f, const char *target, const char *pool_name, const char *verbose)
@@ -253,7 +256,11 @@ test_live_pool_fs (LiveFixture *f, gconstpointer data)
 
 /* A pool that is not there, or not running, or holds a volume under the
  * planned name: refused, exit 1, nothing changed; --json names the
- * kind. */
+ * kind.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_pool_refused (LiveFixture *f, gconstpointer data)
 {
@@ -330,7 +337,11 @@ test_live_pool_refused (LiveFixture *f, gconstpointer data)
  * their sources (the qcow2 named after the clone, the raw one after its
  * target), identical, sparse, with their modes; the clone's disks stay
  * file disks naming the copies; the temporary pool is gone afterwards.
- * With --pool they go into that pool instead. */
+ * With --pool they go into that pool instead.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_pool_outside (LiveFixture *f, gconstpointer data)
 {

@@ -125,7 +125,11 @@ test_live_sparse_thick (LiveFixture *f, gconstpointer data)
 
 /* Where SEEK_HOLE reports the whole file as data (bindfs does not pass
  * lseek on to the file system below), a sparse disk's clone is still
- * sparse: blocks of zeros are not written. */
+ * sparse: blocks of zeros are not written.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_sparse_no_seek_hole (LiveFixture *f, gconstpointer data)
 {
