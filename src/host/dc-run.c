@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "dc-run.h"
+#include "dc-backup.h"
 #include "dc-cleanup.h"
 #include "dc-copy.h"
 #include "dc-progress.h"
@@ -34,19 +35,22 @@ typedef enum
 {
   DC_UNDO_DOMAIN,
   DC_UNDO_VOLUME,
+  DC_UNDO_BACKUP, /* a backup job on the source (--live) */
 } DcUndoKind;
 
 typedef struct
 {
   DcUndoKind kind;
-  char *name;     /* domain or volume name */
+  char *name;     /* domain or volume name; the source's for a backup */
   char *pool;     /* DC_UNDO_VOLUME: its pool ... */
   char *open_dir; /* ... a temporary one over this directory, if set */
+  GStrv paths;    /* DC_UNDO_BACKUP: the files it writes */
 } DcUndo;
 
 static void
 dc_undo_free (DcUndo *undo)
 {
+  g_strfreev (undo->paths);
   g_free (undo->name);
   g_free (undo->pool);
   g_free (undo->open_dir);
@@ -81,6 +85,9 @@ typedef struct
   virDomainPtr building;  /* the clone being built (not owned), whose
                            * marker the proofs' scratch volumes join */
   const DcPlan *plan;     /* its plan (not owned), while the copies run */
+  gboolean live;          /* --live, and the source runs: its disks are
+                           * copied by a backup job (dc-backup.c) */
+  DcLive consistency;     /* how, once they are */
 } DcRun;
 
 /* Frees what the run holds; on every way out of it (g_auto). */
@@ -111,6 +118,21 @@ dc_run_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *poo
   g_mutex_unlock (&run->undo_lock);
 }
 
+/* The backup job about to start on @source, writing into @paths: a
+ * rollback ends it if it still runs. */
+static void
+dc_run_undo_push_backup (DcRun *run, const char *source, char **paths)
+{
+  DcUndo *undo = g_new0 (DcUndo, 1);
+
+  undo->kind = DC_UNDO_BACKUP;
+  undo->name = g_strdup (source);
+  undo->paths = g_strdupv (paths);
+  g_mutex_lock (&run->undo_lock);
+  g_ptr_array_add (run->undo, undo);
+  g_mutex_unlock (&run->undo_lock);
+}
+
 /* Forgets the volume entry for @name: the copy found a volume of that
  * name already there, which is not ours to remove. */
 static void
@@ -135,6 +157,8 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
 {
   gboolean busy = FALSE;
 
+  if (undo->kind == DC_UNDO_BACKUP)
+    return dc_backup_end (conn, undo->name, (const char *const *) undo->paths, error);
   if (undo->kind == DC_UNDO_DOMAIN)
     {
       g_autoptr (DcDomain) dom = virDomainLookupByName (conn, undo->name);
@@ -186,7 +210,7 @@ dc_run_undo (DcRun *run, virConnectPtr conn, gboolean *kept)
           g_warning ("rollback incomplete: %s", error->message);
           complete = FALSE;
         }
-      else
+      else if (undo->kind != DC_UNDO_BACKUP)
         g_info ("rolled back: removed %s '%s'", undo->kind == DC_UNDO_DOMAIN ? "domain" : "volume",
                 undo->name);
     }
@@ -220,11 +244,14 @@ dc_state_name (int state)
 }
 
 /* Only a persistent, shut-off domain without a saved memory image has
- * disks that are consistent and not being written. */
+ * disks that are consistent and not being written; with @live, a
+ * running (or paused) one too, whose disks a backup job copies at one
+ * instant: *@running (optional) says which it is. */
 gboolean
-dc_run_check_source (virDomainPtr dom, const char *name, GError **error)
+dc_run_check_source (virDomainPtr dom, const char *name, gboolean live, gboolean *running, GError **error)
 {
   int state = VIR_DOMAIN_NOSTATE;
+  gboolean active;
   int persistent = virDomainIsPersistent (dom);
 
   if (persistent < 0)
@@ -238,6 +265,19 @@ dc_run_check_source (virDomainPtr dom, const char *name, GError **error)
     }
   if (virDomainGetState (dom, &state, NULL, 0) < 0)
     return dc_set_libvirt_error (error, "cannot read the state of domain '%s'", name);
+  active = state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_BLOCKED;
+  if (running != NULL)
+    *running = live && active;
+  if (live && active)
+    return TRUE;
+  if (active)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_STATE,
+        "domain '%s' is %s; shut it down first (virsh shutdown '%s'), or clone it as it runs with --live",
+        name, dc_state_name (state), name);
+      return FALSE;
+    }
   if (state != VIR_DOMAIN_SHUTOFF)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_STATE,
@@ -527,6 +567,9 @@ typedef struct
                           * into it through libvirt (dc-vol-io.c) */
   GBytes *bytes;         /* a seed's: libvirt creates it as @xml says,
                           * these bytes are uploaded into it */
+  gboolean backup;       /* libvirt creates it, a backup job of the
+                          * running source fills it afterwards, with
+                          * the other disks' (dc_copy_backup()) */
   const char *xml;       /* the new volume's XML, @copy's unless set */
   DcProgressItem *shown; /* its progress line, or NULL */
   /* what came of it */
@@ -549,7 +592,7 @@ dc_copy_create (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, GError **er
   /* an overlay is made empty, its backing store named in its XML; a
    * seed's and a local or streamed copy's are filled afterwards */
   if (dst_pool != NULL)
-    dst = at->local || at->stream || at->bytes != NULL || copy->kind == DC_COPY_KIND_OVERLAY
+    dst = at->local || at->stream || at->backup || at->bytes != NULL || copy->kind == DC_COPY_KIND_OVERLAY
             ? virStorageVolCreateXML (dst_pool, at->xml ? at->xml : copy->xml, 0)
             : virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
   if (dst == NULL)
@@ -570,7 +613,7 @@ dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVol
 {
   const DcCopy *copy = at->copy;
 
-  at->way = DC_COPY_BY_LIBVIRT;
+  at->way = at->backup ? DC_COPY_BY_BACKUP : DC_COPY_BY_LIBVIRT;
   if (at->local && !dc_copy_file (copy->src_path, at->path, &at->way, dc_progress_counter (at->shown), error))
     {
       g_prefix_error (error, "cannot clone %s: ", copy->what);
@@ -654,7 +697,8 @@ dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
     }
   if (!dc_copy_fill (run, at, src, dst, error))
     return FALSE;
-  dc_copy_read_back (run, at, dst);
+  if (!at->backup)
+    dc_copy_read_back (run, at, dst);
   return TRUE;
 }
 
@@ -722,18 +766,21 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **seed_xml, GError **error)
         return FALSE;
       at->xml = *seed_xml;
     }
-  at->local = dc_copy_locally (run, copy);
+  at->local = !at->backup && dc_copy_locally (run, copy);
   /* libvirt's copy would convert from the pool's probe */
-  at->stream = !at->local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
+  at->stream = !at->backup && !at->local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
   g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
           copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name, copy->pool,
           copy->dst_name, copy->dst_pool,
           copy->kind == DC_COPY_KIND_OVERLAY ? "as a qcow2 overlay"
           : copy->kind == DC_COPY_KIND_SEED  ? "rewritten for the clone and uploaded through libvirt"
+          : at->backup                       ? "by the backup job of the running source"
           : at->local                        ? "by a local copy"
           : at->stream                       ? "by a byte stream through libvirt"
                                              : "by libvirt's copy");
   g_debug ("new volume XML:\n%s", at->xml ? at->xml : copy->xml);
+  if (at->backup)
+    return TRUE; /* the job has one progress line for all its disks */
   at->shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
   if (!at->local && !at->stream)
     dc_progress_watch_volume (at->shown, copy->dst_pool, copy->dst_name);
@@ -757,7 +804,8 @@ dc_copy_sync (DcRun *run, const DcCopyAttempt *at, GError **error)
     return TRUE;
   if (at->way == DC_COPY_BY_UPLOAD)
     return dc_file_sync (at->path, error);
-  if (!((at->way == DC_COPY_BY_LIBVIRT && !dc_libvirt_copy_syncs (copy)) || at->way == DC_COPY_BY_STREAM))
+  if (!((at->way == DC_COPY_BY_LIBVIRT && !dc_libvirt_copy_syncs (copy)) || at->way == DC_COPY_BY_STREAM
+        || at->way == DC_COPY_BY_BACKUP))
     return TRUE;
   dir = g_path_get_dirname (at->path);
   if (dc_run_dir_same (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
@@ -768,11 +816,13 @@ dc_copy_sync (DcRun *run, const DcCopyAttempt *at, GError **error)
 
 /* The copy step: every volume the clone gets (disk, NVRAM, TPM state,
  * seed, overlay) is made here, on the run's one undo stack, tried again
- * while a shared temporary pool vanishes under it. */
+ * while a shared temporary pool vanishes under it. With @backup, only
+ * made, empty, its path in *@made_path: a backup job fills it
+ * (dc_copy_backup()). */
 static gboolean
-dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
+dc_copy_volume_as (DcRun *run, const DcCopy *copy, gboolean backup, char **made_path, GError **error)
 {
-  DcCopyAttempt at = { .copy = copy };
+  DcCopyAttempt at = { .copy = copy, .backup = backup };
   g_autoptr (GBytes) bytes = NULL; /* at.bytes, owned here */
   g_autofree char *seed_xml = NULL;
   g_autofree char *path = NULL; /* at.path, once made */
@@ -812,6 +862,11 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
           return FALSE;
         }
     }
+  if (backup)
+    {
+      *made_path = g_steal_pointer (&path);
+      return TRUE;
+    }
   at.path = path;
   if (!dc_copy_sync (run, &at, error))
     return FALSE;
@@ -823,15 +878,87 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
   return TRUE;
 }
 
+static gboolean
+dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
+{
+  return dc_copy_volume_as (run, copy, FALSE, NULL, error);
+}
+
+/* After the backup job filled @copy's new volume at @path: the zeros it
+ * wrote into a raw one punched out again where this process sees the
+ * file (see "Sameness"), the file flushed, its size read back. */
+static gboolean
+dc_copy_backup_done (DcRun *run, const DcCopy *copy, char *path, GError **error)
+{
+  DcCopyAttempt at = { .copy = copy, .backup = TRUE, .way = DC_COPY_BY_BACKUP, .path = path };
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->dst_pool);
+  g_autoptr (DcVol) dst = pool ? virStorageVolLookupByName (pool, copy->dst_name) : NULL;
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (run->local_conn && g_file_test (path, G_FILE_TEST_IS_REGULAR)
+      && dc_run_dir_same (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
+      && !dc_backup_sparsify (path, error))
+    return FALSE;
+  if (!dc_copy_sync (run, &at, error))
+    return FALSE;
+  if (dst != NULL)
+    dc_copy_read_back (run, &at, dst);
+  g_info ("copied %s: %s", copy->what, dc_copy_way_describe (at.way));
+  return TRUE;
+}
+
+/* The copy step for the disks of a running source (--live): one backup
+ * job copies them all at one instant, so they are taken together. Each
+ * new volume is made first, as for a shut-off source, on the undo
+ * stack; the job goes on it too (rolled back: aborted). */
+static gboolean
+dc_copy_backup (DcRun *run, GPtrArray *copies, GError **error)
+{
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_backup_target_free);
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GString) what = g_string_new ("backup");
+  DcProgressItem *shown;
+  guint64 total = 0;
+  gboolean ok;
+
+  for (guint i = 0; i < copies->len; i++)
+    {
+      const DcCopy *copy = copies->pdata[i];
+      g_autoptr (DcVolInfo) info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, NULL);
+      char *path = NULL;
+
+      if (!dc_check_cancelled (error) || !dc_copy_volume_as (run, copy, TRUE, &path, error))
+        return FALSE;
+      g_ptr_array_add (paths, path);
+      g_ptr_array_add (targets,
+                       dc_backup_target_new (copy->disk, path, info ? info->format : copy->src_format));
+      g_string_append_printf (what, "%s%s", i == 0 ? " " : ",", copy->disk);
+      total += info ? info->capacity : copy->src_allocation;
+    }
+  g_ptr_array_add (paths, NULL);
+  dc_run_undo_push_backup (run, run->opts->source, (char **) paths->pdata);
+  shown = dc_progress_add (run->progress, what->str, total);
+  ok = dc_backup_run (run->src, run->opts->source, targets, run->opts->quiesce, dc_progress_counter (shown),
+                      &run->consistency, error);
+  dc_progress_done (shown);
+  for (guint i = 0; ok && i < copies->len; i++)
+    ok = dc_copy_backup_done (run, copies->pdata[i], paths->pdata[i], error);
+  return ok;
+}
+
 /* The copies of one clone, run by up to @run->jobs threads at once
  * (this one included). The first failure stops them from starting
  * more; copies under way end by themselves (libvirt's cannot be cut
- * short), and the caller then rolls back what all of them made. */
+ * short), and the caller then rolls back what all of them made. The
+ * disks of a running source are one piece of work, their backup job
+ * (dc_copy_backup()), taken first. */
 typedef struct
 {
   DcRun *run;
   GPtrArray *copies;
-  gint next; /* the next copy to start, atomic */
+  GPtrArray *backup; /* DcCopy: the disks the backup job copies, or NULL */
+  gint backup_taken; /* atomic */
+  gint next;         /* the next copy to start, atomic */
   GMutex lock;
   GError *error; /* the first failure, under @lock */
 } DcCopyJobs;
@@ -843,16 +970,19 @@ dc_copy_worker (gpointer data)
 
   for (;;)
     {
-      guint i = (guint) g_atomic_int_add (&jobs->next, 1);
+      gboolean backup = jobs->backup != NULL && g_atomic_int_compare_and_exchange (&jobs->backup_taken, 0, 1);
+      guint i = backup ? 0 : (guint) g_atomic_int_add (&jobs->next, 1);
       g_autoptr (GError) error = NULL;
       gboolean failed;
 
       g_mutex_lock (&jobs->lock);
       failed = jobs->error != NULL;
       g_mutex_unlock (&jobs->lock);
-      if (failed || i >= jobs->copies->len)
+      if (failed || (!backup && i >= jobs->copies->len))
         return NULL;
-      if (dc_check_cancelled (&error) && dc_copy_volume (jobs->run, jobs->copies->pdata[i], &error))
+      if (dc_check_cancelled (&error)
+          && (backup ? dc_copy_backup (jobs->run, jobs->backup, &error)
+                     : dc_copy_volume (jobs->run, jobs->copies->pdata[i], &error)))
         continue;
       g_mutex_lock (&jobs->lock);
       if (jobs->error == NULL)
@@ -865,10 +995,26 @@ dc_copy_worker (gpointer data)
 static gboolean
 dc_run_copies (DcRun *run, GPtrArray *copies, GError **error)
 {
-  guint n = MIN (run->jobs, copies->len);
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  g_autoptr (GPtrArray) rest = g_ptr_array_new ();
+  g_autoptr (GPtrArray) backup = g_ptr_array_new ();
   DcCopyJobs jobs = { .run = run, .copies = copies };
+  guint n;
 
+  /* a running source's disks: one backup job */
+  for (guint i = 0; run->live && i < copies->len; i++)
+    {
+      const DcCopy *copy = copies->pdata[i];
+
+      g_ptr_array_add (copy->kind == DC_COPY_KIND_FULL && copy->disk != NULL ? backup : rest,
+                       copies->pdata[i]);
+    }
+  if (backup->len > 0)
+    {
+      jobs.copies = rest;
+      jobs.backup = backup;
+    }
+  n = MIN (run->jobs, jobs.copies->len + (jobs.backup ? 1 : 0));
   g_mutex_init (&jobs.lock);
   if (n > 1)
     g_info ("copying %u volumes, %u at a time", copies->len, n);
@@ -930,6 +1076,18 @@ dc_now (void)
   return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
 }
 
+/* --live: what must hold before anything is made for a running source
+ * (dc-backup.c): libvirt can back it up, its disks are the ones its
+ * definition names, with --quiesce its agent answers, and there is
+ * room for the job's targets. */
+static gboolean
+dc_run_live_check (DcRun *run, const DcPlan *plan, GError **error)
+{
+  return dc_backup_check_live (run->src, plan->source_name, run->source_xml, plan->copies, run->opts->quiesce,
+                               error)
+         && dc_backup_check_space (run->conn, plan->copies, error);
+}
+
 /* Plans the clone and defines it, which claims its name: defining is an
  * atomic test-and-set on the name in libvirt, so two domclones never end
  * up with the same clone, on this host or over a remote connection. */
@@ -951,7 +1109,7 @@ dc_run_define (DcRun *run, const DcPlanOptions *base, virDomainPtr *clone, GErro
         g_info ("plan:\n%s", summary);
         g_debug ("clone XML:\n%s", plan->xml);
       }
-      if (!dc_check_cancelled (error))
+      if (!dc_check_cancelled (error) || (run->live && !dc_run_live_check (run, plan, error)))
         return NULL;
 
       *clone = virDomainDefineXML (run->conn, plan->xml);
@@ -1097,9 +1255,12 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   if (!ok)
     return FALSE;
 
-  /* Nothing must have started the source while its disks were read. */
-  if (!dc_check_cancelled (error) || !dc_run_check_source (run->src, plan->source_name, error))
+  /* Nothing must have started the source while its disks were read
+   * (a running one's were read at one instant). */
+  if (!dc_check_cancelled (error)
+      || (!run->live && !dc_run_check_source (run->src, plan->source_name, FALSE, NULL, error)))
     return FALSE;
+  result->live = run->live ? run->consistency : DC_LIVE_NO;
   /* The clone is complete: drop the marker that would let a clean-up
    * take it for the leftover of a killed run, and say which volumes
    * are its own (an --exist-ok rerun lists them). */
@@ -1159,12 +1320,14 @@ dc_run_rollback (DcRun *run, GError *error)
  * @error: return location
  *
  * Looks @name up and checks that it is shut off and persistent, as a
- * source must be.
+ * source must be (with @live, running or paused will do; *@running,
+ * optional, says whether it is).
  *
  * Returns: (transfer full): the domain, or %NULL with @error set
  */
 virDomainPtr
-dc_run_source_open (virConnectPtr conn, const char *name, char **xml, GError **error)
+dc_run_source_open (virConnectPtr conn, const char *name, gboolean live, gboolean *running, char **xml,
+                    GError **error)
 {
   g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
 
@@ -1179,7 +1342,7 @@ dc_run_source_open (virConnectPtr conn, const char *name, char **xml, GError **e
         dc_set_libvirt_error (error, "cannot look up domain '%s'", shown);
       return NULL;
     }
-  if (!dc_run_check_source (dom, name, error))
+  if (!dc_run_check_source (dom, name, live, running, error))
     return NULL;
   *xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE);
   if (*xml == NULL)
@@ -1198,7 +1361,7 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
   const char *name = run->opts->source;
   g_autoptr (DcMetadata) md = NULL;
 
-  run->src = dc_run_source_open (run->conn, name, xml, error);
+  run->src = dc_run_source_open (run->conn, name, run->opts->live, &run->live, xml, error);
   if (run->src == NULL)
     return FALSE;
   md = dc_domain_metadata (run->src, name, error);

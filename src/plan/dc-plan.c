@@ -26,6 +26,7 @@ static void
 dc_copy_free (DcCopy *copy)
 {
   g_free (copy->what);
+  g_free (copy->disk);
   g_free (copy->pool);
   g_free (copy->src_name);
   g_free (copy->src_path);
@@ -873,6 +874,8 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   if (copy == NULL)
     return FALSE;
   copy->bytes_only = bytes_only && copy->kind == DC_COPY_KIND_FULL;
+  if (copy->kind == DC_COPY_KIND_FULL)
+    copy->disk = g_strdup (target);
   dc_planner_disk_point (p, disk, source, attr, copy);
   return TRUE;
 }

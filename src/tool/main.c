@@ -130,6 +130,8 @@ dc_clone_options (const DcCliOptions *opts)
   copts.pool = opts->pool;
   copts.exist_ok = opts->exist_ok;
   copts.linked = opts->linked;
+  copts.live = opts->live;
+  copts.quiesce = opts->quiesce;
   return copts;
 }
 

@@ -336,6 +336,8 @@ test_output_error_kinds (void)
     { DC_ERROR_NOT_TEMPLATE, "not-a-template", 1 },
     { DC_ERROR_LINKED_CLONES, "has-linked-clones", 1 },
     { DC_ERROR_NO_SPACE, "no-space", 1 },
+    { DC_ERROR_NO_AGENT, "no-guest-agent", 1 },
+    { DC_ERROR_NO_BACKUP, "backup-unsupported", 1 },
     { (DcError) 9999, "failed", 1 },
   };
 
