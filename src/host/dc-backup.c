@@ -61,11 +61,22 @@ dc_backup_target_free (DcBackupTarget *t)
 
 /* --- before anything is made --------------------------------------------- */
 
-/* Whether libvirt's driver for @dom can back up a running domain at
- * all: asking for the job's XML with no job running is refused with
- * "no backup job" where it can, "not supported" where it cannot. */
-static gboolean
-dc_backup_driver_can (virDomainPtr dom, const char *name, GError **error)
+/**
+ * dc_backup_supported:
+ * @dom: a running domain
+ * @name: its name
+ * @error: return location
+ *
+ * Whether libvirt's driver for @dom can back up a running domain at all
+ * and no backup runs on it now: asking for the job's XML with no job
+ * running is refused with "no backup job" where it can, "not
+ * supported" where it cannot. (Whether QEMU can is known only once the
+ * job starts.)
+ *
+ * Returns: %FALSE with @error set if it cannot
+ */
+gboolean
+dc_backup_supported (virDomainPtr dom, const char *name, GError **error)
 {
   g_autofree char *xml = virDomainBackupGetXMLDesc (dom, 0);
   int code;
@@ -91,8 +102,8 @@ dc_backup_driver_can (virDomainPtr dom, const char *name, GError **error)
 static char *
 dc_backup_source_attr (xmlXPathContext *ctxt, const char *target, const char *attr)
 {
-  g_autofree char *xpath = g_strdup_printf ("/domain/devices/disk[target/@dev='%s']/source/@%s",
-                                            target, attr);
+  g_autofree char *xpath =
+    g_strdup_printf ("/domain/devices/disk[target/@dev='%s']/source/@%s", target, attr);
 
   return dc_xml_string (ctxt, NULL, xpath);
 }
@@ -166,9 +177,8 @@ dc_backup_agent_answers (virDomainPtr dom, char **why)
  * @error: return location
  *
  * Checks, before anything is made, that the disks of the running @dom
- * can be backed up into the clone: the driver can, no other backup
- * runs, each disk is what the definition names, and with @quiesce a
- * guest agent answers.
+ * can be backed up into the clone: each disk is what the definition
+ * names, and with @quiesce a guest agent answers.
  *
  * Returns: %FALSE with @error set if not
  */
@@ -178,7 +188,7 @@ dc_backup_check_live (virDomainPtr dom, const char *name, const char *inactive_x
 {
   g_autofree char *why = NULL;
 
-  if (!dc_backup_driver_can (dom, name, error) || !dc_backup_disks_match (dom, name, inactive_xml, copies, error))
+  if (!dc_backup_disks_match (dom, name, inactive_xml, copies, error))
     return FALSE;
   if (quiesce && !dc_backup_agent_answers (dom, &why))
     {
@@ -255,16 +265,17 @@ dc_backup_check_space (virConnectPtr conn, const GPtrArray *copies, GError **err
       if (virStoragePoolRefresh (pool, 0) < 0)
         g_debug ("storage pool '%s' not refreshed: %s", (const char *) key, virGetLastErrorMessage ());
       if (virStoragePoolGetInfo (pool, &info) < 0)
-        return dc_set_libvirt_error (error, "cannot read the free space of storage pool '%s'", (const char *) key);
+        return dc_set_libvirt_error (error, "cannot read the free space of storage pool '%s'",
+                                     (const char *) key);
       if (info.available < wanted)
         {
-          g_autofree char *has = g_format_size (info.available);
-          g_autofree char *needs = g_format_size (wanted);
-
+          /* MiB, not g_format_size(): its no-break space is no ASCII */
           g_set_error (
             error, DC_ERROR, DC_ERROR_NO_SPACE,
-            "storage pool '%s' has %s free, and the backup of the running disks needs %s there while it runs (a raw disk's whole size): free some space, or clone into another pool with --pool",
-            (const char *) key, has, needs);
+            "storage pool '%s' has %" G_GUINT64_FORMAT
+            " MiB free, and the backup of the running disks needs %" G_GUINT64_FORMAT
+            " MiB there while it runs (a raw disk's whole size): free some space, or clone into another pool with --pool",
+            (const char *) key, (guint64) info.available >> 20, (wanted + (1 << 20) - 1) >> 20);
           return FALSE;
         }
     }
@@ -550,8 +561,9 @@ dc_backup_end (virConnectPtr conn, const char *source, const char *const *paths,
 
     if (dc_job_stats (dom, 0, &s) && s.type != VIR_DOMAIN_JOB_NONE)
       {
-        g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "the backup job on '%s' does not end; abort it with 'virsh domjobabort %s'",
-                     source, source);
+        g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                     "the backup job on '%s' does not end; abort it with 'virsh domjobabort %s'", source,
+                     source);
         return FALSE;
       }
   }
@@ -581,8 +593,8 @@ dc_backup_sparsify (const char *path, GError **error)
     {
       int e = errno;
 
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "cannot open '%s' to make it sparse: %s", path,
-                   g_strerror (e));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "cannot open '%s' to make it sparse: %s",
+                   path, g_strerror (e));
       return FALSE;
     }
   while (off < size)
@@ -597,8 +609,8 @@ dc_backup_sparsify (const char *path, GError **error)
         {
           if (errno == EOPNOTSUPP)
             return TRUE;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot punch holes into '%s': %s", path,
-                       g_strerror (errno));
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot punch holes into '%s': %s",
+                       path, g_strerror (errno));
           return FALSE;
         }
       if (data >= size)

@@ -23,6 +23,7 @@ typedef struct
 DcBackupTarget *dc_backup_target_new (const char *disk, const char *path, const char *format);
 void dc_backup_target_free (DcBackupTarget *t);
 
+gboolean dc_backup_supported (virDomainPtr dom, const char *name, GError **error);
 gboolean dc_backup_check_live (virDomainPtr dom, const char *name, const char *inactive_xml,
                                const GPtrArray *copies, gboolean quiesce, GError **error);
 gboolean dc_backup_check_space (virConnectPtr conn, const GPtrArray *copies, GError **error);

@@ -1362,7 +1362,7 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
   g_autoptr (DcMetadata) md = NULL;
 
   run->src = dc_run_source_open (run->conn, name, run->opts->live, &run->live, xml, error);
-  if (run->src == NULL)
+  if (run->src == NULL || (run->live && !dc_backup_supported (run->src, name, error)))
     return FALSE;
   md = dc_domain_metadata (run->src, name, error);
   if (md == NULL)
