@@ -431,15 +431,29 @@ dc_backup_begin (virDomainPtr dom, const char *name, const GPtrArray *targets, g
   return TRUE;
 }
 
-/* How the job that ended last on @dom went. */
+/* The bytes @s says the job copied, into *@done (if set) */
+static void
+dc_backup_count (const DcJobStats *s, gsize *done)
+{
+  unsigned long long processed = 0;
+
+  if (done != NULL
+      && (virTypedParamsGetULLong (s->params, s->n, VIR_DOMAIN_JOB_DISK_PROCESSED, &processed) > 0
+          || virTypedParamsGetULLong (s->params, s->n, VIR_DOMAIN_JOB_DATA_PROCESSED, &processed) > 0))
+    g_atomic_pointer_set (done, (gsize) processed);
+}
+
+/* How the job that ended last on @dom went; what it copied into
+ * *@done. */
 static gboolean
-dc_backup_outcome (virDomainPtr dom, const char *name, GError **error)
+dc_backup_outcome (virDomainPtr dom, const char *name, gsize *done, GError **error)
 {
   g_auto (DcJobStats) s = { 0 };
   const char *why = NULL;
 
   if (!dc_job_stats (dom, VIR_DOMAIN_JOB_STATS_COMPLETED, &s))
     return dc_set_libvirt_error (error, "cannot read how the backup of '%s' ended", name);
+  dc_backup_count (&s, done);
   if (s.type == VIR_DOMAIN_JOB_COMPLETED)
     return TRUE;
   if (virTypedParamsGetString (s.params, s.n, VIR_DOMAIN_JOB_ERRMSG, &why) <= 0)
@@ -457,7 +471,6 @@ dc_backup_follow (virDomainPtr dom, const char *name, gsize *done, GError **erro
   for (;;)
     {
       g_auto (DcJobStats) s = { 0 };
-      unsigned long long processed = 0;
 
       if (!dc_job_stats (dom, 0, &s))
         {
@@ -466,11 +479,8 @@ dc_backup_follow (virDomainPtr dom, const char *name, gsize *done, GError **erro
           return FALSE;
         }
       if (s.type == VIR_DOMAIN_JOB_NONE)
-        return dc_backup_outcome (dom, name, error);
-      if (done != NULL
-          && (virTypedParamsGetULLong (s.params, s.n, VIR_DOMAIN_JOB_DISK_PROCESSED, &processed) > 0
-              || virTypedParamsGetULLong (s.params, s.n, VIR_DOMAIN_JOB_DATA_PROCESSED, &processed) > 0))
-        g_atomic_pointer_set (done, (gsize) processed);
+        return dc_backup_outcome (dom, name, done, error);
+      dc_backup_count (&s, done);
       if (!dc_check_cancelled (error))
         {
           g_message ("aborting the backup job of '%s'", name);

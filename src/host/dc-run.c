@@ -246,7 +246,9 @@ dc_state_name (int state)
 /* Only a persistent, shut-off domain without a saved memory image has
  * disks that are consistent and not being written; with @live, a
  * running (or paused) one too, whose disks a backup job copies at one
- * instant: *@running (optional) says which it is. */
+ * instant: *@running says which it is. @running is given by a clone
+ * only (--live cannot make a template), whose refusal of a running
+ * source then names --live. */
 gboolean
 dc_run_check_source (virDomainPtr dom, const char *name, gboolean live, gboolean *running, GError **error)
 {
@@ -272,10 +274,9 @@ dc_run_check_source (virDomainPtr dom, const char *name, gboolean live, gboolean
     return TRUE;
   if (active)
     {
-      g_set_error (
-        error, DC_ERROR, DC_ERROR_STATE,
-        "domain '%s' is %s; shut it down first (virsh shutdown '%s'), or clone it as it runs with --live",
-        name, dc_state_name (state), name);
+      g_set_error (error, DC_ERROR, DC_ERROR_STATE,
+                   "domain '%s' is %s; shut it down first (virsh shutdown '%s')%s", name,
+                   dc_state_name (state), name, running ? ", or clone it as it runs with --live" : "");
       return FALSE;
     }
   if (state != VIR_DOMAIN_SHUTOFF)

@@ -53,10 +53,10 @@ job_type (const char *name, gboolean completed)
   int type = VIR_DOMAIN_JOB_NONE;
 
   g_assert_nonnull (dom);
-  g_assert_cmpint (
-    virDomainGetJobStats (dom, &type, &params, &n,
-                          completed ? VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED : 0),
-    ==, 0);
+  g_assert_cmpint (virDomainGetJobStats (
+                     dom, &type, &params, &n,
+                     completed ? VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED : 0),
+                   ==, 0);
   virTypedParamsFree (params, n);
   return type;
 }
@@ -134,6 +134,28 @@ start_clone_mid_job (const LiveGuest *g, char **before)
       g_usleep (G_USEC_PER_SEC / 50);
     }
   return proc;
+}
+
+/* The last progress line of @what in @term says all of it was copied:
+ * "WHAT  DONE of TOTAL  RATE" with DONE equal to TOTAL */
+static void
+assert_progress_complete (const char *term, const char *what)
+{
+  const char *line = g_strrstr (term, what);
+  g_auto (GStrv) halves = NULL;
+  g_autofree char *done = NULL;
+  g_autofree char *total = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_nonnull (line);
+  text = g_strndup (line + strlen (what), strcspn (line + strlen (what), "\r\n"));
+  halves = g_strsplit (text, " of ", 2);
+  g_assert_cmpuint (g_strv_length (halves), ==, 2);
+  done = g_strstrip (g_strdup (halves[0]));
+  /* the total ends where the rate begins, after two spaces or more */
+  total = g_strndup (halves[1], strstr (halves[1], "  ") ? (gsize) (strstr (halves[1], "  ") - halves[1])
+                                                         : strlen (halves[1]));
+  g_assert_cmpstr (done, ==, g_strstrip (total));
 }
 
 /* --- tests --------------------------------------------------------------- */
@@ -252,6 +274,22 @@ test_live_clone (LiveGuest *g, gconstpointer data)
   g_assert_cmpint (dc_test_domclone (&json, NULL, "--live", "--json", g->src, NULL), ==, 0);
   dc_assert_contains (json, "\"live\":\"crash-consistent\"");
 
+  /* on a terminal, the job's progress: one line for its disks */
+  {
+    g_autofree char *script = g_find_program_in_path ("script");
+    g_autofree char *cmd = g_strdup_printf ("'%s' --live '%s'", g_getenv ("DOMCLONE"), g->src);
+    const char *argv[] = { "script", "-qec", cmd, "/dev/null", NULL };
+    g_autofree char *term = NULL;
+
+    if (script != NULL)
+      {
+        g_assert_cmpint (dc_test_run (argv, &term, NULL), ==, 0);
+        g_test_message ("on a terminal: %s", term);
+        dc_assert_contains (term, "\r\033[Kbackup vda ");
+        assert_progress_complete (term, "backup vda");
+      }
+  }
+
   /* the clone boots beside its running source (QEMU's locks would refuse
    * a disk they share), as itself, on the source's data */
   live_guest_write_line (clone_disk, LIVE_GUEST_WRITER_OFFSET, LIVE_GUEST_WRITER_OFF);
@@ -317,10 +355,11 @@ test_live_unsupported (void)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
 
-  g_assert_cmpint (dc_test_domclone (&out, &err, "-c", "test:///default", "--live", "--json", "test", NULL), ==,
-                   1);
+  g_assert_cmpint (dc_test_domclone (&out, &err, "-c", "test:///default", "--live", "--json", "test", NULL),
+                   ==, 1);
   dc_assert_contains (out, "\"code\":\"backup-unsupported\"");
-  dc_assert_contains (err, "domclone: cannot clone domain 'test' while it runs: libvirt cannot back it up here");
+  dc_assert_contains (err,
+                      "domclone: cannot clone domain 'test' while it runs: libvirt cannot back it up here");
 }
 
 int
