@@ -27,7 +27,7 @@
 /* the records the guest has written before a clone starts */
 #define RECORDS_FIRST 100
 /* a disk whose backup takes seconds here, to be cut short */
-#define BIG_DISK_MIB 512
+#define BIG_DISK_MIB 1024
 
 /* --- helpers ------------------------------------------------------------- */
 
