@@ -348,6 +348,60 @@ test_live_interrupted (LiveGuest *g, gconstpointer data)
   assert_source_goes_on (g, live_guest_last_record (g->data_path));
 }
 
+/* A paused source (its disks still): a qcow2 and a raw disk in one job,
+ * the clone's the source's byte for byte, as sparse; its NVRAM copied as
+ * a file; shared disks shared; the source left paused. */
+static void
+test_live_paused (LiveFixture *f, gconstpointer data)
+{
+  g_autoptr (DcDomain) src = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *src_qcow2 = NULL;
+  g_autofree char *clone_qcow2 = NULL;
+  g_autofree char *src_data = NULL;
+  g_autofree char *clone_data = NULL;
+  g_autofree char *src_nvram = NULL;
+  g_autofree char *clone_nvram = NULL;
+  g_autofree char *clone = NULL;
+  g_autofree char *clone_xml = NULL;
+
+  SKIP_WITHOUT_DAEMON ();
+  src = virDomainLookupByName (live_conn, f->src);
+  g_assert_nonnull (src);
+  if (virDomainCreate (src) < 0 || virDomainSuspend (src) < 0)
+    g_error ("cannot start and pause '%s': %s", f->src, virGetLastErrorMessage ());
+
+  g_assert_cmpint (dc_test_domclone (&out, &err, "--live", "--json", "-v", f->src, NULL), ==, 0);
+  g_test_message ("%s", err);
+  dc_assert_contains (out, "\"live\":\"crash-consistent\"");
+  dc_assert_contains (err, "backing up 2 disks of the running");
+  g_assert_cmpint (domain_state (f->src), ==, VIR_DOMAIN_PAUSED);
+
+  src_qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
+  clone_qcow2 = g_strdup_printf ("%s/%s-clone1.qcow2", f->dir, f->src);
+  {
+    const char *argv[] = { "qemu-img", "compare", "-U",      "-f",        "qcow2",
+                           "-F",       "qcow2",   src_qcow2, clone_qcow2, NULL };
+
+    dc_test_run_ok (argv);
+  }
+  src_data = live_path_in (f, "data.raw");
+  clone_data = g_strdup_printf ("%s/%s-clone1-vdb.raw", f->dir, f->src);
+  live_assert_same_file (src_data, clone_data);
+  src_nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
+  clone_nvram = g_strdup_printf ("%s/%s-clone1_VARS.fd", f->nvram_dir, f->src);
+  live_assert_same_file (src_nvram, clone_nvram);
+  clone = g_strdup_printf ("%s-clone1", f->src);
+  clone_xml = live_domain_xml (clone);
+  dc_assert_contains (clone_xml, "/shared.raw'");
+  dc_assert_contains (clone_xml, "/install.iso'");
+
+  g_assert_cmpint (virDomainResume (src), ==, 0);
+  g_assert_cmpint (domain_state (f->src), ==, VIR_DOMAIN_RUNNING);
+  virDomainDestroy (src);
+}
+
 /* libvirt's test driver cannot back up: a clear error, exit 1. */
 static void
 test_live_unsupported (void)
@@ -369,6 +423,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/live/live/cut-check", test_live_cut_check);
   g_test_add_func ("/live/live/unsupported", test_live_unsupported);
+  LIVE_TEST ("/live/live/paused", test_live_paused);
   LIVE_GUEST_TEST ("/live/live/clone", test_live_clone);
   LIVE_GUEST_TEST ("/live/live/interrupted", test_live_interrupted);
   return live_run ();
