@@ -347,17 +347,20 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
 }
 
 /* After the backup job filled @copy's new volume at @path: the zeros it
- * wrote into a raw one punched out again where this process sees the
- * file (see dc-sameness.c), the file flushed, its size read back. */
+ * wrote for a sparse source's holes punched out again where this process
+ * sees the file (see dc-sameness.c; a thick source's clone stays
+ * thick), the file flushed, its size read back. */
 static gboolean
 dc_copy_backup_done (DcRun *run, const DcCopy *copy, char *path, GError **error)
 {
   DcCopyAttempt at = { .copy = copy, .backup = TRUE, .way = DC_COPY_BY_BACKUP, .path = path };
   g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->dst_pool);
   g_autoptr (DcVol) dst = pool ? virStorageVolLookupByName (pool, copy->dst_name) : NULL;
+  g_autoptr (DcVolInfo) info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, NULL);
   g_autofree char *dir = g_path_get_dirname (path);
 
-  if (run->local_conn && g_file_test (path, G_FILE_TEST_IS_REGULAR)
+  if (run->local_conn && info != NULL && info->allocation < info->capacity
+      && g_file_test (path, G_FILE_TEST_IS_REGULAR)
       && dc_sameness_of_dir (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
       && !dc_backup_sparsify (path, error))
     return FALSE;

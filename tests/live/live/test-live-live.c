@@ -158,6 +158,25 @@ assert_progress_complete (const char *term, const char *what)
   g_assert_cmpstr (done, ==, g_strstrip (total));
 }
 
+/* One more clone on a terminal (script(1)): the job's progress, one line
+ * for its disks, ends at their total. */
+static void
+clone_on_terminal (const LiveGuest *g)
+{
+  g_autofree char *script = g_find_program_in_path ("script");
+  g_autofree char *cmd = g_strdup_printf ("'%s' --live '%s'", g_getenv ("DOMCLONE"), g->src);
+  const char *argv[] = { "script", "-qec", cmd, "/dev/null", NULL };
+  g_autofree char *term = NULL;
+
+  if (script != NULL)
+    {
+      g_assert_cmpint (dc_test_run (argv, &term, NULL), ==, 0);
+      g_test_message ("on a terminal: %s", term);
+      dc_assert_contains (term, "\r\033[Kbackup vda ");
+      assert_progress_complete (term, "backup vda");
+    }
+}
+
 /* --- tests --------------------------------------------------------------- */
 
 /* The cut check itself: a cut passes, a torn copy does not. */
@@ -274,21 +293,7 @@ test_live_clone (LiveGuest *g, gconstpointer data)
   g_assert_cmpint (dc_test_domclone (&json, NULL, "--live", "--json", g->src, NULL), ==, 0);
   dc_assert_contains (json, "\"live\":\"crash-consistent\"");
 
-  /* on a terminal, the job's progress: one line for its disks */
-  {
-    g_autofree char *script = g_find_program_in_path ("script");
-    g_autofree char *cmd = g_strdup_printf ("'%s' --live '%s'", g_getenv ("DOMCLONE"), g->src);
-    const char *argv[] = { "script", "-qec", cmd, "/dev/null", NULL };
-    g_autofree char *term = NULL;
-
-    if (script != NULL)
-      {
-        g_assert_cmpint (dc_test_run (argv, &term, NULL), ==, 0);
-        g_test_message ("on a terminal: %s", term);
-        dc_assert_contains (term, "\r\033[Kbackup vda ");
-        assert_progress_complete (term, "backup vda");
-      }
-  }
+  clone_on_terminal (g);
 
   /* the clone boots beside its running source (QEMU's locks would refuse
    * a disk they share), as itself, on the source's data */
@@ -348,9 +353,10 @@ test_live_interrupted (LiveGuest *g, gconstpointer data)
   assert_source_goes_on (g, live_guest_last_record (g->data_path));
 }
 
-/* A paused source (its disks still): a qcow2 and a raw disk in one job,
- * the clone's the source's byte for byte, as sparse; its NVRAM copied as
- * a file; shared disks shared; the source left paused. */
+/* A paused source (its disks still): a qcow2, a sparse raw and a thick
+ * raw disk in one job, the clone's the source's byte for byte, as sparse
+ * or as thick; its NVRAM copied as a file; shared disks shared; the
+ * source left paused. */
 static void
 test_live_paused (LiveFixture *f, gconstpointer data)
 {
@@ -365,8 +371,20 @@ test_live_paused (LiveFixture *f, gconstpointer data)
   g_autofree char *clone_nvram = NULL;
   g_autofree char *clone = NULL;
   g_autofree char *clone_xml = NULL;
+  g_autofree char *thick = NULL;
+  g_autofree char *clone_thick = NULL;
 
   SKIP_WITHOUT_DAEMON ();
+  thick = live_path_in (f, "thick.raw");
+  {
+    int fd = open (thick, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    g_assert_cmpint (fd, >=, 0);
+    g_assert_cmpint (posix_fallocate (fd, 0, 8 * MiB), ==, 0);
+    g_assert_cmpint (pwrite (fd, "thick", 5, 4 * MiB), ==, 5);
+    g_assert_cmpint (close (fd), ==, 0);
+  }
+  live_attach_disk (f, "vdd", "raw", thick);
   src = virDomainLookupByName (live_conn, f->src);
   g_assert_nonnull (src);
   if (virDomainCreate (src) < 0 || virDomainSuspend (src) < 0)
@@ -375,7 +393,7 @@ test_live_paused (LiveFixture *f, gconstpointer data)
   g_assert_cmpint (dc_test_domclone (&out, &err, "--live", "--json", "-v", f->src, NULL), ==, 0);
   g_test_message ("%s", err);
   dc_assert_contains (out, "\"live\":\"crash-consistent\"");
-  dc_assert_contains (err, "backing up 2 disks of the running");
+  dc_assert_contains (err, "backing up 3 disks of the running");
   g_assert_cmpint (domain_state (f->src), ==, VIR_DOMAIN_PAUSED);
 
   src_qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
@@ -389,6 +407,9 @@ test_live_paused (LiveFixture *f, gconstpointer data)
   src_data = live_path_in (f, "data.raw");
   clone_data = g_strdup_printf ("%s/%s-clone1-vdb.raw", f->dir, f->src);
   live_assert_same_file (src_data, clone_data);
+  clone_thick = g_strdup_printf ("%s/%s-clone1-vdd.raw", f->dir, f->src);
+  live_assert_same_file (thick, clone_thick);
+  g_assert_cmpuint (live_allocated_bytes (clone_thick), >=, 8 * MiB);
   src_nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
   clone_nvram = g_strdup_printf ("%s/%s-clone1_VARS.fd", f->nvram_dir, f->src);
   live_assert_same_file (src_nvram, clone_nvram);
