@@ -204,6 +204,7 @@ test_live_cut_check (void)
     slots[s] = s + 1;
   g_assert_true (live_guest_records_are_cut (slots, &last, &why));
   slots[50] = 0;
+  g_clear_pointer (&why, g_free);
   g_assert_false (live_guest_records_are_cut (slots, &last, &why));
 }
 
