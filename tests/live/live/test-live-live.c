@@ -18,6 +18,8 @@
 
 #include "dc-test-assert.h"
 
+#include <libvirt/libvirt-qemu.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -27,7 +29,7 @@
 /* the records the guest has written before a clone starts */
 #define RECORDS_FIRST 100
 /* a disk whose backup takes seconds here, to be cut short */
-#define BIG_DISK_MIB 1024
+#define BIG_DISK_MIB 512
 
 /* --- helpers ------------------------------------------------------------- */
 
@@ -111,28 +113,66 @@ add_big_disk (const LiveGuest *g)
   memset (chunk, 0x5a, MiB);
   for (guint i = 0; i < BIG_DISK_MIB; i++)
     g_assert_cmpint (write (fd, chunk, MiB), ==, (gssize) MiB);
+  g_assert_cmpint (fdatasync (fd), ==, 0);
   g_assert_cmpint (close (fd), ==, 0);
   g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
   g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
 }
 
+/* Pauses the backup job of disk vdb of domain @name once QEMU runs it
+ * (QMP job-pause, through libvirt's monitor pass-through), asking
+ * every few milliseconds from before the job exists: libvirt answers
+ * as soon as the job's start lets it, and the big disk's job then runs
+ * until it is aborted, however fast the machine. FALSE if none showed
+ * up running within a minute. */
+static gboolean
+pause_big_backup_job (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
+  g_autoptr (GRegex) re =
+    g_regex_new ("\\{[^{}]*\"status\": *\"running\"[^{}]*\"id\": *\"(backup-vdb-[^\"]*)\"", 0, 0, NULL);
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  g_assert_nonnull (dom);
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *jobs = NULL;
+      g_autofree char *id = NULL;
+      g_autofree char *pause = NULL;
+      g_autofree char *out = NULL;
+      g_autoptr (GMatchInfo) m = NULL;
+
+      g_assert_cmpint (virDomainQemuMonitorCommand (dom, "{\"execute\":\"query-jobs\"}", &jobs, 0), ==, 0);
+      if (!g_regex_match (re, jobs, 0, &m))
+        {
+          g_usleep (G_USEC_PER_SEC / 500);
+          continue;
+        }
+      id = g_match_info_fetch (m, 1);
+      pause = g_strdup_printf ("{\"execute\":\"job-pause\",\"arguments\":{\"id\":\"%s\"}}", id);
+      g_assert_cmpint (virDomainQemuMonitorCommand (dom, pause, &out, 0), ==, 0);
+      if (strstr (out, "\"error\"") != NULL)
+        g_error ("cannot pause the backup job '%s' of '%s': %s", id, name, out);
+      g_test_message ("paused QEMU's job '%s'", id);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 /* Starts domclone --live on the writing source with a big disk
- * (add_big_disk()), and returns once its backup job runs. */
+ * (add_big_disk()), and returns once its backup job runs, the big
+ * disk's part of it paused (pause_big_backup_job()). */
 static GSubprocess *
 start_clone_mid_job (const LiveGuest *g, char **before)
 {
   const char *args[] = { "--live", g->src, NULL };
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
   GSubprocess *proc;
 
   *before = live_snapshot ();
   proc = dc_test_spawn_domclone (args);
-  while (job_type (g->src, FALSE) == VIR_DOMAIN_JOB_NONE)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("the backup job of '%s' did not start", g->src);
-      g_usleep (G_USEC_PER_SEC / 50);
-    }
+  if (!pause_big_backup_job (g->src))
+    g_error ("the backup job of '%s' did not start", g->src);
+  g_assert_cmpint (job_type (g->src, FALSE), !=, VIR_DOMAIN_JOB_NONE);
   return proc;
 }
 
