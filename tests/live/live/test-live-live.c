@@ -394,6 +394,22 @@ test_live_interrupted (LiveGuest *g, gconstpointer data)
   assert_source_goes_on (g, live_guest_last_record (g->data_path));
 }
 
+/* Gives the fixture's source a thick (fallocated) raw disk vdd of
+ * 8 MiB; returns its path */
+static char *
+add_thick_disk (const LiveFixture *f)
+{
+  char *thick = live_path_in (f, "thick.raw");
+  int fd = open (thick, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (posix_fallocate (fd, 0, 8 * MiB), ==, 0);
+  g_assert_cmpint (pwrite (fd, "thick", 5, 4 * MiB), ==, 5);
+  g_assert_cmpint (close (fd), ==, 0);
+  live_attach_disk (f, "vdd", "raw", thick);
+  return thick;
+}
+
 /* A paused source (its disks still): a qcow2, a sparse raw and a thick
  * raw disk in one job, the clone's the source's byte for byte, as sparse
  * or as thick; its NVRAM copied as a file; shared disks shared; the
@@ -416,16 +432,7 @@ test_live_paused (LiveFixture *f, gconstpointer data)
   g_autofree char *clone_thick = NULL;
 
   SKIP_WITHOUT_DAEMON ();
-  thick = live_path_in (f, "thick.raw");
-  {
-    int fd = open (thick, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-    g_assert_cmpint (fd, >=, 0);
-    g_assert_cmpint (posix_fallocate (fd, 0, 8 * MiB), ==, 0);
-    g_assert_cmpint (pwrite (fd, "thick", 5, 4 * MiB), ==, 5);
-    g_assert_cmpint (close (fd), ==, 0);
-  }
-  live_attach_disk (f, "vdd", "raw", thick);
+  thick = add_thick_disk (f);
   src = virDomainLookupByName (live_conn, f->src);
   g_assert_nonnull (src);
   if (virDomainCreate (src) < 0 || virDomainSuspend (src) < 0)
