@@ -53,6 +53,25 @@ reexec_under_private_daemon() {
     exec "$repo/tests/with-libvirtd.sh" -- "$self" "$@"
 }
 
+# fill_extents FILE SIZE_MIB DATA_MIB SEED: a sparse file of SIZE_MIB holding
+# DATA_MIB of pseudo-random data in 8 MiB extents, one in each of
+# DATA_MIB/8 equal slices, at a varying place inside its slice.
+fill_extents() {
+    local file=$1 size=$2 data=$3 seed=$4 ext=8 n stride i off
+    n=$((data / ext))
+    stride=$((size / n))
+    rm -f -- "$file"
+    truncate -s "${size}M" -- "$file"
+    {
+        for ((i = 0; i < n; i++)); do
+            off=$((i * stride + (i * 37 % (stride - ext + 1))))
+            dd of="$file" bs=1M seek="$off" count="$ext" iflag=fullblock \
+                conv=notrunc status=none
+        done
+    } < <(openssl enc -aes-128-ctr -nosalt -K "$(printf '%032x' "$seed")" \
+        -iv 0 -in /dev/zero 2>/dev/null)
+}
+
 drop_caches() {
     sync
     echo 3 >/proc/sys/vm/drop_caches
@@ -99,9 +118,10 @@ human() {
         printf "%.1f %s", v, u[i] }'
 }
 
-# clone_name_from OUTPUT_FILE: the B of domclone's "Cloned from A to B." line.
+# clone_name_from OUTPUT_FILE: the B of domclone's "Cloned from A to B." line
+# (or "... to B while it ran (...)." for --live).
 clone_name_from() {
-    sed -n 's/^Cloned from .* to \(.*\)\.$/\1/p' -- "$1" | tail -n 1
+    sed -n 's/^Cloned from .* to \([^ ]*\)\( while it ran (.*)\)\{0,1\}\.$/\1/p' -- "$1" | tail -n 1
 }
 
 # virt_clone_name_from OUTPUT_FILE: the X of "Clone 'X' created successfully."

@@ -15,6 +15,13 @@
 #   seed-instance-id, seed-local-hostname, seed-mac
 #                      from a cloud-init NoCloud seed (ISO 9660 with
 #                      meta-data), if one is attached
+#   writer             "started" (writer mode, below)
+# Writer mode (tests/live/live): when the line at 3 MiB of the data disk is
+# "DOMCLONE-WRITER on", the guest reports its facts, then, instead of
+# powering off, writes numbered records "DOMCLONE-REC N" (N = 1, 2, ...)
+# one 512-byte sector each, into 2048 slots from 4 MiB on (record N in
+# slot (N - 1) mod 2048), in order and forever: each write is flushed
+# (fsync) before the next one starts.
 # Nothing here may stop it from reaching DOMCLONE-DONE: no "set -e".
 
 /bin/busybox mkdir -p /usr/bin /usr/sbin /sbin
@@ -79,6 +86,17 @@ for d in /dev/sr* /dev/vd[b-z]; do
     fi
     umount /mnt
 done
+
+# Writer mode: see the header.
+if [ -b /dev/vda ] && [ "$(read_line /dev/vda 6144)" = "DOMCLONE-WRITER on" ]; then
+    fact writer started
+    n=1
+    while :; do
+        echo "DOMCLONE-REC $n" |
+            dd of=/dev/vda bs=512 seek=$(((n - 1) % 2048 + 8192)) count=1 conv=notrunc,sync,fsync 2>/dev/null
+        n=$((n + 1))
+    done
+fi
 
 sync
 echo DOMCLONE-DONE

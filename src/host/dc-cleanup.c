@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include "dc-cleanup.h"
+#include "dc-backup.h"
 #include "dc-env.h"
 #include "dc-pool.h"
 #include "dc-rbd.h"
@@ -271,6 +272,27 @@ dc_is_leftover_of (const DcMetadata *md, const char *source, const char *source_
          || g_ascii_strcasecmp (md->origin_uuid, source_uuid) == 0;
 }
 
+/* The files of the volumes @b lists, where they can be found */
+static GStrv
+dc_leftover_paths (virConnectPtr conn, const DcBuilding *b)
+{
+  g_autoptr (GStrvBuilder) paths = g_strv_builder_new ();
+
+  for (guint i = 0; i < b->volumes->len; i++)
+    {
+      const DcOwnedVolume *v = b->volumes->pdata[i];
+      g_autoptr (DcPool) pool = v->open_dir ? NULL : virStoragePoolLookupByName (conn, v->pool);
+      g_autoptr (DcVol) vol = pool ? virStorageVolLookupByName (pool, v->name) : NULL;
+      g_autofree char *path = vol ? virStorageVolGetPath (vol) : NULL;
+
+      if (v->open_dir != NULL)
+        path = g_build_filename (v->open_dir, v->name, NULL);
+      if (path != NULL)
+        g_strv_builder_add (paths, path);
+    }
+  return g_strv_builder_end (paths);
+}
+
 /* Removes one leftover whose builder is gone: its volumes, then the
  * domain. *@removed says whether it is gone; a volume libvirt still
  * copies into at @deadline leaves it, with a warning or, when @wait, an
@@ -284,6 +306,13 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
 
   *removed = FALSE;
   g_info ("removing '%s', left unfinished by process %" G_GUINT64_FORMAT, name, b->pid);
+  /* a --live run's backup job goes on without it, into these volumes */
+  {
+    g_auto (GStrv) paths = dc_leftover_paths (conn, b);
+
+    if (!dc_backup_end (conn, source, (const char *const *) paths, error))
+      return FALSE;
+  }
   for (guint i = 0; i < b->volumes->len; i++)
     {
       const DcOwnedVolume *v = b->volumes->pdata[i];

@@ -3,12 +3,14 @@
  * dc-copy-step.c: the copy step. Every volume a clone gets (disk,
  * NVRAM, TPM state, seed, overlay) is made here, on the run's one undo
  * stack: the way its bytes move is chosen (libvirt's copy, a local
- * copy, a stream, an upload), tried again while a shared temporary pool
+ * copy, a stream, an upload, or, for the disks of a running source, one
+ * backup job for all of them), tried again while a shared temporary pool
  * vanishes under it, and the copies run on up to --jobs threads.
  */
 #include "config.h"
 
 #include "dc-copy-step.h"
+#include "dc-backup.h"
 #include "dc-undo.h"
 #include "dc-sameness.h"
 #include "dc-copy.h"
@@ -30,6 +32,9 @@ typedef struct
                           * into it through libvirt (dc-vol-io.c) */
   GBytes *bytes;         /* a seed's: libvirt creates it as @xml says,
                           * these bytes are uploaded into it */
+  gboolean backup;       /* libvirt creates it, a backup job of the
+                          * running source fills it afterwards, with
+                          * the other disks' (dc_copy_backup()) */
   const char *xml;       /* the new volume's XML, @copy's unless set */
   DcProgressItem *shown; /* its progress line, or NULL */
   /* what came of it */
@@ -52,7 +57,7 @@ dc_copy_create (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, GError **er
   /* an overlay is made empty, its backing store named in its XML; a
    * seed's and a local or streamed copy's are filled afterwards */
   if (dst_pool != NULL)
-    dst = at->local || at->stream || at->bytes != NULL || copy->kind == DC_COPY_KIND_OVERLAY
+    dst = at->local || at->stream || at->backup || at->bytes != NULL || copy->kind == DC_COPY_KIND_OVERLAY
             ? virStorageVolCreateXML (dst_pool, at->xml ? at->xml : copy->xml, 0)
             : virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
   if (dst == NULL)
@@ -73,7 +78,7 @@ dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVol
 {
   const DcCopy *copy = at->copy;
 
-  at->way = DC_COPY_BY_LIBVIRT;
+  at->way = at->backup ? DC_COPY_BY_BACKUP : DC_COPY_BY_LIBVIRT;
   if (at->local && !dc_copy_file (copy->src_path, at->path, &at->way, dc_progress_counter (at->shown), error))
     {
       g_prefix_error (error, "cannot clone %s: ", copy->what);
@@ -157,7 +162,8 @@ dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
     }
   if (!dc_copy_fill (run, at, src, dst, error))
     return FALSE;
-  dc_copy_read_back (run, at, dst);
+  if (!at->backup)
+    dc_copy_read_back (run, at, dst);
   return TRUE;
 }
 
@@ -225,18 +231,21 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **seed_xml, GError **error)
         return FALSE;
       at->xml = *seed_xml;
     }
-  at->local = dc_copy_locally (run, copy);
+  at->local = !at->backup && dc_copy_locally (run, copy);
   /* libvirt's copy would convert from the pool's probe */
-  at->stream = !at->local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
+  at->stream = !at->backup && !at->local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
   g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
           copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name, copy->pool,
           copy->dst_name, copy->dst_pool,
           copy->kind == DC_COPY_KIND_OVERLAY ? "as a qcow2 overlay"
           : copy->kind == DC_COPY_KIND_SEED  ? "rewritten for the clone and uploaded through libvirt"
+          : at->backup                       ? "by the backup job of the running source"
           : at->local                        ? "by a local copy"
           : at->stream                       ? "by a byte stream through libvirt"
                                              : "by libvirt's copy");
   g_debug ("new volume XML:\n%s", at->xml ? at->xml : copy->xml);
+  if (at->backup)
+    return TRUE; /* the job has one progress line for all its disks */
   at->shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
   if (!at->local && !at->stream)
     dc_progress_watch_volume (at->shown, copy->dst_pool, copy->dst_name);
@@ -260,7 +269,8 @@ dc_copy_sync (DcRun *run, const DcCopyAttempt *at, GError **error)
     return TRUE;
   if (at->way == DC_COPY_BY_UPLOAD)
     return dc_file_sync (at->path, error);
-  if (!((at->way == DC_COPY_BY_LIBVIRT && !dc_libvirt_copy_syncs (copy)) || at->way == DC_COPY_BY_STREAM))
+  if (!((at->way == DC_COPY_BY_LIBVIRT && !dc_libvirt_copy_syncs (copy)) || at->way == DC_COPY_BY_STREAM
+        || at->way == DC_COPY_BY_BACKUP))
     return TRUE;
   dir = g_path_get_dirname (at->path);
   if (dc_sameness_of_dir (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
@@ -311,12 +321,14 @@ dc_copy_rbd (DcRun *run, const DcCopy *copy, GError **error)
 }
 
 /* The copy step: every volume the clone gets (disk, NVRAM, TPM state,
- * seed, overlay, RBD image) is made here, on the run's one undo stack,
- * tried again while a shared temporary pool vanishes under it. */
+ * seed, overlay, RBD image) is made here, on the run's one undo stack, tried again
+ * while a shared temporary pool vanishes under it. With @backup, only
+ * made, empty, its path in *@made_path: a backup job fills it
+ * (dc_copy_backup()). */
 static gboolean
-dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
+dc_copy_volume_as (DcRun *run, const DcCopy *copy, gboolean backup, char **made_path, GError **error)
 {
-  DcCopyAttempt at = { .copy = copy };
+  DcCopyAttempt at = { .copy = copy, .backup = backup };
   g_autoptr (GBytes) bytes = NULL; /* at.bytes, owned here */
   g_autofree char *seed_xml = NULL;
   g_autofree char *path = NULL; /* at.path, once made */
@@ -358,6 +370,11 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
           return FALSE;
         }
     }
+  if (backup)
+    {
+      *made_path = g_steal_pointer (&path);
+      return TRUE;
+    }
   at.path = path;
   if (!dc_copy_sync (run, &at, error))
     return FALSE;
@@ -369,15 +386,90 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
   return TRUE;
 }
 
+static gboolean
+dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
+{
+  return dc_copy_volume_as (run, copy, FALSE, NULL, error);
+}
+
+/* After the backup job filled @copy's new volume at @path: the zeros it
+ * wrote for a sparse source's holes punched out again where this process
+ * sees the file (see dc-sameness.c; a thick source's clone stays
+ * thick), the file flushed, its size read back. */
+static gboolean
+dc_copy_backup_done (DcRun *run, const DcCopy *copy, char *path, GError **error)
+{
+  DcCopyAttempt at = { .copy = copy, .backup = TRUE, .way = DC_COPY_BY_BACKUP, .path = path };
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->dst_pool);
+  g_autoptr (DcVol) dst = pool ? virStorageVolLookupByName (pool, copy->dst_name) : NULL;
+  g_autoptr (DcVolInfo) info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (run->local_conn && info != NULL && info->allocation < info->capacity
+      && g_file_test (path, G_FILE_TEST_IS_REGULAR)
+      && dc_sameness_of_dir (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
+      && !dc_backup_sparsify (path, error))
+    return FALSE;
+  if (!dc_copy_sync (run, &at, error))
+    return FALSE;
+  if (dst != NULL)
+    dc_copy_read_back (run, &at, dst);
+  g_info ("copied %s: %s", copy->what, dc_copy_way_describe (at.way));
+  return TRUE;
+}
+
+/* The copy step for the disks of a running source (--live): one backup
+ * job copies them all at one instant, so they are taken together. Each
+ * new volume is made first, as for a shut-off source, on the undo
+ * stack; the job goes on it too (rolled back: aborted). */
+static gboolean
+dc_copy_backup (DcRun *run, GPtrArray *copies, GError **error)
+{
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_backup_target_free);
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GString) what = g_string_new ("backup");
+  DcProgressItem *shown;
+  guint64 total = 0;
+  gboolean ok;
+
+  for (guint i = 0; i < copies->len; i++)
+    {
+      const DcCopy *copy = copies->pdata[i];
+      g_autoptr (DcVolInfo) info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, NULL);
+      char *path = NULL;
+
+      if (!dc_check_cancelled (error) || !dc_copy_volume_as (run, copy, TRUE, &path, error))
+        return FALSE;
+      g_ptr_array_add (paths, path);
+      g_ptr_array_add (targets,
+                       dc_backup_target_new (copy->disk, path, info ? info->format : copy->src_format));
+      g_string_append_printf (what, "%s%s", i == 0 ? " " : ",", copy->disk);
+      total += info ? info->capacity : copy->src_allocation;
+    }
+  g_ptr_array_add (paths, NULL);
+  dc_undo_push_backup (run, run->opts->source, (char **) paths->pdata);
+  shown = dc_progress_add (run->progress, what->str, total);
+  ok = dc_backup_run (run->src, run->opts->source, targets, run->opts->quiesce, dc_progress_counter (shown),
+                      &run->consistency, error);
+  dc_progress_done (shown);
+  for (guint i = 0; ok && i < copies->len; i++)
+    ok = dc_copy_backup_done (run, copies->pdata[i], paths->pdata[i], error);
+  return ok;
+}
+
 /* The copies of one clone, run by up to @run->jobs threads at once
  * (this one included). The first failure stops them from starting
  * more; copies under way end by themselves (libvirt's cannot be cut
- * short), and the caller then rolls back what all of them made. */
+ * short), and the caller then rolls back what all of them made. The
+ * disks of a running source are one piece of work, their backup job
+ * (dc_copy_backup()), taken first. */
 typedef struct
 {
   DcRun *run;
   GPtrArray *copies;
-  gint next; /* the next copy to start, atomic */
+  GPtrArray *backup; /* DcCopy: the disks the backup job copies, or NULL */
+  gint backup_taken; /* atomic */
+  gint next;         /* the next copy to start, atomic */
   GMutex lock;
   GError *error; /* the first failure, under @lock */
 } DcCopyJobs;
@@ -389,16 +481,19 @@ dc_copy_worker (gpointer data)
 
   for (;;)
     {
-      guint i = (guint) g_atomic_int_add (&jobs->next, 1);
+      gboolean backup = jobs->backup != NULL && g_atomic_int_compare_and_exchange (&jobs->backup_taken, 0, 1);
+      guint i = backup ? 0 : (guint) g_atomic_int_add (&jobs->next, 1);
       g_autoptr (GError) error = NULL;
       gboolean failed;
 
       g_mutex_lock (&jobs->lock);
       failed = jobs->error != NULL;
       g_mutex_unlock (&jobs->lock);
-      if (failed || i >= jobs->copies->len)
+      if (failed || (!backup && i >= jobs->copies->len))
         return NULL;
-      if (dc_check_cancelled (&error) && dc_copy_volume (jobs->run, jobs->copies->pdata[i], &error))
+      if (dc_check_cancelled (&error)
+          && (backup ? dc_copy_backup (jobs->run, jobs->backup, &error)
+                     : dc_copy_volume (jobs->run, jobs->copies->pdata[i], &error)))
         continue;
       g_mutex_lock (&jobs->lock);
       if (jobs->error == NULL)
@@ -411,10 +506,26 @@ dc_copy_worker (gpointer data)
 gboolean
 dc_copy_step_run (DcRun *run, GPtrArray *copies, GError **error)
 {
-  guint n = MIN (run->jobs, copies->len);
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  g_autoptr (GPtrArray) rest = g_ptr_array_new ();
+  g_autoptr (GPtrArray) backup = g_ptr_array_new ();
   DcCopyJobs jobs = { .run = run, .copies = copies };
+  guint n;
 
+  /* a running source's disks: one backup job */
+  for (guint i = 0; run->live && i < copies->len; i++)
+    {
+      const DcCopy *copy = copies->pdata[i];
+
+      g_ptr_array_add (copy->kind == DC_COPY_KIND_FULL && copy->disk != NULL ? backup : rest,
+                       copies->pdata[i]);
+    }
+  if (backup->len > 0)
+    {
+      jobs.copies = rest;
+      jobs.backup = backup;
+    }
+  n = MIN (run->jobs, jobs.copies->len + (jobs.backup ? 1 : 0));
   g_mutex_init (&jobs.lock);
   if (n > 1)
     g_info ("copying %u volumes, %u at a time", copies->len, n);

@@ -67,6 +67,8 @@ dc_copy_way_describe (DcCopyWay way)
       return "Ceph deep-copied the RBD image (librbd): no parent, no snapshots";
     case DC_COPY_BY_RBD_CLONE:
       return "a copy-on-write RBD clone of the template's protected snapshot (librbd)";
+    case DC_COPY_BY_BACKUP:
+      return "the backup job of the running source wrote it, as the disk was when the job started";
     }
   return "?";
 }

@@ -15,6 +15,7 @@ typedef enum
   DC_COPY_BY_UPLOAD,    /* bytes made in memory (a seed's), uploaded through libvirt */
   DC_COPY_BY_RBD_COPY,  /* a Ceph RBD image's deep copy by librbd, flattened (dc-rbd.c) */
   DC_COPY_BY_RBD_CLONE, /* a copy-on-write child of a template's RBD snapshot (dc-rbd.c) */
+  DC_COPY_BY_BACKUP,    /* a running source's disk, as it was at one instant: a backup job (dc-backup.c) */
 } DcCopyWay;
 
 const char *dc_copy_way_describe (DcCopyWay way);

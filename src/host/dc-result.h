@@ -24,6 +24,16 @@ typedef struct
                       * volume), NULL for a copy */
 } DcResultVolume;
 
+/* How the disks of a clone were read */
+typedef enum
+{
+  DC_LIVE_NO = 0,           /* from a shut-off source */
+  DC_LIVE_CRASH_CONSISTENT, /* from a running one at one instant, its
+                             * file systems not frozen (no guest agent):
+                             * as after a power cut */
+  DC_LIVE_QUIESCED,         /* ... frozen by its guest agent */
+} DcLive;
+
 typedef struct
 {
   char *source;
@@ -38,6 +48,7 @@ typedef struct
   gboolean existed;   /* --exist-ok found it made: nothing was done (no
                        * volumes listed) */
   gboolean linked;    /* its disks are overlays on a template's */
+  DcLive live;        /* --live: the source ran, its disks were backed up */
   /* char *: what the clone keeps of its source's identity
    * (DcPlan.warnings); NULL: none */
   GPtrArray *warnings;

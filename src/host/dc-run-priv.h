@@ -8,6 +8,7 @@
 
 #include "dc-run.h"
 #include "dc-env.h"
+#include "dc-result.h"
 #include "dc-progress.h"
 
 G_BEGIN_DECLS
@@ -40,6 +41,9 @@ typedef struct
   virDomainPtr building;  /* the clone being built (not owned), whose
                            * marker the proofs' scratch volumes join */
   const DcPlan *plan;     /* its plan (not owned), while the copies run */
+  gboolean live;          /* --live, and the source runs: its disks are
+                           * copied by a backup job (dc-backup.c) */
+  DcLive consistency;     /* how, once they are */
 } DcRun;
 
 G_END_DECLS

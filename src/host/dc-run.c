@@ -14,6 +14,7 @@
 #include "dc-undo.h"
 #include "dc-counter.h"
 #include "dc-copy-step.h"
+#include "dc-backup.h"
 #include "dc-cleanup.h"
 #include "dc-progress.h"
 #include "dc-env.h"
@@ -69,11 +70,16 @@ dc_state_name (int state)
 }
 
 /* Only a persistent, shut-off domain without a saved memory image has
- * disks that are consistent and not being written. */
+ * disks that are consistent and not being written; with @live, a
+ * running (or paused) one too, whose disks a backup job copies at one
+ * instant: *@running says which it is. @running is given by a clone
+ * only (--live cannot make a template), whose refusal of a running
+ * source then names --live. */
 gboolean
-dc_run_check_source (virDomainPtr dom, const char *name, GError **error)
+dc_run_check_source (virDomainPtr dom, const char *name, gboolean live, gboolean *running, GError **error)
 {
   int state = VIR_DOMAIN_NOSTATE;
+  gboolean active;
   int persistent = virDomainIsPersistent (dom);
 
   if (persistent < 0)
@@ -87,6 +93,18 @@ dc_run_check_source (virDomainPtr dom, const char *name, GError **error)
     }
   if (virDomainGetState (dom, &state, NULL, 0) < 0)
     return dc_set_libvirt_error (error, "cannot read the state of domain '%s'", name);
+  active = state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_PAUSED || state == VIR_DOMAIN_BLOCKED;
+  if (running != NULL)
+    *running = live && active;
+  if (live && active)
+    return TRUE;
+  if (active)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_STATE,
+                   "domain '%s' is %s; shut it down first (virsh shutdown '%s')%s", name,
+                   dc_state_name (state), name, running ? ", or clone it as it runs with --live" : "");
+      return FALSE;
+    }
   if (state != VIR_DOMAIN_SHUTOFF)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_STATE,
@@ -113,6 +131,18 @@ dc_now (void)
   return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
 }
 
+/* --live: what must hold before anything is made for a running source
+ * (dc-backup.c): its disks are the ones its definition names, with
+ * --quiesce its agent answers, and there is room for the job's
+ * targets. */
+static gboolean
+dc_run_live_check (DcRun *run, const DcPlan *plan, GError **error)
+{
+  return dc_backup_check_live (run->src, plan->source_name, run->source_xml, plan->copies, run->opts->quiesce,
+                               error)
+         && dc_backup_check_space (run->conn, plan->copies, error);
+}
+
 /* Plans the clone and defines it, which claims its name: defining is an
  * atomic test-and-set on the name in libvirt, so two domclones never end
  * up with the same clone, on this host or over a remote connection. */
@@ -134,7 +164,7 @@ dc_run_define (DcRun *run, const DcPlanOptions *base, virDomainPtr *clone, GErro
         g_info ("plan:\n%s", summary);
         g_debug ("clone XML:\n%s", plan->xml);
       }
-      if (!dc_check_cancelled (error))
+      if (!dc_check_cancelled (error) || (run->live && !dc_run_live_check (run, plan, error)))
         return NULL;
 
       *clone = virDomainDefineXML (run->conn, plan->xml);
@@ -281,9 +311,12 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   if (!ok)
     return FALSE;
 
-  /* Nothing must have started the source while its disks were read. */
-  if (!dc_check_cancelled (error) || !dc_run_check_source (run->src, plan->source_name, error))
+  /* Nothing must have started the source while its disks were read
+   * (a running one's were read at one instant). */
+  if (!dc_check_cancelled (error)
+      || (!run->live && !dc_run_check_source (run->src, plan->source_name, FALSE, NULL, error)))
     return FALSE;
+  result->live = run->live ? run->consistency : DC_LIVE_NO;
   /* The clone is complete: drop the marker that would let a clean-up
    * take it for the leftover of a killed run, and say which volumes
    * are its own (an --exist-ok rerun lists them). */
@@ -310,12 +343,14 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
  * @error: return location
  *
  * Looks @name up and checks that it is shut off and persistent, as a
- * source must be.
+ * source must be (with @live, running or paused will do; *@running,
+ * given by a clone only, says whether it is).
  *
  * Returns: (transfer full): the domain, or %NULL with @error set
  */
 virDomainPtr
-dc_run_source_open (virConnectPtr conn, const char *name, char **xml, GError **error)
+dc_run_source_open (virConnectPtr conn, const char *name, gboolean live, gboolean *running, char **xml,
+                    GError **error)
 {
   g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
 
@@ -330,7 +365,7 @@ dc_run_source_open (virConnectPtr conn, const char *name, char **xml, GError **e
         dc_set_libvirt_error (error, "cannot look up domain '%s'", shown);
       return NULL;
     }
-  if (!dc_run_check_source (dom, name, error))
+  if (!dc_run_check_source (dom, name, live, running, error))
     return NULL;
   *xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_SECURE | VIR_DOMAIN_XML_INACTIVE);
   if (*xml == NULL)
@@ -349,8 +384,8 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
   const char *name = run->opts->source;
   g_autoptr (DcMetadata) md = NULL;
 
-  run->src = dc_run_source_open (run->conn, name, xml, error);
-  if (run->src == NULL)
+  run->src = dc_run_source_open (run->conn, name, run->opts->live, &run->live, xml, error);
+  if (run->src == NULL || (run->live && !dc_backup_supported (run->src, name, error)))
     return FALSE;
   md = dc_domain_metadata (run->src, name, error);
   if (md == NULL)

@@ -19,13 +19,19 @@ typedef struct
   gboolean read_back; /* read the new volumes' sizes back into the result */
   GRand *rand;        /* NULL: seeded from the system */
   gboolean linked;    /* --linked: overlays on a template's disks */
+  gboolean live;      /* --live: a running source's disks are copied
+                       * as they were at one instant (dc-backup.c) */
+  gboolean quiesce;   /* --quiesce: ... its file systems frozen by its
+                       * guest agent, or no clone */
 } DcCloneOptions;
 
 /* how long a run that lost its connection tries to reconnect */
 #define DC_RECONNECT_SECONDS 30
 
-gboolean dc_run_check_source (virDomainPtr dom, const char *name, GError **error);
-virDomainPtr dc_run_source_open (virConnectPtr conn, const char *name, char **xml, GError **error);
+gboolean dc_run_check_source (virDomainPtr dom, const char *name, gboolean live, gboolean *running,
+                              GError **error);
+virDomainPtr dc_run_source_open (virConnectPtr conn, const char *name, gboolean live, gboolean *running,
+                                 char **xml, GError **error);
 DcCloneResult *dc_run_clone (virConnectPtr conn, const DcCloneOptions *opts, GError **error);
 gboolean dc_run_clone_count (virConnectPtr conn, const DcCloneOptions *opts, guint count, GPtrArray *made,
                              GError **error);

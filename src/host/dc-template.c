@@ -32,7 +32,7 @@ dc_template_result_free (DcTemplateResult *result)
 static virDomainPtr
 dc_template_open (virConnectPtr conn, const char *name, DcTemplateResult *result, char **xml, GError **error)
 {
-  g_autoptr (DcDomain) dom = dc_run_source_open (conn, name, xml, error);
+  g_autoptr (DcDomain) dom = dc_run_source_open (conn, name, FALSE, NULL, xml, error);
   char uuid[VIR_UUID_STRING_BUFLEN];
 
   if (dom == NULL)

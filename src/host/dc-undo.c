@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "dc-undo.h"
+#include "dc-backup.h"
 #include "dc-cleanup.h"
 #include "dc-pool.h"
 #include "dc-rbd.h"
@@ -15,6 +16,7 @@
 void
 dc_undo_free (DcUndo *undo)
 {
+  g_strfreev (undo->paths);
   g_free (undo->name);
   g_free (undo->pool);
   g_free (undo->open_dir);
@@ -33,6 +35,21 @@ dc_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, c
   undo->name = g_strdup (name);
   undo->pool = g_strdup (pool);
   undo->open_dir = g_strdup (open_dir);
+  g_mutex_lock (&run->undo_lock);
+  g_ptr_array_add (run->undo, undo);
+  g_mutex_unlock (&run->undo_lock);
+}
+
+/* The backup job about to start on @source, writing into @paths: a
+ * rollback ends it if it still runs. */
+void
+dc_undo_push_backup (DcRun *run, const char *source, char **paths)
+{
+  DcUndo *undo = g_new0 (DcUndo, 1);
+
+  undo->kind = DC_UNDO_BACKUP;
+  undo->name = g_strdup (source);
+  undo->paths = g_strdupv (paths);
   g_mutex_lock (&run->undo_lock);
   g_ptr_array_add (run->undo, undo);
   g_mutex_unlock (&run->undo_lock);
@@ -62,6 +79,8 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
 {
   gboolean busy = FALSE;
 
+  if (undo->kind == DC_UNDO_BACKUP)
+    return dc_backup_end (conn, undo->name, (const char *const *) undo->paths, error);
   if (undo->kind == DC_UNDO_DOMAIN)
     {
       g_autoptr (DcDomain) dom = virDomainLookupByName (conn, undo->name);
@@ -115,7 +134,7 @@ dc_undo_unwind (DcRun *run, virConnectPtr conn, gboolean *kept)
           g_warning ("rollback incomplete: %s", error->message);
           complete = FALSE;
         }
-      else
+      else if (undo->kind != DC_UNDO_BACKUP)
         g_info ("rolled back: removed %s '%s'", undo->kind == DC_UNDO_DOMAIN ? "domain" : "volume",
                 undo->name);
     }

@@ -14,20 +14,23 @@ typedef enum
 {
   DC_UNDO_DOMAIN,
   DC_UNDO_VOLUME,
+  DC_UNDO_BACKUP, /* a backup job on the source (--live, dc-backup.c) */
 } DcUndoKind;
 
 typedef struct
 {
   DcUndoKind kind;
-  char *name;       /* domain or volume name */
+  char *name;       /* domain or volume name; the source's for a backup */
   char *pool;       /* DC_UNDO_VOLUME: its pool ... */
   char *open_dir;   /* ... a temporary one over this directory, if set */
   DcRbdSource *rbd; /* ... or a Ceph RBD image @name beside this one */
+  GStrv paths;      /* DC_UNDO_BACKUP: the files it writes */
 } DcUndo;
 
 void dc_undo_free (DcUndo *undo);
 void dc_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir,
                    const DcRbdSource *rbd);
+void dc_undo_push_backup (DcRun *run, const char *source, char **paths);
 void dc_undo_forget_volume (DcRun *run, const char *pool, const char *name);
 void dc_undo_rollback (DcRun *run, GError *error);
 

@@ -37,6 +37,8 @@ typedef enum
   DC_ERROR_LINKED_CLONES,    /* --unmake-template while linked clones live */
   DC_ERROR_NO_SPACE,         /* a copy ran out of space (ENOSPC), whichever
                               * way made it */
+  DC_ERROR_NO_AGENT,         /* --quiesce: no guest agent froze the guest */
+  DC_ERROR_NO_BACKUP,        /* --live: libvirt or QEMU cannot back up */
 } DcError;
 
 /* What a DcError means outside domclone: one row of dc-error.c's table */

@@ -437,6 +437,8 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   if (copy == NULL)
     return FALSE;
   copy->bytes_only = bytes_only && copy->kind == DC_COPY_KIND_FULL;
+  if (copy->kind == DC_COPY_KIND_FULL)
+    copy->disk = g_strdup (target);
   dc_planner_disk_point (p, disk, source, attr, copy);
   return TRUE;
 }

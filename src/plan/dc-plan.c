@@ -20,6 +20,7 @@ void
 dc_copy_free (DcCopy *copy)
 {
   g_free (copy->what);
+  g_free (copy->disk);
   g_free (copy->pool);
   g_free (copy->src_name);
   g_free (copy->src_path);

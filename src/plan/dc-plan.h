@@ -29,6 +29,9 @@ typedef struct
 {
   DcCopyKind kind;
   char *what;     /* "disk 'vda'", "NVRAM", for messages */
+  char *disk;     /* the target of the disk a full copy backs ("vda");
+                   * NULL for NVRAM, TPM state, NVDIMMs, seeds,
+                   * overlays */
   char *pool;     /* pool of the source volume */
   char *open_dir; /* see DcVolInfo */
   char *src_name;

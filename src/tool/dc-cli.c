@@ -78,6 +78,15 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "Make a linked clone of a template (see --make-template): each of its disks is a new qcow2 "
     "overlay on the template's volume, made in constant time and space.",
     NULL },
+  { "live", 0, 0, G_OPTION_ARG_NONE, &parsed.live,
+    "Clone a running (or paused) domain without stopping it: its disks are copied as they were at one "
+    "instant, by a libvirt backup job, while the guest goes on. Crash-consistent unless its guest agent "
+    "freezes its file systems for that instant (see --quiesce). A shut-off domain is cloned as without it.",
+    NULL },
+  { "quiesce", 0, 0, G_OPTION_ARG_NONE, &parsed.quiesce,
+    "With --live: the guest agent must freeze the guest's file systems for the instant of the copy; "
+    "without an agent that answers, clone nothing.",
+    NULL },
   { "make-template", 0, 0, G_OPTION_ARG_NONE, &parsed.make_template,
     "Clone nothing; make <source_name> a template: mark its writable disks read-only, so that "
     "linked clones can be made of it.",
@@ -272,8 +281,8 @@ typedef struct
 
 #define DC_CLI_TEMPLATE_ALONE                                                                                \
   "--make-template and --unmake-template clone nothing: give one of them alone, without --name, --linked, "  \
-  "--pool, --count, --exist-ok, --print-xml or --cleanup"
-#define DC_CLI_NOT_WITH_TEMPLATE "cleanup print-xml linked name pool count exist-ok"
+  "--live, --pool, --count, --exist-ok, --print-xml or --cleanup"
+#define DC_CLI_NOT_WITH_TEMPLATE "cleanup print-xml linked live quiesce name pool count exist-ok"
 
 /* In the order they are checked: the first that applies is the error */
 static const DcCliRule dc_cli_rules[] = {
@@ -291,6 +300,10 @@ static const DcCliRule dc_cli_rules[] = {
     "--exist-ok needs --name: it tells whether the clone of that name was made already" },
   { "cleanup", "print-xml", NULL,
     "--cleanup removes what killed runs left and --print-xml changes nothing: give one of them" },
+  { "live", "cleanup", NULL, "--cleanup clones nothing: it takes no --live" },
+  { "quiesce", NULL, "live make-template unmake-template",
+    "--quiesce freezes a running guest's file systems for --live: it needs --live" },
+  { "live", "linked", NULL, "--linked clones a shut-off template: it takes no --live" },
   { "make-template", "unmake-template " DC_CLI_NOT_WITH_TEMPLATE, NULL, DC_CLI_TEMPLATE_ALONE },
   { "unmake-template", "make-template " DC_CLI_NOT_WITH_TEMPLATE, NULL, DC_CLI_TEMPLATE_ALONE },
   { "linked", "cleanup", NULL, "--cleanup clones nothing: it takes no --linked" },

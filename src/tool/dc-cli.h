@@ -21,6 +21,8 @@ typedef struct
   int jobs; /* 0: the default */
   gboolean quiet;
   gboolean linked;
+  gboolean live;
+  gboolean quiesce;
   gboolean make_template;
   gboolean unmake_template;
   char *source;

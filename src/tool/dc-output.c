@@ -127,6 +127,22 @@ dc_output_json_string (JsonBuilder *b, const char *key, const char *value)
   dc_output_json_add_string (b, value);
 }
 
+/* --json's "live": null, "crash-consistent" or "quiesced" */
+static const char *
+dc_output_live_name (DcLive live)
+{
+  switch (live)
+    {
+    case DC_LIVE_CRASH_CONSISTENT:
+      return "crash-consistent";
+    case DC_LIVE_QUIESCED:
+      return "quiesced";
+    case DC_LIVE_NO:
+      break;
+    }
+  return NULL;
+}
+
 static void
 dc_output_json_size (JsonBuilder *b, const char *key, gint64 value)
 {
@@ -220,6 +236,9 @@ dc_output_json_clone_object (JsonBuilder *b, const DcCloneResult *result)
   dc_output_json_string (b, "nvram", result->nvram);
   json_builder_set_member_name (b, "linked");
   json_builder_add_boolean_value (b, result->linked);
+  /* --live: how consistent the copy of a running source is; null for a
+   * shut-off source */
+  dc_output_json_string (b, "live", dc_output_live_name (result->live));
   /* what the clone keeps of the source's identity: [] when nothing */
   json_builder_set_member_name (b, "warnings");
   json_builder_begin_array (b);
@@ -227,6 +246,22 @@ dc_output_json_clone_object (JsonBuilder *b, const DcCloneResult *result)
     dc_output_json_add_string (b, result->warnings->pdata[i]);
   json_builder_end_array (b);
   json_builder_end_object (b);
+}
+
+/* The " while it ran (...)" of a success line, "" for a shut-off source */
+static const char *
+dc_output_live_text (DcLive live)
+{
+  switch (live)
+    {
+    case DC_LIVE_CRASH_CONSISTENT:
+      return " while it ran (crash-consistent: no guest agent froze its file systems)";
+    case DC_LIVE_QUIESCED:
+      return " while it ran (its file systems frozen by the guest agent)";
+    case DC_LIVE_NO:
+      break;
+    }
+  return "";
 }
 
 /* "source" and "clone" of a clone made or planned */
@@ -267,7 +302,8 @@ dc_output_clone (DcOutputFormat format, const DcCloneResult *result)
   if (format == DC_OUTPUT_TEXT && result->existed)
     return g_strdup_printf ("%s already exists, cloned from %s.\n", result->name, result->source);
   if (format == DC_OUTPUT_TEXT)
-    return g_strdup_printf ("Cloned from %s to %s.\n", result->source, result->name);
+    return g_strdup_printf ("Cloned from %s to %s%s.\n", result->source, result->name,
+                            dc_output_live_text (result->live));
   b = dc_output_json_begin (!result->existed);
   dc_output_json_clone (b, result, TRUE);
   return dc_output_json_end (b);
@@ -297,7 +333,7 @@ dc_output_clones (DcOutputFormat format, const GPtrArray *made)
       for (guint i = 0; i < made->len; i++)
         g_string_append_printf (out, "%s%s", i > 0 ? ", " : "",
                                 ((const DcCloneResult *) made->pdata[i])->name);
-      g_string_append (out, ".\n");
+      g_string_append_printf (out, "%s.\n", dc_output_live_text (last->live));
       return g_string_free (g_steal_pointer (&out), FALSE);
     }
   b = dc_output_json_begin (TRUE);

@@ -31,6 +31,18 @@ dc_flush_stdout (void)
     stdout_errno = errno != 0 ? errno : EIO;
 }
 
+/* Writes @text on stdout, remembering a failure: a text longer than
+ * stdio's buffer is written at once, and the stream keeps no errno for
+ * dc_close_stdout() (a --help or --json on /dev/full says ENOSPC, not
+ * EIO). */
+static void
+dc_put_stdout (const char *text)
+{
+  errno = 0;
+  if (fputs (text, stdout) == EOF && stdout_errno == 0)
+    stdout_errno = errno != 0 ? errno : EIO;
+}
+
 static void
 dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
 {
@@ -97,7 +109,7 @@ dc_fail (const GError *error)
   g_autofree char *out =
     counting ? dc_output_clones_failure (format, none, error) : dc_output_failure (format, error);
 
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return dc_fail_line (error);
 }
 
@@ -130,6 +142,8 @@ dc_clone_options (const DcCliOptions *opts)
   copts.pool = opts->pool;
   copts.exist_ok = opts->exist_ok;
   copts.linked = opts->linked;
+  copts.live = opts->live;
+  copts.quiesce = opts->quiesce;
   return copts;
 }
 
@@ -152,7 +166,7 @@ dc_handle_help (void)
 {
   g_autofree char *help = dc_cli_help ();
 
-  fputs (help, stdout);
+  dc_put_stdout (help);
   return EXIT_SUCCESS;
 }
 
@@ -177,7 +191,7 @@ dc_handle_print_xml (virConnectPtr conn, const DcCliOptions *opts)
     return dc_fail (error);
   dc_print_warnings (result);
   out = dc_output_print_xml (format, result);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return EXIT_SUCCESS;
 }
 
@@ -194,7 +208,7 @@ dc_handle_cleanup (virConnectPtr conn, const DcCliOptions *opts)
   ok = dc_cleanup (conn, NULL, opts->source, TRUE, removed, &error);
   /* what was removed, even if something else then failed */
   out = dc_output_cleanup (format, opts->source, removed, ok ? NULL : error);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return ok ? EXIT_SUCCESS : dc_fail_line (error);
 }
 
@@ -212,7 +226,7 @@ dc_handle_template (virConnectPtr conn, const DcCliOptions *opts)
   if (done == NULL)
     return dc_fail (error);
   out = dc_output_template (format, done);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return EXIT_SUCCESS;
 }
 
@@ -232,7 +246,7 @@ dc_handle_count (virConnectPtr conn, const DcCliOptions *opts)
   out = ok ? dc_output_clones (format, made) : dc_output_clones_failure (format, made, error);
   for (guint i = 0; i < made->len; i++)
     dc_print_warnings (made->pdata[i]);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return ok ? EXIT_SUCCESS : dc_fail_line (error);
 }
 
@@ -252,7 +266,7 @@ dc_handle_clone (virConnectPtr conn, const DcCliOptions *opts)
     return dc_fail (error);
   dc_print_warnings (result);
   out = dc_output_clone (format, result);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return EXIT_SUCCESS;
 }
 

@@ -63,6 +63,17 @@ static const char expected_help[] =
   "                                 --make-template): each of its disks is a new\n"
   "                                 qcow2 overlay on the template's volume, made\n"
   "                                 in constant time and space.\n"
+  "      --live                     Clone a running (or paused) domain without\n"
+  "                                 stopping it: its disks are copied as they\n"
+  "                                 were at one instant, by a libvirt backup job,\n"
+  "                                 while the guest goes on. Crash-consistent\n"
+  "                                 unless its guest agent freezes its file\n"
+  "                                 systems for that instant (see --quiesce). A\n"
+  "                                 shut-off domain is cloned as without it.\n"
+  "      --quiesce                  With --live: the guest agent must freeze the\n"
+  "                                 guest's file systems for the instant of the\n"
+  "                                 copy; without an agent that answers, clone\n"
+  "                                 nothing.\n"
   "      --make-template            Clone nothing; make <source_name> a template:\n"
   "                                 mark its writable disks read-only, so that\n"
   "                                 linked clones can be made of it.\n"
@@ -164,6 +175,27 @@ static const RunCase run_cases[] = {
   { "make-template-linked", { "--make-template", "--linked", "src", NULL }, 2, "give one of them alone" },
   { "cleanup-linked", { "--cleanup", "--linked", "src", NULL }, 2, "it takes no --linked" },
   { "linked-pool", { "--linked", "--pool", "p", "src", NULL }, 2, "it takes no --pool" },
+  { "quiesce-without-live",
+    { "--quiesce", "src", NULL },
+    2,
+    "--quiesce freezes a running guest's file systems for --live: it needs --live" },
+  { "live-linked",
+    { "--live", "--linked", "src", NULL },
+    2,
+    "--linked clones a shut-off template: it takes no --live" },
+  { "cleanup-live",
+    { "--cleanup", "--live", "src", NULL },
+    2,
+    "--cleanup clones nothing: it takes no --live" },
+  { "make-template-live", { "--make-template", "--live", "src", NULL }, 2, "give one of them alone" },
+  { "clone-running",
+    { "-c", "test:///default", "test", NULL },
+    1,
+    "domain 'test' is running; shut it down first (virsh shutdown 'test'), or clone it as it runs with --live" },
+  { "live-unsupported",
+    { "-c", "test:///default", "--live", "test", NULL },
+    1,
+    "cannot clone domain 'test' while it runs: libvirt cannot back it up here" },
   { "make-template-count", { "--make-template", "--count", "2", "src", NULL }, 2, "give one of them alone" },
   { "make-template-running",
     { "-c", "test:///default", "--make-template", "test", NULL },
@@ -382,6 +414,9 @@ test_cli_json_codes (void)
     [DC_ERROR_IN_PROGRESS] = "in-progress",
     [DC_ERROR_NOT_TEMPLATE] = "not-a-template",
     [DC_ERROR_LINKED_CLONES] = "has-linked-clones",
+    [DC_ERROR_NO_SPACE] = "no-space",
+    [DC_ERROR_NO_AGENT] = "no-guest-agent",
+    [DC_ERROR_NO_BACKUP] = "backup-unsupported",
   };
 
   for (int code = 0; code < (int) G_N_ELEMENTS (expected); code++)
@@ -427,6 +462,7 @@ static const JsonCliCase json_cli_cases[] = {
   { { "--count", "--json", "src", NULL }, 2, NULL },
   { { "--json", "-c", "test:///default", "nosuch", NULL }, 1, "source-not-found" },
   { { "--json", "-c", "test:///default", "test", NULL }, 1, "source-running" },
+  { { "--json", "-c", "test:///default", "--live", "test", NULL }, 1, "backup-unsupported" },
   { { "--json", "-c", "nosuchdriver:///x", "src", NULL }, 1, "connect-failed" },
   { { "--name", "--json", "src", NULL }, 2, NULL },
   { { "-c", "--json", "--frobnicate", "src", NULL }, 2, NULL },

@@ -208,7 +208,8 @@ define_extra_domains (const LiveFixture *f, char **stopped, char **running)
 }
 
 /* The source: the shut-off domains of the connection on the line (a
- * running one is not offered), else of $LIBVIRT_DEFAULT_URI. */
+ * running one is not offered but after --live), else of
+ * $LIBVIRT_DEFAULT_URI. */
 static void
 test_live_completion_domains (LiveFixture *f, gconstpointer data)
 {
@@ -234,6 +235,15 @@ test_live_completion_domains (LiveFixture *f, gconstpointer data)
       g_assert_true (g_strv_contains ((const char *const *) replies, stopped));
       g_assert_false (g_strv_contains ((const char *const *) replies, running));
     }
+
+  /* --live clones running domains too */
+  {
+    g_autofree char *live = g_strdup_printf ("%s--live ", with_c);
+    g_auto (GStrv) replies = complete_with (bogus, live);
+
+    g_assert_true (g_strv_contains ((const char *const *) replies, running));
+    g_assert_true (g_strv_contains ((const char *const *) replies, stopped));
+  }
 
   /* a prefix narrows it down */
   prefix = g_strdup_printf ("%s%s-s", with_c, f->src);

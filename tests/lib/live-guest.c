@@ -503,6 +503,123 @@ live_guest_boot_together (const char *const *names)
   return all;
 }
 
+/* --- writer mode -------------------------------------------------------- */
+
+/**
+ * live_guest_read_records:
+ * @path: a data disk of the writer guest (raw)
+ *
+ * Returns: (transfer full): LIVE_GUEST_SLOTS numbers: the record in each
+ * slot, 0 for a slot never written (fails the test on anything else)
+ */
+guint64 *
+live_guest_read_records (const char *path)
+{
+  g_autofree char *bytes = g_malloc (LIVE_GUEST_SLOTS * SECTOR);
+  guint64 *slots = g_new0 (guint64, LIVE_GUEST_SLOTS);
+  int fd = open (path, O_RDONLY);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (pread (fd, bytes, LIVE_GUEST_SLOTS * SECTOR, LIVE_GUEST_RECORDS_OFFSET), ==,
+                   LIVE_GUEST_SLOTS * SECTOR);
+  g_assert_cmpint (close (fd), ==, 0);
+  for (guint s = 0; s < LIVE_GUEST_SLOTS; s++)
+    {
+      const char *sector = bytes + (gsize) s * SECTOR;
+      static const char prefix[] = "DOMCLONE-REC ";
+
+      if (sector[0] == '\0')
+        continue;
+      if (strncmp (sector, prefix, strlen (prefix)) != 0)
+        g_error ("slot %u of '%s' holds no record: '%.32s'", s, path, sector);
+      slots[s] = g_ascii_strtoull (sector + strlen (prefix), NULL, 10);
+    }
+  return slots;
+}
+
+/* Returns: the newest record on @path's data disk, 0 for none */
+guint64
+live_guest_last_record (const char *path)
+{
+  g_autofree guint64 *slots = live_guest_read_records (path);
+  guint64 last = 0;
+
+  for (guint s = 0; s < LIVE_GUEST_SLOTS; s++)
+    last = MAX (last, slots[s]);
+  return last;
+}
+
+/**
+ * live_guest_records_are_cut:
+ * @slots: from live_guest_read_records()
+ * @last: (out): the newest record
+ * @why: (out): what is wrong, when it is not a cut
+ *
+ * Whether @slots are the disk as it was at one instant of the writer's
+ * sequence: right after record @last was written, each slot holds the
+ * newest record up to @last that goes there (none if no record up to
+ * @last does). A copy that caught one record but not an older one
+ * (torn: a block copied before the guest wrote it, a later one after)
+ * fails.
+ *
+ * Returns: whether they are
+ */
+gboolean
+live_guest_records_are_cut (const guint64 *slots, guint64 *last, char **why)
+{
+  *last = 0;
+  for (guint s = 0; s < LIVE_GUEST_SLOTS; s++)
+    *last = MAX (*last, slots[s]);
+  for (guint s = 0; s < LIVE_GUEST_SLOTS; s++)
+    {
+      /* the newest N <= last with (N - 1) % SLOTS == s */
+      guint64 lap = (*last + LIVE_GUEST_SLOTS - 1 - s) % LIVE_GUEST_SLOTS;
+      guint64 want = *last >= s + 1 ? *last - lap : 0;
+
+      if (slots[s] != want)
+        {
+          *why = g_strdup_printf ("slot %u holds record %" G_GUINT64_FORMAT ", not %" G_GUINT64_FORMAT
+                                  " as at the instant record %" G_GUINT64_FORMAT " was written",
+                                  s, slots[s], want, *last);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * live_guest_start_writer:
+ * @g: the fixture
+ * @records: how many records to wait for
+ *
+ * Starts @g's source in writer mode and waits (LIVE_GUEST_BOOT_TIMEOUT_S
+ * at most) until it has written @records records.
+ */
+void
+live_guest_start_writer (const LiveGuest *g, guint64 records)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) LIVE_GUEST_BOOT_TIMEOUT_S * G_USEC_PER_SEC;
+
+  live_guest_write_line (g->data_path, LIVE_GUEST_WRITER_OFFSET, LIVE_GUEST_WRITER_ON);
+  live_guest_start (g->src);
+  while (live_guest_last_record (g->data_path) < records)
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_autofree char *log = console_path (g->src);
+          g_autofree char *console = NULL;
+          g_autofree char *tail = NULL;
+
+          g_file_get_contents (log, &console, NULL, NULL);
+          tail = tail_of (console);
+          g_error ("'%s' wrote no %" G_GUINT64_FORMAT " records within %d s; its console ends with:\n%s",
+                   g->src, records, LIVE_GUEST_BOOT_TIMEOUT_S, tail);
+        }
+      g_usleep (G_USEC_PER_SEC / 5);
+    }
+  g_test_message ("'%s' writes records: %.1f s after its start", g->src, seconds_since_start (g->src));
+}
+
 /* --- facts -------------------------------------------------------------- */
 
 /**

@@ -26,6 +26,18 @@ G_BEGIN_DECLS
  * machine boots in 10-30 s). */
 #define LIVE_GUEST_BOOT_TIMEOUT_S 150
 
+/* Writer mode (tests/guest-init.sh): with LIVE_GUEST_WRITER_ON at
+ * LIVE_GUEST_WRITER_OFFSET of its data disk, the guest reports its facts,
+ * then writes the records "DOMCLONE-REC N", N = 1, 2, ..., one sector
+ * each, in order (each flushed before the next), record N into slot
+ * (N - 1) % LIVE_GUEST_SLOTS from LIVE_GUEST_RECORDS_OFFSET on, for as
+ * long as it runs. */
+#define LIVE_GUEST_WRITER_OFFSET ((gsize) 3 * MiB)
+#define LIVE_GUEST_WRITER_ON "DOMCLONE-WRITER on"
+#define LIVE_GUEST_WRITER_OFF "DOMCLONE-WRITER off"
+#define LIVE_GUEST_RECORDS_OFFSET ((gsize) 4 * MiB)
+#define LIVE_GUEST_SLOTS 2048
+
 typedef struct
 {
   char *src;       /* the bootable source domain */
@@ -59,6 +71,12 @@ void live_guest_start (const char *name);
 GHashTable *live_guest_wait (const char *name);
 GHashTable *live_guest_boot (const char *name);
 GPtrArray *live_guest_boot_together (const char *const *names);
+
+/* writer mode */
+void live_guest_start_writer (const LiveGuest *g, guint64 records);
+guint64 *live_guest_read_records (const char *path);
+guint64 live_guest_last_record (const char *path);
+gboolean live_guest_records_are_cut (const guint64 *slots, guint64 *last, char **why);
 
 /* facts */
 GHashTable *live_guest_parse_facts (const char *console, GError **error);

@@ -60,7 +60,7 @@ clone_new (guint64 counter)
   "{\"name\":\"" name                                                                                        \
   "\",\"uuid\":\"66666666-7777-8888-9999-000000000000\",\"macs\":[\"52:54:00:12:34:56\"],"                   \
   "\"volumes\":[" VOLUME_JSON "],\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\","               \
-  "\"linked\":false,\"warnings\":[\"the clone keeps the serial 'S1'\"]}"
+  "\"linked\":false,\"live\":null,\"warnings\":[\"the clone keeps the serial 'S1'\"]}"
 
 static void
 assert_output (char *got, const char *expected)
@@ -113,6 +113,34 @@ test_output_clone (void)
                  "{\"changed\":true," SOURCE_JSON ("3") ",\"clone\":" CLONE_JSON ("src-clone3") "}\n");
 }
 
+/* --live: the line and "live" say how consistent the copy is */
+static void
+test_output_clone_live (void)
+{
+  g_autoptr (DcCloneResult) r = clone_new (3);
+  g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_free);
+  g_autofree char *json = NULL;
+
+  r->live = DC_LIVE_CRASH_CONSISTENT;
+  assert_output (
+    dc_output_clone (DC_OUTPUT_TEXT, r),
+    "Cloned from src to src-clone3 while it ran (crash-consistent: no guest agent froze its file systems).\n");
+  json = dc_output_clone (DC_OUTPUT_JSON, r);
+  g_assert_nonnull (strstr (json, ",\"live\":\"crash-consistent\","));
+  r->live = DC_LIVE_QUIESCED;
+  assert_output (
+    dc_output_clone (DC_OUTPUT_TEXT, r),
+    "Cloned from src to src-clone3 while it ran (its file systems frozen by the guest agent).\n");
+  g_clear_pointer (&json, g_free);
+  json = dc_output_clone (DC_OUTPUT_JSON, r);
+  g_assert_nonnull (strstr (json, ",\"live\":\"quiesced\","));
+  g_ptr_array_add (made, clone_new (1));
+  g_ptr_array_add (made, g_steal_pointer (&r));
+  assert_output (
+    dc_output_clones (DC_OUTPUT_TEXT, made),
+    "Cloned from src to src-clone1, src-clone3 while it ran (its file systems frozen by the guest agent).\n");
+}
+
 /* --exist-ok found it made: nothing changed */
 static void
 test_output_clone_existed (void)
@@ -128,7 +156,7 @@ test_output_clone_existed (void)
     "{\"changed\":false," SOURCE_JSON (
       "3") ",\"clone\":{\"name\":\"src-clone3\",\"uuid\":\"66666666-7777-8888-9999-000000000000\","
            "\"macs\":[\"52:54:00:12:34:56\"],\"volumes\":[],"
-           "\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\",\"linked\":false,"
+           "\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\",\"linked\":false,\"live\":null,"
            "\"warnings\":[]}}\n");
 }
 
@@ -155,7 +183,7 @@ test_output_clone_linked (void)
       "1") ",\"clone\":{\"name\":\"src-clone1\",\"uuid\":\"66666666-7777-8888-9999-000000000000\","
            "\"macs\":[\"52:54:00:12:34:56\"],\"volumes\":[{\"disk\":\"vdb\",\"pool\":\"default\","
            "\"name\":\"o.qcow2\",\"path\":null,\"format\":null,\"capacity\":null,\"allocation\":null,"
-           "\"backing\":\"/t/base.qcow2\"}],\"nvram\":null,\"linked\":true,\"warnings\":[]}}\n");
+           "\"backing\":\"/t/base.qcow2\"}],\"nvram\":null,\"linked\":true,\"live\":null,\"warnings\":[]}}\n");
 }
 
 /* JSON is UTF-8: a source name in another encoding gets U+FFFD */
@@ -336,6 +364,8 @@ test_output_error_kinds (void)
     { DC_ERROR_NOT_TEMPLATE, "not-a-template", 1 },
     { DC_ERROR_LINKED_CLONES, "has-linked-clones", 1 },
     { DC_ERROR_NO_SPACE, "no-space", 1 },
+    { DC_ERROR_NO_AGENT, "no-guest-agent", 1 },
+    { DC_ERROR_NO_BACKUP, "backup-unsupported", 1 },
     { (DcError) 9999, "failed", 1 },
   };
 
@@ -368,6 +398,7 @@ main (int argc, char **argv)
   g_test_add_func ("/output/failure", test_output_failure);
   g_test_add_func ("/output/warnings", test_output_warnings);
   g_test_add_func ("/output/clone", test_output_clone);
+  g_test_add_func ("/output/clone-live", test_output_clone_live);
   g_test_add_func ("/output/clone/existed", test_output_clone_existed);
   g_test_add_func ("/output/clone/linked", test_output_clone_linked);
   g_test_add_func ("/output/clone/not-utf8", test_output_clone_not_utf8);

@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-backup.c: the disks of a running domain as they were at one
+ * instant (--live).
+ *
+ * libvirt's backup API (push mode, a full backup) copies the disks of
+ * a running domain as they were when the job started, while the guest
+ * goes on writing: QEMU copies a block out before the guest overwrites
+ * it. All disks of one job share that instant. The copy step
+ * (dc-run.c) creates the new volumes first, as for a shut-off source
+ * (same pool, name, format, permissions); the job reuses them
+ * (VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL). Where the guest agent
+ * answers, the guest's file systems are frozen for the start of the
+ * job; without one the copy is crash-consistent, as after a power cut.
+ *
+ * What was seen here (../shared/LIBVIRT-NOTES.md): raw targets come
+ * out allocated in full (QEMU writes the source's holes as unwritten
+ * extents), so a raw disk needs its whole size free while the job runs,
+ * and a target that fills up stops the guest on an I/O error: the free
+ * space is checked first, a guest the job paused is resumed, and
+ * dc_backup_sparsify() punches the zeros out again where this process
+ * sees the file.
+ */
+#include "config.h"
+
+#include "dc-backup.h"
+#include "dc-xml.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* how often the job is asked how far it got */
+#define DC_BACKUP_POLL (G_USEC_PER_SEC / 5)
+/* how long an aborted job may take to end (about 0.6 s seen here) */
+#define DC_BACKUP_ABORT_SECONDS 60
+
+DcBackupTarget *
+dc_backup_target_new (const char *disk, const char *path, const char *format)
+{
+  DcBackupTarget *t = g_new0 (DcBackupTarget, 1);
+
+  t->disk = g_strdup (disk);
+  t->path = g_strdup (path);
+  t->format = g_strdup (format ? format : "raw");
+  return t;
+}
+
+void
+dc_backup_target_free (DcBackupTarget *t)
+{
+  if (t == NULL)
+    return;
+  g_free (t->disk);
+  g_free (t->path);
+  g_free (t->format);
+  g_free (t);
+}
+
+/* --- before anything is made --------------------------------------------- */
+
+/**
+ * dc_backup_supported:
+ * @dom: a running domain
+ * @name: its name
+ * @error: return location
+ *
+ * Whether libvirt's driver for @dom can back up a running domain at all
+ * and no backup runs on it now: asking for the job's XML with no job
+ * running is refused with "no backup job" where it can, "not
+ * supported" where it cannot. (Whether QEMU can is known only once the
+ * job starts.)
+ *
+ * Returns: %FALSE with @error set if it cannot
+ */
+gboolean
+dc_backup_supported (virDomainPtr dom, const char *name, GError **error)
+{
+  g_autofree char *xml = virDomainBackupGetXMLDesc (dom, 0);
+  int code;
+
+  if (xml != NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_STATE,
+                   "domain '%s' is being backed up already; clone it live once that job ends", name);
+      return FALSE;
+    }
+  code = dc_last_libvirt_code ();
+  if (code == VIR_ERR_NO_SUPPORT || code == VIR_ERR_OPERATION_UNSUPPORTED)
+    {
+      dc_set_libvirt_error (error, "cannot clone domain '%s' while it runs: libvirt cannot back it up here",
+                            name);
+      (*error)->code = DC_ERROR_NO_BACKUP;
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* string(@attr) of the <source> of disk @target in @ctxt's domain */
+static char *
+dc_backup_source_attr (xmlXPathContext *ctxt, const char *target, const char *attr)
+{
+  g_autofree char *xpath =
+    g_strdup_printf ("/domain/devices/disk[target/@dev='%s']/source/@%s", target, attr);
+
+  return dc_xml_string (ctxt, NULL, xpath);
+}
+
+/* Whether each disk to copy is, in the running domain, the volume its
+ * definition names: a disk changed while it runs (hot-plugged, a
+ * snapshot's overlay on top, media changed) would copy other bytes
+ * than the clone's definition expects. */
+static gboolean
+dc_backup_disks_match (virDomainPtr dom, const char *name, const char *inactive_xml, const GPtrArray *copies,
+                       GError **error)
+{
+  static const char *const attrs[] = { "file", "dev", "pool", "volume", "name" };
+  g_autofree char *live_xml = virDomainGetXMLDesc (dom, 0);
+  g_autoptr (xmlXPathContext) live_ctxt = NULL;
+  g_autoptr (xmlXPathContext) def_ctxt = NULL;
+  g_autoptr (xmlDoc) live_doc = NULL;
+  g_autoptr (xmlDoc) def_doc = NULL;
+
+  if (live_xml == NULL)
+    return dc_set_libvirt_error (error, "cannot read the XML of the running domain '%s'", name);
+  live_doc = dc_xml_parse (live_xml, "domain", "the running domain's XML", &live_ctxt, error);
+  def_doc = live_doc ? dc_xml_parse (inactive_xml, "domain", "the domain's XML", &def_ctxt, error) : NULL;
+  if (def_doc == NULL)
+    return FALSE;
+  for (guint i = 0; i < copies->len; i++)
+    {
+      const DcCopy *copy = copies->pdata[i];
+
+      if (copy->disk == NULL || copy->kind != DC_COPY_KIND_FULL)
+        continue;
+      for (guint a = 0; a < G_N_ELEMENTS (attrs); a++)
+        {
+          g_autofree char *now = dc_backup_source_attr (live_ctxt, copy->disk, attrs[a]);
+          g_autofree char *defined = dc_backup_source_attr (def_ctxt, copy->disk, attrs[a]);
+
+          if (g_strcmp0 (now, defined) != 0)
+            {
+              g_set_error (
+                error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                "cannot clone domain '%s' while it runs: its %s is now '%s', not '%s' as its definition says; clone it shut off",
+                name, copy->what, now ? now : "(none)", defined ? defined : "(none)");
+              return FALSE;
+            }
+        }
+    }
+  return TRUE;
+}
+
+/* Whether @dom's guest agent answers (a harmless question: the time) */
+static gboolean
+dc_backup_agent_answers (virDomainPtr dom, char **why)
+{
+  long long seconds = 0;
+  unsigned int nseconds = 0;
+
+  if (virDomainGetTime (dom, &seconds, &nseconds, 0) == 0)
+    return TRUE;
+  *why = g_strdup (virGetLastErrorMessage ());
+  return FALSE;
+}
+
+/**
+ * dc_backup_check_live:
+ * @dom: the running source
+ * @name: its name
+ * @inactive_xml: its definition, which the clone is made from
+ * @copies: (element-type DcCopy): the clone's copies; those with a disk
+ *   are backed up
+ * @quiesce: its file systems must be frozen: a missing agent is an error
+ * @error: return location
+ *
+ * Checks, before anything is made, that the disks of the running @dom
+ * can be backed up into the clone: each disk is what the definition
+ * names, and with @quiesce a guest agent answers.
+ *
+ * Returns: %FALSE with @error set if not
+ */
+gboolean
+dc_backup_check_live (virDomainPtr dom, const char *name, const char *inactive_xml, const GPtrArray *copies,
+                      gboolean quiesce, GError **error)
+{
+  g_autofree char *why = NULL;
+
+  for (guint i = 0; i < copies->len; i++)
+    {
+      const DcCopy *copy = copies->pdata[i];
+
+      /* librbd, not QEMU's backup job, copies an RBD image: it could not
+       * be cut at the instant of the other disks */
+      if (copy->rbd != NULL)
+        {
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_NO_BACKUP,
+            "cannot clone the running domain '%s' with --live: %s is a Ceph RBD image, which the backup job does not copy; shut the domain down and clone it without --live",
+            name, copy->what);
+          return FALSE;
+        }
+    }
+  if (!dc_backup_disks_match (dom, name, inactive_xml, copies, error))
+    return FALSE;
+  if (quiesce && !dc_backup_agent_answers (dom, &why))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_NO_AGENT,
+        "cannot freeze the file systems of domain '%s' (--quiesce): its guest agent does not answer (%s); install and start qemu-guest-agent in the guest, or clone it crash-consistent without --quiesce",
+        name, why);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The bytes the new volume of @copy takes while the job fills it: a raw
+ * target comes out allocated in full (the source's holes are written as
+ * unwritten extents); a qcow2 one (which QEMU fills cluster by
+ * cluster, zeros left out) about what the source holds. */
+static guint64
+dc_backup_space_of (const DcCopy *copy)
+{
+  g_autoptr (DcVolInfo) info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, NULL);
+
+  if (info == NULL)
+    return copy->src_allocation;
+  if (info->format == NULL || g_str_equal (info->format, "raw"))
+    return MAX (info->capacity, copy->src_allocation);
+  return copy->src_allocation;
+}
+
+/**
+ * dc_backup_check_space:
+ * @conn: connection
+ * @copies: (element-type DcCopy): the clone's copies; those with a disk
+ *   are backed up
+ * @error: return location
+ *
+ * A backup target that fills up stops the guest on an I/O error: before
+ * anything is made, each pool must have room for what the job writes
+ * into it. Pools libvirt does not know right now (a temporary one over
+ * a directory) are not checked.
+ *
+ * Returns: %FALSE with @error set (DC_ERROR_NO_SPACE) if one has not
+ */
+gboolean
+dc_backup_check_space (virConnectPtr conn, const GPtrArray *copies, GError **error)
+{
+  g_autoptr (GHashTable) need = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  for (guint i = 0; i < copies->len; i++)
+    {
+      const DcCopy *copy = copies->pdata[i];
+      guint64 *sum;
+
+      if (copy->disk == NULL || copy->kind != DC_COPY_KIND_FULL)
+        continue;
+      sum = g_hash_table_lookup (need, copy->dst_pool);
+      if (sum == NULL)
+        {
+          sum = g_new0 (guint64, 1);
+          g_hash_table_insert (need, copy->dst_pool, sum);
+        }
+      *sum += dc_backup_space_of (copy);
+    }
+  g_hash_table_iter_init (&iter, need);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, key);
+      guint64 wanted = *(guint64 *) value;
+      virStoragePoolInfo info;
+
+      if (pool == NULL)
+        continue;
+      if (virStoragePoolRefresh (pool, 0) < 0)
+        g_debug ("storage pool '%s' not refreshed: %s", (const char *) key, virGetLastErrorMessage ());
+      if (virStoragePoolGetInfo (pool, &info) < 0)
+        return dc_set_libvirt_error (error, "cannot read the free space of storage pool '%s'",
+                                     (const char *) key);
+      if (info.available < wanted)
+        {
+          /* MiB, not g_format_size(): its no-break space is no ASCII */
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_NO_SPACE,
+            "storage pool '%s' has %" G_GUINT64_FORMAT
+            " MiB free, and the backup of the running disks needs %" G_GUINT64_FORMAT
+            " MiB there while it runs (a raw disk's whole size): free some space, or clone into another pool with --pool",
+            (const char *) key, (guint64) info.available >> 20, (wanted + (1 << 20) - 1) >> 20);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* --- the job ------------------------------------------------------------- */
+
+/* The job's XML: a full push-mode backup of the disks of @targets into
+ * their files; the domain's other disks are not part of it. */
+static char *
+dc_backup_xml (const GPtrArray *targets)
+{
+  GString *xml = g_string_new ("<domainbackup mode='push'>\n  <disks>\n");
+
+  for (guint i = 0; i < targets->len; i++)
+    {
+      const DcBackupTarget *t = targets->pdata[i];
+      gboolean block = g_str_has_prefix (t->path, "/dev/");
+      g_autofree char *disk = g_markup_printf_escaped (
+        "    <disk name='%s' backup='yes' type='%s'>\n      <target %s='%s'/>\n      <driver type='%s'/>\n    </disk>\n",
+        t->disk, block ? "block" : "file", block ? "dev" : "file", t->path, t->format);
+
+      g_string_append (xml, disk);
+    }
+  g_string_append (xml, "  </disks>\n</domainbackup>\n");
+  return g_string_free (xml, FALSE);
+}
+
+/* The stats of @dom's job running now (@flags 0) or of the one that
+ * ended last (VIR_DOMAIN_JOB_STATS_COMPLETED); *@type NONE for none */
+typedef struct
+{
+  int type;
+  virTypedParameterPtr params;
+  int n;
+} DcJobStats;
+
+static void
+dc_job_stats_clear (DcJobStats *s)
+{
+  virTypedParamsFree (s->params, s->n);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcJobStats, dc_job_stats_clear)
+
+static gboolean
+dc_job_stats (virDomainPtr dom, unsigned int flags, DcJobStats *s)
+{
+  s->type = VIR_DOMAIN_JOB_NONE;
+  s->params = NULL;
+  s->n = 0;
+  return virDomainGetJobStats (dom, &s->type, &s->params, &s->n, flags) == 0;
+}
+
+/* Waits, DC_BACKUP_ABORT_SECONDS at most, for @dom's job to end. */
+static void
+dc_backup_wait_end (virDomainPtr dom)
+{
+  for (int i = 0; i < DC_BACKUP_ABORT_SECONDS * 10; i++)
+    {
+      g_auto (DcJobStats) s = { 0 };
+
+      if (!dc_job_stats (dom, 0, &s) || s.type == VIR_DOMAIN_JOB_NONE)
+        return;
+      g_usleep (G_USEC_PER_SEC / 10);
+    }
+}
+
+/* Ends the job running on @dom, a backup of ours, and waits for it. */
+static void
+dc_backup_abort (virDomainPtr dom, const char *name)
+{
+  if (virDomainAbortJob (dom) < 0)
+    g_warning ("cannot abort the backup job of '%s': %s", name, virGetLastErrorMessage ());
+  dc_backup_wait_end (dom);
+}
+
+/* A target that filled up (or another I/O error) stops a guest whose
+ * writes the job could not copy first: a guest that ran before the job
+ * runs again. */
+static void
+dc_backup_resume (virDomainPtr dom, const char *name, int was)
+{
+  int state = VIR_DOMAIN_NOSTATE;
+  int reason = 0;
+
+  if (was != VIR_DOMAIN_RUNNING || virDomainGetState (dom, &state, &reason, 0) < 0
+      || state != VIR_DOMAIN_PAUSED || reason != VIR_DOMAIN_PAUSED_IOERROR)
+    return;
+  if (virDomainResume (dom) < 0)
+    g_warning ("domain '%s' stopped on an I/O error of the backup and cannot be resumed: %s", name,
+               virGetLastErrorMessage ());
+  else
+    g_message ("domain '%s' stopped on an I/O error of the backup; resumed", name);
+}
+
+/* Freezes @dom's file systems through its guest agent, where it
+ * answers; *@frozen says whether it did. Without an agent the copy is
+ * crash-consistent, which @quiesce makes an error. */
+static gboolean
+dc_backup_freeze (virDomainPtr dom, const char *name, gboolean quiesce, gboolean *frozen, GError **error)
+{
+  int n = virDomainFSFreeze (dom, NULL, 0, 0);
+
+  *frozen = n >= 0;
+  if (*frozen)
+    {
+      g_info ("froze %d file system%s of '%s' through its guest agent", n, n == 1 ? "" : "s", name);
+      return TRUE;
+    }
+  if (quiesce)
+    {
+      dc_set_libvirt_error (error, "cannot freeze the file systems of domain '%s' (--quiesce)", name);
+      (*error)->code = DC_ERROR_NO_AGENT;
+      return FALSE;
+    }
+  g_info ("no guest agent froze the file systems of '%s' (%s): the copy is crash-consistent", name,
+          virGetLastErrorMessage ());
+  return TRUE;
+}
+
+/* Starts the job, the guest's file systems frozen around the start
+ * where its agent answers. */
+static gboolean
+dc_backup_begin (virDomainPtr dom, const char *name, const GPtrArray *targets, gboolean quiesce, DcLive *live,
+                 GError **error)
+{
+  g_autofree char *xml = dc_backup_xml (targets);
+  g_autoptr (GError) failed = NULL;
+  gboolean frozen = FALSE;
+
+  g_debug ("backup XML:\n%s", xml);
+  if (!dc_backup_freeze (dom, name, quiesce, &frozen, error))
+    return FALSE;
+  if (virDomainBackupBegin (dom, xml, NULL, VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL) < 0)
+    {
+      int code = dc_last_libvirt_code ();
+
+      dc_set_libvirt_error (&failed, "cannot start the backup of the running domain '%s'", name);
+      if (code == VIR_ERR_NO_SUPPORT || code == VIR_ERR_OPERATION_UNSUPPORTED)
+        failed->code = DC_ERROR_NO_BACKUP;
+    }
+  /* thawed whatever happened: a guest left frozen hangs */
+  if (frozen && virDomainFSThaw (dom, NULL, 0, 0) < 0)
+    g_warning ("cannot thaw the file systems of '%s': %s; run 'virsh domfsthaw %s'", name,
+               virGetLastErrorMessage (), name);
+  if (failed != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&failed));
+      return FALSE;
+    }
+  *live = frozen ? DC_LIVE_QUIESCED : DC_LIVE_CRASH_CONSISTENT;
+  return TRUE;
+}
+
+/* The bytes @s says the job copied, into *@done (if set) */
+static void
+dc_backup_count (const DcJobStats *s, gsize *done)
+{
+  unsigned long long processed = 0;
+
+  if (done != NULL
+      && (virTypedParamsGetULLong (s->params, s->n, VIR_DOMAIN_JOB_DISK_PROCESSED, &processed) > 0
+          || virTypedParamsGetULLong (s->params, s->n, VIR_DOMAIN_JOB_DATA_PROCESSED, &processed) > 0))
+    g_atomic_pointer_set (done, (gsize) processed);
+}
+
+/* How the job that ended last on @dom went; what it copied into
+ * *@done. */
+static gboolean
+dc_backup_outcome (virDomainPtr dom, const char *name, gsize *done, GError **error)
+{
+  g_auto (DcJobStats) s = { 0 };
+  const char *why = NULL;
+
+  if (!dc_job_stats (dom, VIR_DOMAIN_JOB_STATS_COMPLETED, &s))
+    return dc_set_libvirt_error (error, "cannot read how the backup of '%s' ended", name);
+  dc_backup_count (&s, done);
+  if (s.type == VIR_DOMAIN_JOB_COMPLETED)
+    return TRUE;
+  if (virTypedParamsGetString (s.params, s.n, VIR_DOMAIN_JOB_ERRMSG, &why) <= 0)
+    why = s.type == VIR_DOMAIN_JOB_CANCELLED ? "it was cancelled" : "no reason given";
+  g_set_error (error, DC_ERROR, strstr (why, "No space") != NULL ? DC_ERROR_NO_SPACE : DC_ERROR_LIBVIRT,
+               "the backup of the running domain '%s' failed: %s", name, why);
+  return FALSE;
+}
+
+/* Follows the job until it ends, its progress into *@done; a signal
+ * aborts it. */
+static gboolean
+dc_backup_follow (virDomainPtr dom, const char *name, gsize *done, GError **error)
+{
+  for (;;)
+    {
+      g_auto (DcJobStats) s = { 0 };
+
+      if (!dc_job_stats (dom, 0, &s))
+        {
+          dc_set_libvirt_error (error, "cannot follow the backup of the running domain '%s'", name);
+          dc_backup_abort (dom, name);
+          return FALSE;
+        }
+      if (s.type == VIR_DOMAIN_JOB_NONE)
+        return dc_backup_outcome (dom, name, done, error);
+      dc_backup_count (&s, done);
+      if (!dc_check_cancelled (error))
+        {
+          g_message ("aborting the backup job of '%s'", name);
+          dc_backup_abort (dom, name);
+          return FALSE;
+        }
+      g_usleep (DC_BACKUP_POLL);
+    }
+}
+
+/**
+ * dc_backup_run:
+ * @dom: the running source
+ * @name: its name
+ * @targets: (element-type DcBackupTarget): its disks and the volumes,
+ *   made already, to copy them into
+ * @quiesce: a guest agent must freeze its file systems
+ * @done: (nullable): the bytes the job has copied so far, for progress
+ * @live: (out): how consistent the copy is
+ * @error: return location
+ *
+ * Copies the disks of @targets as they were at one instant, with one
+ * backup job, and waits for it to end. A signal (dc_check_cancelled())
+ * aborts it; a guest the job stopped on an I/O error is resumed.
+ *
+ * Returns: %FALSE with @error set if the disks were not all copied
+ */
+gboolean
+dc_backup_run (virDomainPtr dom, const char *name, const GPtrArray *targets, gboolean quiesce, gsize *done,
+               DcLive *live, GError **error)
+{
+  int was = VIR_DOMAIN_NOSTATE;
+  gboolean ok;
+
+  if (virDomainGetState (dom, &was, NULL, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot read the state of domain '%s'", name);
+  if (!dc_backup_begin (dom, name, targets, quiesce, live, error))
+    return FALSE;
+  g_info ("backing up %u disk%s of the running '%s'", targets->len, targets->len == 1 ? "" : "s", name);
+  ok = dc_backup_follow (dom, name, done, error);
+  dc_backup_resume (dom, name, was);
+  return ok;
+}
+
+/* --- after the job -------------------------------------------------------- */
+
+/**
+ * dc_backup_end:
+ * @conn: connection
+ * @source: a domain that may be backed up
+ * @paths: files a run made for its clone
+ * @error: return location
+ *
+ * Ends the backup job running on @source if it writes into one of
+ * @paths: the job of a run that died (or lost its connection) goes on
+ * after it, and holds those files open.
+ *
+ * Returns: %FALSE with @error set if such a job still runs
+ */
+gboolean
+dc_backup_end (virConnectPtr conn, const char *source, const char *const *paths, GError **error)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, source);
+  g_autofree char *xml = dom ? virDomainBackupGetXMLDesc (dom, 0) : NULL;
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (GPtrArray) files = NULL;
+  gboolean ours = FALSE;
+
+  if (xml == NULL)
+    return TRUE; /* no source, or no backup running on it */
+  doc = dc_xml_parse (xml, "domainbackup", "the backup job's XML", &ctxt, error);
+  if (doc == NULL)
+    return FALSE;
+  files = dc_xml_nodes (ctxt, NULL, "/domainbackup/disks/disk/target/@*[name()='file' or name()='dev']");
+  for (guint i = 0; !ours && i < files->len; i++)
+    {
+      g_autofree char *file = (char *) xmlNodeGetContent (files->pdata[i]);
+
+      ours = file != NULL && g_strv_contains (paths, file);
+    }
+  if (!ours)
+    return TRUE;
+  g_message ("ending the backup job on '%s' that a run left writing into its clone", source);
+  dc_backup_abort (dom, source);
+  {
+    g_auto (DcJobStats) s = { 0 };
+
+    if (dc_job_stats (dom, 0, &s) && s.type != VIR_DOMAIN_JOB_NONE)
+      {
+        g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                     "the backup job on '%s' does not end; abort it with 'virsh domjobabort %s'", source,
+                     source);
+        return FALSE;
+      }
+  }
+  return TRUE;
+}
+
+/**
+ * dc_backup_sparsify:
+ * @path: a raw volume a backup job filled
+ * @error: return location
+ *
+ * Gives back the space of the zeros the job wrote where the source had
+ * holes: QEMU writes them as unwritten extents, which read as zeros and
+ * which SEEK_HOLE reports as holes; they are punched out, so the clone
+ * is as sparse as its source. A file system that cannot punch holes
+ * keeps them.
+ *
+ * Returns: %FALSE with @error set on an I/O error
+ */
+gboolean
+dc_backup_sparsify (const char *path, GError **error)
+{
+  g_auto (DcFd) fd = open (path, O_RDWR | O_CLOEXEC);
+  off_t size, off = 0;
+
+  if (fd < 0 || (size = lseek (fd, 0, SEEK_END)) < 0)
+    {
+      int e = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "cannot open '%s' to make it sparse: %s",
+                   path, g_strerror (e));
+      return FALSE;
+    }
+  while (off < size)
+    {
+      off_t data = lseek (fd, off, SEEK_DATA);
+
+      if (data < 0 && errno == ENXIO)
+        data = size;
+      else if (data < 0)
+        break; /* no SEEK_DATA here: leave the file as it is */
+      if (data > off && fallocate (fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, data - off) < 0)
+        {
+          if (errno == EOPNOTSUPP)
+            return TRUE;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot punch holes into '%s': %s",
+                       path, g_strerror (errno));
+          return FALSE;
+        }
+      if (data >= size)
+        break;
+      off = lseek (fd, data, SEEK_HOLE);
+      if (off < 0)
+        break;
+    }
+  return TRUE;
+}

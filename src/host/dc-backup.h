@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-backup.h: the disks of a running domain as they were at one
+ * instant, through libvirt's backup API: one more way for the copy step
+ * (dc-run.c) to move bytes.
+ */
+#pragma once
+
+#include "dc-plan.h"
+#include "dc-result.h"
+#include "dc-util.h"
+
+G_BEGIN_DECLS
+
+/* One disk of a backup job and the new volume it is copied into */
+typedef struct
+{
+  char *disk;   /* the disk's target ("vda") */
+  char *path;   /* the new volume's file (or block device) */
+  char *format; /* its format: raw, qcow2, ... */
+} DcBackupTarget;
+
+DcBackupTarget *dc_backup_target_new (const char *disk, const char *path, const char *format);
+void dc_backup_target_free (DcBackupTarget *t);
+
+gboolean dc_backup_supported (virDomainPtr dom, const char *name, GError **error);
+gboolean dc_backup_check_live (virDomainPtr dom, const char *name, const char *inactive_xml,
+                               const GPtrArray *copies, gboolean quiesce, GError **error);
+gboolean dc_backup_check_space (virConnectPtr conn, const GPtrArray *copies, GError **error);
+gboolean dc_backup_run (virDomainPtr dom, const char *name, const GPtrArray *targets, gboolean quiesce,
+                        gsize *done, DcLive *live, GError **error);
+gboolean dc_backup_end (virConnectPtr conn, const char *source, const char *const *paths, GError **error);
+gboolean dc_backup_sparsify (const char *path, GError **error);
+
+G_END_DECLS
