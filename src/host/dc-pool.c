@@ -184,14 +184,14 @@ void
 dc_pool_sweep (virConnectPtr conn)
 {
   virStoragePoolPtr *pools = NULL;
-  int n = virConnectListAllStoragePools (conn, &pools,
-                                         VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT
-                                           | VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+  int n = virConnectListAllStoragePools (
+    conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT | VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
 
   for (int i = 0; i < n; i++)
     {
       if (dc_pool_is_temporary (pools[i]) && virStoragePoolDestroy (pools[i]) < 0)
-        g_debug ("temporary pool '%s' stays: %s", virStoragePoolGetName (pools[i]), virGetLastErrorMessage ());
+        g_debug ("temporary pool '%s' stays: %s", virStoragePoolGetName (pools[i]),
+                 virGetLastErrorMessage ());
       virStoragePoolFree (pools[i]);
     }
   if (n < 0)

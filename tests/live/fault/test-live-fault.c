@@ -269,8 +269,8 @@ test_live_libvirt_error_kept (LiveFixture *f, gconstpointer data)
 static void
 live_transient_pool (const char *name, const char *dir)
 {
-  g_autofree char *xml = g_strdup_printf ("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>",
-                                          name, dir);
+  g_autofree char *xml =
+    g_strdup_printf ("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", name, dir);
   g_autoptr (DcPool) pool = virStoragePoolCreateXML (live_conn, xml, 0);
 
   g_assert_nonnull (pool);
