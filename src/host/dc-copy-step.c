@@ -15,6 +15,7 @@
 #include "dc-vol-io.h"
 #include "dc-seed-vol.h"
 #include "dc-pool.h"
+#include "dc-overlay-vol.h"
 
 /* One attempt at one copy step: what it makes, how, and what came of
  * it. */
@@ -27,6 +28,10 @@ typedef struct
                           * into it through libvirt (dc-vol-io.c) */
   GBytes *bytes;         /* a seed's: libvirt creates it as @xml says,
                           * these bytes are uploaded into it */
+  gboolean here;         /* an overlay: libvirt creates it empty and raw
+                          * as @xml says, it is written here
+                          * (dc-overlay-vol.c) */
+  guint64 capacity;      /* ... of that size */
   const char *xml;       /* the new volume's XML, @copy's unless set */
   DcProgressItem *shown; /* its progress line, or NULL */
   /* what came of it */
@@ -71,6 +76,8 @@ dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVol
   const DcCopy *copy = at->copy;
 
   at->way = DC_COPY_BY_LIBVIRT;
+  if (at->here)
+    return dc_overlay_vol_fill (run, copy, dst, at->path, at->capacity, &at->way, error);
   if (at->local && !dc_copy_file (copy->src_path, at->path, &at->way, dc_progress_counter (at->shown), error))
     {
       g_prefix_error (error, "cannot clone %s: ", copy->what);
@@ -207,20 +214,27 @@ dc_copy_locally (DcRun *run, const DcCopy *copy)
 }
 
 /* Decides, once @at's pools (and a directory made for the TPM state)
- * are there, how its bytes move; a seed's are made here (dc-seed-vol.c).
+ * are there, how its bytes move; a seed's are made here (dc-seed-vol.c),
+ * and an overlay may be written here (dc-overlay-vol.c), both with a
+ * volume XML of their own (@own_xml).
  * Says so, and gives it a progress line. */
 static gboolean
-dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **seed_xml, GError **error)
+dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
 {
   const DcCopy *copy = at->copy;
 
   if (copy->kind == DC_COPY_KIND_SEED)
     {
-      at->bytes =
-        dc_seed_vol_bytes (run->conn, run->plan, dc_plan_seed_of (run->plan, copy), seed_xml, error);
+      at->bytes = dc_seed_vol_bytes (run->conn, run->plan, dc_plan_seed_of (run->plan, copy), own_xml, error);
       if (at->bytes == NULL)
         return FALSE;
-      at->xml = *seed_xml;
+      at->xml = *own_xml;
+    }
+  if (copy->kind == DC_COPY_KIND_OVERLAY)
+    {
+      *own_xml = dc_overlay_vol_here (run, copy, &at->capacity);
+      at->here = *own_xml != NULL;
+      at->xml = *own_xml;
     }
   at->local = dc_copy_locally (run, copy);
   /* libvirt's copy would convert from the pool's probe */
@@ -228,11 +242,12 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **seed_xml, GError **error)
   g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
           copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name, copy->pool,
           copy->dst_name, copy->dst_pool,
-          copy->kind == DC_COPY_KIND_OVERLAY ? "as a qcow2 overlay"
-          : copy->kind == DC_COPY_KIND_SEED  ? "rewritten for the clone and uploaded through libvirt"
-          : at->local                        ? "by a local copy"
-          : at->stream                       ? "by a byte stream through libvirt"
-                                             : "by libvirt's copy");
+          copy->kind == DC_COPY_KIND_OVERLAY
+            ? (at->here ? "as a qcow2 overlay written here" : "as a qcow2 overlay")
+          : copy->kind == DC_COPY_KIND_SEED ? "rewritten for the clone and uploaded through libvirt"
+          : at->local                       ? "by a local copy"
+          : at->stream                      ? "by a byte stream through libvirt"
+                                            : "by libvirt's copy");
   g_debug ("new volume XML:\n%s", at->xml ? at->xml : copy->xml);
   at->shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
   if (!at->local && !at->stream)
@@ -274,7 +289,7 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
 {
   DcCopyAttempt at = { .copy = copy };
   g_autoptr (GBytes) bytes = NULL; /* at.bytes, owned here */
-  g_autofree char *seed_xml = NULL;
+  g_autofree char *own_xml = NULL;
   g_autofree char *path = NULL; /* at.path, once made */
   gboolean ok;
 
@@ -285,7 +300,7 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
       g_autoptr (GError) err = NULL;
 
       if (!dc_copy_open_pools (run->conn, copy, &opened, &made, error)
-          || (attempt == 1 && !dc_copy_decide (run, &at, &seed_xml, error)))
+          || (attempt == 1 && !dc_copy_decide (run, &at, &own_xml, error)))
         {
           dc_progress_done (at.shown);
           return FALSE;
@@ -368,7 +383,9 @@ dc_copy_step_run (DcRun *run, GPtrArray *copies, GError **error)
   guint n = MIN (run->jobs, copies->len);
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   DcCopyJobs jobs = { .run = run, .copies = copies };
+  g_autoptr (GPtrArray) here = g_ptr_array_new ();
 
+  run->here = here;
   g_mutex_init (&jobs.lock);
   if (n > 1)
     g_info ("copying %u volumes, %u at a time", copies->len, n);
@@ -389,6 +406,9 @@ dc_copy_step_run (DcRun *run, GPtrArray *copies, GError **error)
   for (guint i = 0; i < threads->len; i++)
     g_thread_join (threads->pdata[i]);
   g_mutex_clear (&jobs.lock);
+  if (jobs.error == NULL && here->len > 0)
+    dc_overlay_vol_settle (run, &jobs.error);
+  run->here = NULL;
   if (jobs.error != NULL)
     {
       g_propagate_error (error, jobs.error);

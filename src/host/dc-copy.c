@@ -63,6 +63,8 @@ dc_copy_way_describe (DcCopyWay way)
       return "its bytes were streamed through libvirt as they are, holes kept";
     case DC_COPY_BY_UPLOAD:
       return "its bytes were made here and uploaded through libvirt";
+    case DC_COPY_BY_OVERLAY:
+      return "a qcow2 overlay on its base, written here (no qemu-img)";
     }
   return "?";
 }

@@ -13,6 +13,7 @@ typedef enum
   DC_COPY_BY_SPARSE,  /* a local copy of the data extents (SEEK_DATA/SEEK_HOLE, copy_file_range) */
   DC_COPY_BY_STREAM,  /* its bytes as they are, through libvirt (dc-vol-io.c) */
   DC_COPY_BY_UPLOAD,  /* bytes made in memory (a seed's), uploaded through libvirt */
+  DC_COPY_BY_OVERLAY, /* a qcow2 overlay written here into a volume libvirt made (dc-overlay-vol.c) */
 } DcCopyWay;
 
 const char *dc_copy_way_describe (DcCopyWay way);

@@ -40,6 +40,9 @@ typedef struct
   virDomainPtr building;  /* the clone being built (not owned), whose
                            * marker the proofs' scratch volumes join */
   const DcPlan *plan;     /* its plan (not owned), while the copies run */
+  GPtrArray *here;        /* DcCopy of the overlays written here, which
+                           * libvirt must read back (under undo_lock,
+                           * while the copies run) */
 } DcRun;
 
 G_END_DECLS
