@@ -51,8 +51,9 @@ dc_copy_create (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, GError **er
   g_autoptr (DcPool) dst_pool = src ? virStoragePoolLookupByName (run->conn, copy->dst_pool) : NULL;
   virStorageVolPtr dst = NULL;
 
-  /* an overlay is made empty, its backing store named in its XML; a
-   * seed's and a local or streamed copy's are filled afterwards */
+  /* an overlay is made empty, its backing store named in its XML (or
+   * empty and raw, when written here); a seed's and a local or streamed
+   * copy's are filled afterwards */
   if (dst_pool != NULL)
     dst = at->local || at->stream || at->bytes != NULL || copy->kind == DC_COPY_KIND_OVERLAY
             ? virStorageVolCreateXML (dst_pool, at->xml ? at->xml : copy->xml, 0)
@@ -76,13 +77,15 @@ dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVol
   const DcCopy *copy = at->copy;
 
   at->way = DC_COPY_BY_LIBVIRT;
-  if (at->here)
+  if (at->here && copy->kind == DC_COPY_KIND_OVERLAY)
     return dc_overlay_vol_fill (run, copy, dst, at->path, at->capacity, &at->way, error);
   if (at->local && !dc_copy_file (copy->src_path, at->path, &at->way, dc_progress_counter (at->shown), error))
     {
       g_prefix_error (error, "cannot clone %s: ", copy->what);
       return FALSE;
     }
+  if (at->here)
+    dc_overlay_vol_written (run, copy);
   if (at->stream)
     {
       at->way = DC_COPY_BY_STREAM;
@@ -230,13 +233,14 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
         return FALSE;
       at->xml = *own_xml;
     }
-  if (copy->kind == DC_COPY_KIND_OVERLAY)
-    {
-      *own_xml = dc_overlay_vol_here (run, copy, &at->capacity);
-      at->here = *own_xml != NULL;
-      at->xml = *own_xml;
-    }
   at->local = dc_copy_locally (run, copy);
+  if (copy->kind == DC_COPY_KIND_OVERLAY || at->local)
+    {
+      *own_xml = dc_overlay_vol_here (run, copy, at->local, &at->capacity);
+      at->here = *own_xml != NULL;
+      if (at->here)
+        at->xml = *own_xml;
+    }
   /* libvirt's copy would convert from the pool's probe */
   at->stream = !at->local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
   g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
@@ -245,9 +249,10 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
           copy->kind == DC_COPY_KIND_OVERLAY
             ? (at->here ? "as a qcow2 overlay written here" : "as a qcow2 overlay")
           : copy->kind == DC_COPY_KIND_SEED ? "rewritten for the clone and uploaded through libvirt"
-          : at->local                       ? "by a local copy"
-          : at->stream                      ? "by a byte stream through libvirt"
-                                            : "by libvirt's copy");
+          : at->local && at->here ? "by a local copy into a raw volume that libvirt then reads as qcow2"
+          : at->local             ? "by a local copy"
+          : at->stream            ? "by a byte stream through libvirt"
+                                  : "by libvirt's copy");
   g_debug ("new volume XML:\n%s", at->xml ? at->xml : copy->xml);
   at->shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
   if (!at->local && !at->stream)

@@ -32,7 +32,8 @@ dc_overlay_errno (GError **error, const char *what, const char *path)
 {
   int e = errno;
 
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "cannot %s '%s': %s", what, path, g_strerror (e));
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "cannot %s '%s': %s", what, path,
+               g_strerror (e));
   return FALSE;
 }
 
@@ -61,16 +62,16 @@ dc_overlay_header (guint64 capacity, guint32 l1_size, guint64 l1_offset, const c
   guint8 *h = g_malloc0 (DC_QCOW2_CLUSTER);
 
   memcpy (h, "QFI\xfb", 4);
-  dc_put32 (h + 4, 3);                    /* version */
-  dc_put64 (h + 8, ext_end);              /* backing file name offset */
+  dc_put32 (h + 4, 3);       /* version */
+  dc_put64 (h + 8, ext_end); /* backing file name offset */
   dc_put32 (h + 16, (guint32) strlen (backing));
   dc_put32 (h + 20, DC_QCOW2_CLUSTER_BITS);
   dc_put64 (h + 24, capacity);
   dc_put32 (h + 36, l1_size);
   dc_put64 (h + 40, l1_offset);
-  dc_put64 (h + 48, DC_QCOW2_CLUSTER);    /* refcount table: cluster 1 */
-  dc_put32 (h + 56, 1);                   /* ... one cluster long */
-  dc_put32 (h + 96, 4);                   /* refcount order: 16 bits */
+  dc_put64 (h + 48, DC_QCOW2_CLUSTER); /* refcount table: cluster 1 */
+  dc_put32 (h + 56, 1);                /* ... one cluster long */
+  dc_put32 (h + 96, 4);                /* refcount order: 16 bits */
   dc_put32 (h + 100, DC_QCOW2_HEADER_LENGTH);
   dc_put32 (h + DC_QCOW2_HEADER_LENGTH, DC_QCOW2_EXT_BACKING_FORMAT);
   dc_put32 (h + DC_QCOW2_HEADER_LENGTH + 4, (guint32) fmt_len);
@@ -144,7 +145,8 @@ dc_overlay_write (const char *path, guint64 capacity, const char *backing, const
   fd = g_open (path, O_WRONLY | O_CLOEXEC, 0);
   if (fd < 0)
     return dc_overlay_errno (error, "open the new volume", path);
-  ok = dc_overlay_pwrite (fd, head, 0, path, error) && dc_overlay_pwrite (fd, table, DC_QCOW2_CLUSTER, path, error)
+  ok = dc_overlay_pwrite (fd, head, 0, path, error)
+       && dc_overlay_pwrite (fd, table, DC_QCOW2_CLUSTER, path, error)
        && dc_overlay_pwrite (fd, block, 2 * DC_QCOW2_CLUSTER, path, error);
   if (ok && ftruncate (fd, (off_t) (clusters * DC_QCOW2_CLUSTER)) < 0)
     ok = dc_overlay_errno (error, "size the qcow2 overlay", path);

@@ -8,7 +8,7 @@
 
 G_BEGIN_DECLS
 
-gboolean dc_overlay_write (const char *path, guint64 capacity, const char *backing, const char *backing_format,
-                           GError **error);
+gboolean dc_overlay_write (const char *path, guint64 capacity, const char *backing,
+                           const char *backing_format, GError **error);
 
 G_END_DECLS
