@@ -187,7 +187,7 @@ set_tools() {
     fi
     tools+=" cp+sync"
     if ((C_XFS[$id])); then tools+=" cp-reflink+sync"; fi
-    if [[ $id == e ]]; then tools="domclone-linked $tools"; fi
+    if [[ $id == e ]]; then tools="domclone-linked domclone-linked-100 $tools"; fi
     C_TOOLS[$id]=$tools
 }
 
@@ -333,7 +333,7 @@ fail() {
 
 run_one() { # ID TOOL RUN
     local id=$1 tool=$2 r=$3 key="$1|$2" dom=${C_DOM[$1]} dir=${C_DIR[$1]}
-    local -a src dst=() files=() cmd pids=()
+    local -a src dst=() files=() cmd pids=() batch=()
     local err=$TMP/err t0 t1 secs rc=0 name="" f s sh used0 used1 p mode kind
     read -ra src <<<"${C_FILES[$id]}"
     [[ -z ${R_ERR[$key]:-} ]] || return 0
@@ -367,6 +367,28 @@ run_one() { # ID TOOL RUN
                 for s in "${src[@]}"; do [[ $f == "$s" ]] && sh=1; done
                 ((sh)) || files+=("$f")
             done < <(domain_disk_paths "$name")
+            R_MEM[$key]+="$CLONE_KIB "
+            ;;
+        domclone-linked-100)
+            # issue 18: a batch of 100 linked clones in one call
+            sync
+            used0=$(fs_used_bytes "$dir")
+            timed_clone domclone "$TMP" "$DOMCLONE" --linked --count 100 "$dom"
+            secs=$CLONE_SECONDS
+            mapfile -t batch < <(comm -13 <(printf '%s\n' "$DOMAINS") <(virsh -q list --all --name | sort) | grep .)
+            if ((CLONE_RC != 0 || ${#batch[@]} != 100)); then
+                fail "$key" "$tool failed on $dom (exit $CLONE_RC, ${#batch[@]} clones)" "$err"
+                check_leftovers "$id" "$tool"
+                return 0
+            fi
+            for name in "${batch[@]}"; do
+                while IFS= read -r f; do
+                    sh=0
+                    for s in "${src[@]}"; do [[ $f == "$s" ]] && sh=1; done
+                    ((sh)) || files+=("$f")
+                done < <(domain_disk_paths "$name")
+            done
+            name=
             R_MEM[$key]+="$CLONE_KIB "
             ;;
         cp+sync | cp-reflink+sync)
@@ -409,6 +431,12 @@ run_one() { # ID TOOL RUN
     if ((C_XFS[$id])); then R_SHARED[$key]=$(shared_bytes "${files[@]}"); fi
     if [[ -n $name ]]; then
         remove_clone "$name" "${src[@]}" || fail "$key" "cannot remove clone $name" "$err"
+    elif ((${#batch[@]})); then
+        # one virsh for the whole batch
+        {
+            printf 'undefine --nvram %s\n' "${batch[@]}"
+            printf 'vol-delete %s\n' "${files[@]}"
+        } | virsh -q >/dev/null 2>>"$err" || true
     else
         rm -f -- "${files[@]}"
     fi
@@ -547,6 +575,15 @@ print_linked_target() {
     if ! ((ok)) && lt "$(awk -v a="$dc" -v b="$floor" 'BEGIN { printf "%.4f", a - b }')" 0.1; then
         printf '            above 0.1 s by the start-up floor: the clone itself took %s s more than domclone --version\n' \
             "$(awk -v a="$dc" -v b="$floor" 'BEGIN { printf "%.4f", a - b }')"
+    fi
+    local b100
+    b100=$(med e domclone-linked-100)
+    if [[ -z $b100 ]]; then
+        not_evaluated "e 100 linked clones (--linked --count 100): domclone failed"
+    else
+        ok=0
+        lt "$b100" 5 && ok=1
+        verdict "$ok" "e 100 linked clones, four 20 GiB qcow2 each (--linked --count 100): domclone $b100 s < 5 s: $( ((ok)) && echo yes || echo no) ($(awk -v v="$b100" 'BEGIN { printf "%.4f", v / 100 }') s a clone)"
     fi
 }
 

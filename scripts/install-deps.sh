@@ -29,7 +29,8 @@ set -euo pipefail
 # (its kernel: scripts/guest-kit.sh); librbd-dev to clone Ceph RBD images,
 # and a one-node Ceph cluster (ceph-mon, ceph-mgr, ceph-osd, ceph-common),
 # QEMU's rbd driver (qemu-block-extra) and libvirt's rbd pools for the RBD
-# tests (tests/ceph-one-node.sh).
+# tests (tests/ceph-one-node.sh); dpkg-dev, debhelper and lintian build and
+# check the Debian package (scripts/build-deb.sh).
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev libarchive-dev
@@ -39,6 +40,7 @@ readonly PACKAGES=(
     bash-completion ansible-core python3 bindfs
     busybox-static cpio xz-utils
     librbd-dev ceph-mon ceph-mgr ceph-osd ceph-common qemu-block-extra libvirt-daemon-driver-storage-rbd
+    dpkg-dev debhelper lintian
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -359,7 +359,8 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
  * Removes the clones of @source that a run left unfinished and whose
  * process is gone (killed, or its host rebooted): their volumes, then
  * the domain. A clone still being built by a live process, or by a
- * process on another host, is not touched.
+ * process on another host, is not touched. With @wait (--cleanup) it
+ * also removes the temporary pools killed runs left (dc_pool_sweep()).
  *
  * Returns: %FALSE with @error set if something could not be removed
  */
@@ -379,6 +380,10 @@ dc_cleanup (virConnectPtr conn, const DcHostScan *scan, const char *source, gboo
         return FALSE;
       scan = own;
     }
+  /* --cleanup: a killed run's temporary pools, whatever became of its
+   * clone (not at the start of a run: that one may race other runs) */
+  if (wait)
+    dc_pool_sweep (conn);
   if (scan->marked->len == 0)
     return TRUE; /* nothing unfinished on the host: the usual case */
   {

@@ -20,6 +20,7 @@
 #include "dc-cleanup.h"
 #include "dc-env.h"
 #include "dc-rbd.h"
+#include "dc-overlay-vol.h"
 
 /* One attempt at one copy step: what it makes, how, and what came of
  * it. */
@@ -35,6 +36,10 @@ typedef struct
   gboolean backup;       /* libvirt creates it, a backup job of the
                           * running source fills it afterwards, with
                           * the other disks' (dc_copy_backup()) */
+  gboolean here;         /* an overlay: libvirt creates it empty and raw
+                          * as @xml says, it is written here
+                          * (dc-overlay-vol.c) */
+  guint64 capacity;      /* ... of that size */
   const char *xml;       /* the new volume's XML, @copy's unless set */
   DcProgressItem *shown; /* its progress line, or NULL */
   /* what came of it */
@@ -54,8 +59,9 @@ dc_copy_create (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, GError **er
   g_autoptr (DcPool) dst_pool = src ? virStoragePoolLookupByName (run->conn, copy->dst_pool) : NULL;
   virStorageVolPtr dst = NULL;
 
-  /* an overlay is made empty, its backing store named in its XML; a
-   * seed's and a local or streamed copy's are filled afterwards */
+  /* an overlay is made empty, its backing store named in its XML (or
+   * empty and raw, when written here); a seed's and a local or streamed
+   * copy's are filled afterwards */
   if (dst_pool != NULL)
     dst = at->local || at->stream || at->backup || at->bytes != NULL || copy->kind == DC_COPY_KIND_OVERLAY
             ? virStorageVolCreateXML (dst_pool, at->xml ? at->xml : copy->xml, 0)
@@ -79,11 +85,15 @@ dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVol
   const DcCopy *copy = at->copy;
 
   at->way = at->backup ? DC_COPY_BY_BACKUP : DC_COPY_BY_LIBVIRT;
+  if (at->here && copy->kind == DC_COPY_KIND_OVERLAY)
+    return dc_overlay_vol_fill (run, copy, dst, at->path, at->capacity, &at->way, error);
   if (at->local && !dc_copy_file (copy->src_path, at->path, &at->way, dc_progress_counter (at->shown), error))
     {
       g_prefix_error (error, "cannot clone %s: ", copy->what);
       return FALSE;
     }
+  if (at->here)
+    dc_overlay_vol_written (run, copy);
   if (at->stream)
     {
       at->way = DC_COPY_BY_STREAM;
@@ -216,33 +226,43 @@ dc_copy_locally (DcRun *run, const DcCopy *copy)
 }
 
 /* Decides, once @at's pools (and a directory made for the TPM state)
- * are there, how its bytes move; a seed's are made here (dc-seed-vol.c).
+ * are there, how its bytes move; a seed's are made here (dc-seed-vol.c),
+ * and an overlay may be written here (dc-overlay-vol.c), both with a
+ * volume XML of their own (@own_xml).
  * Says so, and gives it a progress line. */
 static gboolean
-dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **seed_xml, GError **error)
+dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
 {
   const DcCopy *copy = at->copy;
 
   if (copy->kind == DC_COPY_KIND_SEED)
     {
-      at->bytes =
-        dc_seed_vol_bytes (run->conn, run->plan, dc_plan_seed_of (run->plan, copy), seed_xml, error);
+      at->bytes = dc_seed_vol_bytes (run->conn, run->plan, dc_plan_seed_of (run->plan, copy), own_xml, error);
       if (at->bytes == NULL)
         return FALSE;
-      at->xml = *seed_xml;
+      at->xml = *own_xml;
     }
   at->local = !at->backup && dc_copy_locally (run, copy);
+  if (copy->kind == DC_COPY_KIND_OVERLAY || at->local)
+    {
+      *own_xml = dc_overlay_vol_here (run, copy, at->local, &at->capacity);
+      at->here = *own_xml != NULL;
+      if (at->here)
+        at->xml = *own_xml;
+    }
   /* libvirt's copy would convert from the pool's probe */
   at->stream = !at->backup && !at->local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
   g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
           copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name, copy->pool,
           copy->dst_name, copy->dst_pool,
-          copy->kind == DC_COPY_KIND_OVERLAY ? "as a qcow2 overlay"
-          : copy->kind == DC_COPY_KIND_SEED  ? "rewritten for the clone and uploaded through libvirt"
-          : at->backup                       ? "by the backup job of the running source"
-          : at->local                        ? "by a local copy"
-          : at->stream                       ? "by a byte stream through libvirt"
-                                             : "by libvirt's copy");
+          copy->kind == DC_COPY_KIND_OVERLAY
+            ? (at->here ? "as a qcow2 overlay written here" : "as a qcow2 overlay")
+          : copy->kind == DC_COPY_KIND_SEED ? "rewritten for the clone and uploaded through libvirt"
+          : at->backup                      ? "by the backup job of the running source"
+          : at->local && at->here ? "by a local copy into a raw volume that libvirt then reads as qcow2"
+          : at->local             ? "by a local copy"
+          : at->stream            ? "by a byte stream through libvirt"
+                                  : "by libvirt's copy");
   g_debug ("new volume XML:\n%s", at->xml ? at->xml : copy->xml);
   if (at->backup)
     return TRUE; /* the job has one progress line for all its disks */
@@ -330,7 +350,7 @@ dc_copy_volume_as (DcRun *run, const DcCopy *copy, gboolean backup, char **made_
 {
   DcCopyAttempt at = { .copy = copy, .backup = backup };
   g_autoptr (GBytes) bytes = NULL; /* at.bytes, owned here */
-  g_autofree char *seed_xml = NULL;
+  g_autofree char *own_xml = NULL;
   g_autofree char *path = NULL; /* at.path, once made */
   gboolean ok;
 
@@ -343,7 +363,7 @@ dc_copy_volume_as (DcRun *run, const DcCopy *copy, gboolean backup, char **made_
       g_autoptr (GError) err = NULL;
 
       if (!dc_copy_open_pools (run->conn, copy, &opened, &made, error)
-          || (attempt == 1 && !dc_copy_decide (run, &at, &seed_xml, error)))
+          || (attempt == 1 && !dc_copy_decide (run, &at, &own_xml, error)))
         {
           dc_progress_done (at.shown);
           return FALSE;
@@ -509,8 +529,11 @@ dc_copy_step_run (DcRun *run, GPtrArray *copies, GError **error)
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   g_autoptr (GPtrArray) rest = g_ptr_array_new ();
   g_autoptr (GPtrArray) backup = g_ptr_array_new ();
+  g_autoptr (GPtrArray) here = g_ptr_array_new ();
   DcCopyJobs jobs = { .run = run, .copies = copies };
   guint n;
+
+  run->here = here;
 
   /* a running source's disks: one backup job */
   for (guint i = 0; run->live && i < copies->len; i++)
@@ -546,6 +569,9 @@ dc_copy_step_run (DcRun *run, GPtrArray *copies, GError **error)
   for (guint i = 0; i < threads->len; i++)
     g_thread_join (threads->pdata[i]);
   g_mutex_clear (&jobs.lock);
+  if (jobs.error == NULL && here->len > 0)
+    dc_overlay_vol_settle (run, &jobs.error);
+  run->here = NULL;
   if (jobs.error != NULL)
     {
       g_propagate_error (error, jobs.error);

@@ -144,6 +144,61 @@ dc_pool_close_dirs (virConnectPtr conn)
     }
 }
 
+/* Whether @pool is a temporary pool of domclone's: transient, and named
+ * after its own directory as dc_plan_dir_pool_name() names it (so a
+ * user's pool that only looks like one is never touched). */
+static gboolean
+dc_pool_is_temporary (virStoragePoolPtr pool)
+{
+  g_autofree char *xml = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *want = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+
+  if (virStoragePoolIsPersistent (pool) != 0 || !g_str_has_prefix (virStoragePoolGetName (pool), "domclone-"))
+    return FALSE;
+  xml = virStoragePoolGetXMLDesc (pool, 0);
+  if (xml != NULL)
+    doc = dc_xml_parse (xml, "pool", "a storage pool's XML", &ctxt, NULL);
+  if (doc == NULL)
+    return FALSE;
+  dir = dc_xml_string (ctxt, NULL, "/pool/target/path");
+  if (dir == NULL)
+    return FALSE;
+  want = dc_plan_dir_pool_name (dir);
+  return g_str_equal (want, virStoragePoolGetName (pool));
+}
+
+/**
+ * dc_pool_sweep:
+ * @conn: connection
+ *
+ * Removes the temporary pools that killed runs left open (a run removes
+ * its own at its end, which SIGKILL or a lost daemon prevents). A pool
+ * another run is copying in stays (libvirt refuses); one another run has
+ * only opened is opened again by that run, as after any other run's
+ * close.
+ */
+void
+dc_pool_sweep (virConnectPtr conn)
+{
+  virStoragePoolPtr *pools = NULL;
+  int n = virConnectListAllStoragePools (
+    conn, &pools, VIR_CONNECT_LIST_STORAGE_POOLS_TRANSIENT | VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+
+  for (int i = 0; i < n; i++)
+    {
+      if (dc_pool_is_temporary (pools[i]) && virStoragePoolDestroy (pools[i]) < 0)
+        g_debug ("temporary pool '%s' stays: %s", virStoragePoolGetName (pools[i]),
+                 virGetLastErrorMessage ());
+      virStoragePoolFree (pools[i]);
+    }
+  if (n < 0)
+    g_debug ("no list of storage pools: %s", virGetLastErrorMessage ());
+  free (pools);
+}
+
 /**
  * dc_pool_vanished:
  *

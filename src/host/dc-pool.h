@@ -15,6 +15,7 @@ gboolean dc_pool_open_dir (virConnectPtr conn, const char *dir, char **name, GEr
 gboolean dc_pool_make_dir (virConnectPtr conn, const char *dir, const char *owner, const char *group,
                            char **name, GError **error);
 void dc_pool_close_dirs (virConnectPtr conn);
+void dc_pool_sweep (virConnectPtr conn);
 gboolean dc_pool_vanished (void);
 
 G_END_DECLS

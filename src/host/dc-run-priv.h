@@ -44,6 +44,9 @@ typedef struct
   gboolean live;          /* --live, and the source runs: its disks are
                            * copied by a backup job (dc-backup.c) */
   DcLive consistency;     /* how, once they are */
+  GPtrArray *here;        /* DcCopy of the overlays written here, which
+                           * libvirt must read back (under undo_lock,
+                           * while the copies run) */
 } DcRun;
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -289,6 +290,10 @@ dc_open (const DcCliOptions *opts, GError **error)
       return NULL;
     }
   dc_libvirt_quiet ();
+  /* libvirt writes its calls with write(2): a daemon that hangs up (a
+   * restart just as we connect) must be a failed call, not a SIGPIPE
+   * that kills us with nothing said (the modes' handlers keep it so) */
+  signal (SIGPIPE, SIG_IGN);
   uri = dc_connect_uri (opts->connect);
   conn = virConnectOpenAuth (uri, dc_connect_auth (), 0);
   if (conn == NULL)

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "dc-copy.h"
+#include "dc-overlay.h"
 #include "dc-test-assert.h"
 
 #include <errno.h>
@@ -329,6 +330,83 @@ test_copy_exdev (Fixture *f, gconstpointer data)
   remove_tree (other);
 }
 
+/* Runs qemu-img with @args; its stdout in *@out when given. */
+static int
+qemu_img (const char *const *args, char **out)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *err = NULL;
+  int status = -1;
+
+  g_ptr_array_add (argv, (char *) "qemu-img");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, out, &err,
+                               &status, NULL));
+  if (status != 0)
+    g_test_message ("qemu-img %s: %s", args[0], err);
+  return g_spawn_check_exit_status (status, NULL) ? 0 : 1;
+}
+
+/* Writes an overlay of @base (@format, @capacity bytes) and has qemu-img
+ * check it, read its backing file and format, and compare it with its
+ * base: the overlay a linked clone gets without a qemu-img process. */
+static void
+check_overlay (Fixture *f, const char *base, const char *format, guint64 capacity)
+{
+  g_autofree char *ov = g_build_filename (f->dir, "overlay.qcow2", NULL);
+  g_autofree char *size = g_strdup_printf ("\"virtual-size\": %" G_GUINT64_FORMAT ",", capacity);
+  g_autofree char *backing = g_strdup_printf ("\"backing-filename\": \"%s\"", base);
+  g_autofree char *fmt = g_strdup_printf ("\"backing-filename-format\": \"%s\"", format);
+  g_autofree char *info = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (ov, "", 0, NULL));
+  g_assert_true (dc_overlay_write (ov, capacity, base, format, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (qemu_img ((const char *[]){ "check", "-q", "-f", "qcow2", ov, NULL }, NULL), ==, 0);
+  g_assert_cmpint (qemu_img ((const char *[]){ "info", "--output=json", "-f", "qcow2", ov, NULL }, &info), ==,
+                   0);
+  dc_assert_contains (info, size);
+  dc_assert_contains (info, backing);
+  dc_assert_contains (info, fmt);
+  dc_assert_contains (info, "\"compat\": \"1.1\"");
+  dc_assert_contains (info, "\"cluster-size\": 65536");
+  g_assert_cmpint (
+    qemu_img ((const char *[]){ "compare", "-q", "-f", format, "-F", "qcow2", base, ov, NULL }, NULL), ==, 0);
+  g_unlink (ov);
+}
+
+static void
+test_overlay (Fixture *f, gconstpointer data)
+{
+  g_autofree char *raw = g_build_filename (f->dir, "base.raw", NULL);
+  g_autofree char *qcow2 = g_build_filename (f->dir, "base.qcow2", NULL);
+  g_autofree char *prog = g_find_program_in_path ("qemu-img");
+  g_autofree char *data_bytes = g_malloc (MiB);
+
+  if (prog == NULL)
+    {
+      g_test_skip ("qemu-img is not installed");
+      return;
+    }
+  for (gsize i = 0; i < MiB; i++)
+    data_bytes[i] = (char) (i * 7 + 3);
+  g_assert_true (g_file_set_contents (raw, data_bytes, MiB, NULL));
+  g_assert_cmpint (truncate (raw, 3 * MiB + 512), ==, 0);
+  check_overlay (f, raw, "raw", 3 * MiB + 512);
+  /* 20 GiB: an L1 table of 40 entries */
+  g_assert_cmpint (qemu_img ((const char *[]){ "create", "-q", "-f", "qcow2", qcow2, "20G", NULL }, NULL), ==,
+                   0);
+  check_overlay (f, qcow2, "qcow2", (guint64) 20 << 30);
+  /* 5 TiB: an L1 table longer than a cluster */
+  g_unlink (qcow2);
+  g_assert_cmpint (qemu_img ((const char *[]){ "create", "-q", "-f", "qcow2", qcow2, "5T", NULL }, NULL), ==,
+                   0);
+  check_overlay (f, qcow2, "qcow2", (guint64) 5 << 40);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -341,5 +419,6 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/copy/missing-source", Fixture, NULL, fixture_setup, test_copy_missing, fixture_teardown);
   g_test_add ("/copy/exdev", Fixture, NULL, fixture_setup, test_copy_exdev, fixture_teardown);
+  g_test_add ("/copy/overlay", Fixture, NULL, fixture_setup, test_overlay, fixture_teardown);
   return g_test_run ();
 }

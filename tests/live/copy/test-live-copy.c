@@ -36,7 +36,10 @@ test_live_copy_local (LiveFixture *f, gconstpointer data)
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 0);
   clone = g_strdup_printf ("%s-clone1", f->src);
-  g_assert_cmpuint (dc_test_count_of (err, ", by a local copy\n"), ==, 3);
+  /* the qcow2 one into a raw volume, not formatted by a qemu-img first */
+  g_assert_cmpuint (dc_test_count_of (err, ", by a local copy\n"), ==, 2);
+  g_assert_cmpuint (
+    dc_test_count_of (err, ", by a local copy into a raw volume that libvirt then reads as qcow2\n"), ==, 1);
   g_assert_cmpuint (dc_test_count_of (err, "by libvirt's copy"), ==, 0);
   {
     g_autofree char *a = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
@@ -53,6 +56,28 @@ test_live_copy_local (LiveFixture *f, gconstpointer data)
     g_autofree char *a = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
     g_autofree char *b = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, clone);
     live_assert_same_file (a, b);
+  }
+  /* libvirt sees the qcow2 copy as qcow2 of its size, not as the raw
+   * volume it created: its own copy of it reads as the source does */
+  {
+    g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, f->pool);
+    g_autofree char *name = g_strdup_printf ("%s.qcow2", clone);
+    g_autoptr (DcVol) vol = virStorageVolLookupByName (pool, name);
+    g_autofree char *xml = vol ? virStorageVolGetXMLDesc (vol, 0) : NULL;
+    g_autoptr (DcVol) made = NULL;
+    g_autofree char *a = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
+    g_autofree char *b = g_strdup_printf ("%s/libvirt-copy.qcow2", f->dir);
+    const char *compare[] = { "qemu-img", "compare", "-q", "-U", a, b, NULL };
+
+    g_assert_nonnull (xml);
+    dc_assert_contains (xml, "<format type='qcow2'/>");
+    dc_assert_not_contains (xml, "<backingStore>");
+    made = virStorageVolCreateXMLFrom (
+      pool,
+      "<volume><name>libvirt-copy.qcow2</name><capacity>0</capacity><target><format type='qcow2'/></target></volume>",
+      vol, 0);
+    g_assert_nonnull (made);
+    g_assert_cmpint (dc_test_run (compare, NULL, NULL), ==, 0);
   }
   /* libvirt sees the volume as it now is, not as it created it */
   {
@@ -105,7 +130,10 @@ test_live_copy_backing_by_libvirt (LiveFixture *f, gconstpointer data)
   dc_assert_contains (err, "copying disk 'vdf': 'overlay.qcow2' in pool");
   dc_assert_contains (err, "-clone1-vdf.qcow2' in pool '");
   g_assert_cmpuint (dc_test_count_of (err, "by libvirt's copy"), ==, 1);
-  g_assert_cmpuint (dc_test_count_of (err, ", by a local copy\n"), ==, 3);
+  /* the qcow2 one into a raw volume, not formatted by a qemu-img first */
+  g_assert_cmpuint (dc_test_count_of (err, ", by a local copy\n"), ==, 2);
+  g_assert_cmpuint (
+    dc_test_count_of (err, ", by a local copy into a raw volume that libvirt then reads as qcow2\n"), ==, 1);
 
   clone_path = g_strdup_printf ("%s/%s-clone1-vdf.qcow2", f->dir, f->src);
   {
@@ -466,7 +494,10 @@ test_live_copy_snapshot_by_libvirt (LiveFixture *f, gconstpointer data)
   g_assert_cmpint (status, ==, 0);
   dc_assert_contains (err, "domclone: debug: disk 'vdf' goes through libvirt: it has internal snapshots\n");
   g_assert_cmpuint (dc_test_count_of (err, "by libvirt's copy"), ==, 1);
-  g_assert_cmpuint (dc_test_count_of (err, ", by a local copy\n"), ==, 3);
+  /* the qcow2 one into a raw volume, not formatted by a qemu-img first */
+  g_assert_cmpuint (dc_test_count_of (err, ", by a local copy\n"), ==, 2);
+  g_assert_cmpuint (
+    dc_test_count_of (err, ", by a local copy into a raw volume that libvirt then reads as qcow2\n"), ==, 1);
   {
     g_autofree char *clone = g_strdup_printf ("%s/%s-clone1-vdf.qcow2", f->dir, f->src);
     const char *argv[] = { "qemu-img", "compare", "-q", disk, clone, NULL };

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include "dc-plan.h"
 #include "dc-test-assert.h"
 #include "live-fixture.h"
 
@@ -249,6 +250,51 @@ test_live_libvirt_error_kept (LiveFixture *f, gconstpointer data)
   g_assert_cmpuint (live_counter_of (f->src), ==, 0);
 }
 
+/* Creates a transient dir pool @name over @dir. */
+static void
+live_transient_pool (const char *name, const char *dir)
+{
+  g_autofree char *xml =
+    g_strdup_printf ("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", name, dir);
+  g_autoptr (DcPool) pool = virStoragePoolCreateXML (live_conn, xml, 0);
+
+  g_assert_nonnull (pool);
+}
+
+static gboolean
+live_pool_exists (const char *name)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, name);
+
+  return pool != NULL;
+}
+
+/* A run killed while it held a temporary pool over a directory (the
+ * NVRAM's) leaves that pool; --cleanup removes it, and no pool of the
+ * user's, not even one named like ours over another directory. (Found
+ * by bench/soak.sh: SIGKILL during the TPM state copy.) */
+static void
+test_live_cleanup_temporary_pools (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *ours = dc_plan_dir_pool_name (f->nvram_dir);
+  g_autofree char *other_dir = g_build_filename (live_state_dir, "not-ours", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  g_assert_cmpint (g_mkdir_with_parents (other_dir, 0755), ==, 0);
+  live_transient_pool (ours, f->nvram_dir);
+  live_transient_pool ("domclone-0123456789abcdef", other_dir);
+
+  status = dc_test_domclone (&out, &err, "--cleanup", f->src, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_false (live_pool_exists (ours));
+  g_assert_true (live_pool_exists ("domclone-0123456789abcdef"));
+  live_remove_pool ("domclone-0123456789abcdef");
+  g_rmdir (other_dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -258,6 +304,7 @@ main (int argc, char **argv)
    * The local copy (test-live-copy) is done before anything can hit. */
   g_setenv ("DOMCLONE_LOCAL_COPY", "0", TRUE);
   LIVE_TEST ("/live/crash/sigkill-cleanup", test_live_sigkill_cleanup);
+  LIVE_TEST ("/live/crash/cleanup-temporary-pools", test_live_cleanup_temporary_pools);
   LIVE_TEST ("/live/crash/sigkill-next-run", test_live_sigkill_next_run);
   LIVE_TEST ("/live/crash/sigterm-rollback", test_live_sigterm_rollback);
   LIVE_TEST ("/live/fault/daemon-restart", test_live_daemon_restart);

@@ -496,6 +496,64 @@ test_live_linked_rollback (LiveFixture *f, gconstpointer data)
   }
 }
 
+/* The XML libvirt gives volume @name of @pool. */
+static char *
+vol_xml (const char *pool_name, const char *name)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, pool_name);
+  g_autoptr (DcVol) vol = pool ? virStorageVolLookupByName (pool, name) : NULL;
+
+  g_assert_nonnull (vol);
+  return virStorageVolGetXMLDesc (vol, 0);
+}
+
+/* A linked clone's overlays are written by domclone, not by a qemu-img
+ * that libvirt spawns, and libvirt must see each as it sees its own: a
+ * qcow2 volume on its base, of its base's size. The proof: libvirt's
+ * copy of the new overlay (virStorageVolCreateXMLFrom, which reads the
+ * volume as libvirt sees it) reads as the template's disk does; had
+ * libvirt taken it for raw, the copy would hold the overlay's header. */
+static void
+test_live_linked_overlay_here (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *clone = g_strdup_printf ("%s-clone1", f->src);
+  g_autofree char *base_sys = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
+  g_autofree char *ovl = g_strdup_printf ("%s.qcow2", clone);
+  g_autofree char *copy = g_strdup_printf ("%s/libvirt-copy.qcow2", f->dir);
+  g_autofree char *ovl_path = g_strdup_printf ("%s/%s", f->dir, ovl);
+  g_autofree char *xml = NULL;
+  g_autofree char *backing = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *compare[] = { "qemu-img", "compare", "-q", "-U", base_sys, copy, NULL };
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  make_template_ok (f);
+  status = dc_test_domclone (&out, &err, "-v", "--linked", f->src, NULL);
+  g_test_message ("linked: exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  dc_assert_contains (err, "as a qcow2 overlay written here");
+  dc_assert_contains (err, "written here (no qemu-img)");
+
+  xml = vol_xml (f->pool, ovl);
+  dc_assert_contains (xml, "<format type='qcow2'/>");
+  backing = g_strdup_printf ("<backingStore>\n    <path>%s</path>\n    <format type='qcow2'/>", base_sys);
+  dc_assert_contains (xml, backing);
+  {
+    g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, f->pool);
+    g_autoptr (DcVol) src = virStorageVolLookupByName (pool, ovl);
+    g_autoptr (DcVol) made = virStorageVolCreateXMLFrom (
+      pool,
+      "<volume><name>libvirt-copy.qcow2</name><capacity>0</capacity><target><format type='qcow2'/></target></volume>",
+      src, 0);
+
+    g_assert_nonnull (made);
+  }
+  g_assert_cmpint (dc_test_run (compare, NULL, NULL), ==, 0);
+  assert_overlay (ovl_path, base_sys, "qcow2");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -505,6 +563,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/template/started", test_live_template_started);
   LIVE_TEST ("/live/template/sata", test_live_template_sata);
   LIVE_TEST ("/live/linked/clone", test_live_linked_clone);
+  LIVE_TEST ("/live/linked/overlay-here", test_live_linked_overlay_here);
   LIVE_TEST ("/live/linked/refused", test_live_linked_refused);
   LIVE_TEST ("/live/linked/print-xml", test_live_linked_print_xml);
   LIVE_TEST ("/live/linked/count", test_live_linked_count);
