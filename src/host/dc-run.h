@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dc-plan.h"
+#include "dc-reset.h"
 #include "dc-result.h"
 #include "dc-util.h"
 
@@ -19,6 +20,7 @@ typedef struct
   gboolean read_back; /* read the new volumes' sizes back into the result */
   GRand *rand;        /* NULL: seeded from the system */
   gboolean linked;    /* --linked: overlays on a template's disks */
+  DcResetMode reset_identity; /* --reset-identity[=try] */
 } DcCloneOptions;
 
 /* how long a run that lost its connection tries to reconnect */

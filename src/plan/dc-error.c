@@ -37,9 +37,10 @@ static const DcErrorKind dc_error_kinds[] = {
   [DC_ERROR_NOT_TEMPLATE] = { "not-a-template", 1 },
   [DC_ERROR_LINKED_CLONES] = { "has-linked-clones", 1 },
   [DC_ERROR_NO_SPACE] = { "no-space", 1 },
+  [DC_ERROR_IDENTITY] = { "identity-not-reset", 1 },
 };
 /* a new DcError code goes last, and here */
-G_STATIC_ASSERT (G_N_ELEMENTS (dc_error_kinds) == DC_ERROR_NO_SPACE + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (dc_error_kinds) == DC_ERROR_IDENTITY + 1);
 
 /**
  * dc_error_kind:

@@ -37,6 +37,7 @@ typedef enum
   DC_ERROR_LINKED_CLONES,    /* --unmake-template while linked clones live */
   DC_ERROR_NO_SPACE,         /* a copy ran out of space (ENOSPC), whichever
                               * way made it */
+  DC_ERROR_IDENTITY,         /* --reset-identity cannot reset the guest */
 } DcError;
 
 /* What a DcError means outside domclone: one row of dc-error.c's table */

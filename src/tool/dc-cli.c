@@ -36,6 +36,25 @@ dc_cli_count_verbose (const char *option, const char *value, gpointer data, GErr
   return TRUE;
 }
 
+/* --reset-identity, or --reset-identity=try */
+static gboolean
+dc_cli_reset_identity (const char *option, const char *value, gpointer data, GError **error)
+{
+  if (value == NULL)
+    parsed.reset_identity = DC_CLI_RESET_STRICT;
+  else if (g_str_equal (value, "try"))
+    parsed.reset_identity = DC_CLI_RESET_TRY;
+  else
+    {
+      g_autofree char *shown = g_strescape (value, NULL);
+
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "invalid --reset-identity value '%s': give --reset-identity or --reset-identity=try", shown);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static const GOptionEntry dc_cli_option_entries[] = {
   { "help", 'h', 0, G_OPTION_ARG_NONE, &parsed.help, "Displays help on commandline options", NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, &parsed.version, "Print \"domclone VERSION\" and exit.", NULL },
@@ -86,6 +105,11 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "Clone nothing; make the template <source_name> a plain domain again (refused while linked "
     "clones of it exist).",
     NULL },
+  { "reset-identity", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, dc_cli_reset_identity,
+    "Give the clone's own disks a new identity inside (libguestfs, Linux guests): an empty machine-id, "
+    "SSH host keys made anew at first boot, no DHCP leases or hardware addresses, the clone's name as "
+    "host name. A guest it cannot reset fails the clone; with =try the clone is kept, with a warning.",
+    "[=try]" },
   { "cleanup", 0, 0, G_OPTION_ARG_NONE, &parsed.cleanup,
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
     "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
@@ -201,7 +225,8 @@ dc_cli_help (void)
     {
       g_autofree char *shortopt = e->short_name ? g_strdup_printf ("-%c,", e->short_name) : g_strdup ("   ");
       g_autofree char *term =
-        g_strdup_printf ("%s --%s%s%s", shortopt, e->long_name, e->arg_description ? " " : "",
+        g_strdup_printf ("%s --%s%s%s", shortopt, e->long_name,
+                         e->arg_description && !(e->flags & G_OPTION_FLAG_OPTIONAL_ARG) ? " " : "",
                          e->arg_description ? e->arg_description : "");
       dc_help_item (out, term, e->description);
     }
@@ -230,7 +255,7 @@ dc_cli_takes_value (const char *arg)
 {
   for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
     {
-      if (e->arg == G_OPTION_ARG_NONE || (e->flags & G_OPTION_FLAG_NO_ARG) != 0)
+      if (e->arg == G_OPTION_ARG_NONE || (e->flags & (G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_OPTIONAL_ARG)) != 0)
         continue;
       if (arg[1] == '-' && g_str_equal (arg + 2, e->long_name))
         return TRUE;
@@ -296,6 +321,8 @@ static const DcCliRule dc_cli_rules[] = {
   { "linked", "cleanup", NULL, "--cleanup clones nothing: it takes no --linked" },
   { "linked", "pool", NULL,
     "--linked makes each overlay beside its base, in the template's pool: it takes no --pool" },
+  { "reset-identity", "cleanup make-template unmake-template", NULL,
+    "--reset-identity changes a new clone's disks: it takes no --cleanup, --make-template or --unmake-template" },
   { "jobs-range", NULL, NULL, NULL },
 };
 
@@ -324,6 +351,12 @@ dc_cli_jobs_out_of_range (const DcCliOptions *opts)
   return !dc_cli_in_range (opts->jobs, DC_CLI_MAX_JOBS);
 }
 
+static gboolean
+dc_cli_reset_given (const DcCliOptions *opts)
+{
+  return opts->reset_identity != DC_CLI_RESET_NONE;
+}
+
 /* The faults of a value that rules name */
 static const struct
 {
@@ -333,6 +366,8 @@ static const struct
   { "empty-pool", dc_cli_empty_pool },
   { "count-range", dc_cli_count_out_of_range },
   { "jobs-range", dc_cli_jobs_out_of_range },
+  /* not a fault: an option parsed by a callback, given when it set its field */
+  { "reset-identity", dc_cli_reset_given },
 };
 
 /* Whether option @name (a long name, or a fault) is given in @opts */

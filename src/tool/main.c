@@ -130,6 +130,9 @@ dc_clone_options (const DcCliOptions *opts)
   copts.pool = opts->pool;
   copts.exist_ok = opts->exist_ok;
   copts.linked = opts->linked;
+  copts.reset_identity = opts->reset_identity == DC_CLI_RESET_TRY      ? DC_RESET_TRY
+                         : opts->reset_identity == DC_CLI_RESET_STRICT ? DC_RESET_STRICT
+                                                                       : DC_RESET_NONE;
   return copts;
 }
 
