@@ -4,8 +4,8 @@
 # (tests/live/reset): a root file system made by mmdebstrap from Debian's
 # packages, in a raw disk image (ext4 on the whole disk), with the identity a
 # booted guest has: a machine-id, SSH host keys, a DHCP lease, a persistent
-# net rule, a hardware address in /etc/network/interfaces, a host name and a
-# random seed.
+# net rule, a hardware address in /etc/network/interfaces, a host name, a
+# random seed and a log (/var/log/syslog).
 #
 # Usage:
 #   scripts/debian-image.sh build [--force]   make the image if it is not there
@@ -25,13 +25,13 @@
 # done, 1 failure, 2 usage.
 #
 # The image also carries a test probe (domclone-test-probe.service): once
-# the system is up it prints "DOMCLONE-PROBE key=value" lines on the serial
-# console (machine-id, the SSH host keys' fingerprints, whether
-# domclone's first-boot unit ran) and powers off. It is the tests' own; a
+# the system is up it prints "DOMCLONE-FACT key=value" lines on the serial
+# console (machine-id, host name, the SSH host keys' fingerprints, whether
+# domclone's first-boot unit ran), then DOMCLONE-DONE, and powers off. It is the tests' own; a
 # clone keeps it like any other file.
 set -euo pipefail
 
-readonly RECIPE=3
+readonly RECIPE=4
 readonly SUITE=bookworm
 readonly PACKAGES=systemd,systemd-sysv,openssh-server,ifupdown,isc-dhcp-client,udev,linux-image-amd64,initramfs-tools
 readonly SIZE=1G
@@ -96,6 +96,9 @@ EOF
     printf 'SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="%s", NAME="enp1s0"\n' "$MAC" \
         >"$root/etc/udev/rules.d/70-persistent-net.rules"
     head -c 512 /dev/urandom >"$root/var/lib/systemd/random-seed"
+    # a log of earlier boots, which a clone keeps
+    printf '%s debsrc systemd[1]: Reached target multi-user.target - Multi-User System.\n' \
+        "Jan  4 10:00:00" >"$root/var/log/syslog"
     chmod 0600 "$root/var/lib/systemd/random-seed"
     ls "$root"/etc/ssh/ssh_host_*_key >/dev/null 2>&1 || die "openssh-server made no host keys"
     printf 'machine-id=%s\nhost=%s\nmac=%s\n' "$mid" "$HOST" "$MAC" >"$DIR/identity.new"
@@ -106,17 +109,22 @@ probe() {
     local root=$1
     cat >"$root/usr/local/sbin/domclone-test-probe" <<'EOF'
 #!/bin/sh
-# What the tests read from the console of a booted copy of this image.
-out=/dev/ttyS0
+# What the tests read from the console of a booted copy of this image, in
+# the lines tests/lib/live-guest.c reads: DOMCLONE-FACT key=value, then
+# DOMCLONE-DONE.
 {
-    echo "DOMCLONE-PROBE machine-id=$(cat /etc/machine-id)"
-    echo "DOMCLONE-PROBE hostname=$(cat /etc/hostname)"
+    echo "DOMCLONE-FACT machine-id=$(cat /etc/machine-id)"
+    echo "DOMCLONE-FACT hostname=$(cat /etc/hostname)"
     for k in /etc/ssh/ssh_host_*_key.pub; do
-        [ -f "$k" ] && echo "DOMCLONE-PROBE key=$(ssh-keygen -lf "$k" | cut -d' ' -f2)"
+        [ -f "$k" ] || continue
+        t=${k#/etc/ssh/ssh_host_}
+        echo "DOMCLONE-FACT key-${t%_key.pub}=$(ssh-keygen -lf "$k" | cut -d' ' -f2)"
     done
-    echo "DOMCLONE-PROBE keys-unit=$(systemctl show -p ActiveState --value domclone-ssh-host-keys.service)"
-    echo "DOMCLONE-PROBE done"
-} >"$out" 2>&1
+    echo "DOMCLONE-FACT keys-unit=$(systemctl show -p ActiveState --value domclone-ssh-host-keys.service)"
+    echo "DOMCLONE-FACT keys-unit-result=$(systemctl show -p Result --value domclone-ssh-host-keys.service)"
+    echo "DOMCLONE-FACT sshd=$(systemctl is-active ssh.service)"
+    echo "DOMCLONE-DONE"
+} >/dev/ttyS0 2>&1
 systemctl --no-block poweroff
 EOF
     chmod 0755 "$root/usr/local/sbin/domclone-test-probe"
@@ -140,6 +148,11 @@ EOF
     done
 }
 
+# the build's scratch directory, removed on exit
+TMP=
+cleanup() { [[ -z $TMP ]] || rm -rf -- "$TMP"; }
+trap cleanup EXIT
+
 build() {
     local force=$1 tmp root
     if ((!force)) && image_complete; then
@@ -150,7 +163,7 @@ build() {
     command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 not found (e2fsprogs)"
     mkdir -p -- "$DIR"
     tmp=$(mktemp -d "$DIR/build.XXXXXX")
-    trap 'rm -rf -- "$tmp"' EXIT
+    TMP=$tmp
     root=$tmp/root
     msg "building a Debian $SUITE root file system with mmdebstrap (a few minutes)"
     # no documentation, manuals or translations: a smaller image copies faster

@@ -491,14 +491,18 @@ dc_guest_reset_root (DcGuest *guest, const char *root, GError **error)
 {
   g_autofree char *old = NULL;
   g_autofree char *product = NULL;
+  g_autofree char *distro = NULL;
   const char *keygen = NULL;
 
   if (!dc_guest_mount (guest, root, error) || !dc_guest_check_root (guest, root, &keygen, error))
     return FALSE;
   old = guestfs_inspect_get_hostname (guest->g, root);
+  distro = guestfs_inspect_get_distro (guest->g, root);
   product = guestfs_inspect_get_product_name (guest->g, root);
+  /* "debian 12.5": Debian's product name is its version alone */
   if (guest->reset->os == NULL)
-    guest->reset->os = g_strdup (product);
+    guest->reset->os = g_strdup_printf ("%s %s", distro ? distro : "linux", product ? product : "");
+  g_strchomp (guest->reset->os);
   g_info ("%s: resetting the identity of %s (root '%s', host name '%s')", guest->clone,
           product ? product : "a Linux system", root, old ? old : "unknown");
   if (!dc_guest_reset_machine_id (guest, error) || !dc_guest_reset_keys (guest, keygen, error)

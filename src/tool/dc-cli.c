@@ -36,11 +36,12 @@ dc_cli_count_verbose (const char *option, const char *value, gpointer data, GErr
   return TRUE;
 }
 
-/* --reset-identity, or --reset-identity=try */
+/* --reset-identity, or --reset-identity=try (dc_cli_optional_values()
+ * makes the bare form "--reset-identity=") */
 static gboolean
 dc_cli_reset_identity (const char *option, const char *value, gpointer data, GError **error)
 {
-  if (value == NULL)
+  if (value == NULL || value[0] == '\0')
     parsed.reset_identity = DC_CLI_RESET_STRICT;
   else if (g_str_equal (value, "try"))
     parsed.reset_identity = DC_CLI_RESET_TRY;
@@ -434,6 +435,37 @@ dc_cli_check_rules (const DcCliOptions *opts, GError **error)
   return TRUE;
 }
 
+/* GLib gives an option with an optional value the next word when it
+ * has none of its own ("--reset-identity vm1" would be "=vm1"): the bare
+ * option becomes "--OPTION=", whose empty value means none. Words that
+ * are values of other options, and those after "--", stay. */
+static void
+dc_cli_optional_values (char **args)
+{
+  for (guint i = 1; args[i] != NULL; i++)
+    {
+      const char *arg = args[i];
+
+      if (g_str_equal (arg, "--"))
+        return;
+      if (arg[0] == '-' && dc_cli_takes_value (arg))
+        {
+          if (args[i + 1] == NULL)
+            return;
+          i++;
+          continue;
+        }
+      for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
+        if ((e->flags & G_OPTION_FLAG_OPTIONAL_ARG) != 0 && g_str_has_prefix (arg, "--")
+            && g_str_equal (arg + 2, e->long_name))
+          {
+            g_free (args[i]);
+            args[i] = g_strdup_printf ("--%s=", e->long_name);
+            break;
+          }
+    }
+}
+
 /* GLib's parse of @argv into a copy of parsed; @args gets what is left
  * (the program and the arguments) */
 static DcCliOptions *
@@ -446,6 +478,7 @@ dc_cli_parse_options (int argc, char **argv, GStrv *args, GError **error)
   *args = g_new0 (char *, argc + 1);
   for (int i = 0; i < argc; i++)
     (*args)[i] = g_strdup (argv[i]);
+  dc_cli_optional_values (*args);
   dc_cli_options_clear_strings (&parsed);
   parsed = (DcCliOptions){ 0 };
   dc_cli_numbers_floor (&parsed, -1, TRUE); /* -1: not given */
