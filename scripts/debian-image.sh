@@ -31,7 +31,7 @@
 # clone keeps it like any other file.
 set -euo pipefail
 
-readonly RECIPE=4
+readonly RECIPE=5
 readonly SUITE=bookworm
 readonly PACKAGES=systemd,systemd-sysv,openssh-server,ifupdown,isc-dhcp-client,udev,linux-image-amd64,initramfs-tools
 readonly SIZE=1G
@@ -141,9 +141,11 @@ EOF
     mkdir -p "$root/etc/systemd/system/default.target.wants"
     ln -sf /etc/systemd/system/domclone-test-probe.service \
         "$root/etc/systemd/system/default.target.wants/domclone-test-probe.service"
-    # nothing that waits for a network or a timer under TCG
-    for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer \
-        systemd-networkd-wait-online.service getty@tty1.service; do
+    # nothing that waits for a network or a timer under TCG, and no getty:
+    # a getty on ttyS0 hangs up the console under the probe
+    for u in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
+        dpkg-db-backup.timer systemd-tmpfiles-clean.timer systemd-networkd-wait-online.service \
+        getty@.service serial-getty@.service getty.target; do
         ln -sf /dev/null "$root/etc/systemd/system/$u"
     done
 }

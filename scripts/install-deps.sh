@@ -14,7 +14,9 @@
 # As any other user it prints the apt-get command to run and exits 1.
 # Then, as root, it fetches the kernel of the live tests' guest if it is not
 # there yet ("scripts/guest-kit.sh fetch": Debian's kernel package, unpacked
-# into a cache directory, nothing installed).
+# into a cache directory, nothing installed), and builds the Debian guest of
+# the --reset-identity tests once ("scripts/debian-image.sh build", about 4
+# minutes, cached in /var/cache/domclone/debian-image).
 set -euo pipefail
 
 # The one list of packages: build, libvirt daemon + QEMU for the live tests,
@@ -26,7 +28,9 @@ set -euo pipefail
 # test in contrib/ansible); libarchive reads and writes cloud-init seeds,
 # and xorriso builds seeds the way users do, for the seed tests;
 # busybox-static, cpio and xz-utils for the booted guest of the live tests
-# (its kernel: scripts/guest-kit.sh).
+# (its kernel: scripts/guest-kit.sh); libguestfs for --reset-identity, with
+# a kernel of the host's for its appliance (linux-image-amd64) and
+# mmdebstrap for the Debian guest of its tests (scripts/debian-image.sh).
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev libarchive-dev
@@ -35,6 +39,7 @@ readonly PACKAGES=(
     clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs xorriso
     bash-completion ansible-core python3 bindfs
     busybox-static cpio xz-utils
+    libguestfs-dev linux-image-amd64 mmdebstrap
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -74,6 +79,8 @@ done
 guest_kit() {
     if ((EUID == 0)); then
         "$(dirname "$0")/guest-kit.sh" fetch
+        # the Debian guest of the --reset-identity tests, built once (minutes)
+        "$(dirname "$0")/debian-image.sh" build
     fi
 }
 

@@ -214,8 +214,12 @@ dc_guest_write (DcGuest *guest, const char *path, const char *content, size_t le
  * (ISC dhcpd will not start without its file). systemd-networkd keeps
  * its leases in /run, which no disk holds. */
 static const char *const dc_client_leases[] = {
-  "/var/lib/dhcp/dhclient*",     "/var/lib/dhclient/*",        "/var/lib/dhcp3/dhclient*",
-  "/var/lib/dhcpcd/*.lease*",    "/var/lib/dhcpcd5/*.lease*",  "/var/lib/NetworkManager/*.lease",
+  "/var/lib/dhcp/dhclient*",
+  "/var/lib/dhclient/*",
+  "/var/lib/dhcp3/dhclient*",
+  "/var/lib/dhcpcd/*.lease*",
+  "/var/lib/dhcpcd5/*.lease*",
+  "/var/lib/NetworkManager/*.lease",
   "/var/lib/NetworkManager/dhclient-*",
 };
 static const char *const dc_server_leases[] = {
@@ -359,7 +363,8 @@ dc_guest_reset_hostname (DcGuest *guest, const char *old, GError **error)
 
   if (!dc_guest_write (guest, "/etc/hostname", line, strlen (line), error))
     return FALSE;
-  if (old == NULL || g_str_equal (old, "unknown") || g_str_equal (old, new) || !dc_guest_is_file (guest, "/etc/hosts"))
+  if (old == NULL || g_str_equal (old, "unknown") || g_str_equal (old, new)
+      || !dc_guest_is_file (guest, "/etc/hosts"))
     return TRUE;
   raw = guestfs_read_file (guest->g, "/etc/hosts", &len);
   if (raw == NULL)
@@ -468,18 +473,20 @@ dc_guest_check_root (DcGuest *guest, const char *root, const char **keygen, GErr
 
   if (type == NULL || !g_str_equal (type, "linux"))
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_IDENTITY,
-                   "cannot reset the identity of '%s': %s holds a %s system; --reset-identity knows Linux guests only",
-                   guest->clone, disks, type ? type : "unknown");
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_IDENTITY,
+        "cannot reset the identity of '%s': %s holds a %s system; --reset-identity knows Linux guests only",
+        guest->clone, disks, type ? type : "unknown");
       return FALSE;
     }
   *keygen = dc_guest_keygen (guest);
   keys = guestfs_glob_expand (guest->g, "/etc/ssh/ssh_host_*_key");
   if (*keygen == NULL && keys != NULL && keys[0] != NULL)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_IDENTITY,
-                   "cannot reset the identity of '%s': the Linux system on %s has SSH host keys but no systemd and ssh-keygen to make new ones at first boot",
-                   guest->clone, disks);
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_IDENTITY,
+        "cannot reset the identity of '%s': the Linux system on %s has SSH host keys but no systemd and ssh-keygen to make new ones at first boot",
+        guest->clone, disks);
       return FALSE;
     }
   return TRUE;
@@ -527,8 +534,8 @@ dc_guest_reset_all (DcGuest *guest, GError **error)
       g_autofree char *disks = dc_guest_disks_named (guest, -1);
 
       g_set_error (error, DC_ERROR, DC_ERROR_IDENTITY,
-                   "cannot reset the identity of '%s': libguestfs finds no operating system on %s", guest->clone,
-                   disks);
+                   "cannot reset the identity of '%s': libguestfs finds no operating system on %s",
+                   guest->clone, disks);
       return FALSE;
     }
   for (char **r = roots; *r != NULL; r++)
@@ -560,8 +567,8 @@ dc_identity_reset (DcReset *reset, const char *clone, GError **error)
 
   if (g == NULL)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_IDENTITY, "cannot reset the identity of '%s': cannot create a libguestfs handle",
-                   clone);
+      g_set_error (error, DC_ERROR, DC_ERROR_IDENTITY,
+                   "cannot reset the identity of '%s': cannot create a libguestfs handle", clone);
       return FALSE;
     }
   guestfs_set_error_handler (g, NULL, NULL);

@@ -1117,8 +1117,9 @@ dc_run_reset_identity (DcRun *run, const DcPlan *plan, DcCloneResult *result, GE
           return FALSE;
         }
       reset->failure = g_strdup (local->message);
-      g_ptr_array_add (result->warnings,
-                       g_strdup_printf ("%s; the clone is kept as it is (--reset-identity=try)", local->message));
+      g_ptr_array_add (
+        result->warnings,
+        g_strdup_printf ("%s; the clone is kept as it is (--reset-identity=try)", local->message));
     }
   result->identity = g_steal_pointer (&reset);
   return TRUE;

@@ -103,17 +103,19 @@ dc_reset_plan (const DcPlan *plan, DcResetMode mode, GError **error)
       g_ptr_array_add (reset->disks, d);
       if (d->path == NULL)
         {
-          g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                       "--reset-identity cannot reach disk '%s' of '%s': pool '%s' gives its volumes no file path",
-                       d->target, plan->name, c->dst_pool);
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+            "--reset-identity cannot reach disk '%s' of '%s': pool '%s' gives its volumes no file path",
+            d->target, plan->name, c->dst_pool);
           return NULL;
         }
     }
   if (reset->disks->len == 0)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                   "--reset-identity has nothing to reset: clone '%s' gets no disk of its own (only shared ones)",
-                   plan->name);
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "--reset-identity has nothing to reset: clone '%s' gets no disk of its own (only shared ones)",
+        plan->name);
       return NULL;
     }
   return g_steal_pointer (&reset);

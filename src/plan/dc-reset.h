@@ -32,14 +32,14 @@ typedef struct
 typedef struct
 {
   DcResetMode mode;
-  char *hostname;    /* the clone's host name (dc_name_to_hostname) */
-  GPtrArray *disks;  /* DcResetDisk */
-  gboolean done;     /* the disks were changed (a run that succeeded) */
-  char *os;          /* what libguestfs found: "debian 12.5", or NULL */
-  GPtrArray *emptied;   /* char *: files made empty (/etc/machine-id) */
-  GPtrArray *removed;   /* char *: files removed (host keys, leases) */
-  GPtrArray *written;   /* char *: files written or edited */
-  char *failure;        /* =try: why it was not done (also a warning) */
+  char *hostname;     /* the clone's host name (dc_name_to_hostname) */
+  GPtrArray *disks;   /* DcResetDisk */
+  gboolean done;      /* the disks were changed (a run that succeeded) */
+  char *os;           /* what libguestfs found: "debian 12.5", or NULL */
+  GPtrArray *emptied; /* char *: files made empty (/etc/machine-id) */
+  GPtrArray *removed; /* char *: files removed (host keys, leases) */
+  GPtrArray *written; /* char *: files written or edited */
+  char *failure;      /* =try: why it was not done (also a warning) */
 } DcReset;
 
 void dc_reset_free (DcReset *reset);

@@ -50,7 +50,8 @@ dc_cli_reset_identity (const char *option, const char *value, gpointer data, GEr
       g_autofree char *shown = g_strescape (value, NULL);
 
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "invalid --reset-identity value '%s': give --reset-identity or --reset-identity=try", shown);
+                   "invalid --reset-identity value '%s': give --reset-identity or --reset-identity=try",
+                   shown);
       return FALSE;
     }
   return TRUE;
@@ -256,7 +257,8 @@ dc_cli_takes_value (const char *arg)
 {
   for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
     {
-      if (e->arg == G_OPTION_ARG_NONE || (e->flags & (G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_OPTIONAL_ARG)) != 0)
+      if (e->arg == G_OPTION_ARG_NONE
+          || (e->flags & (G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_OPTIONAL_ARG)) != 0)
         continue;
       if (arg[1] == '-' && g_str_equal (arg + 2, e->long_name))
         return TRUE;
