@@ -10,17 +10,18 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  const char *source;         /* source domain name */
-  const char *name;           /* --name, or NULL */
-  const char *pool;           /* --pool, or NULL */
-  gboolean exist_ok;          /* --exist-ok: a clone of the source called @name
+  const char *source; /* source domain name */
+  const char *name;   /* --name, or NULL */
+  const char *pool;   /* --pool, or NULL */
+  gboolean exist_ok;  /* --exist-ok: a clone of the source called @name
                        * that an earlier run made is the result */
-  guint jobs;                 /* volumes copied at once; 0: one per CPU */
-  gboolean progress;          /* draw the copies' progress on stderr */
-  gboolean read_back;         /* read the new volumes' sizes back into the result */
-  GRand *rand;                /* NULL: seeded from the system */
-  gboolean linked;            /* --linked: overlays on a template's disks */
-  DcResetMode reset_identity; /* --reset-identity[=try] */
+  guint jobs;         /* volumes copied at once; 0: one per CPU */
+  gboolean progress;  /* draw the copies' progress on stderr */
+  gboolean read_back; /* read the new volumes' sizes back into the result */
+  GRand *rand;        /* NULL: seeded from the system */
+  gboolean linked;    /* --linked: overlays on a template's disks */
+  /* --reset-identity[=try] */
+  DcResetMode reset_identity;
 } DcCloneOptions;
 
 /* how long a run that lost its connection tries to reconnect */

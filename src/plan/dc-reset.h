@@ -26,9 +26,8 @@ typedef struct
   char *format; /* its <driver type> in the clone's XML: never probed */
 } DcResetDisk;
 
-/* What --reset-identity does (planned) and did (a run). Each list holds
- * "TARGET:PATH" strings, the file inside the guest on the disk TARGET
- * that holds it (the root's disk when libguestfs does not say). */
+/* What --reset-identity does (planned) and did (a run). The lists hold
+ * paths inside the guest, in the order they were changed. */
 typedef struct
 {
   DcResetMode mode;
