@@ -462,23 +462,32 @@ dc_guest_reset_random_seed (DcGuest *guest, GError **error)
   return dc_guest_write (guest, path, (const char *) seed, sizeof (seed), error);
 }
 
-/* Refuses a root that is not Linux, or whose SSH host keys could not be
- * made anew at first boot, naming its disk; *@keygen is the guest's */
+/* Refuses a root that is not Linux, naming its disk, before anything of
+ * it is mounted */
+static gboolean
+dc_guest_check_linux (DcGuest *guest, const char *root, GError **error)
+{
+  g_autofree char *type = guestfs_inspect_get_type (guest->g, root);
+  g_autofree char *disks = NULL;
+
+  if (type != NULL && g_str_equal (type, "linux"))
+    return TRUE;
+  disks = dc_guest_disks_named (guest, dc_guest_disk_index (guest, root));
+  g_set_error (
+    error, DC_ERROR, DC_ERROR_IDENTITY,
+    "cannot reset the identity of '%s': %s holds a %s system; --reset-identity knows Linux guests only",
+    guest->clone, disks, type ? type : "unknown");
+  return FALSE;
+}
+
+/* Refuses a mounted root whose SSH host keys could not be made anew at
+ * first boot, naming its disk; *@keygen is the guest's */
 static gboolean
 dc_guest_check_root (DcGuest *guest, const char *root, const char **keygen, GError **error)
 {
-  g_autofree char *type = guestfs_inspect_get_type (guest->g, root);
   g_autofree char *disks = dc_guest_disks_named (guest, dc_guest_disk_index (guest, root));
   g_autoptr (DcGuestfsStrv) keys = NULL;
 
-  if (type == NULL || !g_str_equal (type, "linux"))
-    {
-      g_set_error (
-        error, DC_ERROR, DC_ERROR_IDENTITY,
-        "cannot reset the identity of '%s': %s holds a %s system; --reset-identity knows Linux guests only",
-        guest->clone, disks, type ? type : "unknown");
-      return FALSE;
-    }
   *keygen = dc_guest_keygen (guest);
   keys = guestfs_glob_expand (guest->g, "/etc/ssh/ssh_host_*_key");
   if (*keygen == NULL && keys != NULL && keys[0] != NULL)
@@ -501,7 +510,8 @@ dc_guest_reset_root (DcGuest *guest, const char *root, GError **error)
   g_autofree char *distro = NULL;
   const char *keygen = NULL;
 
-  if (!dc_guest_mount (guest, root, error) || !dc_guest_check_root (guest, root, &keygen, error))
+  if (!dc_guest_check_linux (guest, root, error) || !dc_guest_mount (guest, root, error)
+      || !dc_guest_check_root (guest, root, &keygen, error))
     return FALSE;
   old = guestfs_inspect_get_hostname (guest->g, root);
   distro = guestfs_inspect_get_distro (guest->g, root);
