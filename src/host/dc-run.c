@@ -1125,17 +1125,8 @@ dc_run_reset_identity (DcRun *run, const DcPlan *plan, DcCloneResult *result, GE
   return TRUE;
 }
 
-/**
- * dc_run_check_reset:
- * @conn: connection
- * @opts: what to clone
- * @error: return location
- *
- * --reset-identity opens the clone's disks from this host: a remote
- * connection is refused before anything is made.
- *
- * Returns: %FALSE with @error set (DC_ERROR_USAGE) when it cannot be
- */
+/* --reset-identity opens the clone's disks from this host: a remote
+ * connection is refused before anything is made (DC_ERROR_USAGE). */
 static gboolean
 dc_run_check_reset (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
 {
@@ -1572,6 +1563,10 @@ dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error
       dc_result_fill (result, plan, run.env);
       if (opts->reset_identity != DC_RESET_NONE)
         result->identity = dc_reset_plan (plan, opts->reset_identity, error);
+      for (guint i = 0; result->identity != NULL && i < result->identity->disks->len; i++)
+        g_info ("would reset the identity inside disk '%s', host name '%s'",
+                ((const DcResetDisk *) result->identity->disks->pdata[i])->target,
+                result->identity->hostname);
       if (opts->reset_identity == DC_RESET_NONE || result->identity != NULL)
         final = dc_run_final_metadata (plan, result, error);
       if (final != NULL)
