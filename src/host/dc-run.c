@@ -2,87 +2,34 @@
 /*
  * dc-run.c: carry out a clone plan.
  *
- * Every change is recorded on one undo stack as it is made; any failure
- * after the first change unwinds the stack, so a clone either completes
- * or leaves nothing behind. The source is only read, except for the
- * counter in its metadata, which is written last.
+ * The orchestration: open and check the source, plan and define the
+ * clone, run the copy step (dc-copy-step.c), mark the clone complete,
+ * count it (dc-counter.c); on failure roll back through the one undo
+ * stack (dc-undo.c). The source is only read, except for the counter
+ * in its metadata, which is written last.
  */
 #include "config.h"
 
-#include "dc-run.h"
+#include "dc-run-priv.h"
+#include "dc-undo.h"
+#include "dc-counter.h"
+#include "dc-copy-step.h"
 #include "dc-cleanup.h"
-#include "dc-copy.h"
 #include "dc-progress.h"
-#include "dc-vol-io.h"
-#include "dc-seed-vol.h"
 #include "dc-env.h"
 #include "dc-pool.h"
 #include "dc-exist.h"
 #include "dc-identity.h"
+#include "dc-sameness.h"
 #include "dc-metadata.h"
 #include "dc-xml.h"
 
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 /* How often a generated name can be lost to a concurrent domclone (or
  * anyone defining domains) before we give up. */
 #define DC_RUN_MAX_DEFINE_RACES 100
-
-/* The undo stack: one entry for each thing this run created. */
-typedef enum
-{
-  DC_UNDO_DOMAIN,
-  DC_UNDO_VOLUME,
-} DcUndoKind;
-
-typedef struct
-{
-  DcUndoKind kind;
-  char *name;     /* domain or volume name */
-  char *pool;     /* DC_UNDO_VOLUME: its pool ... */
-  char *open_dir; /* ... a temporary one over this directory, if set */
-} DcUndo;
-
-static void
-dc_undo_free (DcUndo *undo)
-{
-  g_free (undo->name);
-  g_free (undo->pool);
-  g_free (undo->open_dir);
-  g_free (undo);
-}
-
-/* One clone run: what it works on, and what it made so far. */
-typedef struct
-{
-  virConnectPtr conn;
-  virDomainPtr src;
-  DcEnv *env;
-  const DcCloneOptions *opts;
-  GRand *rand;
-  const char *source_xml; /* inactive, secure XML of the source */
-  guint64 counter;        /* the source's counter when the run began */
-  guint jobs;             /* copies at once */
-  gboolean local_conn;    /* the daemon runs on this host */
-  gboolean local_copies;  /* ... and this process may fill its volumes */
-  DcProgress *progress;   /* while the copies run, on a terminal */
-  GHashTable *made;       /* DcCopy -> virStorageVolInfo of its new volume
-                           * as libvirt saw it when done (under undo_lock),
-                           * when the result wants it (--json) */
-  GMutex undo_lock;       /* copies may record volumes from several threads */
-  GPtrArray *undo;        /* DcUndo, newest last */
-  gboolean several;       /* --count: the undo stack holds one clone of
-                           * several, which a rollback names */
-  GMutex prove_lock;      /* one proof at a time, so each is made once */
-  GHashTable *same;       /* directory -> DcSame: whether this process
-                           * sees there what the daemon sees (under
-                           * prove_lock) */
-  virDomainPtr building;  /* the clone being built (not owned), whose
-                           * marker the proofs' scratch volumes join */
-  const DcPlan *plan;     /* its plan (not owned), while the copies run */
-} DcRun;
 
 /* Frees what the run holds; on every way out of it (g_auto). */
 static void
@@ -97,104 +44,6 @@ dc_run_clear (DcRun *run)
   g_mutex_clear (&run->prove_lock);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcRun, dc_run_clear)
-
-static void
-dc_run_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir)
-{
-  DcUndo *undo = g_new0 (DcUndo, 1);
-
-  undo->kind = kind;
-  undo->name = g_strdup (name);
-  undo->pool = g_strdup (pool);
-  undo->open_dir = g_strdup (open_dir);
-  g_mutex_lock (&run->undo_lock);
-  g_ptr_array_add (run->undo, undo);
-  g_mutex_unlock (&run->undo_lock);
-}
-
-/* Forgets the volume entry for @name: the copy found a volume of that
- * name already there, which is not ours to remove. */
-static void
-dc_run_undo_forget_volume (DcRun *run, const char *pool, const char *name)
-{
-  g_mutex_lock (&run->undo_lock);
-  for (guint i = run->undo->len; i > 0; i--)
-    {
-      DcUndo *undo = run->undo->pdata[i - 1];
-
-      if (undo->kind == DC_UNDO_VOLUME && g_str_equal (undo->name, name) && g_str_equal (undo->pool, pool))
-        {
-          g_ptr_array_remove_index (run->undo, i - 1);
-          break;
-        }
-    }
-  g_mutex_unlock (&run->undo_lock);
-}
-
-static gboolean
-dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
-{
-  gboolean busy = FALSE;
-
-  if (undo->kind == DC_UNDO_DOMAIN)
-    {
-      g_autoptr (DcDomain) dom = virDomainLookupByName (conn, undo->name);
-
-      if (dom == NULL && dc_last_libvirt_code () == VIR_ERR_NO_DOMAIN)
-        return TRUE; /* undefined by someone else meanwhile */
-      if (dom == NULL)
-        return dc_set_libvirt_error (error, "cannot find domain '%s' to undefine it", undo->name);
-      return dc_cleanup_undefine_domain (dom, undo->name, error);
-    }
-  if (!dc_cleanup_remove_volume (conn, undo->pool, undo->name, undo->open_dir, 0, &busy, error))
-    return FALSE;
-  if (busy)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                   "cannot delete volume '%s' in pool '%s': libvirt is still copying into it", undo->name,
-                   undo->pool);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Unwinds the undo stack on @conn, newest first. Failures are reported
- * and skipped: the rest still has to go. The clone's domain, the oldest
- * entry, carries the <building> marker that lists its volumes: while
- * one of them may still exist (libvirt still copies into it, or its
- * delete failed), the domain stays, so that 'domclone --cleanup' finds
- * and finishes it once this process is gone; *@kept says so. */
-static gboolean
-dc_run_undo (DcRun *run, virConnectPtr conn, gboolean *kept)
-{
-  gboolean complete = TRUE;
-
-  *kept = FALSE;
-  g_mutex_lock (&run->undo_lock);
-  for (guint i = run->undo->len; i > 0; i--)
-    {
-      DcUndo *undo = run->undo->pdata[i - 1];
-      g_autoptr (GError) error = NULL;
-
-      if (undo->kind == DC_UNDO_DOMAIN && !complete)
-        {
-          g_info ("kept domain '%s': its marker lists volumes that are still there", undo->name);
-          *kept = TRUE;
-          continue;
-        }
-      if (!dc_undo_one (conn, undo, &error))
-        {
-          g_warning ("rollback incomplete: %s", error->message);
-          complete = FALSE;
-        }
-      else
-        g_info ("rolled back: removed %s '%s'", undo->kind == DC_UNDO_DOMAIN ? "domain" : "volume",
-                undo->name);
-    }
-  g_ptr_array_set_size (run->undo, 0);
-  g_mutex_unlock (&run->undo_lock);
-  return complete;
-}
 
 static const char *
 dc_state_name (int state)
@@ -257,672 +106,6 @@ dc_run_check_source (virDomainPtr dom, const char *name, GError **error)
   return TRUE;
 }
 
-static gboolean
-dc_write_metadata (virDomainPtr dom, const char *name, const DcMetadata *md, GError **error)
-{
-  g_autofree char *xml = dc_metadata_format (md);
-
-  if (virDomainSetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, xml, DC_METADATA_PREFIX, DC_METADATA_URI,
-                            VIR_DOMAIN_AFFECT_CONFIG)
-      < 0)
-    return dc_set_libvirt_error (error, "cannot update the clone counter of '%s'", name);
-  return TRUE;
-}
-
-/* The highest N of any existing domain called <source>-cloneN. */
-static gboolean
-dc_highest_clone_number (virConnectPtr conn, const char *source, guint64 *highest, GError **error)
-{
-  g_autofree char *prefix = g_strdup_printf ("%s-clone", source);
-  g_auto (DcDomainList) doms = { NULL, 0 };
-
-  doms.n = virConnectListAllDomains (conn, &doms.list, 0);
-  if (doms.n < 0)
-    return dc_set_libvirt_error (error, "cannot list domains");
-  *highest = 0;
-  for (int i = 0; i < doms.n; i++)
-    {
-      const char *name = virDomainGetName (doms.list[i]);
-      guint64 number;
-
-      if (g_str_has_prefix (name, prefix)
-          && g_ascii_string_to_unsigned (name + strlen (prefix), 10, 1, G_MAXUINT32, &number, NULL))
-        *highest = MAX (*highest, number);
-    }
-  return TRUE;
-}
-
-/*
- * Counts the clone on the source's counter. libvirt has no atomic
- * update of metadata, so concurrent domclones may overwrite each other's
- * counter with an older value. Each one therefore writes, then reads the
- * counter back and scans the domains again, until the counter is at
- * least its own target and the highest <source>-cloneN that exists. The
- * last write of all is followed by such a scan, which sees every clone
- * defined before it: the counter ends past every number handed out, and
- * no lock (local or remote) is needed.
- */
-static gboolean
-dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error)
-{
-  guint64 target = plan->number;
-
-  for (int round = 0; round < 20; round++)
-    {
-      g_autoptr (DcMetadata) md = dc_domain_metadata (run->src, plan->source_name, error);
-      guint64 highest = 0;
-      guint64 was;
-
-      if (md == NULL || !dc_highest_clone_number (run->conn, plan->source_name, &highest, error))
-        return FALSE;
-      if (target == 0) /* --name: one more than the counter we saw first */
-        target = md->counter + 1;
-      if (md->counter >= MAX (target, highest))
-        {
-          *counter = md->counter;
-          return TRUE;
-        }
-      was = md->counter;
-      md->counter = MAX (target, highest);
-      if (!dc_write_metadata (run->src, plan->source_name, md, error))
-        {
-          /* libvirt changes its definition in memory before it saves
-           * it: when the save fails, the new counter stays in memory.
-           * Writing the old one back puts that right (the save may fail
-           * again, which is the error already reported). */
-          md->counter = was;
-          dc_write_metadata (run->src, plan->source_name, md, NULL);
-          return FALSE;
-        }
-      g_debug ("counter of '%s' set to %" G_GUINT64_FORMAT, plan->source_name, md->counter);
-    }
-  g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot settle the clone counter of '%s': it keeps changing",
-               plan->source_name);
-  return FALSE;
-}
-
-/*
- * Sameness. The local copy writes the new volume's file and reads the
- * source's through the paths libvirt names, as this process sees them.
- * A URI without a host name is no proof that this view is the daemon's:
- * a unix socket (qemu+unix:///system?socket=..., qemu+ext) can lead into
- * another mount namespace or a container, where the same path is
- * another file. Writing there would overwrite an unrelated file of this
- * host and leave the clone empty. So before this process writes or reads
- * a file in a directory, the directory is proven to be the daemon's,
- * once per run, and never by writing through a local path: libvirt
- * creates a scratch volume of 4 KiB in the pool over that directory
- * (the source's pool, or the new volume's), writes a random token into
- * it (virStorageVolUpload), and this process reads the file libvirt
- * names, read-only. Only when the bytes match is that file the daemon's,
- * and so its directory (a file sits in one directory). The scratch
- * volume is deleted right after; it is on the undo stack while it
- * exists. Where a directory is not proven, libvirt copies, as on a
- * remote URI.
- *
- * The clone's own new volume is not used for the proof: libvirt probes
- * a volume again after an upload, and a token over a qcow2 header would
- * leave the pool taking the new volume for raw.
- */
-typedef enum
-{
-  DC_SAME_UNKNOWN = 0,
-  DC_SAME_PROVEN,
-  DC_SAME_DISPROVEN,
-} DcSame;
-
-#define DC_SAME_TOKEN_SIZE 32
-#define DC_SAME_SCRATCH_SIZE 4096
-
-/* A token no one can have put into a file beforehand */
-static GBytes *
-dc_same_token (void)
-{
-  guint8 buf[DC_SAME_TOKEN_SIZE];
-
-  if (getrandom (buf, sizeof (buf), 0) != (ssize_t) sizeof (buf))
-    for (gsize i = 0; i < sizeof (buf); i++)
-      buf[i] = (guint8) g_random_int_range (0, 256);
-  return g_bytes_new (buf, sizeof (buf));
-}
-
-/* Adds the scratch volume @name of pool @pool_name (a temporary one over
- * @open_dir if set) to the <building> marker of the clone being built,
- * before it is made: a run killed while it exists leaves it to
- * --cleanup, like the clone's own volumes. Called under prove_lock, the
- * only writer of the marker while the copies run. */
-static gboolean
-dc_run_mark_scratch (DcRun *run, const char *pool_name, const char *name, const char *open_dir,
-                     GError **error)
-{
-  const char *clone = run->building ? virDomainGetName (run->building) : NULL;
-  g_autoptr (DcMetadata) md = NULL;
-  g_autofree char *xml = NULL;
-
-  if (clone == NULL)
-    return dc_set_libvirt_error (error, "cannot read the name of the clone being built");
-  md = dc_domain_metadata (run->building, clone, error);
-  if (md == NULL)
-    return FALSE;
-  if (md->building == NULL)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "clone '%s' has no <building> marker", clone);
-      return FALSE;
-    }
-  dc_building_add_volume (md->building, pool_name, name, open_dir);
-  xml = dc_metadata_format (md);
-  if (virDomainSetMetadata (run->building, VIR_DOMAIN_METADATA_ELEMENT, xml, DC_METADATA_PREFIX,
-                            DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG)
-      < 0)
-    return dc_set_libvirt_error (error, "cannot mark clone '%s' as owning volume '%s'", clone, name);
-  return TRUE;
-}
-
-/* One try at proving @dir, the directory of pool @pool_name, with a
- * scratch volume. DC_SAME_UNKNOWN when libvirt could not make or fill
- * one; *@vanished then says the pool went away meanwhile. */
-static DcSame
-dc_run_prove_once (DcRun *run, const char *pool_name, const char *open_dir, const char *dir,
-                   gboolean *vanished)
-{
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, pool_name);
-  g_autofree char *name = g_strdup_printf ("domclone-proof-%08x%08x.raw", g_random_int (), g_random_int ());
-  g_autofree char *xml = g_markup_printf_escaped (
-    "<volume><name>%s</name><capacity unit='bytes'>%d</capacity><allocation unit='bytes'>0</allocation>"
-    "<target><format type='raw'/></target></volume>",
-    name, DC_SAME_SCRATCH_SIZE);
-  g_autoptr (DcVol) vol = NULL;
-  g_autoptr (GBytes) token = dc_same_token ();
-  g_autoptr (GError) error = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *vol_dir = NULL;
-  DcSame same = DC_SAME_UNKNOWN;
-  gboolean busy = FALSE;
-
-  *vanished = FALSE;
-  if (pool == NULL)
-    {
-      *vanished = dc_pool_vanished ();
-      g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, virGetLastErrorMessage ());
-      return DC_SAME_UNKNOWN;
-    }
-  if (!dc_run_mark_scratch (run, pool_name, name, open_dir, &error))
-    {
-      g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
-      return DC_SAME_UNKNOWN;
-    }
-  dc_run_undo_push (run, DC_UNDO_VOLUME, name, pool_name, open_dir);
-  vol = virStorageVolCreateXML (pool, xml, 0);
-  if (vol == NULL)
-    {
-      *vanished = open_dir != NULL && dc_pool_vanished ();
-      g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, virGetLastErrorMessage ());
-      dc_run_undo_forget_volume (run, pool_name, name);
-      return DC_SAME_UNKNOWN;
-    }
-  path = virStorageVolGetPath (vol);
-  vol_dir = path ? g_path_get_dirname (path) : NULL;
-  if (vol_dir == NULL || !g_str_equal (vol_dir, dir))
-    same = DC_SAME_DISPROVEN; /* not where the pool's volumes go */
-  else if (dc_vol_io_upload (run->conn, vol, token, &error))
-    same = dc_file_holds (path, token) ? DC_SAME_PROVEN : DC_SAME_DISPROVEN;
-  else
-    {
-      *vanished = open_dir != NULL && dc_pool_vanished ();
-      g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
-    }
-  /* a temporary pool closed meanwhile is opened again for this */
-  g_clear_error (&error);
-  if (dc_cleanup_remove_volume (run->conn, pool_name, name, open_dir, 0, &busy, &error) && !busy)
-    dc_run_undo_forget_volume (run, pool_name, name);
-  else
-    g_warning ("cannot delete the scratch volume '%s' in pool '%s': %s", name, pool_name,
-               error ? error->message : "libvirt is still writing it");
-  return same;
-}
-
-/* Whether @dir, the directory of pool @pool_name (a temporary one over
- * @open_dir if set), is the daemon's; proven on first asking, then
- * remembered for the run. */
-static DcSame
-dc_run_dir_same (DcRun *run, const char *pool_name, const char *open_dir, const char *dir)
-{
-  DcSame same;
-
-  g_mutex_lock (&run->prove_lock);
-  same = GPOINTER_TO_INT (g_hash_table_lookup (run->same, dir));
-  for (int attempt = 1; same == DC_SAME_UNKNOWN && attempt <= DC_POOL_ATTEMPTS; attempt++)
-    {
-      g_autofree char *opened = NULL;
-      gboolean vanished = FALSE;
-
-      /* a temporary pool closed by another domclone is opened again */
-      if (open_dir != NULL && !dc_pool_open_dir (run->conn, open_dir, &opened, NULL))
-        break;
-      same = dc_run_prove_once (run, opened ? opened : pool_name, open_dir, dir, &vanished);
-      if (!vanished)
-        break;
-    }
-  if (same != DC_SAME_UNKNOWN && !g_hash_table_contains (run->same, dir))
-    {
-      g_hash_table_insert (run->same, g_strdup (dir), GINT_TO_POINTER (same));
-      if (same == DC_SAME_PROVEN)
-        g_info ("'%s' is the directory libvirt sees: a token libvirt wrote there reads back here", dir);
-      else
-        g_info (
-          "'%s' here is not the directory libvirt sees (another mount namespace or container, or a file this process cannot read): libvirt copies its volumes",
-          dir);
-    }
-  g_mutex_unlock (&run->prove_lock);
-  return same;
-}
-
-/* One attempt at one copy step: what it makes, how, and what came of
- * it. */
-typedef struct
-{
-  const DcCopy *copy;
-  gboolean local;        /* libvirt creates the volume, this process
-                          * fills it (dc-copy.c) */
-  gboolean stream;       /* libvirt creates it, the bytes are streamed
-                          * into it through libvirt (dc-vol-io.c) */
-  GBytes *bytes;         /* a seed's: libvirt creates it as @xml says,
-                          * these bytes are uploaded into it */
-  const char *xml;       /* the new volume's XML, @copy's unless set */
-  DcProgressItem *shown; /* its progress line, or NULL */
-  /* what came of it */
-  char *path;        /* the new volume's path */
-  DcCopyWay way;     /* how its bytes were moved */
-  gboolean vanished; /* the (temporary) pool went away under it:
-                       * another attempt is worth it */
-  gboolean existed;  /* a volume of that name was there before: not
-                       * ours */
-} DcCopyAttempt;
-
-/* Creates the new volume of @at; %NULL with @error set on failure. */
-static virStorageVolPtr
-dc_copy_create (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, GError **error)
-{
-  const DcCopy *copy = at->copy;
-  g_autoptr (DcPool) dst_pool = src ? virStoragePoolLookupByName (run->conn, copy->dst_pool) : NULL;
-  virStorageVolPtr dst = NULL;
-
-  /* an overlay is made empty, its backing store named in its XML; a
-   * seed's and a local or streamed copy's are filled afterwards */
-  if (dst_pool != NULL)
-    dst = at->local || at->stream || at->bytes != NULL || copy->kind == DC_COPY_KIND_OVERLAY
-            ? virStorageVolCreateXML (dst_pool, at->xml ? at->xml : copy->xml, 0)
-            : virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
-  if (dst == NULL)
-    {
-      /* read the error now: freeing a libvirt object clears it */
-      at->vanished = (copy->open_dir != NULL || copy->dst_open_dir != NULL) && dc_pool_vanished ();
-      at->existed = dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST;
-      dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
-                            copy->dst_pool);
-    }
-  return dst;
-}
-
-/* Moves the bytes into @dst, the way @at says (libvirt moved them
- * already when it made @dst from the source). */
-static gboolean
-dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVolPtr dst, GError **error)
-{
-  const DcCopy *copy = at->copy;
-
-  at->way = DC_COPY_BY_LIBVIRT;
-  if (at->local && !dc_copy_file (copy->src_path, at->path, &at->way, dc_progress_counter (at->shown), error))
-    {
-      g_prefix_error (error, "cannot clone %s: ", copy->what);
-      return FALSE;
-    }
-  if (at->stream)
-    {
-      at->way = DC_COPY_BY_STREAM;
-      if (!dc_vol_io_stream (run->conn, src, dst, dc_progress_counter (at->shown), error))
-        {
-          g_prefix_error (error, "cannot clone %s: ", copy->what);
-          return FALSE;
-        }
-    }
-  if (at->bytes != NULL)
-    {
-      at->way = DC_COPY_BY_UPLOAD;
-      if (!dc_vol_io_upload (run->conn, dst, at->bytes, error))
-        {
-          g_prefix_error (error, "cannot clone %s: ", copy->what);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-/* Reads the new volume's size back into the result, where it wants it. */
-static void
-dc_copy_read_back (DcRun *run, const DcCopyAttempt *at, virStorageVolPtr dst)
-{
-  const DcCopy *copy = at->copy;
-  virStorageVolInfo info;
-
-  /* after a local copy libvirt must read the volume's size and
-   * allocation anew; the result may want them too */
-  if (!at->local && !at->stream && at->bytes == NULL && run->made == NULL)
-    return;
-  if (virStorageVolGetInfo (dst, &info) < 0)
-    {
-      g_warning ("cannot read volume '%s' back: %s", copy->dst_name, virGetLastErrorMessage ());
-      if (at->bytes == NULL)
-        return;
-      info.capacity = info.allocation = g_bytes_get_size (at->bytes);
-    }
-  if (run->made != NULL)
-    {
-      g_mutex_lock (&run->undo_lock);
-      g_hash_table_insert (run->made, (gpointer) copy, g_memdup2 (&info, sizeof (info)));
-      g_mutex_unlock (&run->undo_lock);
-    }
-}
-
-/* One attempt at the copy step @at: libvirt copies, or creates the
- * volume and it is filled (dc_copy_fill). On failure @at says whether
- * the pool vanished or the volume existed. */
-static gboolean
-dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
-{
-  const DcCopy *copy = at->copy;
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->pool);
-  g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
-  g_autoptr (DcVol) dst = dc_copy_create (run, at, src, error);
-
-  if (dst == NULL)
-    return FALSE;
-  at->path = virStorageVolGetPath (dst);
-  /* our own dir pool, closed by another domclone just now: the volume is
-   * where a dir pool puts it */
-  if (at->path == NULL && copy->dst_open_dir != NULL && dc_pool_vanished ())
-    at->path = g_strdup (copy->dst_path);
-  if (at->path == NULL)
-    return dc_set_libvirt_error (error, "cannot read the path of volume '%s'", copy->dst_name);
-  /* The domain XML names the path the plan expected: make sure libvirt
-   * put the volume there, before writing to it. */
-  if (copy->dst_path != NULL && !g_str_equal (at->path, copy->dst_path))
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
-                   "cannot clone %s: pool '%s' put the new volume at '%s', not at '%s'", copy->what,
-                   copy->dst_pool, at->path, copy->dst_path);
-      return FALSE;
-    }
-  if (!dc_copy_fill (run, at, src, dst, error))
-    return FALSE;
-  dc_copy_read_back (run, at, dst);
-  return TRUE;
-}
-
-/* Opens the temporary pools @copy needs; their names go to @opened and
- * @made, to keep them referenced while the copy runs. */
-static gboolean
-dc_copy_open_pools (virConnectPtr conn, const DcCopy *copy, char **opened, char **made, GError **error)
-{
-  if (copy->open_dir != NULL && !dc_pool_open_dir (conn, copy->open_dir, opened, error))
-    return FALSE;
-  if (copy->dst_open_dir != NULL && g_strcmp0 (copy->dst_open_dir, copy->open_dir) != 0
-      && !dc_pool_make_dir (conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
-    return FALSE;
-  return TRUE;
-}
-
-/* Whether this process copies @copy's bytes itself (see dc-copy.c):
- * it can, and the directories of the source and of the new volume are
- * proven to be the daemon's (see "Sameness" above) */
-static gboolean
-dc_copy_locally (DcRun *run, const DcCopy *copy)
-{
-  g_autofree char *why = NULL;
-  g_autofree char *src_dir = NULL;
-  g_autofree char *dst_dir = NULL;
-
-  if (!run->local_copies || copy->kind == DC_COPY_KIND_OVERLAY || copy->kind == DC_COPY_KIND_SEED)
-    return FALSE;
-  if (!dc_copy_local_possible (copy, &why))
-    {
-      g_debug ("%s goes through libvirt: %s", copy->what, why);
-      return FALSE;
-    }
-  dst_dir = g_path_get_dirname (copy->dst_path);
-  src_dir = g_path_get_dirname (copy->src_path);
-  if (dc_run_dir_same (run, copy->dst_pool, copy->dst_open_dir, dst_dir) != DC_SAME_PROVEN)
-    {
-      g_debug ("%s goes through libvirt: '%s' is not proven to be the directory libvirt sees", copy->what,
-               dst_dir);
-      return FALSE;
-    }
-  if (!g_str_equal (src_dir, dst_dir)
-      && dc_run_dir_same (run, copy->pool, copy->open_dir, src_dir) != DC_SAME_PROVEN)
-    {
-      g_debug ("%s goes through libvirt: '%s' is not proven to be the directory libvirt sees", copy->what,
-               src_dir);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Decides, once @at's pools (and a directory made for the TPM state)
- * are there, how its bytes move; a seed's are made here (dc-seed-vol.c).
- * Says so, and gives it a progress line. */
-static gboolean
-dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **seed_xml, GError **error)
-{
-  const DcCopy *copy = at->copy;
-
-  if (copy->kind == DC_COPY_KIND_SEED)
-    {
-      at->bytes =
-        dc_seed_vol_bytes (run->conn, run->plan, dc_plan_seed_of (run->plan, copy), seed_xml, error);
-      if (at->bytes == NULL)
-        return FALSE;
-      at->xml = *seed_xml;
-    }
-  at->local = dc_copy_locally (run, copy);
-  /* libvirt's copy would convert from the pool's probe */
-  at->stream = !at->local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
-  g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
-          copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name, copy->pool,
-          copy->dst_name, copy->dst_pool,
-          copy->kind == DC_COPY_KIND_OVERLAY ? "as a qcow2 overlay"
-          : copy->kind == DC_COPY_KIND_SEED  ? "rewritten for the clone and uploaded through libvirt"
-          : at->local                        ? "by a local copy"
-          : at->stream                       ? "by a byte stream through libvirt"
-                                             : "by libvirt's copy");
-  g_debug ("new volume XML:\n%s", at->xml ? at->xml : copy->xml);
-  at->shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
-  if (!at->local && !at->stream)
-    dc_progress_watch_volume (at->shown, copy->dst_pool, copy->dst_name);
-  return TRUE;
-}
-
-/* A clone reported done must survive a power cut: a local copy was
- * flushed as it was made; libvirt flushed its own raw copies and
- * overlays; what qemu-img convert or a stream upload wrote is flushed
- * here, where this host can see the file (over a remote connection it
- * cannot), this process may open it (see dc_file_sync), and the file
- * here is proven to be libvirt's (see "Sameness"). A seed's upload is
- * flushed wherever this host sees its file. */
-static gboolean
-dc_copy_sync (DcRun *run, const DcCopyAttempt *at, GError **error)
-{
-  const DcCopy *copy = at->copy;
-  g_autofree char *dir = NULL;
-
-  if (!run->local_conn || !g_file_test (at->path, G_FILE_TEST_IS_REGULAR))
-    return TRUE;
-  if (at->way == DC_COPY_BY_UPLOAD)
-    return dc_file_sync (at->path, error);
-  if (!((at->way == DC_COPY_BY_LIBVIRT && !dc_libvirt_copy_syncs (copy)) || at->way == DC_COPY_BY_STREAM))
-    return TRUE;
-  dir = g_path_get_dirname (at->path);
-  if (dc_run_dir_same (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
-      && !dc_file_sync (at->path, error))
-    return FALSE;
-  return TRUE;
-}
-
-/* The copy step: every volume the clone gets (disk, NVRAM, TPM state,
- * seed, overlay) is made here, on the run's one undo stack, tried again
- * while a shared temporary pool vanishes under it. */
-static gboolean
-dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
-{
-  DcCopyAttempt at = { .copy = copy };
-  g_autoptr (GBytes) bytes = NULL; /* at.bytes, owned here */
-  g_autofree char *seed_xml = NULL;
-  g_autofree char *path = NULL; /* at.path, once made */
-  gboolean ok;
-
-  for (int attempt = 1;; attempt++)
-    {
-      g_autofree char *opened = NULL;
-      g_autofree char *made = NULL;
-      g_autoptr (GError) err = NULL;
-
-      if (!dc_copy_open_pools (run->conn, copy, &opened, &made, error)
-          || (attempt == 1 && !dc_copy_decide (run, &at, &seed_xml, error)))
-        {
-          dc_progress_done (at.shown);
-          return FALSE;
-        }
-      if (attempt == 1)
-        bytes = at.bytes;
-      at.vanished = at.existed = FALSE;
-      /* Recorded before the copy: if the daemon dies during it, the
-       * partial volume it leaves is ours to remove. A volume that
-       * already exists under the name is not ours: never undo that. */
-      dc_run_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
-      ok = dc_copy_volume_once (run, &at, &err);
-      path = g_steal_pointer (&at.path);
-      if (ok || !at.vanished || attempt >= DC_POOL_ATTEMPTS)
-        dc_progress_done (at.shown);
-      if (ok)
-        break;
-      g_clear_pointer (&path, g_free);
-      if (at.vanished || at.existed)
-        dc_run_undo_forget_volume (run, copy->dst_pool, copy->dst_name);
-      if (!at.vanished || attempt >= DC_POOL_ATTEMPTS)
-        {
-          g_propagate_error (error, g_steal_pointer (&err));
-          return FALSE;
-        }
-    }
-  at.path = path;
-  if (!dc_copy_sync (run, &at, error))
-    return FALSE;
-  if (copy->kind == DC_COPY_KIND_SEED)
-    g_info ("made %s: '%s' in pool '%s', %zu bytes", copy->what, copy->dst_name, copy->dst_pool,
-            g_bytes_get_size (bytes));
-  else
-    g_info ("copied %s: %s", copy->what, dc_copy_way_describe (at.way));
-  return TRUE;
-}
-
-/* The copies of one clone, run by up to @run->jobs threads at once
- * (this one included). The first failure stops them from starting
- * more; copies under way end by themselves (libvirt's cannot be cut
- * short), and the caller then rolls back what all of them made. */
-typedef struct
-{
-  DcRun *run;
-  GPtrArray *copies;
-  gint next; /* the next copy to start, atomic */
-  GMutex lock;
-  GError *error; /* the first failure, under @lock */
-} DcCopyJobs;
-
-static gpointer
-dc_copy_worker (gpointer data)
-{
-  DcCopyJobs *jobs = data;
-
-  for (;;)
-    {
-      guint i = (guint) g_atomic_int_add (&jobs->next, 1);
-      g_autoptr (GError) error = NULL;
-      gboolean failed;
-
-      g_mutex_lock (&jobs->lock);
-      failed = jobs->error != NULL;
-      g_mutex_unlock (&jobs->lock);
-      if (failed || i >= jobs->copies->len)
-        return NULL;
-      if (dc_check_cancelled (&error) && dc_copy_volume (jobs->run, jobs->copies->pdata[i], &error))
-        continue;
-      g_mutex_lock (&jobs->lock);
-      if (jobs->error == NULL)
-        jobs->error = g_steal_pointer (&error);
-      g_mutex_unlock (&jobs->lock);
-      return NULL;
-    }
-}
-
-static gboolean
-dc_run_copies (DcRun *run, GPtrArray *copies, GError **error)
-{
-  guint n = MIN (run->jobs, copies->len);
-  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
-  DcCopyJobs jobs = { .run = run, .copies = copies };
-
-  g_mutex_init (&jobs.lock);
-  if (n > 1)
-    g_info ("copying %u volumes, %u at a time", copies->len, n);
-  for (guint i = 1; i < n; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("copy%u", i);
-      g_autoptr (GError) local = NULL;
-      GThread *t = g_thread_try_new (name, dc_copy_worker, &jobs, &local);
-
-      if (t == NULL)
-        {
-          g_debug ("one copy thread fewer: %s", local->message);
-          break;
-        }
-      g_ptr_array_add (threads, t);
-    }
-  dc_copy_worker (&jobs);
-  for (guint i = 0; i < threads->len; i++)
-    g_thread_join (threads->pdata[i]);
-  g_mutex_clear (&jobs.lock);
-  if (jobs.error != NULL)
-    {
-      g_propagate_error (error, jobs.error);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* After the daemon went away mid-clone (restarted, say), a new
- * connection to the same URI, so the rollback can still happen. NULL
- * when the connection is fine or cannot be had within a while. */
-static virConnectPtr
-dc_reconnect_if_lost (virConnectPtr conn)
-{
-  g_autofree char *uri = NULL;
-
-  if (virConnectIsAlive (conn) == 1)
-    return NULL;
-  uri = virConnectGetURI (conn);
-  if (uri == NULL)
-    return NULL;
-  g_message ("lost the connection to libvirt; reconnecting to '%s' to roll back", uri);
-  for (int i = 0; i < DC_RECONNECT_SECONDS * 4; i++)
-    {
-      virConnectPtr again = virConnectOpenAuth (uri, dc_connect_auth (), 0);
-
-      if (again != NULL)
-        return again;
-      g_usleep (G_USEC_PER_SEC / 4);
-    }
-  return NULL;
-}
-
 static char *
 dc_now (void)
 {
@@ -958,7 +141,7 @@ dc_run_define (DcRun *run, const DcPlanOptions *base, virDomainPtr *clone, GErro
       *clone = virDomainDefineXML (run->conn, plan->xml);
       if (*clone != NULL)
         {
-          dc_run_undo_push (run, DC_UNDO_DOMAIN, plan->name, NULL, NULL);
+          dc_undo_push (run, DC_UNDO_DOMAIN, plan->name, NULL, NULL);
           return g_steal_pointer (&plan);
         }
       dc_set_libvirt_error (&local, "cannot define domain '%s'", plan->name);
@@ -1069,7 +252,7 @@ dc_run_plan_options (const DcRun *run, const char *now)
 }
 
 /* Whether this process may open every disk of @reset: the directory of
- * each is proven to be the daemon's (see "Sameness") */
+ * each is proven to be the daemon's (dc-sameness.c) */
 static gboolean
 dc_run_reset_reachable (DcRun *run, const DcPlan *plan, const DcReset *reset, GError **error)
 {
@@ -1083,7 +266,7 @@ dc_run_reset_reachable (DcRun *run, const DcPlan *plan, const DcReset *reset, GE
           const DcCopy *c = plan->copies->pdata[j];
 
           if (g_strcmp0 (c->dst_path, d->path) != 0
-              || dc_run_dir_same (run, c->dst_pool, c->dst_open_dir, dir) == DC_SAME_PROVEN)
+              || dc_sameness_of_dir (run, c->dst_pool, c->dst_open_dir, dir) == DC_SAME_PROVEN)
             continue;
           g_set_error (
             error, DC_ERROR, DC_ERROR_IDENTITY,
@@ -1166,7 +349,7 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
   if (run->opts->progress && volumes->len > 0)
     run->progress = dc_progress_new (run->conn, STDERR_FILENO);
   run->plan = plan;
-  ok = dc_run_copies (run, volumes, error);
+  ok = dc_copy_step_run (run, volumes, error);
   run->plan = NULL;
   g_clear_pointer (&run->progress, dc_progress_free);
   if (!ok)
@@ -1188,44 +371,11 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
                             VIR_DOMAIN_AFFECT_CONFIG)
       < 0)
     return dc_set_libvirt_error (error, "cannot mark clone '%s' as complete", plan->name);
-  if (!dc_count_clone (run, plan, &result->counter, error))
+  if (!dc_counter_count_clone (run, plan, &result->counter, error))
     return FALSE;
 
   dc_run_read_back (run, volumes, result);
   return TRUE;
-}
-
-/* Undoes what the run made after @error ended it, on a new connection if
- * the daemon went away meanwhile, and says in @error how that went. */
-static void
-dc_run_rollback (DcRun *run, GError *error)
-{
-  g_autofree char *cause = g_steal_pointer (&error->message);
-  /* the domain is defined first: the oldest entry names the clone */
-  g_autofree char *clone = g_strdup (((DcUndo *) run->undo->pdata[0])->name);
-  g_autoptr (DcConnect) again = dc_reconnect_if_lost (run->conn);
-  gboolean alive = virConnectIsAlive (run->conn) == 1;
-  gboolean complete = FALSE;
-  gboolean kept = FALSE;
-
-  if (alive || again != NULL)
-    complete = dc_run_undo (run, again ? again : run->conn, &kept);
-  if (again != NULL)
-    dc_pool_close_dirs (again);
-  if (kept)
-    error->message = g_strdup_printf (
-      "%s; the rollback could not delete every volume (see the warnings above), so the unfinished clone '%s' is kept: run 'domclone --cleanup %s' to remove it and its volumes (it waits for libvirt's copies to end)",
-      cause, clone, run->opts->source);
-  else if (complete && run->several)
-    error->message = g_strdup_printf ("%s; everything made for '%s' was removed", cause, clone);
-  else if (complete)
-    error->message = g_strdup_printf ("%s; everything this run created was removed", cause);
-  else if (!alive && again == NULL)
-    error->message = g_strdup_printf (
-      "%s; the connection to libvirt is lost: once it is back, 'domclone --cleanup %s' removes the partial clone",
-      cause, run->opts->source);
-  else
-    error->message = g_strdup_printf ("%s; the rollback was incomplete (see the warnings above)", cause);
 }
 
 /**
@@ -1345,7 +495,7 @@ dc_run_clones (DcRun *run, DcHostScan *scan, guint count, GPtrArray *made, GErro
         {
           run->building = NULL; /* freed with the steps' own reference */
           if (run->undo->len > 0)
-            dc_run_rollback (run, local);
+            dc_undo_rollback (run, local);
           g_propagate_error (error, local);
           return FALSE;
         }
