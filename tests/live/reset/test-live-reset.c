@@ -45,6 +45,8 @@ static const char source_xml[] = "<domain type='qemu'>\n"
                                  "    <initrd>%s/initrd.img</initrd>\n"
                                  "    <cmdline>root=/dev/vda rw console=ttyS0 panic=-1 quiet</cmdline>\n"
                                  "  </os>\n"
+                                 /* systemd powers off through ACPI */
+                                 "  <features><acpi/></features>\n"
                                  "  <on_reboot>destroy</on_reboot>\n"
                                  "  <on_crash>destroy</on_crash>\n"
                                  "  <devices>\n"
