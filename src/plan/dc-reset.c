@@ -36,6 +36,39 @@ dc_reset_free (DcReset *reset)
   g_free (reset);
 }
 
+/**
+ * dc_reset_new:
+ * @mode: DC_RESET_STRICT or DC_RESET_TRY
+ * @hostname: the host name it sets
+ *
+ * Returns: (transfer full): a report with no disks and nothing done
+ */
+DcReset *
+dc_reset_new (DcResetMode mode, const char *hostname)
+{
+  DcReset *reset = g_new0 (DcReset, 1);
+
+  reset->mode = mode;
+  reset->hostname = g_strdup (hostname);
+  reset->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_reset_disk_free);
+  reset->emptied = g_ptr_array_new_with_free_func (g_free);
+  reset->removed = g_ptr_array_new_with_free_func (g_free);
+  reset->written = g_ptr_array_new_with_free_func (g_free);
+  return reset;
+}
+
+/* Adds disk @target, the volume @path in @format, to @reset */
+void
+dc_reset_add_disk (DcReset *reset, const char *target, const char *path, const char *format)
+{
+  DcResetDisk *d = g_new0 (DcResetDisk, 1);
+
+  d->target = g_strdup (target);
+  d->path = g_strdup (path);
+  d->format = g_strdup (format);
+  g_ptr_array_add (reset->disks, d);
+}
+
 /* The copy of @plan that makes the volume @source (a disk's <source>)
  * names, if it is a disk's copy or overlay */
 static const DcCopy *
@@ -75,38 +108,31 @@ dc_reset_plan (const DcPlan *plan, DcResetMode mode, GError **error)
 {
   g_autoptr (xmlXPathContext) ctxt = NULL;
   g_autoptr (xmlDoc) doc = dc_xml_parse (plan->xml, "domain", "the clone's XML", &ctxt, error);
-  g_autoptr (DcReset) reset = g_new0 (DcReset, 1);
+  g_autofree char *hostname = dc_name_to_hostname (plan->name);
+  g_autoptr (DcReset) reset = dc_reset_new (mode, hostname);
   g_autoptr (GPtrArray) disks = NULL;
 
   if (doc == NULL)
     return NULL;
-  reset->mode = mode;
-  reset->hostname = dc_name_to_hostname (plan->name);
-  reset->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_reset_disk_free);
-  reset->emptied = g_ptr_array_new_with_free_func (g_free);
-  reset->removed = g_ptr_array_new_with_free_func (g_free);
-  reset->written = g_ptr_array_new_with_free_func (g_free);
   disks = dc_xml_nodes (ctxt, NULL, "/domain/devices/disk[source][not(@device) or @device='disk']");
   for (guint i = 0; i < disks->len; i++)
     {
       const DcCopy *c = dc_reset_copy_of (plan, dc_xml_child (disks->pdata[i], "source", FALSE));
-      DcResetDisk *d;
+      g_autofree char *target = NULL;
+      g_autofree char *format = NULL;
 
       if (c == NULL)
         continue; /* shared with the source, or not a volume the clone owns */
-      d = g_new0 (DcResetDisk, 1);
-      d->target = dc_xml_string (ctxt, disks->pdata[i], "./target/@dev");
-      d->format = dc_xml_string (ctxt, disks->pdata[i], "./driver/@type");
-      if (d->format == NULL)
-        d->format = g_strdup ("raw"); /* libvirt's default: never let anyone probe */
-      d->path = g_strdup (c->dst_path);
-      g_ptr_array_add (reset->disks, d);
-      if (d->path == NULL)
+      target = dc_xml_string (ctxt, disks->pdata[i], "./target/@dev");
+      format = dc_xml_string (ctxt, disks->pdata[i], "./driver/@type");
+      /* libvirt's default: never let anyone probe */
+      dc_reset_add_disk (reset, target, c->dst_path, format ? format : "raw");
+      if (c->dst_path == NULL)
         {
           g_set_error (
             error, DC_ERROR, DC_ERROR_UNSUPPORTED,
             "--reset-identity cannot reach disk '%s' of '%s': pool '%s' gives its volumes no file path",
-            d->target, plan->name, c->dst_pool);
+            target, plan->name, c->dst_pool);
           return NULL;
         }
     }

@@ -44,6 +44,8 @@ typedef struct
 void dc_reset_free (DcReset *reset);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcReset, dc_reset_free)
 
+DcReset *dc_reset_new (DcResetMode mode, const char *hostname);
+void dc_reset_add_disk (DcReset *reset, const char *target, const char *path, const char *format);
 DcReset *dc_reset_plan (const DcPlan *plan, DcResetMode mode, GError **error);
 
 G_END_DECLS
