@@ -14,7 +14,9 @@
 # As any other user it prints the apt-get command to run and exits 1.
 # Then, as root, it fetches the kernel of the live tests' guest if it is not
 # there yet ("scripts/guest-kit.sh fetch": Debian's kernel package, unpacked
-# into a cache directory, nothing installed).
+# into a cache directory, nothing installed), and builds the Debian guest of
+# the --reset-identity tests once ("scripts/debian-image.sh build", about 4
+# minutes, cached in /var/cache/domclone/debian-image).
 set -euo pipefail
 
 # The one list of packages: build, libvirt daemon + QEMU for the live tests,
@@ -30,7 +32,9 @@ set -euo pipefail
 # and a one-node Ceph cluster (ceph-mon, ceph-mgr, ceph-osd, ceph-common),
 # QEMU's rbd driver (qemu-block-extra) and libvirt's rbd pools for the RBD
 # tests (tests/ceph-one-node.sh); dpkg-dev, debhelper and lintian build and
-# check the Debian package (scripts/build-deb.sh).
+# check the Debian package (scripts/build-deb.sh); libguestfs for --reset-identity, with a kernel
+# of the host's for its appliance (linux-image-amd64) and mmdebstrap for
+# the Debian guest of its tests (scripts/debian-image.sh).
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev libarchive-dev
@@ -41,6 +45,7 @@ readonly PACKAGES=(
     busybox-static cpio xz-utils
     librbd-dev ceph-mon ceph-mgr ceph-osd ceph-common qemu-block-extra libvirt-daemon-driver-storage-rbd
     dpkg-dev debhelper lintian
+    libguestfs-dev linux-image-amd64 mmdebstrap
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -80,6 +85,8 @@ done
 guest_kit() {
     if ((EUID == 0)); then
         "$(dirname "$0")/guest-kit.sh" fetch
+        # the Debian guest of the --reset-identity tests, built once (minutes)
+        "$(dirname "$0")/debian-image.sh" build
     fi
 }
 

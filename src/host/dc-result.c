@@ -35,6 +35,7 @@ dc_result_free (DcCloneResult *result)
   g_clear_pointer (&result->volumes, g_ptr_array_unref);
   g_free (result->nvram);
   g_clear_pointer (&result->warnings, g_ptr_array_unref);
+  g_clear_pointer (&result->identity, dc_reset_free);
   g_free (result);
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "dc-plan.h"
+#include "dc-reset.h"
 #include "dc-xml.h"
 
 G_BEGIN_DECLS
@@ -52,6 +53,8 @@ typedef struct
   /* char *: what the clone keeps of its source's identity
    * (DcPlan.warnings); NULL: none */
   GPtrArray *warnings;
+  DcReset *identity; /* --reset-identity: what was (or would be) reset;
+                      * NULL without it */
 } DcCloneResult;
 
 void dc_result_free (DcCloneResult *result);

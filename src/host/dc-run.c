@@ -20,6 +20,8 @@
 #include "dc-env.h"
 #include "dc-pool.h"
 #include "dc-exist.h"
+#include "dc-identity.h"
+#include "dc-sameness.h"
 #include "dc-metadata.h"
 #include "dc-rbd.h"
 #include "dc-xml.h"
@@ -281,6 +283,80 @@ dc_run_plan_options (const DcRun *run, const char *now)
   return popts;
 }
 
+/* Whether this process may open every disk of @reset: the directory of
+ * each is proven to be the daemon's (dc-sameness.c) */
+static gboolean
+dc_run_reset_reachable (DcRun *run, const DcPlan *plan, const DcReset *reset, GError **error)
+{
+  for (guint i = 0; i < reset->disks->len; i++)
+    {
+      const DcResetDisk *d = reset->disks->pdata[i];
+      g_autofree char *dir = g_path_get_dirname (d->path);
+
+      for (guint j = 0; j < plan->copies->len; j++)
+        {
+          const DcCopy *c = plan->copies->pdata[j];
+
+          if (g_strcmp0 (c->dst_path, d->path) != 0
+              || dc_sameness_of_dir (run, c->dst_pool, c->dst_open_dir, dir) == DC_SAME_PROVEN)
+            continue;
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_IDENTITY,
+            "cannot reset the identity of '%s': disk '%s' ('%s') is not reachable from this host as libvirt sees it",
+            plan->name, d->target, d->path);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+/* --reset-identity, once the clone's disks are copied: their identity
+ * inside is reset (dc-identity.c). With =try, a failure is a warning
+ * and the clone is kept as copied. */
+static gboolean
+dc_run_reset_identity (DcRun *run, const DcPlan *plan, DcCloneResult *result, GError **error)
+{
+  g_autoptr (DcReset) reset = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (run->opts->reset_identity == DC_RESET_NONE)
+    return TRUE;
+  reset = dc_reset_plan (plan, run->opts->reset_identity, error);
+  if (reset == NULL)
+    return FALSE;
+  if (!dc_run_reset_reachable (run, plan, reset, &local) || !dc_identity_reset (reset, plan->name, &local))
+    {
+      if (reset->mode != DC_RESET_TRY)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      reset->failure = g_strdup (local->message);
+      g_ptr_array_add (
+        result->warnings,
+        g_strdup_printf ("%s; the clone is kept as it is (--reset-identity=try)", local->message));
+    }
+  result->identity = g_steal_pointer (&reset);
+  return TRUE;
+}
+
+/* --reset-identity opens the clone's disks from this host: a remote
+ * connection is refused before anything is made (DC_ERROR_USAGE). */
+static gboolean
+dc_run_check_reset (virConnectPtr conn, const DcCloneOptions *opts, GError **error)
+{
+  g_autofree char *uri = NULL;
+
+  if (opts->reset_identity == DC_RESET_NONE || dc_connection_is_local (conn))
+    return TRUE;
+  uri = virConnectGetURI (conn);
+  g_set_error (
+    error, DC_ERROR, DC_ERROR_USAGE,
+    "--reset-identity changes the clone's disks from this host, but '%s' is a remote connection whose disks are not reachable here; clone without it, or run domclone on that host",
+    uri ? uri : "the connection");
+  return FALSE;
+}
+
 /* The part of dc_run_clone that makes changes; on failure the caller rolls
  * back what the undo stack holds. */
 static gboolean
@@ -321,6 +397,8 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
    * take it for the leftover of a killed run, and say which volumes
    * are its own (an --exist-ok rerun lists them). */
   dc_result_fill (result, plan, run->env);
+  if (!dc_run_reset_identity (run, plan, result, error) || !dc_check_cancelled (error))
+    return FALSE;
   final = dc_run_final_metadata (plan, result, error);
   if (final == NULL)
     return FALSE;
@@ -496,7 +574,8 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
 
   g_mutex_init (&run.undo_lock);
   g_mutex_init (&run.prove_lock);
-  scan = dc_run_begin (&run, &xml, &local);
+  if (dc_run_check_reset (conn, opts, &local))
+    scan = dc_run_begin (&run, &xml, &local);
   if (scan != NULL)
     {
       dc_run_remove_leftovers (&run, scan);
@@ -650,6 +729,8 @@ dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error
       if (!dc_run_exist_prelude (conn, opts, &existing, error) || existing != NULL)
         return existing;
     }
+  if (!dc_run_check_reset (conn, opts, error))
+    return NULL;
   scan = dc_run_begin (&run, &xml, error);
   g_clear_pointer (&run.src, virDomainFree);
   if (scan == NULL)
@@ -667,7 +748,14 @@ dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error
 
       g_info ("plan:\n%s", summary);
       dc_result_fill (result, plan, run.env);
-      final = dc_run_final_metadata (plan, result, error);
+      if (opts->reset_identity != DC_RESET_NONE)
+        result->identity = dc_reset_plan (plan, opts->reset_identity, error);
+      for (guint i = 0; result->identity != NULL && i < result->identity->disks->len; i++)
+        g_info ("would reset the identity inside disk '%s', host name '%s'",
+                ((const DcResetDisk *) result->identity->disks->pdata[i])->target,
+                result->identity->hostname);
+      if (opts->reset_identity == DC_RESET_NONE || result->identity != NULL)
+        final = dc_run_final_metadata (plan, result, error);
       if (final != NULL)
         result->xml = dc_run_xml_with_metadata (plan->xml, final, error);
     }

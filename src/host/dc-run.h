@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dc-plan.h"
+#include "dc-reset.h"
 #include "dc-result.h"
 #include "dc-util.h"
 
@@ -23,6 +24,8 @@ typedef struct
                        * as they were at one instant (dc-backup.c) */
   gboolean quiesce;   /* --quiesce: ... its file systems frozen by its
                        * guest agent, or no clone */
+  /* --reset-identity[=try] */
+  DcResetMode reset_identity;
 } DcCloneOptions;
 
 /* how long a run that lost its connection tries to reconnect */

@@ -39,9 +39,10 @@ static const DcErrorKind dc_error_kinds[] = {
   [DC_ERROR_NO_SPACE] = { "no-space", 1 },
   [DC_ERROR_NO_AGENT] = { "no-guest-agent", 1 },
   [DC_ERROR_NO_BACKUP] = { "backup-unsupported", 1 },
+  [DC_ERROR_IDENTITY] = { "identity-not-reset", 1 },
 };
 /* a new DcError code goes last, and here */
-G_STATIC_ASSERT (G_N_ELEMENTS (dc_error_kinds) == DC_ERROR_NO_BACKUP + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (dc_error_kinds) == DC_ERROR_IDENTITY + 1);
 
 /**
  * dc_error_kind:

@@ -39,6 +39,7 @@ typedef enum
                               * way made it */
   DC_ERROR_NO_AGENT,         /* --quiesce: no guest agent froze the guest */
   DC_ERROR_NO_BACKUP,        /* --live: libvirt or QEMU cannot back up */
+  DC_ERROR_IDENTITY,         /* --reset-identity cannot reset the guest */
 } DcError;
 
 /* What a DcError means outside domclone: one row of dc-error.c's table */

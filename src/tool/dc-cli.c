@@ -36,6 +36,27 @@ dc_cli_count_verbose (const char *option, const char *value, gpointer data, GErr
   return TRUE;
 }
 
+/* --reset-identity, or --reset-identity=try (dc_cli_optional_values()
+ * makes the bare form "--reset-identity=") */
+static gboolean
+dc_cli_reset_identity (const char *option, const char *value, gpointer data, GError **error)
+{
+  if (value == NULL || value[0] == '\0')
+    parsed.reset_identity = DC_CLI_RESET_STRICT;
+  else if (g_str_equal (value, "try"))
+    parsed.reset_identity = DC_CLI_RESET_TRY;
+  else
+    {
+      g_autofree char *shown = g_strescape (value, NULL);
+
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "invalid --reset-identity value '%s': give --reset-identity or --reset-identity=try",
+                   shown);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static const GOptionEntry dc_cli_option_entries[] = {
   { "help", 'h', 0, G_OPTION_ARG_NONE, &parsed.help, "Displays help on commandline options", NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, &parsed.version, "Print \"domclone VERSION\" and exit.", NULL },
@@ -95,6 +116,11 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "Clone nothing; make the template <source_name> a plain domain again (refused while linked "
     "clones of it exist).",
     NULL },
+  { "reset-identity", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, dc_cli_reset_identity,
+    "Give the clone's own disks a new identity inside (libguestfs, Linux guests): an empty machine-id, "
+    "SSH host keys made anew at first boot, no DHCP leases or hardware addresses, the clone's name as "
+    "host name. A guest it cannot reset fails the clone; with =try the clone is kept, with a warning.",
+    "[=try]" },
   { "cleanup", 0, 0, G_OPTION_ARG_NONE, &parsed.cleanup,
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
     "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
@@ -210,7 +236,8 @@ dc_cli_help (void)
     {
       g_autofree char *shortopt = e->short_name ? g_strdup_printf ("-%c,", e->short_name) : g_strdup ("   ");
       g_autofree char *term =
-        g_strdup_printf ("%s --%s%s%s", shortopt, e->long_name, e->arg_description ? " " : "",
+        g_strdup_printf ("%s --%s%s%s", shortopt, e->long_name,
+                         e->arg_description && !(e->flags & G_OPTION_FLAG_OPTIONAL_ARG) ? " " : "",
                          e->arg_description ? e->arg_description : "");
       dc_help_item (out, term, e->description);
     }
@@ -239,7 +266,8 @@ dc_cli_takes_value (const char *arg)
 {
   for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
     {
-      if (e->arg == G_OPTION_ARG_NONE || (e->flags & G_OPTION_FLAG_NO_ARG) != 0)
+      if (e->arg == G_OPTION_ARG_NONE
+          || (e->flags & (G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_OPTIONAL_ARG)) != 0)
         continue;
       if (arg[1] == '-' && g_str_equal (arg + 2, e->long_name))
         return TRUE;
@@ -309,6 +337,8 @@ static const DcCliRule dc_cli_rules[] = {
   { "linked", "cleanup", NULL, "--cleanup clones nothing: it takes no --linked" },
   { "linked", "pool", NULL,
     "--linked makes each overlay beside its base, in the template's pool: it takes no --pool" },
+  { "reset-identity", "cleanup make-template unmake-template", NULL,
+    "--reset-identity changes a new clone's disks: it takes no --cleanup, --make-template or --unmake-template" },
   { "jobs-range", NULL, NULL, NULL },
 };
 
@@ -337,6 +367,12 @@ dc_cli_jobs_out_of_range (const DcCliOptions *opts)
   return !dc_cli_in_range (opts->jobs, DC_CLI_MAX_JOBS);
 }
 
+static gboolean
+dc_cli_reset_given (const DcCliOptions *opts)
+{
+  return opts->reset_identity != DC_CLI_RESET_NONE;
+}
+
 /* The faults of a value that rules name */
 static const struct
 {
@@ -346,6 +382,8 @@ static const struct
   { "empty-pool", dc_cli_empty_pool },
   { "count-range", dc_cli_count_out_of_range },
   { "jobs-range", dc_cli_jobs_out_of_range },
+  /* not a fault: an option parsed by a callback, given when it set its field */
+  { "reset-identity", dc_cli_reset_given },
 };
 
 /* Whether option @name (a long name, or a fault) is given in @opts */
@@ -412,6 +450,37 @@ dc_cli_check_rules (const DcCliOptions *opts, GError **error)
   return TRUE;
 }
 
+/* GLib gives an option with an optional value the next word when it
+ * has none of its own ("--reset-identity vm1" would be "=vm1"): the bare
+ * option becomes "--OPTION=", whose empty value means none. Words that
+ * are values of other options, and those after "--", stay. */
+static void
+dc_cli_optional_values (char **args)
+{
+  for (guint i = 1; args[i] != NULL; i++)
+    {
+      const char *arg = args[i];
+
+      if (g_str_equal (arg, "--"))
+        return;
+      if (arg[0] == '-' && dc_cli_takes_value (arg))
+        {
+          if (args[i + 1] == NULL)
+            return;
+          i++;
+          continue;
+        }
+      for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
+        if ((e->flags & G_OPTION_FLAG_OPTIONAL_ARG) != 0 && g_str_has_prefix (arg, "--")
+            && g_str_equal (arg + 2, e->long_name))
+          {
+            g_free (args[i]);
+            args[i] = g_strdup_printf ("--%s=", e->long_name);
+            break;
+          }
+    }
+}
+
 /* GLib's parse of @argv into a copy of parsed; @args gets what is left
  * (the program and the arguments) */
 static DcCliOptions *
@@ -424,6 +493,7 @@ dc_cli_parse_options (int argc, char **argv, GStrv *args, GError **error)
   *args = g_new0 (char *, argc + 1);
   for (int i = 0; i < argc; i++)
     (*args)[i] = g_strdup (argv[i]);
+  dc_cli_optional_values (*args);
   dc_cli_options_clear_strings (&parsed);
   parsed = (DcCliOptions){ 0 };
   dc_cli_numbers_floor (&parsed, -1, TRUE); /* -1: not given */

@@ -5,6 +5,14 @@
 
 G_BEGIN_DECLS
 
+/* --reset-identity[=try] */
+typedef enum
+{
+  DC_CLI_RESET_NONE,
+  DC_CLI_RESET_STRICT,
+  DC_CLI_RESET_TRY,
+} DcCliReset;
+
 typedef struct
 {
   gboolean help;
@@ -25,6 +33,7 @@ typedef struct
   gboolean quiesce;
   gboolean make_template;
   gboolean unmake_template;
+  int reset_identity; /* DcCliReset */
   char *source;
 } DcCliOptions;
 

@@ -202,6 +202,43 @@ dc_output_json_source (JsonBuilder *b, const DcCloneResult *result, gboolean mad
   json_builder_end_object (b);
 }
 
+/* "@name": [ the strings of @list ] */
+static void
+dc_output_json_strings (JsonBuilder *b, const char *name, const GPtrArray *list)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint i = 0; list != NULL && i < list->len; i++)
+    dc_output_json_add_string (b, list->pdata[i]);
+  json_builder_end_array (b);
+}
+
+/* "identity": what --reset-identity did (or, planned, would do) inside
+ * the clone's disks; absent without it */
+static void
+dc_output_json_identity (JsonBuilder *b, const DcReset *reset)
+{
+  g_autoptr (GPtrArray) disks = g_ptr_array_new ();
+
+  if (reset == NULL)
+    return;
+  for (guint i = 0; i < reset->disks->len; i++)
+    g_ptr_array_add (disks, ((const DcResetDisk *) reset->disks->pdata[i])->target);
+  json_builder_set_member_name (b, "identity");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "reset");
+  json_builder_add_boolean_value (b, reset->done);
+  dc_output_json_string (b, "mode", reset->mode == DC_RESET_TRY ? "try" : "strict");
+  dc_output_json_strings (b, "disks", disks);
+  dc_output_json_string (b, "hostname", reset->hostname);
+  dc_output_json_string (b, "os", reset->os);
+  dc_output_json_strings (b, "emptied", reset->emptied);
+  dc_output_json_strings (b, "removed", reset->removed);
+  dc_output_json_strings (b, "written", reset->written);
+  dc_output_json_string (b, "failure", reset->failure);
+  json_builder_end_object (b);
+}
+
 /* The object that describes one clone: "clone", or an element of
  * "clones" */
 static void
@@ -239,6 +276,7 @@ dc_output_json_clone_object (JsonBuilder *b, const DcCloneResult *result)
   /* --live: how consistent the copy of a running source is; null for a
    * shut-off source */
   dc_output_json_string (b, "live", dc_output_live_name (result->live));
+  dc_output_json_identity (b, result->identity);
   /* what the clone keeps of the source's identity: [] when nothing */
   json_builder_set_member_name (b, "warnings");
   json_builder_begin_array (b);

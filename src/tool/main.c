@@ -145,6 +145,9 @@ dc_clone_options (const DcCliOptions *opts)
   copts.linked = opts->linked;
   copts.live = opts->live;
   copts.quiesce = opts->quiesce;
+  copts.reset_identity = opts->reset_identity == DC_CLI_RESET_TRY      ? DC_RESET_TRY
+                         : opts->reset_identity == DC_CLI_RESET_STRICT ? DC_RESET_STRICT
+                                                                       : DC_RESET_NONE;
   return copts;
 }
 

@@ -85,6 +85,13 @@ static const char expected_help[] =
   "      --unmake-template          Clone nothing; make the template\n"
   "                                 <source_name> a plain domain again (refused\n"
   "                                 while linked clones of it exist).\n"
+  "      --reset-identity[=try]     Give the clone's own disks a new identity\n"
+  "                                 inside (libguestfs, Linux guests): an empty\n"
+  "                                 machine-id, SSH host keys made anew at first\n"
+  "                                 boot, no DHCP leases or hardware addresses,\n"
+  "                                 the clone's name as host name. A guest it\n"
+  "                                 cannot reset fails the clone; with =try the\n"
+  "                                 clone is kept, with a warning.\n"
   "      --cleanup                  Clone nothing; remove the clones of\n"
   "                                 <source_name> that killed or crashed runs\n"
   "                                 left unfinished, with their volumes, waiting\n"
@@ -128,6 +135,42 @@ test_cli_parse (void)
   g_assert_cmpstr (opts->name, ==, "copy1");
   g_assert_cmpstr (opts->connect, ==, "test:///default");
   g_assert_cmpstr (opts->source, ==, "src");
+}
+
+/* --reset-identity and its =try form; the bare option leaves the next
+ * word alone, also after an option that takes a value */
+static void
+test_cli_parse_reset_identity (void)
+{
+  static const struct
+  {
+    const char *args[5];
+    int reset;
+    const char *name;
+  } cases[] = {
+    { { "--reset-identity", "src", NULL }, DC_CLI_RESET_STRICT, NULL },
+    { { "--reset-identity=try", "src", NULL }, DC_CLI_RESET_TRY, NULL },
+    { { "src", "--reset-identity", NULL }, DC_CLI_RESET_STRICT, NULL },
+    { { "--name", "x", "--reset-identity", "src", NULL }, DC_CLI_RESET_STRICT, "x" },
+    { { "-n", "y", "src", NULL }, DC_CLI_RESET_NONE, "y" },
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (DcCliOptions) opts = NULL;
+
+      g_ptr_array_add (argv, "domclone");
+      for (guint j = 0; cases[i].args[j] != NULL; j++)
+        g_ptr_array_add (argv, (gpointer) cases[i].args[j]);
+      g_ptr_array_add (argv, NULL);
+      opts = dc_cli_parse ((int) argv->len - 1, (char **) argv->pdata, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (opts->reset_identity, ==, cases[i].reset);
+      g_assert_cmpstr (opts->source, ==, "src");
+      g_assert_cmpstr (opts->name, ==, cases[i].name);
+    }
 }
 
 typedef struct
@@ -216,6 +259,20 @@ static const RunCase run_cases[] = {
     1,
     "domain 'test' is running; shut it down first" },
   { "bad-uri", { "-c", "nosuchdriver:///x", "src", NULL }, 1, "cannot connect to 'nosuchdriver:///x'" },
+  { "reset-identity-bad-value",
+    { "--reset-identity=yes", "src", NULL },
+    2,
+    "invalid --reset-identity value 'yes': give --reset-identity or --reset-identity=try" },
+  { "reset-identity-cleanup", { "--reset-identity", "--cleanup", "src", NULL }, 2, "it takes no --cleanup" },
+  { "reset-identity-template",
+    { "--make-template", "--reset-identity=try", "src", NULL },
+    2,
+    "it takes no --cleanup, --make-template" },
+  /* the bare option never takes the next word as its value */
+  { "reset-identity-missing-source",
+    { "-c", "test:///default", "--reset-identity", "nosuch", NULL },
+    1,
+    "domain 'nosuch' not found" },
 };
 
 static void
@@ -716,6 +773,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/options/short-unique", test_cli_short_flags_unique);
   g_test_add_func ("/cli/options/parse-version", test_cli_parse_version);
   g_test_add_func ("/cli/options/parse", test_cli_parse);
+  g_test_add_func ("/cli/options/reset-identity", test_cli_parse_reset_identity);
   for (size_t i = 0; i < G_N_ELEMENTS (run_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/cli/run/%s", run_cases[i].label);

@@ -85,10 +85,12 @@ complete (const char *line)
   return complete_with (g_getenv ("DOMCLONE_TEST_URI"), line);
 }
 
+/* An option with an optional value (--reset-identity[=try]) takes it in
+ * its own word only: the source may follow */
 static gboolean
 takes_value (const GOptionEntry *e)
 {
-  return e->arg != G_OPTION_ARG_NONE && !(e->flags & G_OPTION_FLAG_NO_ARG);
+  return e->arg != G_OPTION_ARG_NONE && !(e->flags & (G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_OPTIONAL_ARG));
 }
 
 static gboolean

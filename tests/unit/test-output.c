@@ -186,6 +186,43 @@ test_output_clone_linked (void)
            "\"backing\":\"/t/base.qcow2\"}],\"nvram\":null,\"linked\":true,\"live\":null,\"warnings\":[]}}\n");
 }
 
+/* --reset-identity: "identity" after "linked", its lists in order; a
+ * failure kept by =try in "failure" */
+static void
+test_output_clone_identity (void)
+{
+  g_autoptr (DcCloneResult) r = clone_new (1);
+  DcReset *id = dc_reset_new (DC_RESET_STRICT, "src-clone1");
+  g_autofree char *out = NULL;
+
+  dc_reset_add_disk (id, "vda", "/var/lib/libvirt/images/src-clone.qcow2", "qcow2");
+  id->done = TRUE;
+  id->os = g_strdup ("debian 12.5");
+  g_ptr_array_add (id->emptied, g_strdup ("/etc/machine-id"));
+  g_ptr_array_add (id->removed, g_strdup ("/etc/ssh/ssh_host_rsa_key"));
+  g_ptr_array_add (id->written, g_strdup ("/etc/hostname"));
+  r->identity = id;
+  out = dc_output_clone (DC_OUTPUT_JSON, r);
+  g_assert_nonnull (strstr (
+    out,
+    "\"linked\":false,\"live\":null,\"identity\":{\"reset\":true,\"mode\":\"strict\",\"disks\":[\"vda\"],"
+    "\"hostname\":\"src-clone1\",\"os\":\"debian 12.5\",\"emptied\":[\"/etc/machine-id\"],"
+    "\"removed\":[\"/etc/ssh/ssh_host_rsa_key\"],\"written\":[\"/etc/hostname\"],\"failure\":null},"
+    "\"warnings\":["));
+  g_clear_pointer (&out, g_free);
+  id->done = FALSE;
+  id->mode = DC_RESET_TRY;
+  id->failure = g_strdup ("no system");
+  out = dc_output_clone (DC_OUTPUT_JSON, r);
+  g_assert_nonnull (strstr (out, "\"identity\":{\"reset\":false,\"mode\":\"try\","));
+  g_assert_nonnull (strstr (out, "\"failure\":\"no system\"}"));
+  g_clear_pointer (&out, g_free);
+  /* without the option: no "identity" at all */
+  g_clear_pointer (&r->identity, dc_reset_free);
+  out = dc_output_clone (DC_OUTPUT_JSON, r);
+  g_assert_null (strstr (out, "identity"));
+}
+
 /* JSON is UTF-8: a source name in another encoding gets U+FFFD */
 static void
 test_output_clone_not_utf8 (void)
@@ -399,6 +436,7 @@ main (int argc, char **argv)
   g_test_add_func ("/output/warnings", test_output_warnings);
   g_test_add_func ("/output/clone", test_output_clone);
   g_test_add_func ("/output/clone-live", test_output_clone_live);
+  g_test_add_func ("/output/clone/identity", test_output_clone_identity);
   g_test_add_func ("/output/clone/existed", test_output_clone_existed);
   g_test_add_func ("/output/clone/linked", test_output_clone_linked);
   g_test_add_func ("/output/clone/not-utf8", test_output_clone_not_utf8);

@@ -14,6 +14,7 @@
 #include "dc-test-assert.h"
 #include "dc-fake-env.h"
 #include "dc-plan.h"
+#include "dc-reset.h"
 #include "dc-xml.h"
 
 #include <string.h>
@@ -856,6 +857,84 @@ test_plan_block_advice (void)
   dc_assert_not_contains (error->message, "pool-create-as");
 }
 
+/* "vda=raw:/path vdb=..." of @reset's disks */
+static char *
+reset_disks (const DcReset *reset)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < reset->disks->len; i++)
+    {
+      const DcResetDisk *d = reset->disks->pdata[i];
+
+      g_string_append_printf (out, "%s%s=%s:%s", i > 0 ? " " : "", d->target, d->format, d->path);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* --reset-identity changes the clone's own disks only: the copies (and a
+ * linked clone's overlays, qcow2 whatever their base), never a shared
+ * disk, CD-ROM or floppy; its host name follows the cloud-init rule */
+static void
+test_plan_reset_disks (void)
+{
+  static const struct
+  {
+    const char *name;
+    const char *dest;
+    const char *disks;
+    const char *hostname;
+  } cases[] = {
+    { "multi-disk", NULL,
+      "vda=qcow2:/var/lib/libvirt/images/web1-clone1.qcow2 vdb=raw:/var/lib/libvirt/images/web1-clone1-vdb.raw",
+      "web1-clone1" },
+    { "linked-template", NULL,
+      "vda=qcow2:/var/lib/libvirt/images/gold-clone3.qcow2 vdb=qcow2:/var/lib/libvirt/images/gold-clone3-data.qcow2",
+      "gold-clone3" },
+    { "dotted-name", NULL, NULL, NULL },
+  };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const PlanCase *c = find_case (cases[i].name);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (DcPlan) plan = plan_case (c, c->dest, c->first_number, &error);
+      g_autoptr (DcReset) reset = NULL;
+      g_autofree char *disks = NULL;
+      g_autofree char *host = NULL;
+
+      g_assert_no_error (error);
+      reset = dc_reset_plan (plan, DC_RESET_TRY, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (reset->mode, ==, DC_RESET_TRY);
+      g_assert_false (reset->done);
+      disks = reset_disks (reset);
+      if (cases[i].disks != NULL)
+        g_assert_cmpstr (disks, ==, cases[i].disks);
+      /* dots and underscores of the name become hyphens */
+      host = g_strdelimit (g_strdup (plan->name), "._", '-');
+      g_assert_cmpstr (reset->hostname, ==, cases[i].hostname ? cases[i].hostname : host);
+      g_assert_null (strchr (reset->hostname, '.'));
+    }
+}
+
+/* A clone with no disk of its own (an NVRAM copy is none) has nothing
+ * to reset: refused, the message naming the clone */
+static void
+test_plan_reset_nothing (void)
+{
+  const PlanCase *c = find_case ("nvram-block");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) plan = plan_case (c, c->dest, c->first_number, &error);
+  g_autoptr (DcReset) reset = NULL;
+
+  g_assert_no_error (error);
+  reset = dc_reset_plan (plan, DC_RESET_STRICT, &error);
+  g_assert_null (reset);
+  g_assert_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED);
+  dc_assert_contains (error->message, plan->name);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -887,5 +966,7 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/sockets/dir-stays", test_plan_socket_dir);
   g_test_add_func ("/plan/identity-unique/ids", test_plan_unique_ids);
   g_test_add_func ("/plan/identity-unique/kept-warnings", test_plan_kept_warnings);
+  g_test_add_func ("/plan/reset/disks", test_plan_reset_disks);
+  g_test_add_func ("/plan/reset/nothing", test_plan_reset_nothing);
   return g_test_run ();
 }
