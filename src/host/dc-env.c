@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "dc-env.h"
+#include "dc-shape-host.h"
 #include "dc-cloudinit.h"
 #include "dc-copy.h"
 #include "dc-pool.h"
@@ -574,6 +575,15 @@ dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const c
   return TRUE;
 }
 
+static guint
+dc_live_max_vcpus (DcEnv *base, const char *virt_type, const char *arch, const char *machine,
+                   const char *emulator)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+
+  return dc_shape_host_max_vcpus (env->conn, virt_type, arch, machine, emulator);
+}
+
 /**
  * dc_env_live_new:
  * @conn: connection
@@ -597,6 +607,7 @@ dc_env_live_new (virConnectPtr conn, const DcHostScan *scan)
   env->parent.swtpm_dir = dc_live_swtpm_dir;
   env->parent.pool_info = dc_live_pool_info;
   env->parent.iso_label = dc_live_iso_label;
+  env->parent.max_vcpus = dc_live_max_vcpus;
   env->conn = conn;
   env->macs = g_hash_table_ref (scan->macs);
   return &env->parent;

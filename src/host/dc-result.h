@@ -24,6 +24,13 @@ typedef struct
                       * volume), NULL for a copy */
 } DcResultVolume;
 
+/* What the clone does with one disk of its source's (DcPlanDisk) */
+typedef struct
+{
+  char *disk;
+  char *action; /* copy, overlay, seed, share, skip, empty */
+} DcResultDisk;
+
 typedef struct
 {
   char *source;
@@ -38,6 +45,9 @@ typedef struct
   gboolean existed;   /* --exist-ok found it made: nothing was done (no
                        * volumes listed) */
   gboolean linked;    /* its disks are overlays on a template's */
+  gint64 memory;      /* bytes, from its XML; 0: unknown */
+  gint64 vcpus;       /* from its XML; 0: unknown */
+  GPtrArray *disks;   /* DcResultDisk, NULL: unknown (--exist-ok) */
   /* char *: what the clone keeps of its source's identity
    * (DcPlan.warnings); NULL: none */
   GPtrArray *warnings;
@@ -45,6 +55,7 @@ typedef struct
 
 void dc_result_free (DcCloneResult *result);
 void dc_result_volume_free (DcResultVolume *v);
+void dc_result_disk_free (DcResultDisk *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_result_free)
 
 void dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env);

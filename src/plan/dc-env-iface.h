@@ -63,6 +63,11 @@ struct _DcEnv
    * does not exist; a member left NULL never finds a seed */
   gboolean (*iso_label) (DcEnv *env, const char *path, const char *pool, const char *name, char **label,
                          GError **error);
+  /* the most vCPUs a domain of virtualization type @virt_type, @arch and
+   * @machine (each NULL if the XML names none) takes on this host, 0 if
+   * that cannot be known; a member left NULL knows nothing */
+  guint (*max_vcpus) (DcEnv *env, const char *virt_type, const char *arch, const char *machine,
+                      const char *emulator);
 };
 
 G_END_DECLS

@@ -42,6 +42,13 @@ dc_copy_free (DcCopy *copy)
 }
 
 static void
+dc_plan_disk_free (DcPlanDisk *disk)
+{
+  g_free (disk->target);
+  g_free (disk);
+}
+
+static void
 dc_seed_free (DcSeed *seed)
 {
   dc_copy_free (seed->vol);
@@ -65,6 +72,7 @@ dc_plan_free (DcPlan *plan)
   g_clear_pointer (&plan->copies, g_ptr_array_unref);
   g_clear_pointer (&plan->shared, g_ptr_array_unref);
   g_clear_pointer (&plan->seeds, g_ptr_array_unref);
+  g_clear_pointer (&plan->disks, g_ptr_array_unref);
   g_clear_pointer (&plan->warnings, g_ptr_array_unref);
   g_free (plan);
 }
@@ -823,6 +831,136 @@ dc_planner_disk_point (DcPlanner *p, xmlNode *disk, xmlNode *source, const char 
   dc_xml_remove (dc_xml_child (disk, "backingStore", FALSE));
 }
 
+/* Records what the clone does with disk @target (DcPlan.disks). */
+static void
+dc_planner_disk_did (DcPlanner *p, const char *target, const char *action)
+{
+  DcPlanDisk *d = g_new0 (DcPlanDisk, 1);
+
+  d->target = g_strdup (target);
+  d->action = action;
+  g_ptr_array_add (p->plan->disks, d);
+}
+
+/*
+ * --resize and --format for a disk's new volume: @info gets the
+ * capacity and format the copy is made with, and the disk's <driver> the
+ * new format. A copy whose bytes must move as they are (the pool probed
+ * another format) is neither converted nor grown: libvirt would work
+ * from the probe. An overlay keeps its base's format (it is qcow2
+ * anyway) and is made as large as asked.
+ */
+static gboolean
+dc_planner_disk_shape (DcPlanner *p, xmlNode *disk, const char *what, const DcShapeDisk *shaped,
+                       DcVolInfo *info, gboolean bytes_only, gboolean overlay, DcCopy *plan_copy,
+                       GError **error)
+{
+  const char *format = p->opts->shape ? p->opts->shape->format : NULL;
+  gboolean convert = !overlay && format != NULL && g_strcmp0 (info->format, format) != 0;
+  gboolean file = info->type == NULL || g_str_equal (info->type, "file");
+  guint64 capacity;
+
+  if (!dc_shape_capacity (shaped, what, info->capacity, &capacity, error))
+    return FALSE;
+  if ((convert || capacity != info->capacity) && (bytes_only || !file))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot %s %s: %s; clone it without --resize and --format",
+        convert ? "convert" : "resize", what,
+        bytes_only ? "its pool reads another format from its bytes than its <driver> names, so its bytes are copied as they are"
+                   : "its volume is no file (an LVM logical volume, say)");
+      return FALSE;
+    }
+  plan_copy->grow_to = capacity != info->capacity ? capacity : 0;
+  info->capacity = capacity;
+  if (!convert)
+    return TRUE;
+  /* qemu-img's defaults for a new qcow2 (compat 1.1); none for raw */
+  g_clear_pointer (&info->compat, g_free);
+  g_clear_pointer (&info->cluster_size, g_free);
+  g_clear_pointer (&info->features, g_strfreev);
+  if (g_str_equal (format, "qcow2"))
+    info->compat = g_strdup ("1.1");
+  g_free (info->format);
+  info->format = g_strdup (format);
+  xmlSetProp (dc_xml_child (disk, "driver", TRUE), BAD_CAST "type", BAD_CAST format);
+  plan_copy->convert = TRUE;
+  return TRUE;
+}
+
+/* What --disk asks of a disk before the rest is planned: skip (the disk
+ * is taken out of the clone), share (kept as it is), or copy (refused
+ * for a CD-ROM or an empty drive). *@done: nothing more to plan. */
+static gboolean
+dc_planner_disk_asked (DcPlanner *p, xmlNode *disk, const char *device, const char *target, gboolean empty,
+                       DcDiskAction action, gboolean *done, GError **error)
+{
+  *done = TRUE;
+  if (action == DC_DISK_SKIP)
+    {
+      dc_xml_remove (disk);
+      dc_planner_disk_did (p, target, "skip");
+      return TRUE;
+    }
+  if (action == DC_DISK_COPY && (g_str_equal (device, "cdrom") || empty))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "--disk %s=copy: disk '%s' is %s, which has nothing of its own to copy; share or skip it",
+                   target, target, empty ? "an empty drive" : "a CD-ROM");
+      return FALSE;
+    }
+  if (action == DC_DISK_SHARE || empty)
+    {
+      if (!empty)
+        g_ptr_array_add (p->plan->shared, g_strdup_printf ("disk '%s' (%s, --disk share)", target, device));
+      dc_planner_disk_did (p, target, empty ? "empty" : "share");
+      return TRUE;
+    }
+  *done = FALSE;
+  return TRUE;
+}
+
+/* The new volume of a writable disk (or one --disk copies): a copy, or
+ * with --linked an overlay, shaped as --resize and --format say. */
+static DcCopy *
+dc_planner_disk_volume (DcPlanner *p, xmlNode *disk, const char *what, const char *target,
+                        const DcShapeDisk *shaped, DcVolInfo *info, gboolean bytes_only, GError **error)
+{
+  gboolean overlay = p->opts->linked && (shaped == NULL || shaped->action != DC_DISK_COPY);
+  g_autofree char *src_format = g_strdup (info->format);
+  g_autofree char *dst_name = NULL;
+  g_autofree char *renamed = NULL;
+  DcCopy shaping = { 0 };
+  DcCopy *copy;
+
+  if (!dc_planner_disk_shape (p, disk, what, shaped, info, bytes_only, overlay, &shaping, error))
+    return NULL;
+  if (overlay)
+    copy = (DcCopy *) dc_planner_add_overlay (p, what, target, info, error);
+  else
+    {
+      dst_name = dc_newvol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
+      renamed = dc_shape_vol_name (dst_name, src_format, info->format);
+      copy = (DcCopy *) dc_planner_add_copy_to (p, what, info, NULL, p->into, renamed, error);
+    }
+  if (copy == NULL)
+    return NULL;
+  copy->bytes_only = bytes_only && copy->kind == DC_COPY_KIND_FULL;
+  copy->convert = shaping.convert;
+  copy->grow_to = shaping.grow_to;
+  /* libvirt copies from the format the pool names: the source's */
+  if (copy->convert)
+    {
+      g_free (copy->src_format);
+      copy->src_format = g_steal_pointer (&src_format);
+    }
+  dc_planner_disk_did (p, target, overlay ? "overlay" : "copy");
+  return copy;
+}
+
+/* Longer than 60 lines: each way a disk goes (empty, --disk, kept,
+ * copied), read in the order it is decided. */
 static gboolean
 dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 {
@@ -831,12 +969,15 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   g_autofree char *target = dc_xml_string (p->ctxt, disk, "./target/@dev");
   g_autofree char *what = g_strdup_printf ("disk '%s'", target ? target : "?");
   xmlNode *source = dc_xml_child (disk, "source", FALSE);
+  const DcShapeDisk *shaped = dc_shape_disk (p->opts->shape, target);
+  DcDiskAction action = shaped ? shaped->action : DC_DISK_DEFAULT;
   g_autoptr (DcVolInfo) info = NULL;
-  g_autofree char *dst_name = NULL;
   DcCopy *copy;
   const char *attr = NULL;
   gboolean done = FALSE;
   gboolean bytes_only = FALSE;
+  gboolean empty;
+  guint seeds = p->plan->seeds->len;
 
   if (device == NULL)
     device = g_strdup ("disk");
@@ -845,10 +986,31 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 
   /* An empty drive has nothing to copy or share: the clone gets one
    * empty too. */
-  if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source))
-    return TRUE;
-  if (!dc_planner_disk_kept (p, disk, device, type, source, what, target, &done, error))
+  empty = (g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source);
+  if (!dc_planner_disk_asked (p, disk, device, target, empty, action, &done, error))
     return FALSE;
+  if (!done && action == DC_DISK_COPY)
+    {
+      xmlNode *readonly = dc_xml_child (disk, "readonly", FALSE);
+
+      /* a template's protected disk is the clone's own again */
+      if (readonly != NULL && dc_planner_protected (p, target))
+        dc_xml_remove (readonly);
+    }
+  else if (!done)
+    {
+      if (!dc_planner_disk_kept (p, disk, device, type, source, what, target, &done, error))
+        return FALSE;
+      if (done)
+        dc_planner_disk_did (p, target, p->plan->seeds->len > seeds ? "seed" : "share");
+    }
+  if (done && shaped != NULL && shaped->resize != 0)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "--resize %s: the clone does not copy disk '%s' (%s), and only a copied disk is resized",
+                   target, target, ((DcPlanDisk *) p->plan->disks->pdata[p->plan->disks->len - 1])->action);
+      return FALSE;
+    }
   if (done)
     return TRUE;
   info = dc_planner_disk_source (p, type, source, what, &attr, error);
@@ -862,17 +1024,9 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
     }
   if (!dc_planner_disk_format (p, disk, source, what, info, &bytes_only, error))
     return FALSE;
-
-  if (p->opts->linked)
-    copy = (DcCopy *) dc_planner_add_overlay (p, what, target, info, error);
-  else
-    {
-      dst_name = dc_newvol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
-      copy = (DcCopy *) dc_planner_add_copy_to (p, what, info, NULL, p->into, dst_name, error);
-    }
+  copy = dc_planner_disk_volume (p, disk, what, target, shaped, info, bytes_only, error);
   if (copy == NULL)
     return FALSE;
-  copy->bytes_only = bytes_only && copy->kind == DC_COPY_KIND_FULL;
   dc_planner_disk_point (p, disk, source, attr, copy);
   return TRUE;
 }
@@ -1932,6 +2086,26 @@ dc_planner_identity (DcPlanner *p, xmlNode *root)
     }
 }
 
+/* --memory and --vcpus, within what the machine type takes here. */
+static gboolean
+dc_planner_shape_domain (DcPlanner *p, GError **error)
+{
+  const DcShape *shape = p->opts->shape;
+  guint max_vcpus = 0;
+
+  if (shape != NULL && shape->vcpus > 0 && p->env->max_vcpus != NULL)
+    {
+      g_autofree char *virt_type = dc_xml_string (p->ctxt, NULL, "/domain/@type");
+      g_autofree char *arch = dc_xml_string (p->ctxt, NULL, "/domain/os/type/@arch");
+      g_autofree char *machine = dc_xml_string (p->ctxt, NULL, "/domain/os/type/@machine");
+      g_autofree char *emulator = dc_xml_string (p->ctxt, NULL, "normalize-space(/domain/devices/emulator)");
+
+      max_vcpus = p->env->max_vcpus (p->env, virt_type, arch, machine,
+                                     emulator && emulator[0] != '\0' ? emulator : NULL);
+    }
+  return dc_shape_domain (shape, p->ctxt, max_vcpus, error);
+}
+
 /* Every device, in the order the plan decides them. */
 static gboolean
 dc_planner_devices (DcPlanner *p, GError **error)
@@ -1973,6 +2147,7 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   plan->copies = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_copy_free);
   plan->shared = g_ptr_array_new_with_free_func (g_free);
   plan->seeds = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_seed_free);
+  plan->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_plan_disk_free);
   plan->warnings = g_ptr_array_new_with_free_func (g_free);
 
   doc = dc_xml_parse (opts->source_xml, "domain", "the source domain's XML", &ctxt, error);
@@ -1983,7 +2158,7 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   root = xmlDocGetRootElement (doc);
 
   source_md = dc_planner_source (&p, error);
-  if (source_md == NULL)
+  if (source_md == NULL || !dc_shape_check_targets (opts->shape, ctxt, error))
     return NULL;
 
   if (opts->pool != NULL)
@@ -2001,7 +2176,7 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   plan->uuid = dc_random_uuid (opts->rand);
 
   dc_planner_identity (&p, root);
-  if (!dc_planner_devices (&p, error) || !dc_planner_metadata (&p, error))
+  if (!dc_planner_shape_domain (&p, error) || !dc_planner_devices (&p, error) || !dc_planner_metadata (&p, error))
     return NULL;
   plan->xml = dc_xml_format (root, TRUE);
   return g_steal_pointer (&plan);
@@ -2061,10 +2236,14 @@ dc_plan_describe (const DcPlan *plan)
     {
       const DcCopy *c = plan->copies->pdata[i];
 
-      g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)%s\n",
+      g_autofree char *grow = c->grow_to ? g_strdup_printf (", grown to %" G_GUINT64_FORMAT " bytes", c->grow_to)
+                                         : g_strdup ("");
+
+      g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)%s%s%s\n",
                               c->kind == DC_COPY_KIND_OVERLAY ? "overlay" : "copy", c->what, c->pool,
                               c->src_name, c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-",
-                              c->bytes_only ? ", its bytes as they are" : "");
+                              c->bytes_only ? ", its bytes as they are" : "", c->convert ? ", converted" : "",
+                              grow);
     }
   for (guint i = 0; i < plan->seeds->len; i++)
     {
@@ -2075,6 +2254,9 @@ dc_plan_describe (const DcPlan *plan)
     }
   for (guint i = 0; i < plan->shared->len; i++)
     g_string_append_printf (out, "share %s\n", (const char *) plan->shared->pdata[i]);
+  for (guint i = 0; i < plan->disks->len; i++)
+    if (g_str_equal (((const DcPlanDisk *) plan->disks->pdata[i])->action, "skip"))
+      g_string_append_printf (out, "skip disk '%s'\n", ((const DcPlanDisk *) plan->disks->pdata[i])->target);
   for (guint i = 0; i < plan->warnings->len; i++)
     g_string_append_printf (out, "warning %s\n", (const char *) plan->warnings->pdata[i]);
   return g_string_free (out, FALSE);

@@ -5,6 +5,7 @@
 #include "dc-env-iface.h"
 #include "dc-error.h"
 #include "dc-metadata.h"
+#include "dc-shape.h"
 #include "dc-volinfo.h"
 
 G_BEGIN_DECLS
@@ -46,7 +47,20 @@ typedef struct
                         * XML names (or a backing file in a raw disk):
                         * its bytes are copied as they are, never through
                         * libvirt's copy, which converts from the probe */
+  gboolean convert;    /* --format: the new volume's format is not the
+                        * source's, so libvirt's copy converts it */
+  guint64 grow_to;     /* --resize: the capacity the new volume is grown
+                        * to once filled; 0: as made */
 } DcCopy;
+
+/* What the clone does with one disk of its source's: "copy",
+ * "overlay", "seed", "share", "skip" or "empty" (a drive with no
+ * medium) */
+typedef struct
+{
+  char *target;
+  const char *action;
+} DcPlanDisk;
 
 /* A cloud-init NoCloud seed of the source, made anew for the clone
  * (dc-seed.c): @vol says where the source's is and where the clone's
@@ -71,6 +85,7 @@ typedef struct
   GPtrArray *copies; /* DcCopy */
   GPtrArray *shared; /* char *: disks the clone shares with its source */
   GPtrArray *seeds;  /* DcSeed: cloud-init seeds made anew */
+  GPtrArray *disks;  /* DcPlanDisk: every disk of the source, in order */
   /* char *: identity the clone keeps and cannot run beside its source
    * with (fixed ports, passed-through devices), one sentence each; the
    * tool prints them */
@@ -94,6 +109,8 @@ typedef struct
                                * go into; NULL: each source volume's own */
   gboolean linked;            /* --linked: the source is a template, its
                                * protected disks get overlays */
+  const DcShape *shape;       /* --memory, --vcpus, --resize, --disk,
+                               * --format; NULL: none */
 } DcPlanOptions;
 
 DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include <glib.h>
+#include "dc-shape.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +23,12 @@ typedef struct
   gboolean linked;
   gboolean make_template;
   gboolean unmake_template;
+  char *memory;   /* --memory, as given */
+  int vcpus;      /* --vcpus; 0: not given */
+  char **resize;  /* --resize, each TARGET=SIZE */
+  char **disk;    /* --disk, each TARGET=copy|share|skip */
+  char *format;   /* --format */
+  DcShape *shape; /* the five above, read; NULL when none is given */
   char *source;
 } DcCliOptions;
 

@@ -130,6 +130,7 @@ dc_clone_options (const DcCliOptions *opts)
   copts.pool = opts->pool;
   copts.exist_ok = opts->exist_ok;
   copts.linked = opts->linked;
+  copts.shape = opts->shape;
   return copts;
 }
 
