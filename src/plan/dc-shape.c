@@ -16,6 +16,25 @@
  * (VIR_DOMAIN_MEMORY_PARAM_UNLIMITED) */
 #define DC_SHAPE_MAX_MEMORY_KIB G_GUINT64_CONSTANT (9007199254740991)
 
+/* @bytes for a message, in ASCII whatever the locale (GLib's
+ * g_format_size puts a no-break space in): "32 MiB", "1.5 GiB" */
+static char *
+dc_shape_size_text (guint64 bytes)
+{
+  static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+  int u = -1;
+
+  for (int i = 0; i < (int) G_N_ELEMENTS (units); i++)
+    if (bytes >= (G_GUINT64_CONSTANT (1024) << (10 * i)))
+      u = i;
+  if (u < 0)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
+  if (bytes % (G_GUINT64_CONSTANT (1024) << (10 * u)) == 0)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " %s", bytes >> (10 * (u + 1)), units[u]);
+  return g_strdup_printf ("%.1f %s", (double) bytes / (double) (G_GUINT64_CONSTANT (1024) << (10 * u)),
+                          units[u]);
+}
+
 static void
 dc_shape_disk_free (DcShapeDisk *disk)
 {
@@ -422,7 +441,7 @@ dc_shape_memory (const DcShape *shape, xmlXPathContext *ctxt, GError **error)
   xmlNode *max = dc_xml_node (ctxt, NULL, "/domain/maxMemory");
   xmlNode *current = dc_xml_node (ctxt, NULL, "/domain/currentMemory");
   g_autoptr (GPtrArray) cells = dc_xml_nodes (ctxt, NULL, "/domain/cpu/numa/cell");
-  g_autofree char *size = g_format_size_full (shape->memory, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *size = dc_shape_size_text (shape->memory);
   guint64 limit = 0, sum = 0;
 
   if (dc_xml_node (ctxt, NULL, "/domain/devices/memory") != NULL)
@@ -681,8 +700,8 @@ dc_shape_capacity (const DcShapeDisk *disk, const char *what, guint64 current, g
     wanted = disk->relative ? current + disk->resize : disk->resize;
   if (wanted < current)
     {
-      g_autofree char *now = g_format_size_full (current, G_FORMAT_SIZE_IEC_UNITS);
-      g_autofree char *to = g_format_size_full (wanted, G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree char *now = dc_shape_size_text (current);
+      g_autofree char *to = dc_shape_size_text (wanted);
 
       g_set_error (
         error, DC_ERROR, DC_ERROR_USAGE,
