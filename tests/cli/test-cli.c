@@ -130,10 +130,33 @@ test_cli_parse (void)
   g_assert_cmpstr (opts->source, ==, "src");
 }
 
+/* The shaping options, read into the one DcShape */
+static void
+test_cli_parse_shape (void)
+{
+  char *argv[] = { "domclone", "--memory", "2G",       "--vcpus",  "4",      "--resize", "vda=+10G",
+                   "--disk",   "vdb=skip", "--resize", "vdc=64G", "--format", "qcow2", "src",      NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcCliOptions) opts = dc_cli_parse (G_N_ELEMENTS (argv) - 1, argv, &error);
+  char *plain_argv[] = { "domclone", "src", NULL };
+  g_autoptr (DcCliOptions) plain = dc_cli_parse (G_N_ELEMENTS (plain_argv) - 1, plain_argv, &error);
+
+  g_assert_no_error (error);
+  g_assert_null (plain->shape);
+  g_assert_nonnull (opts->shape);
+  g_assert_cmpuint (opts->shape->memory, ==, G_GUINT64_CONSTANT (2) << 30);
+  g_assert_cmpuint (opts->shape->vcpus, ==, 4);
+  g_assert_cmpstr (opts->shape->format, ==, "qcow2");
+  g_assert_cmpuint (opts->shape->disks->len, ==, 3);
+  g_assert_cmpint (dc_shape_disk (opts->shape, "vdb")->action, ==, DC_DISK_SKIP);
+  g_assert_true (dc_shape_disk (opts->shape, "vda")->relative);
+  g_assert_cmpuint (dc_shape_disk (opts->shape, "vdc")->resize, ==, G_GUINT64_CONSTANT (64) << 30);
+}
+
 typedef struct
 {
   const char *label;
-  const char *args[6]; /* after the program name, NULL-terminated */
+  const char *args[7]; /* after the program name, NULL-terminated */
   int status;
   const char *stderr_part;
 } RunCase;
@@ -195,6 +218,24 @@ static const RunCase run_cases[] = {
     1,
     "domain 'test' is running; shut it down first" },
   { "bad-uri", { "-c", "nosuchdriver:///x", "src", NULL }, 1, "cannot connect to 'nosuchdriver:///x'" },
+  /* a shaped clone's values: refused before any connection */
+  { "memory-fraction", { "--memory", "1.5G", "src", NULL }, 2, "invalid --memory '1.5G'" },
+  { "memory-zero", { "--memory", "0", "src", NULL }, 2, "invalid --memory '0'" },
+  { "memory-relative", { "--memory", "+1G", "src", NULL }, 2, "invalid --memory '+1G'" },
+  { "memory-unit", { "--memory", "2GB", "src", NULL }, 2, "optional unit K, M, G or T" },
+  { "vcpus-zero", { "--vcpus", "0", "src", NULL }, 2, "invalid --vcpus 0: give a number from 1 to 4096" },
+  { "vcpus-too-many", { "--vcpus", "5000", "src", NULL }, 2, "invalid --vcpus 5000" },
+  { "vcpus-not-a-number", { "--vcpus", "two", "src", NULL }, 2, "Cannot parse integer value" },
+  { "format-vmdk", { "--format", "vmdk", "src", NULL }, 2, "invalid --format 'vmdk': give raw or qcow2" },
+  { "disk-no-action", { "--disk", "vda", "src", NULL }, 2, "give TARGET=copy|share|skip" },
+  { "disk-bad-action", { "--disk", "vda=move", "src", NULL }, 2, "invalid --disk vda='move'" },
+  { "disk-twice", { "--disk", "vda=skip", "--disk", "vda=copy", "src", NULL }, 2, "names disk 'vda' twice" },
+  { "resize-twice", { "--resize", "vda=+1G", "--resize", "vda=9G", "src", NULL }, 2, "names disk 'vda' twice" },
+  { "resize-bad-size", { "--resize", "vda=big", "src", NULL }, 2, "invalid --resize vda 'big'" },
+  { "resize-skipped", { "--resize", "vda=+1G", "--disk", "vda=skip", "src", NULL }, 2, "do not go together" },
+  { "format-linked", { "--format", "raw", "--linked", "src", NULL }, 2, "it takes no --format" },
+  { "cleanup-memory", { "--cleanup", "--memory", "1G", "src", NULL }, 2, "it takes no --memory" },
+  { "make-template-disk", { "--make-template", "--disk", "vda=skip", "src", NULL }, 2, "they take no --memory" },
 };
 
 static void
@@ -622,6 +663,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/options/short-unique", test_cli_short_flags_unique);
   g_test_add_func ("/cli/options/parse-version", test_cli_parse_version);
   g_test_add_func ("/cli/options/parse", test_cli_parse);
+  g_test_add_func ("/cli/options/parse-shape", test_cli_parse_shape);
   for (size_t i = 0; i < G_N_ELEMENTS (run_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/cli/run/%s", run_cases[i].label);
