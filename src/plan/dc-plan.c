@@ -914,6 +914,12 @@ dc_planner_disk_asked (DcPlanner *p, xmlNode *disk, const char *device, const ch
     {
       if (!empty)
         g_ptr_array_add (p->plan->shared, g_strdup_printf ("disk '%s' (%s, --disk share)", target, device));
+      if (!empty && !g_str_equal (device, "cdrom") && dc_xml_child (disk, "readonly", FALSE) == NULL
+          && dc_xml_child (disk, "shareable", FALSE) == NULL)
+        dc_planner_warn (
+          p,
+          "'%s' shares writable disk '%s' with '%s' (--disk share): two guests writing it at once corrupt it unless it is <shareable/>, so run one at a time",
+          p->plan->name, target, p->plan->source_name);
       dc_planner_disk_did (p, target, empty ? "empty" : "share");
       return TRUE;
     }

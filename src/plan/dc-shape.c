@@ -284,7 +284,7 @@ dc_shape_check_disks (const DcShape *shape, GError **error)
 /**
  * dc_shape_new:
  * @memory: (nullable): --memory
- * @vcpus: --vcpus, -1 when not given
+ * @vcpus: (nullable): --vcpus
  * @resize: (nullable): the --resize values, TARGET=SIZE
  * @disk: (nullable): the --disk values, TARGET=copy|share|skip
  * @format: (nullable): --format
@@ -294,12 +294,14 @@ dc_shape_check_disks (const DcShape *shape, GError **error)
  * for a bad value, %NULL without when nothing was given
  */
 DcShape *
-dc_shape_new (const char *memory, int vcpus, const char *const *resize, const char *const *disk,
+dc_shape_new (const char *memory, const char *vcpus, const char *const *resize, const char *const *disk,
               const char *format, GError **error)
 {
   g_autoptr (DcShape) shape = NULL;
 
-  if (memory == NULL && vcpus == -1 && resize == NULL && disk == NULL && format == NULL)
+  guint64 n = 0;
+
+  if (memory == NULL && vcpus == NULL && resize == NULL && disk == NULL && format == NULL)
     return NULL;
   shape = g_new0 (DcShape, 1);
   shape->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_shape_disk_free);
@@ -311,13 +313,15 @@ dc_shape_new (const char *memory, int vcpus, const char *const *resize, const ch
                    memory, DC_SHAPE_MAX_MEMORY_KIB);
       return NULL;
     }
-  if (vcpus != -1 && (vcpus < 1 || vcpus > DC_SHAPE_MAX_VCPUS))
+  if (vcpus != NULL && !g_ascii_string_to_unsigned (vcpus, 10, 1, DC_SHAPE_MAX_VCPUS, &n, NULL))
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "invalid --vcpus %d: give a number from 1 to %d", vcpus,
+      g_autofree char *shown = g_strescape (vcpus, NULL);
+
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "invalid --vcpus '%s': give a number from 1 to %d", shown,
                    DC_SHAPE_MAX_VCPUS);
       return NULL;
     }
-  shape->vcpus = vcpus == -1 ? 0 : (guint) vcpus;
+  shape->vcpus = (guint) n;
   if (format != NULL && !g_str_equal (format, "raw") && !g_str_equal (format, "qcow2"))
     {
       g_autofree char *shown = g_strescape (format, NULL);
@@ -376,7 +380,6 @@ dc_shape_check_targets (const DcShape *shape, xmlXPathContext *ctxt, GError **er
   for (guint i = 0; shape != NULL && i < shape->disks->len; i++)
     {
       const DcShapeDisk *d = shape->disks->pdata[i];
-      g_autofree char *quoted = g_strdup_printf ("'%s'", d->target);
       gboolean found = FALSE;
 
       for (guint j = 0; j < targets->len && !found; j++)

@@ -90,7 +90,7 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "The clone's memory (and current memory): a whole number with an optional unit K, M, G or T; a "
     "bare number is MiB.",
     "<SIZE>" },
-  { "vcpus", 0, 0, G_OPTION_ARG_INT, &parsed.vcpus,
+  { "vcpus", 0, 0, G_OPTION_ARG_STRING, &parsed.vcpus,
     "The clone's number of vCPUs (its CPU topology's sockets and a single NUMA cell follow).", "<N>" },
   { "resize", 0, 0, G_OPTION_ARG_STRING_ARRAY, &parsed.resize,
     "Grow the copy of disk TARGET to SIZE, or by +SIZE (never shrinks; the guest's partitions are "
@@ -531,7 +531,6 @@ dc_cli_parse (int argc, char **argv, GError **error)
         return NULL;
       if (opts->name != NULL && !dc_name_validate (opts->name, error))
         return NULL;
-      /* before the numbers' floor: --vcpus not given is still -1 */
       opts->shape = dc_shape_new (opts->memory, opts->vcpus, (const char *const *) opts->resize,
                                   (const char *const *) opts->disk, opts->format, &local);
       if (local != NULL)

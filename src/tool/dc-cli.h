@@ -24,7 +24,7 @@ typedef struct
   gboolean make_template;
   gboolean unmake_template;
   char *memory;   /* --memory, as given */
-  int vcpus;      /* --vcpus; 0: not given */
+  char *vcpus;    /* --vcpus, as given */
   char **resize;  /* --resize, each TARGET=SIZE */
   char **disk;    /* --disk, each TARGET=copy|share|skip */
   char *format;   /* --format */

@@ -86,27 +86,29 @@ test_shape_options_refused (void)
   static const struct
   {
     const char *memory;
-    int vcpus;
+    const char *vcpus;
     const char *resize[3];
     const char *disk[3];
     const char *format;
     const char *message;
   } cases[] = {
-    { "1.5G", -1, { NULL }, { NULL }, NULL, "invalid --memory '1.5G'" },
-    { "+1G", -1, { NULL }, { NULL }, NULL, "invalid --memory '+1G'" },
-    { NULL, 0, { NULL }, { NULL }, NULL, "invalid --vcpus 0" },
-    { NULL, 4097, { NULL }, { NULL }, NULL, "invalid --vcpus 4097" },
-    { NULL, -1, { NULL }, { NULL }, "vmdk", "invalid --format 'vmdk': give raw or qcow2" },
-    { NULL, -1, { NULL }, { "vda" }, NULL, "invalid --disk 'vda'" },
-    { NULL, -1, { NULL }, { "=skip" }, NULL, "invalid --disk '=skip'" },
-    { NULL, -1, { NULL }, { "vd/a=skip" }, NULL, "invalid --disk 'vd/a=skip'" },
-    { NULL, -1, { NULL }, { "vda=drop" }, NULL, "invalid --disk vda='drop'" },
-    { NULL, -1, { NULL }, { "vda=skip", "vda=share" }, NULL, "--disk names disk 'vda' twice" },
-    { NULL, -1, { "vda=+1G", "vda=2G" }, { NULL }, NULL, "--resize names disk 'vda' twice" },
-    { NULL, -1, { "vda=0" }, { NULL }, NULL, "invalid --resize vda '0'" },
-    { NULL, -1, { "vda" }, { NULL }, NULL, "invalid --resize 'vda'" },
-    { NULL, -1, { "vda=+1G" }, { "vda=skip" }, NULL, "--resize vda and --disk vda=skip do not go together" },
-    { NULL, -1, { "vdb=2G" }, { "vdb=share" }, NULL, "--resize vdb and --disk vdb=share do not go together" },
+    { "1.5G", NULL, { NULL }, { NULL }, NULL, "invalid --memory '1.5G'" },
+    { "+1G", NULL, { NULL }, { NULL }, NULL, "invalid --memory '+1G'" },
+    { NULL, "0", { NULL }, { NULL }, NULL, "invalid --vcpus '0'" },
+    { NULL, "4097", { NULL }, { NULL }, NULL, "invalid --vcpus '4097'" },
+    { NULL, "-1", { NULL }, { NULL }, NULL, "invalid --vcpus '-1'" },
+    { NULL, "2x", { NULL }, { NULL }, NULL, "invalid --vcpus '2x'" },
+    { NULL, NULL, { NULL }, { NULL }, "vmdk", "invalid --format 'vmdk': give raw or qcow2" },
+    { NULL, NULL, { NULL }, { "vda" }, NULL, "invalid --disk 'vda'" },
+    { NULL, NULL, { NULL }, { "=skip" }, NULL, "invalid --disk '=skip'" },
+    { NULL, NULL, { NULL }, { "vd/a=skip" }, NULL, "invalid --disk 'vd/a=skip'" },
+    { NULL, NULL, { NULL }, { "vda=drop" }, NULL, "invalid --disk vda='drop'" },
+    { NULL, NULL, { NULL }, { "vda=skip", "vda=share" }, NULL, "--disk names disk 'vda' twice" },
+    { NULL, NULL, { "vda=+1G", "vda=2G" }, { NULL }, NULL, "--resize names disk 'vda' twice" },
+    { NULL, NULL, { "vda=0" }, { NULL }, NULL, "invalid --resize vda '0'" },
+    { NULL, NULL, { "vda" }, { NULL }, NULL, "invalid --resize 'vda'" },
+    { NULL, NULL, { "vda=+1G" }, { "vda=skip" }, NULL, "--resize vda and --disk vda=skip do not go together" },
+    { NULL, NULL, { "vdb=2G" }, { "vdb=share" }, NULL, "--resize vdb and --disk vdb=share do not go together" },
   };
 
   for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -129,13 +131,13 @@ test_shape_options (void)
   const char *resize[] = { "vda=+10G", "vdb=64G", NULL };
   const char *disk[] = { "vdc=skip", "vda=copy", NULL };
   g_autoptr (GError) error = NULL;
-  g_autoptr (DcShape) none = dc_shape_new (NULL, -1, NULL, NULL, NULL, &error);
+  g_autoptr (DcShape) none = dc_shape_new (NULL, NULL, NULL, NULL, NULL, &error);
   g_autoptr (DcShape) shape = NULL;
   const DcShapeDisk *d;
 
   g_assert_no_error (error);
   g_assert_null (none);
-  shape = dc_shape_new ("1536", 3, resize, disk, "qcow2", &error);
+  shape = dc_shape_new ("1536", "3", resize, disk, "qcow2", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (shape->memory, ==, 1536 * MiB);
   g_assert_cmpuint (shape->vcpus, ==, 3);
@@ -179,7 +181,7 @@ typedef struct
   const char *label;
   const char *inner;
   const char *memory;
-  int vcpus;
+  const char *vcpus;
   guint max_vcpus;
   const char *expect[3]; /* parts of the result; or, first, "!" and a part of the error */
 } DomainCase;
@@ -189,37 +191,37 @@ test_shape_domain (void)
 {
   static const DomainCase cases[] = {
     { "memory and current memory", "<memory unit='KiB'>1048576</memory><currentMemory unit='KiB'>524288</currentMemory>",
-      "2G", -1, 0, { "<memory unit=\"KiB\">2097152</memory>", "<currentMemory unit=\"KiB\">2097152</currentMemory>" } },
-    { "memory in GiB", "<memory unit='GiB'>1</memory>", "512M", -1, 0, { "<memory unit=\"KiB\">524288</memory>" } },
+      "2G", NULL, 0, { "<memory unit=\"KiB\">2097152</memory>", "<currentMemory unit=\"KiB\">2097152</currentMemory>" } },
+    { "memory in GiB", "<memory unit='GiB'>1</memory>", "512M", NULL, 0, { "<memory unit=\"KiB\">524288</memory>" } },
     { "one NUMA cell follows", "<memory>1048576</memory><cpu><numa><cell id='0' cpus='0' memory='1' unit='GiB'/></numa></cpu>",
-      "2G", -1, 0, { "memory=\"2097152\" unit=\"KiB\"" } },
+      "2G", NULL, 0, { "memory=\"2097152\" unit=\"KiB\"" } },
     { "two NUMA cells that add up", "<memory>2097152</memory><cpu><numa><cell id='0' cpus='0' memory='1048576'/><cell id='1' cpus='1' memory='1' unit='GiB'/></numa></cpu>",
-      "2G", -1, 0, { "<memory unit=\"KiB\">2097152</memory>" } },
+      "2G", NULL, 0, { "<memory unit=\"KiB\">2097152</memory>" } },
     { "two NUMA cells that do not", "<memory>2097152</memory><cpu><numa><cell id='0' cpus='0' memory='1048576'/><cell id='1' cpus='1' memory='1048576'/></numa></cpu>",
-      "4G", -1, 0, { "!", "2 NUMA cells" } },
-    { "above maxMemory", "<maxMemory slots='16' unit='GiB'>4</maxMemory><memory>1048576</memory>", "8G", -1, 0,
+      "4G", NULL, 0, { "!", "2 NUMA cells" } },
+    { "above maxMemory", "<maxMemory slots='16' unit='GiB'>4</maxMemory><memory>1048576</memory>", "8G", NULL, 0,
       { "!", "<maxMemory> of 4194304 KiB" } },
     { "DIMMs", "<memory>1048576</memory><devices><memory model='dimm'><target><size unit='MiB'>512</size><node>0</node></target></memory></devices>",
-      "2G", -1, 0, { "!", "memory devices (DIMMs)" } },
-    { "vcpus, current dropped", "<vcpu placement='static' current='1'>2</vcpu>", NULL, 4, 0,
+      "2G", NULL, 0, { "!", "memory devices (DIMMs)" } },
+    { "vcpus, current dropped", "<vcpu placement='static' current='1'>2</vcpu>", NULL, "4", 0,
       { "<vcpu placement=\"static\">4</vcpu>" } },
-    { "machine type ceiling", "<vcpu>1</vcpu><os><type machine='pc-i440fx-7.2'>hvm</type></os>", NULL, 300, 255,
+    { "machine type ceiling", "<vcpu>1</vcpu><os><type machine='pc-i440fx-7.2'>hvm</type></os>", NULL, "300", 255,
       { "!", "machine type 'pc-i440fx-7.2' takes at most 255 vCPUs" } },
     { "topology: sockets follow", "<vcpu>4</vcpu><cpu><topology sockets='1' dies='1' cores='2' threads='2'/></cpu>", NULL,
-      8, 0, { "sockets=\"2\"", "cores=\"2\"", ">8</vcpu>" } },
+      "8", 0, { "sockets=\"2\"", "cores=\"2\"", ">8</vcpu>" } },
     { "topology: no whole number of sockets", "<vcpu>4</vcpu><cpu><topology sockets='1' cores='4' threads='1'/></cpu>",
-      NULL, 6, 0, { "!", "4 vCPUs per socket" } },
+      NULL, "6", 0, { "!", "4 vCPUs per socket" } },
     { "one NUMA cell gets them all", "<vcpu>1</vcpu><cpu><numa><cell id='0' cpus='0' memory='1048576'/></numa></cpu>",
-      NULL, 3, 0, { "cpus=\"0-2\"" } },
+      NULL, "3", 0, { "cpus=\"0-2\"" } },
     { "two NUMA cells that cover", "<vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='1'/><cell id='1' cpus='2-3,^5' memory='1'/></numa></cpu>",
-      NULL, 4, 0, { ">4</vcpu>" } },
+      NULL, "4", 0, { ">4</vcpu>" } },
     { "two NUMA cells that do not", "<vcpu>4</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='1'/><cell id='1' cpus='2-3' memory='1'/></numa></cpu>",
-      NULL, 2, 0, { "!", "do not hold vCPUs 0 to 1" } },
-    { "a pin for a vCPU the clone lacks", "<vcpu>4</vcpu><cputune><vcpupin vcpu='3' cpuset='1'/></cputune>", NULL, 2, 0,
+      NULL, "2", 0, { "!", "do not hold vCPUs 0 to 1" } },
+    { "a pin for a vCPU the clone lacks", "<vcpu>4</vcpu><cputune><vcpupin vcpu='3' cpuset='1'/></cputune>", NULL, "2", 0,
       { "!", "rule for vCPUs '3'" } },
     { "a scheduler rule within", "<vcpu>4</vcpu><cputune><vcpusched vcpus='0-1' scheduler='fifo' priority='1'/></cputune>",
-      NULL, 2, 0, { ">2</vcpu>" } },
-    { "vCPUs one by one", "<vcpu>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='1' enabled='no'/></vcpus>", NULL, 4,
+      NULL, "2", 0, { ">2</vcpu>" } },
+    { "vCPUs one by one", "<vcpu>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='1' enabled='no'/></vcpus>", NULL, "4",
       0, { "!", "one by one" } },
   };
 
@@ -284,7 +286,7 @@ static DcShape *
 shape_of (const char *const *resize, const char *const *disk, const char *format)
 {
   g_autoptr (GError) error = NULL;
-  DcShape *shape = dc_shape_new (NULL, -1, resize, disk, format, &error);
+  DcShape *shape = dc_shape_new (NULL, NULL, resize, disk, format, &error);
 
   g_assert_no_error (error);
   return shape;
@@ -333,6 +335,8 @@ test_shape_plan_disks (void)
   described = dc_plan_describe (plan);
   dc_assert_contains (described, "share disk 'vda' (disk, --disk share)");
   dc_assert_contains (described, "skip disk 'vdb'");
+  dc_assert_contains (described, "warning 'web2' shares writable disk 'vda' with 'web1' (--disk share)");
+  g_assert_cmpuint (plain->warnings->len, ==, 0);
 }
 
 /* --resize and --format: the new volume's XML and the <driver type> */

@@ -226,6 +226,13 @@ test_live_shape_share_skip (LiveFixture *f, gconstpointer data)
   g_assert_cmpstr (json_disk_action (root, "vdb"), ==, "share");
   g_assert_cmpstr (json_disk_action (root, "vdc"), ==, "share");
   g_assert_cmpstr (json_disk_action (root, "sda"), ==, "share");
+  {
+    JsonArray *warnings =
+      json_object_get_array_member (json_object_get_object_member (root, "clone"), "warnings");
+
+    g_assert_cmpuint (json_array_get_length (warnings), ==, 1);
+    dc_assert_contains (json_array_get_string_element (warnings, 0), "shares writable disk 'vdb'");
+  }
 
   xml = live_domain_xml (name);
   g_test_message ("clone XML:\n%s", xml);
