@@ -19,7 +19,9 @@ typedef struct
   gboolean read_back; /* read the new volumes' sizes back into the result */
   GRand *rand;        /* NULL: seeded from the system */
   gboolean linked;    /* --linked: overlays on a template's disks */
-  const DcShape *shape; /* --memory, --vcpus, --resize, --disk, --format */
+
+  const DcShape *shape; /* --memory, --vcpus, --resize, --disk, --format;
+                         * NULL: none */
 } DcCloneOptions;
 
 /* how long a run that lost its connection tries to reconnect */

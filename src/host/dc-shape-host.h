@@ -11,8 +11,8 @@
 
 G_BEGIN_DECLS
 
-guint dc_shape_host_max_vcpus (virConnectPtr conn, const char *virt_type, const char *arch, const char *machine,
-                               const char *emulator);
+guint dc_shape_host_max_vcpus (virConnectPtr conn, const char *virt_type, const char *arch,
+                               const char *machine, const char *emulator);
 gboolean dc_shape_host_grow (virStorageVolPtr vol, const DcCopy *copy, gboolean *grown, GError **error);
 
 G_END_DECLS

@@ -865,11 +865,11 @@ dc_planner_disk_shape (DcPlanner *p, xmlNode *disk, const char *what, const DcSh
   if ((convert || capacity != info->capacity) && (bytes_only || !file))
     {
       g_set_error (
-        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-        "cannot %s %s: %s; clone it without --resize and --format",
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED, "cannot %s %s: %s; clone it without --resize and --format",
         convert ? "convert" : "resize", what,
-        bytes_only ? "its pool reads another format from its bytes than its <driver> names, so its bytes are copied as they are"
-                   : "its volume is no file (an LVM logical volume, say)");
+        bytes_only
+          ? "its pool reads another format from its bytes than its <driver> names, so its bytes are copied as they are"
+          : "its volume is no file (an LVM logical volume, say)");
       return FALSE;
     }
   plan_copy->grow_to = capacity != info->capacity ? capacity : 0;
@@ -992,7 +992,8 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 
   /* An empty drive has nothing to copy or share: the clone gets one
    * empty too. */
-  empty = (g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source);
+  empty =
+    (g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source);
   if (!dc_planner_disk_asked (p, disk, device, target, empty, action, &done, error))
     return FALSE;
   if (!done && action == DC_DISK_COPY)
@@ -2182,7 +2183,8 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   plan->uuid = dc_random_uuid (opts->rand);
 
   dc_planner_identity (&p, root);
-  if (!dc_planner_shape_domain (&p, error) || !dc_planner_devices (&p, error) || !dc_planner_metadata (&p, error))
+  if (!dc_planner_shape_domain (&p, error) || !dc_planner_devices (&p, error)
+      || !dc_planner_metadata (&p, error))
     return NULL;
   plan->xml = dc_xml_format (root, TRUE);
   return g_steal_pointer (&plan);
@@ -2242,14 +2244,13 @@ dc_plan_describe (const DcPlan *plan)
     {
       const DcCopy *c = plan->copies->pdata[i];
 
-      g_autofree char *grow = c->grow_to ? g_strdup_printf (", grown to %" G_GUINT64_FORMAT " bytes", c->grow_to)
-                                         : g_strdup ("");
+      g_autofree char *grow =
+        c->grow_to ? g_strdup_printf (", grown to %" G_GUINT64_FORMAT " bytes", c->grow_to) : g_strdup ("");
 
-      g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)%s%s%s\n",
-                              c->kind == DC_COPY_KIND_OVERLAY ? "overlay" : "copy", c->what, c->pool,
-                              c->src_name, c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-",
-                              c->bytes_only ? ", its bytes as they are" : "", c->convert ? ", converted" : "",
-                              grow);
+      g_string_append_printf (
+        out, "%s %s: %s/%s -> %s/%s (%s)%s%s%s\n", c->kind == DC_COPY_KIND_OVERLAY ? "overlay" : "copy",
+        c->what, c->pool, c->src_name, c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-",
+        c->bytes_only ? ", its bytes as they are" : "", c->convert ? ", converted" : "", grow);
     }
   for (guint i = 0; i < plan->seeds->len; i++)
     {

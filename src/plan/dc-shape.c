@@ -309,8 +309,9 @@ dc_shape_new (const char *memory, const char *vcpus, const char *const *resize, 
     return NULL;
   if (shape->memory / 1024 > DC_SHAPE_MAX_MEMORY_KIB)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "invalid --memory '%s': libvirt takes at most %" G_GUINT64_FORMAT " KiB",
-                   memory, DC_SHAPE_MAX_MEMORY_KIB);
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "invalid --memory '%s': libvirt takes at most %" G_GUINT64_FORMAT " KiB", memory,
+                   DC_SHAPE_MAX_MEMORY_KIB);
       return NULL;
     }
   if (vcpus != NULL && !g_ascii_string_to_unsigned (vcpus, 10, 1, DC_SHAPE_MAX_VCPUS, &n, NULL))
@@ -390,8 +391,7 @@ dc_shape_check_targets (const DcShape *shape, xmlXPathContext *ctxt, GError **er
         }
       if (!found)
         {
-          g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
-                       "%s %s: the source has no disk '%s' (its disks: %s)",
+          g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "%s %s: the source has no disk '%s' (its disks: %s)",
                        d->action != DC_DISK_DEFAULT ? "--disk" : "--resize", d->target, d->target,
                        known->len > 0 ? known->str : "none");
           return FALSE;
@@ -544,7 +544,9 @@ dc_shape_topology (guint n, xmlXPathContext *ctxt, GError **error)
     {
       g_set_error (
         error, DC_ERROR, DC_ERROR_USAGE,
-        "--vcpus %u: the source's CPU topology (<cpu><topology>) has %" G_GUINT64_FORMAT " vCPUs per socket, and domclone changes only the sockets; give a multiple of %" G_GUINT64_FORMAT ", or change the topology first",
+        "--vcpus %u: the source's CPU topology (<cpu><topology>) has %" G_GUINT64_FORMAT
+        " vCPUs per socket, and domclone changes only the sockets; give a multiple of %" G_GUINT64_FORMAT
+        ", or change the topology first",
         n, per_socket, per_socket ? per_socket : 1);
       return FALSE;
     }
@@ -706,10 +708,11 @@ dc_shape_capacity (const DcShapeDisk *disk, const char *what, guint64 current, g
       g_autofree char *now = dc_shape_size_text (current);
       g_autofree char *to = dc_shape_size_text (wanted);
 
-      g_set_error (
-        error, DC_ERROR, DC_ERROR_USAGE,
-        "--resize %s would shrink %s to %s (%" G_GUINT64_FORMAT " bytes): its capacity is %s (%" G_GUINT64_FORMAT " bytes), and --resize only grows a disk",
-        disk->target, what, to, wanted, now, current);
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "--resize %s would shrink %s to %s (%" G_GUINT64_FORMAT
+                   " bytes): its capacity is %s (%" G_GUINT64_FORMAT
+                   " bytes), and --resize only grows a disk",
+                   disk->target, what, to, wanted, now, current);
       return FALSE;
     }
   *capacity = wanted;

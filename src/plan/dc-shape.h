@@ -45,8 +45,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcShape, dc_shape_free)
 
 gboolean dc_shape_parse_size (const char *text, const char *option, gboolean relative_ok, guint64 *bytes,
                               gboolean *relative, GError **error);
-DcShape *dc_shape_new (const char *memory, const char *vcpus, const char *const *resize, const char *const *disk,
-                       const char *format, GError **error);
+DcShape *dc_shape_new (const char *memory, const char *vcpus, const char *const *resize,
+                       const char *const *disk, const char *format, GError **error);
 const DcShapeDisk *dc_shape_disk (const DcShape *shape, const char *target);
 const char *dc_shape_action_name (DcDiskAction action);
 

@@ -134,8 +134,8 @@ test_cli_parse (void)
 static void
 test_cli_parse_shape (void)
 {
-  char *argv[] = { "domclone", "--memory", "2G",       "--vcpus",  "4",      "--resize", "vda=+10G",
-                   "--disk",   "vdb=skip", "--resize", "vdc=64G", "--format", "qcow2", "src",      NULL };
+  char *argv[] = { "domclone", "--memory", "2G",      "--vcpus",  "4",     "--resize", "vda=+10G", "--disk",
+                   "vdb=skip", "--resize", "vdc=64G", "--format", "qcow2", "src",      NULL };
   g_autoptr (GError) error = NULL;
   g_autoptr (DcCliOptions) opts = dc_cli_parse (G_N_ELEMENTS (argv) - 1, argv, &error);
   char *plain_argv[] = { "domclone", "src", NULL };
@@ -231,12 +231,18 @@ static const RunCase run_cases[] = {
   { "disk-no-action", { "--disk", "vda", "src", NULL }, 2, "give TARGET=copy|share|skip" },
   { "disk-bad-action", { "--disk", "vda=move", "src", NULL }, 2, "invalid --disk vda='move'" },
   { "disk-twice", { "--disk", "vda=skip", "--disk", "vda=copy", "src", NULL }, 2, "names disk 'vda' twice" },
-  { "resize-twice", { "--resize", "vda=+1G", "--resize", "vda=9G", "src", NULL }, 2, "names disk 'vda' twice" },
+  { "resize-twice",
+    { "--resize", "vda=+1G", "--resize", "vda=9G", "src", NULL },
+    2,
+    "names disk 'vda' twice" },
   { "resize-bad-size", { "--resize", "vda=big", "src", NULL }, 2, "invalid --resize vda 'big'" },
   { "resize-skipped", { "--resize", "vda=+1G", "--disk", "vda=skip", "src", NULL }, 2, "do not go together" },
   { "format-linked", { "--format", "raw", "--linked", "src", NULL }, 2, "it takes no --format" },
   { "cleanup-memory", { "--cleanup", "--memory", "1G", "src", NULL }, 2, "it takes no --memory" },
-  { "make-template-disk", { "--make-template", "--disk", "vda=skip", "src", NULL }, 2, "they take no --memory" },
+  { "make-template-disk",
+    { "--make-template", "--disk", "vda=skip", "src", NULL },
+    2,
+    "they take no --memory" },
 };
 
 static void

@@ -56,10 +56,11 @@ clone_new (guint64 counter)
   "\"allocation\":196616,\"backing\":null}"
 #define SOURCE_JSON(counter)                                                                                 \
   "\"source\":{\"name\":\"src\",\"uuid\":\"11111111-2222-3333-4444-555555555555\",\"counter\":" counter "}"
-#define CLONE_JSON(name)                                                                                     \
-  "{\"name\":\"" name                                                                                        \
-  "\",\"uuid\":\"66666666-7777-8888-9999-000000000000\",\"macs\":[\"52:54:00:12:34:56\"],"                   \
-  "\"volumes\":[" VOLUME_JSON "],\"memory\":null,\"vcpus\":null,\"disks\":null,\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\","               \
+#define CLONE_JSON(name)                                                                                         \
+  "{\"name\":\"" name                                                                                            \
+  "\",\"uuid\":\"66666666-7777-8888-9999-000000000000\",\"macs\":[\"52:54:00:12:34:56\"],"                       \
+  "\"volumes\":[" VOLUME_JSON                                                                                    \
+  "],\"memory\":null,\"vcpus\":null,\"disks\":null,\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\"," \
   "\"linked\":false,\"warnings\":[\"the clone keeps the serial 'S1'\"]}"
 
 static void

@@ -107,8 +107,18 @@ test_shape_options_refused (void)
     { NULL, NULL, { "vda=+1G", "vda=2G" }, { NULL }, NULL, "--resize names disk 'vda' twice" },
     { NULL, NULL, { "vda=0" }, { NULL }, NULL, "invalid --resize vda '0'" },
     { NULL, NULL, { "vda" }, { NULL }, NULL, "invalid --resize 'vda'" },
-    { NULL, NULL, { "vda=+1G" }, { "vda=skip" }, NULL, "--resize vda and --disk vda=skip do not go together" },
-    { NULL, NULL, { "vdb=2G" }, { "vdb=share" }, NULL, "--resize vdb and --disk vdb=share do not go together" },
+    { NULL,
+      NULL,
+      { "vda=+1G" },
+      { "vda=skip" },
+      NULL,
+      "--resize vda and --disk vda=skip do not go together" },
+    { NULL,
+      NULL,
+      { "vdb=2G" },
+      { "vdb=share" },
+      NULL,
+      "--resize vdb and --disk vdb=share do not go together" },
   };
 
   for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -171,8 +181,9 @@ test_shape_capacity (void)
   g_assert_cmpuint (capacity, ==, 16 * MiB);
   g_assert_false (dc_shape_capacity (&to, "disk 'vda'", 32 * MiB, &capacity, &error));
   g_assert_error (error, DC_ERROR, DC_ERROR_USAGE);
-  dc_assert_contains (error->message,
-                      "--resize vda would shrink disk 'vda' to 16 MiB (16777216 bytes): its capacity is 32 MiB (33554432 bytes)");
+  dc_assert_contains (
+    error->message,
+    "--resize vda would shrink disk 'vda' to 16 MiB (16777216 bytes): its capacity is 32 MiB (33554432 bytes)");
 }
 
 /* A domain XML for the memory and vCPU rules: @inner inside <domain> */
@@ -190,39 +201,108 @@ static void
 test_shape_domain (void)
 {
   static const DomainCase cases[] = {
-    { "memory and current memory", "<memory unit='KiB'>1048576</memory><currentMemory unit='KiB'>524288</currentMemory>",
-      "2G", NULL, 0, { "<memory unit=\"KiB\">2097152</memory>", "<currentMemory unit=\"KiB\">2097152</currentMemory>" } },
-    { "memory in GiB", "<memory unit='GiB'>1</memory>", "512M", NULL, 0, { "<memory unit=\"KiB\">524288</memory>" } },
-    { "one NUMA cell follows", "<memory>1048576</memory><cpu><numa><cell id='0' cpus='0' memory='1' unit='GiB'/></numa></cpu>",
-      "2G", NULL, 0, { "memory=\"2097152\" unit=\"KiB\"" } },
-    { "two NUMA cells that add up", "<memory>2097152</memory><cpu><numa><cell id='0' cpus='0' memory='1048576'/><cell id='1' cpus='1' memory='1' unit='GiB'/></numa></cpu>",
-      "2G", NULL, 0, { "<memory unit=\"KiB\">2097152</memory>" } },
-    { "two NUMA cells that do not", "<memory>2097152</memory><cpu><numa><cell id='0' cpus='0' memory='1048576'/><cell id='1' cpus='1' memory='1048576'/></numa></cpu>",
-      "4G", NULL, 0, { "!", "2 NUMA cells" } },
-    { "above maxMemory", "<maxMemory slots='16' unit='GiB'>4</maxMemory><memory>1048576</memory>", "8G", NULL, 0,
+    { "memory and current memory",
+      "<memory unit='KiB'>1048576</memory><currentMemory unit='KiB'>524288</currentMemory>",
+      "2G",
+      NULL,
+      0,
+      { "<memory unit=\"KiB\">2097152</memory>", "<currentMemory unit=\"KiB\">2097152</currentMemory>" } },
+    { "memory in GiB",
+      "<memory unit='GiB'>1</memory>",
+      "512M",
+      NULL,
+      0,
+      { "<memory unit=\"KiB\">524288</memory>" } },
+    { "one NUMA cell follows",
+      "<memory>1048576</memory><cpu><numa><cell id='0' cpus='0' memory='1' unit='GiB'/></numa></cpu>",
+      "2G",
+      NULL,
+      0,
+      { "memory=\"2097152\" unit=\"KiB\"" } },
+    { "two NUMA cells that add up",
+      "<memory>2097152</memory><cpu><numa><cell id='0' cpus='0' memory='1048576'/><cell id='1' cpus='1' memory='1' unit='GiB'/></numa></cpu>",
+      "2G",
+      NULL,
+      0,
+      { "<memory unit=\"KiB\">2097152</memory>" } },
+    { "two NUMA cells that do not",
+      "<memory>2097152</memory><cpu><numa><cell id='0' cpus='0' memory='1048576'/><cell id='1' cpus='1' memory='1048576'/></numa></cpu>",
+      "4G",
+      NULL,
+      0,
+      { "!", "2 NUMA cells" } },
+    { "above maxMemory",
+      "<maxMemory slots='16' unit='GiB'>4</maxMemory><memory>1048576</memory>",
+      "8G",
+      NULL,
+      0,
       { "!", "<maxMemory> of 4194304 KiB" } },
-    { "DIMMs", "<memory>1048576</memory><devices><memory model='dimm'><target><size unit='MiB'>512</size><node>0</node></target></memory></devices>",
-      "2G", NULL, 0, { "!", "memory devices (DIMMs)" } },
-    { "vcpus, current dropped", "<vcpu placement='static' current='1'>2</vcpu>", NULL, "4", 0,
+    { "DIMMs",
+      "<memory>1048576</memory><devices><memory model='dimm'><target><size unit='MiB'>512</size><node>0</node></target></memory></devices>",
+      "2G",
+      NULL,
+      0,
+      { "!", "memory devices (DIMMs)" } },
+    { "vcpus, current dropped",
+      "<vcpu placement='static' current='1'>2</vcpu>",
+      NULL,
+      "4",
+      0,
       { "<vcpu placement=\"static\">4</vcpu>" } },
-    { "machine type ceiling", "<vcpu>1</vcpu><os><type machine='pc-i440fx-7.2'>hvm</type></os>", NULL, "300", 255,
+    { "machine type ceiling",
+      "<vcpu>1</vcpu><os><type machine='pc-i440fx-7.2'>hvm</type></os>",
+      NULL,
+      "300",
+      255,
       { "!", "machine type 'pc-i440fx-7.2' takes at most 255 vCPUs" } },
-    { "topology: sockets follow", "<vcpu>4</vcpu><cpu><topology sockets='1' dies='1' cores='2' threads='2'/></cpu>", NULL,
-      "8", 0, { "sockets=\"2\"", "cores=\"2\"", ">8</vcpu>" } },
-    { "topology: no whole number of sockets", "<vcpu>4</vcpu><cpu><topology sockets='1' cores='4' threads='1'/></cpu>",
-      NULL, "6", 0, { "!", "4 vCPUs per socket" } },
-    { "one NUMA cell gets them all", "<vcpu>1</vcpu><cpu><numa><cell id='0' cpus='0' memory='1048576'/></numa></cpu>",
-      NULL, "3", 0, { "cpus=\"0-2\"" } },
-    { "two NUMA cells that cover", "<vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='1'/><cell id='1' cpus='2-3,^5' memory='1'/></numa></cpu>",
-      NULL, "4", 0, { ">4</vcpu>" } },
-    { "two NUMA cells that do not", "<vcpu>4</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='1'/><cell id='1' cpus='2-3' memory='1'/></numa></cpu>",
-      NULL, "2", 0, { "!", "do not hold vCPUs 0 to 1" } },
-    { "a pin for a vCPU the clone lacks", "<vcpu>4</vcpu><cputune><vcpupin vcpu='3' cpuset='1'/></cputune>", NULL, "2", 0,
+    { "topology: sockets follow",
+      "<vcpu>4</vcpu><cpu><topology sockets='1' dies='1' cores='2' threads='2'/></cpu>",
+      NULL,
+      "8",
+      0,
+      { "sockets=\"2\"", "cores=\"2\"", ">8</vcpu>" } },
+    { "topology: no whole number of sockets",
+      "<vcpu>4</vcpu><cpu><topology sockets='1' cores='4' threads='1'/></cpu>",
+      NULL,
+      "6",
+      0,
+      { "!", "4 vCPUs per socket" } },
+    { "one NUMA cell gets them all",
+      "<vcpu>1</vcpu><cpu><numa><cell id='0' cpus='0' memory='1048576'/></numa></cpu>",
+      NULL,
+      "3",
+      0,
+      { "cpus=\"0-2\"" } },
+    { "two NUMA cells that cover",
+      "<vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='1'/><cell id='1' cpus='2-3,^5' memory='1'/></numa></cpu>",
+      NULL,
+      "4",
+      0,
+      { ">4</vcpu>" } },
+    { "two NUMA cells that do not",
+      "<vcpu>4</vcpu><cpu><numa><cell id='0' cpus='0-1' memory='1'/><cell id='1' cpus='2-3' memory='1'/></numa></cpu>",
+      NULL,
+      "2",
+      0,
+      { "!", "do not hold vCPUs 0 to 1" } },
+    { "a pin for a vCPU the clone lacks",
+      "<vcpu>4</vcpu><cputune><vcpupin vcpu='3' cpuset='1'/></cputune>",
+      NULL,
+      "2",
+      0,
       { "!", "rule for vCPUs '3'" } },
-    { "a scheduler rule within", "<vcpu>4</vcpu><cputune><vcpusched vcpus='0-1' scheduler='fifo' priority='1'/></cputune>",
-      NULL, "2", 0, { ">2</vcpu>" } },
-    { "vCPUs one by one", "<vcpu>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='1' enabled='no'/></vcpus>", NULL, "4",
-      0, { "!", "one by one" } },
+    { "a scheduler rule within",
+      "<vcpu>4</vcpu><cputune><vcpusched vcpus='0-1' scheduler='fifo' priority='1'/></cputune>",
+      NULL,
+      "2",
+      0,
+      { ">2</vcpu>" } },
+    { "vCPUs one by one",
+      "<vcpu>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='1' enabled='no'/></vcpus>",
+      NULL,
+      "4",
+      0,
+      { "!", "one by one" } },
   };
 
   for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -361,7 +441,9 @@ test_shape_plan_volumes (void)
   dc_assert_contains (vda->xml, "bytes\">32212254720</capacity>");
   dc_assert_contains (vda->xml, "<format type=\"raw\"/>");
   dc_assert_not_contains (vda->xml, "compat");
-  dc_assert_contains (plan->xml, "<driver name=\"qemu\" type=\"raw\" discard=\"unmap\"/>\n      <source file=\"/var/lib/libvirt/images/web2.raw\"/>");
+  dc_assert_contains (
+    plan->xml,
+    "<driver name=\"qemu\" type=\"raw\" discard=\"unmap\"/>\n      <source file=\"/var/lib/libvirt/images/web2.raw\"/>");
   /* vdb: raw already, 50 GiB -> 64 GiB */
   g_assert_false (vdb->convert);
   g_assert_cmpuint (vdb->grow_to, ==, 64 * GiB);
@@ -437,7 +519,8 @@ test_shape_plan_refused (void)
     {
       const char *resize[] = { cases[i].resize, NULL };
       const char *disk[] = { cases[i].disk, NULL };
-      g_autoptr (DcShape) shape = shape_of (cases[i].resize ? resize : NULL, cases[i].disk ? disk : NULL, NULL);
+      g_autoptr (DcShape) shape =
+        shape_of (cases[i].resize ? resize : NULL, cases[i].disk ? disk : NULL, NULL);
       g_autoptr (GError) error = NULL;
       g_autoptr (DcPlan) plan = plan_shaped ("multi-disk", shape, FALSE, &error);
 

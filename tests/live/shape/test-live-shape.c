@@ -131,7 +131,9 @@ static void
 resize_and_check (LiveFixture *f, const char *const *env)
 {
   g_autofree char *name = g_strdup_printf ("%s-grown", f->src);
-  const char *args[] = { "--json", "--resize", "vda=64M", "--resize", "vdb=+32M", "--name", name, f->src, NULL };
+  const char *args[] = {
+    "--json", "--resize", "vda=64M", "--resize", "vdb=+32M", "--name", name, f->src, NULL
+  };
   g_autofree char *out = shape_clone (args, env);
   g_autoptr (JsonObject) root = dc_test_json_object (out);
   g_autofree char *src_vda = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
@@ -280,9 +282,8 @@ test_live_shape_format (LiveFixture *f, gconstpointer data)
   assert_same_content (src_vda, "qcow2", json_object_get_string_member (vda, "path"), format);
   assert_same_content (src_vdb, "raw", json_object_get_string_member (vdb, "path"), format);
   /* the converted volume is named for its format */
-  g_assert_true (g_str_has_suffix (json_object_get_string_member (
-                                     g_str_equal (format, "raw") ? vda : vdb, "path"),
-                                   format));
+  g_assert_true (g_str_has_suffix (
+    json_object_get_string_member (g_str_equal (format, "raw") ? vda : vdb, "path"), format));
 
   xml = live_domain_xml (name);
   g_test_message ("clone XML:\n%s", xml);
