@@ -194,10 +194,12 @@ dc_shape_split (const char *arg, const char *option, const char *form, char **ta
 
   if (eq != NULL && eq != arg)
     {
-      *target = g_strndup (arg, eq - arg);
-      for (const char *c = *target; *c != '\0'; c++)
-        if (!g_ascii_isalnum (*c) && *c != '_' && *c != '-' && *c != '.')
-          g_clear_pointer (target, g_free);
+      gboolean ok = TRUE;
+
+      for (const char *c = arg; c < eq; c++)
+        ok = ok && (g_ascii_isalnum (*c) || *c == '_' || *c == '-' || *c == '.');
+      if (ok)
+        *target = g_strndup (arg, eq - arg);
     }
   if (eq == NULL || eq == arg || *target == NULL)
     {
