@@ -110,10 +110,15 @@ dc_result_disk_of (xmlXPathContext *ctxt, const DcCopy *copy)
   return NULL;
 }
 
-/* The clone's memory, vCPUs and what it does with each disk (--memory,
- * --vcpus, --disk) */
-static void
-dc_result_shape (DcCloneResult *result, const DcPlan *plan, xmlXPathContext *ctxt)
+/**
+ * dc_result_read_size:
+ * @result: a result
+ * @ctxt: the clone's domain XML
+ *
+ * Sets the clone's memory (bytes) and vCPU count from its XML.
+ */
+void
+dc_result_read_size (DcCloneResult *result, xmlXPathContext *ctxt)
 {
   xmlNode *memory = dc_xml_node (ctxt, NULL, "/domain/memory");
   g_autofree char *unit = memory ? dc_xml_prop (memory, "unit") : NULL;
@@ -125,15 +130,38 @@ dc_result_shape (DcCloneResult *result, const DcPlan *plan, xmlXPathContext *ctx
     result->memory = (gint64) n;
   if (vcpus != NULL && g_ascii_string_to_unsigned (vcpus, 10, 1, G_MAXINT, &n, NULL))
     result->vcpus = (gint64) n;
+}
+
+/**
+ * dc_result_add_disk:
+ * @result: a result
+ * @disk: (nullable): a disk's target
+ * @action: what became of it (DcPlanDisk)
+ */
+void
+dc_result_add_disk (DcCloneResult *result, const char *disk, const char *action)
+{
+  DcResultDisk *d = g_new0 (DcResultDisk, 1);
+
+  if (result->disks == NULL)
+    result->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_disk_free);
+  d->disk = g_strdup (disk);
+  d->action = g_strdup (action);
+  g_ptr_array_add (result->disks, d);
+}
+
+/* The clone's memory, vCPUs and what it does with each disk (--memory,
+ * --vcpus, --disk) */
+static void
+dc_result_shape (DcCloneResult *result, const DcPlan *plan, xmlXPathContext *ctxt)
+{
+  dc_result_read_size (result, ctxt);
   result->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_disk_free);
   for (guint i = 0; i < plan->disks->len; i++)
     {
       const DcPlanDisk *pd = plan->disks->pdata[i];
-      DcResultDisk *d = g_new0 (DcResultDisk, 1);
 
-      d->disk = g_strdup (pd->target);
-      d->action = g_strdup (pd->action);
-      g_ptr_array_add (result->disks, d);
+      dc_result_add_disk (result, pd->target, pd->action);
     }
 }
 

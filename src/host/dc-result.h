@@ -47,7 +47,8 @@ typedef struct
   gboolean linked;    /* its disks are overlays on a template's */
   gint64 memory;      /* bytes, from its XML; 0: unknown */
   gint64 vcpus;       /* from its XML; 0: unknown */
-  GPtrArray *disks;   /* DcResultDisk, NULL: unknown (--exist-ok) */
+  GPtrArray *disks;   /* DcResultDisk; NULL: unknown (--exist-ok, on a
+                       * clone whose metadata does not say) */
   /* char *: what the clone keeps of its source's identity
    * (DcPlan.warnings); NULL: none */
   GPtrArray *warnings;
@@ -60,6 +61,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_result_free)
 
 void dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env);
 void dc_result_read_macs (DcCloneResult *result, xmlXPathContext *ctxt);
+void dc_result_read_size (DcCloneResult *result, xmlXPathContext *ctxt);
+void dc_result_add_disk (DcCloneResult *result, const char *disk, const char *action);
 char *dc_result_nvram_named (xmlXPathContext *ctxt);
 
 G_END_DECLS

@@ -187,6 +187,13 @@ dc_run_final_metadata (const DcPlan *plan, const DcCloneResult *result, GError *
       v->backing = g_strdup (r->backing);
       g_ptr_array_add (md->volumes, v);
     }
+  /* what became of each disk, for an --exist-ok rerun's result */
+  for (guint i = 0; result->disks != NULL && i < result->disks->len; i++)
+    {
+      const DcResultDisk *d = result->disks->pdata[i];
+
+      dc_metadata_add_disk (md, d->disk, d->action);
+    }
   return dc_metadata_format (md);
 }
 

@@ -31,6 +31,17 @@ dc_flush_stdout (void)
     stdout_errno = errno != 0 ? errno : EIO;
 }
 
+/* Writes @text on stdout, remembering a failure: text longer than the
+ * stream's buffer (--help, a big --json object) is written on the way,
+ * and the errno of that write is lost by the time stdout is closed */
+static void
+dc_put_stdout (const char *text)
+{
+  errno = 0;
+  if (fputs (text, stdout) == EOF && stdout_errno == 0)
+    stdout_errno = errno != 0 ? errno : EIO;
+}
+
 static void
 dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
 {
@@ -97,7 +108,7 @@ dc_fail (const GError *error)
   g_autofree char *out =
     counting ? dc_output_clones_failure (format, none, error) : dc_output_failure (format, error);
 
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return dc_fail_line (error);
 }
 
@@ -153,7 +164,7 @@ dc_handle_help (void)
 {
   g_autofree char *help = dc_cli_help ();
 
-  fputs (help, stdout);
+  dc_put_stdout (help);
   return EXIT_SUCCESS;
 }
 
@@ -178,7 +189,7 @@ dc_handle_print_xml (virConnectPtr conn, const DcCliOptions *opts)
     return dc_fail (error);
   dc_print_warnings (result);
   out = dc_output_print_xml (format, result);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return EXIT_SUCCESS;
 }
 
@@ -195,7 +206,7 @@ dc_handle_cleanup (virConnectPtr conn, const DcCliOptions *opts)
   ok = dc_cleanup (conn, NULL, opts->source, TRUE, removed, &error);
   /* what was removed, even if something else then failed */
   out = dc_output_cleanup (format, opts->source, removed, ok ? NULL : error);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return ok ? EXIT_SUCCESS : dc_fail_line (error);
 }
 
@@ -213,7 +224,7 @@ dc_handle_template (virConnectPtr conn, const DcCliOptions *opts)
   if (done == NULL)
     return dc_fail (error);
   out = dc_output_template (format, done);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return EXIT_SUCCESS;
 }
 
@@ -233,7 +244,7 @@ dc_handle_count (virConnectPtr conn, const DcCliOptions *opts)
   out = ok ? dc_output_clones (format, made) : dc_output_clones_failure (format, made, error);
   for (guint i = 0; i < made->len; i++)
     dc_print_warnings (made->pdata[i]);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return ok ? EXIT_SUCCESS : dc_fail_line (error);
 }
 
@@ -253,7 +264,7 @@ dc_handle_clone (virConnectPtr conn, const DcCliOptions *opts)
     return dc_fail (error);
   dc_print_warnings (result);
   out = dc_output_clone (format, result);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return EXIT_SUCCESS;
 }
 

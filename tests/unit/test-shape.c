@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "dc-fake-env.h"
+#include "dc-metadata.h"
 #include "dc-plan.h"
 #include "dc-shape.h"
 #include "dc-test-assert.h"
@@ -548,6 +549,29 @@ test_shape_plan_copy_shareable (void)
   g_assert_cmpstr (((const DcCopy *) plan->copies->pdata[2])->dst_name, ==, "web2-vdc.raw");
 }
 
+/* <disks> in a clone's metadata: what an --exist-ok rerun reports */
+static void
+test_shape_metadata_disks (void)
+{
+  g_autoptr (DcMetadata) md = dc_metadata_new ();
+  g_autoptr (DcMetadata) back = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml = NULL;
+
+  g_assert_true (dc_metadata_is_empty (md));
+  dc_metadata_add_disk (md, "vda", "copy");
+  dc_metadata_add_disk (md, "vdb", "skip");
+  g_assert_false (dc_metadata_is_empty (md));
+  xml = dc_metadata_format (md);
+  dc_assert_contains (
+    xml, "<disks><disk target=\"vda\" action=\"copy\"/><disk target=\"vdb\" action=\"skip\"/></disks>");
+  back = dc_metadata_parse (xml, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (back->disks->len, ==, 2);
+  g_assert_cmpstr (((DcMetadataDisk *) back->disks->pdata[1])->target, ==, "vdb");
+  g_assert_cmpstr (((DcMetadataDisk *) back->disks->pdata[1])->action, ==, "skip");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -563,5 +587,6 @@ main (int argc, char **argv)
   g_test_add_func ("/shape/plan/linked", test_shape_plan_linked);
   g_test_add_func ("/shape/plan/copy-shareable", test_shape_plan_copy_shareable);
   g_test_add_func ("/shape/plan/refused", test_shape_plan_refused);
+  g_test_add_func ("/shape/metadata/disks", test_shape_metadata_disks);
   return g_test_run ();
 }

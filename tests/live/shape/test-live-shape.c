@@ -249,6 +249,18 @@ test_live_shape_share_skip (LiveFixture *f, gconstpointer data)
 
     g_assert_false (g_file_test (copy, G_FILE_TEST_EXISTS));
   }
+  /* an --exist-ok rerun reports the same, from the clone's metadata */
+  {
+    const char *again[] = { "--json", "--exist-ok", "--name", name, f->src, NULL };
+    g_autofree char *out2 = shape_clone (again, NULL);
+    g_autoptr (JsonObject) root2 = dc_test_json_object (out2);
+
+    g_assert_false (json_object_get_boolean_member (root2, "changed"));
+    g_assert_cmpstr (json_disk_action (root2, "vda"), ==, "skip");
+    g_assert_cmpstr (json_disk_action (root2, "vdb"), ==, "share");
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root2, "clone"), "memory"),
+                     ==, 128 * MiB);
+  }
 }
 
 /* --format @format: every copied disk in it, the same content */
