@@ -5,7 +5,9 @@
  * no daemon. The
  * connection it plans against says yes to everything: every disk is a
  * volume of one pool, no name or MAC is taken, so the rewrite runs as
- * deep as the input allows. Built with ./configure --enable-fuzzing
+ * deep as the input allows; a second pass plans it shaped (--memory,
+ * --vcpus, --resize, --disk, --format), a third as a linked clone.
+ * Built with ./configure --enable-fuzzing
  * (clang); scripts/fuzz.sh runs it.
  */
 #include "config.h"
@@ -81,6 +83,12 @@ fz_swtpm_dir (DcEnv *env)
   return g_strdup ("/swtpm");
 }
 
+static guint
+fz_max_vcpus (DcEnv *env, const char *virt_type, const char *arch, const char *machine, const char *emulator)
+{
+  return 8;
+}
+
 static DcEnv fz_env = {
   .domain_exists = fz_domain_exists,
   .mac_in_use = fz_mac_in_use,
@@ -90,6 +98,7 @@ static DcEnv fz_env = {
   .file = fz_vol_by_path,
   .nvram_dir = fz_nvram_dir,
   .swtpm_dir = fz_swtpm_dir,
+  .max_vcpus = fz_max_vcpus,
 };
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
@@ -123,6 +132,20 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       g_assert (plan->xml != NULL && described != NULL);
     }
   g_clear_error (&error);
+
+  /* shaped: memory and vCPUs against its NUMA cells, topology and
+   * cputune; its usual disk targets resized, shared, skipped, converted */
+  {
+    static const char *const resize[] = { "vda=+1G", "hda=4G", NULL };
+    static const char *const disk[] = { "vdb=skip", "vdc=share", "sdb=copy", "fda=copy", NULL };
+    g_autoptr (DcShape) shape = dc_shape_new ("3G", "6", resize, disk, "raw", NULL);
+    g_autoptr (DcPlan) shaped = NULL;
+
+    opts.shape = shape;
+    shaped = dc_plan_new (&fz_env, &opts, &error);
+    g_clear_error (&error);
+    opts.shape = NULL;
+  }
 
   /* the same XML as a template: linked clone, template rewrite and back */
   {

@@ -16,6 +16,7 @@
 #include "dc-copy.h"
 #include "dc-vol-io.h"
 #include "dc-seed-vol.h"
+#include "dc-shape-host.h"
 #include "dc-pool.h"
 #include "dc-cleanup.h"
 #include "dc-env.h"
@@ -49,6 +50,7 @@ typedef struct
                        * another attempt is worth it */
   gboolean existed;  /* a volume of that name was there before: not
                        * ours */
+  gboolean grown;    /* --resize grew it once filled */
 } DcCopyAttempt;
 
 /* Creates the new volume of @at; %NULL with @error set on failure. */
@@ -124,7 +126,7 @@ dc_copy_read_back (DcRun *run, const DcCopyAttempt *at, virStorageVolPtr dst)
 
   /* after a local copy libvirt must read the volume's size and
    * allocation anew; the result may want them too */
-  if (!at->local && !at->stream && at->bytes == NULL && run->made == NULL)
+  if (!at->local && !at->stream && at->bytes == NULL && !at->grown && run->made == NULL)
     return;
   if (virStorageVolGetInfo (dst, &info) < 0)
     {
@@ -170,7 +172,7 @@ dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
                    copy->dst_pool, at->path, copy->dst_path);
       return FALSE;
     }
-  if (!dc_copy_fill (run, at, src, dst, error))
+  if (!dc_copy_fill (run, at, src, dst, error) || !dc_shape_host_grow (dst, copy, &at->grown, error))
     return FALSE;
   if (!at->backup)
     dc_copy_read_back (run, at, dst);
@@ -289,8 +291,9 @@ dc_copy_sync (DcRun *run, const DcCopyAttempt *at, GError **error)
     return TRUE;
   if (at->way == DC_COPY_BY_UPLOAD)
     return dc_file_sync (at->path, error);
+  /* growing a volume (qemu-img resize, or a truncate) flushes nothing */
   if (!((at->way == DC_COPY_BY_LIBVIRT && !dc_libvirt_copy_syncs (copy)) || at->way == DC_COPY_BY_STREAM
-        || at->way == DC_COPY_BY_BACKUP))
+        || at->way == DC_COPY_BY_BACKUP || at->grown))
     return TRUE;
   dir = g_path_get_dirname (at->path);
   if (dc_sameness_of_dir (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN

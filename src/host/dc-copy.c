@@ -206,6 +206,11 @@ dc_copy_local_possible (const DcCopy *copy, char **why)
       *why = g_strdup ("its pool names no file paths");
       return FALSE;
     }
+  if (copy->convert)
+    {
+      *why = g_strdup ("--format changes its format, which libvirt's copy converts");
+      return FALSE;
+    }
   if (g_stat (copy->src_path, &st) < 0 || !S_ISREG (st.st_mode) || g_access (copy->src_path, R_OK) < 0)
     {
       *why = g_strdup_printf ("'%s' is not a regular file this process can read", copy->src_path);

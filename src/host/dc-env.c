@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "dc-env.h"
+#include "dc-shape-host.h"
 #include "dc-cloudinit.h"
 #include "dc-copy.h"
 #include "dc-pool.h"
@@ -592,6 +593,15 @@ dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const c
   return TRUE;
 }
 
+static guint
+dc_live_max_vcpus (DcEnv *base, const char *virt_type, const char *arch, const char *machine,
+                   const char *emulator)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+
+  return dc_shape_host_max_vcpus (env->conn, virt_type, arch, machine, emulator);
+}
+
 /**
  * dc_env_live_rbd:
  * @base: a live env
@@ -682,6 +692,7 @@ dc_env_live_new (virConnectPtr conn, const DcHostScan *scan)
   env->parent.iso_label = dc_live_iso_label;
   env->parent.rbd_image = dc_live_rbd_image;
   env->parent.rbd_pool = dc_live_rbd_pool;
+  env->parent.max_vcpus = dc_live_max_vcpus;
   env->conn = conn;
   g_mutex_init (&env->rbd_lock);
   env->rbd = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_rbd_entry_free);

@@ -107,6 +107,13 @@ dc_exist_result (virDomainPtr src, const char *source, const char *source_uuid, 
   if (clone_md->volumes->len > 0)
     dc_pool_close_dirs (virDomainGetConnect (dom));
   dc_result_read_macs (result, ctxt);
+  dc_result_read_size (result, ctxt);
+  for (guint i = 0; i < clone_md->disks->len; i++)
+    {
+      const DcMetadataDisk *d = clone_md->disks->pdata[i];
+
+      dc_result_add_disk (result, d->target, d->action);
+    }
   /* libvirt fills in the path it names itself when it defines the
    * domain */
   result->nvram = dc_result_nvram_named (ctxt);

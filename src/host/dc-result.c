@@ -7,7 +7,16 @@
 #include "config.h"
 
 #include "dc-result.h"
+#include "dc-shape.h"
 #include "dc-xml.h"
+
+void
+dc_result_disk_free (DcResultDisk *d)
+{
+  g_free (d->disk);
+  g_free (d->action);
+  g_free (d);
+}
 
 void
 dc_result_volume_free (DcResultVolume *v)
@@ -33,6 +42,7 @@ dc_result_free (DcCloneResult *result)
   g_free (result->xml);
   g_clear_pointer (&result->macs, g_ptr_array_unref);
   g_clear_pointer (&result->volumes, g_ptr_array_unref);
+  g_clear_pointer (&result->disks, g_ptr_array_unref);
   g_free (result->nvram);
   g_clear_pointer (&result->warnings, g_ptr_array_unref);
   g_clear_pointer (&result->identity, dc_reset_free);
@@ -105,6 +115,61 @@ dc_result_disk_of (xmlXPathContext *ctxt, const DcCopy *copy)
   return NULL;
 }
 
+/**
+ * dc_result_read_size:
+ * @result: a result
+ * @ctxt: the clone's domain XML
+ *
+ * Sets the clone's memory (bytes) and vCPU count from its XML.
+ */
+void
+dc_result_read_size (DcCloneResult *result, xmlXPathContext *ctxt)
+{
+  xmlNode *memory = dc_xml_node (ctxt, NULL, "/domain/memory");
+  g_autofree char *unit = memory ? dc_xml_prop (memory, "unit") : NULL;
+  g_autofree char *size = dc_xml_string (ctxt, NULL, "normalize-space(/domain/memory)");
+  g_autofree char *vcpus = dc_xml_string (ctxt, NULL, "normalize-space(/domain/vcpu)");
+  guint64 n = 0;
+
+  if (size != NULL && dc_shape_libvirt_size (size, unit, &n) && n <= G_MAXINT64)
+    result->memory = (gint64) n;
+  if (vcpus != NULL && g_ascii_string_to_unsigned (vcpus, 10, 1, G_MAXINT, &n, NULL))
+    result->vcpus = (gint64) n;
+}
+
+/**
+ * dc_result_add_disk:
+ * @result: a result
+ * @disk: (nullable): a disk's target
+ * @action: what became of it (DcPlanDisk)
+ */
+void
+dc_result_add_disk (DcCloneResult *result, const char *disk, const char *action)
+{
+  DcResultDisk *d = g_new0 (DcResultDisk, 1);
+
+  if (result->disks == NULL)
+    result->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_disk_free);
+  d->disk = g_strdup (disk);
+  d->action = g_strdup (action);
+  g_ptr_array_add (result->disks, d);
+}
+
+/* The clone's memory, vCPUs and what it does with each disk (--memory,
+ * --vcpus, --disk) */
+static void
+dc_result_shape (DcCloneResult *result, const DcPlan *plan, xmlXPathContext *ctxt)
+{
+  dc_result_read_size (result, ctxt);
+  result->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_disk_free);
+  for (guint i = 0; i < plan->disks->len; i++)
+    {
+      const DcPlanDisk *pd = plan->disks->pdata[i];
+
+      dc_result_add_disk (result, pd->target, pd->action);
+    }
+}
+
 /*
  * Fills @result with what @plan makes: the clone's identity, its MAC
  * addresses, its NVRAM file and, from the volumes' XML, each volume it
@@ -135,6 +200,7 @@ dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env)
     return; /* the planner made it: it parses */
 
   dc_result_read_macs (result, ctxt);
+  dc_result_shape (result, plan, ctxt);
 
   volumes = dc_plan_volumes (plan);
   for (guint i = 0; i < volumes->len; i++)

@@ -34,6 +34,12 @@ typedef enum
                              * as after a power cut */
   DC_LIVE_QUIESCED,         /* ... frozen by its guest agent */
 } DcLive;
+/* What the clone does with one disk of its source's (DcPlanDisk) */
+typedef struct
+{
+  char *disk;
+  char *action; /* copy, overlay, seed, share, skip, empty */
+} DcResultDisk;
 
 typedef struct
 {
@@ -50,6 +56,10 @@ typedef struct
                        * volumes listed) */
   gboolean linked;    /* its disks are overlays on a template's */
   DcLive live;        /* --live: the source ran, its disks were backed up */
+  gint64 memory;      /* bytes, from its XML; 0: unknown */
+  gint64 vcpus;       /* from its XML; 0: unknown */
+  GPtrArray *disks;   /* DcResultDisk; NULL: unknown (--exist-ok, on a
+                       * clone whose metadata does not say) */
   /* char *: what the clone keeps of its source's identity
    * (DcPlan.warnings); NULL: none */
   GPtrArray *warnings;
@@ -59,10 +69,13 @@ typedef struct
 
 void dc_result_free (DcCloneResult *result);
 void dc_result_volume_free (DcResultVolume *v);
+void dc_result_disk_free (DcResultDisk *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcCloneResult, dc_result_free)
 
 void dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env);
 void dc_result_read_macs (DcCloneResult *result, xmlXPathContext *ctxt);
+void dc_result_read_size (DcCloneResult *result, xmlXPathContext *ctxt);
+void dc_result_add_disk (DcCloneResult *result, const char *disk, const char *action);
 char *dc_result_nvram_named (xmlXPathContext *ctxt);
 
 G_END_DECLS

@@ -221,6 +221,13 @@ dc_run_final_metadata (const DcPlan *plan, const DcCloneResult *result, GError *
       v->rbd = c->rbd ? dc_rbd_source_copy (c->rbd, c->dst_name) : NULL;
       g_ptr_array_add (md->volumes, v);
     }
+  /* what became of each disk, for an --exist-ok rerun's result */
+  for (guint i = 0; result->disks != NULL && i < result->disks->len; i++)
+    {
+      const DcResultDisk *d = result->disks->pdata[i];
+
+      dc_metadata_add_disk (md, d->disk, d->action);
+    }
   return dc_metadata_format (md);
 }
 
@@ -278,6 +285,7 @@ dc_run_plan_options (const DcRun *run, const char *now)
     .rand = run->rand,
     .pool = run->opts->pool,
     .linked = run->opts->linked,
+    .shape = run->opts->shape,
   };
 
   return popts;

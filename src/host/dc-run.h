@@ -26,6 +26,9 @@ typedef struct
                        * guest agent, or no clone */
   /* --reset-identity[=try] */
   DcResetMode reset_identity;
+
+  const DcShape *shape; /* --memory, --vcpus, --resize, --disk, --format;
+                         * NULL: none */
 } DcCloneOptions;
 
 /* how long a run that lost its connection tries to reconnect */

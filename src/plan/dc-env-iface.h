@@ -80,6 +80,11 @@ struct _DcEnv
   /* where volume @image of the rbd storage pool @pool is, and how its
    * cluster is reached */
   DcRbdSource *(*rbd_pool) (DcEnv *env, const char *pool, const char *image, GError **error);
+  /* the most vCPUs a domain of virtualization type @virt_type, @arch and
+   * @machine (each NULL if the XML names none) takes on this host, 0 if
+   * that cannot be known; a member left NULL knows nothing */
+  guint (*max_vcpus) (DcEnv *env, const char *virt_type, const char *arch, const char *machine,
+                      const char *emulator);
 };
 
 G_END_DECLS

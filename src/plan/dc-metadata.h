@@ -26,6 +26,14 @@ typedef struct
                      * Ceph pool for a network disk's): how to reach it */
 } DcOwnedVolume;
 
+/* What a clone's run did with one disk of its source's (<disks>): copy,
+ * overlay, seed, share, skip or empty (DcPlanDisk) */
+typedef struct
+{
+  char *target;
+  char *action;
+} DcMetadataDisk;
+
 /* Who is building a clone: enough to tell, on the same host, whether
  * that process still runs (pid and start time, within one boot). */
 typedef struct
@@ -51,10 +59,13 @@ typedef struct
   DcBuilding *building;      /* on a clone still being made */
   GPtrArray *volumes;        /* DcOwnedVolume: on a complete clone, the
                               * volumes its run made for it */
+  GPtrArray *disks;          /* DcMetadataDisk: on a complete clone, what
+                              * its run did with each disk */
 } DcMetadata;
 
 DcBuilding *dc_building_new (void);
 void dc_building_free (DcBuilding *b);
+void dc_metadata_add_disk (DcMetadata *md, const char *target, const char *action);
 void dc_building_add_volume (DcBuilding *b, const char *pool, const char *name, const char *open_dir);
 DcOwnedVolume *dc_owned_volume_new (const char *pool, const char *name, const char *open_dir);
 void dc_owned_volume_free (DcOwnedVolume *v);

@@ -383,6 +383,28 @@ dc_planner_rbd_disk (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *sou
   return TRUE;
 }
 
+/* An RBD disk's image is made by librbd as the source's is: neither
+ * resized nor converted; *@error if --resize or --format asks that. */
+static gboolean
+dc_planner_rbd_shaped (DcPlanner *p, const char *target, const DcShapeDisk *shaped, GError **error)
+{
+  const DcShape *shape = p->opts->shape;
+
+  if ((shaped != NULL && shaped->resize != 0) || (shape != NULL && shape->format != NULL))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_USAGE,
+        "cannot %s disk '%s': it is a Ceph RBD image, which domclone copies as it is; clone without %s",
+        shaped != NULL && shaped->resize != 0 ? "resize" : "convert", target,
+        shaped != NULL && shaped->resize != 0 ? "--resize" : "--format");
+      return FALSE;
+    }
+  dc_planner_disk_did (p, target, p->opts->linked ? "overlay" : "copy");
+  return TRUE;
+}
+
+/* Longer than 60 lines: each way a disk goes (empty, --disk, kept,
+ * copied), read in the order it is decided. */
 gboolean
 dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 {
@@ -391,12 +413,15 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   g_autofree char *target = dc_xml_string (p->ctxt, disk, "./target/@dev");
   g_autofree char *what = g_strdup_printf ("disk '%s'", target ? target : "?");
   xmlNode *source = dc_xml_child (disk, "source", FALSE);
+  const DcShapeDisk *shaped = dc_shape_disk (p->opts->shape, target);
+  DcDiskAction action = shaped ? shaped->action : DC_DISK_DEFAULT;
   g_autoptr (DcVolInfo) info = NULL;
-  g_autofree char *dst_name = NULL;
   DcCopy *copy;
   const char *attr = NULL;
   gboolean done = FALSE;
   gboolean bytes_only = FALSE;
+  gboolean empty;
+  guint seeds = p->plan->seeds->len;
 
   if (device == NULL)
     device = g_strdup ("disk");
@@ -405,16 +430,38 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 
   /* An empty drive has nothing to copy or share: the clone gets one
    * empty too. */
-  if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source))
-    return TRUE;
-  if (!dc_planner_disk_kept (p, disk, device, type, source, what, target, &done, error))
+  empty =
+    (g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source);
+  if (!dc_planner_disk_asked (p, disk, device, target, empty, action, &done, error))
     return FALSE;
+  if (!done && action == DC_DISK_COPY)
+    {
+      xmlNode *readonly = dc_xml_child (disk, "readonly", FALSE);
+
+      /* a template's protected disk is the clone's own again */
+      if (readonly != NULL && dc_planner_protected (p, target))
+        dc_xml_remove (readonly);
+    }
+  else if (!done)
+    {
+      if (!dc_planner_disk_kept (p, disk, device, type, source, what, target, &done, error))
+        return FALSE;
+      if (done)
+        dc_planner_disk_did (p, target, p->plan->seeds->len > seeds ? "seed" : "share");
+    }
+  if (done && shaped != NULL && shaped->resize != 0)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_USAGE,
+                   "--resize %s: the clone does not copy disk '%s' (%s), and only a copied disk is resized",
+                   target, target, ((DcPlanDisk *) p->plan->disks->pdata[p->plan->disks->len - 1])->action);
+      return FALSE;
+    }
   if (done)
     return TRUE;
   if (!dc_planner_rbd_disk (p, disk, type, source, what, target, &done, error))
     return FALSE;
   if (done)
-    return TRUE;
+    return dc_planner_rbd_shaped (p, target, shaped, error);
   info = dc_planner_disk_source (p, type, source, what, &attr, error);
   if (info == NULL)
     return FALSE;
@@ -426,17 +473,9 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
     }
   if (!dc_planner_disk_format (p, disk, source, what, info, &bytes_only, error))
     return FALSE;
-
-  if (p->opts->linked)
-    copy = (DcCopy *) dc_planner_add_overlay (p, what, target, info, error);
-  else
-    {
-      dst_name = dc_newvol_name (info->name, target ? target : "disk", p->plan->source_name, p->plan->name);
-      copy = (DcCopy *) dc_planner_add_copy_to (p, what, info, NULL, p->into, dst_name, error);
-    }
+  copy = dc_planner_disk_volume (p, disk, what, target, shaped, info, bytes_only, error);
   if (copy == NULL)
     return FALSE;
-  copy->bytes_only = bytes_only && copy->kind == DC_COPY_KIND_FULL;
   if (copy->kind == DC_COPY_KIND_FULL)
     copy->disk = g_strdup (target);
   dc_planner_disk_point (p, disk, source, attr, copy);

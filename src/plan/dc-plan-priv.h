@@ -31,6 +31,7 @@ typedef struct
 /* dc-plan.c */
 void dc_copy_free (DcCopy *copy);
 void dc_seed_free (DcSeed *seed);
+void dc_plan_disk_free (DcPlanDisk *disk);
 void dc_planner_warn (DcPlanner *p, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 /* dc-plan-identity.c */
@@ -56,6 +57,15 @@ const DcCopy *dc_planner_add_overlay (DcPlanner *p, const char *what, const char
 
 /* dc-plan-disks.c */
 gboolean dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error);
+
+/* dc-plan-shape.c */
+void dc_planner_disk_did (DcPlanner *p, const char *target, const char *action);
+gboolean dc_planner_disk_asked (DcPlanner *p, xmlNode *disk, const char *device, const char *target,
+                                gboolean empty, DcDiskAction action, gboolean *done, GError **error);
+DcCopy *dc_planner_disk_volume (DcPlanner *p, xmlNode *disk, const char *what, const char *target,
+                                const DcShapeDisk *shaped, DcVolInfo *info, gboolean bytes_only,
+                                GError **error);
+gboolean dc_planner_shape_domain (DcPlanner *p, GError **error);
 
 /* dc-plan-seed.c */
 gboolean dc_planner_seed (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source, const char *what,

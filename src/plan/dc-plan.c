@@ -38,6 +38,13 @@ dc_copy_free (DcCopy *copy)
 }
 
 void
+dc_plan_disk_free (DcPlanDisk *disk)
+{
+  g_free (disk->target);
+  g_free (disk);
+}
+
+void
 dc_seed_free (DcSeed *seed)
 {
   dc_copy_free (seed->vol);
@@ -61,6 +68,7 @@ dc_plan_free (DcPlan *plan)
   g_clear_pointer (&plan->copies, g_ptr_array_unref);
   g_clear_pointer (&plan->shared, g_ptr_array_unref);
   g_clear_pointer (&plan->seeds, g_ptr_array_unref);
+  g_clear_pointer (&plan->disks, g_ptr_array_unref);
   g_clear_pointer (&plan->warnings, g_ptr_array_unref);
   g_free (plan);
 }
@@ -93,13 +101,17 @@ dc_plan_describe (const DcPlan *plan)
     {
       const DcCopy *c = plan->copies->pdata[i];
 
-      g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)%s\n",
+      g_autofree char *grow =
+        c->grow_to ? g_strdup_printf (", grown to %" G_GUINT64_FORMAT " bytes", c->grow_to) : g_strdup ("");
+
+      g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)%s%s%s\n",
                               c->kind == DC_COPY_KIND_OVERLAY ? "overlay" : "copy", c->what,
                               c->pool  ? c->pool
                               : c->rbd ? "(rbd)"
                                        : "-",
                               c->src_name, c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-",
-                              c->bytes_only ? ", its bytes as they are" : "");
+                              c->bytes_only ? ", its bytes as they are" : "", c->convert ? ", converted" : "",
+                              grow);
     }
   for (guint i = 0; i < plan->seeds->len; i++)
     {
@@ -110,6 +122,9 @@ dc_plan_describe (const DcPlan *plan)
     }
   for (guint i = 0; i < plan->shared->len; i++)
     g_string_append_printf (out, "share %s\n", (const char *) plan->shared->pdata[i]);
+  for (guint i = 0; i < plan->disks->len; i++)
+    if (g_str_equal (((const DcPlanDisk *) plan->disks->pdata[i])->action, "skip"))
+      g_string_append_printf (out, "skip disk '%s'\n", ((const DcPlanDisk *) plan->disks->pdata[i])->target);
   for (guint i = 0; i < plan->warnings->len; i++)
     g_string_append_printf (out, "warning %s\n", (const char *) plan->warnings->pdata[i]);
   return g_string_free (out, FALSE);

@@ -6,6 +6,7 @@
 #include "dc-error.h"
 #include "dc-metadata.h"
 #include "dc-rbdsrc.h"
+#include "dc-shape.h"
 #include "dc-volinfo.h"
 
 G_BEGIN_DECLS
@@ -57,7 +58,20 @@ typedef struct
                         * snapshot (OVERLAY). @pool is its libvirt pool,
                         * NULL for a network disk, whose @dst_pool is the
                         * Ceph pool */
+  gboolean convert;    /* --format: the new volume's format is not the
+                        * source's, so libvirt's copy converts it */
+  guint64 grow_to;     /* --resize: the capacity the new volume is grown
+                        * to once filled; 0: as made */
 } DcCopy;
+
+/* What the clone does with one disk of its source's: "copy",
+ * "overlay", "seed", "share", "skip" or "empty" (a drive with no
+ * medium) */
+typedef struct
+{
+  char *target;
+  const char *action;
+} DcPlanDisk;
 
 /* A cloud-init NoCloud seed of the source, made anew for the clone
  * (dc-seed.c): @vol says where the source's is and where the clone's
@@ -82,6 +96,7 @@ typedef struct
   GPtrArray *copies; /* DcCopy */
   GPtrArray *shared; /* char *: disks the clone shares with its source */
   GPtrArray *seeds;  /* DcSeed: cloud-init seeds made anew */
+  GPtrArray *disks;  /* DcPlanDisk: every disk of the source, in order */
   /* char *: identity the clone keeps and cannot run beside its source
    * with (fixed ports, passed-through devices), one sentence each; the
    * tool prints them */
@@ -105,6 +120,8 @@ typedef struct
                                * go into; NULL: each source volume's own */
   gboolean linked;            /* --linked: the source is a template, its
                                * protected disks get overlays */
+  const DcShape *shape;       /* --memory, --vcpus, --resize, --disk,
+                               * --format; NULL: none */
 } DcPlanOptions;
 
 DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);

@@ -147,6 +147,7 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   plan->copies = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_copy_free);
   plan->shared = g_ptr_array_new_with_free_func (g_free);
   plan->seeds = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_seed_free);
+  plan->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_plan_disk_free);
   plan->warnings = g_ptr_array_new_with_free_func (g_free);
 
   doc = dc_xml_parse (opts->source_xml, "domain", "the source domain's XML", &ctxt, error);
@@ -157,7 +158,7 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   root = xmlDocGetRootElement (doc);
 
   source_md = dc_planner_source (&p, error);
-  if (source_md == NULL)
+  if (source_md == NULL || !dc_shape_check_targets (opts->shape, ctxt, error))
     return NULL;
 
   if (opts->pool != NULL)
@@ -175,7 +176,8 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   plan->uuid = dc_random_uuid (opts->rand);
 
   dc_planner_identity (&p, root);
-  if (!dc_planner_devices (&p, error) || !dc_planner_metadata (&p, error))
+  if (!dc_planner_shape_domain (&p, error) || !dc_planner_devices (&p, error)
+      || !dc_planner_metadata (&p, error))
     return NULL;
   plan->xml = dc_xml_format (root, TRUE);
   return g_steal_pointer (&plan);

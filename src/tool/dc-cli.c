@@ -121,6 +121,24 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "SSH host keys made anew at first boot, no DHCP leases or hardware addresses, the clone's name as "
     "host name. A guest it cannot reset fails the clone; with =try the clone is kept, with a warning.",
     "[=try]" },
+  { "memory", 0, 0, G_OPTION_ARG_STRING, &parsed.memory,
+    "The clone's memory (and current memory): a whole number with an optional unit K, M, G or T; a "
+    "bare number is MiB.",
+    "<SIZE>" },
+  { "vcpus", 0, 0, G_OPTION_ARG_STRING, &parsed.vcpus,
+    "The clone's number of vCPUs (its CPU topology's sockets and a single NUMA cell follow).", "<N>" },
+  { "resize", 0, 0, G_OPTION_ARG_STRING_ARRAY, &parsed.resize,
+    "Grow the copy of disk TARGET to SIZE, or by +SIZE (never shrinks; the guest's partitions are "
+    "untouched). May be repeated.",
+    "<TARGET=SIZE>" },
+  { "disk", 0, 0, G_OPTION_ARG_STRING_ARRAY, &parsed.disk,
+    "What the clone gets of disk TARGET: copy (the default for a writable disk), share the source's "
+    "volume, or skip it. May be repeated.",
+    "<TARGET=copy|share|skip>" },
+  { "format", 0, 0, G_OPTION_ARG_STRING, &parsed.format,
+    "Make the copies of the disks in this format (raw or qcow2), with the same content; their <driver "
+    "type> follows.",
+    "<raw|qcow2>" },
   { "cleanup", 0, 0, G_OPTION_ARG_NONE, &parsed.cleanup,
     "Clone nothing; remove the clones of <source_name> that killed or crashed runs left "
     "unfinished, with their volumes, waiting for copies libvirt is still making into them.",
@@ -166,6 +184,8 @@ dc_cli_options_clear_strings (DcCliOptions *opts)
   for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
     if (e->arg == G_OPTION_ARG_STRING)
       g_clear_pointer ((char **) dc_cli_field (opts, e), g_free);
+    else if (e->arg == G_OPTION_ARG_STRING_ARRAY)
+      g_clear_pointer ((char ***) dc_cli_field (opts, e), g_strfreev);
 }
 
 void
@@ -174,6 +194,7 @@ dc_cli_options_free (DcCliOptions *opts)
   if (opts == NULL)
     return;
   dc_cli_options_clear_strings (opts);
+  dc_shape_free (opts->shape);
   g_free (opts->source);
   g_free (opts);
 }
@@ -312,6 +333,12 @@ typedef struct
   "--live, --pool, --count, --exist-ok, --print-xml or --cleanup"
 #define DC_CLI_NOT_WITH_TEMPLATE "cleanup print-xml linked live quiesce name pool count exist-ok"
 
+/* the options that shape a clone (dc-shape.c reads their values) */
+#define DC_CLI_SHAPE "memory vcpus resize disk format"
+#define DC_CLI_TEMPLATE_SHAPE                                                                                \
+  "--make-template and --unmake-template clone nothing: they take no --memory, --vcpus, --resize, --disk "   \
+  "or --format"
+
 /* In the order they are checked: the first that applies is the error */
 static const DcCliRule dc_cli_rules[] = {
   { "cleanup", "name", NULL, "--cleanup clones nothing: it takes no --name" },
@@ -340,6 +367,12 @@ static const DcCliRule dc_cli_rules[] = {
   { "reset-identity", "cleanup make-template unmake-template", NULL,
     "--reset-identity changes a new clone's disks: it takes no --cleanup, --make-template or --unmake-template" },
   { "jobs-range", NULL, NULL, NULL },
+  { "linked", "format", NULL,
+    "--linked makes each disk a qcow2 overlay on the template's volume: it takes no --format" },
+  { "cleanup", DC_CLI_SHAPE, NULL,
+    "--cleanup clones nothing: it takes no --memory, --vcpus, --resize, --disk or --format" },
+  { "make-template", DC_CLI_SHAPE, NULL, DC_CLI_TEMPLATE_SHAPE },
+  { "unmake-template", DC_CLI_SHAPE, NULL, DC_CLI_TEMPLATE_SHAPE },
 };
 
 /* @value not given (-1) or from 1 to @max */
@@ -401,6 +434,8 @@ dc_cli_given (const DcCliOptions *opts, const char *name)
         return *(const gboolean *) dc_cli_field (opts, e);
       if (e->arg == G_OPTION_ARG_STRING)
         return *(char *const *) dc_cli_field (opts, e) != NULL;
+      if (e->arg == G_OPTION_ARG_STRING_ARRAY)
+        return *(char **const *) dc_cli_field (opts, e) != NULL;
       if (e->arg == G_OPTION_ARG_INT)
         return *(const int *) dc_cli_field (opts, e) != -1;
     }
@@ -565,6 +600,7 @@ dc_cli_parse (int argc, char **argv, GError **error)
 {
   g_autoptr (DcCliOptions) opts = NULL;
   g_auto (GStrv) args = NULL;
+  g_autoptr (GError) local = NULL;
 
   opts = dc_cli_parse_options (argc, argv, &args, error);
   if (opts == NULL)
@@ -578,6 +614,13 @@ dc_cli_parse (int argc, char **argv, GError **error)
         return NULL;
       if (opts->name != NULL && !dc_name_validate (opts->name, error))
         return NULL;
+      opts->shape = dc_shape_new (opts->memory, opts->vcpus, (const char *const *) opts->resize,
+                                  (const char *const *) opts->disk, opts->format, &local);
+      if (local != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
     }
   dc_cli_numbers_floor (opts, 0, FALSE); /* 0: not given */
   return g_steal_pointer (&opts);

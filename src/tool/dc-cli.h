@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include <glib.h>
+#include "dc-shape.h"
 
 G_BEGIN_DECLS
 
@@ -34,6 +34,12 @@ typedef struct
   gboolean make_template;
   gboolean unmake_template;
   int reset_identity; /* DcCliReset */
+  char *memory;       /* --memory, as given */
+  char *vcpus;        /* --vcpus, as given */
+  char **resize;      /* --resize, each TARGET=SIZE */
+  char **disk;        /* --disk, each TARGET=copy|share|skip */
+  char *format;       /* --format */
+  DcShape *shape;     /* the five above, read; NULL when none is given */
   char *source;
 } DcCliOptions;
 

@@ -270,6 +270,26 @@ dc_output_json_clone_object (JsonBuilder *b, const DcCloneResult *result)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+  dc_output_json_size (b, "memory", result->memory > 0 ? result->memory : -1);
+  dc_output_json_size (b, "vcpus", result->vcpus > 0 ? result->vcpus : -1);
+  /* what became of each disk of the source: null when not known */
+  json_builder_set_member_name (b, "disks");
+  if (result->disks == NULL)
+    json_builder_add_null_value (b);
+  else
+    {
+      json_builder_begin_array (b);
+      for (guint i = 0; i < result->disks->len; i++)
+        {
+          const DcResultDisk *d = result->disks->pdata[i];
+
+          json_builder_begin_object (b);
+          dc_output_json_string (b, "disk", d->disk);
+          dc_output_json_string (b, "action", d->action);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+    }
   dc_output_json_string (b, "nvram", result->nvram);
   json_builder_set_member_name (b, "linked");
   json_builder_add_boolean_value (b, result->linked);

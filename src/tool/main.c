@@ -148,6 +148,7 @@ dc_clone_options (const DcCliOptions *opts)
   copts.reset_identity = opts->reset_identity == DC_CLI_RESET_TRY      ? DC_RESET_TRY
                          : opts->reset_identity == DC_CLI_RESET_STRICT ? DC_RESET_STRICT
                                                                        : DC_RESET_NONE;
+  copts.shape = opts->shape;
   return copts;
 }
 

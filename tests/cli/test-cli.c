@@ -92,6 +92,22 @@ static const char expected_help[] =
   "                                 the clone's name as host name. A guest it\n"
   "                                 cannot reset fails the clone; with =try the\n"
   "                                 clone is kept, with a warning.\n"
+  "      --memory <SIZE>            The clone's memory (and current memory): a\n"
+  "                                 whole number with an optional unit K, M, G or\n"
+  "                                 T; a bare number is MiB.\n"
+  "      --vcpus <N>                The clone's number of vCPUs (its CPU\n"
+  "                                 topology's sockets and a single NUMA cell\n"
+  "                                 follow).\n"
+  "      --resize <TARGET=SIZE>     Grow the copy of disk TARGET to SIZE, or by\n"
+  "                                 +SIZE (never shrinks; the guest's partitions\n"
+  "                                 are untouched). May be repeated.\n"
+  "      --disk <TARGET=copy|share|skip>\n"
+  "                                 What the clone gets of disk TARGET: copy (the\n"
+  "                                 default for a writable disk), share the\n"
+  "                                 source's volume, or skip it. May be repeated.\n"
+  "      --format <raw|qcow2>       Make the copies of the disks in this format\n"
+  "                                 (raw or qcow2), with the same content; their\n"
+  "                                 <driver type> follows.\n"
   "      --cleanup                  Clone nothing; remove the clones of\n"
   "                                 <source_name> that killed or crashed runs\n"
   "                                 left unfinished, with their volumes, waiting\n"
@@ -173,10 +189,33 @@ test_cli_parse_reset_identity (void)
     }
 }
 
+/* The shaping options, read into the one DcShape */
+static void
+test_cli_parse_shape (void)
+{
+  char *argv[] = { "domclone", "--memory", "2G",      "--vcpus",  "4",     "--resize", "vda=+10G", "--disk",
+                   "vdb=skip", "--resize", "vdc=64G", "--format", "qcow2", "src",      NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcCliOptions) opts = dc_cli_parse (G_N_ELEMENTS (argv) - 1, argv, &error);
+  char *plain_argv[] = { "domclone", "src", NULL };
+  g_autoptr (DcCliOptions) plain = dc_cli_parse (G_N_ELEMENTS (plain_argv) - 1, plain_argv, &error);
+
+  g_assert_no_error (error);
+  g_assert_null (plain->shape);
+  g_assert_nonnull (opts->shape);
+  g_assert_cmpuint (opts->shape->memory, ==, G_GUINT64_CONSTANT (2) << 30);
+  g_assert_cmpuint (opts->shape->vcpus, ==, 4);
+  g_assert_cmpstr (opts->shape->format, ==, "qcow2");
+  g_assert_cmpuint (opts->shape->disks->len, ==, 3);
+  g_assert_cmpint (dc_shape_disk (opts->shape, "vdb")->action, ==, DC_DISK_SKIP);
+  g_assert_true (dc_shape_disk (opts->shape, "vda")->relative);
+  g_assert_cmpuint (dc_shape_disk (opts->shape, "vdc")->resize, ==, G_GUINT64_CONSTANT (64) << 30);
+}
+
 typedef struct
 {
   const char *label;
-  const char *args[6]; /* after the program name, NULL-terminated */
+  const char *args[7]; /* after the program name, NULL-terminated */
   int status;
   const char *stderr_part;
 } RunCase;
@@ -273,6 +312,31 @@ static const RunCase run_cases[] = {
     { "-c", "test:///default", "--reset-identity", "nosuch", NULL },
     1,
     "domain 'nosuch' not found" },
+  /* a shaped clone's values: refused before any connection */
+  { "memory-fraction", { "--memory", "1.5G", "src", NULL }, 2, "invalid --memory '1.5G'" },
+  { "memory-zero", { "--memory", "0", "src", NULL }, 2, "invalid --memory '0'" },
+  { "memory-relative", { "--memory", "+1G", "src", NULL }, 2, "invalid --memory '+1G'" },
+  { "memory-unit", { "--memory", "2GB", "src", NULL }, 2, "optional unit K, M, G or T" },
+  { "vcpus-zero", { "--vcpus", "0", "src", NULL }, 2, "invalid --vcpus '0': give a number from 1 to 4096" },
+  { "vcpus-too-many", { "--vcpus", "5000", "src", NULL }, 2, "invalid --vcpus '5000'" },
+  { "vcpus-negative", { "--vcpus", "-1", "src", NULL }, 2, "invalid --vcpus '-1'" },
+  { "vcpus-not-a-number", { "--vcpus", "two", "src", NULL }, 2, "invalid --vcpus 'two'" },
+  { "format-vmdk", { "--format", "vmdk", "src", NULL }, 2, "invalid --format 'vmdk': give raw or qcow2" },
+  { "disk-no-action", { "--disk", "vda", "src", NULL }, 2, "give TARGET=copy|share|skip" },
+  { "disk-bad-action", { "--disk", "vda=move", "src", NULL }, 2, "invalid --disk vda='move'" },
+  { "disk-twice", { "--disk", "vda=skip", "--disk", "vda=copy", "src", NULL }, 2, "names disk 'vda' twice" },
+  { "resize-twice",
+    { "--resize", "vda=+1G", "--resize", "vda=9G", "src", NULL },
+    2,
+    "names disk 'vda' twice" },
+  { "resize-bad-size", { "--resize", "vda=big", "src", NULL }, 2, "invalid --resize vda 'big'" },
+  { "resize-skipped", { "--resize", "vda=+1G", "--disk", "vda=skip", "src", NULL }, 2, "do not go together" },
+  { "format-linked", { "--format", "raw", "--linked", "src", NULL }, 2, "it takes no --format" },
+  { "cleanup-memory", { "--cleanup", "--memory", "1G", "src", NULL }, 2, "it takes no --memory" },
+  { "make-template-disk",
+    { "--make-template", "--disk", "vda=skip", "src", NULL },
+    2,
+    "they take no --memory" },
 };
 
 static void
@@ -774,6 +838,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/options/parse-version", test_cli_parse_version);
   g_test_add_func ("/cli/options/parse", test_cli_parse);
   g_test_add_func ("/cli/options/reset-identity", test_cli_parse_reset_identity);
+  g_test_add_func ("/cli/options/parse-shape", test_cli_parse_shape);
   for (size_t i = 0; i < G_N_ELEMENTS (run_cases); i++)
     {
       g_autofree char *path = g_strdup_printf ("/cli/run/%s", run_cases[i].label);

@@ -302,6 +302,29 @@ test_live_completion_pool (LiveFixture *f, gconstpointer data)
   g_assert_true (g_strv_contains ((const char *const *) replies, f->pool));
 }
 
+/* --format: its two formats; --disk: the actions once TARGET= is typed
+ * (readline replaces what follows the '=') */
+static void
+test_live_completion_shape (LiveFixture *f, gconstpointer data)
+{
+  g_auto (GStrv) formats = NULL;
+  g_auto (GStrv) actions = NULL;
+  g_auto (GStrv) target = NULL;
+
+  SKIP_WITHOUT_DAEMON ();
+  formats = complete ("--format ");
+  g_assert_cmpuint (g_strv_length (formats), ==, 2);
+  g_assert_true (g_strv_contains ((const char *const *) formats, "raw"));
+  g_assert_true (g_strv_contains ((const char *const *) formats, "qcow2"));
+  actions = complete ("--disk vda=s");
+  g_assert_cmpuint (g_strv_length (actions), ==, 2);
+  g_assert_true (g_strv_contains ((const char *const *) actions, "share"));
+  g_assert_true (g_strv_contains ((const char *const *) actions, "skip"));
+  /* a target is the user's to type: no source domains offered */
+  target = complete ("--disk ");
+  g_assert_cmpuint (g_strv_length (target), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -312,5 +335,6 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/completion/domains", test_live_completion_domains);
   LIVE_TEST ("/live/completion/unreachable", test_live_completion_unreachable);
   LIVE_TEST ("/live/completion/pool", test_live_completion_pool);
+  LIVE_TEST ("/live/completion/shape", test_live_completion_shape);
   return live_run ();
 }

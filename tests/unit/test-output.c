@@ -56,10 +56,11 @@ clone_new (guint64 counter)
   "\"allocation\":196616,\"backing\":null}"
 #define SOURCE_JSON(counter)                                                                                 \
   "\"source\":{\"name\":\"src\",\"uuid\":\"11111111-2222-3333-4444-555555555555\",\"counter\":" counter "}"
-#define CLONE_JSON(name)                                                                                     \
-  "{\"name\":\"" name                                                                                        \
-  "\",\"uuid\":\"66666666-7777-8888-9999-000000000000\",\"macs\":[\"52:54:00:12:34:56\"],"                   \
-  "\"volumes\":[" VOLUME_JSON "],\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\","               \
+#define CLONE_JSON(name)                                                                                         \
+  "{\"name\":\"" name                                                                                            \
+  "\",\"uuid\":\"66666666-7777-8888-9999-000000000000\",\"macs\":[\"52:54:00:12:34:56\"],"                       \
+  "\"volumes\":[" VOLUME_JSON                                                                                    \
+  "],\"memory\":null,\"vcpus\":null,\"disks\":null,\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\"," \
   "\"linked\":false,\"live\":null,\"warnings\":[\"the clone keeps the serial 'S1'\"]}"
 
 static void
@@ -156,12 +157,41 @@ test_output_clone_existed (void)
     "{\"changed\":false," SOURCE_JSON (
       "3") ",\"clone\":{\"name\":\"src-clone3\",\"uuid\":\"66666666-7777-8888-9999-000000000000\","
            "\"macs\":[\"52:54:00:12:34:56\"],\"volumes\":[],"
-           "\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\",\"linked\":false,\"live\":null,"
+           "\"memory\":null,\"vcpus\":null,\"disks\":null,\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\",\"linked\":false,\"live\":null,"
            "\"warnings\":[]}}\n");
 }
 
 /* a linked clone: the overlay names its backing file; unknown sizes,
  * paths and formats are null */
+/* a shaped clone: its memory, vCPUs and what became of each disk */
+static void
+test_output_clone_shaped (void)
+{
+  g_autoptr (DcCloneResult) r = clone_new (2);
+  static const char *const disks[][2] = { { "vda", "copy" }, { "vdb", "share" }, { "vdc", "skip" } };
+
+  r->memory = 2147483648;
+  r->vcpus = 4;
+  r->disks = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_result_disk_free);
+  for (size_t i = 0; i < G_N_ELEMENTS (disks); i++)
+    {
+      DcResultDisk *d = g_new0 (DcResultDisk, 1);
+
+      d->disk = g_strdup (disks[i][0]);
+      d->action = g_strdup (disks[i][1]);
+      g_ptr_array_add (r->disks, d);
+    }
+  g_ptr_array_set_size (r->warnings, 0);
+  assert_output (
+    dc_output_clone (DC_OUTPUT_JSON, r),
+    "{\"changed\":true," SOURCE_JSON (
+      "2") ",\"clone\":{\"name\":\"src-clone2\",\"uuid\":\"66666666-7777-8888-9999-000000000000\","
+           "\"macs\":[\"52:54:00:12:34:56\"],\"volumes\":[" VOLUME_JSON "],\"memory\":2147483648,"
+           "\"vcpus\":4,\"disks\":[{\"disk\":\"vda\",\"action\":\"copy\"},{\"disk\":\"vdb\","
+           "\"action\":\"share\"},{\"disk\":\"vdc\",\"action\":\"skip\"}],"
+           "\"nvram\":\"/var/lib/libvirt/qemu/nvram/src-clone_VARS.fd\",\"linked\":false,\"live\":null,\"warnings\":[]}}\n");
+}
+
 static void
 test_output_clone_linked (void)
 {
@@ -183,7 +213,7 @@ test_output_clone_linked (void)
       "1") ",\"clone\":{\"name\":\"src-clone1\",\"uuid\":\"66666666-7777-8888-9999-000000000000\","
            "\"macs\":[\"52:54:00:12:34:56\"],\"volumes\":[{\"disk\":\"vdb\",\"pool\":\"default\","
            "\"name\":\"o.qcow2\",\"path\":null,\"format\":null,\"capacity\":null,\"allocation\":null,"
-           "\"backing\":\"/t/base.qcow2\"}],\"nvram\":null,\"linked\":true,\"live\":null,\"warnings\":[]}}\n");
+           "\"backing\":\"/t/base.qcow2\"}],\"memory\":null,\"vcpus\":null,\"disks\":null,\"nvram\":null,\"linked\":true,\"live\":null,\"warnings\":[]}}\n");
 }
 
 /* --reset-identity: "identity" after "linked", its lists in order; a
@@ -439,6 +469,7 @@ main (int argc, char **argv)
   g_test_add_func ("/output/clone/identity", test_output_clone_identity);
   g_test_add_func ("/output/clone/existed", test_output_clone_existed);
   g_test_add_func ("/output/clone/linked", test_output_clone_linked);
+  g_test_add_func ("/output/clone/shaped", test_output_clone_shaped);
   g_test_add_func ("/output/clone/not-utf8", test_output_clone_not_utf8);
   g_test_add_func ("/output/clones", test_output_clones);
   g_test_add_func ("/output/clones/failure", test_output_clones_failure);
