@@ -33,7 +33,7 @@
 
 /* Whether @copy's new volume is a qcow2 volume that may be written here:
  * an overlay (what dc_newvol_overlay_xml() asks of qemu-img, nothing
- * more), or a copy filled here (@local) of a qcow2 disk. */
+ * more), or a copy filled here (@local) of a qcow2 disk, not grown. */
 static gboolean
 dc_overlay_vol_may (DcRun *run, const DcCopy *copy, gboolean local, xmlXPathContext *ctxt)
 {
@@ -42,8 +42,10 @@ dc_overlay_vol_may (DcRun *run, const DcCopy *copy, gboolean local, xmlXPathCont
 
   if (g_strcmp0 (format, "qcow2") != 0 || dc_xml_node (ctxt, NULL, "/volume/target/encryption") != NULL)
     return FALSE;
+  /* a copy --resize grows is grown by libvirt's qemu-img resize, which
+   * needs libvirt to know it as qcow2 already */
   if (copy->kind == DC_COPY_KIND_FULL)
-    return local;
+    return local && copy->grow_to == 0;
   if (copy->kind != DC_COPY_KIND_OVERLAY || !run->local_copies || copy->open_dir != NULL
       || copy->dst_open_dir != NULL || copy->dst_path == NULL || copy->src_path == NULL
       || copy->src_format == NULL || dc_xml_node (ctxt, NULL, "/volume/target/clusterSize") != NULL
