@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 
 DcEnv *dc_env_live_new (virConnectPtr conn, const DcHostScan *scan);
 DcEnv *dc_env_live_new_read_only (virConnectPtr conn, const DcHostScan *scan);
+DcEnv *dc_env_live_new_to (virConnectPtr src, virConnectPtr dst, const DcHostScan *scan, gboolean read_only);
 void dc_env_live_free (DcEnv *env);
 
 G_END_DECLS

@@ -56,7 +56,11 @@ dc_undo_free (DcUndo *undo)
 /* One clone run: what it works on, and what it made so far. */
 typedef struct
 {
-  virConnectPtr conn;
+  virConnectPtr conn;     /* where the clone is made */
+  virConnectPtr src_conn; /* where the source is: @conn, or another
+                           * host's (--to, @across) */
+  gboolean across;
+  char *src_host; /* --to: the source's host name, for <origin> */
   virDomainPtr src;
   DcEnv *env;
   const DcCloneOptions *opts;
@@ -92,6 +96,7 @@ dc_run_clear (DcRun *run)
   g_clear_pointer (&run->made, g_hash_table_unref);
   g_clear_pointer (&run->same, g_hash_table_unref);
   g_clear_pointer (&run->src, virDomainFree);
+  g_clear_pointer (&run->src_host, g_free);
   g_mutex_clear (&run->undo_lock);
   g_mutex_clear (&run->prove_lock);
 }
@@ -312,7 +317,7 @@ dc_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error
       guint64 highest = 0;
       guint64 was;
 
-      if (md == NULL || !dc_highest_clone_number (run->conn, plan->source_name, &highest, error))
+      if (md == NULL || !dc_highest_clone_number (run->src_conn, plan->source_name, &highest, error))
         return FALSE;
       if (target == 0) /* --name: one more than the counter we saw first */
         target = md->counter + 1;
@@ -579,7 +584,7 @@ dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVol
   if (at->stream)
     {
       at->way = DC_COPY_BY_STREAM;
-      if (!dc_vol_io_stream (run->conn, src, dst, dc_progress_counter (at->shown), error))
+      if (!dc_vol_io_stream (src, dst, dc_progress_counter (at->shown), error))
         {
           g_prefix_error (error, "cannot clone %s: ", copy->what);
           return FALSE;
@@ -630,7 +635,7 @@ static gboolean
 dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
 {
   const DcCopy *copy = at->copy;
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->pool);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->src_conn, copy->pool);
   g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
   g_autoptr (DcVol) dst = dc_copy_create (run, at, src, error);
 
@@ -658,15 +663,17 @@ dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
   return TRUE;
 }
 
-/* Opens the temporary pools @copy needs; their names go to @opened and
- * @made, to keep them referenced while the copy runs. */
+/* Opens the temporary pools @copy needs, the source's on its host and
+ * the new volume's on the clone's (made if missing: on another host the
+ * directory may not be there yet); their names go to @opened and @made,
+ * to keep them referenced while the copy runs. */
 static gboolean
-dc_copy_open_pools (virConnectPtr conn, const DcCopy *copy, char **opened, char **made, GError **error)
+dc_copy_open_pools (DcRun *run, const DcCopy *copy, char **opened, char **made, GError **error)
 {
-  if (copy->open_dir != NULL && !dc_pool_open_dir (conn, copy->open_dir, opened, error))
+  if (copy->open_dir != NULL && !dc_pool_open_dir (run->src_conn, copy->open_dir, opened, error))
     return FALSE;
-  if (copy->dst_open_dir != NULL && g_strcmp0 (copy->dst_open_dir, copy->open_dir) != 0
-      && !dc_pool_make_dir (conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
+  if (copy->dst_open_dir != NULL && (run->across || g_strcmp0 (copy->dst_open_dir, copy->open_dir) != 0)
+      && !dc_pool_make_dir (run->conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
     return FALSE;
   return TRUE;
 }
@@ -717,20 +724,22 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **seed_xml, GError **error)
   if (copy->kind == DC_COPY_KIND_SEED)
     {
       at->bytes =
-        dc_seed_vol_bytes (run->conn, run->plan, dc_plan_seed_of (run->plan, copy), seed_xml, error);
+        dc_seed_vol_bytes (run->src_conn, run->plan, dc_plan_seed_of (run->plan, copy), seed_xml, error);
       if (at->bytes == NULL)
         return FALSE;
       at->xml = *seed_xml;
     }
-  at->local = dc_copy_locally (run, copy);
-  /* libvirt's copy would convert from the pool's probe */
-  at->stream = !at->local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
+  at->local = !run->across && dc_copy_locally (run, copy);
+  /* libvirt's copy would convert from the pool's probe; and it copies
+   * on one host only: across hosts the bytes are relayed */
+  at->stream = !at->local && (copy->bytes_only || run->across) && copy->kind == DC_COPY_KIND_FULL;
   g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
           copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name, copy->pool,
           copy->dst_name, copy->dst_pool,
           copy->kind == DC_COPY_KIND_OVERLAY ? "as a qcow2 overlay"
           : copy->kind == DC_COPY_KIND_SEED  ? "rewritten for the clone and uploaded through libvirt"
           : at->local                        ? "by a local copy"
+          : at->stream && run->across        ? "by a sparse stream from the source's host"
           : at->stream                       ? "by a byte stream through libvirt"
                                              : "by libvirt's copy");
   g_debug ("new volume XML:\n%s", at->xml ? at->xml : copy->xml);
@@ -784,7 +793,7 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
       g_autofree char *made = NULL;
       g_autoptr (GError) err = NULL;
 
-      if (!dc_copy_open_pools (run->conn, copy, &opened, &made, error)
+      if (!dc_copy_open_pools (run, copy, &opened, &made, error)
           || (attempt == 1 && !dc_copy_decide (run, &at, &seed_xml, error)))
         {
           dc_progress_done (at.shown);
@@ -1062,6 +1071,9 @@ dc_run_plan_options (const DcRun *run, const char *now)
     .rand = run->rand,
     .pool = run->opts->pool,
     .linked = run->opts->linked,
+    .across = run->across,
+    .source_uri = run->opts->source_uri,
+    .source_host = run->src_host,
   };
 
   return popts;
@@ -1198,7 +1210,7 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
   const char *name = run->opts->source;
   g_autoptr (DcMetadata) md = NULL;
 
-  run->src = dc_run_source_open (run->conn, name, xml, error);
+  run->src = dc_run_source_open (run->src_conn, name, xml, error);
   if (run->src == NULL)
     return FALSE;
   md = dc_domain_metadata (run->src, name, error);
@@ -1215,12 +1227,30 @@ static DcHostScan *
 dc_run_begin (DcRun *run, char **xml, GError **error)
 {
   DcHostScan *scan = NULL;
+  gboolean ok = dc_run_open_source (run, xml, error);
 
-  if (dc_run_open_source (run, xml, error))
+  /* --to: the clone's <origin> names the source's host */
+  if (ok && run->across)
+    {
+      run->src_host = virConnectGetHostname (run->src_conn);
+      if (run->src_host == NULL)
+        ok = dc_set_libvirt_error (error, "cannot read the host name of the source's host");
+    }
+  if (ok)
     scan = dc_host_scan (run->conn, error);
   if (scan == NULL)
     g_clear_pointer (&run->src, virDomainFree);
   return scan;
+}
+
+/* The planner's questions, answered by the clone's host (and, --to, by
+ * the source's for its files) */
+static DcEnv *
+dc_run_env (DcRun *run, const DcHostScan *scan, gboolean read_only)
+{
+  if (run->across)
+    return dc_env_live_new_to (run->src_conn, run->conn, scan, read_only);
+  return read_only ? dc_env_live_new_read_only (run->conn, scan) : dc_env_live_new (run->conn, scan);
 }
 
 /* Leftovers of killed runs against this source go first: they hold
@@ -1232,7 +1262,7 @@ dc_run_remove_leftovers (DcRun *run, const DcHostScan *scan)
   g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
 
-  if (!dc_cleanup (run->conn, scan, run->opts->source, FALSE, removed, &error))
+  if (!dc_cleanup (run->conn, scan, run->src_conn, run->opts->source, FALSE, removed, &error))
     g_warning ("cannot remove the leftovers of an earlier run: %s", error->message);
   for (guint i = 0; i < removed->len; i++)
     g_message ("removed '%s', left unfinished by a killed run", (const char *) removed->pdata[i]);
@@ -1301,7 +1331,9 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
   g_autofree char *xml = NULL;
   g_autoptr (DcHostScan) scan = NULL;
   g_auto (DcRun) run = {
-    .conn = conn,
+    .conn = opts->to ? opts->to : conn,
+    .src_conn = conn,
+    .across = opts->to != NULL,
     .opts = opts,
     .rand = opts->rand ? opts->rand : own_rand,
     .several = several,
@@ -1316,16 +1348,16 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
       dc_run_remove_leftovers (&run, scan);
       run.source_xml = xml;
       run.jobs = opts->jobs > 0 ? opts->jobs : (guint) g_get_num_processors ();
-      run.local_conn = dc_connection_is_local (conn);
+      run.local_conn = dc_connection_is_local (run.conn);
       run.local_copies = run.local_conn && g_strcmp0 (g_getenv ("DOMCLONE_LOCAL_COPY"), "0") != 0;
-      run.env = dc_env_live_new (conn, scan);
+      run.env = dc_run_env (&run, scan, FALSE);
       run.undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
       if (opts->read_back)
         run.made = g_hash_table_new_full (NULL, NULL, NULL, g_free);
       run.same = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       ok = dc_run_clones (&run, scan, count, made, &local);
-      if (virConnectIsAlive (conn) == 1)
-        dc_pool_close_dirs (conn);
+      if (virConnectIsAlive (run.conn) == 1)
+        dc_pool_close_dirs_on (run.conn, run.across && virConnectIsAlive (conn) == 1 ? conn : NULL);
     }
   if (ok)
     return TRUE;
@@ -1449,7 +1481,9 @@ dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error
   g_autoptr (DcHostScan) scan = NULL;
   g_autoptr (DcPlan) plan = NULL;
   g_auto (DcRun) run = {
-    .conn = conn,
+    .conn = opts->to ? opts->to : conn,
+    .src_conn = conn,
+    .across = opts->to != NULL,
     .opts = opts,
     .rand = opts->rand ? opts->rand : own_rand,
   };
@@ -1471,7 +1505,7 @@ dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error
 
   run.source_xml = xml;
   popts = dc_run_plan_options (&run, now);
-  run.env = dc_env_live_new_read_only (conn, scan);
+  run.env = dc_run_env (&run, scan, TRUE);
   plan = dc_plan_new (run.env, &popts, error);
   if (plan != NULL)
     {

@@ -9,16 +9,21 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  const char *source; /* source domain name */
-  const char *name;   /* --name, or NULL */
-  const char *pool;   /* --pool, or NULL */
-  gboolean exist_ok;  /* --exist-ok: a clone of the source called @name
+  const char *source;     /* source domain name */
+  const char *name;       /* --name, or NULL */
+  const char *pool;       /* --pool, or NULL */
+  gboolean exist_ok;      /* --exist-ok: a clone of the source called @name
                        * that an earlier run made is the result */
-  guint jobs;         /* volumes copied at once; 0: one per CPU */
-  gboolean progress;  /* draw the copies' progress on stderr */
-  gboolean read_back; /* read the new volumes' sizes back into the result */
-  GRand *rand;        /* NULL: seeded from the system */
-  gboolean linked;    /* --linked: overlays on a template's disks */
+  guint jobs;             /* volumes copied at once; 0: one per CPU */
+  gboolean progress;      /* draw the copies' progress on stderr */
+  gboolean read_back;     /* read the new volumes' sizes back into the result */
+  GRand *rand;            /* NULL: seeded from the system */
+  gboolean linked;        /* --linked: overlays on a template's disks */
+  virConnectPtr to;       /* --to: the clone is made on this connection, the
+                       * source read on the one a run is given; NULL:
+                       * on that one */
+  const char *source_uri; /* --to: the source's URI as given (-c), which
+                           * the clone's <origin> records */
 } DcCloneOptions;
 
 /* how long a run that lost its connection tries to reconnect */

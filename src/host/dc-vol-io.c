@@ -12,7 +12,9 @@
  * file it may not read), the bytes are downloaded from the source and
  * uploaded into the new volume in one process: libvirt's storage driver
  * reads and writes a file volume as its bytes, whatever its format, and
- * the sparse streams keep holes as holes. It works over any connection.
+ * the sparse streams keep holes as holes. It works over any connection,
+ * and between two (a clone onto another host, --to): a qcow2 volume
+ * goes across as its file, so the same guest content in the same format.
  */
 #include "config.h"
 
@@ -79,8 +81,8 @@ dc_stream_relay (virStreamPtr in, virStreamPtr out, const char *src, const char 
 
 /**
  * dc_vol_io_stream:
- * @conn: connection
- * @src: the source volume, read as its bytes
+ * @src: the source volume, read as its bytes; on its own connection,
+ *   which may be another host's than @dst's (--to)
  * @dst: the new volume, as big as @src, created empty (allocation 0
  *   for a sparse source); its content is replaced with @src's bytes
  * @done: (nullable): bytes copied so far, for progress, updated
@@ -92,12 +94,14 @@ dc_stream_relay (virStreamPtr in, virStreamPtr out, const char *src, const char 
  * Returns: %FALSE with @error set on failure
  */
 gboolean
-dc_vol_io_stream (virConnectPtr conn, virStorageVolPtr src, virStorageVolPtr dst, gsize *done, GError **error)
+dc_vol_io_stream (virStorageVolPtr src, virStorageVolPtr dst, gsize *done, GError **error)
 {
   g_autofree char *src_name = g_strdup (virStorageVolGetName (src));
   g_autofree char *dst_name = g_strdup (virStorageVolGetName (dst));
-  g_autoptr (DcStream) in = virStreamNew (conn, 0);
-  g_autoptr (DcStream) out = virStreamNew (conn, 0);
+  /* each stream on its volume's connection: across hosts the bytes
+   * come from one daemon and go to the other, through this process */
+  g_autoptr (DcStream) in = virStreamNew (virStorageVolGetConnect (src), 0);
+  g_autoptr (DcStream) out = virStreamNew (virStorageVolGetConnect (dst), 0);
   gboolean in_open = FALSE, out_open = FALSE;
 
   if (in == NULL || out == NULL)

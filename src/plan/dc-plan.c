@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "dc-plan.h"
+#include "dc-plan-to.h"
 #include "dc-metadata.h"
 #include "dc-name.h"
 #include "dc-newvol.h"
@@ -82,6 +83,8 @@ typedef struct
   GPtrArray *macs_from;  /* MAC of the source's interface i ... */
   GPtrArray *macs_to;    /* ... and of the clone's (for seeds) */
   DcMetadata *source_md; /* the source's domclone metadata */
+  GHashTable *dst_pools; /* --to: the destination's pools asked for, by
+                          * name (DcPoolInfo) */
 } DcPlanner;
 
 static void dc_planner_warn (DcPlanner *p, const char *format, ...) G_GNUC_PRINTF (2, 3);
@@ -295,11 +298,24 @@ static DcCopy *
 dc_planner_new_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
                      const DcPoolInfo *into, const char *dst_name, GError **error)
 {
-  g_autofree char *dst_pool =
-    dst_dir ? dc_plan_dir_pool_name (dst_dir) : g_strdup (into ? into->name : src->pool);
-  const char *dst_open_dir = dst_dir ? dst_dir : into ? NULL : src->open_dir;
-  g_autofree char *key = g_strdup_printf ("%s/%s", dst_pool, dst_name);
+  g_autofree char *dst_pool = NULL;
+  const char *dst_open_dir;
+  g_autofree char *key = NULL;
   DcCopy *copy;
+
+  /* --to: into the destination's pool of the same name; a file outside
+   * pools into the same directory there, made if missing */
+  if (p->opts->across && dst_dir == NULL && into == NULL && src->open_dir != NULL)
+    dst_dir = src->open_dir;
+  else if (p->opts->across && dst_dir == NULL && into == NULL)
+    {
+      into = dc_plan_to_pool (p->env, p->dst_pools, src->pool, error);
+      if (into == NULL)
+        return NULL;
+    }
+  dst_pool = dst_dir ? dc_plan_dir_pool_name (dst_dir) : g_strdup (into ? into->name : src->pool);
+  dst_open_dir = dst_dir ? dst_dir : into ? NULL : src->open_dir;
+  key = g_strdup_printf ("%s/%s", dst_pool, dst_name);
 
   if (!dc_planner_dst_free (p, what, src, dst_dir, dst_pool, dst_open_dir, dst_name, key, error))
     return NULL;
@@ -723,6 +739,8 @@ dc_planner_disk_kept (DcPlanner *p, xmlNode *disk, const char *device, const cha
    * cannot write to it. */
   if (g_str_equal (device, "cdrom") || readonly != NULL || dc_xml_child (disk, "shareable", FALSE) != NULL)
     {
+      if (p->opts->across && !dc_plan_to_check_shared (p->env, what, type, source, error))
+        return FALSE;
       g_ptr_array_add (p->plan->shared, g_strdup_printf ("%s (%s)", what, device));
       *done = TRUE;
       return TRUE;
@@ -861,6 +879,8 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
       return FALSE;
     }
   if (!dc_planner_disk_format (p, disk, source, what, info, &bytes_only, error))
+    return FALSE;
+  if (p->opts->across && !dc_plan_to_check_chain (what, info, bytes_only, error))
     return FALSE;
 
   if (p->opts->linked)
@@ -1796,6 +1816,11 @@ dc_planner_metadata (DcPlanner *p, GError **error)
   md->origin_uuid = g_strdup (p->plan->source_uuid);
   md->origin_time = g_strdup (p->opts->now);
   md->origin_linked = p->opts->linked;
+  if (p->opts->across)
+    {
+      md->origin_uri = g_strdup (p->opts->source_uri);
+      md->origin_host = g_strdup (p->opts->source_host);
+    }
   p->plan->metadata = dc_metadata_format (md);
 
   if (p->opts->building != NULL)
@@ -1842,7 +1867,8 @@ dc_planner_choose_name (DcPlanner *p, GError **error)
     {
       if (!dc_name_validate (p->opts->name, error))
         return FALSE;
-      if (g_str_equal (p->opts->name, plan->source_name))
+      /* on another host the source's own name is free */
+      if (!p->opts->across && g_str_equal (p->opts->name, plan->source_name))
         {
           g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
                        "invalid name '%s': it is the source's own name; choose another", p->opts->name);
@@ -1967,7 +1993,9 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   g_autoptr (GPtrArray) macs_to = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (DcPoolInfo) into = NULL;
   g_autoptr (DcMetadata) source_md = NULL;
-  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL, macs_from, macs_to, NULL };
+  g_autoptr (GHashTable) dst_pools =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) dc_pool_info_free);
+  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL, macs_from, macs_to, NULL, dst_pools };
   xmlNode *root;
 
   plan->copies = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_copy_free);

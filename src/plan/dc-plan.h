@@ -94,6 +94,13 @@ typedef struct
                                * go into; NULL: each source volume's own */
   gboolean linked;            /* --linked: the source is a template, its
                                * protected disks get overlays */
+  /* --to: the clone goes onto another host (the env answers for both,
+   * see DcEnv.dst_has); each new volume goes into the destination's
+   * pool of its source pool's name (or --pool), a file outside pools
+   * into the same directory there */
+  gboolean across;
+  const char *source_uri;  /* --to: the source's URI as given, and its */
+  const char *source_host; /* host's name, for the clone's <origin> */
 } DcPlanOptions;
 
 DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);
