@@ -51,9 +51,10 @@ dc_plan_to_pool (DcEnv *env, GHashTable *pools, const char *name, GError **error
   g_hash_table_insert (pools, g_strdup (name), info);
   if (!info->active)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_POOL_INACTIVE,
-                   "storage pool '%s' is not active on the destination; start it there with 'virsh pool-start %s'",
-                   name, name);
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_POOL_INACTIVE,
+        "storage pool '%s' is not active on the destination; start it there with 'virsh pool-start %s'", name,
+        name);
       return NULL;
     }
   for (size_t i = 0; i < G_N_ELEMENTS (file_pools); i++)
