@@ -1006,7 +1006,11 @@ dc_run_final_metadata (const DcPlan *plan, const DcCloneResult *result, GError *
       const DcCopy *c = i < plan->copies->len
                           ? plan->copies->pdata[i]
                           : ((const DcSeed *) plan->seeds->pdata[i - plan->copies->len])->vol;
-      DcOwnedVolume *v = dc_owned_volume_new (c->dst_pool, c->dst_name, c->dst_open_dir);
+      DcOwnedVolume *v;
+
+      if (c->shared)
+        continue; /* --to: media shared there by later clones too */
+      v = dc_owned_volume_new (c->dst_pool, c->dst_name, c->dst_open_dir);
 
       v->disk = g_strdup (r->disk);
       v->path = g_strdup (r->path);

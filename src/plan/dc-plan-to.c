@@ -7,7 +7,8 @@
  * of the source pool's name, which must exist there, run and hold files.
  * A qcow2 file streams as its bytes: one with a backing file would name
  * a file of the source's host, and is refused. A disk the clone shares
- * must be there already.
+ * is shared where the destination has it (else the plan copies it there
+ * once, see dc_planner_to_shared()).
  */
 #include "config.h"
 
@@ -97,26 +98,29 @@ dc_plan_to_check_chain (const char *what, const DcVolInfo *info, gboolean bytes_
 }
 
 /**
- * dc_plan_to_check_shared:
+ * dc_plan_to_shared_there:
  * @env: the two hosts' answers
  * @what: "disk 'hdc'"
  * @type: the disk's type (file, volume, ...)
  * @source: its <source>, or %NULL
+ * @there: (out): whether the destination has the file (or volume) it
+ *   names, or it names none (a network disk: the same for every host)
  * @error: return location
  *
- * A read-only disk or CD-ROM is shared, unchanged: on another host the
- * file (or volume) it names must be there already.
+ * A read-only disk or CD-ROM is shared, unchanged, where the destination
+ * has what it names.
  *
- * Returns: %FALSE with @error set when it is not, or that cannot be told
+ * Returns: %FALSE with @error set when that cannot be told
  */
 gboolean
-dc_plan_to_check_shared (DcEnv *env, const char *what, const char *type, xmlNode *source, GError **error)
+dc_plan_to_shared_there (DcEnv *env, const char *what, const char *type, xmlNode *source, gboolean *there,
+                         GError **error)
 {
   g_autofree char *path = NULL;
   g_autofree char *pool = NULL;
   g_autofree char *vol = NULL;
-  gboolean has = FALSE;
 
+  *there = TRUE;
   if (source == NULL)
     return TRUE;
   if (g_strcmp0 (type, "file") == 0 || g_strcmp0 (type, "block") == 0)
@@ -127,23 +131,11 @@ dc_plan_to_check_shared (DcEnv *env, const char *what, const char *type, xmlNode
       vol = dc_xml_prop (source, "volume");
     }
   if (path == NULL && (pool == NULL || vol == NULL))
-    return TRUE; /* a network disk: the same for every host */
-  if (!env->dst_has (env, path, pool, vol, &has, error))
+    return TRUE;
+  if (!env->dst_has (env, path, pool, vol, there, error))
     {
       g_prefix_error (error, "cannot clone %s to another host: ", what);
       return FALSE;
     }
-  if (has)
-    return TRUE;
-  if (path != NULL)
-    g_set_error (
-      error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-      "cannot clone %s to another host: the clone would share '%s', which the destination does not have; copy it there first, or detach it",
-      what, path);
-  else
-    g_set_error (
-      error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-      "cannot clone %s to another host: the clone would share volume '%s' of pool '%s', which the destination does not have; copy it there first, or detach it",
-      what, vol, pool);
-  return FALSE;
+  return TRUE;
 }

@@ -13,7 +13,7 @@ G_BEGIN_DECLS
 const DcPoolInfo *dc_plan_to_pool (DcEnv *env, GHashTable *pools, const char *name, GError **error);
 gboolean dc_plan_to_check_chain (const char *what, const DcVolInfo *info, gboolean bytes_only,
                                  GError **error);
-gboolean dc_plan_to_check_shared (DcEnv *env, const char *what, const char *type, xmlNode *source,
-                                  GError **error);
+gboolean dc_plan_to_shared_there (DcEnv *env, const char *what, const char *type, xmlNode *source,
+                                  gboolean *there, GError **error);
 
 G_END_DECLS

@@ -46,6 +46,9 @@ typedef struct
                         * XML names (or a backing file in a raw disk):
                         * its bytes are copied as they are, never through
                         * libvirt's copy, which converts from the probe */
+  gboolean shared;     /* --to: read-only media the destination lacked,
+                        * copied there once under its own name and shared
+                        * by later clones: never the clone's own volume */
 } DcCopy;
 
 /* A cloud-init NoCloud seed of the source, made anew for the clone

@@ -381,6 +381,78 @@ test_live_to_tpm_nvram (LiveFixture *f, gconstpointer data)
   to_teardown (f);
 }
 
+/* A CD-ROM in a pool whose directory the destination does not have:
+ * copied once into the destination's pool of that name, under its own
+ * name, and shared there by the next clone (not copied again); it is
+ * no volume of either clone's own */
+static void
+test_live_to_media (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *pool = g_strdup_printf ("media-%s", f->src);
+  g_autofree char *dir = g_strdup_printf ("/var/lib/libvirt/images/%s", pool);
+  g_autofree char *there_dir = g_strdup_printf ("/var/lib/libvirt/images/%s-there", pool);
+  g_autofree char *iso = g_build_filename (dir, "media.iso", NULL);
+  g_autofree char *there_iso = g_build_filename (there_dir, "media.iso", NULL);
+  g_autofree char *copy = NULL;
+  const gsize offsets[] = { 0, 3 * MiB };
+  GStatBuf first, second;
+
+  if (!to_setup (f))
+    return;
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  live_write_pattern (iso, 4 * MiB, offsets, G_N_ELEMENTS (offsets), 77);
+  live_define_pool (pool, dir);
+  live_other_pool (pool, there_dir);
+  {
+    g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
+    g_autofree char *xml =
+      g_strdup_printf ("<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+                       "<source file='%s'/><target dev='sdb' bus='sata'/><readonly/></disk>",
+                       iso);
+
+    g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+  }
+  copy = live_other_path (there_iso);
+
+  for (int i = 1; i <= 2; i++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_autofree char *clone = g_strdup_printf ("%s-clone%d", f->src, i);
+      g_autofree char *xml = NULL;
+      g_autoptr (DcDomain) dom = NULL;
+      g_autoptr (DcMetadata) md = NULL;
+      int status = to_clone (f, &out, &err, NULL);
+
+      g_test_message ("exit %d: %s%s", status, out, err);
+      g_assert_cmpint (status, ==, 0);
+      dom = virDomainLookupByName (live_other_conn, clone);
+      g_assert_nonnull (dom);
+      xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+      {
+        g_autofree char *src_attr = g_strdup_printf ("<source file='%s'", there_iso);
+        dc_assert_contains (xml, src_attr);
+      }
+      md = other_metadata (clone);
+      for (guint j = 0; j < md->volumes->len; j++)
+        g_assert_cmpstr (((DcOwnedVolume *) md->volumes->pdata[j])->name, !=, "media.iso");
+      live_assert_same_file (iso, copy);
+      g_assert_cmpint (g_stat (copy, i == 1 ? &first : &second), ==, 0);
+    }
+  /* the second clone shares the first copy */
+  g_assert_cmpuint (second.st_ino, ==, first.st_ino);
+  g_assert_cmpint (second.st_mtime, ==, first.st_mtime);
+
+  to_teardown (f);
+  {
+    g_autoptr (DcPool) p = virStoragePoolLookupByName (live_other_conn, pool);
+
+    virStoragePoolDestroy (p);
+    virStoragePoolUndefine (p);
+  }
+  live_remove_pool (pool);
+}
+
 /* Refusals across hosts change nothing on either side: a name taken on
  * the destination, a pool missing there, a qcow2 disk with a backing
  * file (named), --linked. */
@@ -662,6 +734,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/to/data", test_live_to_data);
   LIVE_TEST ("/live/to/same-name", test_live_to_same_name);
   LIVE_TEST ("/live/to/tpm-nvram", test_live_to_tpm_nvram);
+  LIVE_TEST ("/live/to/media", test_live_to_media);
   LIVE_TEST ("/live/to/refuse", test_live_to_refuse);
   LIVE_TEST ("/live/to/sigterm", test_live_to_sigterm);
   LIVE_TEST ("/live/to/cleanup", test_live_to_cleanup);
