@@ -163,6 +163,29 @@ test_live_to_data (LiveFixture *f, gconstpointer data)
   sparse = add_sparse_disk (f);
   clone = g_strdup_printf ("%s-clone1", f->src);
 
+  /* --print-xml changes nothing on either side and shows the paths
+   * there */
+  {
+    const char *args[] = { "--print-xml", NULL };
+    g_autofree char *before = live_snapshot_of (live_other_conn);
+    g_autofree char *before_here = live_snapshot ();
+    g_autofree char *after = NULL;
+    g_autofree char *after_here = NULL;
+    g_autofree char *dir = there_dir (f);
+
+    status = to_clone (f, &out, &err, args);
+    g_test_message ("--print-xml: exit %d: %s", status, err);
+    g_assert_cmpint (status, ==, 0);
+    dc_assert_contains (out, dir);
+    after = live_snapshot_of (live_other_conn);
+    after_here = live_snapshot ();
+    g_assert_cmpstr (after, ==, before);
+    g_assert_cmpstr (after_here, ==, before_here);
+    g_assert_cmpuint (live_counter_of (f->src), ==, 0);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+
   status = to_clone (f, &out, &err, NULL);
   g_test_message ("exit %d: %s%s", status, out, err);
   g_assert_cmpint (status, ==, 0);
