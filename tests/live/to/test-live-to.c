@@ -339,9 +339,11 @@ test_live_to_tpm_nvram (LiveFixture *f, gconstpointer data)
   char uuid[VIR_UUID_STRING_BUFLEN], clone_uuid[VIR_UUID_STRING_BUFLEN];
   int status;
 
+  g_autofree char *swtpm = g_find_program_in_path ("swtpm");
+
   if (!to_setup (f))
     return;
-  if (g_find_program_in_path ("swtpm") == NULL)
+  if (swtpm == NULL)
     {
       g_test_skip ("swtpm is not installed");
       return;
