@@ -314,6 +314,23 @@ test_live_to_same_name (LiveFixture *f, gconstpointer data)
   second = g_strdup_printf ("%s-clone2", f->src);
   g_assert_true (other_domain_exists (second));
   g_assert_cmpuint (live_counter_of (f->src), ==, 2);
+
+  /* --count: one run, two more there */
+  {
+    const char *args[] = { "--count", "2", NULL };
+    g_autofree char *out3 = NULL;
+    g_autofree char *err3 = NULL;
+    g_autofree char *third = g_strdup_printf ("%s-clone3", f->src);
+    g_autofree char *fourth = g_strdup_printf ("%s-clone4", f->src);
+
+    status = to_clone (f, &out3, &err3, args);
+    g_test_message ("--count 2: exit %d: %s%s", status, out3, err3);
+    g_assert_cmpint (status, ==, 0);
+    g_assert_true (other_domain_exists (third));
+    g_assert_true (other_domain_exists (fourth));
+    g_assert_false (live_domain_exists (third));
+    g_assert_cmpuint (live_counter_of (f->src), ==, 4);
+  }
   to_teardown (f);
 }
 
