@@ -568,7 +568,7 @@ dc_libvirt_copy_syncs (const DcCopy *copy)
  * @token: bytes
  *
  * Reads the start of @path, never writing to it (the file this process
- * sees at @path may be another than libvirt's: see dc-run.c).
+ * sees at @path may be another than libvirt's: see dc-sameness.c).
  *
  * Returns: %TRUE when @path starts with @token
  */

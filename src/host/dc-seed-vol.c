@@ -40,7 +40,7 @@ dc_seed_vol_xml (const char *planned, gsize size)
  * @error: return location
  *
  * Reads the source's seed and rewrites it for the clone: the bytes the
- * run's copy step (dc-run.c) uploads into the seed's new volume. The
+ * run's copy step (dc-copy-step.c) uploads into the seed's new volume. The
  * source's volume is only read.
  *
  * Returns: (transfer full): the clone's seed image, or %NULL with

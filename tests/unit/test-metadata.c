@@ -194,7 +194,7 @@ test_metadata_template_roundtrip (void)
   g_assert_cmpuint (back->template_disks->len, ==, 2);
   g_assert_cmpstr (back->template_disks->pdata[1], ==, "sd&b");
 
-  /* what dc_count_clone does to the source's metadata */
+  /* what dc_counter_count_clone does to the source's metadata */
   back->counter = 4;
   again = dc_metadata_format (back);
   counted = dc_metadata_parse (again, &error);

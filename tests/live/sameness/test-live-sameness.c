@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Live tests, the local copy only where the file is the one libvirt
- * sees (see "Sameness" in src/dc-run.c). A second, independent daemon
+ * sees (see src/host/dc-sameness.c). A second, independent daemon
  * runs in a mount namespace of its own (tests/with-libvirtd.sh, started
  * from inside this test's namespace) and is reached through its socket,
  * qemu+unix:///system?socket=/proc/<pid>/root/run/libvirt/libvirt-sock:

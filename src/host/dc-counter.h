@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-counter.h: the clone counter in the source's domclone metadata.
+ */
+#pragma once
+
+#include "dc-run-priv.h"
+
+G_BEGIN_DECLS
+
+gboolean dc_counter_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-undo.c: the run's one undo stack. Every change a run makes is
+ * pushed here as it is made; any failure after the first change unwinds
+ * the stack (dc_undo_rollback), so a clone either completes or leaves
+ * nothing behind.
+ */
+#include "config.h"
+
+#include "dc-undo.h"
+#include "dc-cleanup.h"
+#include "dc-pool.h"
+
+void
+dc_undo_free (DcUndo *undo)
+{
+  g_free (undo->name);
+  g_free (undo->pool);
+  g_free (undo->open_dir);
+  g_free (undo);
+}
+
+void
+dc_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir)
+{
+  DcUndo *undo = g_new0 (DcUndo, 1);
+
+  undo->kind = kind;
+  undo->name = g_strdup (name);
+  undo->pool = g_strdup (pool);
+  undo->open_dir = g_strdup (open_dir);
+  g_mutex_lock (&run->undo_lock);
+  g_ptr_array_add (run->undo, undo);
+  g_mutex_unlock (&run->undo_lock);
+}
+
+/* Forgets the volume entry for @name: the copy found a volume of that
+ * name already there, which is not ours to remove. */
+void
+dc_undo_forget_volume (DcRun *run, const char *pool, const char *name)
+{
+  g_mutex_lock (&run->undo_lock);
+  for (guint i = run->undo->len; i > 0; i--)
+    {
+      DcUndo *undo = run->undo->pdata[i - 1];
+
+      if (undo->kind == DC_UNDO_VOLUME && g_str_equal (undo->name, name) && g_str_equal (undo->pool, pool))
+        {
+          g_ptr_array_remove_index (run->undo, i - 1);
+          break;
+        }
+    }
+  g_mutex_unlock (&run->undo_lock);
+}
+
+static gboolean
+dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
+{
+  gboolean busy = FALSE;
+
+  if (undo->kind == DC_UNDO_DOMAIN)
+    {
+      g_autoptr (DcDomain) dom = virDomainLookupByName (conn, undo->name);
+
+      if (dom == NULL && dc_last_libvirt_code () == VIR_ERR_NO_DOMAIN)
+        return TRUE; /* undefined by someone else meanwhile */
+      if (dom == NULL)
+        return dc_set_libvirt_error (error, "cannot find domain '%s' to undefine it", undo->name);
+      return dc_cleanup_undefine_domain (dom, undo->name, error);
+    }
+  if (!dc_cleanup_remove_volume (conn, undo->pool, undo->name, undo->open_dir, 0, &busy, error))
+    return FALSE;
+  if (busy)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "cannot delete volume '%s' in pool '%s': libvirt is still copying into it", undo->name,
+                   undo->pool);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Unwinds the undo stack on @conn, newest first. Failures are reported
+ * and skipped: the rest still has to go. The clone's domain, the oldest
+ * entry, carries the <building> marker that lists its volumes: while
+ * one of them may still exist (libvirt still copies into it, or its
+ * delete failed), the domain stays, so that 'domclone --cleanup' finds
+ * and finishes it once this process is gone; *@kept says so. */
+static gboolean
+dc_undo_unwind (DcRun *run, virConnectPtr conn, gboolean *kept)
+{
+  gboolean complete = TRUE;
+
+  *kept = FALSE;
+  g_mutex_lock (&run->undo_lock);
+  for (guint i = run->undo->len; i > 0; i--)
+    {
+      DcUndo *undo = run->undo->pdata[i - 1];
+      g_autoptr (GError) error = NULL;
+
+      if (undo->kind == DC_UNDO_DOMAIN && !complete)
+        {
+          g_info ("kept domain '%s': its marker lists volumes that are still there", undo->name);
+          *kept = TRUE;
+          continue;
+        }
+      if (!dc_undo_one (conn, undo, &error))
+        {
+          g_warning ("rollback incomplete: %s", error->message);
+          complete = FALSE;
+        }
+      else
+        g_info ("rolled back: removed %s '%s'", undo->kind == DC_UNDO_DOMAIN ? "domain" : "volume",
+                undo->name);
+    }
+  g_ptr_array_set_size (run->undo, 0);
+  g_mutex_unlock (&run->undo_lock);
+  return complete;
+}
+
+/* After the daemon went away mid-clone (restarted, say), a new
+ * connection to the same URI, so the rollback can still happen. NULL
+ * when the connection is fine or cannot be had within a while. */
+static virConnectPtr
+dc_reconnect_if_lost (virConnectPtr conn)
+{
+  g_autofree char *uri = NULL;
+
+  if (virConnectIsAlive (conn) == 1)
+    return NULL;
+  uri = virConnectGetURI (conn);
+  if (uri == NULL)
+    return NULL;
+  g_message ("lost the connection to libvirt; reconnecting to '%s' to roll back", uri);
+  for (int i = 0; i < DC_RECONNECT_SECONDS * 4; i++)
+    {
+      virConnectPtr again = virConnectOpenAuth (uri, dc_connect_auth (), 0);
+
+      if (again != NULL)
+        return again;
+      g_usleep (G_USEC_PER_SEC / 4);
+    }
+  return NULL;
+}
+
+/* Undoes what the run made after @error ended it, on a new connection if
+ * the daemon went away meanwhile, and says in @error how that went. */
+void
+dc_undo_rollback (DcRun *run, GError *error)
+{
+  g_autofree char *cause = g_steal_pointer (&error->message);
+  /* the domain is defined first: the oldest entry names the clone */
+  g_autofree char *clone = g_strdup (((DcUndo *) run->undo->pdata[0])->name);
+  g_autoptr (DcConnect) again = dc_reconnect_if_lost (run->conn);
+  gboolean alive = virConnectIsAlive (run->conn) == 1;
+  gboolean complete = FALSE;
+  gboolean kept = FALSE;
+
+  if (alive || again != NULL)
+    complete = dc_undo_unwind (run, again ? again : run->conn, &kept);
+  if (again != NULL)
+    dc_pool_close_dirs (again);
+  if (kept)
+    error->message = g_strdup_printf (
+      "%s; the rollback could not delete every volume (see the warnings above), so the unfinished clone '%s' is kept: run 'domclone --cleanup %s' to remove it and its volumes (it waits for libvirt's copies to end)",
+      cause, clone, run->opts->source);
+  else if (complete && run->several)
+    error->message = g_strdup_printf ("%s; everything made for '%s' was removed", cause, clone);
+  else if (complete)
+    error->message = g_strdup_printf ("%s; everything this run created was removed", cause);
+  else if (!alive && again == NULL)
+    error->message = g_strdup_printf (
+      "%s; the connection to libvirt is lost: once it is back, 'domclone --cleanup %s' removes the partial clone",
+      cause, run->opts->source);
+  else
+    error->message = g_strdup_printf ("%s; the rollback was incomplete (see the warnings above)", cause);
+}

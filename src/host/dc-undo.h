@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * dc-undo.h: the run's one undo stack, and the rollback that unwinds it.
+ */
+#pragma once
+
+#include "dc-run-priv.h"
+
+G_BEGIN_DECLS
+
+/* The undo stack: one entry for each thing this run created. */
+typedef enum
+{
+  DC_UNDO_DOMAIN,
+  DC_UNDO_VOLUME,
+} DcUndoKind;
+
+typedef struct
+{
+  DcUndoKind kind;
+  char *name;     /* domain or volume name */
+  char *pool;     /* DC_UNDO_VOLUME: its pool ... */
+  char *open_dir; /* ... a temporary one over this directory, if set */
+} DcUndo;
+
+void dc_undo_free (DcUndo *undo);
+void dc_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir);
+void dc_undo_forget_volume (DcRun *run, const char *pool, const char *name);
+void dc_undo_rollback (DcRun *run, GError *error);
+
+G_END_DECLS
