@@ -31,6 +31,17 @@ dc_flush_stdout (void)
     stdout_errno = errno != 0 ? errno : EIO;
 }
 
+/* Writes @text on stdout. A text longer than stdio's buffer is written
+ * (and fails) inside fputs, before any flush: its errno is remembered
+ * here, or the failure would be reported as a vague EIO. */
+static void
+dc_put_stdout (const char *text)
+{
+  errno = 0;
+  if (fputs (text, stdout) == EOF && stdout_errno == 0)
+    stdout_errno = errno != 0 ? errno : EIO;
+}
+
 static void
 dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
 {
@@ -102,7 +113,7 @@ dc_fail (const GError *error)
   g_autofree char *out =
     counting ? dc_output_clones_failure (format, none, error) : dc_output_failure (format, error);
 
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return dc_fail_line (error);
 }
 
@@ -159,7 +170,7 @@ dc_handle_help (void)
 {
   g_autofree char *help = dc_cli_help ();
 
-  fputs (help, stdout);
+  dc_put_stdout (help);
   return EXIT_SUCCESS;
 }
 
@@ -184,7 +195,7 @@ dc_handle_print_xml (virConnectPtr conn, const DcCliOptions *opts)
     return dc_fail (error);
   dc_print_warnings (result);
   out = dc_output_print_xml (format, result);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return EXIT_SUCCESS;
 }
 
@@ -202,7 +213,7 @@ dc_handle_cleanup (virConnectPtr conn, const DcCliOptions *opts)
   ok = dc_cleanup (to_conn ? to_conn : conn, NULL, conn, opts->source, TRUE, removed, &error);
   /* what was removed, even if something else then failed */
   out = dc_output_cleanup (format, opts->source, removed, ok ? NULL : error);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return ok ? EXIT_SUCCESS : dc_fail_line (error);
 }
 
@@ -220,7 +231,7 @@ dc_handle_template (virConnectPtr conn, const DcCliOptions *opts)
   if (done == NULL)
     return dc_fail (error);
   out = dc_output_template (format, done);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return EXIT_SUCCESS;
 }
 
@@ -240,7 +251,7 @@ dc_handle_count (virConnectPtr conn, const DcCliOptions *opts)
   out = ok ? dc_output_clones (format, made) : dc_output_clones_failure (format, made, error);
   for (guint i = 0; i < made->len; i++)
     dc_print_warnings (made->pdata[i]);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return ok ? EXIT_SUCCESS : dc_fail_line (error);
 }
 
@@ -260,7 +271,7 @@ dc_handle_clone (virConnectPtr conn, const DcCliOptions *opts)
     return dc_fail (error);
   dc_print_warnings (result);
   out = dc_output_clone (format, result);
-  fputs (out, stdout);
+  dc_put_stdout (out);
   return EXIT_SUCCESS;
 }
 
