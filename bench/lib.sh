@@ -186,6 +186,7 @@ machine_info() {
     printf '  date:        %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     printf '  nproc:       %s\n' "$(nproc)"
     printf '  memory:      %s\n' "$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    printf '  load:        %s (1, 5, 15 min averages, when the tables were printed)\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
     printf '  kernel:      %s\n' "$(uname -sr)"
     printf '  os:          %s\n' "$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null)"
     printf '  state dir:   %s (%s)\n' "$state" "$(df --output=fstype -- "$state" | tail -n 1)"
