@@ -21,6 +21,7 @@ typedef struct
   gboolean no_pools;       /* it has no pool at all */
   const char *const *has;  /* paths and "pool/volume" names it has */
   const char *const *doms; /* its domains */
+  const char *mac;         /* a MAC address in use there */
 } ToEnv;
 
 static gboolean
@@ -39,7 +40,7 @@ to_domain_exists (DcEnv *base, const char *name, gboolean *exists, GError **erro
 static gboolean
 to_mac_in_use (DcEnv *base, const char *mac, gboolean *in_use, GError **error)
 {
-  *in_use = FALSE;
+  *in_use = g_strcmp0 (((ToEnv *) base)->mac, mac) == 0;
   return TRUE;
 }
 
@@ -118,8 +119,8 @@ to_swtpm_dir (DcEnv *base)
  * with the pool "default" (at /srv/there/images) unless @no_pools, that
  * has @has and the domains @doms */
 static DcPlan *
-plan_to (const char *name, const char *dest, gboolean no_pools, const char *const *has,
-         const char *const *doms, GError **error)
+plan_to_mac (const char *name, const char *dest, gboolean no_pools, const char *const *has,
+             const char *const *doms, const char *mac, GError **error)
 {
   g_autofree char *file = g_strdup_printf ("%s.in.xml", name);
   g_autofree char *in = g_test_build_filename (G_TEST_DIST, "data", "clone", file, NULL);
@@ -143,6 +144,7 @@ plan_to (const char *name, const char *dest, gboolean no_pools, const char *cons
     .no_pools = no_pools,
     .has = has,
     .doms = doms,
+    .mac = mac,
   };
   DcPlanOptions opts = {
     .name = dest,
@@ -160,6 +162,13 @@ plan_to (const char *name, const char *dest, gboolean no_pools, const char *cons
   plan = dc_plan_new (&env.parent, &opts, error);
   dc_fake_env_free (env.src);
   return plan;
+}
+
+static DcPlan *
+plan_to (const char *name, const char *dest, gboolean no_pools, const char *const *has,
+         const char *const *doms, GError **error)
+{
+  return plan_to_mac (name, dest, no_pools, has, doms, NULL, error);
 }
 
 static const DcCopy *
@@ -262,6 +271,26 @@ test_plan_to_names (void)
   g_assert_error (error, DC_ERROR, DC_ERROR_NAME_TAKEN);
 }
 
+/* The clone's MAC address is free on the destination: the one a plan
+ * picks, once in use there, is not picked again */
+static void
+test_plan_to_macs (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcPlan) first = plan_to ("plain-qcow2", NULL, FALSE, NULL, NULL, &error);
+  g_autoptr (DcPlan) again = NULL;
+  g_autoptr (GRegex) re = g_regex_new ("<mac address=\"([0-9a-f:]+)\"", 0, 0, NULL);
+  g_autoptr (GMatchInfo) m = NULL;
+  g_autofree char *mac = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (g_regex_match (re, first->xml, 0, &m));
+  mac = g_match_info_fetch (m, 1);
+  again = plan_to_mac ("plain-qcow2", NULL, FALSE, NULL, NULL, mac, &error);
+  g_assert_no_error (error);
+  dc_assert_not_contains (again->xml, mac);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -271,5 +300,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plan/to/pool-missing", test_plan_to_pool_missing);
   g_test_add_func ("/plan/to/backing", test_plan_to_backing);
   g_test_add_func ("/plan/to/names", test_plan_to_names);
+  g_test_add_func ("/plan/to/macs", test_plan_to_macs);
   return g_test_run ();
 }
