@@ -138,13 +138,90 @@ add_sparse_disk (const LiveFixture *f)
   return g_steal_pointer (&path);
 }
 
+/* --print-xml --to changes nothing on either side, and shows the
+ * destination's paths */
+static void
+assert_print_xml_changes_nothing (const LiveFixture *f)
+{
+  const char *args[] = { "--print-xml", NULL };
+  g_autofree char *before = live_snapshot_of (live_other_conn);
+  g_autofree char *before_here = live_snapshot ();
+  g_autofree char *after = NULL;
+  g_autofree char *after_here = NULL;
+  g_autofree char *dir = there_dir (f);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = to_clone (f, &out, &err, args);
+
+  g_test_message ("--print-xml: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  dc_assert_contains (out, dir);
+  after = live_snapshot_of (live_other_conn);
+  after_here = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpstr (after_here, ==, before_here);
+  g_assert_cmpuint (live_counter_of (f->src), ==, 0);
+}
+
+/* The fixture's volumes and NVRAM and the 8 GiB disk @sparse, byte for
+ * byte in the clone @clone there: the qcow2 as its file (the same
+ * bytes, still qcow2), the raw ones as sparse as their sources */
+static void
+assert_volumes_there (const LiveFixture *f, const char *clone, const char *sparse)
+{
+  g_autofree char *qcow2 = g_strdup_printf ("%s.qcow2", clone);
+  g_autofree char *src_qcow2_name = g_strdup_printf ("%s.qcow2", f->src);
+  g_autofree char *src_qcow2 = live_path_in (f, src_qcow2_name);
+  g_autofree char *qcow2_copy = there_file (f, qcow2);
+  g_autoptr (JsonNode) info = dc_test_qemu_img_info (qcow2_copy);
+  g_autofree char *vdb = g_strdup_printf ("%s-vdb.raw", clone);
+  g_autofree char *src_vdb = live_path_in (f, "data.raw");
+  g_autofree char *vdb_copy = there_file (f, vdb);
+  g_autofree char *vde = g_strdup_printf ("%s-vde.raw", clone);
+  g_autofree char *vde_copy = there_file (f, vde);
+  g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
+  g_autofree char *nvram_there = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, clone);
+  g_autofree char *nvram_copy = live_other_path (nvram_there);
+
+  live_assert_same_file (src_qcow2, qcow2_copy);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (info), "format"), ==, "qcow2");
+  live_assert_same_file (src_vdb, vdb_copy);
+  live_assert_same_sparse_file (sparse, vde_copy);
+  g_assert_cmpuint (live_allocated_bytes (vde_copy), <, 64 * MiB);
+  live_assert_same_file (nvram, nvram_copy);
+}
+
+/* The clone's XML names the destination's paths, the shared disks keep
+ * theirs (the destination sees these files), its MAC is new, and its
+ * <origin> names the source's URI as given and the source's host */
+static void
+assert_definition_there (const LiveFixture *f, virDomainPtr dom, const char *clone)
+{
+  g_autofree char *xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+  g_autofree char *dir = there_dir (f);
+  g_autofree char *qcow2 = g_strdup_printf ("<source file='%s/%s.qcow2'", dir, clone);
+  g_autofree char *vde = g_strdup_printf ("<source file='%s/%s-vde.raw'", dir, clone);
+  g_autofree char *shared = g_strdup_printf ("<source file='%s/shared.raw'", f->dir);
+  g_autofree char *iso = g_strdup_printf ("<source file='%s/install.iso'", f->dir);
+  g_autofree char *host = virConnectGetHostname (live_conn);
+  g_autoptr (DcMetadata) md = other_metadata (clone);
+
+  dc_assert_contains (xml, qcow2);
+  dc_assert_contains (xml, vde);
+  dc_assert_contains (xml, shared);
+  dc_assert_contains (xml, iso);
+  dc_assert_not_contains (xml, "52:54:00:00:00:01");
+  g_assert_cmpstr (md->origin_name, ==, f->src);
+  g_assert_cmpstr (md->origin_uri, ==, g_getenv ("DOMCLONE_TEST_URI"));
+  g_assert_cmpstr (md->origin_host, ==, host);
+  g_assert_null (md->building);
+}
+
 /* The fixture's source (a qcow2 and a raw volume, a shareable disk, a
  * CD-ROM, NVRAM) and an 8 GiB sparse raw disk, cloned onto the second
  * daemon: each volume byte for byte in its pool there, of the same
- * format, as sparse as its source; the shared disks keep their paths
- * (the destination sees these files); the NVRAM copied; the counter
- * moved on the source only; the <origin> names the source's URI and
- * host; and the clone starts there. */
+ * format, as sparse as its source; the counter moved on the source
+ * only; the clone's definition there; and the clone starts there. */
 static void
 test_live_to_data (LiveFixture *f, gconstpointer data)
 {
@@ -152,9 +229,7 @@ test_live_to_data (LiveFixture *f, gconstpointer data)
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *clone = NULL;
-  g_autofree char *xml = NULL;
-  g_autofree char *host = NULL;
-  g_autoptr (DcMetadata) md = NULL;
+  g_autofree char *line = NULL;
   g_autoptr (DcDomain) dom = NULL;
   int status;
 
@@ -162,105 +237,47 @@ test_live_to_data (LiveFixture *f, gconstpointer data)
     return;
   sparse = add_sparse_disk (f);
   clone = g_strdup_printf ("%s-clone1", f->src);
-
-  /* --print-xml changes nothing on either side and shows the paths
-   * there */
-  {
-    const char *args[] = { "--print-xml", NULL };
-    g_autofree char *before = live_snapshot_of (live_other_conn);
-    g_autofree char *before_here = live_snapshot ();
-    g_autofree char *after = NULL;
-    g_autofree char *after_here = NULL;
-    g_autofree char *dir = there_dir (f);
-
-    status = to_clone (f, &out, &err, args);
-    g_test_message ("--print-xml: exit %d: %s", status, err);
-    g_assert_cmpint (status, ==, 0);
-    dc_assert_contains (out, dir);
-    after = live_snapshot_of (live_other_conn);
-    after_here = live_snapshot ();
-    g_assert_cmpstr (after, ==, before);
-    g_assert_cmpstr (after_here, ==, before_here);
-    g_assert_cmpuint (live_counter_of (f->src), ==, 0);
-    g_clear_pointer (&out, g_free);
-    g_clear_pointer (&err, g_free);
-  }
+  assert_print_xml_changes_nothing (f);
 
   status = to_clone (f, &out, &err, NULL);
   g_test_message ("exit %d: %s%s", status, out, err);
   g_assert_cmpint (status, ==, 0);
-  {
-    g_autofree char *line = g_strdup_printf ("Cloned from %s to %s.\n", f->src, clone);
-    g_assert_cmpstr (out, ==, line);
-  }
+  line = g_strdup_printf ("Cloned from %s to %s.\n", f->src, clone);
+  g_assert_cmpstr (out, ==, line);
   /* made there, counted here */
   g_assert_true (other_domain_exists (clone));
   g_assert_false (live_domain_exists (clone));
   g_assert_cmpuint (live_counter_of (f->src), ==, 1);
-
-  /* the qcow2 goes across as its file: the same bytes, still qcow2 */
-  {
-    g_autofree char *name = g_strdup_printf ("%s.qcow2", clone);
-    g_autofree char *src_name = g_strdup_printf ("%s.qcow2", f->src);
-    g_autofree char *src = live_path_in (f, src_name);
-    g_autofree char *copy = there_file (f, name);
-    g_autoptr (JsonNode) info = dc_test_qemu_img_info (copy);
-
-    live_assert_same_file (src, copy);
-    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (info), "format"), ==, "qcow2");
-  }
-  {
-    g_autofree char *name = g_strdup_printf ("%s-vdb.raw", clone);
-    g_autofree char *src = live_path_in (f, "data.raw");
-    g_autofree char *copy = there_file (f, name);
-
-    live_assert_same_file (src, copy);
-  }
-  {
-    g_autofree char *name = g_strdup_printf ("%s-vde.raw", clone);
-    g_autofree char *copy = there_file (f, name);
-
-    live_assert_same_sparse_file (sparse, copy);
-    g_assert_cmpuint (live_allocated_bytes (copy), <, 64 * MiB);
-  }
-  /* the NVRAM, into the same directory there */
-  {
-    g_autofree char *src = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
-    g_autofree char *path = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, clone);
-    g_autofree char *copy = live_other_path (path);
-
-    live_assert_same_file (src, copy);
-  }
-
-  /* the clone's XML names the destination's paths; the shared disks
-   * keep theirs */
+  assert_volumes_there (f, clone, sparse);
   dom = virDomainLookupByName (live_other_conn, clone);
-  xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
-  {
-    g_autofree char *dir = there_dir (f);
-    g_autofree char *qcow2 = g_strdup_printf ("<source file='%s/%s.qcow2'", dir, clone);
-    g_autofree char *vde = g_strdup_printf ("<source file='%s/%s-vde.raw'", dir, clone);
-    g_autofree char *shared = g_strdup_printf ("<source file='%s/shared.raw'", f->dir);
-    g_autofree char *iso = g_strdup_printf ("<source file='%s/install.iso'", f->dir);
-
-    dc_assert_contains (xml, qcow2);
-    dc_assert_contains (xml, vde);
-    dc_assert_contains (xml, shared);
-    dc_assert_contains (xml, iso);
-    dc_assert_not_contains (xml, "52:54:00:00:00:01");
-  }
-  md = other_metadata (clone);
-  g_assert_cmpstr (md->origin_name, ==, f->src);
-  g_assert_cmpstr (md->origin_uri, ==, g_getenv ("DOMCLONE_TEST_URI"));
-  host = virConnectGetHostname (live_conn);
-  g_assert_cmpstr (md->origin_host, ==, host);
-  g_assert_null (md->building);
+  assert_definition_there (f, dom, clone);
 
   /* it starts there (QEMU opens and locks every image) */
   if (virDomainCreate (dom) < 0)
     g_error ("cannot start the clone on the destination: %s", virGetLastErrorMessage ());
   virDomainDestroy (dom);
   to_teardown (f);
+}
+
+/* The fixture's source redefined with its system disk alone: its
+ * NVRAM's directory is this test's scratch one, which the destination
+ * sees too, and a clone of the same name would find its file there
+ * (and is refused) */
+static void
+source_system_disk_only (const LiveFixture *f)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, f->src);
+  g_autofree char *xml = g_strdup_printf (
+    "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+    "<os><type arch='x86_64'>hvm</type></os><devices><disk type='file' device='disk'>"
+    "<driver name='qemu' type='qcow2'/><source file='%s/%s.qcow2'/><target dev='vda' bus='virtio'/>"
+    "</disk></devices></domain>",
+    f->src, f->dir, f->src);
+  g_autoptr (DcDomain) again = NULL;
+
+  g_assert_cmpint (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_NVRAM), ==, 0);
+  again = virDomainDefineXML (live_conn, xml);
+  g_assert_nonnull (again);
 }
 
 /* --name equal to the source's own name is free on another host; the
@@ -278,23 +295,7 @@ test_live_to_same_name (LiveFixture *f, gconstpointer data)
 
   if (!to_setup (f))
     return;
-  /* the source's system disk alone: its NVRAM's directory is this
-   * test's scratch one, which the destination sees too, and a clone of
-   * the same name would find its file there (and is refused) */
-  {
-    g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, f->src);
-    g_autofree char *xml = g_strdup_printf (
-      "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
-      "<os><type arch='x86_64'>hvm</type></os><devices><disk type='file' device='disk'>"
-      "<driver name='qemu' type='qcow2'/><source file='%s/%s.qcow2'/><target dev='vda' bus='virtio'/>"
-      "</disk></devices></domain>",
-      f->src, f->dir, f->src);
-    g_autoptr (DcDomain) again = NULL;
-
-    g_assert_cmpint (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_NVRAM), ==, 0);
-    again = virDomainDefineXML (live_conn, xml);
-    g_assert_nonnull (again);
-  }
+  source_system_disk_only (f);
   status = to_clone (f, &out, &err, named);
   g_test_message ("exit %d: %s%s", status, out, err);
   g_assert_cmpint (status, ==, 0);
@@ -334,6 +335,36 @@ test_live_to_same_name (LiveFixture *f, gconstpointer data)
   to_teardown (f);
 }
 
+/* A UEFI domain @name with an emulated TPM, its NVRAM @nvram (with a
+ * marker) in @dir; started once, so that swtpm makes its state */
+static virDomainPtr
+define_tpm_source (const char *name, const char *dir, const char *nvram)
+{
+  g_autofree char *vars = NULL;
+  g_autofree char *xml = NULL;
+  virDomainPtr dom;
+  gsize len;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (g_file_get_contents ("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars, &len, NULL));
+  memcpy (vars + len - 16, "domclone-marker", 16);
+  g_assert_true (g_file_set_contents (nvram, vars, len, NULL));
+  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>128</memory>"
+                         "<os><type arch='x86_64' machine='q35'>hvm</type>"
+                         "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+                         "<nvram>%s</nvram></os><features><acpi/></features><devices>"
+                         "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>"
+                         "</devices></domain>",
+                         name, nvram);
+  dom = virDomainDefineXML (live_conn, xml);
+  if (dom == NULL)
+    g_error ("cannot define the TPM source: %s", virGetLastErrorMessage ());
+  if (virDomainCreate (dom) < 0)
+    g_error ("cannot start the TPM source: %s", virGetLastErrorMessage ());
+  virDomainDestroy (dom);
+  return dom;
+}
+
 /* A domain with an emulated TPM (its state made by a first start) and
  * NVRAM in a directory only the source's host has: both go across, the
  * TPM state into the clone's UUID's folder there, the NVRAM into the
@@ -346,7 +377,6 @@ test_live_to_tpm_nvram (LiveFixture *f, gconstpointer data)
   g_autofree char *clone = g_strdup_printf ("%s-tpm-clone1", f->src);
   g_autofree char *nvdir = g_strdup_printf ("/var/lib/libvirt/images/nv-%s", f->src);
   g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", nvdir, name);
-  g_autofree char *xml = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *src_state = NULL;
@@ -365,28 +395,7 @@ test_live_to_tpm_nvram (LiveFixture *f, gconstpointer data)
       g_test_skip ("swtpm is not installed");
       return;
     }
-  g_assert_cmpint (g_mkdir_with_parents (nvdir, 0755), ==, 0);
-  {
-    g_autofree char *vars = NULL;
-    gsize len;
-
-    g_assert_true (g_file_get_contents ("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars, &len, NULL));
-    memcpy (vars + len - 16, "domclone-marker", 16);
-    g_assert_true (g_file_set_contents (nvram, vars, len, NULL));
-  }
-  xml = g_strdup_printf ("<domain type='qemu'><name>%s</name><memory unit='MiB'>128</memory>"
-                         "<os><type arch='x86_64' machine='q35'>hvm</type>"
-                         "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
-                         "<nvram>%s</nvram></os><features><acpi/></features><devices>"
-                         "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>"
-                         "</devices></domain>",
-                         name, nvram);
-  dom = virDomainDefineXML (live_conn, xml);
-  if (dom == NULL)
-    g_error ("cannot define the TPM source: %s", virGetLastErrorMessage ());
-  if (virDomainCreate (dom) < 0)
-    g_error ("cannot start the TPM source: %s", virGetLastErrorMessage ());
-  virDomainDestroy (dom);
+  dom = define_tpm_source (name, nvdir, nvram);
   g_assert_cmpint (virDomainGetUUIDString (dom, uuid), ==, 0);
   src_state = g_strdup_printf ("/var/lib/libvirt/swtpm/%s/tpm2/tpm2-00.permall", uuid);
   {
@@ -423,6 +432,23 @@ test_live_to_tpm_nvram (LiveFixture *f, gconstpointer data)
   to_teardown (f);
 }
 
+/* A CD-ROM @iso as sdb of the source, in pool @pool over @dir */
+static void
+attach_media (const LiveFixture *f, const char *pool, const char *dir, const char *iso)
+{
+  const gsize offsets[] = { 0, 3 * MiB };
+  g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
+  g_autofree char *xml =
+    g_strdup_printf ("<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
+                     "<source file='%s'/><target dev='sdb' bus='sata'/><readonly/></disk>",
+                     iso);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  live_write_pattern (iso, 4 * MiB, offsets, G_N_ELEMENTS (offsets), 77);
+  live_define_pool (pool, dir);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+}
+
 /* A CD-ROM in a pool whose directory the destination does not have:
  * copied once into the destination's pool of that name, under its own
  * name, and shared there by the next clone (not copied again); it is
@@ -436,24 +462,12 @@ test_live_to_media (LiveFixture *f, gconstpointer data)
   g_autofree char *iso = g_build_filename (dir, "media.iso", NULL);
   g_autofree char *there_iso = g_build_filename (there_dir, "media.iso", NULL);
   g_autofree char *copy = NULL;
-  const gsize offsets[] = { 0, 3 * MiB };
   GStatBuf first, second;
 
   if (!to_setup (f))
     return;
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  live_write_pattern (iso, 4 * MiB, offsets, G_N_ELEMENTS (offsets), 77);
-  live_define_pool (pool, dir);
+  attach_media (f, pool, dir, iso);
   live_other_pool (pool, there_dir);
-  {
-    g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, f->src);
-    g_autofree char *xml =
-      g_strdup_printf ("<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
-                       "<source file='%s'/><target dev='sdb' bus='sata'/><readonly/></disk>",
-                       iso);
-
-    g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
-  }
   copy = live_other_path (there_iso);
 
   for (int i = 1; i <= 2; i++)
@@ -495,6 +509,37 @@ test_live_to_media (LiveFixture *f, gconstpointer data)
   live_remove_pool (pool);
 }
 
+/* Attaches vdf, a qcow2 overlay on a qcow2 base, to the source; returns
+ * the base's path */
+static char *
+attach_overlay (const LiveFixture *f)
+{
+  g_autofree char *base = live_path_in (f, "base.qcow2");
+  g_autofree char *top = live_path_in (f, "top.qcow2");
+  const char *mkbase[] = { "qemu-img", "create", "-q", "-f", "qcow2", base, "16M", NULL };
+  const char *mktop[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, top, NULL };
+
+  dc_test_run_ok (mkbase);
+  dc_test_run_ok (mktop);
+  live_attach_disk (f, "vdf", "qcow2", top);
+  return g_steal_pointer (&base);
+}
+
+/* domclone -c SRC --to DST ARGS... SOURCE fails with @status, its
+ * message holding @part */
+static void
+assert_to_refused (const LiveFixture *f, const char *const *args, int status, const char *part)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int got = to_clone (f, &out, &err, args);
+
+  g_test_message ("exit %d: %s", got, err);
+  g_assert_cmpint (got, ==, status);
+  g_assert_cmpstr (out, ==, "");
+  dc_assert_contains (err, part);
+}
+
 /* Refusals across hosts change nothing on either side: a name taken on
  * the destination, a pool missing there, a qcow2 disk with a backing
  * file (named), --linked. */
@@ -521,53 +566,24 @@ test_live_to_refuse (LiveFixture *f, gconstpointer data)
   before_here = live_snapshot ();
   before_there = live_snapshot_of (live_other_conn);
   {
-    const char *args[] = { "--name", taken, NULL };
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    int status = to_clone (f, &out, &err, args);
+    const char *named[] = { "--name", taken, NULL };
+    const char *linked[] = { "--linked", NULL };
+    const char *pool[] = { "--pool", "no-such-pool", NULL };
 
-    g_assert_cmpint (status, ==, 1);
-    dc_assert_contains (err, "already exists; choose another --name");
-  }
-  {
-    const char *args[] = { "--linked", NULL };
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    int status = to_clone (f, &out, &err, args);
-
-    g_assert_cmpint (status, ==, 2);
-    dc_assert_contains (err, "it takes no --to");
-  }
-  {
-    const char *args[] = { "--pool", "no-such-pool", NULL };
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    int status = to_clone (f, &out, &err, args);
-
-    g_assert_cmpint (status, !=, 0);
-    dc_assert_contains (err, "storage pool 'no-such-pool' not found");
+    assert_to_refused (f, named, 1, "already exists; choose another --name");
+    assert_to_refused (f, linked, 2, "it takes no --to");
+    assert_to_refused (f, pool, 1, "storage pool 'no-such-pool' not found");
   }
   /* a qcow2 overlay: its backing file stays on the source's host */
   {
-    g_autofree char *base = live_path_in (f, "base.qcow2");
-    g_autofree char *top = live_path_in (f, "top.qcow2");
-    const char *mkbase[] = { "qemu-img", "create", "-q", "-f", "qcow2", base, "16M", NULL };
-    const char *mktop[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, top, NULL };
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    int status;
+    g_autofree char *base = attach_overlay (f);
 
-    dc_test_run_ok (mkbase);
-    dc_test_run_ok (mktop);
-    live_attach_disk (f, "vdf", "qcow2", top);
     g_free (src_xml);
     src_xml = live_domain_xml (f->src);
     g_free (before_here);
     before_here = live_snapshot ();
-    status = to_clone (f, &out, &err, NULL);
-    g_assert_cmpint (status, ==, 1);
-    dc_assert_contains (err, "disk 'vdf'");
-    dc_assert_contains (err, base);
+    assert_to_refused (f, NULL, 1, "disk 'vdf'");
+    assert_to_refused (f, NULL, 1, base);
   }
   {
     g_autofree char *after_here = live_snapshot ();
