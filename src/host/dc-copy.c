@@ -81,12 +81,11 @@ dc_qcow2_header_read (const char *path, DcQcow2Header *h)
   guint32 magic, u32;
   guint64 u64;
   ssize_t n;
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  g_auto (DcFd) fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
 
   if (fd < 0)
     return FALSE;
   n = pread (fd, raw, sizeof (raw), 0);
-  close (fd);
   memcpy (&magic, raw, 4);
   if (n < 72 || GUINT32_FROM_BE (magic) != 0x514649fb)
     return FALSE;
@@ -429,6 +428,83 @@ dc_stat_is_thick (const struct stat *st)
   return st->st_size > 0 && (guint64) st->st_blocks * 512 >= (guint64) st->st_size;
 }
 
+/* Opens @src to read (its status into @st) and @dst to write over. */
+static gboolean
+dc_copy_open (const char *src, const char *dst, DcFd *in, DcFd *out, struct stat *st, GError **error)
+{
+  *in = g_open (src, O_RDONLY | O_CLOEXEC, 0);
+  if (*in < 0 || fstat (*in, st) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot read '%s': %s", src,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  *out = g_open (dst, O_WRONLY | O_TRUNC | O_CLOEXEC, 0);
+  if (*out < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write '%s': %s", dst,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Moves the bytes of @in (@src, of status @st) into @out (@dst): a
+ * reflink where the file system shares blocks, else its extents. */
+static gboolean
+dc_copy_bytes (int in, int out, const struct stat *st, const char *src, const char *dst, DcCopyWay *way,
+               gsize *done, GError **error)
+{
+  if (ioctl (out, FICLONE, in) == 0)
+    {
+      *way = DC_COPY_BY_REFLINK;
+      dc_progress_count (done, (gsize) st->st_blocks * 512);
+      return TRUE;
+    }
+  *way = DC_COPY_BY_SPARSE;
+  /* sized first: writes past the end of a file make XFS allocate
+   * ahead (speculative preallocation), which a later ftruncate
+   * would keep inside the file as allocated holes */
+  if (ftruncate (out, st->st_size) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot size '%s': %s", dst,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  return dc_copy_extents (in, out, st, done, src, error);
+}
+
+/* Allocates @out (@dst) where its source of status @st is thick, and
+ * flushes it to disk. */
+static gboolean
+dc_copy_settle (int out, const struct stat *st, const char *dst, GError **error)
+{
+  /* A thick source makes a thick copy. The copy above left holes where
+   * the source has none on disk (SEEK_DATA skips preallocated, unwritten
+   * extents; O_TRUNC dropped what libvirt preallocated): allocate them
+   * now. posix_fallocate() writes zeros where the file system cannot
+   * preallocate. */
+  if (dc_stat_is_thick (st))
+    {
+      int err = posix_fallocate (out, 0, st->st_size);
+
+      if (err != 0)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+                       "cannot preallocate '%s' as its source is: %s", dst, g_strerror (err));
+          return FALSE;
+        }
+    }
+  /* a clone reported done must survive a power cut */
+  if (fsync (out) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot flush '%s' to disk: %s", dst,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * dc_copy_file:
  * @src: the source volume's file
@@ -448,79 +524,23 @@ gboolean
 dc_copy_file (const char *src, const char *dst, DcCopyWay *way, gsize *done, GError **error)
 {
   struct stat st;
-  int in = -1, out = -1;
-  gboolean ok = FALSE;
+  g_auto (DcFd) in = -1;
+  g_auto (DcFd) out = -1;
+  int written;
 
-  in = g_open (src, O_RDONLY | O_CLOEXEC, 0);
-  if (in < 0 || fstat (in, &st) < 0)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot read '%s': %s", src,
-                   g_strerror (errno));
-      goto out;
-    }
-  out = g_open (dst, O_WRONLY | O_TRUNC | O_CLOEXEC, 0);
-  if (out < 0)
+  if (!dc_copy_open (src, dst, &in, &out, &st, error)
+      || !dc_copy_bytes (in, out, &st, src, dst, way, done, error) || !dc_copy_settle (out, &st, dst, error))
+    return FALSE;
+  /* closed here, not by g_auto: a failing close is a failed write */
+  written = out;
+  out = -1;
+  if (close (written) < 0)
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write '%s': %s", dst,
                    g_strerror (errno));
-      goto out;
+      return FALSE;
     }
-
-  if (ioctl (out, FICLONE, in) == 0)
-    {
-      *way = DC_COPY_BY_REFLINK;
-      dc_progress_count (done, (gsize) st.st_blocks * 512);
-    }
-  else
-    {
-      *way = DC_COPY_BY_SPARSE;
-      /* sized first: writes past the end of a file make XFS allocate
-       * ahead (speculative preallocation), which a later ftruncate
-       * would keep inside the file as allocated holes */
-      if (ftruncate (out, st.st_size) < 0)
-        {
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot size '%s': %s", dst,
-                       g_strerror (errno));
-          goto out;
-        }
-      if (!dc_copy_extents (in, out, &st, done, src, error))
-        goto out;
-    }
-  /* A thick source makes a thick copy. The copy above left holes where
-   * the source has none on disk (SEEK_DATA skips preallocated, unwritten
-   * extents; O_TRUNC dropped what libvirt preallocated): allocate them
-   * now. posix_fallocate() writes zeros where the file system cannot
-   * preallocate. */
-  if (dc_stat_is_thick (&st))
-    {
-      int err = posix_fallocate (out, 0, st.st_size);
-
-      if (err != 0)
-        {
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
-                       "cannot preallocate '%s' as its source is: %s", dst, g_strerror (err));
-          goto out;
-        }
-    }
-  /* a clone reported done must survive a power cut */
-  if (fsync (out) < 0)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot flush '%s' to disk: %s", dst,
-                   g_strerror (errno));
-      goto out;
-    }
-  ok = TRUE;
-
-out:
-  if (in >= 0)
-    close (in);
-  if (out >= 0 && close (out) < 0 && ok)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write '%s': %s", dst,
-                   g_strerror (errno));
-      ok = FALSE;
-    }
-  return ok;
+  return TRUE;
 }
 
 /**
@@ -580,13 +600,12 @@ dc_file_holds (const char *path, GBytes *token)
   g_autofree guint8 *got = g_malloc (len);
   struct stat st;
   ssize_t n = -1;
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+  g_auto (DcFd) fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
 
   if (fd < 0)
     return FALSE;
   if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
     n = pread (fd, got, len, 0);
-  close (fd);
   return n == (ssize_t) len && memcmp (got, want, len) == 0;
 }
 
@@ -613,8 +632,7 @@ dc_file_sync (const char *path, GError **error)
 
   for (size_t i = 0; i < G_N_ELEMENTS (paths); i++)
     {
-      int fd = g_open (paths[i], O_RDONLY | O_CLOEXEC, 0);
-      int saved;
+      g_auto (DcFd) fd = g_open (paths[i], O_RDONLY | O_CLOEXEC, 0);
 
       if (fd < 0 && (errno == EACCES || errno == EPERM))
         {
@@ -624,14 +642,12 @@ dc_file_sync (const char *path, GError **error)
         }
       if (fd < 0 || fsync (fd) < 0)
         {
-          saved = errno;
-          if (fd >= 0)
-            close (fd);
+          int saved = errno;
+
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "cannot flush '%s' to disk: %s",
                        paths[i], g_strerror (saved));
           return FALSE;
         }
-      close (fd);
     }
   return TRUE;
 }

@@ -24,7 +24,7 @@
 
 typedef struct
 {
-  virDomainPtr *list;
+  virDomainPtr *list; /* the domains to read (not owned) */
   int n;
   gint next; /* atomic */
   gint read; /* atomic */
@@ -152,14 +152,17 @@ dc_host_scan (virConnectPtr conn, GError **error)
 {
   g_autoptr (DcHostScan) scan = g_new0 (DcHostScan, 1);
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  g_auto (DcDomainList) doms = { NULL, 0 };
   DcScanJob job = { 0 };
 
-  job.n = virConnectListAllDomains (conn, &job.list, 0);
-  if (job.n < 0)
+  doms.n = virConnectListAllDomains (conn, &doms.list, 0);
+  if (doms.n < 0)
     {
       dc_set_libvirt_error (error, "cannot list the domains");
       return NULL;
     }
+  job.list = doms.list;
+  job.n = doms.n;
   scan->macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   scan->marked = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_marked_free);
   scan->linked = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_marked_free);
@@ -178,9 +181,6 @@ dc_host_scan (virConnectPtr conn, GError **error)
     g_thread_join (threads->pdata[i]);
   g_mutex_clear (&job.lock);
   scan->domains = (guint) job.read;
-  for (int i = 0; i < job.n; i++)
-    virDomainFree (job.list[i]);
-  g_free (job.list);
   g_debug ("read %u domains: %u MAC addresses, %u marked as being built", scan->domains,
            g_hash_table_size (scan->macs), scan->marked->len);
   return g_steal_pointer (&scan);

@@ -37,7 +37,8 @@ dc_seed_meta_data_json (const char *text, gsize len, const DcCloudinitRewrite *r
   JsonNode *root;
   JsonObject *obj;
   const char *old = NULL;
-  char *out;
+  g_autofree char *out = NULL;
+  char *nl;
 
   if (!json_parser_load_from_data (parser, text, (gssize) len, &local)
       || json_node_get_node_type (root = json_parser_get_root (parser)) != JSON_NODE_OBJECT)
@@ -61,13 +62,9 @@ dc_seed_meta_data_json (const char *text, gsize len, const DcCloudinitRewrite *r
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_root (gen, root);
   out = json_generator_to_data (gen, NULL);
-  {
-    char *nl = g_strconcat (out, "\n", NULL);
-
-    g_free (out);
-    *out_len = strlen (nl);
-    return nl;
-  }
+  nl = g_strconcat (out, "\n", NULL);
+  *out_len = strlen (nl);
+  return nl;
 }
 
 /**

@@ -223,6 +223,54 @@ dc_auth_read_line (int fd, gboolean secret)
   return g_string_free (g_steal_pointer (&line), FALSE);
 }
 
+/* Asks for @cred on the terminal @fd and fills in its result; %FALSE
+ * when it cannot be answered. */
+static gboolean
+dc_auth_ask_one (int fd, virConnectCredentialPtr cred)
+{
+  gboolean secret = FALSE;
+  g_autofree char *prompt = NULL;
+  g_autofree char *answer = NULL;
+  const char *value;
+
+  switch (cred->type)
+    {
+    case VIR_CRED_EXTERNAL:
+      /* PolicyKit asks by itself (or the user already said yes):
+       * nothing to give; anything else we cannot answer */
+      return g_strcmp0 (cred->challenge, "PolicyKit") == 0;
+    case VIR_CRED_PASSPHRASE:
+    case VIR_CRED_NOECHOPROMPT:
+      secret = TRUE;
+      break;
+    case VIR_CRED_USERNAME:
+    case VIR_CRED_AUTHNAME:
+    case VIR_CRED_LANGUAGE:
+    case VIR_CRED_CNONCE:
+    case VIR_CRED_ECHOPROMPT:
+    case VIR_CRED_REALM:
+      break;
+    default:
+      return FALSE;
+    }
+  if (cred->defresult != NULL && !secret)
+    prompt = g_strdup_printf ("%s [%s]: ", cred->prompt ? cred->prompt : "", cred->defresult);
+  else
+    prompt = g_strdup_printf ("%s: ", cred->prompt ? cred->prompt : "");
+  if (write (fd, prompt, strlen (prompt)) < 0)
+    return FALSE;
+  answer = dc_auth_read_line (fd, secret);
+  if (answer == NULL)
+    return FALSE;
+  value = answer[0] == '\0' && cred->defresult != NULL ? cred->defresult : answer;
+  /* libvirt frees the result with free() */
+  cred->result = strdup (value);
+  if (cred->result == NULL)
+    return FALSE;
+  cred->resultlen = (unsigned int) strlen (cred->result);
+  return TRUE;
+}
+
 /**
  * dc_connect_auth_cb:
  * @cred: the credentials libvirt asks for
@@ -239,71 +287,17 @@ dc_auth_read_line (int fd, gboolean secret)
 int
 dc_connect_auth_cb (virConnectCredentialPtr cred, unsigned int ncred, void *cbdata)
 {
-  int fd = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  int ret = 0;
+  g_auto (DcFd) fd = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 
   if (fd < 0)
     {
       g_debug ("libvirt asks for credentials and there is no terminal to ask on: %s", g_strerror (errno));
       return -1;
     }
-  for (unsigned int i = 0; ret == 0 && i < ncred; i++)
-    {
-      gboolean secret = FALSE;
-      g_autofree char *prompt = NULL;
-      g_autofree char *answer = NULL;
-      const char *value;
-
-      switch (cred[i].type)
-        {
-        case VIR_CRED_EXTERNAL:
-          /* PolicyKit asks by itself (or the user already said yes):
-           * nothing to give; anything else we cannot answer */
-          if (g_strcmp0 (cred[i].challenge, "PolicyKit") != 0)
-            ret = -1;
-          continue;
-        case VIR_CRED_PASSPHRASE:
-        case VIR_CRED_NOECHOPROMPT:
-          secret = TRUE;
-          break;
-        case VIR_CRED_USERNAME:
-        case VIR_CRED_AUTHNAME:
-        case VIR_CRED_LANGUAGE:
-        case VIR_CRED_CNONCE:
-        case VIR_CRED_ECHOPROMPT:
-        case VIR_CRED_REALM:
-          break;
-        default:
-          ret = -1;
-          continue;
-        }
-      if (cred[i].defresult != NULL && !secret)
-        prompt = g_strdup_printf ("%s [%s]: ", cred[i].prompt ? cred[i].prompt : "", cred[i].defresult);
-      else
-        prompt = g_strdup_printf ("%s: ", cred[i].prompt ? cred[i].prompt : "");
-      if (write (fd, prompt, strlen (prompt)) < 0)
-        {
-          ret = -1;
-          continue;
-        }
-      answer = dc_auth_read_line (fd, secret);
-      if (answer == NULL)
-        {
-          ret = -1;
-          continue;
-        }
-      value = answer[0] == '\0' && cred[i].defresult != NULL ? cred[i].defresult : answer;
-      /* libvirt frees the result with free() */
-      cred[i].result = strdup (value);
-      if (cred[i].result == NULL)
-        {
-          ret = -1;
-          continue;
-        }
-      cred[i].resultlen = (unsigned int) strlen (cred[i].result);
-    }
-  close (fd);
-  return ret;
+  for (unsigned int i = 0; i < ncred; i++)
+    if (!dc_auth_ask_one (fd, &cred[i]))
+      return -1;
+  return 0;
 }
 
 static int dc_connect_cred_types[] = {

@@ -40,6 +40,13 @@ typedef struct
   int n;
 } DcPoolList;
 
+/* What virStoragePoolListAllVolumes gives, likewise. */
+typedef struct
+{
+  virStorageVolPtr *list;
+  int n;
+} DcVolList;
+
 static inline void
 dc_domain_list_clear (DcDomainList *doms)
 {
@@ -56,8 +63,17 @@ dc_pool_list_clear (DcPoolList *pools)
   free (pools->list);
 }
 
+static inline void
+dc_vol_list_clear (DcVolList *vols)
+{
+  for (int i = 0; i < vols->n; i++)
+    virStorageVolFree (vols->list[i]);
+  free (vols->list);
+}
+
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcDomainList, dc_domain_list_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcPoolList, dc_pool_list_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcVolList, dc_vol_list_clear)
 
 /* A file descriptor, closed by g_auto (g_autofd needs GLib 2.76). */
 typedef int DcFd;

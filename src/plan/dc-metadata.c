@@ -121,6 +121,121 @@ dc_metadata_xml_template (const char *name)
   return doc;
 }
 
+/* The <counter>, a number, into @md. */
+static gboolean
+dc_metadata_parse_counter (xmlXPathContext *ctxt, DcMetadata *md, GError **error)
+{
+  g_autofree char *counter = dc_xml_string (ctxt, NULL, "./*[local-name()='counter']");
+  g_autoptr (GError) local = NULL;
+
+  if (counter == NULL)
+    return TRUE;
+  g_strstrip (counter);
+  if (!g_ascii_string_to_unsigned (counter, 10, 0, G_MAXUINT32, &md->counter, &local))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_XML,
+                   "the clone counter in the domclone metadata is not a number: '%s'", counter);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The <origin> of a clone into @md. */
+static void
+dc_metadata_parse_origin (xmlXPathContext *ctxt, DcMetadata *md)
+{
+  g_autofree char *linked = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@linked");
+
+  md->origin_name = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@name");
+  md->origin_uuid = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@uuid");
+  md->origin_time = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@time");
+  md->origin_uri = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@uri");
+  md->origin_host = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@host");
+  md->origin_linked = g_strcmp0 (linked, "yes") == 0;
+}
+
+/* A template's <template> and the disks it made read-only into @md. */
+static void
+dc_metadata_parse_template (xmlXPathContext *ctxt, DcMetadata *md)
+{
+  g_autoptr (GPtrArray) disks = NULL;
+
+  if (dc_xml_node (ctxt, NULL, "./*[local-name()='template']") == NULL)
+    return;
+  disks = dc_xml_nodes (ctxt, NULL, "./*[local-name()='template']/*[local-name()='readonly']");
+  md->template = TRUE;
+  for (guint i = 0; i < disks->len; i++)
+    {
+      char *disk = dc_xml_prop (disks->pdata[i], "disk");
+
+      if (disk != NULL)
+        g_ptr_array_add (md->template_disks, disk);
+    }
+}
+
+/* The <building> marker of an unfinished clone into @md, if there is
+ * one. */
+static gboolean
+dc_metadata_parse_building (xmlXPathContext *ctxt, DcMetadata *md, GError **error)
+{
+  g_autoptr (DcBuilding) b = NULL;
+  g_autofree char *pid = NULL;
+  g_autofree char *start = NULL;
+  g_autoptr (GPtrArray) vols = NULL;
+
+  if (dc_xml_node (ctxt, NULL, "./*[local-name()='building']") == NULL)
+    return TRUE;
+  b = dc_building_new ();
+  pid = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@pid");
+  start = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@start");
+  vols = dc_xml_nodes (ctxt, NULL, "./*[local-name()='building']/*[local-name()='volume']");
+  b->host = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@host");
+  b->boot = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@boot");
+  if (pid == NULL || start == NULL || !g_ascii_string_to_unsigned (pid, 10, 1, G_MAXINT, &b->pid, NULL)
+      || !g_ascii_string_to_unsigned (start, 10, 0, G_MAXUINT64, &b->start, NULL))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_XML,
+                   "the <building> marker in the domclone metadata has no valid pid and start");
+      return FALSE;
+    }
+  for (guint i = 0; i < vols->len; i++)
+    {
+      g_autofree char *pool = dc_xml_prop (vols->pdata[i], "pool");
+      g_autofree char *name = dc_xml_prop (vols->pdata[i], "name");
+      g_autofree char *dir = dc_xml_prop (vols->pdata[i], "dir");
+
+      if (pool != NULL && name != NULL)
+        dc_building_add_volume (b, pool, name, dir);
+    }
+  md->building = g_steal_pointer (&b);
+  return TRUE;
+}
+
+/* The <volumes> a complete clone owns into @md. */
+static void
+dc_metadata_parse_volumes (xmlXPathContext *ctxt, DcMetadata *md)
+{
+  g_autoptr (GPtrArray) vols =
+    dc_xml_nodes (ctxt, NULL, "./*[local-name()='volumes']/*[local-name()='volume']");
+
+  for (guint i = 0; i < vols->len; i++)
+    {
+      g_autofree char *pool = dc_xml_prop (vols->pdata[i], "pool");
+      g_autofree char *name = dc_xml_prop (vols->pdata[i], "name");
+      g_autofree char *dir = dc_xml_prop (vols->pdata[i], "dir");
+      DcOwnedVolume *v;
+
+      if (pool == NULL || name == NULL)
+        continue;
+      v = dc_owned_volume_new (pool, name, dir);
+      v->disk = dc_xml_prop (vols->pdata[i], "disk");
+      v->path = dc_xml_prop (vols->pdata[i], "path");
+      v->format = dc_xml_prop (vols->pdata[i], "format");
+      v->backing = dc_xml_prop (vols->pdata[i], "backing");
+      g_ptr_array_add (md->volumes, v);
+    }
+}
+
 /**
  * dc_metadata_parse:
  * @xml: (nullable): the element as virDomainGetMetadata returns it, or
@@ -135,104 +250,17 @@ dc_metadata_parse (const char *xml, GError **error)
   g_autoptr (DcMetadata) md = dc_metadata_new ();
   g_autoptr (xmlDoc) doc = NULL;
   g_autoptr (xmlXPathContext) ctxt = NULL;
-  g_autofree char *counter = NULL;
 
   if (xml == NULL)
     return g_steal_pointer (&md);
-
   doc = dc_xml_parse (xml, "domclone", "domclone metadata", &ctxt, error);
-  if (doc == NULL)
+  if (doc == NULL || !dc_metadata_parse_counter (ctxt, md, error))
     return NULL;
-
-  counter = dc_xml_string (ctxt, NULL, "./*[local-name()='counter']");
-  if (counter != NULL)
-    {
-      g_autoptr (GError) local = NULL;
-
-      g_strstrip (counter);
-      if (!g_ascii_string_to_unsigned (counter, 10, 0, G_MAXUINT32, &md->counter, &local))
-        {
-          g_set_error (error, DC_ERROR, DC_ERROR_XML,
-                       "the clone counter in the domclone metadata is not a number: '%s'", counter);
-          return NULL;
-        }
-    }
-
-  md->origin_name = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@name");
-  md->origin_uuid = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@uuid");
-  md->origin_time = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@time");
-  md->origin_uri = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@uri");
-  md->origin_host = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@host");
-  {
-    g_autofree char *linked = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@linked");
-
-    md->origin_linked = g_strcmp0 (linked, "yes") == 0;
-  }
-
-  if (dc_xml_node (ctxt, NULL, "./*[local-name()='template']") != NULL)
-    {
-      g_autoptr (GPtrArray) disks =
-        dc_xml_nodes (ctxt, NULL, "./*[local-name()='template']/*[local-name()='readonly']");
-
-      md->template = TRUE;
-      for (guint i = 0; i < disks->len; i++)
-        {
-          char *disk = dc_xml_prop (disks->pdata[i], "disk");
-
-          if (disk != NULL)
-            g_ptr_array_add (md->template_disks, disk);
-        }
-    }
-
-  if (dc_xml_node (ctxt, NULL, "./*[local-name()='building']") != NULL)
-    {
-      g_autoptr (DcBuilding) b = dc_building_new ();
-      g_autofree char *pid = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@pid");
-      g_autofree char *start = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@start");
-      g_autoptr (GPtrArray) vols =
-        dc_xml_nodes (ctxt, NULL, "./*[local-name()='building']/*[local-name()='volume']");
-
-      b->host = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@host");
-      b->boot = dc_xml_string (ctxt, NULL, "./*[local-name()='building']/@boot");
-      if (pid == NULL || start == NULL || !g_ascii_string_to_unsigned (pid, 10, 1, G_MAXINT, &b->pid, NULL)
-          || !g_ascii_string_to_unsigned (start, 10, 0, G_MAXUINT64, &b->start, NULL))
-        {
-          g_set_error (error, DC_ERROR, DC_ERROR_XML,
-                       "the <building> marker in the domclone metadata has no valid pid and start");
-          return NULL;
-        }
-      for (guint i = 0; i < vols->len; i++)
-        {
-          g_autofree char *pool = dc_xml_prop (vols->pdata[i], "pool");
-          g_autofree char *name = dc_xml_prop (vols->pdata[i], "name");
-          g_autofree char *dir = dc_xml_prop (vols->pdata[i], "dir");
-
-          if (pool != NULL && name != NULL)
-            dc_building_add_volume (b, pool, name, dir);
-        }
-      md->building = g_steal_pointer (&b);
-    }
-  {
-    g_autoptr (GPtrArray) vols =
-      dc_xml_nodes (ctxt, NULL, "./*[local-name()='volumes']/*[local-name()='volume']");
-
-    for (guint i = 0; i < vols->len; i++)
-      {
-        g_autofree char *pool = dc_xml_prop (vols->pdata[i], "pool");
-        g_autofree char *name = dc_xml_prop (vols->pdata[i], "name");
-        g_autofree char *dir = dc_xml_prop (vols->pdata[i], "dir");
-        DcOwnedVolume *v;
-
-        if (pool == NULL || name == NULL)
-          continue;
-        v = dc_owned_volume_new (pool, name, dir);
-        v->disk = dc_xml_prop (vols->pdata[i], "disk");
-        v->path = dc_xml_prop (vols->pdata[i], "path");
-        v->format = dc_xml_prop (vols->pdata[i], "format");
-        v->backing = dc_xml_prop (vols->pdata[i], "backing");
-        g_ptr_array_add (md->volumes, v);
-      }
-  }
+  dc_metadata_parse_origin (ctxt, md);
+  dc_metadata_parse_template (ctxt, md);
+  if (!dc_metadata_parse_building (ctxt, md, error))
+    return NULL;
+  dc_metadata_parse_volumes (ctxt, md);
   return g_steal_pointer (&md);
 }
 
@@ -244,23 +272,12 @@ dc_metadata_set_prop (xmlNode *node, const char *name, const char *value)
     xmlSetProp (node, BAD_CAST name, BAD_CAST value);
 }
 
-/**
- * dc_metadata_format:
- * @md: metadata
- *
- * Fills in xml-templates/metadata.xml.
- *
- * Returns: (transfer full): the element for virDomainSetMetadata
- */
-char *
-dc_metadata_format (const DcMetadata *md)
+/* Fills in or removes the <counter> and <origin> of @root. */
+static void
+dc_metadata_format_origin (xmlNode *root, const DcMetadata *md)
 {
-  g_autoptr (xmlDoc) doc = dc_metadata_xml_template ("metadata.xml");
-  xmlNode *root = xmlDocGetRootElement (doc);
   xmlNode *counter = dc_xml_child (root, "counter", FALSE);
   xmlNode *origin = dc_xml_child (root, "origin", FALSE);
-  xmlNode *building = dc_xml_child (root, "building", FALSE);
-  xmlNode *template = dc_xml_child (root, "template", FALSE);
 
   if (md->counter > 0)
     {
@@ -284,60 +301,100 @@ dc_metadata_format (const DcMetadata *md)
     }
   else
     dc_xml_remove (origin);
+}
 
-  if (md->template)
-    for (guint i = 0; i < md->template_disks->len; i++)
-      {
-        xmlNode *disk = xmlNewChild (template, template->ns, BAD_CAST "readonly", NULL);
+/* Fills in or removes the <template> of @root. */
+static void
+dc_metadata_format_template (xmlNode *root, const DcMetadata *md)
+{
+  xmlNode *template = dc_xml_child (root, "template", FALSE);
 
-        xmlSetProp (disk, BAD_CAST "disk", BAD_CAST md->template_disks->pdata[i]);
-      }
-  else
-    dc_xml_remove (template);
-
-  if (md->building != NULL)
+  if (!md->template)
     {
-      const DcBuilding *b = md->building;
-      g_autofree char *pid = g_strdup_printf ("%" G_GUINT64_FORMAT, b->pid);
-      g_autofree char *start = g_strdup_printf ("%" G_GUINT64_FORMAT, b->start);
-
-      xmlSetProp (building, BAD_CAST "host", BAD_CAST (b->host ? b->host : ""));
-      xmlSetProp (building, BAD_CAST "boot", BAD_CAST (b->boot ? b->boot : ""));
-      xmlSetProp (building, BAD_CAST "pid", BAD_CAST pid);
-      xmlSetProp (building, BAD_CAST "start", BAD_CAST start);
-      for (guint i = 0; i < b->volumes->len; i++)
-        {
-          const DcOwnedVolume *v = b->volumes->pdata[i];
-          xmlNode *vol = xmlNewChild (building, building->ns, BAD_CAST "volume", NULL);
-
-          xmlSetProp (vol, BAD_CAST "pool", BAD_CAST v->pool);
-          xmlSetProp (vol, BAD_CAST "name", BAD_CAST v->name);
-          if (v->open_dir != NULL)
-            xmlSetProp (vol, BAD_CAST "dir", BAD_CAST v->open_dir);
-        }
+      dc_xml_remove (template);
+      return;
     }
-  else
-    dc_xml_remove (building);
-
-  if (md->volumes->len > 0)
+  for (guint i = 0; i < md->template_disks->len; i++)
     {
-      xmlNode *volumes = xmlNewChild (root, root->ns, BAD_CAST "volumes", NULL);
+      xmlNode *disk = xmlNewChild (template, template->ns, BAD_CAST "readonly", NULL);
 
-      for (guint i = 0; i < md->volumes->len; i++)
-        {
-          const DcOwnedVolume *v = md->volumes->pdata[i];
-          xmlNode *vol = xmlNewChild (volumes, volumes->ns, BAD_CAST "volume", NULL);
-
-          dc_metadata_set_prop (vol, "disk", v->disk);
-          dc_metadata_set_prop (vol, "pool", v->pool);
-          dc_metadata_set_prop (vol, "name", v->name);
-          dc_metadata_set_prop (vol, "dir", v->open_dir);
-          dc_metadata_set_prop (vol, "path", v->path);
-          dc_metadata_set_prop (vol, "format", v->format);
-          dc_metadata_set_prop (vol, "backing", v->backing);
-        }
+      xmlSetProp (disk, BAD_CAST "disk", BAD_CAST md->template_disks->pdata[i]);
     }
+}
 
+/* Fills in or removes the <building> marker of @root. */
+static void
+dc_metadata_format_building (xmlNode *root, const DcBuilding *b)
+{
+  xmlNode *building = dc_xml_child (root, "building", FALSE);
+  g_autofree char *pid = NULL;
+  g_autofree char *start = NULL;
+
+  if (b == NULL)
+    {
+      dc_xml_remove (building);
+      return;
+    }
+  pid = g_strdup_printf ("%" G_GUINT64_FORMAT, b->pid);
+  start = g_strdup_printf ("%" G_GUINT64_FORMAT, b->start);
+  xmlSetProp (building, BAD_CAST "host", BAD_CAST (b->host ? b->host : ""));
+  xmlSetProp (building, BAD_CAST "boot", BAD_CAST (b->boot ? b->boot : ""));
+  xmlSetProp (building, BAD_CAST "pid", BAD_CAST pid);
+  xmlSetProp (building, BAD_CAST "start", BAD_CAST start);
+  for (guint i = 0; i < b->volumes->len; i++)
+    {
+      const DcOwnedVolume *v = b->volumes->pdata[i];
+      xmlNode *vol = xmlNewChild (building, building->ns, BAD_CAST "volume", NULL);
+
+      xmlSetProp (vol, BAD_CAST "pool", BAD_CAST v->pool);
+      xmlSetProp (vol, BAD_CAST "name", BAD_CAST v->name);
+      if (v->open_dir != NULL)
+        xmlSetProp (vol, BAD_CAST "dir", BAD_CAST v->open_dir);
+    }
+}
+
+/* Adds <volumes> to @root when @volumes holds any. */
+static void
+dc_metadata_format_volumes (xmlNode *root, const GPtrArray *volumes)
+{
+  xmlNode *list;
+
+  if (volumes->len == 0)
+    return;
+  list = xmlNewChild (root, root->ns, BAD_CAST "volumes", NULL);
+  for (guint i = 0; i < volumes->len; i++)
+    {
+      const DcOwnedVolume *v = volumes->pdata[i];
+      xmlNode *vol = xmlNewChild (list, list->ns, BAD_CAST "volume", NULL);
+
+      dc_metadata_set_prop (vol, "disk", v->disk);
+      dc_metadata_set_prop (vol, "pool", v->pool);
+      dc_metadata_set_prop (vol, "name", v->name);
+      dc_metadata_set_prop (vol, "dir", v->open_dir);
+      dc_metadata_set_prop (vol, "path", v->path);
+      dc_metadata_set_prop (vol, "format", v->format);
+      dc_metadata_set_prop (vol, "backing", v->backing);
+    }
+}
+
+/**
+ * dc_metadata_format:
+ * @md: metadata
+ *
+ * Fills in xml-templates/metadata.xml.
+ *
+ * Returns: (transfer full): the element for virDomainSetMetadata
+ */
+char *
+dc_metadata_format (const DcMetadata *md)
+{
+  g_autoptr (xmlDoc) doc = dc_metadata_xml_template ("metadata.xml");
+  xmlNode *root = xmlDocGetRootElement (doc);
+
+  dc_metadata_format_origin (root, md);
+  dc_metadata_format_template (root, md);
+  dc_metadata_format_building (root, md->building);
+  dc_metadata_format_volumes (root, md->volumes);
   return dc_xml_format (root, FALSE);
 }
 

@@ -159,6 +159,53 @@ dc_planner_tpm (DcPlanner *p, GError **error)
  * ("<clone>-nvdimm0.img" where the name does not hold the source's). A
  * file not made yet is only renamed. A device (a DAX character device
  * under /dev) cannot be copied: refused. */
+static gboolean
+dc_planner_memory_device (DcPlanner *p, xmlNode *node, const char *path, gboolean nvdimm, const char *label,
+                          GError **error)
+{
+  g_autofree char *what = g_strdup_printf ("the %s '%s'", nvdimm ? "NVDIMM" : "virtio-pmem device", path);
+  g_autofree char *dst_name = NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+  const DcCopy *copy;
+
+  if (g_str_has_prefix (path, "/dev/"))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone %s: it is a device, which domclone cannot copy, and the clone must not share the guest memory on it; detach it first",
+        what);
+      return FALSE;
+    }
+  if (!dc_planner_run_file (p, path, what, &info, error))
+    return FALSE;
+  if (info == NULL)
+    {
+      /* QEMU makes the file when the domain first starts: the
+       * clone's is named after it, and made for it the same way */
+      g_autofree char *dir = g_path_get_dirname (path);
+      g_autofree char *base = g_path_get_basename (path);
+      g_autofree char *name = dc_newvol_name (base, label, p->plan->source_name, p->plan->name);
+      g_autofree char *renamed = g_build_filename (dir, name, NULL);
+
+      dc_xml_set_text (node, renamed);
+      return TRUE;
+    }
+  dst_name = dc_newvol_name (info->name, label, p->plan->source_name, p->plan->name);
+  copy = dc_planner_add_copy (p, what, info, dst_name, error);
+  if (copy == NULL)
+    return FALSE;
+  if (copy->dst_path == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+                   "cannot clone %s: pool '%s' does not say where its volumes are", what, copy->dst_pool);
+      return FALSE;
+    }
+  dc_xml_set_text (node, copy->dst_path);
+  return TRUE;
+}
+
+/* Every NVDIMM and virtio-pmem device with a file, each named by its
+ * place among those of its model (nvdimm0, pmem0, ...). */
 gboolean
 dc_planner_memory_devices (DcPlanner *p, GError **error)
 {
@@ -172,53 +219,14 @@ dc_planner_memory_devices (DcPlanner *p, GError **error)
       g_autofree char *model = dc_xml_prop (mem, "model");
       xmlNode *node = dc_xml_node (p->ctxt, mem, "./source/path");
       g_autofree char *path = dc_xml_string (p->ctxt, mem, "normalize-space(./source/path)");
-      g_autofree char *what = NULL;
+      gboolean nvdimm = g_strcmp0 (model, "nvdimm") == 0;
       g_autofree char *label = NULL;
-      g_autofree char *dst_name = NULL;
-      g_autoptr (DcVolInfo) info = NULL;
-      const DcCopy *copy;
 
       if (node == NULL || path == NULL)
         continue;
-      what = g_strdup_printf ("the %s '%s'", g_str_equal (model, "nvdimm") ? "NVDIMM" : "virtio-pmem device",
-                              path);
-      if (g_str_has_prefix (path, "/dev/"))
-        {
-          g_set_error (
-            error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-            "cannot clone %s: it is a device, which domclone cannot copy, and the clone must not share the guest memory on it; detach it first",
-            what);
-          return FALSE;
-        }
-      if (g_str_equal (model, "nvdimm"))
-        label = g_strdup_printf ("nvdimm%u", n_nvdimm++);
-      else
-        label = g_strdup_printf ("pmem%u", n_pmem++);
-      if (!dc_planner_run_file (p, path, what, &info, error))
+      label = nvdimm ? g_strdup_printf ("nvdimm%u", n_nvdimm++) : g_strdup_printf ("pmem%u", n_pmem++);
+      if (!dc_planner_memory_device (p, node, path, nvdimm, label, error))
         return FALSE;
-      if (info == NULL)
-        {
-          /* QEMU makes the file when the domain first starts: the
-           * clone's is named after it, and made for it the same way */
-          g_autofree char *dir = g_path_get_dirname (path);
-          g_autofree char *base = g_path_get_basename (path);
-          g_autofree char *name = dc_newvol_name (base, label, p->plan->source_name, p->plan->name);
-          g_autofree char *renamed = g_build_filename (dir, name, NULL);
-
-          dc_xml_set_text (node, renamed);
-          continue;
-        }
-      dst_name = dc_newvol_name (info->name, label, p->plan->source_name, p->plan->name);
-      copy = dc_planner_add_copy (p, what, info, dst_name, error);
-      if (copy == NULL)
-        return FALSE;
-      if (copy->dst_path == NULL)
-        {
-          g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-                       "cannot clone %s: pool '%s' does not say where its volumes are", what, copy->dst_pool);
-          return FALSE;
-        }
-      dc_xml_set_text (node, copy->dst_path);
     }
   return TRUE;
 }
@@ -301,6 +309,27 @@ dc_planner_nvram_block (DcPlanner *p, xmlNode *nvram, GError **error)
   return TRUE;
 }
 
+/* The file <nvram> names, in its text (<nvram>PATH</nvram>) or, newer,
+ * in <nvram type='file'><source file=/>: its path or %NULL, and the
+ * node (*@holder) and attribute (*@attr, %NULL for the node's text)
+ * that name it. */
+static char *
+dc_nvram_file (xmlNode *nvram, xmlNode **holder, const char **attr)
+{
+  g_autoptr (DcXmlChar) text = NULL;
+
+  *holder = dc_xml_child (nvram, "source", FALSE);
+  *attr = "file";
+  if (*holder != NULL)
+    return dc_xml_prop (*holder, "file");
+  *holder = nvram;
+  *attr = NULL;
+  text = xmlNodeGetContent (nvram);
+  if (text != NULL && text[0] != '\0')
+    return g_strstrip (g_strdup ((const char *) text));
+  return NULL;
+}
+
 gboolean
 dc_planner_nvram (DcPlanner *p, GError **error)
 {
@@ -310,7 +339,7 @@ dc_planner_nvram (DcPlanner *p, GError **error)
   g_autofree char *dst_path = NULL;
   g_autoptr (DcVolInfo) info = NULL;
   g_autofree char *type = NULL;
-  const char *attr = "file";
+  const char *attr = NULL;
 
   if (nvram == NULL)
     return dc_planner_implicit_nvram (p, error);
@@ -329,19 +358,7 @@ dc_planner_nvram (DcPlanner *p, GError **error)
       return FALSE;
     }
 
-  /* <nvram>PATH</nvram>, or the newer <nvram type='file'><source file=/> */
-  holder = dc_xml_child (nvram, "source", FALSE);
-  if (holder != NULL)
-    path = dc_xml_prop (holder, "file");
-  else
-    {
-      g_autoptr (DcXmlChar) text = xmlNodeGetContent (nvram);
-
-      holder = nvram;
-      attr = NULL;
-      if (text != NULL && text[0] != '\0')
-        path = g_strstrip (g_strdup ((const char *) text));
-    }
+  path = dc_nvram_file (nvram, &holder, &attr);
   if (path == NULL || path[0] == '\0')
     return TRUE; /* libvirt names it at define time, after the clone */
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * dc-plan-priv.h: the planner's state while it builds one plan, shared
- * by the files of the planner (dc-plan.c, dc-plan-*.c). Not for use
- * outside src/plan/dc-plan*.c.
+ * by the files of the planner (dc-plan.c, dc-planner.c, dc-plan-*.c).
+ * Not for use outside them.
  */
 #pragma once
 
@@ -32,6 +32,8 @@ typedef struct
 } DcPlanner;
 
 /* dc-plan.c */
+void dc_copy_free (DcCopy *copy);
+void dc_seed_free (DcSeed *seed);
 void dc_planner_warn (DcPlanner *p, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 /* dc-plan-identity.c */

@@ -76,6 +76,19 @@ dc_output_warning_lines (const DcCloneResult *result)
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+/* A JSON object begun with its "changed" member; dc_output_json_end()
+ * ends it */
+static JsonBuilder *
+dc_output_json_begin (gboolean changed)
+{
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "changed");
+  json_builder_add_boolean_value (b, changed);
+  return b;
+}
+
 static char *
 dc_output_json_end (JsonBuilder *b)
 {
@@ -152,10 +165,7 @@ dc_output_failure (DcOutputFormat format, const GError *error)
 
   if (format == DC_OUTPUT_TEXT)
     return g_strdup ("");
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "changed");
-  json_builder_add_boolean_value (b, FALSE);
+  b = dc_output_json_begin (FALSE);
   dc_output_json_error (b, error);
   return dc_output_json_end (b);
 }
@@ -258,10 +268,7 @@ dc_output_clone (DcOutputFormat format, const DcCloneResult *result)
     return g_strdup_printf ("%s already exists, cloned from %s.\n", result->name, result->source);
   if (format == DC_OUTPUT_TEXT)
     return g_strdup_printf ("Cloned from %s to %s.\n", result->source, result->name);
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "changed");
-  json_builder_add_boolean_value (b, !result->existed);
+  b = dc_output_json_begin (!result->existed);
   dc_output_json_clone (b, result, TRUE);
   return dc_output_json_end (b);
 }
@@ -293,10 +300,7 @@ dc_output_clones (DcOutputFormat format, const GPtrArray *made)
       g_string_append (out, ".\n");
       return g_string_free (g_steal_pointer (&out), FALSE);
     }
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "changed");
-  json_builder_add_boolean_value (b, TRUE);
+  b = dc_output_json_begin (TRUE);
   dc_output_json_source (b, last, TRUE);
   dc_output_json_clones (b, made);
   return dc_output_json_end (b);
@@ -321,10 +325,7 @@ dc_output_clones_failure (DcOutputFormat format, const GPtrArray *made, const GE
 
   if (format == DC_OUTPUT_TEXT)
     return g_strdup ("");
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "changed");
-  json_builder_add_boolean_value (b, made->len > 0);
+  b = dc_output_json_begin (made->len > 0);
   if (made->len > 0)
     dc_output_json_source (b, made->pdata[made->len - 1], TRUE);
   dc_output_json_clones (b, made);
@@ -353,10 +354,7 @@ dc_output_print_xml (DcOutputFormat format, const DcCloneResult *result)
     return dc_output_clone (format, result);
   if (format == DC_OUTPUT_TEXT)
     return g_strdup (result->xml);
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "changed");
-  json_builder_add_boolean_value (b, FALSE);
+  b = dc_output_json_begin (FALSE);
   json_builder_set_member_name (b, "dry_run");
   json_builder_add_boolean_value (b, TRUE);
   dc_output_json_clone (b, result, result->existed);
@@ -393,10 +391,7 @@ dc_output_cleanup (DcOutputFormat format, const char *source, const GPtrArray *r
         g_string_append_printf (out, "Nothing to clean up for %s.\n", source);
       return g_string_free (g_steal_pointer (&out), FALSE);
     }
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "changed");
-  json_builder_add_boolean_value (b, removed->len > 0);
+  b = dc_output_json_begin (removed->len > 0);
   json_builder_set_member_name (b, "source");
   json_builder_begin_object (b);
   dc_output_json_string (b, "name", source);
@@ -444,10 +439,7 @@ dc_output_template (DcOutputFormat format, const DcTemplateResult *result)
                                 disks->str);
       return g_strdup_printf ("%s is no template any more.\n", result->name);
     }
-  b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "changed");
-  json_builder_add_boolean_value (b, result->changed);
+  b = dc_output_json_begin (result->changed);
   json_builder_set_member_name (b, "template");
   json_builder_begin_object (b);
   dc_output_json_string (b, "name", result->name);

@@ -88,6 +88,54 @@ live_reconnect (void)
   g_assert_nonnull (live_conn);
 }
 
+/**
+ * live_daemon_restartable:
+ *
+ * Whether this test may restart the harness's daemon (as root, with the
+ * daemon's command, configuration and pid file in the environment);
+ * marks the test skipped when not.
+ *
+ * Returns: %TRUE when live_restart_daemon() can be called
+ */
+gboolean
+live_daemon_restartable (void)
+{
+  if (g_getenv ("DOMCLONE_TEST_LIBVIRTD") == NULL || g_getenv ("DOMCLONE_TEST_LIBVIRTD_CONF") == NULL
+      || g_getenv ("DOMCLONE_TEST_LIBVIRTD_PIDFILE") == NULL || geteuid () != 0)
+    {
+      g_test_skip ("needs the harness's root daemon, to restart it");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * live_restart_daemon:
+ *
+ * Kills the harness's daemon with SIGKILL (on SIGTERM libvirtd waits
+ * for its copies to end) and starts it again. The test's connection
+ * died with it: live_reconnect().
+ */
+void
+live_restart_daemon (void)
+{
+  const char *pidfile = g_getenv ("DOMCLONE_TEST_LIBVIRTD_PIDFILE");
+  const char *argv[] = { g_getenv ("DOMCLONE_TEST_LIBVIRTD"),
+                         "-d",
+                         "-f",
+                         g_getenv ("DOMCLONE_TEST_LIBVIRTD_CONF"),
+                         "-p",
+                         pidfile,
+                         NULL };
+  g_autofree char *pidtext = NULL;
+
+  g_assert_true (g_file_get_contents (pidfile, &pidtext, NULL, NULL));
+  g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (pidtext, NULL, 10), SIGKILL), ==, 0);
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_unlink (pidfile);
+  dc_test_run_ok (argv);
+}
+
 /* --- helpers ------------------------------------------------------------ */
 
 void
@@ -114,14 +162,13 @@ live_sha256_file (const char *path)
 {
   g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree guint8 *buf = g_malloc (MiB);
-  int fd = open (path, O_RDONLY);
+  g_auto (DcFd) fd = open (path, O_RDONLY);
   ssize_t n;
 
   g_assert_cmpint (fd, >=, 0);
   while ((n = read (fd, buf, MiB)) > 0)
     g_checksum_update (sum, buf, n);
   g_assert_cmpint (n, ==, 0);
-  close (fd);
   return g_strdup (g_checksum_get_string (sum));
 }
 
@@ -197,46 +244,33 @@ char *
 live_snapshot_of (virConnectPtr conn)
 {
   GString *out = g_string_new (NULL);
-  virDomainPtr *doms = NULL;
-  virStoragePoolPtr *pools = NULL;
-  int n_doms = virConnectListAllDomains (conn, &doms, 0);
-  int n_pools = virConnectListAllStoragePools (conn, &pools, 0);
+  g_auto (DcDomainList) doms = { NULL, 0 };
+  g_auto (DcPoolList) pools = { NULL, 0 };
   g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
 
-  g_assert_cmpint (n_doms, >=, 0);
-  g_assert_cmpint (n_pools, >=, 0);
-  for (int i = 0; i < n_doms; i++)
+  doms.n = virConnectListAllDomains (conn, &doms.list, 0);
+  pools.n = virConnectListAllStoragePools (conn, &pools.list, 0);
+  g_assert_cmpint (doms.n, >=, 0);
+  g_assert_cmpint (pools.n, >=, 0);
+  for (int i = 0; i < doms.n; i++)
+    g_ptr_array_add (lines, g_strdup_printf ("domain %s", virDomainGetName (doms.list[i])));
+  for (int i = 0; i < pools.n; i++)
     {
-      g_ptr_array_add (lines, g_strdup_printf ("domain %s", virDomainGetName (doms[i])));
-      virDomainFree (doms[i]);
-    }
-  for (int i = 0; i < n_pools; i++)
-    {
-      virStorageVolPtr *vols = NULL;
-      int n_vols;
-      gboolean active = virStoragePoolIsActive (pools[i]) == 1;
+      virStoragePoolPtr pool = pools.list[i];
+      g_auto (DcVolList) vols = { NULL, 0 };
+      gboolean active = virStoragePoolIsActive (pool) == 1;
 
-      g_ptr_array_add (
-        lines, g_strdup_printf ("pool %s%s%s", virStoragePoolGetName (pools[i]), active ? "" : " inactive",
-                                virStoragePoolIsPersistent (pools[i]) == 1 ? "" : " transient"));
+      g_ptr_array_add (lines, g_strdup_printf ("pool %s%s%s", virStoragePoolGetName (pool),
+                                               active ? "" : " inactive",
+                                               virStoragePoolIsPersistent (pool) == 1 ? "" : " transient"));
       if (!active)
-        {
-          virStoragePoolFree (pools[i]);
-          continue;
-        }
-      g_assert_cmpint (virStoragePoolRefresh (pools[i], 0), ==, 0);
-      n_vols = virStoragePoolListAllVolumes (pools[i], &vols, 0);
-      for (int j = 0; j < n_vols; j++)
-        {
-          g_ptr_array_add (lines, g_strdup_printf ("volume %s/%s", virStoragePoolGetName (pools[i]),
-                                                   virStorageVolGetName (vols[j])));
-          virStorageVolFree (vols[j]);
-        }
-      g_free (vols);
-      virStoragePoolFree (pools[i]);
+        continue;
+      g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+      vols.n = virStoragePoolListAllVolumes (pool, &vols.list, 0);
+      for (int j = 0; j < vols.n; j++)
+        g_ptr_array_add (lines, g_strdup_printf ("volume %s/%s", virStoragePoolGetName (pool),
+                                                 virStorageVolGetName (vols.list[j])));
     }
-  g_free (doms);
-  g_free (pools);
   g_ptr_array_sort (lines, dc_test_compare_strings);
   for (guint i = 0; i < lines->len; i++)
     g_string_append_printf (out, "%s\n", (const char *) lines->pdata[i]);
@@ -305,6 +339,8 @@ live_define_pool (const char *name, const char *dir)
   g_assert_cmpint (virStoragePoolCreate (pool, 0), ==, 0);
 }
 
+/* Longer than 60 lines: it builds its object in the order the parts
+ * depend on each other, and a part alone would mean nothing. */
 void
 live_fixture_setup (LiveFixture *f, gconstpointer data)
 {
@@ -381,20 +417,16 @@ live_fixture_setup (LiveFixture *f, gconstpointer data)
 void
 live_remove_test_objects (const char *src, const char *pool_name)
 {
-  virDomainPtr *doms = NULL;
-  int n = virConnectListAllDomains (live_conn, &doms, 0);
+  g_auto (DcDomainList) doms = { NULL, 0 };
 
-  for (int i = 0; i < n; i++)
-    {
-      if (g_str_has_prefix (virDomainGetName (doms[i]), src))
-        {
-          if (virDomainIsActive (doms[i]) == 1)
-            virDomainDestroy (doms[i]);
-          virDomainUndefineFlags (doms[i], VIR_DOMAIN_UNDEFINE_NVRAM);
-        }
-      virDomainFree (doms[i]);
-    }
-  g_free (doms);
+  doms.n = virConnectListAllDomains (live_conn, &doms.list, 0);
+  for (int i = 0; i < doms.n; i++)
+    if (g_str_has_prefix (virDomainGetName (doms.list[i]), src))
+      {
+        if (virDomainIsActive (doms.list[i]) == 1)
+          virDomainDestroy (doms.list[i]);
+        virDomainUndefineFlags (doms.list[i], VIR_DOMAIN_UNDEFINE_NVRAM);
+      }
   if (pool_name != NULL)
     live_remove_pool (pool_name);
 }
@@ -888,4 +920,90 @@ live_assert_fails_cleanly_pinned (const LiveFixture *f, const char *const *args)
   if (config == NULL)
     return NULL;
   return fails_cleanly (args, NULL, 1, config);
+}
+
+/**
+ * live_run_json:
+ * @f: (nullable): the fixture
+ * @args: domclone's arguments
+ * @status: (out): its exit status
+ * @err: (out): its stderr
+ *
+ * Runs domclone with @args ("@" for the fixture's source), checks that
+ * stdout is exactly one JSON object on one line.
+ *
+ * Returns: (transfer full): the object
+ */
+JsonObject *
+live_run_json (const LiveFixture *f, const char *const *args, int *status, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  JsonNode *root;
+
+  for (size_t i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) (f != NULL && g_str_equal (args[i], "@") ? f->src : args[i]));
+  g_ptr_array_add (argv, NULL);
+  *status = dc_test_domclone_argv ((const char *const *) argv->pdata, &out, err);
+  g_test_message ("exit %d: %s%s", *status, out, *err);
+  g_assert_true (g_str_has_suffix (out, "\n"));
+  g_assert_true (strchr (out, '\n') == out + strlen (out) - 1);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  root = json_parser_get_root (parser);
+  g_assert_nonnull (root);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  return json_object_ref (json_node_get_object (root));
+}
+
+/**
+ * live_mount_loop_fs:
+ * @mkfs: the command that makes the file system, without the image
+ *   (appended)
+ * @image: the image file to make, of @size bytes, sparse
+ * @size: its size
+ * @dir: where to mount it, made if missing
+ *
+ * Mounts a fresh file system on a loop device at @dir; unmount it with
+ * umount(8).
+ *
+ * Returns: %FALSE, with the test skipped, where this host cannot (not
+ * root, no @mkfs, no loop device)
+ */
+gboolean
+live_mount_loop_fs (const char *const *mkfs, const char *image, gsize size, const char *dir)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *mkfs_path = g_find_program_in_path (mkfs[0]);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *mount[] = { "mount", "-o", "loop", image, dir, NULL };
+
+  if (geteuid () != 0 || mkfs_path == NULL)
+    {
+      g_autofree char *why = g_strdup_printf ("needs root and %s", mkfs[0]);
+      g_test_skip (why);
+      return FALSE;
+    }
+  {
+    g_auto (DcFd) fd = g_open (image, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    g_assert_cmpint (fd, >=, 0);
+    g_assert_cmpint (ftruncate (fd, size), ==, 0);
+  }
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  for (guint i = 0; mkfs[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) mkfs[i]);
+  g_ptr_array_add (argv, (gpointer) image);
+  g_ptr_array_add (argv, NULL);
+  dc_test_run_ok ((const char *const *) argv->pdata);
+  if (dc_test_run (mount, &out, &err) != 0)
+    {
+      g_autofree char *why = g_strdup_printf ("cannot mount a loop device here: %s", err);
+      g_test_skip (why);
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -11,6 +11,7 @@
 #include "dc-util.h"
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -46,6 +47,8 @@ extern const char *live_state_dir;
 void live_init (int *argc, char ***argv);
 int live_run (void);
 void live_reconnect (void);
+gboolean live_daemon_restartable (void);
+void live_restart_daemon (void);
 
 void live_fixture_setup (LiveFixture *f, gconstpointer data);
 void live_fixture_teardown (LiveFixture *f, gconstpointer data);
@@ -73,6 +76,7 @@ void live_attach_disk (const LiveFixture *f, const char *dev, const char *format
 
 /* clones */
 char *live_clone_ok (const LiveFixture *f, const char *name);
+JsonObject *live_run_json (const LiveFixture *f, const char *const *args, int *status, char **err);
 void live_delete_clone (const char *name);
 
 /* interrupting a clone mid-copy */
@@ -100,6 +104,7 @@ char *live_assert_fails_cleanly_pinned (const LiveFixture *f, const char *const 
 void live_assert_refused (const LiveFixture *f, const LiveRefusal *r, const char *const *args);
 char *live_assert_sigterm_rolls_back (GSubprocess *proc, const char *before);
 char *live_small_pool (const LiveFixture *f, guint mib, char **pool_name);
+gboolean live_mount_loop_fs (const char *const *mkfs, const char *image, gsize size, const char *dir);
 void live_small_pool_remove (const char *pool_name, const char *dir);
 char *live_pin_config (const char *name);
 void live_unpin_config (const char *config);

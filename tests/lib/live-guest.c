@@ -257,23 +257,18 @@ is_of_test (const char *name, const char *src)
 void
 live_guest_teardown (LiveGuest *g, gconstpointer data)
 {
-  virDomainPtr *doms = NULL;
-  int n;
+  g_auto (DcDomainList) doms = { NULL, 0 };
 
   if (g->src != NULL)
     {
-      n = virConnectListAllDomains (live_conn, &doms, 0);
-      for (int i = 0; i < n; i++)
-        {
-          if (is_of_test (virDomainGetName (doms[i]), g->src))
-            {
-              if (virDomainIsActive (doms[i]) == 1)
-                virDomainDestroy (doms[i]);
-              virDomainUndefineFlags (doms[i], VIR_DOMAIN_UNDEFINE_NVRAM);
-            }
-          virDomainFree (doms[i]);
-        }
-      g_free (doms);
+      doms.n = virConnectListAllDomains (live_conn, &doms.list, 0);
+      for (int i = 0; i < doms.n; i++)
+        if (is_of_test (virDomainGetName (doms.list[i]), g->src))
+          {
+            if (virDomainIsActive (doms.list[i]) == 1)
+              virDomainDestroy (doms.list[i]);
+            virDomainUndefineFlags (doms.list[i], VIR_DOMAIN_UNDEFINE_NVRAM);
+          }
       {
         g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, g->pool);
         if (pool != NULL)

@@ -312,7 +312,11 @@ interface_identity (const PlanCase *c, guint *n_macs)
 }
 
 /* Invariants that hold for every successful case, whatever the golden
- * files say: nothing of the source's identity survives. */
+ * files say: nothing of the source's identity survives.
+ *
+ * Longer than 60 lines: one input and every check of what it becomes,
+ * side by side.
+ */
 static void
 test_plan_identity (gconstpointer data)
 {

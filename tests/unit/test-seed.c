@@ -278,7 +278,11 @@ test_seed_iso_meta_data_made (void)
 
 /* An image made by another tool, the way users make seeds (cloud-localds
  * and virt-install run genisoimage or xorriso), read back by xorriso too:
- * the names cloud-init looks for are there, through Rock Ridge. */
+ * the names cloud-init looks for are there, through Rock Ridge.
+ *
+ * Longer than 60 lines: one input and every check of what it becomes,
+ * side by side.
+ */
 static void
 test_seed_iso_xorriso (void)
 {
@@ -347,7 +351,11 @@ test_seed_iso_xorriso (void)
 }
 
 /* Whatever the bytes, an error or an image: never a crash (run it under
- * ASan: ../configure --enable-sanitizers). */
+ * ASan: ../configure --enable-sanitizers).
+ *
+ * Longer than 60 lines: a list of damaged images, each refused the
+ * same way.
+ */
 static void
 test_seed_iso_bad_input (void)
 {

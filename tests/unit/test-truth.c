@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -87,6 +88,7 @@ test_truth_auth_tty (void)
       int master = posix_openpt (O_RDWR | O_NOCTTY);
       int slave;
       char buf[256];
+      gsize len = 0;
       ssize_t n;
       virConnectCredential cred[2] = {
         { .type = VIR_CRED_AUTHNAME, .prompt = "Username", .defresult = "root" },
@@ -107,10 +109,23 @@ test_truth_auth_tty (void)
       g_assert_cmpstr (cred[1].result, ==, "secret");
       free (cred[0].result);
       free (cred[1].result);
-      /* the prompts went to the terminal */
-      n = read (master, buf, sizeof (buf) - 1);
-      g_assert_cmpint (n, >, 0);
-      buf[n] = '\0';
+      /* the prompts went to the terminal, after the echo of the
+       * answers: a pty hands its output over in pieces, so read until
+       * the prompt is there or nothing more comes */
+      buf[0] = '\0';
+      while (len < sizeof (buf) - 1 && strstr (buf, "Username [root]: ") == NULL)
+        {
+          struct pollfd ready = { .fd = master, .events = POLLIN };
+
+          if (poll (&ready, 1, 5000) <= 0)
+            break;
+          n = read (master, buf + len, sizeof (buf) - 1 - len);
+          if (n <= 0)
+            break;
+          len += (gsize) n;
+          buf[len] = '\0';
+        }
+      g_assert_cmpuint (len, >, 0);
       dc_assert_contains (buf, "Username [root]: ");
       fflush (stdout);
       exit (0);

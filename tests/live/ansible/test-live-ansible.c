@@ -171,7 +171,11 @@ make_home (const LiveFixture *f)
 }
 
 /* Run 1 clones and reports a change; run 2 changes nothing and
- * succeeds; the clone is there, made from the source. */
+ * succeeds; the clone is there, made from the source.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_ansible_idempotent (LiveFixture *f, gconstpointer data)
 {

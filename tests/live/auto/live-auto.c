@@ -195,33 +195,6 @@ xml_storage_summary (const char *text)
 }
 /* --- --json --------------------------------------------------------------- */
 
-/* Runs domclone with @args ("@" for the fixture's source), checks that
- * stdout is exactly one JSON object on one line, and returns it;
- * *@status and *@err get the exit status and stderr. */
-JsonObject *
-run_json (const LiveFixture *f, const char *const *args, int *status, char **err)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree char *out = NULL;
-  JsonNode *root;
-
-  for (size_t i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) (f != NULL && g_str_equal (args[i], "@") ? f->src : args[i]));
-  g_ptr_array_add (argv, NULL);
-  *status = dc_test_domclone_argv ((const char *const *) argv->pdata, &out, err);
-  g_test_message ("exit %d: %s%s", *status, out, *err);
-  g_assert_true (g_str_has_suffix (out, "\n"));
-  g_assert_true (strchr (out, '\n') == out + strlen (out) - 1);
-  json_parser_load_from_data (parser, out, -1, &error);
-  g_assert_no_error (error);
-  root = json_parser_get_root (parser);
-  g_assert_nonnull (root);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
-  return json_object_ref (json_node_get_object (root));
-}
-
 /* A string member, NULL for null */
 const char *
 json_str (JsonObject *o, const char *key)

@@ -27,7 +27,6 @@ void xml_clear (Xml *x);
 void xml_parse (Xml *x, const char *text);
 char *xml_get (Xml *x, const char *xpath);
 char *xml_storage_summary (const char *text);
-JsonObject *run_json (const LiveFixture *f, const char *const *args, int *status, char **err);
 const char *json_str (JsonObject *o, const char *key);
 gint64 json_int (JsonObject *o, const char *key);
 gboolean json_bool (JsonObject *o, const char *key);

@@ -74,7 +74,11 @@ assert_counted_clone (const LiveFixture *f, JsonObject *clone, const char *name,
   }
 }
 
-/* --count 3: three complete clones, one call, one result */
+/* --count 3: three complete clones, one call, one result
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_count (LiveFixture *f, gconstpointer data)
 {
@@ -91,7 +95,7 @@ test_live_count (LiveFixture *f, gconstpointer data)
   g_hash_table_add (seen, uuid_of (f->src));
   g_hash_table_add (seen, g_strdup (g_strstrip (src_macs)));
 
-  o = run_json (f, args, &status, &err);
+  o = live_run_json (f, args, &status, &err);
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (err, ==, "");
   g_assert_true (json_bool (o, "changed"));
@@ -141,7 +145,11 @@ test_live_count (LiveFixture *f, gconstpointer data)
 
 /* A clone of the series that cannot be made: the ones before it stay,
  * complete; nothing of it is left; the error and the JSON say which
- * clones exist. Here a volume is in the way of the second clone's. */
+ * clones exist. Here a volume is in the way of the second clone's.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_count_stops (LiveFixture *f, gconstpointer data)
 {
@@ -160,7 +168,7 @@ test_live_count_stops (LiveFixture *f, gconstpointer data)
 
   SKIP_WITHOUT_DAEMON ();
   g_assert_true (g_file_set_contents (in_the_way, "precious", -1, NULL));
-  o = run_json (f, args, &status, &err);
+  o = live_run_json (f, args, &status, &err);
   g_assert_cmpint (status, ==, 1);
   g_assert_true (g_str_has_suffix (err, kept));
   dc_assert_contains (err, "already exists in pool");
@@ -191,7 +199,7 @@ test_live_count_stops (LiveFixture *f, gconstpointer data)
     g_autofree char *err2 = NULL;
     g_autoptr (JsonObject) o2 = NULL;
 
-    o2 = run_json (f, args, &status, &err2);
+    o2 = live_run_json (f, args, &status, &err2);
     g_assert_cmpint (status, ==, 1);
     g_assert_false (json_bool (o2, "changed"));
     g_assert_false (json_object_has_member (o2, "source"));
@@ -210,7 +218,11 @@ test_live_count_stops (LiveFixture *f, gconstpointer data)
 /* A failure half-way through the copies of the second clone: its
  * volumes already copied are removed, its domain undefined; the first
  * stays. The source's third disk sits on a tmpfs with room for one copy
- * of it only. Root only (mount). */
+ * of it only. Root only (mount).
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_count_rollback (LiveFixture *f, gconstpointer data)
 {
@@ -243,7 +255,7 @@ test_live_count_rollback (LiveFixture *f, gconstpointer data)
                          big);
   g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
 
-  o = run_json (f, args, &status, &err);
+  o = live_run_json (f, args, &status, &err);
   g_assert_cmpint (status, ==, 1);
   expect =
     g_strdup_printf ("everything made for '%s' was removed; %s was made and is kept\n", clone2, clone1);

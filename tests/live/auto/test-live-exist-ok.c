@@ -49,7 +49,11 @@ set_metadata (const char *name, const char *md)
 }
 
 /* A rerun with --exist-ok finds the clone and changes nothing at all:
- * as text, as JSON, with --print-xml, and with the source running. */
+ * as text, as JSON, with --print-xml, and with the source running.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_exist_ok (LiveFixture *f, gconstpointer data)
 {
@@ -71,7 +75,7 @@ test_live_exist_ok (LiveFixture *f, gconstpointer data)
   {
     const char *args[] = { "--json", "--exist-ok", "--name", name, "@", NULL };
     g_autofree char *err = NULL;
-    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+    g_autoptr (JsonObject) o = live_run_json (f, args, &status, &err);
 
     g_assert_cmpint (status, ==, 0);
     g_assert_true (json_bool (o, "changed"));
@@ -92,7 +96,7 @@ test_live_exist_ok (LiveFixture *f, gconstpointer data)
     g_autofree char *macs = macs_of (clone_xml);
     g_autofree char *got_macs = NULL;
     g_autofree char *want_nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, name);
-    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+    g_autoptr (JsonObject) o = live_run_json (f, args, &status, &err);
     JsonObject *source, *clone;
 
     g_assert_cmpint (status, ==, 0);
@@ -133,7 +137,7 @@ test_live_exist_ok (LiveFixture *f, gconstpointer data)
     g_assert_cmpint (status, ==, 0);
     g_assert_cmpstr (out, ==, line);
     g_clear_pointer (&err, g_free);
-    o = run_json (f, args, &status, &err);
+    o = live_run_json (f, args, &status, &err);
     g_assert_cmpint (status, ==, 0);
     g_assert_false (json_bool (o, "changed"));
     g_assert_true (json_bool (o, "dry_run"));
@@ -166,7 +170,7 @@ test_live_exist_ok (LiveFixture *f, gconstpointer data)
   {
     const char *args[] = { "--json", "--name", name, "@", NULL };
     g_autofree char *err = NULL;
-    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+    g_autoptr (JsonObject) o = live_run_json (f, args, &status, &err);
 
     g_assert_cmpint (status, ==, 1);
     assert_json_error (o, err, "name-taken");
@@ -175,7 +179,11 @@ test_live_exist_ok (LiveFixture *f, gconstpointer data)
 
 /* What --exist-ok does not take for its clone: a domain of another
  * origin or none, and one that a live run is still building. Each is an
- * error that changes nothing. */
+ * error that changes nothing.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_exist_ok_refusals (LiveFixture *f, gconstpointer data)
 {
@@ -238,14 +246,14 @@ test_live_exist_ok_refusals (LiveFixture *f, gconstpointer data)
         const char *dry[] = { "--json", "--print-xml", "--exist-ok", "--name", cases[i].name, "@", NULL };
         g_autofree char *err = NULL;
         g_autofree char *dry_err = NULL;
-        g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+        g_autoptr (JsonObject) o = live_run_json (f, args, &status, &err);
         g_autoptr (JsonObject) p = NULL;
 
         g_test_message ("%s", cases[i].name);
         g_assert_cmpint (status, ==, 1);
         assert_json_error (o, err, cases[i].code);
         dc_assert_contains (err, cases[i].part);
-        p = run_json (f, dry, &status, &dry_err);
+        p = live_run_json (f, dry, &status, &dry_err);
         g_assert_cmpint (status, ==, 1);
         g_assert_cmpstr (dry_err, ==, err);
       }
@@ -254,7 +262,7 @@ test_live_exist_ok_refusals (LiveFixture *f, gconstpointer data)
     /* the origin is compared by UUID: without the source, no answer */
     const char *args[] = { "--json", "--exist-ok", "--name", bare, "no-such-vm", NULL };
     g_autofree char *err = NULL;
-    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+    g_autoptr (JsonObject) o = live_run_json (f, args, &status, &err);
 
     g_assert_cmpint (status, ==, 1);
     assert_json_error (o, err, "source-not-found");
@@ -269,7 +277,11 @@ test_live_exist_ok_refusals (LiveFixture *f, gconstpointer data)
 }
 
 /* The leftover of a killed run under the name is removed and the clone
- * made: --exist-ok says "changed". */
+ * made: --exist-ok says "changed".
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_exist_ok_leftover (LiveFixture *f, gconstpointer data)
 {
@@ -304,7 +316,7 @@ test_live_exist_ok_leftover (LiveFixture *f, gconstpointer data)
   {
     const char *args[] = { "--json", "--exist-ok", "--name", name, "@", NULL };
 
-    o = run_json (f, args, &status, &err);
+    o = live_run_json (f, args, &status, &err);
   }
   g_assert_cmpint (status, ==, 0);
   g_assert_true (json_bool (o, "changed"));

@@ -23,119 +23,72 @@
 
 /* --- --json --------------------------------------------------------------- */
 
-static void
-test_live_json_clone (LiveFixture *f, gconstpointer data)
+/* --print-xml --json: the plan of the clone @name, as one object, which
+ * changes nothing. Returns the object. */
+static JsonObject *
+json_plan_of (const LiveFixture *f, const char *name)
 {
-  g_autofree char *name = NULL;
-  g_autofree char *err = NULL;
-  g_autofree char *src_uuid = NULL;
-  g_autofree char *clone_xml = NULL;
+  const char *args[] = { "--json", "--print-xml", "--name", name, "@", NULL };
+  g_autofree char *before = live_snapshot ();
+  g_autofree char *after = NULL;
+  g_autofree char *xml_name = NULL;
+  g_autofree char *xml_uuid = NULL;
   g_autofree char *macs = NULL;
   g_autofree char *got_macs = NULL;
-  g_autofree char *snapshot = NULL;
-  g_autoptr (JsonObject) o = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *seen = events_take ();
   g_autoptr (JsonObject) planned = NULL;
-  JsonObject *source, *clone;
-  JsonArray *volumes, *planned_volumes;
-  int status;
+  JsonObject *clone;
+  JsonArray *planned_volumes;
   Xml x = { 0 };
+  int status;
 
-  SKIP_WITHOUT_DAEMON ();
-  name = g_strdup_printf ("%s-json", f->src);
-  {
-    g_autofree char *xml = live_domain_xml (f->src);
-
-    xml_parse (&x, xml);
-    src_uuid = xml_get (&x, "/domain/uuid");
-    xml_clear (&x);
-  }
-
-  /* --print-xml --json: the plan, as one object */
-  {
-    const char *args[] = { "--json", "--print-xml", "--name", name, "@", NULL };
-    g_autofree char *before = live_snapshot ();
-    g_autofree char *after = NULL;
-    g_autofree char *xml_name = NULL;
-    g_autofree char *xml_uuid = NULL;
-    g_autofree char *seen = events_take ();
-
-    planned = run_json (f, args, &status, &err);
-    g_assert_cmpint (status, ==, 0);
-    g_assert_cmpstr (err, ==, "");
-    g_free (seen);
-    seen = events_take ();
-    g_assert_cmpstr (seen, ==, "");
-    after = live_snapshot ();
-    g_assert_cmpstr (after, ==, before);
-    g_assert_false (json_bool (planned, "changed"));
-    g_assert_true (json_bool (planned, "dry_run"));
-    clone = json_object_get_object_member (planned, "clone");
-    g_assert_cmpstr (json_str (clone, "name"), ==, name);
-    xml_parse (&x, json_str (planned, "xml"));
-    xml_name = xml_get (&x, "/domain/name");
-    xml_uuid = xml_get (&x, "/domain/uuid");
-    xml_clear (&x);
-    g_assert_cmpstr (xml_name, ==, name);
-    g_assert_cmpstr (xml_uuid, ==, json_str (clone, "uuid"));
-    g_free (macs);
-    macs = macs_of (json_str (planned, "xml"));
-    g_free (got_macs);
-    got_macs = json_macs (clone);
-    g_assert_cmpstr (got_macs, ==, macs);
-    g_assert_false (json_object_has_member (json_object_get_object_member (planned, "source"), "counter"));
-    planned_volumes = json_object_get_array_member (clone, "volumes");
-    g_assert_cmpuint (json_array_get_length (planned_volumes), ==, 3);
-    for (guint i = 0; i < 3; i++)
-      {
-        JsonObject *v = json_array_get_object_element (planned_volumes, i);
-
-        /* not copied yet: no allocation; the file is not there */
-        g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (v, "allocation")));
-        g_assert_false (g_file_test (json_str (v, "path"), G_FILE_TEST_EXISTS));
-      }
-    g_clear_pointer (&err, g_free);
-  }
-
-  /* the clone, as one object */
-  {
-    const char *args[] = { "--json", "--name", name, "@", NULL };
-
-    o = run_json (f, args, &status, &err);
-  }
+  planned = live_run_json (f, args, &status, &err);
   g_assert_cmpint (status, ==, 0);
   g_assert_cmpstr (err, ==, "");
-  g_assert_true (json_bool (o, "changed"));
-  g_assert_false (json_object_has_member (o, "error"));
-  g_assert_false (json_object_has_member (o, "dry_run"));
-  source = json_object_get_object_member (o, "source");
-  g_assert_cmpstr (json_str (source, "name"), ==, f->src);
-  g_assert_cmpstr (json_str (source, "uuid"), ==, src_uuid);
-  g_assert_cmpint (json_int (source, "counter"), ==, (gint64) live_counter_of (f->src));
-  g_assert_cmpint (json_int (source, "counter"), ==, 1);
-
-  clone = json_object_get_object_member (o, "clone");
+  g_free (seen);
+  seen = events_take ();
+  g_assert_cmpstr (seen, ==, "");
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  g_assert_false (json_bool (planned, "changed"));
+  g_assert_true (json_bool (planned, "dry_run"));
+  clone = json_object_get_object_member (planned, "clone");
   g_assert_cmpstr (json_str (clone, "name"), ==, name);
-  clone_xml = live_domain_xml (name);
-  xml_parse (&x, clone_xml);
-  {
-    g_autofree char *uuid = xml_get (&x, "/domain/uuid");
-    g_autofree char *nvram = xml_get (&x, "normalize-space(/domain/os/nvram)");
-    g_autofree char *want_nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, name);
-
-    g_assert_cmpstr (json_str (clone, "uuid"), ==, uuid);
-    g_assert_cmpstr (json_str (clone, "nvram"), ==, nvram);
-    g_assert_cmpstr (json_str (clone, "nvram"), ==, want_nvram);
-  }
-  g_free (macs);
-  macs = macs_of (clone_xml);
-  g_free (got_macs);
+  xml_parse (&x, json_str (planned, "xml"));
+  xml_name = xml_get (&x, "/domain/name");
+  xml_uuid = xml_get (&x, "/domain/uuid");
+  xml_clear (&x);
+  g_assert_cmpstr (xml_name, ==, name);
+  g_assert_cmpstr (xml_uuid, ==, json_str (clone, "uuid"));
+  macs = macs_of (json_str (planned, "xml"));
   got_macs = json_macs (clone);
   g_assert_cmpstr (got_macs, ==, macs);
-  g_assert_cmpstr (got_macs, !=, "52:54:00:00:00:01\n");
+  g_assert_false (json_object_has_member (json_object_get_object_member (planned, "source"), "counter"));
+  planned_volumes = json_object_get_array_member (clone, "volumes");
+  g_assert_cmpuint (json_array_get_length (planned_volumes), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *v = json_array_get_object_element (planned_volumes, i);
 
-  /* every volume made, as libvirt sees it; each disk's names its volume */
-  volumes = json_object_get_array_member (clone, "volumes");
+      /* not copied yet: no allocation; the file is not there */
+      g_assert_true (JSON_NODE_HOLDS_NULL (json_object_get_member (v, "allocation")));
+      g_assert_false (g_file_test (json_str (v, "path"), G_FILE_TEST_EXISTS));
+    }
+  return g_steal_pointer (&planned);
+}
+
+/* Every volume of @clone (JSON) was made, as libvirt sees it, is the
+ * one its disk in @clone_xml names (the NVRAM's, its <nvram>), and is
+ * the one @planned_volumes, the dry run's, said. */
+static void
+assert_json_volumes_as_planned (JsonObject *clone, const char *clone_xml, JsonArray *planned_volumes)
+{
+  JsonArray *volumes = json_object_get_array_member (clone, "volumes");
+  Xml x = { 0 };
+
   g_assert_cmpuint (json_array_get_length (volumes), ==, 3);
+  xml_parse (&x, clone_xml);
   for (guint i = 0; i < json_array_get_length (volumes); i++)
     {
       JsonObject *v = json_array_get_object_element (volumes, i);
@@ -164,22 +117,87 @@ test_live_json_clone (LiveFixture *f, gconstpointer data)
       g_assert_cmpint (json_int (v, "capacity"), ==, json_int (p, "capacity"));
     }
   xml_clear (&x);
-  {
-    JsonObject *vda = json_array_get_object_element (volumes, 0);
-    JsonObject *vdb = json_array_get_object_element (volumes, 1);
-    JsonObject *nvram = json_array_get_object_element (volumes, 2);
+}
 
-    g_assert_cmpstr (json_str (vda, "disk"), ==, "vda");
-    g_assert_cmpstr (json_str (vda, "pool"), ==, f->pool);
-    g_assert_cmpstr (json_str (vda, "format"), ==, "qcow2");
-    g_assert_cmpstr (json_str (vdb, "disk"), ==, "vdb");
-    g_assert_cmpstr (json_str (vdb, "format"), ==, "raw");
-    /* the sparse data disk stays sparse */
-    g_assert_cmpint (json_int (vdb, "capacity"), ==, 64 * MiB);
-    g_assert_cmpint (json_int (vdb, "allocation"), <, 64 * MiB);
-    g_assert_null (json_str (nvram, "disk"));
-    g_assert_null (json_str (nvram, "pool"));
+/* The fixture's three volumes in @volumes, in order: vda (qcow2, in the
+ * fixture's pool), vdb (raw, sparse), the NVRAM (no disk, no pool). */
+static void
+assert_json_fixture_volumes (const LiveFixture *f, JsonArray *volumes)
+{
+  JsonObject *vda = json_array_get_object_element (volumes, 0);
+  JsonObject *vdb = json_array_get_object_element (volumes, 1);
+  JsonObject *nvram = json_array_get_object_element (volumes, 2);
+
+  g_assert_cmpstr (json_str (vda, "disk"), ==, "vda");
+  g_assert_cmpstr (json_str (vda, "pool"), ==, f->pool);
+  g_assert_cmpstr (json_str (vda, "format"), ==, "qcow2");
+  g_assert_cmpstr (json_str (vdb, "disk"), ==, "vdb");
+  g_assert_cmpstr (json_str (vdb, "format"), ==, "raw");
+  /* the sparse data disk stays sparse */
+  g_assert_cmpint (json_int (vdb, "capacity"), ==, 64 * MiB);
+  g_assert_cmpint (json_int (vdb, "allocation"), <, 64 * MiB);
+  g_assert_null (json_str (nvram, "disk"));
+  g_assert_null (json_str (nvram, "pool"));
+}
+
+static void
+test_live_json_clone (LiveFixture *f, gconstpointer data)
+{
+  const char *args[] = { "--json", "--name", NULL, "@", NULL };
+  g_autofree char *name = g_strdup_printf ("%s-json", f->src);
+  g_autofree char *err = NULL;
+  g_autofree char *src_uuid = NULL;
+  g_autofree char *clone_xml = NULL;
+  g_autofree char *macs = NULL;
+  g_autofree char *got_macs = NULL;
+  g_autofree char *snapshot = NULL;
+  g_autoptr (JsonObject) o = NULL;
+  g_autoptr (JsonObject) planned = NULL;
+  JsonObject *source, *clone;
+  int status;
+  Xml x = { 0 };
+
+  SKIP_WITHOUT_DAEMON ();
+  src_uuid = uuid_of (f->src);
+  planned = json_plan_of (f, name);
+
+  /* the clone, as one object */
+  args[2] = name;
+  o = live_run_json (f, args, &status, &err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_true (json_bool (o, "changed"));
+  g_assert_false (json_object_has_member (o, "error"));
+  g_assert_false (json_object_has_member (o, "dry_run"));
+  source = json_object_get_object_member (o, "source");
+  g_assert_cmpstr (json_str (source, "name"), ==, f->src);
+  g_assert_cmpstr (json_str (source, "uuid"), ==, src_uuid);
+  g_assert_cmpint (json_int (source, "counter"), ==, (gint64) live_counter_of (f->src));
+  g_assert_cmpint (json_int (source, "counter"), ==, 1);
+
+  clone = json_object_get_object_member (o, "clone");
+  g_assert_cmpstr (json_str (clone, "name"), ==, name);
+  clone_xml = live_domain_xml (name);
+  xml_parse (&x, clone_xml);
+  {
+    g_autofree char *uuid = xml_get (&x, "/domain/uuid");
+    g_autofree char *nvram = xml_get (&x, "normalize-space(/domain/os/nvram)");
+    g_autofree char *want_nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, name);
+
+    g_assert_cmpstr (json_str (clone, "uuid"), ==, uuid);
+    g_assert_cmpstr (json_str (clone, "nvram"), ==, nvram);
+    g_assert_cmpstr (json_str (clone, "nvram"), ==, want_nvram);
   }
+  xml_clear (&x);
+  macs = macs_of (clone_xml);
+  got_macs = json_macs (clone);
+  g_assert_cmpstr (got_macs, ==, macs);
+  g_assert_cmpstr (got_macs, !=, "52:54:00:00:00:01\n");
+
+  assert_json_volumes_as_planned (
+    clone, clone_xml,
+    json_object_get_array_member (json_object_get_object_member (planned, "clone"), "volumes"));
+  assert_json_fixture_volumes (f, json_object_get_array_member (clone, "volumes"));
   /* the temporary pool over the NVRAM's directory is gone */
   snapshot = live_snapshot ();
   dc_assert_not_contains (snapshot, "domclone-");
@@ -193,6 +211,8 @@ typedef struct
   const char *code;
 } JsonFailure;
 
+/* Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order. */
 static void
 test_live_json_failures (LiveFixture *f, gconstpointer data)
 {
@@ -226,7 +246,7 @@ test_live_json_failures (LiveFixture *f, gconstpointer data)
         int status;
 
         g_test_message ("%s", cases[i].label);
-        o = run_json (f, cases[i].args, &status, &err);
+        o = live_run_json (f, cases[i].args, &status, &err);
         g_assert_cmpint (status, ==, cases[i].status);
         assert_json_error (o, err, cases[i].code);
       }
@@ -240,7 +260,7 @@ test_live_json_failures (LiveFixture *f, gconstpointer data)
 
     leftover = g_strdup_printf ("%s/%s-clone1.qcow2", f->dir, f->src);
     g_assert_true (g_file_set_contents (leftover, "precious", -1, NULL));
-    o = run_json (f, args, &status, &err);
+    o = live_run_json (f, args, &status, &err);
     g_assert_cmpint (status, ==, 1);
     assert_json_error (o, err, "volume-exists");
     g_unlink (leftover);
@@ -256,7 +276,7 @@ test_live_json_failures (LiveFixture *f, gconstpointer data)
     if (virDomainCreate (dom) < 0)
       g_error ("cannot start the source: %s", virGetLastErrorMessage ());
     g_assert_cmpint (virDomainSuspend (dom), ==, 0);
-    o = run_json (f, args, &status, &err);
+    o = live_run_json (f, args, &status, &err);
     g_assert_cmpint (status, ==, 1);
     assert_json_error (o, err, "source-running");
     virDomainDestroy (dom);
@@ -266,6 +286,8 @@ test_live_json_failures (LiveFixture *f, gconstpointer data)
   g_assert_cmpuint (live_counter_of (f->src), ==, 0);
 }
 
+/* Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order. */
 static void
 test_live_json_cleanup (LiveFixture *f, gconstpointer data)
 {
@@ -307,7 +329,7 @@ test_live_json_cleanup (LiveFixture *f, gconstpointer data)
   /* the leftover is removed and named */
   {
     g_autofree char *err = NULL;
-    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+    g_autoptr (JsonObject) o = live_run_json (f, args, &status, &err);
     JsonArray *removed = json_object_get_array_member (o, "removed");
 
     g_assert_cmpint (status, ==, 0);
@@ -330,7 +352,7 @@ test_live_json_cleanup (LiveFixture *f, gconstpointer data)
   /* nothing left: no change */
   {
     g_autofree char *err = NULL;
-    g_autoptr (JsonObject) o = run_json (f, args, &status, &err);
+    g_autoptr (JsonObject) o = live_run_json (f, args, &status, &err);
 
     g_assert_cmpint (status, ==, 0);
     g_assert_false (json_bool (o, "changed"));

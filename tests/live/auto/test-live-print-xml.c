@@ -72,6 +72,8 @@ print_xml_ok (const LiveFixture *f, const char *name, gboolean verbose, char **e
   return out;
 }
 
+/* Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order. */
 static void
 test_live_print_xml (LiveFixture *f, gconstpointer data)
 {

@@ -110,6 +110,8 @@ test_live_named (LiveFixture *f, gconstpointer data)
   g_assert_cmpstr (out2, ==, expect2);
 }
 
+/* Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order. */
 static void
 test_live_data (LiveFixture *f, gconstpointer data)
 {
@@ -233,7 +235,11 @@ test_live_start_both (LiveFixture *f, gconstpointer data)
 /* Many domclones of one source at once: every one succeeds, each with
  * its own name, and the counter ends at the number of clones. Names are
  * claimed by libvirt's define; no lock file is involved. Meanwhile a few
- * clones of a second source, in the same pool, must not be disturbed. */
+ * clones of a second source, in the same pool, must not be disturbed.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_concurrent (LiveFixture *f, gconstpointer data)
 {
@@ -309,7 +315,11 @@ test_live_concurrent (LiveFixture *f, gconstpointer data)
 }
 
 /* A source whose name and volume hold XML metacharacters clones with
- * --name, and the clone's XML and volumes come out right. */
+ * --name, and the clone's XML and volumes come out right.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_metachar_source (LiveFixture *f, gconstpointer data)
 {

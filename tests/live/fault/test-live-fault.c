@@ -122,33 +122,18 @@ test_live_sigterm_rollback (LiveFixture *f, gconstpointer data)
 static void
 test_live_daemon_restart (LiveFixture *f, gconstpointer data)
 {
-  const char *daemon = g_getenv ("DOMCLONE_TEST_LIBVIRTD");
-  const char *conf = g_getenv ("DOMCLONE_TEST_LIBVIRTD_CONF");
-  const char *pidfile = g_getenv ("DOMCLONE_TEST_LIBVIRTD_PIDFILE");
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *pidtext = NULL;
   g_autoptr (GSubprocess) proc = NULL;
   int status;
 
   SKIP_WITHOUT_DAEMON ();
-  if (daemon == NULL || conf == NULL || pidfile == NULL || geteuid () != 0)
-    {
-      g_test_skip ("needs the harness's root daemon, to restart it");
-      return;
-    }
+  if (!live_daemon_restartable ())
+    return;
   proc = live_start_clone_mid_copy (f, &before);
-
-  g_assert_true (g_file_get_contents (pidfile, &pidtext, NULL, NULL));
-  g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (pidtext, NULL, 10), SIGKILL), ==, 0);
-  g_usleep (G_USEC_PER_SEC / 2);
-  g_unlink (pidfile);
-  {
-    const char *argv[] = { daemon, "-d", "-f", conf, "-p", pidfile, NULL };
-    dc_test_run_ok (argv);
-  }
+  live_restart_daemon ();
 
   out = dc_test_communicate (proc, &err, &status);
   g_test_message ("daemon restart: exit %d: %s", status, err);

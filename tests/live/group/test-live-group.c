@@ -77,7 +77,11 @@ set_owner_mode (const char *path, uid_t uid, gid_t gid, mode_t mode)
 /* The fixture: the disks are root's, 0600, in a root 0711 directory;
  * with @data "readonly", the member's own and read-only (0444), as a
  * user keeps a golden image; with "group", root's and the group's,
- * 0640, in a directory the group may write in (0770). */
+ * 0640, in a directory the group may write in (0770).
+ *
+ * Longer than 60 lines: it builds its object in the order the parts
+ * depend on each other, and a part alone would mean nothing.
+ */
 static void
 group_setup (GroupFixture *f, gconstpointer data)
 {

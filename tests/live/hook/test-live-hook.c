@@ -117,17 +117,13 @@ static GPtrArray *
 domains_named (const char *prefix)
 {
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  virDomainPtr *doms = NULL;
-  int n = virConnectListAllDomains (live_conn, &doms, 0);
+  g_auto (DcDomainList) doms = { NULL, 0 };
 
-  g_assert_cmpint (n, >=, 0);
-  for (int i = 0; i < n; i++)
-    {
-      if (g_str_has_prefix (virDomainGetName (doms[i]), prefix))
-        g_ptr_array_add (names, g_strdup (virDomainGetName (doms[i])));
-      virDomainFree (doms[i]);
-    }
-  g_free (doms);
+  doms.n = virConnectListAllDomains (live_conn, &doms.list, 0);
+  g_assert_cmpint (doms.n, >=, 0);
+  for (int i = 0; i < doms.n; i++)
+    if (g_str_has_prefix (virDomainGetName (doms.list[i]), prefix))
+      g_ptr_array_add (names, g_strdup (virDomainGetName (doms.list[i])));
   g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
   return names;
 }
@@ -159,7 +155,11 @@ add_outside_disk (const LiveFixture *f)
 
 /* The one backup of @f's source, checked: a clone of it (by UUID), its
  * mark gone, its disks byte-identical to the source's, the CD-ROM and
- * the shareable disk shared. */
+ * the shareable disk shared.
+ *
+ * Longer than 60 lines: one backup, every property it must have,
+ * checked together.
+ */
 static char *
 the_backup (const LiveFixture *f)
 {
@@ -237,12 +237,77 @@ the_backup (const LiveFixture *f)
   return g_strdup (name);
 }
 
+/* Defines the unmarked domain @name and stops it until the hook logs
+ * its decision about it (DOMCLONE_BACKUP_DEBUG=1), which also tells
+ * that the daemon picked the hook up after the SIGHUP. */
+static virDomainPtr
+wait_for_hook (const char *name)
+{
+  g_autofree char *line = g_strdup_printf ("%s stopped: not marked", name);
+  g_autoptr (DcDomain) dom = live_define_bare_domain (name);
+
+  for (int i = 0; i < 100; i++)
+    {
+      start_and_destroy (dom);
+      if (count_in_log (line) > 0)
+        return g_steal_pointer (&dom);
+      g_usleep (G_USEC_PER_SEC / 10);
+    }
+  g_error ("the daemon did not run the hook after SIGHUP");
+}
+
+/* Marks the source for backups, as the hook's documentation says */
+static void
+mark_for_backup (const LiveFixture *f, const char *uri)
+{
+  const char *argv[] = { "virsh",
+                         "-q",
+                         "-c",
+                         uri,
+                         "metadata",
+                         f->src,
+                         "--config",
+                         "--uri",
+                         MARK_URI,
+                         "--key",
+                         "domclone-backup",
+                         "--set",
+                         "<backup keep=\"1\"/>",
+                         NULL };
+
+  dc_test_run_ok (argv);
+}
+
+/* The backup @first is gone with its volumes (the one outside pools
+ * too, not its source) and its NVRAM; @second's NVRAM is there. */
+static void
+assert_backup_gone (const LiveFixture *f, const char *first, const char *second)
+{
+  g_autofree char *qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, first);
+  g_autofree char *vdb = g_strdup_printf ("%s/%s-vdb.raw", f->dir, first);
+  g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, first);
+  g_autofree char *nvram2 = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, second);
+  g_autofree char *dir = outside_dir (f);
+  g_autofree char *extra_base = g_strdup_printf ("%s-vdd.raw", first);
+  g_autofree char *extra = g_build_filename (dir, extra_base, NULL);
+  g_autofree char *src_extra = g_build_filename (dir, "extra.raw", NULL);
+
+  g_assert_false (live_domain_exists (first));
+  g_assert_false (g_file_test (qcow2, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (vdb, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (extra, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (src_extra, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (nvram, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (nvram2, G_FILE_TEST_EXISTS));
+}
+
+/* Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order. */
 static void
 test_live_hook_backup (LiveFixture *f, gconstpointer data)
 {
   const char *uri = g_getenv ("DOMCLONE_TEST_URI");
   g_autofree char *plain_name = NULL;
-  g_autofree char *plain_line = NULL;
   g_autofree char *done_line = NULL;
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
@@ -254,7 +319,6 @@ test_live_hook_backup (LiveFixture *f, gconstpointer data)
   g_autoptr (DcDomain) plain = NULL;
   g_autoptr (DcDomain) src = NULL;
   g_autoptr (GPtrArray) plain_backups = NULL;
-  gboolean seen = FALSE;
 
   SKIP_WITHOUT_DAEMON ();
   if (geteuid () != 0 || g_strcmp0 (uri, "qemu:///system") != 0
@@ -266,40 +330,9 @@ test_live_hook_backup (LiveFixture *f, gconstpointer data)
     }
   install_hook ();
 
-  /* The unmarked domain. Stopping it also tells when the daemon has
-   * picked the hook up after the SIGHUP: the hook logs its decision
-   * (DOMCLONE_BACKUP_DEBUG=1) before the stop returns. */
   plain_name = g_strdup_printf ("%s-plain", f->src);
-  plain_line = g_strdup_printf ("%s stopped: not marked", plain_name);
-  plain = live_define_bare_domain (plain_name);
-  for (int i = 0; i < 100 && !seen; i++)
-    {
-      start_and_destroy (plain);
-      seen = count_in_log (plain_line) > 0;
-      if (!seen)
-        g_usleep (G_USEC_PER_SEC / 10);
-    }
-  if (!seen)
-    g_error ("the daemon did not run the hook after SIGHUP");
-
-  /* the mark, set as the hook's documentation says */
-  {
-    const char *argv[] = { "virsh",
-                           "-q",
-                           "-c",
-                           uri,
-                           "metadata",
-                           f->src,
-                           "--config",
-                           "--uri",
-                           MARK_URI,
-                           "--key",
-                           "domclone-backup",
-                           "--set",
-                           "<backup keep=\"1\"/>",
-                           NULL };
-    dc_test_run_ok (argv);
-  }
+  plain = wait_for_hook (plain_name);
+  mark_for_backup (f, uri);
   add_outside_disk (f);
   iso = live_path_in (f, "install.iso");
   shared = live_path_in (f, "shared.raw");
@@ -325,25 +358,7 @@ test_live_hook_backup (LiveFixture *f, gconstpointer data)
   wait_for_log (done_line, 2);
   second = the_backup (f);
   g_assert_cmpstr (second, !=, first);
-  g_assert_false (live_domain_exists (first));
-  {
-    g_autofree char *qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, first);
-    g_autofree char *vdb = g_strdup_printf ("%s/%s-vdb.raw", f->dir, first);
-    g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, first);
-    g_autofree char *nvram2 = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, second);
-
-    g_autofree char *dir = outside_dir (f);
-    g_autofree char *extra_base = g_strdup_printf ("%s-vdd.raw", first);
-    g_autofree char *extra = g_build_filename (dir, extra_base, NULL);
-    g_autofree char *src_extra = g_build_filename (dir, "extra.raw", NULL);
-
-    g_assert_false (g_file_test (qcow2, G_FILE_TEST_EXISTS));
-    g_assert_false (g_file_test (vdb, G_FILE_TEST_EXISTS));
-    g_assert_false (g_file_test (extra, G_FILE_TEST_EXISTS));
-    g_assert_true (g_file_test (src_extra, G_FILE_TEST_EXISTS));
-    g_assert_false (g_file_test (nvram, G_FILE_TEST_EXISTS));
-    g_assert_true (g_file_test (nvram2, G_FILE_TEST_EXISTS));
-  }
+  assert_backup_gone (f, first, second);
   /* the shared disks are still there, unchanged */
   after = live_sha256_file (iso);
   g_assert_cmpstr (after, ==, iso_sum);
@@ -404,7 +419,11 @@ run_hook_on_file (const char *const *argv, const char *const *env, const char *d
 /* The hook returns, its output pipes closed, while its worker is still
  * busy: libvirtd waits for exactly that, with the domain locked. The
  * worker's virsh (a stand-in) waits for a gate the test opens only after
- * the hook has returned. Needs no daemon. */
+ * the hook has returned. Needs no daemon.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_hook_hands_off (void)
 {

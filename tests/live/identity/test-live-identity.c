@@ -324,7 +324,11 @@ test_live_nvram_refused (LiveFixture *f, gconstpointer data)
 /* Identity that cannot be made unique is kept, and each piece named on
  * stderr, one "domclone: warning: " line, and in --json's "warnings";
  * --print-xml says the same; a clone with nothing kept has "warnings":
- * []. */
+ * [].
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_kept_warnings (LiveFixture *f, gconstpointer data)
 {

@@ -64,20 +64,6 @@ umount_dir (const char *dir)
   dc_test_run_ok (argv);
 }
 
-/* The "clone" object of a --json success */
-static JsonObject *
-clone_of_json (JsonParser *parser, const char *out)
-{
-  g_autoptr (GError) error = NULL;
-  JsonObject *o;
-
-  json_parser_load_from_data (parser, out, -1, &error);
-  g_assert_no_error (error);
-  o = json_node_get_object (json_parser_get_root (parser));
-  g_assert_true (json_object_get_boolean_member (o, "changed"));
-  return json_object_get_object_member (o, "clone");
-}
-
 /* The volume of @clone (JSON) that backs disk @disk */
 static JsonObject *
 volume_of_disk (JsonObject *clone, const char *disk)
@@ -102,11 +88,15 @@ volume_of_disk (JsonObject *clone, const char *disk)
  * there, byte for byte, sparse and with their modes; the file disk names
  * the new path, the volume disk the new pool; the NVRAM stays in its
  * directory, and nothing new is in the source's pool. Returns stderr.
+ *
+ * Longer than 60 lines: one --pool run, every volume it makes checked
+ * together.
  */
 static char *
 clone_into_pool (const LiveFixture *f, const char *target, const char *pool_name, const char *verbose)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  const char *args[] = { verbose, "--json", "--pool", pool_name, "@", NULL };
+  g_autoptr (JsonObject) o = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *clone = g_strdup_printf ("%s-clone1", f->src);
@@ -130,10 +120,10 @@ clone_into_pool (const LiveFixture *f, const char *target, const char *pool_name
     g_clear_pointer (&out, g_free);
     g_clear_pointer (&err, g_free);
   }
-  status = dc_test_domclone (&out, &err, verbose, "--json", "--pool", pool_name, f->src, NULL);
-  g_test_message ("exit %d: %s", status, err);
+  o = live_run_json (f, args, &status, &err);
   g_assert_cmpint (status, ==, 0);
-  c = clone_of_json (parser, out);
+  g_assert_true (json_object_get_boolean_member (o, "changed"));
+  c = json_object_get_object_member (o, "clone");
 
   {
     g_autofree char *a = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
@@ -266,7 +256,11 @@ test_live_pool_fs (LiveFixture *f, gconstpointer data)
 
 /* A pool that is not there, or not running, or holds a volume under the
  * planned name: refused, exit 1, nothing changed; --json names the
- * kind. */
+ * kind.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_pool_refused (LiveFixture *f, gconstpointer data)
 {
@@ -323,17 +317,12 @@ test_live_pool_refused (LiveFixture *f, gconstpointer data)
 
     for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
       {
-        g_autoptr (JsonParser) parser = json_parser_new ();
-        g_autoptr (GError) error = NULL;
-        g_autofree char *out = NULL;
+        const char *args[] = { "--json", "--pool", cases[i][0], "@", NULL };
         g_autofree char *err = NULL;
-        int status = dc_test_domclone (&out, &err, "--json", "--pool", cases[i][0], f->src, NULL);
-        JsonObject *o;
+        int status;
+        g_autoptr (JsonObject) o = live_run_json (f, args, &status, &err);
 
         g_assert_cmpint (status, ==, 1);
-        json_parser_load_from_data (parser, out, -1, &error);
-        g_assert_no_error (error);
-        o = json_node_get_object (json_parser_get_root (parser));
         g_assert_false (json_object_get_boolean_member (o, "changed"));
         g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (o, "error"), "code"),
                          ==, cases[i][1]);
@@ -348,7 +337,11 @@ test_live_pool_refused (LiveFixture *f, gconstpointer data)
  * their sources (the qcow2 named after the clone, the raw one after its
  * target), identical, sparse, with their modes; the clone's disks stay
  * file disks naming the copies; the temporary pool is gone afterwards.
- * With --pool they go into that pool instead. */
+ * With --pool they go into that pool instead.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_pool_outside (LiveFixture *f, gconstpointer data)
 {

@@ -241,7 +241,7 @@ kill_mid_proof (LiveFixture *f, char **scratch_path)
   const char *args[] = { f->src, NULL };
   g_autoptr (GSubprocess) proc = NULL;
   g_autofree char *scratch = NULL;
-  int fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+  g_auto (DcFd) fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
 
   g_assert_cmpint (fd, >=, 0);
   g_assert_cmpint (inotify_add_watch (fd, f->dir, IN_CREATE), >=, 0);
@@ -249,7 +249,6 @@ kill_mid_proof (LiveFixture *f, char **scratch_path)
   scratch = wait_for_created (fd, "domclone-proof-");
   g_subprocess_send_signal (proc, SIGKILL);
   g_subprocess_wait (proc, NULL, NULL);
-  close (fd);
   g_assert_nonnull (scratch);
   *scratch_path = g_build_filename (f->dir, scratch, NULL);
   return g_file_test (*scratch_path, G_FILE_TEST_EXISTS);

@@ -24,49 +24,12 @@
 typedef struct
 {
   const char *name;    /* in paths */
-  const char *mkfs[6]; /* the image's path is appended */
+  const char *mkfs[6]; /* live_mount_loop_fs() appends the image */
 } FsCase;
 
 static const FsCase fs_ext4 = { "ext4", { "mkfs.ext4", "-q", "-F", NULL } };
 static const FsCase fs_xfs = { "xfs", { "mkfs.xfs", "-q", "-m", "reflink=0", NULL } };
 static const FsCase fs_xfs_reflink = { "xfs-reflink", { "mkfs.xfs", "-q", "-m", "reflink=1", NULL } };
-
-/* Mounts a fresh file system made by @fs on a loop device at @dir;
- * FALSE (and the test skipped) where this host cannot. */
-static gboolean
-mount_loop_fs (const FsCase *fs, const char *image, const char *dir)
-{
-  g_autoptr (GPtrArray) mkfs = g_ptr_array_new ();
-  g_autofree char *mkfs_path = g_find_program_in_path (fs->mkfs[0]);
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  const char *mount[] = { "mount", "-o", "loop", image, dir, NULL };
-  int fd;
-
-  if (geteuid () != 0 || mkfs_path == NULL)
-    {
-      g_autofree char *why = g_strdup_printf ("needs root and %s", fs->mkfs[0]);
-      g_test_skip (why);
-      return FALSE;
-    }
-  fd = g_open (image, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (ftruncate (fd, 512 * MiB), ==, 0);
-  close (fd);
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  for (guint i = 0; fs->mkfs[i] != NULL; i++)
-    g_ptr_array_add (mkfs, (gpointer) fs->mkfs[i]);
-  g_ptr_array_add (mkfs, (gpointer) image);
-  g_ptr_array_add (mkfs, NULL);
-  dc_test_run_ok ((const char *const *) mkfs->pdata);
-  if (dc_test_run (mount, &out, &err) != 0)
-    {
-      g_autofree char *why = g_strdup_printf ("cannot mount a loop device here: %s", err);
-      g_test_skip (why);
-      return FALSE;
-    }
-  return TRUE;
-}
 
 /* A thick raw file: 2 MiB of data, the rest preallocated (unwritten
  * extents, which SEEK_DATA skips on ext4 and XFS) */
@@ -74,14 +37,15 @@ static void
 write_thick (const char *path)
 {
   const gsize offsets[] = { 0, 10 * MiB };
-  int fd;
 
   live_write_pattern (path, THICK_SIZE, offsets, G_N_ELEMENTS (offsets), 11);
-  fd = g_open (path, O_WRONLY, 0);
-  g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (posix_fallocate (fd, 0, THICK_SIZE), ==, 0);
-  g_assert_cmpint (fsync (fd), ==, 0);
-  close (fd);
+  {
+    g_auto (DcFd) fd = g_open (path, O_WRONLY, 0);
+
+    g_assert_cmpint (fd, >=, 0);
+    g_assert_cmpint (posix_fallocate (fd, 0, THICK_SIZE), ==, 0);
+    g_assert_cmpint (fsync (fd), ==, 0);
+  }
   g_assert_cmpuint (live_allocated_bytes (path), >=, THICK_SIZE);
 }
 
@@ -123,7 +87,7 @@ test_live_sparse_thick (LiveFixture *f, gconstpointer data)
   int status;
 
   SKIP_WITHOUT_DAEMON ();
-  if (!mount_loop_fs (fs, image, dir))
+  if (!live_mount_loop_fs (fs->mkfs, image, 512 * MiB, dir))
     return;
   thick = g_build_filename (dir, "thick.raw", NULL);
   sparse = g_build_filename (dir, "sparse.raw", NULL);
@@ -161,7 +125,11 @@ test_live_sparse_thick (LiveFixture *f, gconstpointer data)
 
 /* Where SEEK_HOLE reports the whole file as data (bindfs does not pass
  * lseek on to the file system below), a sparse disk's clone is still
- * sparse: blocks of zeros are not written. */
+ * sparse: blocks of zeros are not written.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_sparse_no_seek_hole (LiveFixture *f, gconstpointer data)
 {
@@ -176,7 +144,6 @@ test_live_sparse_no_seek_hole (LiveFixture *f, gconstpointer data)
   g_autofree char *err = NULL;
   off_t hole;
   int status;
-  int fd;
 
   SKIP_WITHOUT_DAEMON ();
   if (geteuid () != 0 || bindfs == NULL)
@@ -201,10 +168,12 @@ test_live_sparse_no_seek_hole (LiveFixture *f, gconstpointer data)
   sparse = g_build_filename (dir, "sparse.raw", NULL);
   write_sparse (sparse);
   /* the case at hand: through the FUSE mount, no holes */
-  fd = g_open (sparse, O_RDONLY, 0);
-  g_assert_cmpint (fd, >=, 0);
-  hole = lseek (fd, 0, SEEK_HOLE);
-  close (fd);
+  {
+    g_auto (DcFd) fd = g_open (sparse, O_RDONLY, 0);
+
+    g_assert_cmpint (fd, >=, 0);
+    hole = lseek (fd, 0, SEEK_HOLE);
+  }
   g_test_message ("SEEK_HOLE from 0 on bindfs: %" G_GINT64_FORMAT, (gint64) hole);
   if (hole != (off_t) SPARSE_SIZE)
     {

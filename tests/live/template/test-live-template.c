@@ -149,7 +149,11 @@ assert_overlay (const char *path, const char *base, const char *base_format)
 /* A linked clone of a template: an overlay per protected disk, with the
  * template's volume as backing file; the clone's disks are writable
  * qcow2, its NVRAM a copy, its metadata no template mark but a linked
- * origin. Writing into the clone leaves the base as it was. */
+ * origin. Writing into the clone leaves the base as it was.
+ *
+ * Longer than 60 lines: one scenario, each step starting from what the
+ * step before left; it reads best in that order.
+ */
 static void
 test_live_linked_clone (LiveFixture *f, gconstpointer data)
 {

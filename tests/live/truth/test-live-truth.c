@@ -30,6 +30,20 @@ error_code_of (const char *text)
   return g_strdup (json_object_get_string_member (e, "code"));
 }
 
+/* Waits for @proc, a --json run that must fail (exit 1), and returns
+ * the code of its JSON error; its stderr goes to *@err. */
+static char *
+failed_run_code (GSubprocess *proc, const char *what, char **err)
+{
+  g_autofree char *out = NULL;
+  int status;
+
+  out = dc_test_communicate (proc, err, &status);
+  g_test_message ("%s: exit %d: %s%s", what, status, out, *err);
+  g_assert_cmpint (status, ==, 1);
+  return error_code_of (out);
+}
+
 /* --- stdout ------------------------------------------------------------- */
 
 /* A --json object that cannot be written is a failure: exit 1 and a
@@ -66,39 +80,28 @@ no_space_code (LiveFixture *f, gboolean local)
   g_autofree char *small = NULL;
   g_autofree char *small_pool = NULL;
   g_autofree char *big = NULL;
-  g_autofree char *xml = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
-  g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr (DcDomain) src = NULL;
   g_autoptr (GSubprocess) proc = NULL;
   const gsize offsets[] = { 0, MiB, 2 * MiB, 3 * MiB, 4 * MiB, 5 * MiB, 6 * MiB, 7 * MiB, 8 * MiB, 9 * MiB };
   const char *args[] = { "--json", f->src, NULL };
   const char *env[] = { local ? "DOMCLONE_LOCAL_COPY=1" : "DOMCLONE_LOCAL_COPY=0", NULL };
   char *code;
-  int status;
 
   small = live_small_pool (f, 16, &small_pool);
   if (small == NULL)
     return NULL;
   big = g_build_filename (small, "big.raw", NULL);
   live_write_pattern (big, 12 * MiB, offsets, G_N_ELEMENTS (offsets), 77);
-  src = virDomainLookupByName (live_conn, f->src);
-  xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-                         "<source file='%s'/><target dev='vdd' bus='virtio'/></disk>",
-                         big);
-  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+  live_attach_disk (f, "vdd", "raw", big);
 
   before = live_snapshot ();
   proc = dc_test_spawn_domclone_env (args, env);
-  out = dc_test_communicate (proc, &err, &status);
-  g_test_message ("%s copy: exit %d: %s%s", local ? "local" : "libvirt's", status, out, err);
-  g_assert_cmpint (status, ==, 1);
+  code = failed_run_code (proc, local ? "local copy" : "libvirt's copy", &err);
   dc_assert_contains (err, "No space left on device");
   after = live_snapshot ();
   g_assert_cmpstr (after, ==, before);
-  code = error_code_of (out);
   live_small_pool_remove (small_pool, small);
   return code;
 }
@@ -180,20 +183,15 @@ test_live_name_race (LiveFixture *f, gconstpointer data)
 {
   const char *args[] = { "--json", "--name", "raced", f->src, NULL };
   g_autoptr (GSubprocess) loser = NULL;
-  g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *code = NULL;
-  int status;
 
   SKIP_WITHOUT_DAEMON ();
   add_big_description (f);
   loser = start_held_before_define (f, args);
   g_assert_false (live_domain_exists ("raced"));
   g_assert_cmpint (dc_test_domclone (NULL, NULL, "--name", "raced", f->src, NULL), ==, 0);
-  out = dc_test_communicate (loser, &err, &status);
-  g_assert_cmpint (status, ==, 1);
-  code = error_code_of (out);
-  g_test_message ("loser: %s", out);
+  code = failed_run_code (loser, "loser", &err);
   g_assert_cmpstr (code, ==, "name-taken");
   live_delete_clone ("raced");
 }
@@ -220,12 +218,8 @@ test_live_exist_ok_race (LiveFixture *f, gconstpointer data)
   /* the first run defines the clone and copies its big disk */
   first = dc_test_spawn_domclone (first_args);
   live_wait_for_copy_start (f, "raced-vde.raw");
-  out = dc_test_communicate (loser, &err, &status);
-  g_test_message ("loser: exit %d: %s", status, out);
-  g_assert_cmpint (status, ==, 1);
-  code = error_code_of (out);
+  code = failed_run_code (loser, "loser", &err);
   g_assert_cmpstr (code, ==, "in-progress");
-  g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   out = dc_test_communicate (first, &err, &status);
   g_assert_cmpint (status, ==, 0);
@@ -237,22 +231,20 @@ test_live_exist_ok_race (LiveFixture *f, gconstpointer data)
 static void
 test_live_exist_ok_volumes (LiveFixture *f, gconstpointer data)
 {
-  g_autofree char *out1 = NULL;
-  g_autofree char *out2 = NULL;
+  const char *args[] = { "--json", "--exist-ok", "--name", "again", "@", NULL };
+  g_autofree char *err1 = NULL;
+  g_autofree char *err2 = NULL;
   g_autoptr (JsonObject) o1 = NULL;
   g_autoptr (JsonObject) o2 = NULL;
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   JsonArray *volumes;
+  int status;
 
   SKIP_WITHOUT_DAEMON ();
-  g_assert_cmpint (dc_test_domclone (&out1, NULL, "--json", "--exist-ok", "--name", "again", f->src, NULL),
-                   ==, 0);
-  g_assert_cmpint (dc_test_domclone (&out2, NULL, "--json", "--exist-ok", "--name", "again", f->src, NULL),
-                   ==, 0);
-  g_test_message ("first: %s", out1);
-  g_test_message ("again: %s", out2);
-  o1 = dc_test_json_object (out1);
-  o2 = dc_test_json_object (out2);
+  o1 = live_run_json (f, args, &status, &err1);
+  g_assert_cmpint (status, ==, 0);
+  o2 = live_run_json (f, args, &status, &err2);
+  g_assert_cmpint (status, ==, 0);
   /* what must differ: whether this run changed anything */
   g_assert_true (json_object_get_boolean_member (o1, "changed"));
   g_assert_false (json_object_get_boolean_member (o2, "changed"));
@@ -429,39 +421,22 @@ test_live_disconnect_mid_copy (LiveFixture *f, gconstpointer data)
 static void
 test_live_restart_mid_copy (LiveFixture *f, gconstpointer data)
 {
-  const char *daemon = g_getenv ("DOMCLONE_TEST_LIBVIRTD");
-  const char *conf = g_getenv ("DOMCLONE_TEST_LIBVIRTD_CONF");
-  const char *pidfile = g_getenv ("DOMCLONE_TEST_LIBVIRTD_PIDFILE");
   const char *args[] = { "-j", "6", f->src, NULL };
   g_autoptr (GPtrArray) names = NULL;
   g_autoptr (GSubprocess) proc = NULL;
   g_autofree char *before = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *pidtext = NULL;
   int status;
 
   SKIP_WITHOUT_DAEMON ();
-  if (daemon == NULL || conf == NULL || pidfile == NULL || geteuid () != 0)
-    {
-      g_test_skip ("needs the harness's root daemon, to restart it");
-      return;
-    }
+  if (!live_daemon_restartable ())
+    return;
   names = add_six_big_disks (f);
   before = live_snapshot ();
   proc = dc_test_spawn_domclone (args);
   wait_for_any_copy (f, names);
-
-  g_assert_true (g_file_get_contents (pidfile, &pidtext, NULL, NULL));
-  /* as test-live-fault's restart: SIGKILL (libvirtd waits for its
-   * copies to end on SIGTERM) */
-  g_assert_cmpint (kill ((pid_t) g_ascii_strtoll (pidtext, NULL, 10), SIGKILL), ==, 0);
-  g_usleep (G_USEC_PER_SEC / 2);
-  g_unlink (pidfile);
-  {
-    const char *argv[] = { daemon, "-d", "-f", conf, "-p", pidfile, NULL };
-    dc_test_run_ok (argv);
-  }
+  live_restart_daemon ();
 
   out = dc_test_communicate (proc, &err, &status);
   g_test_message ("daemon restart: exit %d: %s", status, err);
