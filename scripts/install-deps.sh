@@ -26,7 +26,10 @@ set -euo pipefail
 # test in contrib/ansible); libarchive reads and writes cloud-init seeds,
 # and xorriso builds seeds the way users do, for the seed tests;
 # busybox-static, cpio and xz-utils for the booted guest of the live tests
-# (its kernel: scripts/guest-kit.sh).
+# (its kernel: scripts/guest-kit.sh); librbd-dev to clone Ceph RBD images,
+# and a one-node Ceph cluster (ceph-mon, ceph-mgr, ceph-osd, ceph-common),
+# QEMU's rbd driver (qemu-block-extra) and libvirt's rbd pools for the RBD
+# tests (tests/ceph-one-node.sh).
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev libarchive-dev
@@ -35,6 +38,7 @@ readonly PACKAGES=(
     clang libclang-rt-14-dev clang-format valgrind man-db xfsprogs xorriso
     bash-completion ansible-core python3 bindfs
     busybox-static cpio xz-utils
+    librbd-dev ceph-mon ceph-mgr ceph-osd ceph-common qemu-block-extra libvirt-daemon-driver-storage-rbd
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -14,6 +14,7 @@
 #include "dc-cleanup.h"
 #include "dc-env.h"
 #include "dc-pool.h"
+#include "dc-rbd.h"
 
 #include <unistd.h>
 
@@ -165,6 +166,51 @@ dc_cleanup_remove_volume (virConnectPtr conn, const char *pool_name, const char 
 }
 
 /**
+ * dc_cleanup_refresh_pool:
+ * @conn: connection
+ * @pool: a storage pool whose volumes librbd changed behind libvirt
+ * @error: return location
+ *
+ * Refreshes @pool, so that libvirt lists what is there now.
+ *
+ * Returns: %FALSE with @error set on failure
+ */
+gboolean
+dc_cleanup_refresh_pool (virConnectPtr conn, const char *pool_name, GError **error)
+{
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, pool_name);
+
+  if (pool == NULL || virStoragePoolRefresh (pool, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot refresh storage pool '%s'", pool_name);
+  return TRUE;
+}
+
+/**
+ * dc_cleanup_remove_rbd:
+ * @conn: connection (its secrets reach the cluster)
+ * @pool: the image's libvirt pool, or the Ceph pool of a network disk's
+ * @rbd: an image this process or a killed run made
+ * @error: return location
+ *
+ * Removes @rbd's image through librbd (one that is not there counts as
+ * removed); a libvirt pool called @pool is refreshed after.
+ *
+ * Returns: %FALSE with @error set if the image may still be there
+ */
+gboolean
+dc_cleanup_remove_rbd (virConnectPtr conn, const char *pool_name, const DcRbdSource *rbd, GError **error)
+{
+  g_autoptr (DcPool) pool = NULL;
+
+  if (!dc_rbd_remove_image (conn, rbd, error))
+    return FALSE;
+  pool = virStoragePoolLookupByName (conn, pool_name);
+  if (pool != NULL && virStoragePoolRefresh (pool, 0) < 0)
+    g_debug ("storage pool '%s' not refreshed: %s", pool_name, virGetLastErrorMessage ());
+  return TRUE;
+}
+
+/**
  * dc_cleanup_undefine_domain:
  * @dom: a domain this process or a killed run defined
  * @name: its name, for messages
@@ -243,7 +289,10 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
       const DcOwnedVolume *v = b->volumes->pdata[i];
       gboolean one_busy = FALSE;
 
-      if (!dc_cleanup_remove_volume (conn, v->pool, v->name, v->open_dir, deadline, &one_busy, error))
+      if (v->rbd != NULL && !dc_cleanup_remove_rbd (conn, v->pool, v->rbd, error))
+        return FALSE;
+      if (v->rbd == NULL
+          && !dc_cleanup_remove_volume (conn, v->pool, v->name, v->open_dir, deadline, &one_busy, error))
         return FALSE;
       busy = busy || one_busy;
     }

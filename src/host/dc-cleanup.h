@@ -23,6 +23,8 @@ gboolean dc_cleanup (virConnectPtr conn, const DcHostScan *scan, virConnectPtr s
                      gboolean wait, GPtrArray *removed, GError **error);
 gboolean dc_cleanup_remove_volume (virConnectPtr conn, const char *pool, const char *name,
                                    const char *open_dir, gint64 deadline, gboolean *busy, GError **error);
+gboolean dc_cleanup_refresh_pool (virConnectPtr conn, const char *pool, GError **error);
+gboolean dc_cleanup_remove_rbd (virConnectPtr conn, const char *pool, const DcRbdSource *rbd, GError **error);
 gboolean dc_cleanup_undefine_domain (virDomainPtr dom, const char *name, GError **error);
 
 G_END_DECLS

@@ -15,6 +15,9 @@
 #include "dc-vol-io.h"
 #include "dc-seed-vol.h"
 #include "dc-pool.h"
+#include "dc-cleanup.h"
+#include "dc-env.h"
+#include "dc-rbd.h"
 
 /* One attempt at one copy step: what it makes, how, and what came of
  * it. */
@@ -270,9 +273,50 @@ dc_copy_sync (DcRun *run, const DcCopyAttempt *at, GError **error)
   return TRUE;
 }
 
+/* The copy step of a Ceph RBD image: librbd makes it beside the source
+ * (dc-rbd.c), a deep copy or a copy-on-write clone of the template's
+ * snapshot, on the run's connection to the cluster. It is on the undo
+ * stack (and in the <building> marker) before it is made. */
+static gboolean
+dc_copy_rbd (DcRun *run, const DcCopy *copy, GError **error)
+{
+  gboolean linked = copy->kind == DC_COPY_KIND_OVERLAY;
+  DcCopyWay way = linked ? DC_COPY_BY_RBD_CLONE : DC_COPY_BY_RBD_COPY;
+  DcRbdConn *c = dc_env_live_rbd (run->env, copy->rbd, error);
+  g_autoptr (GError) local = NULL;
+  DcProgressItem *shown;
+  gboolean ok;
+
+  if (c == NULL)
+    {
+      g_prefix_error (error, "cannot clone %s: ", copy->what);
+      return FALSE;
+    }
+  g_info ("%s %s: RBD image '%s' to '%s', reached through %s", linked ? "linking" : "copying", copy->what,
+          copy->src_path, copy->dst_path, dc_rbd_conn_how (c));
+  shown = dc_progress_add (run->progress, copy->what, copy->src_allocation);
+  dc_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, NULL, copy->rbd);
+  ok = linked ? dc_rbd_clone (c, copy->rbd, copy->dst_name, &local)
+              : dc_rbd_deep_copy (c, copy->rbd, copy->dst_name, dc_progress_counter (shown), &local);
+  dc_progress_done (shown);
+  if (!ok)
+    {
+      /* another run's image under that name is not ours to remove */
+      if (g_error_matches (local, DC_ERROR, DC_ERROR_VOLUME_EXISTS))
+        dc_undo_forget_volume (run, copy->dst_pool, copy->dst_name);
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone %s: ", copy->what);
+      return FALSE;
+    }
+  /* a volume of an rbd pool: libvirt lists it once the pool is refreshed */
+  if (copy->pool != NULL && !dc_cleanup_refresh_pool (run->conn, copy->pool, error))
+    return FALSE;
+  g_info ("copied %s: %s", copy->what, dc_copy_way_describe (way));
+  return TRUE;
+}
+
 /* The copy step: every volume the clone gets (disk, NVRAM, TPM state,
- * seed, overlay) is made here, on the run's one undo stack, tried again
- * while a shared temporary pool vanishes under it. */
+ * seed, overlay, RBD image) is made here, on the run's one undo stack,
+ * tried again while a shared temporary pool vanishes under it. */
 static gboolean
 dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
 {
@@ -282,6 +326,8 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
   g_autofree char *path = NULL; /* at.path, once made */
   gboolean ok;
 
+  if (copy->rbd != NULL)
+    return dc_copy_rbd (run, copy, error);
   for (int attempt = 1;; attempt++)
     {
       g_autofree char *opened = NULL;
@@ -300,7 +346,7 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
       /* Recorded before the copy: if the daemon dies during it, the
        * partial volume it leaves is ours to remove. A volume that
        * already exists under the name is not ours: never undo that. */
-      dc_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir);
+      dc_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir, NULL);
       ok = dc_copy_volume_once (run, &at, &err);
       path = g_steal_pointer (&at.path);
       if (ok || !at.vanished || attempt >= DC_POOL_ATTEMPTS)

@@ -63,6 +63,10 @@ dc_copy_way_describe (DcCopyWay way)
       return "its bytes were streamed through libvirt as they are, holes kept";
     case DC_COPY_BY_UPLOAD:
       return "its bytes were made here and uploaded through libvirt";
+    case DC_COPY_BY_RBD_COPY:
+      return "Ceph deep-copied the RBD image (librbd): no parent, no snapshots";
+    case DC_COPY_BY_RBD_CLONE:
+      return "a copy-on-write RBD clone of the template's protected snapshot (librbd)";
     }
   return "?";
 }

@@ -8,11 +8,13 @@ G_BEGIN_DECLS
 /* How the bytes of one volume were moved. */
 typedef enum
 {
-  DC_COPY_BY_LIBVIRT, /* virStorageVolCreateXMLFrom: qemu-img convert, or libvirt's own loop */
-  DC_COPY_BY_REFLINK, /* a local copy-on-write clone (FICLONE): no data copied */
-  DC_COPY_BY_SPARSE,  /* a local copy of the data extents (SEEK_DATA/SEEK_HOLE, copy_file_range) */
-  DC_COPY_BY_STREAM,  /* its bytes as they are, through libvirt (dc-vol-io.c) */
-  DC_COPY_BY_UPLOAD,  /* bytes made in memory (a seed's), uploaded through libvirt */
+  DC_COPY_BY_LIBVIRT,   /* virStorageVolCreateXMLFrom: qemu-img convert, or libvirt's own loop */
+  DC_COPY_BY_REFLINK,   /* a local copy-on-write clone (FICLONE): no data copied */
+  DC_COPY_BY_SPARSE,    /* a local copy of the data extents (SEEK_DATA/SEEK_HOLE, copy_file_range) */
+  DC_COPY_BY_STREAM,    /* its bytes as they are, through libvirt (dc-vol-io.c) */
+  DC_COPY_BY_UPLOAD,    /* bytes made in memory (a seed's), uploaded through libvirt */
+  DC_COPY_BY_RBD_COPY,  /* a Ceph RBD image's deep copy by librbd, flattened (dc-rbd.c) */
+  DC_COPY_BY_RBD_CLONE, /* a copy-on-write child of a template's RBD snapshot (dc-rbd.c) */
 } DcCopyWay;
 
 const char *dc_copy_way_describe (DcCopyWay way);

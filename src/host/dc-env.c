@@ -8,6 +8,7 @@
 #include "dc-cloudinit.h"
 #include "dc-copy.h"
 #include "dc-pool.h"
+#include "dc-rbd.h"
 #include "dc-vol-io.h"
 #include "dc-xml.h"
 
@@ -37,7 +38,24 @@ typedef struct
   DcEnv *src;         /* --to: the source's host, which answers for the
                        * source's files (this env answers for the
                        * destination's); NULL on one host */
+  GMutex rbd_lock;    /* the copies ask from several threads */
+  GPtrArray *rbd;     /* DcRbdEntry: one connection per Ceph cluster */
 } DcLiveEnv;
+
+/* A Ceph cluster this run reached: how (@src), and the connection */
+typedef struct
+{
+  DcRbdSource *src;
+  DcRbdConn *conn;
+} DcRbdEntry;
+
+static void
+dc_rbd_entry_free (DcRbdEntry *e)
+{
+  dc_rbd_source_free (e->src);
+  dc_rbd_conn_free (e->conn);
+  g_free (e);
+}
 
 static void
 dc_pool_entry_free (DcPoolEntry *e)
@@ -578,6 +596,71 @@ dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const c
 }
 
 /**
+ * dc_env_live_rbd:
+ * @base: a live env
+ * @src: an RBD image's place
+ * @error: return location
+ *
+ * The run's connection to @src's cluster, made on first asking and kept
+ * while @base lives (librados connections serve several threads).
+ *
+ * Returns: (transfer none): the connection, or %NULL with @error set
+ */
+DcRbdConn *
+dc_env_live_rbd (DcEnv *base, const DcRbdSource *src, GError **error)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  DcRbdConn *found = NULL;
+
+  g_mutex_lock (&env->rbd_lock);
+  for (guint i = 0; found == NULL && i < env->rbd->len; i++)
+    {
+      DcRbdEntry *e = env->rbd->pdata[i];
+
+      if (dc_rbd_source_same_cluster (e->src, src))
+        found = e->conn;
+    }
+  if (found == NULL)
+    {
+      DcRbdConn *c = dc_rbd_connect (env->conn, src, error);
+
+      if (c != NULL)
+        {
+          DcRbdEntry *e = g_new0 (DcRbdEntry, 1);
+
+          e->src = dc_rbd_source_copy (src, NULL);
+          e->conn = found = c;
+          g_ptr_array_add (env->rbd, e);
+        }
+    }
+  g_mutex_unlock (&env->rbd_lock);
+  return found;
+}
+
+static gboolean
+dc_live_rbd_image (DcEnv *base, const DcRbdSource *src, DcRbdImage *image, GError **error)
+{
+  DcRbdConn *c = dc_env_live_rbd (base, src, error);
+
+  return c != NULL && dc_rbd_stat (c, src, image, error);
+}
+
+static DcRbdSource *
+dc_live_rbd_pool (DcEnv *base, const char *pool_name, const char *image, GError **error)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (env->conn, pool_name);
+  g_autofree char *xml = pool ? virStoragePoolGetXMLDesc (pool, 0) : NULL;
+
+  if (xml == NULL)
+    {
+      dc_set_libvirt_error (error, "cannot read storage pool '%s'", pool_name);
+      return NULL;
+    }
+  return dc_rbd_source_from_pool_xml (xml, image, error);
+}
+
+/**
  * dc_env_live_new:
  * @conn: connection
  * @scan: the pass over the host's domains this run made, which answers
@@ -600,7 +683,11 @@ dc_env_live_new (virConnectPtr conn, const DcHostScan *scan)
   env->parent.swtpm_dir = dc_live_swtpm_dir;
   env->parent.pool_info = dc_live_pool_info;
   env->parent.iso_label = dc_live_iso_label;
+  env->parent.rbd_image = dc_live_rbd_image;
+  env->parent.rbd_pool = dc_live_rbd_pool;
   env->conn = conn;
+  g_mutex_init (&env->rbd_lock);
+  env->rbd = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_rbd_entry_free);
   env->macs = g_hash_table_ref (scan->macs);
   return &env->parent;
 }
@@ -635,6 +722,8 @@ dc_env_live_free (DcEnv *base)
   g_clear_pointer (&env->pools, g_ptr_array_unref);
   g_clear_pointer (&env->macs, g_hash_table_unref);
   g_clear_pointer (&env->src, dc_env_live_free);
+  g_clear_pointer (&env->rbd, g_ptr_array_unref);
+  g_mutex_clear (&env->rbd_lock);
   g_free (env);
 }
 
@@ -761,5 +850,9 @@ dc_env_live_new_to (virConnectPtr src, virConnectPtr dst, const DcHostScan *scan
   env->parent.swtpm_dir = dc_to_swtpm_dir;
   env->parent.iso_label = dc_to_iso_label;
   env->parent.dst_has = dc_to_dst_has;
+  /* an RBD image is copied inside its cluster, which the destination
+   * may not reach: no RBD disk is planned across hosts */
+  env->parent.rbd_image = NULL;
+  env->parent.rbd_pool = NULL;
   return &env->parent;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "dc-plan.h"
+#include "dc-rbd.h"
 #include "dc-scan.h"
 #include "dc-util.h"
 
@@ -11,5 +12,6 @@ DcEnv *dc_env_live_new (virConnectPtr conn, const DcHostScan *scan);
 DcEnv *dc_env_live_new_read_only (virConnectPtr conn, const DcHostScan *scan);
 DcEnv *dc_env_live_new_to (virConnectPtr src, virConnectPtr dst, const DcHostScan *scan, gboolean read_only);
 void dc_env_live_free (DcEnv *env);
+DcRbdConn *dc_env_live_rbd (DcEnv *env, const DcRbdSource *src, GError **error);
 
 G_END_DECLS

@@ -91,7 +91,11 @@ dc_result_disk_of (xmlXPathContext *ctxt, const DcCopy *copy)
       g_autofree char *dev = dc_xml_prop (source, "dev");
       g_autofree char *pool = dc_xml_prop (source, "pool");
       g_autofree char *volume = dc_xml_prop (source, "volume");
+      g_autofree char *name = dc_xml_prop (source, "name");
 
+      /* a network disk on an RBD image names it as its path says */
+      if (copy->rbd != NULL && copy->pool == NULL && g_strcmp0 (name, copy->dst_path) == 0)
+        return dc_xml_string (ctxt, disks->pdata[i], "./target/@dev");
       if ((copy->dst_path != NULL
            && (g_strcmp0 (file, copy->dst_path) == 0 || g_strcmp0 (dev, copy->dst_path) == 0))
           || (g_strcmp0 (pool, copy->dst_pool) == 0 && g_strcmp0 (volume, copy->dst_name) == 0))

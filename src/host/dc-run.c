@@ -20,6 +20,7 @@
 #include "dc-pool.h"
 #include "dc-exist.h"
 #include "dc-metadata.h"
+#include "dc-rbd.h"
 #include "dc-xml.h"
 
 #include <string.h>
@@ -140,7 +141,7 @@ dc_run_define (DcRun *run, const DcPlanOptions *base, virDomainPtr *clone, GErro
       *clone = virDomainDefineXML (run->conn, plan->xml);
       if (*clone != NULL)
         {
-          dc_undo_push (run, DC_UNDO_DOMAIN, plan->name, NULL, NULL);
+          dc_undo_push (run, DC_UNDO_DOMAIN, plan->name, NULL, NULL, NULL);
           return g_steal_pointer (&plan);
         }
       dc_set_libvirt_error (&local, "cannot define domain '%s'", plan->name);
@@ -190,6 +191,7 @@ dc_run_final_metadata (const DcPlan *plan, const DcCloneResult *result, GError *
       v->path = g_strdup (r->path);
       v->format = g_strdup (r->format);
       v->backing = g_strdup (r->backing);
+      v->rbd = c->rbd ? dc_rbd_source_copy (c->rbd, c->dst_name) : NULL;
       g_ptr_array_add (md->volumes, v);
     }
   return dc_metadata_format (md);

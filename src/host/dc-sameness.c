@@ -119,7 +119,7 @@ dc_sameness_prove_once (DcRun *run, const char *pool_name, const char *open_dir,
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
       return DC_SAME_UNKNOWN;
     }
-  dc_undo_push (run, DC_UNDO_VOLUME, name, pool_name, open_dir);
+  dc_undo_push (run, DC_UNDO_VOLUME, name, pool_name, open_dir, NULL);
   vol = virStorageVolCreateXML (pool, xml, 0);
   if (vol == NULL)
     {

@@ -14,6 +14,7 @@
 #include "dc-protect.h"
 #include "dc-run.h"
 #include "dc-scan.h"
+#include "dc-template-rbd.h"
 
 void
 dc_template_result_free (DcTemplateResult *result)
@@ -73,6 +74,8 @@ dc_template_make (virConnectPtr conn, const char *name, GError **error)
   g_autofree char *xml = NULL;
   g_autofree char *new_xml = NULL;
   g_autoptr (DcDomain) dom = NULL;
+  g_autoptr (GPtrArray) images = NULL;
+  g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_rbd_source_free);
 
   result->disks = g_ptr_array_new_with_free_func (g_free);
   dom = dc_template_open (conn, name, result, &xml, error);
@@ -84,10 +87,23 @@ dc_template_make (virConnectPtr conn, const char *name, GError **error)
       return NULL;
     }
   result->template = TRUE;
+  /* the RBD images get their protected snapshot first (a template made
+   * before has it already): a failed define removes those made here */
+  images = dc_template_rbd_images (conn, new_xml ? new_xml : xml, error);
+  if (images == NULL || !dc_template_rbd_snaps_make (conn, images, made, error))
+    {
+      dc_template_rbd_snaps_undo (conn, made);
+      g_prefix_error (error, "cannot make '%s' a template: ", name);
+      return NULL;
+    }
+  result->changed = made->len > 0;
   if (new_xml == NULL)
     return g_steal_pointer (&result);
   if (!dc_check_cancelled (error) || !dc_template_define (conn, name, new_xml, "make a template of", error))
-    return NULL;
+    {
+      dc_template_rbd_snaps_undo (conn, made);
+      return NULL;
+    }
   result->changed = TRUE;
   return g_steal_pointer (&result);
 }
@@ -113,6 +129,7 @@ dc_template_unmake (virConnectPtr conn, const char *name, GError **error)
   g_autoptr (DcDomain) dom = NULL;
   g_autoptr (DcHostScan) scan = NULL;
   g_autoptr (GString) clones = NULL;
+  g_autoptr (GPtrArray) images = NULL;
   guint n = 0;
 
   result->disks = g_ptr_array_new_with_free_func (g_free);
@@ -151,8 +168,23 @@ dc_template_unmake (virConnectPtr conn, const char *name, GError **error)
         name, n, n == 1 ? "" : "s", clones->str, n == 1 ? "it" : "them");
       return NULL;
     }
+  /* Ceph refuses while a copy-on-write child of a snapshot exists,
+   * whoever made it */
+  images = dc_template_rbd_images (conn, xml, error);
+  if (images == NULL || !dc_template_rbd_snaps_drop (conn, images, error))
+    {
+      g_prefix_error (error, "cannot unmake template '%s': ", name);
+      return NULL;
+    }
   if (!dc_check_cancelled (error) || !dc_template_define (conn, name, new_xml, "unmake template", error))
-    return NULL;
+    {
+      g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_rbd_source_free);
+      g_autoptr (GError) again = NULL;
+
+      if (!dc_template_rbd_snaps_make (conn, images, made, &again))
+        g_warning ("rollback incomplete: %s", again->message);
+      return NULL;
+    }
   result->changed = TRUE;
   return g_steal_pointer (&result);
 }

@@ -10,6 +10,7 @@
 #include "dc-undo.h"
 #include "dc-cleanup.h"
 #include "dc-pool.h"
+#include "dc-rbd.h"
 
 void
 dc_undo_free (DcUndo *undo)
@@ -17,14 +18,17 @@ dc_undo_free (DcUndo *undo)
   g_free (undo->name);
   g_free (undo->pool);
   g_free (undo->open_dir);
+  dc_rbd_source_free (undo->rbd);
   g_free (undo);
 }
 
 void
-dc_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir)
+dc_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir,
+              const DcRbdSource *rbd)
 {
   DcUndo *undo = g_new0 (DcUndo, 1);
 
+  undo->rbd = rbd ? dc_rbd_source_copy (rbd, name) : NULL;
   undo->kind = kind;
   undo->name = g_strdup (name);
   undo->pool = g_strdup (pool);
@@ -68,6 +72,8 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
         return dc_set_libvirt_error (error, "cannot find domain '%s' to undefine it", undo->name);
       return dc_cleanup_undefine_domain (dom, undo->name, error);
     }
+  if (undo->rbd != NULL)
+    return dc_cleanup_remove_rbd (conn, undo->pool, undo->rbd, error);
   if (!dc_cleanup_remove_volume (conn, undo->pool, undo->name, undo->open_dir, 0, &busy, error))
     return FALSE;
   if (busy)

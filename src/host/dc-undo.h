@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "dc-rbdsrc.h"
 #include "dc-run-priv.h"
 
 G_BEGIN_DECLS
@@ -18,13 +19,15 @@ typedef enum
 typedef struct
 {
   DcUndoKind kind;
-  char *name;     /* domain or volume name */
-  char *pool;     /* DC_UNDO_VOLUME: its pool ... */
-  char *open_dir; /* ... a temporary one over this directory, if set */
+  char *name;       /* domain or volume name */
+  char *pool;       /* DC_UNDO_VOLUME: its pool ... */
+  char *open_dir;   /* ... a temporary one over this directory, if set */
+  DcRbdSource *rbd; /* ... or a Ceph RBD image @name beside this one */
 } DcUndo;
 
 void dc_undo_free (DcUndo *undo);
-void dc_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir);
+void dc_undo_push (DcRun *run, DcUndoKind kind, const char *name, const char *pool, const char *open_dir,
+                   const DcRbdSource *rbd);
 void dc_undo_forget_volume (DcRun *run, const char *pool, const char *name);
 void dc_undo_rollback (DcRun *run, GError *error);
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "dc-error.h"
+#include "dc-rbdsrc.h"
 #include "dc-volinfo.h"
 
 G_BEGIN_DECLS
@@ -34,6 +35,15 @@ typedef struct
 DcPoolInfo *dc_pool_info_new (const char *name, const char *type, const char *path, gboolean active);
 void dc_pool_info_free (DcPoolInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcPoolInfo, dc_pool_info_free)
+
+/* What the plan needs to know of a Ceph RBD image. */
+typedef struct
+{
+  gboolean exists;
+  guint64 size;           /* bytes */
+  gboolean layering;      /* it can be the parent of a copy-on-write clone */
+  gboolean template_snap; /* it has the protected DC_RBD_TEMPLATE_SNAP */
+} DcRbdImage;
 
 struct _DcEnv
 {
@@ -72,6 +82,13 @@ struct _DcEnv
    * NULL on one host. */
   gboolean (*dst_has) (DcEnv *env, const char *path, const char *pool, const char *name, gboolean *has,
                        GError **error);
+  /* *@image: what the Ceph cluster says of image @src->image; FALSE with
+   * @error when the cluster cannot be reached (a member left NULL: no
+   * RBD disk can be planned) */
+  gboolean (*rbd_image) (DcEnv *env, const DcRbdSource *src, DcRbdImage *image, GError **error);
+  /* where volume @image of the rbd storage pool @pool is, and how its
+   * cluster is reached */
+  DcRbdSource *(*rbd_pool) (DcEnv *env, const char *pool, const char *image, GError **error);
 };
 
 G_END_DECLS

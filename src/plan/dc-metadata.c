@@ -51,6 +51,7 @@ dc_owned_volume_free (DcOwnedVolume *v)
   g_free (v->path);
   g_free (v->format);
   g_free (v->backing);
+  dc_rbd_source_free (v->rbd);
   g_free (v);
 }
 
@@ -173,6 +174,18 @@ dc_metadata_parse_template (xmlXPathContext *ctxt, DcMetadata *md)
     }
 }
 
+/* The <rbd> child of a <volume> element, if any, into @v */
+static void
+dc_metadata_read_rbd (DcOwnedVolume *v, xmlNode *vol)
+{
+  for (xmlNode *n = vol->children; n != NULL; n = n->next)
+    if (n->type == XML_ELEMENT_NODE && g_str_equal ((const char *) n->name, "rbd"))
+      {
+        v->rbd = dc_rbd_source_from_node (n);
+        return;
+      }
+}
+
 /* The <building> marker of an unfinished clone into @md, if there is
  * one. */
 static gboolean
@@ -204,8 +217,10 @@ dc_metadata_parse_building (xmlXPathContext *ctxt, DcMetadata *md, GError **erro
       g_autofree char *name = dc_xml_prop (vols->pdata[i], "name");
       g_autofree char *dir = dc_xml_prop (vols->pdata[i], "dir");
 
-      if (pool != NULL && name != NULL)
-        dc_building_add_volume (b, pool, name, dir);
+      if (pool == NULL || name == NULL)
+        continue;
+      dc_building_add_volume (b, pool, name, dir);
+      dc_metadata_read_rbd (b->volumes->pdata[b->volumes->len - 1], vols->pdata[i]);
     }
   md->building = g_steal_pointer (&b);
   return TRUE;
@@ -232,6 +247,7 @@ dc_metadata_parse_volumes (xmlXPathContext *ctxt, DcMetadata *md)
       v->path = dc_xml_prop (vols->pdata[i], "path");
       v->format = dc_xml_prop (vols->pdata[i], "format");
       v->backing = dc_xml_prop (vols->pdata[i], "backing");
+      dc_metadata_read_rbd (v, vols->pdata[i]);
       g_ptr_array_add (md->volumes, v);
     }
 }
@@ -350,6 +366,8 @@ dc_metadata_format_building (xmlNode *root, const DcBuilding *b)
       xmlSetProp (vol, BAD_CAST "name", BAD_CAST v->name);
       if (v->open_dir != NULL)
         xmlSetProp (vol, BAD_CAST "dir", BAD_CAST v->open_dir);
+      if (v->rbd != NULL)
+        dc_rbd_source_to_node (v->rbd, vol);
     }
 }
 
@@ -374,6 +392,8 @@ dc_metadata_format_volumes (xmlNode *root, const GPtrArray *volumes)
       dc_metadata_set_prop (vol, "path", v->path);
       dc_metadata_set_prop (vol, "format", v->format);
       dc_metadata_set_prop (vol, "backing", v->backing);
+      if (v->rbd != NULL)
+        dc_rbd_source_to_node (v->rbd, vol);
     }
 }
 

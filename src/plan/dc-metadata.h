@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "dc-rbdsrc.h"
 #include "dc-xml.h"
 
 G_BEGIN_DECLS
@@ -21,6 +22,8 @@ typedef struct
   char *path;     /* ... its path, its format and an overlay's backing */
   char *format;   /* file, each NULL if unknown */
   char *backing;
+  DcRbdSource *rbd; /* a Ceph RBD image (@pool its libvirt pool, or its
+                     * Ceph pool for a network disk's): how to reach it */
 } DcOwnedVolume;
 
 /* Who is building a clone: enough to tell, on the same host, whether

@@ -8,6 +8,7 @@
 
 #include "dc-plan-priv.h"
 #include "dc-newvol.h"
+#include "dc-plan-rbd.h"
 
 #include <string.h>
 
@@ -73,11 +74,13 @@ dc_planner_disk_file (DcPlanner *p, const char *type, const char *path, GError *
   return p->env->file (p->env, path, error);
 }
 
-/* The pool types whose volumes domclone copies: files (dir, fs, netfs)
- * and LVM's logical volumes (raw block devices libvirt copies byte for
- * byte). The others cannot make a volume from another (iscsi, scsi,
- * mpath, iscsi-direct), make a dependent clone (rbd), or were never
- * tried (disk, zfs, gluster, vstorage): refused before anything is made. */
+/* The pool types whose volumes libvirt copies for domclone: files (dir,
+ * fs, netfs) and LVM's logical volumes (raw block devices libvirt copies
+ * byte for byte); an rbd pool's volumes are Ceph's to copy
+ * (dc_planner_rbd_disk(), before this is asked). The others cannot make
+ * a volume from another (iscsi, scsi, mpath, iscsi-direct), or were
+ * never tried (disk, zfs, gluster, vstorage): refused before anything
+ * is made. */
 static gboolean
 dc_pool_type_is_copied (const char *type)
 {
@@ -326,10 +329,13 @@ dc_planner_disk_source (DcPlanner *p, const char *type, xmlNode *source, const c
     }
   else
     {
+      g_autofree char *protocol = source ? dc_xml_prop (source, "protocol") : NULL;
+      g_autofree char *named = protocol ? g_strdup_printf (" (protocol '%s')", protocol) : g_strdup ("");
+
       g_set_error (
         error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-        "cannot clone %s: it is a writable '%s' disk, which domclone cannot copy; make it <readonly/> or <shareable/> to share it, or detach it first",
-        what, type);
+        "cannot clone %s: it is a writable '%s' disk%s, which domclone cannot copy; make it <readonly/> or <shareable/> to share it, or detach it first",
+        what, type, named);
       return NULL;
     }
   if (info == NULL)
@@ -373,6 +379,81 @@ dc_planner_disk_point (DcPlanner *p, xmlNode *disk, xmlNode *source, const char 
   dc_xml_remove (dc_xml_child (disk, "backingStore", FALSE));
 }
 
+/* The Ceph RBD image a writable disk reads, a network disk's or a
+ * volume's of an rbd storage pool; %NULL and no @error for another
+ * disk. */
+static DcRbdSource *
+dc_planner_rbd_source (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source, char **libvirt_pool,
+                       GError **error)
+{
+  g_autofree char *protocol = source ? dc_xml_prop (source, "protocol") : NULL;
+  g_autofree char *pool = source ? dc_xml_prop (source, "pool") : NULL;
+  g_autofree char *vol = source ? dc_xml_prop (source, "volume") : NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+
+  if (g_str_equal (type, "network") && g_strcmp0 (protocol, "rbd") == 0)
+    return dc_rbd_source_from_disk (disk, error);
+  if (!g_str_equal (type, "volume") || pool == NULL || vol == NULL)
+    return NULL;
+  /* a failed lookup is reported by the usual path */
+  info = p->env->vol_by_name (p->env, pool, vol, NULL);
+  if (info == NULL || g_strcmp0 (info->pool_type, "rbd") != 0)
+    return NULL;
+  if (p->env->rbd_pool == NULL)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_UNSUPPORTED, "this connection cannot reach Ceph clusters");
+      return NULL;
+    }
+  *libvirt_pool = g_steal_pointer (&pool);
+  return p->env->rbd_pool (p->env, *libvirt_pool, vol, error);
+}
+
+/* A writable disk on a Ceph RBD image gets an image of its own, made
+ * on the Ceph side (dc-plan-rbd.c); *@done says it was one. */
+static gboolean
+dc_planner_rbd_disk (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source, const char *what,
+                     const char *target, gboolean *done, GError **error)
+{
+  g_autofree char *libvirt_pool = NULL;
+  g_autofree char *format = dc_xml_string (p->ctxt, disk, "./driver/@type");
+  g_autoptr (GError) local = NULL;
+  g_autoptr (DcRbdSource) src = dc_planner_rbd_source (p, disk, type, source, &libvirt_pool, &local);
+  DcRbdDisk d = { what, target, format, p->plan->source_name, p->plan->name, libvirt_pool, p->opts->linked };
+  DcCopy *copy;
+
+  *done = src != NULL || local != NULL;
+  if (local != NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot clone %s: ", what);
+      return FALSE;
+    }
+  if (src == NULL)
+    return TRUE;
+  if (dc_xml_child (disk, "encryption", FALSE) != NULL
+      || (source != NULL && dc_xml_child (source, "encryption", FALSE) != NULL))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone %s: it is encrypted, and domclone cannot give a copy a secret of its own; make it <readonly/> or <shareable/> to share it, or detach it",
+        what);
+      return FALSE;
+    }
+  if (p->into != NULL)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone %s into pool '%s': it is an RBD image, whose copy stays in its Ceph pool; clone without --pool",
+        what, p->into->name);
+      return FALSE;
+    }
+  copy = dc_plan_rbd_copy (p->env, src, &d, p->vol_names, error);
+  if (copy == NULL)
+    return FALSE;
+  g_ptr_array_add (p->plan->copies, copy);
+  dc_plan_rbd_point (disk, copy);
+  return TRUE;
+}
+
 gboolean
 dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
 {
@@ -398,6 +479,10 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
   if ((g_str_equal (device, "cdrom") || g_str_equal (device, "floppy")) && dc_disk_source_is_empty (source))
     return TRUE;
   if (!dc_planner_disk_kept (p, disk, device, type, source, what, target, &done, error))
+    return FALSE;
+  if (done)
+    return TRUE;
+  if (!dc_planner_rbd_disk (p, disk, type, source, what, target, &done, error))
     return FALSE;
   if (done)
     return TRUE;

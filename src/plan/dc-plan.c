@@ -32,6 +32,7 @@ dc_copy_free (DcCopy *copy)
   g_free (copy->xml);
   g_free (copy->open_dir);
   g_free (copy->src_format);
+  dc_rbd_source_free (copy->rbd);
   g_free (copy);
 }
 
@@ -91,10 +92,14 @@ dc_plan_describe (const DcPlan *plan)
     {
       const DcCopy *c = plan->copies->pdata[i];
 
-      g_string_append_printf (
-        out, "%s %s: %s/%s -> %s/%s (%s)%s%s\n", c->kind == DC_COPY_KIND_OVERLAY ? "overlay" : "copy",
-        c->what, c->pool, c->src_name, c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-",
-        c->bytes_only ? ", its bytes as they are" : "", c->shared ? ", shared there by later clones" : "");
+      g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)%s%s\n",
+                              c->kind == DC_COPY_KIND_OVERLAY ? "overlay" : "copy", c->what,
+                              c->pool  ? c->pool
+                              : c->rbd ? "(rbd)"
+                                       : "-",
+                              c->src_name, c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-",
+                              c->bytes_only ? ", its bytes as they are" : "",
+                              c->shared ? ", shared there by later clones" : "");
     }
   for (guint i = 0; i < plan->seeds->len; i++)
     {

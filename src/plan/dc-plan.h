@@ -5,6 +5,7 @@
 #include "dc-env-iface.h"
 #include "dc-error.h"
 #include "dc-metadata.h"
+#include "dc-rbdsrc.h"
 #include "dc-volinfo.h"
 
 G_BEGIN_DECLS
@@ -49,6 +50,13 @@ typedef struct
   gboolean shared;     /* --to: read-only media the destination lacked,
                         * copied there once under its own name and shared
                         * by later clones: never the clone's own volume */
+  DcRbdSource *rbd;    /* a Ceph RBD image: the source's place; the new
+                        * image, @dst_name, goes beside it, made by
+                        * librbd (dc-rbd.c): a deep copy (FULL) or a
+                        * copy-on-write clone of the template's
+                        * snapshot (OVERLAY). @pool is its libvirt pool,
+                        * NULL for a network disk, whose @dst_pool is the
+                        * Ceph pool */
 } DcCopy;
 
 /* A cloud-init NoCloud seed of the source, made anew for the clone

@@ -57,6 +57,9 @@ dc_planner_metadata (DcPlanner *p, GError **error)
         {
           const DcCopy *c = p->plan->copies->pdata[i];
           dc_building_add_volume (md->building, c->dst_pool, c->dst_name, c->dst_open_dir);
+          if (c->rbd != NULL)
+            ((DcOwnedVolume *) md->building->volumes->pdata[i])->rbd =
+              dc_rbd_source_copy (c->rbd, c->dst_name);
         }
       for (guint i = 0; i < p->plan->seeds->len; i++)
         {

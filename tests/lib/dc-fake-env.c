@@ -243,6 +243,27 @@ fake_iso_label (DcEnv *base, const char *path, const char *pool, const char *nam
   return TRUE;
 }
 
+/* [rbd POOL/IMAGE]: size=, layering=, template-snap=; no group: no
+ * such image */
+static gboolean
+fake_rbd_image (DcEnv *base, const DcRbdSource *src, DcRbdImage *image, GError **error)
+{
+  DcFakeEnv *env = (DcFakeEnv *) base;
+  g_autofree char *name = dc_rbd_source_name (src, NULL);
+  g_autofree char *group = g_strdup_printf ("rbd %s", name);
+
+  if (fake_fails (env, "rbd_image", error))
+    return FALSE;
+  *image = (DcRbdImage){ 0 };
+  image->exists = g_key_file_has_group (env->kf, group);
+  if (!image->exists)
+    return TRUE;
+  image->size = g_key_file_get_uint64 (env->kf, group, "size", NULL);
+  image->layering = g_key_file_get_boolean (env->kf, group, "layering", NULL);
+  image->template_snap = g_key_file_get_boolean (env->kf, group, "template-snap", NULL);
+  return TRUE;
+}
+
 static char *
 fake_nvram_dir (DcEnv *base)
 {
@@ -274,6 +295,7 @@ dc_fake_env_new (const char *inventory_path)
   env->parent.nvram_dir = fake_nvram_dir;
   env->parent.swtpm_dir = fake_swtpm_dir;
   env->parent.iso_label = fake_iso_label;
+  env->parent.rbd_image = fake_rbd_image;
   return &env->parent;
 }
 

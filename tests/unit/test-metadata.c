@@ -148,6 +148,59 @@ test_metadata_building_roundtrip (void)
 
 /* A marker without a usable pid or start time cannot tell a live run
  * from a dead one: refused, so nothing is removed on its word. */
+/* An RBD image in the marker carries how to reach its cluster, and
+ * reads back the same: the disk's monitors, auth user and secret */
+static void
+test_metadata_building_rbd (void)
+{
+  const char *disk = "<disk type='network' device='disk'><auth username='libvirt'>"
+                     "<secret type='ceph' uuid='0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f'/></auth>"
+                     "<source protocol='rbd' name='vms/tenant&amp;a/web'><host name='ceph1' port='6789'/>"
+                     "<host name='::1' port='3300'/><host name='ceph3'/></source></disk>";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = dc_xml_parse (disk, "disk", "test", NULL, &error);
+  g_autoptr (DcRbdSource) src = doc ? dc_rbd_source_from_disk (xmlDocGetRootElement (doc), &error) : NULL;
+  g_autoptr (DcMetadata) md = dc_metadata_new ();
+  g_autoptr (DcMetadata) back = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *hosts = NULL;
+  g_autofree char *name = NULL;
+  const DcOwnedVolume *v;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (src->pool, ==, "vms");
+  g_assert_cmpstr (src->nspace, ==, "tenant&a");
+  g_assert_cmpstr (src->image, ==, "web");
+  hosts = dc_rbd_source_hosts (src);
+  g_assert_cmpstr (hosts, ==, "ceph1:6789,[::1]:3300,ceph3");
+  md->building = dc_building_new ();
+  md->building->pid = 1;
+  dc_building_add_volume (md->building, "vms", "web-clone1", NULL);
+  ((DcOwnedVolume *) md->building->volumes->pdata[0])->rbd = dc_rbd_source_copy (src, "web-clone1");
+  xml = dc_metadata_format (md);
+  dc_assert_contains (xml,
+                      "<rbd pool=\"vms\" namespace=\"tenant&amp;a\" image=\"web-clone1\" user=\"libvirt\" "
+                      "secret=\"0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f\"><host name=\"ceph1:6789\"/>");
+  back = dc_metadata_parse (xml, &error);
+  g_assert_no_error (error);
+  v = back->building->volumes->pdata[0];
+  g_assert_nonnull (v->rbd);
+  g_assert_true (dc_rbd_source_same_cluster (v->rbd, src));
+  name = dc_rbd_source_name (v->rbd, NULL);
+  g_assert_cmpstr (name, ==, "vms/tenant&a/web-clone1");
+
+  /* a snapshot, or no pool, is no writable disk's image */
+  for (guint i = 0; i < 3; i++)
+    {
+      static const char *const bad[] = { "pool/image@snap", "image", "pool//image" };
+      g_autoptr (GError) err = NULL;
+      g_autoptr (DcRbdSource) one = g_new0 (DcRbdSource, 1);
+
+      g_assert_false (dc_rbd_source_split_name (bad[i], one, &err));
+      g_assert_error (err, DC_ERROR, DC_ERROR_UNSUPPORTED);
+    }
+}
+
 static void
 test_metadata_building_bad (void)
 {
@@ -452,6 +505,7 @@ main (int argc, char **argv)
   g_test_add_func ("/metadata/parse-bad", test_metadata_parse_bad);
   g_test_add_func ("/metadata/building/roundtrip", test_metadata_building_roundtrip);
   g_test_add_func ("/metadata/building/bad", test_metadata_building_bad);
+  g_test_add_func ("/metadata/building/rbd", test_metadata_building_rbd);
   g_test_add_func ("/metadata/template/roundtrip", test_metadata_template_roundtrip);
   g_test_add_func ("/metadata/template/empty", test_metadata_template_empty);
   g_test_add_func ("/metadata/origin/linked", test_metadata_origin_linked);

@@ -43,7 +43,10 @@ static const PlanCase plan_cases[] = {
   { "backing-chain", NULL, 1, -1, NULL },
   { "tpm-state", NULL, 1, -1, NULL },
   { "err-network-disk", NULL, 1, DC_ERROR_UNSUPPORTED,
-    "cannot clone disk 'vda': it is a writable 'network' disk" },
+    "cannot clone disk 'vda': it is a writable 'network' disk (protocol 'iscsi')" },
+  { "rbd-network", NULL, 1, -1, NULL },
+  { "err-rbd-taken", NULL, 1, DC_ERROR_VOLUME_EXISTS,
+    "cannot clone disk 'vda': RBD image 'pool/rbdtaken-clone1-vda' already exists" },
   { "outside-pool", NULL, 1, -1, NULL },
   { "err-outside-missing", NULL, 1, DC_ERROR_NOT_FOUND,
     "cannot clone disk 'vda': '/srv/stray/ghost.qcow2' does not exist" },
@@ -357,8 +360,10 @@ test_plan_identity (gconstpointer data)
       const DcCopy *copy = plan->copies->pdata[i];
 
       /* never onto itself */
-      g_assert_false (g_str_equal (copy->pool, copy->dst_pool)
+      g_assert_false (g_strcmp0 (copy->pool, copy->dst_pool) == 0
                       && g_str_equal (copy->src_name, copy->dst_name));
+      /* nor onto its RBD image (a network disk's has no libvirt pool) */
+      g_assert_false (copy->rbd != NULL && g_str_equal (copy->src_path, copy->dst_path));
       /* TPM state goes to the clone's UUID's folder, not into the XML;
        * or where the XML says, into a folder or file named after the
        * clone */
