@@ -206,6 +206,7 @@ machine_info() {
     printf '  date:        %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     printf '  nproc:       %s\n' "$(nproc)"
     printf '  memory:      %s\n' "$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    printf '  load:        %s (1, 5, 15 min averages, when the tables were printed)\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
     printf '  kernel:      %s\n' "$(uname -sr)"
     printf '  os:          %s\n' "$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null)"
     printf '  state dir:   %s (%s)\n' "$state" "$(df --output=fstype -- "$state" | tail -n 1)"
@@ -253,6 +254,25 @@ timed_clone() {
     else
         CLONE_NAME=$(virt_clone_name_from "$dir/out")
     fi
+}
+
+# fill_extents FILE SIZE_MIB DATA_MIB SEED: a sparse file of SIZE_MIB holding
+# DATA_MIB of pseudo-random data in 8 MiB extents, one in each of
+# DATA_MIB/8 equal slices, at a varying place inside its slice.
+fill_extents() {
+    local file=$1 size=$2 data=$3 seed=$4 ext=8 n stride i off
+    n=$((data / ext))
+    stride=$((size / n))
+    rm -f -- "$file"
+    truncate -s "${size}M" -- "$file"
+    {
+        for ((i = 0; i < n; i++)); do
+            off=$((i * stride + (i * 37 % (stride - ext + 1))))
+            dd of="$file" bs=1M seek="$off" count="$ext" iflag=fullblock \
+                conv=notrunc status=none
+        done
+    } < <(openssl enc -aes-128-ctr -nosalt -K "$(printf '%032x' "$seed")" \
+        -iv 0 -in /dev/zero 2>/dev/null)
 }
 
 # last_lines FILE: the last 3 non-empty lines of FILE on one line.

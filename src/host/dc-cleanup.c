@@ -351,6 +351,8 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
  * @conn: connection
  * @scan: (nullable): a pass over the host's domains just made, or %NULL
  *   to make one
+ * @src_conn: the connection @source is on: @conn, or the source's host
+ *   of clones made onto @conn's (--to)
  * @source: a source domain's name
  * @wait: wait for copies libvirt is still making into leftover volumes
  * @removed: (out): the names of the clones removed
@@ -365,8 +367,8 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
  * Returns: %FALSE with @error set if something could not be removed
  */
 gboolean
-dc_cleanup (virConnectPtr conn, const DcHostScan *scan, const char *source, gboolean wait, GPtrArray *removed,
-            GError **error)
+dc_cleanup (virConnectPtr conn, const DcHostScan *scan, virConnectPtr src_conn, const char *source,
+            gboolean wait, GPtrArray *removed, GError **error)
 {
   g_autoptr (DcHostScan) own = NULL;
   gint64 deadline = g_get_monotonic_time () + (wait ? (gint64) DC_CLEANUP_WAIT_SECONDS * G_USEC_PER_SEC : 0);
@@ -387,7 +389,7 @@ dc_cleanup (virConnectPtr conn, const DcHostScan *scan, const char *source, gboo
   if (scan->marked->len == 0)
     return TRUE; /* nothing unfinished on the host: the usual case */
   {
-    g_autoptr (DcDomain) src = virDomainLookupByName (conn, source);
+    g_autoptr (DcDomain) src = virDomainLookupByName (src_conn, source);
 
     if (src != NULL && virDomainGetUUIDString (src, source_uuid) < 0)
       source_uuid[0] = '\0';

@@ -19,8 +19,8 @@ typedef enum
 
 DcBuilding *dc_cleanup_building_self (void);
 DcBuilderState dc_cleanup_builder_state (const DcBuilding *b);
-gboolean dc_cleanup (virConnectPtr conn, const DcHostScan *scan, const char *source, gboolean wait,
-                     GPtrArray *removed, GError **error);
+gboolean dc_cleanup (virConnectPtr conn, const DcHostScan *scan, virConnectPtr src_conn, const char *source,
+                     gboolean wait, GPtrArray *removed, GError **error);
 gboolean dc_cleanup_remove_volume (virConnectPtr conn, const char *pool, const char *name,
                                    const char *open_dir, gint64 deadline, gboolean *busy, GError **error);
 gboolean dc_cleanup_refresh_pool (virConnectPtr conn, const char *pool, GError **error);

@@ -99,7 +99,7 @@ dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVol
   if (at->stream)
     {
       at->way = DC_COPY_BY_STREAM;
-      if (!dc_vol_io_stream (run->conn, src, dst, dc_progress_counter (at->shown), error))
+      if (!dc_vol_io_stream (src, dst, dc_progress_counter (at->shown), error))
         {
           g_prefix_error (error, "cannot clone %s: ", copy->what);
           return FALSE;
@@ -150,7 +150,7 @@ static gboolean
 dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
 {
   const DcCopy *copy = at->copy;
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->pool);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->src_conn, copy->pool);
   g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
   g_autoptr (DcVol) dst = dc_copy_create (run, at, src, error);
 
@@ -179,15 +179,17 @@ dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
   return TRUE;
 }
 
-/* Opens the temporary pools @copy needs; their names go to @opened and
- * @made, to keep them referenced while the copy runs. */
+/* Opens the temporary pools @copy needs, the source's on its host and
+ * the new volume's on the clone's (made if missing: on another host the
+ * directory may not be there yet); their names go to @opened and @made,
+ * to keep them referenced while the copy runs. */
 static gboolean
-dc_copy_open_pools (virConnectPtr conn, const DcCopy *copy, char **opened, char **made, GError **error)
+dc_copy_open_pools (DcRun *run, const DcCopy *copy, char **opened, char **made, GError **error)
 {
-  if (copy->open_dir != NULL && !dc_pool_open_dir (conn, copy->open_dir, opened, error))
+  if (copy->open_dir != NULL && !dc_pool_open_dir (run->src_conn, copy->open_dir, opened, error))
     return FALSE;
-  if (copy->dst_open_dir != NULL && g_strcmp0 (copy->dst_open_dir, copy->open_dir) != 0
-      && !dc_pool_make_dir (conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
+  if (copy->dst_open_dir != NULL && (run->across || g_strcmp0 (copy->dst_open_dir, copy->open_dir) != 0)
+      && !dc_pool_make_dir (run->conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
     return FALSE;
   return TRUE;
 }
@@ -239,12 +241,12 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
 
   if (copy->kind == DC_COPY_KIND_SEED)
     {
-      at->bytes = dc_seed_vol_bytes (run->conn, run->plan, dc_plan_seed_of (run->plan, copy), own_xml, error);
+      at->bytes = dc_seed_vol_bytes (run->src_conn, run->plan, dc_plan_seed_of (run->plan, copy), own_xml, error);
       if (at->bytes == NULL)
         return FALSE;
       at->xml = *own_xml;
     }
-  at->local = !at->backup && dc_copy_locally (run, copy);
+  at->local = !at->backup && !run->across && dc_copy_locally (run, copy);
   if (copy->kind == DC_COPY_KIND_OVERLAY || at->local)
     {
       *own_xml = dc_overlay_vol_here (run, copy, at->local, &at->capacity);
@@ -252,8 +254,9 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
       if (at->here)
         at->xml = *own_xml;
     }
-  /* libvirt's copy would convert from the pool's probe */
-  at->stream = !at->backup && !at->local && copy->bytes_only && copy->kind == DC_COPY_KIND_FULL;
+  /* libvirt's copy would convert from the pool's probe; and it copies
+   * on one host only: across hosts the bytes are relayed */
+  at->stream = !at->backup && !at->local && (copy->bytes_only || run->across) && copy->kind == DC_COPY_KIND_FULL;
   g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
           copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name, copy->pool,
           copy->dst_name, copy->dst_pool,
@@ -263,6 +266,7 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
           : at->backup                      ? "by the backup job of the running source"
           : at->local && at->here ? "by a local copy into a raw volume that libvirt then reads as qcow2"
           : at->local             ? "by a local copy"
+          : at->stream && run->across ? "by a sparse stream from the source's host"
           : at->stream            ? "by a byte stream through libvirt"
                                   : "by libvirt's copy");
   g_debug ("new volume XML:\n%s", at->xml ? at->xml : copy->xml);
@@ -365,7 +369,7 @@ dc_copy_volume_as (DcRun *run, const DcCopy *copy, gboolean backup, char **made_
       g_autofree char *made = NULL;
       g_autoptr (GError) err = NULL;
 
-      if (!dc_copy_open_pools (run->conn, copy, &opened, &made, error)
+      if (!dc_copy_open_pools (run, copy, &opened, &made, error)
           || (attempt == 1 && !dc_copy_decide (run, &at, &own_xml, error)))
         {
           dc_progress_done (at.shown);

@@ -66,7 +66,7 @@ dc_counter_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError
       guint64 highest = 0;
       guint64 was;
 
-      if (md == NULL || !dc_highest_clone_number (run->conn, plan->source_name, &highest, error))
+      if (md == NULL || !dc_highest_clone_number (run->src_conn, plan->source_name, &highest, error))
         return FALSE;
       if (target == 0) /* --name: one more than the counter we saw first */
         target = md->counter + 1;

@@ -36,6 +36,9 @@ typedef struct
   GPtrArray *pools;   /* DcPoolEntry, loaded on first use */
   GHashTable *macs;   /* MACs of every domain (dc_host_scan) */
   gboolean read_only; /* --print-xml: open no temporary pool */
+  DcEnv *src;         /* --to: the source's host, which answers for the
+                       * source's files (this env answers for the
+                       * destination's); NULL on one host */
   GMutex rbd_lock;    /* the copies ask from several threads */
   GPtrArray *rbd;     /* DcRbdEntry: one connection per Ceph cluster */
 } DcLiveEnv;
@@ -729,7 +732,138 @@ dc_env_live_free (DcEnv *base)
     return;
   g_clear_pointer (&env->pools, g_ptr_array_unref);
   g_clear_pointer (&env->macs, g_hash_table_unref);
+  g_clear_pointer (&env->src, dc_env_live_free);
   g_clear_pointer (&env->rbd, g_ptr_array_unref);
   g_mutex_clear (&env->rbd_lock);
   g_free (env);
+}
+
+/*
+ * --to: two hosts. The destination's env answers what is free there and
+ * where volumes go; the questions about the source's files go to the
+ * source's env (DcEnv in dc-env-iface.h says which are which).
+ */
+static DcEnv *
+dc_to_src (DcEnv *base)
+{
+  return ((DcLiveEnv *) base)->src;
+}
+
+static DcVolInfo *
+dc_to_vol_by_path (DcEnv *base, const char *path, GError **error)
+{
+  return dc_live_vol_by_path (dc_to_src (base), path, error);
+}
+
+static DcVolInfo *
+dc_to_vol_by_name (DcEnv *base, const char *pool, const char *name, GError **error)
+{
+  return dc_live_vol_by_name (dc_to_src (base), pool, name, error);
+}
+
+static DcVolInfo *
+dc_to_file (DcEnv *base, const char *path, GError **error)
+{
+  return dc_live_file (dc_to_src (base), path, error);
+}
+
+static char *
+dc_to_nvram_dir (DcEnv *base)
+{
+  return dc_live_nvram_dir (dc_to_src (base));
+}
+
+static char *
+dc_to_swtpm_dir (DcEnv *base)
+{
+  return dc_live_swtpm_dir (dc_to_src (base));
+}
+
+static gboolean
+dc_to_iso_label (DcEnv *base, const char *path, const char *pool, const char *name, char **label,
+                 GError **error)
+{
+  return dc_live_iso_label (dc_to_src (base), path, pool, name, label, error);
+}
+
+/* Whether the destination has the file @path (in a pool or not), or
+ * volume @name of pool @pool: what a shared disk needs there. */
+static gboolean
+dc_to_dst_has (DcEnv *base, const char *path, const char *pool, const char *name, gboolean *has,
+               GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+  g_autoptr (DcPoolInfo) there = NULL;
+
+  *has = FALSE;
+  if (path == NULL)
+    {
+      there = dc_live_pool_info (base, pool, &local);
+      if (there == NULL && g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
+        return TRUE;
+      if (there == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      return there->active && dc_live_vol_exists (base, pool, NULL, name, has, error);
+    }
+  info = dc_live_vol_by_path (base, path, &local);
+  /* in no pool there: looked for through a temporary one, closed again
+   * at once (this is a question, not a use) */
+  if (info == NULL && g_error_matches (local, DC_ERROR, DC_ERROR_UNSUPPORTED))
+    {
+      DcLiveEnv *env = (DcLiveEnv *) base;
+      g_autofree char *dir = g_path_get_dirname (path);
+      g_autofree char *file = g_path_get_basename (path);
+
+      /* --print-xml opens no pool, not even for a moment: the file
+       * answers where it can be seen, else it is taken to be there */
+      if (env->read_only)
+        {
+          *has = !dc_connection_is_local (env->conn) || g_file_test (path, G_FILE_TEST_EXISTS);
+          return TRUE;
+        }
+      return dc_pool_dir_has (env->conn, dir, file, has, error);
+    }
+  if (info == NULL && !g_error_matches (local, DC_ERROR, DC_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  *has = info != NULL;
+  return TRUE;
+}
+
+/**
+ * dc_env_live_new_to:
+ * @src: the source's connection
+ * @dst: the destination's (--to)
+ * @scan: the pass over the destination's domains
+ * @read_only: as dc_env_live_new_read_only() (--print-xml)
+ *
+ * Returns: (transfer full): the planner's questions, answered by the
+ * two hosts, each for its part; free with dc_env_live_free()
+ */
+DcEnv *
+dc_env_live_new_to (virConnectPtr src, virConnectPtr dst, const DcHostScan *scan, gboolean read_only)
+{
+  DcLiveEnv *env = (DcLiveEnv *) dc_env_live_new (dst, scan);
+  DcLiveEnv *from = (DcLiveEnv *) dc_env_live_new (src, scan);
+
+  env->read_only = from->read_only = read_only;
+  env->src = &from->parent;
+  env->parent.vol_by_path = dc_to_vol_by_path;
+  env->parent.vol_by_name = dc_to_vol_by_name;
+  env->parent.file = dc_to_file;
+  env->parent.nvram_dir = dc_to_nvram_dir;
+  env->parent.swtpm_dir = dc_to_swtpm_dir;
+  env->parent.iso_label = dc_to_iso_label;
+  env->parent.dst_has = dc_to_dst_has;
+  /* an RBD image is copied inside its cluster, which the destination
+   * may not reach: no RBD disk is planned across hosts */
+  env->parent.rbd_image = NULL;
+  env->parent.rbd_pool = NULL;
+  return &env->parent;
 }

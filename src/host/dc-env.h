@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 
 DcEnv *dc_env_live_new (virConnectPtr conn, const DcHostScan *scan);
 DcEnv *dc_env_live_new_read_only (virConnectPtr conn, const DcHostScan *scan);
+DcEnv *dc_env_live_new_to (virConnectPtr src, virConnectPtr dst, const DcHostScan *scan, gboolean read_only);
 void dc_env_live_free (DcEnv *env);
 DcRbdConn *dc_env_live_rbd (DcEnv *env, const DcRbdSource *src, GError **error);
 

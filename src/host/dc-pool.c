@@ -25,13 +25,11 @@
 G_LOCK_DEFINE_STATIC (dc_dir_pools);
 static GHashTable *dc_dir_pools; /* names of the pools this process opened */
 
-/* Opens (or with @make, builds) the temporary pool over @dir. */
-static gboolean
-dc_pool_open_dir_full (virConnectPtr conn, const char *dir, gboolean make, const char *owner,
-                       const char *group, char **name, GError **error)
+/* The XML of the temporary pool over @dir (built with @make) */
+static char *
+dc_pool_dir_xml (const char *dir, gboolean make, const char *owner, const char *group)
 {
   g_autofree char *pool_name = dc_plan_dir_pool_name (dir);
-  g_autofree char *xml = NULL;
   g_autoptr (xmlDoc) doc = xmlNewDoc (BAD_CAST "1.0");
   xmlNode *root = xmlNewDocNode (doc, NULL, BAD_CAST "pool", NULL);
   xmlNode *target;
@@ -52,7 +50,16 @@ dc_pool_open_dir_full (virConnectPtr conn, const char *dir, gboolean make, const
       if (group != NULL)
         xmlNewTextChild (perms, NULL, BAD_CAST "group", BAD_CAST group);
     }
-  xml = dc_xml_format (root, TRUE);
+  return dc_xml_format (root, TRUE);
+}
+
+/* Opens (or with @make, builds) the temporary pool over @dir. */
+static gboolean
+dc_pool_open_dir_full (virConnectPtr conn, const char *dir, gboolean make, const char *owner,
+                       const char *group, char **name, GError **error)
+{
+  g_autofree char *pool_name = dc_plan_dir_pool_name (dir);
+  g_autofree char *xml = dc_pool_dir_xml (dir, make, owner, group);
 
   for (int attempt = 0; attempt < DC_POOL_ATTEMPTS; attempt++)
     {
@@ -116,6 +123,52 @@ dc_pool_make_dir (virConnectPtr conn, const char *dir, const char *owner, const 
 }
 
 /**
+ * dc_pool_dir_has:
+ * @conn: connection
+ * @dir: a directory no active pool covers
+ * @name: a file name
+ * @has: (out): whether @dir holds a file @name libvirt can read
+ * @error: return location
+ *
+ * Looks, through the temporary pool over @dir, and closes that pool at
+ * once if this call opened it: a question leaves nothing behind, even
+ * when the process is killed right after.
+ *
+ * Returns: %FALSE with @error set when that cannot be told
+ */
+gboolean
+dc_pool_dir_has (virConnectPtr conn, const char *dir, const char *name, gboolean *has, GError **error)
+{
+  g_autofree char *pool_name = dc_plan_dir_pool_name (dir);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, pool_name);
+  g_autoptr (DcVol) vol = NULL;
+  gboolean opened = FALSE;
+  gboolean ok = TRUE;
+
+  *has = FALSE;
+  if (pool == NULL || virStoragePoolIsActive (pool) != 1)
+    {
+      g_autofree char *xml = dc_pool_dir_xml (dir, FALSE, NULL, NULL);
+
+      g_clear_pointer (&pool, virStoragePoolFree);
+      pool = virStoragePoolCreateXML (conn, xml, 0);
+      if (pool == NULL && dc_last_libvirt_code () == VIR_ERR_SYSTEM_ERROR
+          && virGetLastError ()->int1 == ENOENT)
+        return TRUE; /* no such directory */
+      if (pool == NULL)
+        return dc_set_libvirt_error (error, "cannot look into '%s' through a temporary storage pool", dir);
+      opened = TRUE;
+    }
+  vol = virStorageVolLookupByName (pool, name);
+  *has = vol != NULL;
+  if (vol == NULL && dc_last_libvirt_code () != VIR_ERR_NO_STORAGE_VOL)
+    ok = dc_set_libvirt_error (error, "cannot look for '%s' in '%s'", name, dir);
+  if (opened && virStoragePoolDestroy (pool) < 0)
+    g_debug ("temporary pool '%s' stays: %s", pool_name, virGetLastErrorMessage ());
+  return ok;
+}
+
+/**
  * dc_pool_close_dirs:
  * @conn: connection
  *
@@ -124,6 +177,20 @@ dc_pool_make_dir (virConnectPtr conn, const char *dir, const char *owner, const 
  */
 void
 dc_pool_close_dirs (virConnectPtr conn)
+{
+  dc_pool_close_dirs_on (conn, NULL);
+}
+
+/**
+ * dc_pool_close_dirs_on:
+ * @conn: connection
+ * @other: (nullable): a second one (--to: the source's host and the
+ *   clone's), where the same names are closed too
+ *
+ * As dc_pool_close_dirs(), on both connections.
+ */
+void
+dc_pool_close_dirs_on (virConnectPtr conn, virConnectPtr other)
 {
   g_autoptr (GHashTable) pools = NULL;
   GHashTableIter iter;
@@ -136,12 +203,14 @@ dc_pool_close_dirs (virConnectPtr conn)
     return;
   g_hash_table_iter_init (&iter, pools);
   while (g_hash_table_iter_next (&iter, &name, NULL))
-    {
-      g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, name);
+    for (int i = 0; i < 2; i++)
+      {
+        virConnectPtr on = i == 0 ? conn : other;
+        g_autoptr (DcPool) pool = on ? virStoragePoolLookupByName (on, name) : NULL;
 
-      if (pool != NULL && virStoragePoolDestroy (pool) < 0)
-        g_debug ("temporary pool '%s' stays: %s", (const char *) name, virGetLastErrorMessage ());
-    }
+        if (pool != NULL && virStoragePoolDestroy (pool) < 0)
+          g_debug ("temporary pool '%s' stays: %s", (const char *) name, virGetLastErrorMessage ());
+      }
 }
 
 /* Whether @pool is a temporary pool of domclone's: transient, and named

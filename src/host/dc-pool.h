@@ -14,8 +14,11 @@ G_BEGIN_DECLS
 gboolean dc_pool_open_dir (virConnectPtr conn, const char *dir, char **name, GError **error);
 gboolean dc_pool_make_dir (virConnectPtr conn, const char *dir, const char *owner, const char *group,
                            char **name, GError **error);
+gboolean dc_pool_dir_has (virConnectPtr conn, const char *dir, const char *name, gboolean *has,
+                          GError **error);
 void dc_pool_close_dirs (virConnectPtr conn);
 void dc_pool_sweep (virConnectPtr conn);
+void dc_pool_close_dirs_on (virConnectPtr conn, virConnectPtr other);
 gboolean dc_pool_vanished (void);
 
 G_END_DECLS

@@ -16,7 +16,11 @@ G_BEGIN_DECLS
 /* One clone run: what it works on, and what it made so far. */
 typedef struct
 {
-  virConnectPtr conn;
+  virConnectPtr conn;     /* where the clone is made */
+  virConnectPtr src_conn; /* where the source is: @conn, or another
+                           * host's (--to, @across) */
+  gboolean across;
+  char *src_host; /* --to: the source's host name, for <origin> */
   virDomainPtr src;
   DcEnv *env;
   const DcCloneOptions *opts;

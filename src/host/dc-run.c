@@ -42,6 +42,7 @@ dc_run_clear (DcRun *run)
   g_clear_pointer (&run->made, g_hash_table_unref);
   g_clear_pointer (&run->same, g_hash_table_unref);
   g_clear_pointer (&run->src, virDomainFree);
+  g_clear_pointer (&run->src_host, g_free);
   g_mutex_clear (&run->undo_lock);
   g_mutex_clear (&run->prove_lock);
 }
@@ -212,7 +213,11 @@ dc_run_final_metadata (const DcPlan *plan, const DcCloneResult *result, GError *
       const DcCopy *c = i < plan->copies->len
                           ? plan->copies->pdata[i]
                           : ((const DcSeed *) plan->seeds->pdata[i - plan->copies->len])->vol;
-      DcOwnedVolume *v = dc_owned_volume_new (c->dst_pool, c->dst_name, c->dst_open_dir);
+      DcOwnedVolume *v;
+
+      if (c->shared)
+        continue; /* --to: media shared there by later clones too */
+      v = dc_owned_volume_new (c->dst_pool, c->dst_name, c->dst_open_dir);
 
       v->disk = g_strdup (r->disk);
       v->path = g_strdup (r->path);
@@ -286,6 +291,9 @@ dc_run_plan_options (const DcRun *run, const char *now)
     .pool = run->opts->pool,
     .linked = run->opts->linked,
     .shape = run->opts->shape,
+    .across = run->across,
+    .source_uri = run->opts->source_uri,
+    .source_host = run->src_host,
   };
 
   return popts;
@@ -470,7 +478,7 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
   const char *name = run->opts->source;
   g_autoptr (DcMetadata) md = NULL;
 
-  run->src = dc_run_source_open (run->conn, name, run->opts->live, &run->live, xml, error);
+  run->src = dc_run_source_open (run->src_conn, name, run->opts->live, &run->live, xml, error);
   if (run->src == NULL || (run->live && !dc_backup_supported (run->src, name, error)))
     return FALSE;
   md = dc_domain_metadata (run->src, name, error);
@@ -487,12 +495,30 @@ static DcHostScan *
 dc_run_begin (DcRun *run, char **xml, GError **error)
 {
   DcHostScan *scan = NULL;
+  gboolean ok = dc_run_open_source (run, xml, error);
 
-  if (dc_run_open_source (run, xml, error))
+  /* --to: the clone's <origin> names the source's host */
+  if (ok && run->across)
+    {
+      run->src_host = virConnectGetHostname (run->src_conn);
+      if (run->src_host == NULL)
+        ok = dc_set_libvirt_error (error, "cannot read the host name of the source's host");
+    }
+  if (ok)
     scan = dc_host_scan (run->conn, error);
   if (scan == NULL)
     g_clear_pointer (&run->src, virDomainFree);
   return scan;
+}
+
+/* The planner's questions, answered by the clone's host (and, --to, by
+ * the source's for its files) */
+static DcEnv *
+dc_run_env (DcRun *run, const DcHostScan *scan, gboolean read_only)
+{
+  if (run->across)
+    return dc_env_live_new_to (run->src_conn, run->conn, scan, read_only);
+  return read_only ? dc_env_live_new_read_only (run->conn, scan) : dc_env_live_new (run->conn, scan);
 }
 
 /* Leftovers of killed runs against this source go first: they hold
@@ -504,7 +530,7 @@ dc_run_remove_leftovers (DcRun *run, const DcHostScan *scan)
   g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
 
-  if (!dc_cleanup (run->conn, scan, run->opts->source, FALSE, removed, &error))
+  if (!dc_cleanup (run->conn, scan, run->src_conn, run->opts->source, FALSE, removed, &error))
     g_warning ("cannot remove the leftovers of an earlier run: %s", error->message);
   for (guint i = 0; i < removed->len; i++)
     g_message ("removed '%s', left unfinished by a killed run", (const char *) removed->pdata[i]);
@@ -573,7 +599,9 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
   g_autofree char *xml = NULL;
   g_autoptr (DcHostScan) scan = NULL;
   g_auto (DcRun) run = {
-    .conn = conn,
+    .conn = opts->to ? opts->to : conn,
+    .src_conn = conn,
+    .across = opts->to != NULL,
     .opts = opts,
     .rand = opts->rand ? opts->rand : own_rand,
     .several = several,
@@ -589,16 +617,16 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
       dc_run_remove_leftovers (&run, scan);
       run.source_xml = xml;
       run.jobs = opts->jobs > 0 ? opts->jobs : (guint) g_get_num_processors ();
-      run.local_conn = dc_connection_is_local (conn);
+      run.local_conn = dc_connection_is_local (run.conn);
       run.local_copies = run.local_conn && g_strcmp0 (g_getenv ("DOMCLONE_LOCAL_COPY"), "0") != 0;
-      run.env = dc_env_live_new (conn, scan);
+      run.env = dc_run_env (&run, scan, FALSE);
       run.undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
       if (opts->read_back)
         run.made = g_hash_table_new_full (NULL, NULL, NULL, g_free);
       run.same = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       ok = dc_run_clones (&run, scan, count, made, &local);
-      if (virConnectIsAlive (conn) == 1)
-        dc_pool_close_dirs (conn);
+      if (virConnectIsAlive (run.conn) == 1)
+        dc_pool_close_dirs_on (run.conn, run.across && virConnectIsAlive (conn) == 1 ? conn : NULL);
     }
   if (ok)
     return TRUE;
@@ -722,7 +750,9 @@ dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error
   g_autoptr (DcHostScan) scan = NULL;
   g_autoptr (DcPlan) plan = NULL;
   g_auto (DcRun) run = {
-    .conn = conn,
+    .conn = opts->to ? opts->to : conn,
+    .src_conn = conn,
+    .across = opts->to != NULL,
     .opts = opts,
     .rand = opts->rand ? opts->rand : own_rand,
   };
@@ -746,7 +776,7 @@ dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error
 
   run.source_xml = xml;
   popts = dc_run_plan_options (&run, now);
-  run.env = dc_env_live_new_read_only (conn, scan);
+  run.env = dc_run_env (&run, scan, TRUE);
   plan = dc_plan_new (run.env, &popts, error);
   if (plan != NULL)
     {

@@ -12,7 +12,9 @@
  * file it may not read), the bytes are downloaded from the source and
  * uploaded into the new volume in one process: libvirt's storage driver
  * reads and writes a file volume as its bytes, whatever its format, and
- * the sparse streams keep holes as holes. It works over any connection.
+ * the sparse streams keep holes as holes. It works over any connection,
+ * and between two (a clone onto another host, --to): a qcow2 volume
+ * goes across as its file, so the same guest content in the same format.
  */
 #include "config.h"
 
@@ -24,6 +26,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcStream, virStreamFree)
 
 /* the most one call moves: a few progress updates a second */
 #define DC_STREAM_COPY_CHUNK ((size_t) 1024 * 1024)
+/* chunks on their way from the reader to the writer */
+#define DC_STREAM_COPY_CHUNKS 8
 
 /* Sends all of @data on @out. */
 static gboolean
@@ -41,46 +45,156 @@ dc_stream_send_all (virStreamPtr out, const char *data, size_t len, const char *
   return TRUE;
 }
 
-/* The relay itself: data as data, holes as holes, until the end. */
+/*
+ * The relay: data as data, holes as holes, until the end. A reader
+ * thread receives while this one sends: libvirt's client reads a
+ * connection's socket only while a call on it runs (domclone runs no
+ * event loop), so one thread doing both would leave each daemon
+ * waiting while it serves the other. Chunks go round two queues, so at
+ * most DC_STREAM_COPY_CHUNKS are in memory.
+ */
+typedef enum
+{
+  DC_CHUNK_DATA,
+  DC_CHUNK_HOLE,
+  DC_CHUNK_END,
+  DC_CHUNK_FAILED, /* the reader's error is in DcRelay.error */
+} DcChunkKind;
+
+typedef struct
+{
+  DcChunkKind kind;
+  char *data;
+  size_t len;     /* DATA: bytes in @data */
+  long long hole; /* HOLE: its length */
+} DcChunk;
+
+typedef struct
+{
+  virStreamPtr in;
+  const char *src;
+  GAsyncQueue *full;  /* DcChunk: received, to send */
+  GAsyncQueue *empty; /* DcChunk: to receive into */
+  gint stop;          /* the writer gave up: receive no more */
+  GError *error;      /* the reader's failure */
+} DcRelay;
+
+static void
+dc_chunk_free (DcChunk *chunk)
+{
+  g_free (chunk->data);
+  g_free (chunk);
+}
+
+/* Receives one chunk into @chunk; its kind says what came. */
+static void
+dc_relay_recv (DcRelay *relay, DcChunk *chunk)
+{
+  int n = virStreamRecvFlags (relay->in, chunk->data, DC_STREAM_COPY_CHUNK, VIR_STREAM_RECV_STOP_AT_HOLE);
+
+  chunk->kind = DC_CHUNK_DATA;
+  chunk->len = n > 0 ? (size_t) n : 0;
+  if (n == 0)
+    chunk->kind = DC_CHUNK_END;
+  else if (n == -3)
+    {
+      chunk->kind = DC_CHUNK_HOLE;
+      if (virStreamRecvHole (relay->in, &chunk->hole, 0) < 0)
+        n = -1;
+    }
+  if (n < 0 && n != -3)
+    {
+      dc_set_libvirt_error (&relay->error, "cannot read volume '%s'", relay->src);
+      chunk->kind = DC_CHUNK_FAILED;
+    }
+}
+
+static gpointer
+dc_relay_reader (gpointer data)
+{
+  DcRelay *relay = data;
+
+  for (;;)
+    {
+      DcChunk *chunk = g_async_queue_pop (relay->empty);
+
+      if (g_atomic_int_get (&relay->stop))
+        chunk->kind = DC_CHUNK_END;
+      else
+        dc_relay_recv (relay, chunk);
+      g_async_queue_push (relay->full, chunk);
+      if (chunk->kind == DC_CHUNK_END || chunk->kind == DC_CHUNK_FAILED)
+        return NULL;
+    }
+}
+
+/* Sends what the reader received, until its last chunk; FALSE with
+ * @error set at the first failure (the reader's, or this side's). */
+static gboolean
+dc_relay_write (DcRelay *relay, virStreamPtr out, const char *dst, gsize *done, GError **error)
+{
+  gboolean ok = TRUE;
+
+  for (;;)
+    {
+      DcChunk *chunk = g_async_queue_pop (relay->full);
+      DcChunkKind kind = chunk->kind;
+
+      /* as the local copy, and unlike libvirt's: a signal stops it */
+      if (ok && kind != DC_CHUNK_END && kind != DC_CHUNK_FAILED && !dc_check_cancelled (error))
+        ok = FALSE;
+      else if (ok && kind == DC_CHUNK_HOLE && chunk->hole > 0 && virStreamSendHole (out, chunk->hole, 0) < 0)
+        ok = dc_set_libvirt_error (error, "cannot write volume '%s'", dst);
+      else if (ok && kind == DC_CHUNK_DATA && !dc_stream_send_all (out, chunk->data, chunk->len, dst, error))
+        ok = FALSE;
+      else if (ok && kind == DC_CHUNK_DATA && done != NULL)
+        g_atomic_pointer_add (done, (gssize) chunk->len);
+      if (!ok)
+        g_atomic_int_set (&relay->stop, 1);
+      g_async_queue_push (relay->empty, chunk);
+      if (kind == DC_CHUNK_END)
+        return ok;
+      if (kind == DC_CHUNK_FAILED)
+        {
+          if (ok)
+            g_propagate_error (error, g_steal_pointer (&relay->error));
+          return FALSE;
+        }
+    }
+}
+
 static gboolean
 dc_stream_relay (virStreamPtr in, virStreamPtr out, const char *src, const char *dst, gsize *done,
                  GError **error)
 {
-  g_autofree char *buf = g_malloc (DC_STREAM_COPY_CHUNK);
+  DcRelay relay = { .in = in, .src = src };
+  g_autoptr (GAsyncQueue) full = g_async_queue_new_full ((GDestroyNotify) dc_chunk_free);
+  g_autoptr (GAsyncQueue) empty = g_async_queue_new_full ((GDestroyNotify) dc_chunk_free);
+  GThread *reader;
+  gboolean ok;
 
-  for (;;)
+  relay.full = full;
+  relay.empty = empty;
+  for (int i = 0; i < DC_STREAM_COPY_CHUNKS; i++)
     {
-      int n;
+      DcChunk *chunk = g_new0 (DcChunk, 1);
 
-      /* as the local copy, and unlike libvirt's: a signal stops it */
-      if (!dc_check_cancelled (error))
-        return FALSE;
-      n = virStreamRecvFlags (in, buf, DC_STREAM_COPY_CHUNK, VIR_STREAM_RECV_STOP_AT_HOLE);
-      if (n == 0)
-        return TRUE;
-      if (n == -3)
-        {
-          long long hole = 0;
-
-          if (virStreamRecvHole (in, &hole, 0) < 0)
-            return dc_set_libvirt_error (error, "cannot read volume '%s'", src);
-          if (hole > 0 && virStreamSendHole (out, hole, 0) < 0)
-            return dc_set_libvirt_error (error, "cannot write volume '%s'", dst);
-          continue;
-        }
-      if (n < 0)
-        return dc_set_libvirt_error (error, "cannot read volume '%s'", src);
-      if (!dc_stream_send_all (out, buf, (size_t) n, dst, error))
-        return FALSE;
-      if (done != NULL)
-        g_atomic_pointer_add (done, (gssize) n);
+      chunk->data = g_malloc (DC_STREAM_COPY_CHUNK);
+      g_async_queue_push (empty, chunk);
     }
+  reader = g_thread_try_new ("relay", dc_relay_reader, &relay, error);
+  if (reader == NULL)
+    return FALSE;
+  ok = dc_relay_write (&relay, out, dst, done, error);
+  g_thread_join (reader);
+  g_clear_error (&relay.error);
+  return ok;
 }
 
 /**
  * dc_vol_io_stream:
- * @conn: connection
- * @src: the source volume, read as its bytes
+ * @src: the source volume, read as its bytes; on its own connection,
+ *   which may be another host's than @dst's (--to)
  * @dst: the new volume, as big as @src, created empty (allocation 0
  *   for a sparse source); its content is replaced with @src's bytes
  * @done: (nullable): bytes copied so far, for progress, updated
@@ -92,12 +206,14 @@ dc_stream_relay (virStreamPtr in, virStreamPtr out, const char *src, const char 
  * Returns: %FALSE with @error set on failure
  */
 gboolean
-dc_vol_io_stream (virConnectPtr conn, virStorageVolPtr src, virStorageVolPtr dst, gsize *done, GError **error)
+dc_vol_io_stream (virStorageVolPtr src, virStorageVolPtr dst, gsize *done, GError **error)
 {
   g_autofree char *src_name = g_strdup (virStorageVolGetName (src));
   g_autofree char *dst_name = g_strdup (virStorageVolGetName (dst));
-  g_autoptr (DcStream) in = virStreamNew (conn, 0);
-  g_autoptr (DcStream) out = virStreamNew (conn, 0);
+  /* each stream on its volume's connection: across hosts the bytes
+   * come from one daemon and go to the other, through this process */
+  g_autoptr (DcStream) in = virStreamNew (virStorageVolGetConnect (src), 0);
+  g_autoptr (DcStream) out = virStreamNew (virStorageVolGetConnect (dst), 0);
   gboolean in_open = FALSE, out_open = FALSE;
 
   if (in == NULL || out == NULL)

@@ -8,8 +8,7 @@
 
 G_BEGIN_DECLS
 
-gboolean dc_vol_io_stream (virConnectPtr conn, virStorageVolPtr src, virStorageVolPtr dst, gsize *done,
-                           GError **error);
+gboolean dc_vol_io_stream (virStorageVolPtr src, virStorageVolPtr dst, gsize *done, GError **error);
 GBytes *dc_vol_io_download (virConnectPtr conn, virStorageVolPtr vol, guint64 offset, guint64 length,
                             GError **error);
 gboolean dc_vol_io_upload (virConnectPtr conn, virStorageVolPtr vol, GBytes *bytes, GError **error);

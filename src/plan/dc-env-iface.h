@@ -73,6 +73,15 @@ struct _DcEnv
    * does not exist; a member left NULL never finds a seed */
   gboolean (*iso_label) (DcEnv *env, const char *path, const char *pool, const char *name, char **label,
                          GError **error);
+  /* --to: the clone goes onto another host. The questions above about
+   * the source's files (vol_by_path, vol_by_name, file, iso_label,
+   * nvram_dir, swtpm_dir) are answered by the source's host, those
+   * about what is free or where volumes go (domain_exists, mac_in_use,
+   * vol_exists, pool_info) by the destination's. *@has: the
+   * destination has the file @path (or volume @name of pool @pool).
+   * NULL on one host. */
+  gboolean (*dst_has) (DcEnv *env, const char *path, const char *pool, const char *name, gboolean *has,
+                       GError **error);
   /* *@image: what the Ceph cluster says of image @src->image; FALSE with
    * @error when the cluster cannot be reached (a member left NULL: no
    * RBD disk can be planned) */

@@ -114,6 +114,8 @@ dc_metadata_free (DcMetadata *md)
   g_free (md->origin_name);
   g_free (md->origin_uuid);
   g_free (md->origin_time);
+  g_free (md->origin_uri);
+  g_free (md->origin_host);
   g_ptr_array_unref (md->template_disks);
   g_ptr_array_unref (md->volumes);
   g_ptr_array_unref (md->disks);
@@ -174,6 +176,8 @@ dc_metadata_parse_origin (xmlXPathContext *ctxt, DcMetadata *md)
   md->origin_name = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@name");
   md->origin_uuid = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@uuid");
   md->origin_time = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@time");
+  md->origin_uri = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@uri");
+  md->origin_host = dc_xml_string (ctxt, NULL, "./*[local-name()='origin']/@host");
   md->origin_linked = g_strcmp0 (linked, "yes") == 0;
 }
 
@@ -349,6 +353,10 @@ dc_metadata_format_origin (xmlNode *root, const DcMetadata *md)
       xmlSetProp (origin, BAD_CAST "time", BAD_CAST (md->origin_time ? md->origin_time : ""));
       if (md->origin_linked)
         xmlSetProp (origin, BAD_CAST "linked", BAD_CAST "yes");
+      if (md->origin_uri != NULL)
+        xmlSetProp (origin, BAD_CAST "uri", BAD_CAST md->origin_uri);
+      if (md->origin_host != NULL)
+        xmlSetProp (origin, BAD_CAST "host", BAD_CAST md->origin_host);
     }
   else
     dc_xml_remove (origin);

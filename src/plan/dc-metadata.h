@@ -53,6 +53,9 @@ typedef struct
   char *origin_time;         /* ... and when it was cloned (ISO 8601, UTC) */
   gboolean origin_linked;    /* ... as a linked clone: its disks are
                            * overlays on the source's volumes */
+  char *origin_uri;          /* ... from another host (--to): the source's
+                              * URI as given, NULL on the same host ... */
+  char *origin_host;         /* ... and that host's name */
   gboolean template;         /* made a template by --make-template */
   GPtrArray *template_disks; /* char *: targets of the disks
                               * --make-template made read-only */

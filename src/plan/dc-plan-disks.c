@@ -178,6 +178,75 @@ dc_planner_disk_format (DcPlanner *p, xmlNode *disk, xmlNode *source, const char
   return TRUE;
 }
 
+static DcVolInfo *dc_planner_disk_source (DcPlanner *p, const char *type, xmlNode *source, const char *what,
+                                          const char **attr, GError **error);
+static gboolean dc_planner_disk_format (DcPlanner *p, xmlNode *disk, xmlNode *source, const char *what,
+                                        DcVolInfo *info, gboolean *bytes_only, GError **error);
+static void dc_planner_disk_point (DcPlanner *p, xmlNode *disk, xmlNode *source, const char *attr,
+                                   const DcCopy *copy);
+
+/*
+ * --to: a read-only disk or CD-ROM the clone shares. Where the
+ * destination has the file (or volume) it names, that one is shared;
+ * else it is copied there once, under its own name, into the pool a
+ * disk's copy would go to (or the same directory), and shared by every
+ * later clone that finds it there. Such a copy is no volume of the
+ * clone's own (DcCopy.shared): deleting the clone leaves it.
+ */
+static gboolean
+dc_planner_to_shared (DcPlanner *p, xmlNode *disk, const char *type, xmlNode *source, const char *what,
+                      GError **error)
+{
+  const char *attr = NULL;
+  gboolean bytes_only = FALSE;
+  gboolean there = FALSE;
+  g_autoptr (DcVolInfo) info = NULL;
+  const DcPoolInfo *into = p->into;
+  DcCopy *copy;
+
+  if (!dc_plan_to_shared_there (p->env, what, type, source, &there, error))
+    return FALSE;
+  if (there)
+    return TRUE;
+  info = dc_planner_disk_source (p, type, source, what, &attr, error);
+  if (info == NULL || !dc_planner_disk_format (p, disk, source, what, info, &bytes_only, error))
+    return FALSE;
+  if (into == NULL && info->open_dir == NULL)
+    {
+      into = dc_plan_to_pool (p->env, p->dst_pools, info->pool, error);
+      if (into == NULL)
+        return FALSE;
+    }
+  /* copied once already, by the clone of another run */
+  if (info->open_dir != NULL)
+    {
+      g_autofree char *path = g_build_filename (info->open_dir, info->name, NULL);
+
+      if (!p->env->dst_has (p->env, path, NULL, NULL, &there, error))
+        return FALSE;
+    }
+  else if (!p->env->dst_has (p->env, NULL, into->name, info->name, &there, error))
+    return FALSE;
+  if (there)
+    {
+      g_autofree char *path = g_build_filename (into ? into->path : info->open_dir, info->name, NULL);
+      DcCopy before = { .dst_pool = (char *) (into ? into->name : NULL),
+                        .dst_name = info->name,
+                        .dst_path = path };
+
+      dc_planner_disk_point (p, disk, source, attr, &before);
+      return TRUE;
+    }
+  copy = dc_planner_new_copy (p, what, info, info->open_dir, into, info->name, error);
+  if (copy == NULL)
+    return FALSE;
+  copy->shared = TRUE;
+  copy->bytes_only = bytes_only;
+  g_ptr_array_add (p->plan->copies, copy);
+  dc_planner_disk_point (p, disk, source, attr, copy);
+  return TRUE;
+}
+
 /* What a disk keeps of its source's, rather than getting a volume of
  * its own: a template's protected disk is the clone's own again
  * (writable, copied or, linked, an overlay); a cloud-init seed is made
@@ -205,6 +274,8 @@ dc_planner_disk_kept (DcPlanner *p, xmlNode *disk, const char *device, const cha
    * cannot write to it. */
   if (g_str_equal (device, "cdrom") || readonly != NULL || dc_xml_child (disk, "shareable", FALSE) != NULL)
     {
+      if (p->opts->across && !dc_planner_to_shared (p, disk, type, source, what, error))
+        return FALSE;
       g_ptr_array_add (p->plan->shared, g_strdup_printf ("%s (%s)", what, device));
       *done = TRUE;
       return TRUE;
@@ -472,6 +543,8 @@ dc_planner_disk (DcPlanner *p, xmlNode *disk, GError **error)
       return FALSE;
     }
   if (!dc_planner_disk_format (p, disk, source, what, info, &bytes_only, error))
+    return FALSE;
+  if (p->opts->across && !dc_plan_to_check_chain (what, info, bytes_only, error))
     return FALSE;
   copy = dc_planner_disk_volume (p, disk, what, target, shaped, info, bytes_only, error);
   if (copy == NULL)

@@ -315,7 +315,8 @@ dc_planner_choose_name (DcPlanner *p, GError **error)
     {
       if (!dc_name_validate (p->opts->name, error))
         return FALSE;
-      if (g_str_equal (p->opts->name, plan->source_name))
+      /* on another host the source's own name is free */
+      if (!p->opts->across && g_str_equal (p->opts->name, plan->source_name))
         {
           g_set_error (error, DC_ERROR, DC_ERROR_INVALID_NAME,
                        "invalid name '%s': it is the source's own name; choose another", p->opts->name);

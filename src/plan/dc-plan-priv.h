@@ -7,6 +7,7 @@
 #pragma once
 
 #include "dc-plan.h"
+#include "dc-plan-to.h"
 #include "dc-xml.h"
 
 G_BEGIN_DECLS
@@ -26,6 +27,8 @@ typedef struct
   GPtrArray *macs_from;  /* MAC of the source's interface i ... */
   GPtrArray *macs_to;    /* ... and of the clone's (for seeds) */
   DcMetadata *source_md; /* the source's domclone metadata */
+  GHashTable *dst_pools; /* --to: the destination's pools asked for, by
+                          * name (DcPoolInfo) */
 } DcPlanner;
 
 /* dc-plan.c */

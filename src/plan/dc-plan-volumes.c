@@ -165,11 +165,24 @@ DcCopy *
 dc_planner_new_copy (DcPlanner *p, const char *what, const DcVolInfo *src, const char *dst_dir,
                      const DcPoolInfo *into, const char *dst_name, GError **error)
 {
-  g_autofree char *dst_pool =
-    dst_dir ? dc_plan_dir_pool_name (dst_dir) : g_strdup (into ? into->name : src->pool);
-  const char *dst_open_dir = dst_dir ? dst_dir : into ? NULL : src->open_dir;
-  g_autofree char *key = g_strdup_printf ("%s/%s", dst_pool, dst_name);
+  g_autofree char *dst_pool = NULL;
+  const char *dst_open_dir;
+  g_autofree char *key = NULL;
   DcCopy *copy;
+
+  /* --to: into the destination's pool of the same name; a file outside
+   * pools into the same directory there, made if missing */
+  if (p->opts->across && dst_dir == NULL && into == NULL && src->open_dir != NULL)
+    dst_dir = src->open_dir;
+  else if (p->opts->across && dst_dir == NULL && into == NULL)
+    {
+      into = dc_plan_to_pool (p->env, p->dst_pools, src->pool, error);
+      if (into == NULL)
+        return NULL;
+    }
+  dst_pool = dst_dir ? dc_plan_dir_pool_name (dst_dir) : g_strdup (into ? into->name : src->pool);
+  dst_open_dir = dst_dir ? dst_dir : into ? NULL : src->open_dir;
+  key = g_strdup_printf ("%s/%s", dst_pool, dst_name);
 
   if (!dc_planner_dst_free (p, what, src, dst_dir, dst_pool, dst_open_dir, dst_name, key, error))
     return NULL;

@@ -104,14 +104,14 @@ dc_plan_describe (const DcPlan *plan)
       g_autofree char *grow =
         c->grow_to ? g_strdup_printf (", grown to %" G_GUINT64_FORMAT " bytes", c->grow_to) : g_strdup ("");
 
-      g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)%s%s%s\n",
+      g_string_append_printf (out, "%s %s: %s/%s -> %s/%s (%s)%s%s%s%s\n",
                               c->kind == DC_COPY_KIND_OVERLAY ? "overlay" : "copy", c->what,
                               c->pool  ? c->pool
                               : c->rbd ? "(rbd)"
                                        : "-",
                               c->src_name, c->dst_pool, c->dst_name, c->dst_path ? c->dst_path : "-",
                               c->bytes_only ? ", its bytes as they are" : "", c->convert ? ", converted" : "",
-                              grow);
+                              grow, c->shared ? ", shared there by later clones" : "");
     }
   for (guint i = 0; i < plan->seeds->len; i++)
     {

@@ -51,6 +51,9 @@ typedef struct
                         * XML names (or a backing file in a raw disk):
                         * its bytes are copied as they are, never through
                         * libvirt's copy, which converts from the probe */
+  gboolean shared;     /* --to: read-only media the destination lacked,
+                        * copied there once under its own name and shared
+                        * by later clones: never the clone's own volume */
   DcRbdSource *rbd;    /* a Ceph RBD image: the source's place; the new
                         * image, @dst_name, goes beside it, made by
                         * librbd (dc-rbd.c): a deep copy (FULL) or a
@@ -122,6 +125,13 @@ typedef struct
                                * protected disks get overlays */
   const DcShape *shape;       /* --memory, --vcpus, --resize, --disk,
                                * --format; NULL: none */
+  /* --to: the clone goes onto another host (the env answers for both,
+   * see DcEnv.dst_has); each new volume goes into the destination's
+   * pool of its source pool's name (or --pool), a file outside pools
+   * into the same directory there */
+  gboolean across;
+  const char *source_uri;  /* --to: the source's URI as given, and its */
+  const char *source_host; /* host's name, for the clone's <origin> */
 } DcPlanOptions;
 
 DcPlan *dc_plan_new (DcEnv *env, const DcPlanOptions *opts, GError **error);

@@ -37,6 +37,11 @@ dc_planner_metadata (DcPlanner *p, GError **error)
   md->origin_uuid = g_strdup (p->plan->source_uuid);
   md->origin_time = g_strdup (p->opts->now);
   md->origin_linked = p->opts->linked;
+  if (p->opts->across)
+    {
+      md->origin_uri = g_strdup (p->opts->source_uri);
+      md->origin_host = g_strdup (p->opts->source_host);
+    }
   p->plan->metadata = dc_metadata_format (md);
 
   if (p->opts->building != NULL)
@@ -141,7 +146,9 @@ dc_plan_build (DcEnv *env, const DcPlanOptions *opts, char **chosen, guint *numb
   g_autoptr (GPtrArray) macs_to = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (DcPoolInfo) into = NULL;
   g_autoptr (DcMetadata) source_md = NULL;
-  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL, macs_from, macs_to, NULL };
+  g_autoptr (GHashTable) dst_pools =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) dc_pool_info_free);
+  DcPlanner p = { env, opts, plan, NULL, NULL, macs, vol_names, NULL, macs_from, macs_to, NULL, dst_pools };
   xmlNode *root;
 
   plan->copies = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_copy_free);

@@ -78,6 +78,11 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "<N>" },
   { "connect", 'c', 0, G_OPTION_ARG_STRING, &parsed.connect,
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
+  { "to", 0, 0, G_OPTION_ARG_STRING, &parsed.to,
+    "Define the clone on this other libvirt host (URI), reading the source on the --connect one: its "
+    "volumes are streamed across, sparse, into the pools of the same names there (or --pool). With "
+    "--cleanup: remove the unfinished clones of <source_name> there.",
+    "<uri>" },
   { "pool", 0, 0, G_OPTION_ARG_STRING, &parsed.pool,
     "Put the new volumes of the clone's disks into this active storage pool (one that holds files: dir, "
     "fs or netfs). Default: the pool of each source volume. NVRAM and TPM state stay where libvirt keeps "
@@ -330,8 +335,8 @@ typedef struct
 
 #define DC_CLI_TEMPLATE_ALONE                                                                                \
   "--make-template and --unmake-template clone nothing: give one of them alone, without --name, --linked, "  \
-  "--live, --pool, --count, --exist-ok, --print-xml or --cleanup"
-#define DC_CLI_NOT_WITH_TEMPLATE "cleanup print-xml linked live quiesce name pool count exist-ok"
+  "--live, --pool, --count, --exist-ok, --print-xml, --cleanup or --to"
+#define DC_CLI_NOT_WITH_TEMPLATE "cleanup print-xml linked live quiesce name pool count exist-ok to"
 
 /* the options that shape a clone (dc-shape.c reads their values) */
 #define DC_CLI_SHAPE "memory vcpus resize disk format"
@@ -373,6 +378,13 @@ static const DcCliRule dc_cli_rules[] = {
     "--cleanup clones nothing: it takes no --memory, --vcpus, --resize, --disk or --format" },
   { "make-template", DC_CLI_SHAPE, NULL, DC_CLI_TEMPLATE_SHAPE },
   { "unmake-template", DC_CLI_SHAPE, NULL, DC_CLI_TEMPLATE_SHAPE },
+  { "empty-to", NULL, NULL, "the --to URI is empty" },
+  { "to", "linked", NULL,
+    "--linked makes overlays on the template's volumes, which stay on its host: it takes no --to" },
+  { "to", "exist-ok", NULL,
+    "--exist-ok is not supported with --to: an earlier clone on the other host is not looked for" },
+  { "to", "live", NULL,
+    "--live is not supported with --to yet: clone the running domain on its host, or shut it down first" },
 };
 
 /* @value not given (-1) or from 1 to @max */
@@ -386,6 +398,12 @@ static gboolean
 dc_cli_empty_pool (const DcCliOptions *opts)
 {
   return opts->pool != NULL && opts->pool[0] == '\0';
+}
+
+static gboolean
+dc_cli_empty_to (const DcCliOptions *opts)
+{
+  return opts->to != NULL && opts->to[0] == '\0';
 }
 
 static gboolean
@@ -413,6 +431,7 @@ static const struct
   gboolean (*is) (const DcCliOptions *opts);
 } dc_cli_faults[] = {
   { "empty-pool", dc_cli_empty_pool },
+  { "empty-to", dc_cli_empty_to },
   { "count-range", dc_cli_count_out_of_range },
   { "jobs-range", dc_cli_jobs_out_of_range },
   /* not a fault: an option parsed by a callback, given when it set its field */

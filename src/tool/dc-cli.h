@@ -22,6 +22,7 @@ typedef struct
   gboolean exist_ok;
   int count; /* --count; 0: not given */
   char *connect;
+  char *to; /* --to: the destination's URI */
   char *pool;
   gboolean cleanup;
   gboolean print_xml;

@@ -76,6 +76,11 @@ dc_log_handler (const char *domain, GLogLevelFlags level, const char *message, g
 
 static DcOutputFormat format = DC_OUTPUT_TEXT;
 
+/* --to: the destination's connection (the source's is the handlers'),
+ * and the source's URI as the clone's <origin> records it */
+static virConnectPtr to_conn;
+static char *source_uri;
+
 /* What a clone keeps of its source's identity, on stderr whatever the
  * format and -q: one "domclone: warning: " line each */
 static void
@@ -149,6 +154,8 @@ dc_clone_options (const DcCliOptions *opts)
                          : opts->reset_identity == DC_CLI_RESET_STRICT ? DC_RESET_STRICT
                                                                        : DC_RESET_NONE;
   copts.shape = opts->shape;
+  copts.to = to_conn;
+  copts.source_uri = source_uri;
   return copts;
 }
 
@@ -210,7 +217,8 @@ dc_handle_cleanup (virConnectPtr conn, const DcCliOptions *opts)
   gboolean ok;
 
   dc_cancel_on_signals ();
-  ok = dc_cleanup (conn, NULL, opts->source, TRUE, removed, &error);
+  /* --to: the unfinished clones on the destination of the source here */
+  ok = dc_cleanup (to_conn ? to_conn : conn, NULL, conn, opts->source, TRUE, removed, &error);
   /* what was removed, even if something else then failed */
   out = dc_output_cleanup (format, opts->source, removed, ok ? NULL : error);
   dc_put_stdout (out);
@@ -275,14 +283,34 @@ dc_handle_clone (virConnectPtr conn, const DcCliOptions *opts)
   return EXIT_SUCCESS;
 }
 
+/* A connection to @uri (NULL: the default one) */
+static DcConnect *
+dc_connect (const char *given, GError **error)
+{
+  g_autofree char *uri = dc_connect_uri (given);
+  g_autofree char *connected = NULL;
+  DcConnect *conn;
+
+  /* libvirt writes its calls with write(2): a daemon that hangs up (a
+   * restart just as we connect) must be a failed call, not a SIGPIPE
+   * that kills us with nothing said (the modes' handlers keep it so) */
+  signal (SIGPIPE, SIG_IGN);
+  conn = virConnectOpenAuth (uri, dc_connect_auth (), 0);
+  if (conn == NULL)
+    {
+      dc_set_libvirt_error (error, "cannot connect to '%s'", given ? given : "the default libvirt URI");
+      (*error)->code = DC_ERROR_CONNECT;
+      return NULL;
+    }
+  connected = virConnectGetURI (conn);
+  g_info ("connected to '%s'", connected);
+  return conn;
+}
+
 /* libvirt, initialized for -v, and a connection to @opts' URI */
 static DcConnect *
 dc_open (const DcCliOptions *opts, GError **error)
 {
-  g_autofree char *uri = NULL;
-  g_autofree char *connected = NULL;
-  DcConnect *conn;
-
   /* libvirt reads its log settings once, when it initializes */
   if (verbosity >= 4)
     g_setenv ("LIBVIRT_DEBUG", "1", TRUE);
@@ -294,22 +322,7 @@ dc_open (const DcCliOptions *opts, GError **error)
       return NULL;
     }
   dc_libvirt_quiet ();
-  /* libvirt writes its calls with write(2): a daemon that hangs up (a
-   * restart just as we connect) must be a failed call, not a SIGPIPE
-   * that kills us with nothing said (the modes' handlers keep it so) */
-  signal (SIGPIPE, SIG_IGN);
-  uri = dc_connect_uri (opts->connect);
-  conn = virConnectOpenAuth (uri, dc_connect_auth (), 0);
-  if (conn == NULL)
-    {
-      dc_set_libvirt_error (error, "cannot connect to '%s'",
-                            opts->connect ? opts->connect : "the default libvirt URI");
-      (*error)->code = DC_ERROR_CONNECT;
-      return NULL;
-    }
-  connected = virConnectGetURI (conn);
-  g_info ("connected to '%s'", connected);
-  return conn;
+  return dc_connect (opts->connect, error);
 }
 
 typedef int (*DcHandler) (virConnectPtr conn, const DcCliOptions *opts);
@@ -335,6 +348,8 @@ dc_main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (DcCliOptions) opts = NULL;
   g_autoptr (DcConnect) conn = NULL;
+  g_autoptr (DcConnect) to = NULL;
+  g_autofree char *uri = NULL;
 
   setlocale (LC_ALL, "");
   g_log_set_handler (G_LOG_DOMAIN, G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION, dc_log_handler,
@@ -358,6 +373,15 @@ dc_main (int argc, char **argv)
   conn = dc_open (opts, &error);
   if (conn == NULL)
     return dc_fail (error);
+  if (opts->to != NULL)
+    {
+      to = dc_connect (opts->to, &error);
+      if (to == NULL)
+        return dc_fail (error);
+      to_conn = to;
+      uri = opts->connect ? g_strdup (opts->connect) : virConnectGetURI (conn);
+      source_uri = uri;
+    }
   return dc_handler (opts) (conn, opts);
 }
 

@@ -48,6 +48,12 @@ static const char expected_help[] =
   "                                 before it are kept (the error says which).\n"
   "  -c, --connect <uri>            libvirt connection URI (default: as virsh:\n"
   "                                 $LIBVIRT_DEFAULT_URI, else libvirt's default)\n"
+  "      --to <uri>                 Define the clone on this other libvirt host\n"
+  "                                 (URI), reading the source on the --connect\n"
+  "                                 one: its volumes are streamed across, sparse,\n"
+  "                                 into the pools of the same names there (or\n"
+  "                                 --pool). With --cleanup: remove the\n"
+  "                                 unfinished clones of <source_name> there.\n"
   "      --pool <pool>              Put the new volumes of the clone's disks into\n"
   "                                 this active storage pool (one that holds\n"
   "                                 files: dir, fs or netfs). Default: the pool\n"
@@ -215,7 +221,7 @@ test_cli_parse_shape (void)
 typedef struct
 {
   const char *label;
-  const char *args[7]; /* after the program name, NULL-terminated */
+  const char *args[8]; /* after the program name, NULL-terminated */
   int status;
   const char *stderr_part;
 } RunCase;
@@ -337,6 +343,21 @@ static const RunCase run_cases[] = {
     { "--make-template", "--disk", "vda=skip", "src", NULL },
     2,
     "they take no --memory" },
+  { "to-linked", { "--to", "test:///default", "--linked", "src", NULL }, 2, "it takes no --to" },
+  { "to-exist-ok",
+    { "--to", "test:///default", "--exist-ok", "--name", "x", "src", NULL },
+    2,
+    "--exist-ok is not supported with --to" },
+  { "to-template",
+    { "--to", "test:///default", "--make-template", "src", NULL },
+    2,
+    "give one of them alone" },
+  { "to-empty", { "--to", "", "src", NULL }, 2, "the --to URI is empty" },
+  { "to-bad-uri",
+    { "-c", "test:///default", "--to", "nosuchdriver:///x", "test", NULL },
+    1,
+    "cannot connect to 'nosuchdriver:///x'" },
+  { "to-live", { "--to", "test:///default", "--live", "src", NULL }, 2, "--live is not supported with --to yet" },
 };
 
 static void

@@ -171,10 +171,11 @@ test_live_completion_values (LiveFixture *f, gconstpointer data)
   const char *const uris[] = { "///session", "///system", NULL };
   const char *const none[] = { NULL };
   const char *const test_uri[] = { "test:///default", NULL }; /* no ":" typed yet: all of it */
-  const char *const *expect[] = { uris, uris, uris, test_uri, none, none };
-  const char *lines[] = { "-c qemu:///s", "--connect=qemu:///s", "-c qemu:", "-c te", "-n ", "--name=" };
+  const char *const *expect[] = { uris, uris, uris, test_uri, none, none, uris, uris };
+  const char *lines[] = { "-c qemu:///s", "--connect=qemu:///s", "-c qemu:",      "-c te", "-n ",
+                          "--name=",      "--to qemu:///s",      "--to=qemu:///s" };
   /* $LIBVIRT_DEFAULT_URI is offered too, once */
-  const char *defaults[] = { NULL, NULL, "qemu:///system", "test:///default", NULL, NULL };
+  const char *defaults[] = { NULL, NULL, "qemu:///system", "test:///default", NULL, NULL, NULL, NULL };
   g_auto (GStrv) jobs = NULL;
   g_auto (GStrv) jobs_vj = NULL;
 
@@ -300,6 +301,16 @@ test_live_completion_pool (LiveFixture *f, gconstpointer data)
   g_assert_true (option_exists ("--pool"));
   replies = complete ("--pool ");
   g_assert_true (g_strv_contains ((const char *const *) replies, f->pool));
+
+  /* with --to, the destination's pools: the new volumes go there */
+  {
+    g_auto (GStrv) there = complete ("--to test:///default --pool ");
+    g_auto (GStrv) there_eq = complete ("--to=test:///default --pool ");
+
+    g_assert_true (g_strv_contains ((const char *const *) there, "default-pool"));
+    g_assert_false (g_strv_contains ((const char *const *) there, f->pool));
+    g_assert_cmpstrv (there_eq, there);
+  }
 }
 
 /* --format: its two formats; --disk: the actions once TARGET= is typed

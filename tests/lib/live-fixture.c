@@ -231,13 +231,25 @@ live_domain_exists (const char *name)
 char *
 live_snapshot (void)
 {
+  return live_snapshot_of (live_conn);
+}
+
+/**
+ * live_snapshot_of:
+ * @conn: a connection
+ *
+ * Returns: (transfer full): live_snapshot() of the daemon of @conn
+ */
+char *
+live_snapshot_of (virConnectPtr conn)
+{
   GString *out = g_string_new (NULL);
   g_auto (DcDomainList) doms = { NULL, 0 };
   g_auto (DcPoolList) pools = { NULL, 0 };
   g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
 
-  doms.n = virConnectListAllDomains (live_conn, &doms.list, 0);
-  pools.n = virConnectListAllStoragePools (live_conn, &pools.list, 0);
+  doms.n = virConnectListAllDomains (conn, &doms.list, 0);
+  pools.n = virConnectListAllStoragePools (conn, &pools.list, 0);
   g_assert_cmpint (doms.n, >=, 0);
   g_assert_cmpint (pools.n, >=, 0);
   for (int i = 0; i < doms.n; i++)
@@ -760,6 +772,85 @@ live_assert_same_file (const char *src, const char *clone)
   g_assert_cmpint (st_clone.st_size, ==, st_src.st_size);
   g_assert_cmpuint (live_allocated_bytes (clone), <=, live_allocated_bytes (src) + 64 * 1024);
   g_assert_cmpint (st_clone.st_mode & 07777, ==, st_src.st_mode & 07777);
+}
+
+/* The data extents of @fd (SEEK_DATA/SEEK_HOLE), as offset, end pairs */
+static GArray *
+data_extents (int fd)
+{
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (gint64));
+  off_t pos = 0;
+
+  for (;;)
+    {
+      off_t data = lseek (fd, pos, SEEK_DATA);
+      off_t hole;
+
+      if (data < 0)
+        break; /* ENXIO: no data after @pos */
+      hole = lseek (fd, data, SEEK_HOLE);
+      g_assert_cmpint (hole, >, data);
+      g_array_append_val (out, data);
+      g_array_append_val (out, hole);
+      pos = hole;
+    }
+  return out;
+}
+
+/* Whether [@start, @end) holds data in one of @a, @b: compared there */
+static void
+compare_range (int fa, int fb, gint64 start, gint64 end)
+{
+  g_autofree guint8 *x = g_malloc (MiB);
+  g_autofree guint8 *y = g_malloc (MiB);
+
+  for (gint64 at = start; at < end; at += MiB)
+    {
+      size_t len = (size_t) MIN ((gint64) MiB, end - at);
+
+      g_assert_cmpint (pread (fa, x, len, at), ==, (ssize_t) len);
+      g_assert_cmpint (pread (fb, y, len, at), ==, (ssize_t) len);
+      if (memcmp (x, y, len) != 0)
+        g_error ("the copy differs from its source between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT, at,
+                 at + (gint64) len);
+    }
+}
+
+/**
+ * live_assert_same_sparse_file:
+ * @src: a big sparse source file
+ * @clone: its copy
+ *
+ * As live_assert_same_file(), reading only where either file holds
+ * data (a hole reads as zeros in both): an 8 GiB disk with a few MiB
+ * in it is compared in a moment.
+ */
+void
+live_assert_same_sparse_file (const char *src, const char *clone)
+{
+  int fa = open (src, O_RDONLY);
+  int fb = open (clone, O_RDONLY);
+  struct stat st_src, st_clone;
+  g_autoptr (GArray) ea = NULL;
+  g_autoptr (GArray) eb = NULL;
+
+  g_assert_cmpint (fa, >=, 0);
+  g_assert_cmpint (fb, >=, 0);
+  g_assert_cmpint (fstat (fa, &st_src), ==, 0);
+  g_assert_cmpint (fstat (fb, &st_clone), ==, 0);
+  g_assert_cmpint (st_clone.st_size, ==, st_src.st_size);
+  ea = data_extents (fa);
+  eb = data_extents (fb);
+  for (guint i = 0; i < ea->len; i += 2)
+    compare_range (fa, fb, g_array_index (ea, gint64, i), g_array_index (ea, gint64, i + 1));
+  for (guint i = 0; i < eb->len; i += 2)
+    compare_range (fa, fb, g_array_index (eb, gint64, i), g_array_index (eb, gint64, i + 1));
+  close (fa);
+  close (fb);
+  g_test_message ("%s: %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT
+                  " bytes allocated (source %" G_GUINT64_FORMAT ")",
+                  clone, live_allocated_bytes (clone), (gint64) st_clone.st_size, live_allocated_bytes (src));
+  g_assert_cmpuint (live_allocated_bytes (clone), <=, live_allocated_bytes (src) + 64 * 1024);
 }
 
 /* live_assert_fails_cleanly() and its pinned form: with @pinned, the

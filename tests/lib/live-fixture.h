@@ -61,9 +61,11 @@ char *live_sha256_file (const char *path);
 guint64 live_allocated_bytes (const char *path);
 char *live_path_in (const LiveFixture *f, const char *name);
 void live_assert_same_file (const char *src, const char *clone);
+void live_assert_same_sparse_file (const char *src, const char *clone);
 
 /* the daemon's view */
 char *live_snapshot (void);
+char *live_snapshot_of (virConnectPtr conn);
 char *live_domain_xml (const char *name);
 char *live_domain_xml_without_metadata (const char *name);
 guint64 live_counter_of (const char *name);

@@ -14,6 +14,7 @@
 
 #include "dc-test-assert.h"
 #include "live-fixture.h"
+#include "live-other.h"
 #include "dc-test-util.h"
 #include "dc-xml.h"
 #include "seed-iso.h"
@@ -28,120 +29,6 @@
 /* the pool directory path both sides have, each its own */
 #define OTHER_DIR "/var/lib/libvirt/images/domclone-sameness"
 
-/* The second daemon: the harness running it, and a process in its
- * mount namespace (as this side numbers it). */
-static GSubprocess *other_harness;
-static char *other_pid;
-static char *other_uri;
-static virConnectPtr other_conn;
-
-/* The pid, as seen here, of a process in mount namespace @ns */
-static char *
-pid_in_mount_ns (const char *ns)
-{
-  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
-  const char *name;
-
-  g_assert_nonnull (proc);
-  while ((name = g_dir_read_name (proc)) != NULL)
-    {
-      g_autofree char *link = g_strdup_printf ("/proc/%s/ns/mnt", name);
-      g_autofree char *target = g_ascii_isdigit (name[0]) ? g_file_read_link (link, NULL) : NULL;
-
-      if (target != NULL && g_str_equal (target, ns))
-        return g_strdup (name);
-    }
-  return NULL;
-}
-
-/* Starts the second daemon once; FALSE (and the test skipped) where it
- * cannot run. */
-static gboolean
-other_daemon (void)
-{
-  g_autofree char *harness = NULL;
-  g_autoptr (GDataInputStream) lines = NULL;
-  g_autofree char *ns = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (live_conn == NULL)
-    return FALSE;
-  if (geteuid () != 0)
-    {
-      g_test_skip ("a daemon in a mount namespace of its own needs root");
-      return FALSE;
-    }
-  if (other_conn != NULL)
-    return TRUE;
-
-  /* it prints its mount namespace once its daemon answers, and runs
-   * until its stdin closes */
-  harness = g_test_build_filename (G_TEST_DIST, "with-libvirtd.sh", NULL);
-  other_harness =
-    g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, harness, "--",
-                      "sh", "-c", "readlink /proc/self/ns/mnt && exec cat", NULL);
-  g_assert_no_error (error);
-  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (other_harness));
-  ns = g_data_input_stream_read_line (lines, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (ns);
-  other_pid = pid_in_mount_ns (ns);
-  g_assert_nonnull (other_pid);
-  other_uri =
-    g_strdup_printf ("qemu+unix:///system?socket=/proc/%s/root/run/libvirt/libvirt-sock", other_pid);
-  other_conn = virConnectOpen (other_uri);
-  g_assert_nonnull (other_conn);
-  g_test_message ("second daemon at %s", other_uri);
-  return TRUE;
-}
-
-static void
-other_daemon_stop (void)
-{
-  if (other_conn != NULL)
-    virConnectClose (other_conn);
-  if (other_harness != NULL)
-    {
-      g_output_stream_close (g_subprocess_get_stdin_pipe (other_harness), NULL, NULL);
-      g_subprocess_wait (other_harness, NULL, NULL);
-      g_clear_object (&other_harness);
-    }
-  g_clear_pointer (&other_pid, g_free);
-  g_clear_pointer (&other_uri, g_free);
-}
-
-/* @path as the second daemon sees it, from here */
-static char *
-over_there (const char *path)
-{
-  return g_strdup_printf ("/proc/%s/root%s", other_pid, path);
-}
-
-/* A dir pool @name over @dir on the second daemon, built there */
-static void
-other_pool (const char *name, const char *dir)
-{
-  g_autofree char *xml =
-    g_strdup_printf ("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", name, dir);
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (other_conn, name);
-
-  if (pool != NULL)
-    return;
-  pool = virStoragePoolDefineXML (other_conn, xml, 0);
-  g_assert_nonnull (pool);
-  g_assert_cmpint (virStoragePoolBuild (pool, 0), ==, 0);
-  g_assert_cmpint (virStoragePoolCreate (pool, 0), ==, 0);
-}
-
-static void
-other_pool_refresh (const char *name)
-{
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (other_conn, name);
-
-  g_assert_nonnull (pool);
-  g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
-}
-
 /* A shut-off domain @name on the second daemon, its one raw disk
  * @disk */
 static void
@@ -153,7 +40,7 @@ other_domain (const char *name, const char *disk)
     "<driver name='qemu' type='raw'/><source file='%s'/><target dev='vda' bus='virtio'/></disk>"
     "</devices></domain>",
     name, disk);
-  g_autoptr (DcDomain) dom = virDomainDefineXML (other_conn, xml);
+  g_autoptr (DcDomain) dom = virDomainDefineXML (live_other_conn, xml);
 
   g_assert_nonnull (dom);
 }
@@ -169,12 +56,12 @@ two_sides (const char *name, char **here_src_sum, char **here_clone_sum)
   g_autofree char *file = g_strdup_printf ("%s.raw", name);
   g_autofree char *clone_file = g_strdup_printf ("%s-clone1.raw", name);
   g_autofree char *disk = g_build_filename (OTHER_DIR, file, NULL);
-  g_autofree char *there = over_there (disk);
+  g_autofree char *there = live_other_path (disk);
   g_autofree char *here_clone = g_build_filename (OTHER_DIR, clone_file, NULL);
 
-  other_pool ("same", OTHER_DIR);
+  live_other_pool ("same", OTHER_DIR);
   live_write_pattern (there, 8 * MiB, offsets, G_N_ELEMENTS (offsets), 1);
-  other_pool_refresh ("same");
+  live_other_pool_refresh ("same");
   other_domain (name, disk);
 
   g_assert_cmpint (g_mkdir_with_parents (OTHER_DIR, 0755), ==, 0);
@@ -215,16 +102,16 @@ test_live_sameness_other_namespace (LiveFixture *f, gconstpointer data)
   g_autofree char *there_clone = NULL;
   int status;
 
-  if (!other_daemon ())
+  if (!live_other_start ())
     return;
   two_sides ("samens1", &here_src, &here_clone);
 
-  status = dc_test_domclone (&out, &err, "-v", "-c", other_uri, "samens1", NULL);
+  status = dc_test_domclone (&out, &err, "-v", "-c", live_other_uri, "samens1", NULL);
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 0);
 
-  there_src = over_there (OTHER_DIR "/samens1.raw");
-  there_clone = over_there (OTHER_DIR "/samens1-clone1.raw");
+  there_src = live_other_path (OTHER_DIR "/samens1.raw");
+  there_clone = live_other_path (OTHER_DIR "/samens1-clone1.raw");
   {
     g_autofree char *a = live_sha256_file (there_src);
     g_autofree char *b = live_sha256_file (there_clone);
@@ -237,7 +124,7 @@ test_live_sameness_other_namespace (LiveFixture *f, gconstpointer data)
     g_assert_cmpstr (b, ==, here_clone);
   }
   {
-    g_autofree char *there_dir = over_there (OTHER_DIR);
+    g_autofree char *there_dir = live_other_path (OTHER_DIR);
     assert_no_proof_left (there_dir);
     assert_no_proof_left (OTHER_DIR);
   }
@@ -264,17 +151,17 @@ test_live_sameness_pool_source (LiveFixture *f, gconstpointer data)
   g_autofree char *clone = NULL;
   int status;
 
-  if (!other_daemon ())
+  if (!live_other_start ())
     return;
   two_sides ("samens2", &here_src, &here_clone);
   shared = g_build_filename (live_state_dir, "shared", NULL);
-  other_pool ("shared", shared);
+  live_other_pool ("shared", shared);
 
-  status = dc_test_domclone (&out, &err, "-v", "-c", other_uri, "--pool", "shared", "samens2", NULL);
+  status = dc_test_domclone (&out, &err, "-v", "-c", live_other_uri, "--pool", "shared", "samens2", NULL);
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 0);
 
-  there_src = over_there (OTHER_DIR "/samens2.raw");
+  there_src = live_other_path (OTHER_DIR "/samens2.raw");
   clone = g_build_filename (shared, "samens2-clone1.raw", NULL);
   {
     g_autofree char *a = live_sha256_file (there_src);
@@ -286,7 +173,7 @@ test_live_sameness_pool_source (LiveFixture *f, gconstpointer data)
     g_assert_cmpstr (a, ==, here_src);
   }
   {
-    g_autofree char *there_dir = over_there (OTHER_DIR);
+    g_autofree char *there_dir = live_other_path (OTHER_DIR);
     assert_no_proof_left (there_dir);
     assert_no_proof_left (OTHER_DIR);
   }
@@ -412,8 +299,8 @@ test_live_sameness_seed_there_only (LiveFixture *f, gconstpointer data)
   const char *files[] = { "meta-data", "instance-id: samseed\nlocal-hostname: samseed\n", "user-data", "",
                           NULL };
   g_autoptr (GBytes) iso = seed_iso_build ("cidata", files);
-  g_autofree char *iso_there = over_there (OTHER_DIR "/samseed-seed.iso");
-  g_autofree char *disk_there = over_there (OTHER_DIR "/samseed.raw");
+  g_autofree char *iso_there = live_other_path (OTHER_DIR "/samseed-seed.iso");
+  g_autofree char *disk_there = live_other_path (OTHER_DIR "/samseed.raw");
   g_autofree char *xml = NULL;
   g_autofree char *clone_xml = NULL;
   g_autofree char *cdrom = NULL;
@@ -428,13 +315,13 @@ test_live_sameness_seed_there_only (LiveFixture *f, gconstpointer data)
   g_autoptr (xmlDoc) doc = NULL;
   int status;
 
-  if (!other_daemon ())
+  if (!live_other_start ())
     return;
-  other_pool ("same", OTHER_DIR);
+  live_other_pool ("same", OTHER_DIR);
   live_write_pattern (disk_there, 8 * MiB, offsets, G_N_ELEMENTS (offsets), 4);
   g_assert_true (
     g_file_set_contents (iso_there, g_bytes_get_data (iso, NULL), (gssize) g_bytes_get_size (iso), NULL));
-  other_pool_refresh ("same");
+  live_other_pool_refresh ("same");
   g_assert_false (g_file_test (OTHER_DIR "/samseed-seed.iso", G_FILE_TEST_EXISTS));
   xml = g_strdup_printf (
     "<domain type='qemu'><name>samseed</name><memory unit='MiB'>64</memory>"
@@ -443,15 +330,15 @@ test_live_sameness_seed_there_only (LiveFixture *f, gconstpointer data)
     "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/><source file='%s'/>"
     "<target dev='sda' bus='sata'/><readonly/></disk></devices></domain>",
     OTHER_DIR "/samseed.raw", OTHER_DIR "/samseed-seed.iso");
-  dom = virDomainDefineXML (other_conn, xml);
+  dom = virDomainDefineXML (live_other_conn, xml);
   g_assert_nonnull (dom);
 
-  status = dc_test_domclone (&out, &err, "-c", other_uri, "samseed", NULL);
+  status = dc_test_domclone (&out, &err, "-c", live_other_uri, "samseed", NULL);
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 0);
 
   g_clear_pointer (&dom, virDomainFree);
-  dom = virDomainLookupByName (other_conn, "samseed-clone1");
+  dom = virDomainLookupByName (live_other_conn, "samseed-clone1");
   g_assert_nonnull (dom);
   clone_xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
   doc = dc_xml_parse (clone_xml, "domain", "the clone's XML", &ctxt, NULL);
@@ -459,7 +346,7 @@ test_live_sameness_seed_there_only (LiveFixture *f, gconstpointer data)
   cdrom = dc_xml_string (ctxt, NULL, "string(/domain/devices/disk[@device='cdrom']/source/@file)");
   /* its own seed, not the source's */
   g_assert_cmpstr (cdrom, !=, OTHER_DIR "/samseed-seed.iso");
-  cdrom_there = over_there (cdrom);
+  cdrom_there = live_other_path (cdrom);
   seed = seed_iso_read_file (cdrom_there, &label, &seed_files);
   g_assert_nonnull (seed);
   g_assert_cmpstr (label, ==, "cidata");
@@ -478,6 +365,6 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/sameness/killed-mid-proof", test_live_sameness_killed_mid_proof);
   LIVE_TEST ("/live/sameness/seed-there-only", test_live_sameness_seed_there_only);
   ret = live_run ();
-  other_daemon_stop ();
+  live_other_stop ();
   return ret;
 }
