@@ -241,7 +241,8 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
 
   if (copy->kind == DC_COPY_KIND_SEED)
     {
-      at->bytes = dc_seed_vol_bytes (run->src_conn, run->plan, dc_plan_seed_of (run->plan, copy), own_xml, error);
+      at->bytes =
+        dc_seed_vol_bytes (run->src_conn, run->plan, dc_plan_seed_of (run->plan, copy), own_xml, error);
       if (at->bytes == NULL)
         return FALSE;
       at->xml = *own_xml;
@@ -256,7 +257,8 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
     }
   /* libvirt's copy would convert from the pool's probe; and it copies
    * on one host only: across hosts the bytes are relayed */
-  at->stream = !at->backup && !at->local && (copy->bytes_only || run->across) && copy->kind == DC_COPY_KIND_FULL;
+  at->stream =
+    !at->backup && !at->local && (copy->bytes_only || run->across) && copy->kind == DC_COPY_KIND_FULL;
   g_info ("%s %s: '%s' in pool '%s' to '%s' in pool '%s', %s",
           copy->kind == DC_COPY_KIND_OVERLAY ? "linking" : "copying", copy->what, copy->src_name, copy->pool,
           copy->dst_name, copy->dst_pool,
@@ -264,11 +266,11 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
             ? (at->here ? "as a qcow2 overlay written here" : "as a qcow2 overlay")
           : copy->kind == DC_COPY_KIND_SEED ? "rewritten for the clone and uploaded through libvirt"
           : at->backup                      ? "by the backup job of the running source"
-          : at->local && at->here ? "by a local copy into a raw volume that libvirt then reads as qcow2"
-          : at->local             ? "by a local copy"
+          : at->local && at->here     ? "by a local copy into a raw volume that libvirt then reads as qcow2"
+          : at->local                 ? "by a local copy"
           : at->stream && run->across ? "by a sparse stream from the source's host"
-          : at->stream            ? "by a byte stream through libvirt"
-                                  : "by libvirt's copy");
+          : at->stream                ? "by a byte stream through libvirt"
+                                      : "by libvirt's copy");
   g_debug ("new volume XML:\n%s", at->xml ? at->xml : copy->xml);
   if (at->backup)
     return TRUE; /* the job has one progress line for all its disks */

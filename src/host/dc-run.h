@@ -10,10 +10,10 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  const char *source;     /* source domain name */
-  const char *name;       /* --name, or NULL */
-  const char *pool;       /* --pool, or NULL */
-  gboolean exist_ok;      /* --exist-ok: a clone of the source called @name
+  const char *source; /* source domain name */
+  const char *name;   /* --name, or NULL */
+  const char *pool;   /* --pool, or NULL */
+  gboolean exist_ok;  /* --exist-ok: a clone of the source called @name
                        * that an earlier run made is the result */
   guint jobs;         /* volumes copied at once; 0: one per CPU */
   gboolean progress;  /* draw the copies' progress on stderr */
@@ -27,7 +27,7 @@ typedef struct
   /* --reset-identity[=try] */
   DcResetMode reset_identity;
 
-  const DcShape *shape; /* --memory, --vcpus, --resize, --disk, --format;
+  const DcShape *shape;   /* --memory, --vcpus, --resize, --disk, --format;
                          * NULL: none */
   virConnectPtr to;       /* --to: the clone is made on this connection, the
                            * source read on the one a run is given; NULL:
