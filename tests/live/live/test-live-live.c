@@ -17,6 +17,7 @@
 #include "live-guest.h"
 
 #include "dc-test-assert.h"
+#include "dc-xml.h"
 
 #include <libvirt/libvirt-qemu.h>
 
@@ -119,42 +120,57 @@ add_big_disk (const LiveGuest *g)
   g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
 }
 
-/* Pauses the backup job of disk vdb of domain @name once QEMU runs it
- * (QMP job-pause, through libvirt's monitor pass-through), asking
- * every few milliseconds from before the job exists: libvirt answers
- * as soon as the job's start lets it, and the big disk's job then runs
- * until it is aborted, however fast the machine. FALSE if none showed
- * up running within a minute. */
+/* The index libvirt gave disk vdb's source in the running @dom's live
+ * XML (its format node is "libvirt-INDEX-format") */
+static char *
+live_index_of_vdb (virDomainPtr dom)
+{
+  g_autofree char *xml = virDomainGetXMLDesc (dom, 0);
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (xmlDoc) doc = NULL;
+
+  g_assert_nonnull (xml);
+  doc = dc_xml_parse (xml, "domain", "live domain XML", &ctxt, &error);
+  g_assert_no_error (error);
+  return dc_xml_string (ctxt, NULL, "/domain/devices/disk[target/@dev='vdb']/source/@index");
+}
+
+/* Pauses the backup job of disk vdb of domain @name as soon as QEMU has
+ * it (QMP job-pause, through libvirt's monitor pass-through). The job's
+ * id is known before it exists (libvirt names it after the disk and its
+ * format node, "backup-vdb-libvirt-N-format", N the source's index in
+ * the live XML), so the pause is asked again and again from before the
+ * job starts: the first ask that libvirt lets through after starting the
+ * job pauses it, whatever the machine's speed (asking what runs first
+ * and pausing it next lost the race on a quiet machine: the job had
+ * concluded in between). FALSE if no job showed up within a minute. */
 static gboolean
 pause_big_backup_job (const char *name)
 {
   g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
-  g_autoptr (GRegex) re =
-    g_regex_new ("\\{[^{}]*\"status\": *\"running\"[^{}]*\"id\": *\"(backup-vdb-[^\"]*)\"", 0, 0, NULL);
+  g_autofree char *index = live_index_of_vdb (dom);
+  g_autofree char *id = NULL;
+  g_autofree char *pause = NULL;
   gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
 
   g_assert_nonnull (dom);
+  g_assert_nonnull (index);
+  id = g_strdup_printf ("backup-vdb-libvirt-%s-format", index);
+  pause = g_strdup_printf ("{\"execute\":\"job-pause\",\"arguments\":{\"id\":\"%s\"}}", id);
   while (g_get_monotonic_time () < deadline)
     {
-      g_autofree char *jobs = NULL;
-      g_autofree char *id = NULL;
-      g_autofree char *pause = NULL;
       g_autofree char *out = NULL;
-      g_autoptr (GMatchInfo) m = NULL;
 
-      g_assert_cmpint (virDomainQemuMonitorCommand (dom, "{\"execute\":\"query-jobs\"}", &jobs, 0), ==, 0);
-      if (!g_regex_match (re, jobs, 0, &m))
-        {
-          g_usleep (G_USEC_PER_SEC / 500);
-          continue;
-        }
-      id = g_match_info_fetch (m, 1);
-      pause = g_strdup_printf ("{\"execute\":\"job-pause\",\"arguments\":{\"id\":\"%s\"}}", id);
       g_assert_cmpint (virDomainQemuMonitorCommand (dom, pause, &out, 0), ==, 0);
-      if (strstr (out, "\"error\"") != NULL)
+      if (strstr (out, "\"error\"") == NULL)
+        {
+          g_test_message ("paused QEMU's job '%s'", id);
+          return TRUE;
+        }
+      if (strstr (out, "not found") == NULL)
         g_error ("cannot pause the backup job '%s' of '%s': %s", id, name, out);
-      g_test_message ("paused QEMU's job '%s'", id);
-      return TRUE;
+      g_usleep (G_USEC_PER_SEC / 500);
     }
   return FALSE;
 }
