@@ -256,25 +256,6 @@ timed_clone() {
     fi
 }
 
-# fill_extents FILE SIZE_MIB DATA_MIB SEED: a sparse file of SIZE_MIB holding
-# DATA_MIB of pseudo-random data in 8 MiB extents, one in each of
-# DATA_MIB/8 equal slices, at a varying place inside its slice.
-fill_extents() {
-    local file=$1 size=$2 data=$3 seed=$4 ext=8 n stride i off
-    n=$((data / ext))
-    stride=$((size / n))
-    rm -f -- "$file"
-    truncate -s "${size}M" -- "$file"
-    {
-        for ((i = 0; i < n; i++)); do
-            off=$((i * stride + (i * 37 % (stride - ext + 1))))
-            dd of="$file" bs=1M seek="$off" count="$ext" iflag=fullblock \
-                conv=notrunc status=none
-        done
-    } < <(openssl enc -aes-128-ctr -nosalt -K "$(printf '%032x' "$seed")" \
-        -iv 0 -in /dev/zero 2>/dev/null)
-}
-
 # last_lines FILE: the last 3 non-empty lines of FILE on one line.
 last_lines() { grep -v '^[[:space:]]*$' -- "$1" 2>/dev/null | tail -n 3 | tr '\n' ' '; }
 

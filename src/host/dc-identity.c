@@ -152,9 +152,10 @@ dc_guest_is_file (const DcGuest *guest, const char *path)
   return guestfs_is_file_opts (guest->g, path, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 0, -1) == 1;
 }
 
-/* Removes every regular file @pattern matches, listed in the report */
+/* Removes (or with @empty, empties) every regular file @pattern
+ * matches, each listed in the report */
 static gboolean
-dc_guest_remove_glob (DcGuest *guest, const char *pattern, GError **error)
+dc_guest_clear_glob (DcGuest *guest, const char *pattern, gboolean empty, GError **error)
 {
   g_autoptr (DcGuestfsStrv) files = guestfs_glob_expand (guest->g, pattern);
 
@@ -164,36 +165,26 @@ dc_guest_remove_glob (DcGuest *guest, const char *pattern, GError **error)
     {
       if (!dc_guest_is_file (guest, *f))
         continue;
-      if (guestfs_rm (guest->g, *f) < 0)
+      if ((empty ? guestfs_truncate (guest->g, *f) : guestfs_rm (guest->g, *f)) < 0)
         {
-          g_autofree char *what = g_strdup_printf ("cannot remove '%s'", *f);
+          g_autofree char *what = g_strdup_printf ("cannot %s '%s'", empty ? "empty" : "remove", *f);
           return dc_guest_error (guest, error, what);
         }
-      g_ptr_array_add (guest->reset->removed, g_strdup (*f));
+      g_ptr_array_add (empty ? guest->reset->emptied : guest->reset->removed, g_strdup (*f));
     }
   return TRUE;
 }
 
-/* Empties every regular file @pattern matches */
+static gboolean
+dc_guest_remove_glob (DcGuest *guest, const char *pattern, GError **error)
+{
+  return dc_guest_clear_glob (guest, pattern, FALSE, error);
+}
+
 static gboolean
 dc_guest_empty_glob (DcGuest *guest, const char *pattern, GError **error)
 {
-  g_autoptr (DcGuestfsStrv) files = guestfs_glob_expand (guest->g, pattern);
-
-  if (files == NULL)
-    return dc_guest_error (guest, error, "cannot list the guest's files");
-  for (char **f = files; *f != NULL; f++)
-    {
-      if (!dc_guest_is_file (guest, *f))
-        continue;
-      if (guestfs_truncate (guest->g, *f) < 0)
-        {
-          g_autofree char *what = g_strdup_printf ("cannot empty '%s'", *f);
-          return dc_guest_error (guest, error, what);
-        }
-      g_ptr_array_add (guest->reset->emptied, g_strdup (*f));
-    }
-  return TRUE;
+  return dc_guest_clear_glob (guest, pattern, TRUE, error);
 }
 
 /* Writes @len bytes of @content to @path (an existing file keeps its
