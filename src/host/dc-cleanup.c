@@ -346,6 +346,45 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
   return TRUE;
 }
 
+/* The clone @m the scan found marked: removed (its name added to
+ * @removed) if it is a leftover of @source whose builder is dead */
+static gboolean
+dc_cleanup_one (virConnectPtr conn, const DcMarked *m, const char *source, const char *source_uuid,
+                gint64 deadline, gboolean wait, GPtrArray *removed, GError **error)
+{
+  g_autoptr (DcDomain) dom = NULL;
+  g_autoptr (DcMetadata) md = NULL;
+  gboolean gone = FALSE;
+
+  if (!dc_is_leftover_of (m->md, source, source_uuid))
+    return TRUE;
+  /* The scan is a candidate list, older than this moment: the run
+   * that was building the clone may have finished and exited since.
+   * Its marker, read again now, decides; read before its builder is
+   * found dead, as a dead builder can no longer drop its marker. */
+  dom = virDomainLookupByName (conn, m->name);
+  md = dom ? dc_leftover_marker (dom) : NULL;
+  if (md == NULL || !dc_is_leftover_of (md, source, source_uuid))
+    return TRUE; /* finished, or removed meanwhile */
+  switch (dc_cleanup_builder_state (md->building))
+    {
+    case DC_BUILDER_ALIVE:
+      g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", m->name,
+              md->building->pid);
+      return TRUE;
+    case DC_BUILDER_UNKNOWN:
+      g_info ("'%s' is being built on host '%s'; not touched", m->name, md->building->host);
+      return TRUE;
+    case DC_BUILDER_DEAD:
+      break;
+    }
+  if (!dc_remove_leftover (conn, dom, md->building, source, deadline, wait, &gone, error))
+    return FALSE;
+  if (gone)
+    g_ptr_array_add (removed, g_strdup (m->name));
+  return TRUE;
+}
+
 /**
  * dc_cleanup:
  * @conn: connection
@@ -395,38 +434,8 @@ dc_cleanup (virConnectPtr conn, const DcHostScan *scan, virConnectPtr src_conn, 
       source_uuid[0] = '\0';
   }
   for (guint i = 0; ok && i < scan->marked->len; i++)
-    {
-      const DcMarked *m = scan->marked->pdata[i];
-      g_autoptr (DcDomain) dom = NULL;
-      g_autoptr (DcMetadata) md = NULL;
-      gboolean gone = FALSE;
-
-      if (!dc_is_leftover_of (m->md, source, source_uuid[0] != '\0' ? source_uuid : NULL))
-        continue;
-      /* The scan is a candidate list, older than this moment: the run
-       * that was building the clone may have finished and exited since.
-       * Its marker, read again now, decides; read before its builder is
-       * found dead, as a dead builder can no longer drop its marker. */
-      dom = virDomainLookupByName (conn, m->name);
-      md = dom ? dc_leftover_marker (dom) : NULL;
-      if (md == NULL || !dc_is_leftover_of (md, source, source_uuid[0] != '\0' ? source_uuid : NULL))
-        continue; /* finished, or removed meanwhile */
-      switch (dc_cleanup_builder_state (md->building))
-        {
-        case DC_BUILDER_ALIVE:
-          g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", m->name,
-                  md->building->pid);
-          continue;
-        case DC_BUILDER_UNKNOWN:
-          g_info ("'%s' is being built on host '%s'; not touched", m->name, md->building->host);
-          continue;
-        case DC_BUILDER_DEAD:
-          break;
-        }
-      ok = dc_remove_leftover (conn, dom, md->building, source, deadline, wait, &gone, error);
-      if (gone)
-        g_ptr_array_add (removed, g_strdup (m->name));
-    }
+    ok = dc_cleanup_one (conn, scan->marked->pdata[i], source, source_uuid[0] != '\0' ? source_uuid : NULL,
+                         deadline, wait, removed, error);
   dc_pool_close_dirs (conn);
   return ok;
 }

@@ -189,7 +189,7 @@ dc_copy_open_pools (DcRun *run, const DcCopy *copy, char **opened, char **made, 
   if (copy->open_dir != NULL && !dc_pool_open_dir (run->src_conn, copy->open_dir, opened, error))
     return FALSE;
   if (copy->dst_open_dir != NULL && (run->across || g_strcmp0 (copy->dst_open_dir, copy->open_dir) != 0)
-      && !dc_pool_make_dir (run->conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
+      && !dc_undo_make_dir (run, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
     return FALSE;
   return TRUE;
 }
