@@ -383,8 +383,6 @@ static const DcCliRule dc_cli_rules[] = {
     "--linked makes overlays on the template's volumes, which stay on its host: it takes no --to" },
   { "to", "exist-ok", NULL,
     "--exist-ok is not supported with --to: an earlier clone on the other host is not looked for" },
-  { "to", "live", NULL,
-    "--live is not supported with --to yet: clone the running domain on its host, or shut it down first" },
 };
 
 /* @value not given (-1) or from 1 to @max */

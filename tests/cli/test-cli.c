@@ -357,10 +357,6 @@ static const RunCase run_cases[] = {
     { "-c", "test:///default", "--to", "nosuchdriver:///x", "test", NULL },
     1,
     "cannot connect to 'nosuchdriver:///x'" },
-  { "to-live",
-    { "--to", "test:///default", "--live", "src", NULL },
-    2,
-    "--live is not supported with --to yet" },
 };
 
 static void
