@@ -166,8 +166,8 @@ dc_nbd_connect (const char *host, guint port, const char *export, GError **error
       || nbd_add_meta_context (h, LIBNBD_CONTEXT_BASE_ALLOCATION) < 0
       || nbd_connect_tcp (h, host, service) < 0)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot read NBD export '%s' at '%s' port %u: %s", export,
-                   host, port, nbd_get_error ());
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot read NBD export '%s' at '%s' port %u: %s",
+                   export, host, port, nbd_get_error ());
       return NULL;
     }
   return g_steal_pointer (&h);

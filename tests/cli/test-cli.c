@@ -353,6 +353,12 @@ static const RunCase run_cases[] = {
     2,
     "give one of them alone" },
   { "to-empty", { "--to", "", "src", NULL }, 2, "the --to URI is empty" },
+  /* --to takes --live: the run starts, and finds the test driver cannot
+   * back up */
+  { "to-live",
+    { "-c", "test:///default", "--to", "test:///default", "--live", "test", NULL },
+    1,
+    "cannot clone domain 'test' while it runs: libvirt cannot back it up here" },
   { "to-bad-uri",
     { "-c", "test:///default", "--to", "nosuchdriver:///x", "test", NULL },
     1,

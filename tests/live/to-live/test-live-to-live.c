@@ -26,48 +26,49 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
-/* The destination's directory of @g's pool, private to that daemon */
+/* The destination's directory of pool @pool, private to that daemon */
 static char *
-there_dir (const LiveGuest *g)
+there_dir (const char *pool)
 {
-  return g_strdup_printf ("/var/lib/libvirt/images/%s-there", g->pool);
+  return g_strdup_printf ("/var/lib/libvirt/images/%s-there", pool);
 }
 
 /* @name in that directory, as this side reads it */
 static char *
-there_file (const LiveGuest *g, const char *name)
+there_file (const char *pool, const char *name)
 {
-  g_autofree char *dir = there_dir (g);
+  g_autofree char *dir = there_dir (pool);
   g_autofree char *path = g_build_filename (dir, name, NULL);
 
   return live_other_path (path);
 }
 
-/* Starts the second daemon and gives it @g's pool; FALSE (test
+/* Starts the second daemon and gives it pool @pool; FALSE (test
  * skipped) where that cannot be */
 static gboolean
-to_live_setup (const LiveGuest *g)
+to_live_setup (const char *pool)
 {
   g_autofree char *dir = NULL;
 
-  if (g->src == NULL || !live_other_start ())
+  if (live_conn == NULL || !live_other_start ())
     return FALSE;
-  dir = there_dir (g);
-  live_other_pool (g->pool, dir);
+  dir = there_dir (pool);
+  live_other_pool (pool, dir);
   return TRUE;
 }
 
-/* Removes the test's domains and pool from the destination */
+/* Removes the domains named from @src on and pool @pool from the
+ * destination */
 static void
-to_live_teardown (const LiveGuest *g)
+to_live_teardown (const char *src, const char *pool)
 {
   virDomainPtr *doms = NULL;
   int n = virConnectListAllDomains (live_other_conn, &doms, 0);
-  g_autoptr (DcPool) pool = NULL;
+  g_autoptr (DcPool) there = NULL;
 
   for (int i = 0; i < n; i++)
     {
-      if (g_str_has_prefix (virDomainGetName (doms[i]), g->src))
+      if (g_str_has_prefix (virDomainGetName (doms[i]), src))
         {
           if (virDomainIsActive (doms[i]) == 1)
             virDomainDestroy (doms[i]);
@@ -76,17 +77,17 @@ to_live_teardown (const LiveGuest *g)
       virDomainFree (doms[i]);
     }
   g_free (doms);
-  pool = virStoragePoolLookupByName (live_other_conn, g->pool);
-  if (pool != NULL)
+  there = virStoragePoolLookupByName (live_other_conn, pool);
+  if (there != NULL)
     {
-      virStoragePoolDestroy (pool);
-      virStoragePoolUndefine (pool);
+      virStoragePoolDestroy (there);
+      virStoragePoolUndefine (there);
     }
 }
 
-/* The arguments of domclone -c SRC --to DST --live ARGS... SOURCE */
+/* The arguments of domclone -c SRC --to DST --live ARGS... @src */
 static GPtrArray *
-to_live_argv (const LiveGuest *g, const char *const *args)
+to_live_argv (const char *src, const char *const *args)
 {
   GPtrArray *argv = g_ptr_array_new ();
 
@@ -97,7 +98,7 @@ to_live_argv (const LiveGuest *g, const char *const *args)
   g_ptr_array_add (argv, (gpointer) "--live");
   for (guint i = 0; args != NULL && args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, g->src);
+  g_ptr_array_add (argv, (gpointer) src);
   g_ptr_array_add (argv, NULL);
   return argv;
 }
@@ -201,18 +202,18 @@ test_to_live_clone (LiveGuest *g, gconstpointer data)
   guint64 last;
   int status;
 
-  if (!to_live_setup (g))
+  if (g->src == NULL || !to_live_setup (g->pool))
     return;
   clone = g_strdup_printf ("%s-clone1", g->src);
   {
     g_autofree char *name = g_strdup_printf ("%s-data.raw", clone);
 
-    clone_disk = there_file (g, name);
+    clone_disk = there_file (g->pool, name);
   }
   live_guest_start_writer (g, RECORDS_FIRST);
   files = listing (g->dir);
 
-  argv = to_live_argv (g, NULL);
+  argv = to_live_argv (g->src, NULL);
   status = dc_test_domclone_argv ((const char *const *) argv->pdata, &out, &err);
   g_test_message ("exit %d: %s", status, err);
   g_assert_cmpint (status, ==, 0);
@@ -245,7 +246,7 @@ test_to_live_clone (LiveGuest *g, gconstpointer data)
   g_assert_cmpstr (live_guest_fact (facts, "data"), ==, g->data);
   g_assert_cmpstr (live_guest_fact (facts, "mac"), !=, g->mac);
   g_assert_cmpint (live_guest_state (live_conn, g->src), ==, VIR_DOMAIN_RUNNING);
-  to_live_teardown (g);
+  to_live_teardown (g->src, g->pool);
 }
 
 /* SIGTERM while a disk streams across: the job on the source is
@@ -266,14 +267,14 @@ test_to_live_interrupted (LiveGuest *g, gconstpointer data)
   g_autofree char *err = NULL;
   int status;
 
-  if (!to_live_setup (g))
+  if (g->src == NULL || !to_live_setup (g->pool))
     return;
   live_guest_add_full_disk (g, "vdb", FULL_DISK_MIB);
   live_guest_start_writer (g, 1);
   before = live_snapshot_of (live_other_conn);
   files = listing (g->dir);
   clone = g_strdup_printf ("%s-clone1", g->src);
-  argv = to_live_argv (g, one);
+  argv = to_live_argv (g->src, one);
 
   proc = dc_test_spawn_domclone ((const char *const *) argv->pdata);
   wait_for_job (g);
@@ -320,7 +321,75 @@ test_to_live_interrupted (LiveGuest *g, gconstpointer data)
     g_assert_cmpstr (after, ==, before);
     g_assert_cmpstr (files_after, ==, files);
   }
-  to_live_teardown (g);
+  to_live_teardown (g->src, g->pool);
+}
+
+/* The fixture's source (a qcow2 and a raw volume, a shareable disk, a
+ * CD-ROM, NVRAM), paused: its qcow2 disk would be a qcow2 volume on the
+ * destination, which a live copy across cannot make: refused before
+ * anything is made on either side, naming --format raw. With it, the
+ * guest's content of each disk, the qcow2's in a raw volume. */
+static void
+test_to_live_formats (LiveFixture *f, gconstpointer data)
+{
+  g_autoptr (DcDomain) src = NULL;
+  g_autoptr (GPtrArray) plain = NULL;
+  g_autoptr (GPtrArray) raw = NULL;
+  const char *as_raw[] = { "--format", "raw", NULL };
+  g_autofree char *before_here = NULL;
+  g_autofree char *before_there = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  if (!to_live_setup (f->pool))
+    return;
+  src = virDomainLookupByName (live_conn, f->src);
+  g_assert_nonnull (src);
+  if (virDomainCreate (src) < 0 || virDomainSuspend (src) < 0)
+    g_error ("cannot start and pause '%s': %s", f->src, virGetLastErrorMessage ());
+  before_here = live_snapshot ();
+  before_there = live_snapshot_of (live_other_conn);
+
+  plain = to_live_argv (f->src, NULL);
+  status = dc_test_domclone_argv ((const char *const *) plain->pdata, &out, &err);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  dc_assert_contains (err, "would be a 'qcow2' volume there");
+  dc_assert_contains (err, "add '--format raw'");
+  {
+    g_autofree char *after_here = live_snapshot ();
+    g_autofree char *after_there = live_snapshot_of (live_other_conn);
+
+    g_assert_cmpstr (after_here, ==, before_here);
+    g_assert_cmpstr (after_there, ==, before_there);
+  }
+  g_assert_false (backup_runs (f->src));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  raw = to_live_argv (f->src, as_raw);
+  status = dc_test_domclone_argv ((const char *const *) raw->pdata, &out, &err);
+  g_test_message ("--format raw: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_false (backup_runs (f->src));
+  g_assert_cmpint (live_guest_state (live_conn, f->src), ==, VIR_DOMAIN_PAUSED);
+  {
+    g_autofree char *qcow2_name = g_strdup_printf ("%s.qcow2", f->src);
+    g_autofree char *src_qcow2 = live_path_in (f, qcow2_name);
+    g_autofree char *vda_name = g_strdup_printf ("%s-clone1.raw", f->src);
+    g_autofree char *vda = there_file (f->pool, vda_name);
+    g_autofree char *vdb_name = g_strdup_printf ("%s-clone1-vdb.raw", f->src);
+    g_autofree char *vdb = there_file (f->pool, vdb_name);
+    g_autofree char *src_vdb = live_path_in (f, "data.raw");
+    const char *compare[] = { "qemu-img", "compare", "-U", "-f", "qcow2", "-F", "raw", src_qcow2, vda, NULL };
+
+    dc_test_run_ok (compare);
+    live_assert_same_file (src_vdb, vdb);
+  }
+  g_assert_cmpint (virDomainResume (src), ==, 0);
+  virDomainDestroy (src);
+  to_live_teardown (f->src, f->pool);
 }
 
 int
@@ -331,6 +400,7 @@ main (int argc, char **argv)
   live_init (&argc, &argv);
   LIVE_GUEST_TEST ("/live/to-live/clone", test_to_live_clone);
   LIVE_GUEST_TEST ("/live/to-live/interrupted", test_to_live_interrupted);
+  LIVE_TEST ("/live/to-live/formats", test_to_live_formats);
   rc = live_run ();
   live_other_stop ();
   return rc;
