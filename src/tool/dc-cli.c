@@ -80,8 +80,8 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
   { "to", 0, 0, G_OPTION_ARG_STRING, &parsed.to,
     "Define the clone on this other libvirt host (URI), reading the source on the --connect one: its "
-    "volumes are streamed across, sparse, into the pools of the same names there (or --pool). With "
-    "--cleanup: remove the unfinished clones of <source_name> there.",
+    "volumes are streamed across, sparse, into the pools of the same names there (or --pool). A running "
+    "source with --live. With --cleanup: remove the unfinished clones of <source_name> there.",
     "<uri>" },
   { "pool", 0, 0, G_OPTION_ARG_STRING, &parsed.pool,
     "Put the new volumes of the clone's disks into this active storage pool (one that holds files: dir, "
@@ -107,7 +107,9 @@ static const GOptionEntry dc_cli_option_entries[] = {
   { "live", 0, 0, G_OPTION_ARG_NONE, &parsed.live,
     "Clone a running (or paused) domain without stopping it: its disks are copied as they were at one "
     "instant, by a libvirt backup job, while the guest goes on. Crash-consistent unless its guest agent "
-    "freezes its file systems for that instant (see --quiesce). A shut-off domain is cloned as without it.",
+    "freezes its file systems for that instant (see --quiesce). A shut-off domain is cloned as without it. "
+    "With --to, the job exports the disks over NBD and they are streamed to the other host (raw volumes only: "
+    "see --format).",
     NULL },
   { "quiesce", 0, 0, G_OPTION_ARG_NONE, &parsed.quiesce,
     "With --live: the guest agent must freeze the guest's file systems for the instant of the copy; "
