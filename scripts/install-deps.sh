@@ -34,7 +34,8 @@ set -euo pipefail
 # tests (tests/ceph-one-node.sh); dpkg-dev, debhelper and lintian build and
 # check the Debian package (scripts/build-deb.sh); libguestfs for --reset-identity, with a kernel
 # of the host's for its appliance (linux-image-amd64) and mmdebstrap for
-# the Debian guest of its tests (scripts/debian-image.sh).
+# the Debian guest of its tests (scripts/debian-image.sh); libnbd-dev reads
+# a running source's disks over NBD for --live --to.
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev libarchive-dev
@@ -46,6 +47,7 @@ readonly PACKAGES=(
     librbd-dev ceph-mon ceph-mgr ceph-osd ceph-common qemu-block-extra libvirt-daemon-driver-storage-rbd
     dpkg-dev debhelper lintian
     libguestfs-dev linux-image-amd64 mmdebstrap
+    libnbd-dev
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -272,7 +272,9 @@ dc_is_leftover_of (const DcMetadata *md, const char *source, const char *source_
          || g_ascii_strcasecmp (md->origin_uuid, source_uuid) == 0;
 }
 
-/* The files of the volumes @b lists, where they can be found */
+/* The files of the volumes @b lists, where they can be found, and their
+ * names: what a backup job of a --live run writes into, or (--to)
+ * exports the source's disks under */
 static GStrv
 dc_leftover_paths (virConnectPtr conn, const DcBuilding *b)
 {
@@ -289,6 +291,7 @@ dc_leftover_paths (virConnectPtr conn, const DcBuilding *b)
         path = g_build_filename (v->open_dir, v->name, NULL);
       if (path != NULL)
         g_strv_builder_add (paths, path);
+      g_strv_builder_add (paths, v->name);
     }
   return g_strv_builder_end (paths);
 }
@@ -298,19 +301,20 @@ dc_leftover_paths (virConnectPtr conn, const DcBuilding *b)
  * copies into at @deadline leaves it, with a warning or, when @wait, an
  * error. */
 static gboolean
-dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, const char *source,
-                    gint64 deadline, gboolean wait, gboolean *removed, GError **error)
+dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, virConnectPtr src_conn,
+                    const char *source, gint64 deadline, gboolean wait, gboolean *removed, GError **error)
 {
   const char *name = virDomainGetName (dom);
   gboolean busy = FALSE;
 
   *removed = FALSE;
   g_info ("removing '%s', left unfinished by process %" G_GUINT64_FORMAT, name, b->pid);
-  /* a --live run's backup job goes on without it, into these volumes */
+  /* a --live run's backup job goes on without it, into these volumes
+   * (or, --to, exporting the source's disks on its host) */
   {
     g_auto (GStrv) paths = dc_leftover_paths (conn, b);
 
-    if (!dc_backup_end (conn, source, (const char *const *) paths, error))
+    if (!dc_backup_end (src_conn, source, (const char *const *) paths, error))
       return FALSE;
   }
   for (guint i = 0; i < b->volumes->len; i++)
@@ -349,8 +353,8 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
 /* The clone @m the scan found marked: removed (its name added to
  * @removed) if it is a leftover of @source whose builder is dead */
 static gboolean
-dc_cleanup_one (virConnectPtr conn, const DcMarked *m, const char *source, const char *source_uuid,
-                gint64 deadline, gboolean wait, GPtrArray *removed, GError **error)
+dc_cleanup_one (virConnectPtr conn, const DcMarked *m, virConnectPtr src_conn, const char *source,
+                const char *source_uuid, gint64 deadline, gboolean wait, GPtrArray *removed, GError **error)
 {
   g_autoptr (DcDomain) dom = NULL;
   g_autoptr (DcMetadata) md = NULL;
@@ -378,7 +382,7 @@ dc_cleanup_one (virConnectPtr conn, const DcMarked *m, const char *source, const
     case DC_BUILDER_DEAD:
       break;
     }
-  if (!dc_remove_leftover (conn, dom, md->building, source, deadline, wait, &gone, error))
+  if (!dc_remove_leftover (conn, dom, md->building, src_conn, source, deadline, wait, &gone, error))
     return FALSE;
   if (gone)
     g_ptr_array_add (removed, g_strdup (m->name));
@@ -434,8 +438,8 @@ dc_cleanup (virConnectPtr conn, const DcHostScan *scan, virConnectPtr src_conn, 
       source_uuid[0] = '\0';
   }
   for (guint i = 0; ok && i < scan->marked->len; i++)
-    ok = dc_cleanup_one (conn, scan->marked->pdata[i], source, source_uuid[0] != '\0' ? source_uuid : NULL,
-                         deadline, wait, removed, error);
+    ok = dc_cleanup_one (conn, scan->marked->pdata[i], src_conn, source,
+                         source_uuid[0] != '\0' ? source_uuid : NULL, deadline, wait, removed, error);
   dc_pool_close_dirs (conn);
   return ok;
 }

@@ -69,6 +69,8 @@ dc_copy_way_describe (DcCopyWay way)
       return "a copy-on-write RBD clone of the template's protected snapshot (librbd)";
     case DC_COPY_BY_BACKUP:
       return "the backup job of the running source wrote it, as the disk was when the job started";
+    case DC_COPY_BY_NBD:
+      return "read over NBD from the running source's backup job, as the disk was when the job started, and streamed across sparse";
     case DC_COPY_BY_OVERLAY:
       return "a qcow2 overlay on its base, written here (no qemu-img)";
     }

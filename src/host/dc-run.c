@@ -137,13 +137,17 @@ dc_now (void)
 /* --live: what must hold before anything is made for a running source
  * (dc-backup.c): its disks are the ones its definition names, with
  * --quiesce its agent answers, and there is room for the job's
- * targets. */
+ * targets; onto another host (--to), where the disks are streamed
+ * across as they are read, their new volumes are raw. */
 static gboolean
 dc_run_live_check (DcRun *run, const DcPlan *plan, GError **error)
 {
-  return dc_backup_check_live (run->src, plan->source_name, run->source_xml, plan->copies, run->opts->quiesce,
-                               error)
-         && dc_backup_check_space (run->conn, plan->copies, error);
+  if (!dc_backup_check_live (run->src, plan->source_name, run->source_xml, plan->copies, run->opts->quiesce,
+                             error))
+    return FALSE;
+  if (run->across)
+    return dc_backup_check_pull (plan->source_name, plan->copies, error);
+  return dc_backup_check_space (run->conn, plan->copies, error);
 }
 
 /* Plans the clone and defines it, which claims its name: defining is an

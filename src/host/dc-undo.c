@@ -185,7 +185,8 @@ dc_undo_unwind (DcRun *run, virConnectPtr conn, gboolean *kept)
           *kept = TRUE;
           continue;
         }
-      if (!dc_undo_one (conn, undo, &error))
+      /* --to: the backup job runs on the source's host */
+      if (!dc_undo_one (undo->kind == DC_UNDO_BACKUP && run->across ? run->src_conn : conn, undo, &error))
         {
           g_warning ("rollback incomplete: %s", error->message);
           complete = FALSE;

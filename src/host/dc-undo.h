@@ -25,7 +25,8 @@ typedef struct
   char *pool;       /* DC_UNDO_VOLUME: its pool ... */
   char *open_dir;   /* ... a temporary one over this directory, if set */
   DcRbdSource *rbd; /* ... or a Ceph RBD image @name beside this one */
-  GStrv paths;      /* DC_UNDO_BACKUP: the files it writes */
+  GStrv paths;      /* DC_UNDO_BACKUP: the files it writes, or (pull
+                     * mode, --to) the names it exports the disks under */
 } DcUndo;
 
 void dc_undo_free (DcUndo *undo);

@@ -112,8 +112,8 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
   { "to", 0, 0, G_OPTION_ARG_STRING, &parsed.to,
     "Define the clone on this other libvirt host (URI), reading the source on the --connect one: its "
-    "volumes are streamed across, sparse, into the pools of the same names there (or --pool). With "
-    "--cleanup: remove the unfinished clones of <source_name> there.",
+    "volumes are streamed across, sparse, into the pools of the same names there (or --pool). A running "
+    "source with --live. With --cleanup: remove the unfinished clones of <source_name> there.",
     "<uri>" },
   { "pool", 0, 0, G_OPTION_ARG_STRING, &parsed.pool,
     "Put the new volumes of the clone's disks into this active storage pool (one that holds files: dir, "
@@ -139,7 +139,9 @@ static const GOptionEntry dc_cli_option_entries[] = {
   { "live", 0, 0, G_OPTION_ARG_NONE, &parsed.live,
     "Clone a running (or paused) domain without stopping it: its disks are copied as they were at one "
     "instant, by a libvirt backup job, while the guest goes on. Crash-consistent unless its guest agent "
-    "freezes its file systems for that instant (see --quiesce). A shut-off domain is cloned as without it.",
+    "freezes its file systems for that instant (see --quiesce). A shut-off domain is cloned as without it. "
+    "With --to, the job exports the disks over NBD and they are streamed to the other host (raw volumes only: "
+    "see --format).",
     NULL },
   { "quiesce", 0, 0, G_OPTION_ARG_NONE, &parsed.quiesce,
     "With --live: the guest agent must freeze the guest's file systems for the instant of the copy; "
@@ -403,8 +405,6 @@ static const DcCliRule dc_cli_rules[] = {
     "--linked makes overlays on the template's volumes, which stay on its host: it takes no --to" },
   { "to", "exist-ok", NULL,
     "--exist-ok is not supported with --to: an earlier clone on the other host is not looked for" },
-  { "to", "live", NULL,
-    "--live is not supported with --to yet: clone the running domain on its host, or shut it down first" },
 };
 
 static gboolean

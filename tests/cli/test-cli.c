@@ -52,8 +52,9 @@ static const char expected_help[] =
   "                                 (URI), reading the source on the --connect\n"
   "                                 one: its volumes are streamed across, sparse,\n"
   "                                 into the pools of the same names there (or\n"
-  "                                 --pool). With --cleanup: remove the\n"
-  "                                 unfinished clones of <source_name> there.\n"
+  "                                 --pool). A running source with --live. With\n"
+  "                                 --cleanup: remove the unfinished clones of\n"
+  "                                 <source_name> there.\n"
   "      --pool <pool>              Put the new volumes of the clone's disks into\n"
   "                                 this active storage pool (one that holds\n"
   "                                 files: dir, fs or netfs). Default: the pool\n"
@@ -80,7 +81,10 @@ static const char expected_help[] =
   "                                 while the guest goes on. Crash-consistent\n"
   "                                 unless its guest agent freezes its file\n"
   "                                 systems for that instant (see --quiesce). A\n"
-  "                                 shut-off domain is cloned as without it.\n"
+  "                                 shut-off domain is cloned as without it. With\n"
+  "                                 --to, the job exports the disks over NBD and\n"
+  "                                 they are streamed to the other host (raw\n"
+  "                                 volumes only: see --format).\n"
   "      --quiesce                  With --live: the guest agent must freeze the\n"
   "                                 guest's file systems for the instant of the\n"
   "                                 copy; without an agent that answers, clone\n"
@@ -376,14 +380,16 @@ static const RunCase run_cases[] = {
     2,
     "give one of them alone" },
   { "to-empty", { "--to", "", "src", NULL }, 2, "the --to URI is empty" },
+  /* --to takes --live: the run starts, and finds the test driver cannot
+   * back up */
+  { "to-live",
+    { "-c", "test:///default", "--to", "test:///default", "--live", "test", NULL },
+    1,
+    "cannot clone domain 'test' while it runs: libvirt cannot back it up here" },
   { "to-bad-uri",
     { "-c", "test:///default", "--to", "nosuchdriver:///x", "test", NULL },
     1,
     "cannot connect to 'nosuchdriver:///x'" },
-  { "to-live",
-    { "--to", "test:///default", "--live", "src", NULL },
-    2,
-    "--live is not supported with --to yet" },
 };
 
 static void
