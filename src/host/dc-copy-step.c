@@ -23,6 +23,8 @@
 #include "dc-rbd.h"
 #include "dc-overlay-vol.h"
 
+#include <glib/gstdio.h>
+
 /* One attempt at one copy step: what it makes, how, and what came of
  * it. */
 typedef struct
@@ -435,7 +437,7 @@ dc_copy_backup_done (DcRun *run, const DcCopy *copy, char *path, GError **error)
   g_autofree char *dir = g_path_get_dirname (path);
 
   if (run->local_conn && info != NULL && info->allocation < info->capacity
-      && g_file_test (path, G_FILE_TEST_IS_REGULAR)
+      && g_file_test (path, G_FILE_TEST_IS_REGULAR) && g_access (path, W_OK) == 0
       && dc_sameness_of_dir (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
       && !dc_backup_sparsify (path, error))
     return FALSE;

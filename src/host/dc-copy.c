@@ -148,7 +148,7 @@ dc_qcow2_stands_alone (const char *path, char **why)
  * and only readable by the group, may not): what it may not, libvirt
  * copies. Unknown owner or mode: libvirt's defaults, the daemon's user
  * (root) and 0600. */
-static gboolean
+gboolean
 dc_copy_dst_writable (const DcCopy *copy)
 {
   g_autoptr (xmlXPathContext) ctxt = NULL;

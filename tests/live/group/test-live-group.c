@@ -594,7 +594,8 @@ test_group_live (GroupFixture *f, gconstpointer data)
   assert_full_clone (f, name, 0, 0600);
   /* the job writes the source's holes as zeros, which only a process
    * that may open the file can punch out again (domclone(1), --live):
-   * the member's clone of the sparse raw disk is allocated in full */
+   * the member's clone of the sparse raw disk is allocated in full (a
+   * running domain's images are QEMU's user's, never the member's) */
   raw = g_strdup_printf ("%s/data.raw", f->dir);
   c_raw = g_strdup_printf ("%s/%s-vdb.raw", f->dir, name);
   g_test_message ("allocated: source %" G_GUINT64_FORMAT ", clone %" G_GUINT64_FORMAT,
@@ -631,6 +632,35 @@ test_group_reset_refused (GroupFixture *f, gconstpointer data)
   dc_assert_contains (err, "cannot open disk 'vda'");
   dc_assert_contains (err, "Permission denied");
   dc_assert_contains (err, "run domclone --reset-identity as a user who can read and write them");
+  dc_assert_contains (err, "everything this run created was removed");
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+}
+
+/* --reset-identity, as the member, of its own read-only images (0444,
+ * in root's 0711 directory): the clone's volumes are its own too, and
+ * domclone proves their directory is the daemon's (a scratch volume it
+ * may read) and hands them to libguestfs, which looks inside: these
+ * disks hold no system, so the clone is rolled back naming the disk. */
+static void
+test_group_reset_own (GroupFixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  const char *args[] = { "--reset-identity", NULL, NULL };
+  int status;
+
+  if (f->src == NULL)
+    return;
+  before = live_snapshot ();
+  args[1] = f->src;
+  status = member_domclone (f, &out, &err, args);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpuint (dc_test_count_of (err, "\n"), ==, 1);
+  dc_assert_contains (err, "libguestfs finds no operating system on disk");
   dc_assert_contains (err, "everything this run created was removed");
   after = live_snapshot ();
   g_assert_cmpstr (after, ==, before);
@@ -737,6 +767,9 @@ main (int argc, char **argv)
 {
   int ret;
 
+  /* libguestfs's appliance as test-live-reset runs it (TCG) */
+  g_setenv ("LIBGUESTFS_BACKEND", "direct", FALSE);
+  g_setenv ("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg", FALSE);
   live_init (&argc, &argv);
 
   GROUP_TEST ("/group/clone/full", test_group_full, NULL);
@@ -749,6 +782,7 @@ main (int argc, char **argv)
   GROUP_TEST ("/group/readonly/linked", test_group_linked, "readonly");
   GROUP_TEST ("/group/live/paused", test_group_live, NULL);
   GROUP_TEST ("/group/reset/refused", test_group_reset_refused, NULL);
+  GROUP_TEST ("/group/reset/own", test_group_reset_own, "readonly");
   GROUP_TEST ("/group/to/full", test_group_to, NULL);
   ret = live_run ();
   live_other_stop ();
