@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# debian-image.sh - the real Debian 12 guest of the --reset-identity tests
-# (tests/live/reset): a root file system made by mmdebstrap from Debian's
-# packages, in a raw disk image (ext4 on the whole disk), with the identity a
-# booted guest has: a machine-id, SSH host keys, a DHCP lease, a persistent
-# net rule, a hardware address in /etc/network/interfaces, a host name, a
-# random seed and a log (/var/log/syslog).
+# debian-image.sh - the real Debian 12 guest of the --reset-identity and
+# guest agent tests (tests/live/reset): a root file system made by
+# mmdebstrap from Debian's packages, in a raw disk image (ext4 on the whole
+# disk), with the identity a booted guest has: a machine-id, SSH host keys,
+# a DHCP lease, a persistent net rule, a hardware address in
+# /etc/network/interfaces, a host name, a random seed and a log
+# (/var/log/syslog).
 #
 # Usage:
 #   scripts/debian-image.sh build [--force]   make the image if it is not there
 #   scripts/debian-image.sh path              print the image directory
 #
 # The directory ($DOMCLONE_DEBIAN_IMAGE, by default /var/cache/domclone/
-# debian-image for root and ~/.cache/domclone/debian-image for anyone else)
-# then holds:
+# debian-image-R for root and ~/.cache/domclone/debian-image-R for anyone
+# else, R the recipe's number) then holds:
 #   disk.raw     the image (sparse, 1 GiB, about 300 MiB of data)
 #   vmlinuz      the image's own kernel and initramfs, for a direct kernel
 #   initrd.img   boot: root=/dev/vda (the disk on virtio)
 #   identity     what the image's identity is (machine-id=..., host=...)
 #   stamp        the recipe it was made from: a changed recipe makes it anew
-# (the recipe's number is part of the default directory's name too)
 # "build" is idempotent: with an image of this recipe it does nothing and
 # needs no network. It takes about 4 minutes (mmdebstrap) and needs root
 # (mmdebstrap's root mode, mkfs.ext4 -d keeping owners). Exit status: 0
@@ -180,7 +180,9 @@ build() {
     TMP=$tmp
     root=$tmp/root
     msg "building a Debian $SUITE root file system with mmdebstrap (a few minutes)"
-    # no documentation, manuals or translations: a smaller image copies faster
+    # no documentation, manuals or translations: a smaller image copies
+    # faster; the hooks' $1 (the root) is mmdebstrap's to expand
+    # shellcheck disable=SC2016
     mmdebstrap --quiet --variant=minbase --include="$PACKAGES" \
         --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
         --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
