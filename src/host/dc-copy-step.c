@@ -24,6 +24,8 @@
 #include "dc-rbd.h"
 #include "dc-overlay-vol.h"
 
+#include <glib/gstdio.h>
+
 /* One attempt at one copy step: what it makes, how, and what came of
  * it. */
 typedef struct
@@ -439,7 +441,7 @@ dc_copy_backup_done (DcRun *run, const DcCopy *copy, char *path, GError **error)
 
   /* across hosts the stream sent the holes as holes already */
   if (!run->across && run->local_conn && info != NULL && info->allocation < info->capacity
-      && g_file_test (path, G_FILE_TEST_IS_REGULAR)
+      && g_file_test (path, G_FILE_TEST_IS_REGULAR) && g_access (path, W_OK) == 0
       && dc_sameness_of_dir (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
       && !dc_backup_sparsify (path, error))
     return FALSE;

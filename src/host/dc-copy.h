@@ -35,6 +35,7 @@ typedef struct
 
 gboolean dc_qcow2_header_read (const char *path, DcQcow2Header *h);
 gboolean dc_copy_local_possible (const DcCopy *copy, char **why);
+gboolean dc_copy_dst_writable (const DcCopy *copy);
 gboolean dc_copy_file (const char *src, const char *dst, DcCopyWay *way, gsize *done, GError **error);
 gboolean dc_libvirt_copy_syncs (const DcCopy *copy);
 gboolean dc_file_holds (const char *path, GBytes *token);
