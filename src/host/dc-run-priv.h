@@ -23,6 +23,7 @@ typedef struct
   char *src_host; /* --to: the source's host name, for <origin> */
   virDomainPtr src;
   DcEnv *env;
+  const DcHostScan *scan; /* the pass over the host's domains (not owned) */
   const DcCloneOptions *opts;
   GRand *rand;
   const char *source_xml; /* inactive, secure XML of the source */
