@@ -22,24 +22,24 @@ gboolean dc_lazy_sym (DcLazyLib lib, const char *name, gpointer *slot);
  * cannot be loaded it returns @fail. The prototype comes from the
  * library's own header, so the compiler checks @params against it.
  */
-#define DC_LAZY_FN(lib, ret, name, params, args, fail)                                                         \
-  ret name params                                                                                              \
-  {                                                                                                            \
-    static ret(*fn) params;                                                                                    \
-                                                                                                               \
-    if (!dc_lazy_sym (lib, #name, (gpointer *) &fn))                                                           \
-      return fail;                                                                                             \
-    return fn args;                                                                                            \
+#define DC_LAZY_FN(lib, ret, name, params, args, fail)                                                       \
+  ret name params                                                                                            \
+  {                                                                                                          \
+    static ret (*fn) params;                                                                                 \
+                                                                                                             \
+    if (!dc_lazy_sym (lib, #name, (gpointer *) &fn))                                                         \
+      return fail;                                                                                           \
+    return fn args;                                                                                          \
   }
 
 /* the same for a function returning nothing */
-#define DC_LAZY_VOID(lib, name, params, args)                                                                  \
-  void name params                                                                                             \
-  {                                                                                                            \
-    static void(*fn) params;                                                                                   \
-                                                                                                               \
-    if (dc_lazy_sym (lib, #name, (gpointer *) &fn))                                                            \
-      fn args;                                                                                                 \
+#define DC_LAZY_VOID(lib, name, params, args)                                                                \
+  void name params                                                                                           \
+  {                                                                                                          \
+    static void (*fn) params;                                                                                \
+                                                                                                             \
+    if (dc_lazy_sym (lib, #name, (gpointer *) &fn))                                                          \
+      fn args;                                                                                               \
   }
 
 G_END_DECLS
