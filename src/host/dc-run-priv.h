@@ -20,10 +20,10 @@ typedef struct
   virConnectPtr src_conn; /* where the source is: @conn, or another
                            * host's (--to, @across) */
   gboolean across;
+  const DcHostScan *scan; /* the pass over the host's domains (not owned) */
   char *src_host; /* --to: the source's host name, for <origin> */
   virDomainPtr src;
   DcEnv *env;
-  const DcHostScan *scan; /* the pass over the host's domains (not owned) */
   const DcCloneOptions *opts;
   GRand *rand;
   const char *source_xml; /* inactive, secure XML of the source */
