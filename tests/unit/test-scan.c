@@ -134,7 +134,7 @@ static void
 test_scan_highest_clone (void)
 {
   DcHostScan scan = { .names = g_ptr_array_new_with_free_func (g_free) };
-  const char *names[] = { "web",          "web-clone2",  "web-clone10", "web-clone-3", "web-clone9x",
+  const char *names[] = { "web",           "web-clone2", "web-clone10", "web-clone-3", "web-clone9x",
                           "webby-clone40", "web-clone0", "db-clone77",  "web.1-clone5" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
