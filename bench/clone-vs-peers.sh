@@ -465,6 +465,27 @@ run_one() { # ID TOOL RUN
     note "  $id run $r: $tool $secs s"
 }
 
+# round_order R TOOL...: the tools in the order round R runs them: with
+# --baseline, every other round runs each baseline tool before its
+# counterpart, so neither always runs first after the other tools'
+# clean-up (deleting the last round's copies).
+round_order() {
+    local r=$1 t
+    shift
+    if [[ -z $BASELINE ]] || ((r % 2)); then
+        printf '%s\n' "$@"
+        return 0
+    fi
+    for t in "$@"; do
+        case $t in
+            domclone) printf '%s\n' domclone-base domclone ;;
+            domclone-linked) printf '%s\n' domclone-linked-base domclone-linked ;;
+            domclone-base | domclone-linked-base) ;;
+            *) printf '%s\n' "$t" ;;
+        esac
+    done
+}
+
 # ---------------------------------------------------------------------------
 # Report
 
@@ -748,7 +769,8 @@ for id in "${CASES[@]}"; do
     if [[ -n ${C_SKIP[$id]:-} ]]; then continue; fi
     note "case $id: ${C_TITLE[$id]}"
     for ((r = 1; r <= RUNS; r++)); do
-        for tool in ${C_TOOLS[$id]}; do
+        # shellcheck disable=SC2086 # C_TOOLS holds words
+        for tool in $(round_order "$r" ${C_TOOLS[$id]}); do
             run_one "$id" "$tool" "$r"
         done
     done

@@ -171,9 +171,13 @@ check_leftovers() {
     done < <(find "$POOL_DIR" -mindepth 1 -maxdepth 1)
 }
 
+# measure_all K ROUND: every tool once; with --baseline, every other
+# round times the baseline first
 measure_all() {
     local t
-    for t in "${TOOLS[@]}"; do measure "$1" "$t"; done
+    local -a order=("${TOOLS[@]}")
+    if [[ -n $BASELINE ]] && (($2 % 2 == 0)); then order=(domclone-base domclone "${TOOLS[@]:2}"); fi
+    for t in "${order[@]}"; do measure "$1" "$t"; done
 }
 
 med() {
@@ -253,15 +257,15 @@ size=$SMALL
 for ((r = 1; r <= RUNS; r++)); do
     note "round $r of $RUNS"
     if ((size == SMALL)); then
-        measure_all "$SMALL"
+        measure_all "$SMALL" "$r"
         batch define $((SMALL + 1)) "$LARGE"
         size=$LARGE
-        measure_all "$LARGE"
+        measure_all "$LARGE" "$r"
     else
-        measure_all "$LARGE"
+        measure_all "$LARGE" "$r"
         batch undefine $((SMALL + 1)) "$LARGE"
         size=$SMALL
-        measure_all "$SMALL"
+        measure_all "$SMALL" "$r"
     fi
 done
 
