@@ -10,6 +10,9 @@
 #   --runs N         runs of each tool on each case (default 5); the tables
 #                    give the median
 #   --domclone PATH  the binary to time (default: build/domclone of this tree)
+#   --baseline PATH  another domclone build (the one before a change), timed
+#                    in the same rounds right after --domclone's runs
+#                    ("domclone-base"), with its ratio beside each target
 #
 # Run as root. It re-executes itself under tests/with-libvirtd.sh (a private
 # libvirtd in a private mount + PID namespace), so the host's libvirt is never
@@ -75,7 +78,8 @@ require_tools virsh:libvirt-clients libvirtd:libvirt-daemon virtlogd:libvirt-dae
     /usr/bin/time:time mkfs.xfs:xfsprogs mount:mount findmnt:util-linux \
     filefrag:e2fsprogs openssl:openssl
 
-reexec_under_private_daemon "$SELF" --runs "$RUNS" --domclone "$DOMCLONE"
+forward_args
+reexec_under_private_daemon "$SELF" "${FORWARD[@]}"
 
 # ---------------------------------------------------------------------------
 # Inside the private daemon's namespace from here on.
@@ -181,13 +185,20 @@ add_case() { # ID DOMAIN DIR XFS TITLE FILE...
 
 set_tools() {
     local id=$1 tools="domclone"
+    if [[ -n $BASELINE ]]; then tools+=" domclone-base"; fi
     if have_virt_clone; then tools+=" virt-clone"; fi
     if ((C_XFS[$id])) && have_virt_clone && [[ $id == d1 ]]; then
         tools+=" virt-clone-reflink"
     fi
     tools+=" cp+sync"
     if ((C_XFS[$id])); then tools+=" cp-reflink+sync"; fi
-    if [[ $id == e ]]; then tools="domclone-linked domclone-linked-100 $tools"; fi
+    if [[ $id == e ]]; then
+        if [[ -n $BASELINE ]]; then
+            tools="domclone-linked domclone-linked-base domclone-linked-100 $tools"
+        else
+            tools="domclone-linked domclone-linked-100 $tools"
+        fi
+    fi
     C_TOOLS[$id]=$tools
 }
 
@@ -265,18 +276,26 @@ setup_sources() {
         dev=$(findmnt -n -o SOURCE --target "$XFS_DIR")
         note "XFS (reflink=1) on $dev mounted on $XFS_DIR"
         define_pool bench-xfs "$XFS_DIR"
-        make_raw "$XFS_DIR/bench-xfs-raw.img" 8192 512 3
-        define_domain bench-xfs-raw 04 "$XFS_DIR/bench-xfs-raw.img:raw"
-        make_qcow2 "$XFS_DIR/bench-xfs-qcow2.qcow2" 20480 1024 4
-        define_domain bench-xfs-qcow2 05 "$XFS_DIR/bench-xfs-qcow2.qcow2:qcow2"
+        if wanted d1; then
+            make_raw "$XFS_DIR/bench-xfs-raw.img" 8192 512 3
+            define_domain bench-xfs-raw 04 "$XFS_DIR/bench-xfs-raw.img:raw"
+        fi
+        if wanted d2; then
+            make_qcow2 "$XFS_DIR/bench-xfs-qcow2.qcow2" 20480 1024 4
+            define_domain bench-xfs-qcow2 05 "$XFS_DIR/bench-xfs-qcow2.qcow2:qcow2"
+        fi
     else
         msg "cannot mount an XFS image on a loop device ($err): cases d1 and d2 skipped"
         rm -f -- "$XFS_IMG"
     fi
-    add_case d1 bench-xfs-raw "$XFS_DIR" 1 "XFS reflink pool: one 8 GiB raw holding 512 MiB of data" \
-        "$XFS_DIR/bench-xfs-raw.img"
-    add_case d2 bench-xfs-qcow2 "$XFS_DIR" 1 "XFS reflink pool: one 20 GiB qcow2 holding 1 GiB of data" \
-        "$XFS_DIR/bench-xfs-qcow2.qcow2"
+    if wanted d1; then
+        add_case d1 bench-xfs-raw "$XFS_DIR" 1 "XFS reflink pool: one 8 GiB raw holding 512 MiB of data" \
+            "$XFS_DIR/bench-xfs-raw.img"
+    fi
+    if wanted d2; then
+        add_case d2 bench-xfs-qcow2 "$XFS_DIR" 1 "XFS reflink pool: one 20 GiB qcow2 holding 1 GiB of data" \
+            "$XFS_DIR/bench-xfs-qcow2.qcow2"
+    fi
     if ((!XFS_MOUNTED)); then
         C_SKIP[d1]="no loop device / XFS mount: $err"
         C_SKIP[d2]=${C_SKIP[d1]}
@@ -338,10 +357,12 @@ run_one() { # ID TOOL RUN
     read -ra src <<<"${C_FILES[$id]}"
     [[ -z ${R_ERR[$key]:-} ]] || return 0
     case $tool in
-        domclone | domclone-linked | virt-clone | virt-clone-reflink)
+        domclone | domclone-linked | domclone-base | domclone-linked-base | virt-clone | virt-clone-reflink)
             case $tool in
                 domclone) cmd=("$DOMCLONE" "$dom") ;;
                 domclone-linked) cmd=("$DOMCLONE" --linked "$dom") ;;
+                domclone-base) cmd=("$BASELINE" "$dom") ;;
+                domclone-linked-base) cmd=("$BASELINE" --linked "$dom") ;;
                 virt-clone) cmd=(virt-clone --original "$dom" --auto-clone) ;;
                 virt-clone-reflink) cmd=(virt-clone --original "$dom" --auto-clone --reflink) ;;
             esac
@@ -444,6 +465,27 @@ run_one() { # ID TOOL RUN
     note "  $id run $r: $tool $secs s"
 }
 
+# round_order R TOOL...: the tools in the order round R runs them: with
+# --baseline, every other round runs each baseline tool before its
+# counterpart, so neither always runs first after the other tools'
+# clean-up (deleting the last round's copies).
+round_order() {
+    local r=$1 t
+    shift
+    if [[ -z $BASELINE ]] || ((r % 2)); then
+        printf '%s\n' "$@"
+        return 0
+    fi
+    for t in "$@"; do
+        case $t in
+            domclone) printf '%s\n' domclone-base domclone ;;
+            domclone-linked) printf '%s\n' domclone-linked-base domclone-linked ;;
+            domclone-base | domclone-linked-base) ;;
+            *) printf '%s\n' "$t" ;;
+        esac
+    done
+}
+
 # ---------------------------------------------------------------------------
 # Report
 
@@ -543,6 +585,22 @@ flush_note() {
     fi
 }
 
+# base_note ID TOOL LABEL REF: with --baseline, the baseline's median on
+# case ID (its TOOL: domclone-base or domclone-linked-base) beside this
+# build's (TOOL without -base), and against REF (LABEL names it).
+base_note() {
+    local id=$1 tool=$2 label=$3 ref=$4 b now
+    [[ -n $BASELINE ]] || return 0
+    b=$(med "$id" "$tool")
+    now=$(med "$id" "${tool%-base}")
+    [[ -n $b ]] || {
+        printf '            before (--baseline): failed\n'
+        return 0
+    }
+    printf '            before (--baseline): %s s (%s x %s); this build / before = %s\n' "$b" \
+        "$(ratio "$b" "$ref")" "$label" "$(ratio "${now:-n/a}" "$b")"
+}
+
 verdict() { # COND(0/1) TEXT
     if (($1)); then printf '  MET       %s\n' "$2"; else printf '  NOT MET   %s\n' "$2"; fi
 }
@@ -572,6 +630,11 @@ print_linked_target() {
         "${full:-n/a}" "$(ratio "${full:-n/a}" "$dc")" "${vc:-n/a}" "$(ratio "${vc:-n/a}" "$dc")"
     printf '            floor: domclone --version %s s (median, cold cache; runs: %s)\n' "$floor" \
         "$(runs_list "${ft[@]}")"
+    base_note e domclone-linked-base "0.1 s" 0.1
+    if [[ -n $BASELINE ]]; then
+        read -ra ft <<<"${BASE_FLOOR_TIMES:-}"
+        printf '            floor before (--baseline --version): %s s\n' "$(median "${ft[@]}")"
+    fi
     if ! ((ok)) && lt "$(awk -v a="$dc" -v b="$floor" 'BEGIN { printf "%.4f", a - b }')" 0.1; then
         printf '            above 0.1 s by the start-up floor: the clone itself took %s s more than domclone --version\n' \
             "$(awk -v a="$dc" -v b="$floor" 'BEGIN { printf "%.4f", a - b }')"
@@ -605,6 +668,7 @@ print_targets() {
             ok=0
             le "$dc" "$lim" && ok=1
             verdict "$ok" "empty qcow2: domclone $dc s <= 0.1 x virt-clone $vc s = $lim s (ratio $(ratio "$dc" "$vc"))"
+            base_note a domclone-base virt-clone "$vc"
         fi
     fi
 
@@ -635,6 +699,7 @@ print_targets() {
             le "$dc" "$lim" && ok=1
             verdict "$ok" "four qcow2: domclone $dc s <= 1.1 x parallel cp+sync $cp s = $lim s (ratio $(ratio "$dc" "$cp"))"
             flush_note c "$lim"
+            base_note c domclone-base cp+sync "$cp"
         fi
     fi
 
@@ -663,6 +728,7 @@ print_targets() {
         ok=$((fast && near0 && sh))
         verdict "$ok" "$id ${C_TITLE[$id]}: domclone $dc s < 0.1 s: $( ((fast)) && echo yes || echo no); fs used growth $growth B ($(human "$growth")) <= 5% of source's $src B: $( ((near0)) && echo yes || echo no); shared extents (filefrag -v) $shared of $alloc B allocated: $( ((sh)) && echo yes || echo no)"
         flush_note "$id" 0.1
+        base_note "$id" domclone-base "cp --sparse=always+sync" "$(med "$id" cp+sync)"
     done
 
     if wanted e; then
@@ -703,7 +769,8 @@ for id in "${CASES[@]}"; do
     if [[ -n ${C_SKIP[$id]:-} ]]; then continue; fi
     note "case $id: ${C_TITLE[$id]}"
     for ((r = 1; r <= RUNS; r++)); do
-        for tool in ${C_TOOLS[$id]}; do
+        # shellcheck disable=SC2086 # C_TOOLS holds words
+        for tool in $(round_order "$r" ${C_TOOLS[$id]}); do
             run_one "$id" "$tool" "$r"
         done
     done
@@ -712,12 +779,19 @@ done
 # The floor under every domclone run: start, load the libvirt client
 # library, exit; cold cache like the clones.
 FLOOR_TIMES=""
+BASE_FLOOR_TIMES=""
 if wanted e; then
     for ((r = 1; r <= RUNS; r++)); do
         drop_caches
         t0=$EPOCHREALTIME
         "$DOMCLONE" --version >/dev/null
         FLOOR_TIMES+="$(elapsed "$t0" "$EPOCHREALTIME") "
+        if [[ -n $BASELINE ]]; then
+            drop_caches
+            t0=$EPOCHREALTIME
+            "$BASELINE" --version >/dev/null
+            BASE_FLOOR_TIMES+="$(elapsed "$t0" "$EPOCHREALTIME") "
+        fi
     done
 fi
 

@@ -259,14 +259,26 @@ timed_clone() {
 # last_lines FILE: the last 3 non-empty lines of FILE on one line.
 last_lines() { grep -v '^[[:space:]]*$' -- "$1" 2>/dev/null | tail -n 3 | tr '\n' ' '; }
 
-# The options both scripts take: --runs N, --domclone PATH, --help (the
-# caller's usage). Sets RUNS and DOMCLONE (an absolute path); needs REPO.
+# The options both scripts take: --runs N, --domclone PATH, --baseline
+# PATH (another domclone build, timed in the same rounds: before and after
+# side by side), --help (the caller's usage). Sets RUNS, DOMCLONE (an
+# absolute path) and BASELINE (empty without one); needs REPO.
 # shellcheck disable=SC2153 # REPO is set by the sourcing script
 parse_args() {
     RUNS=5
     DOMCLONE=$REPO/build/domclone
+    BASELINE=
     while (($#)); do
         case $1 in
+            --baseline)
+                (($# >= 2)) || die "--baseline needs a path"
+                BASELINE=$2
+                shift 2
+                ;;
+            --baseline=*)
+                BASELINE=${1#--baseline=}
+                shift
+                ;;
             --runs)
                 (($# >= 2)) || die "--runs needs a number"
                 RUNS=$2
@@ -295,4 +307,15 @@ parse_args() {
     [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive number"
     [[ -x $DOMCLONE ]] || die "$DOMCLONE is not an executable (build it: scripts/build.sh $REPO/build)"
     DOMCLONE=$(readlink -f -- "$DOMCLONE")
+    if [[ -n $BASELINE ]]; then
+        [[ -x $BASELINE ]] || die "$BASELINE (--baseline) is not an executable"
+        BASELINE=$(readlink -f -- "$BASELINE")
+    fi
+}
+
+# forward_args: the options to hand to the re-executed script (RUNS,
+# DOMCLONE and BASELINE as parsed).
+forward_args() {
+    FORWARD=(--runs "$RUNS" --domclone "$DOMCLONE")
+    if [[ -n $BASELINE ]]; then FORWARD+=(--baseline "$BASELINE"); fi
 }

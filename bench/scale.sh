@@ -5,10 +5,12 @@
 # the connection (issue 7: at most 1.5x), side by side in one run.
 #
 # Usage:
-#   bench/scale.sh [--runs N] [--domclone PATH]
+#   bench/scale.sh [--runs N] [--domclone PATH] [--baseline PATH]
 #
 #   --runs N         runs of each tool at each size (default 5); medians
 #   --domclone PATH  the binary to time (default: build/domclone of this tree)
+#   --baseline PATH  another domclone build, timed in the same rounds
+#                    ("domclone-base", with its own ratio)
 #
 # Run as root. It re-executes itself under tests/with-libvirtd.sh (a private
 # libvirtd in a private mount + PID namespace), then defines:
@@ -50,7 +52,8 @@ require_tools virsh:libvirt-clients libvirtd:libvirt-daemon virtlogd:libvirt-dae
     qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils unshare:util-linux \
     /usr/bin/time:time
 
-reexec_under_private_daemon "$SELF" --runs "$RUNS" --domclone "$DOMCLONE"
+forward_args
+reexec_under_private_daemon "$SELF" "${FORWARD[@]}"
 
 # ---------------------------------------------------------------------------
 # Inside the private daemon's namespace from here on.
@@ -123,6 +126,7 @@ setup() {
 }
 
 TOOLS=(domclone)
+if [[ -n $BASELINE ]]; then TOOLS+=(domclone-base); fi
 if have_virt_clone; then TOOLS+=(virt-clone); fi
 declare -A R_TIMES R_MEM R_ERR
 
@@ -133,6 +137,8 @@ measure() {
     ((k + 1 == $(domain_count))) || die "expected $((k + 1)) domains, found $(domain_count)"
     if [[ $tool == domclone ]]; then
         timed_clone domclone "$TMP" "$DOMCLONE" "$SRC"
+    elif [[ $tool == domclone-base ]]; then
+        timed_clone domclone "$TMP" "$BASELINE" "$SRC"
     else
         timed_clone virt-clone "$TMP" virt-clone --original "$SRC" --auto-clone
     fi
@@ -165,9 +171,13 @@ check_leftovers() {
     done < <(find "$POOL_DIR" -mindepth 1 -maxdepth 1)
 }
 
+# measure_all K ROUND: every tool once; with --baseline, every other
+# round times the baseline first
 measure_all() {
     local t
-    for t in "${TOOLS[@]}"; do measure "$1" "$t"; done
+    local -a order=("${TOOLS[@]}")
+    if [[ -n $BASELINE ]] && (($2 % 2 == 0)); then order=(domclone-base domclone "${TOOLS[@]:2}"); fi
+    for t in "${order[@]}"; do measure "$1" "$t"; done
 }
 
 med() {
@@ -180,23 +190,23 @@ med() {
 report() {
     local tool k m10 m1000 t mem ok peak all=()
     printf '\nOne clone of %s with K other domains defined (K + 1 in all), medians of %s runs\n' "$SRC" "$RUNS"
-    printf '  %-11s %6s %9s %-36s %9s\n' tool K 'median s' 'runs (s)' 'peak KiB'
+    printf '  %-13s %6s %9s %-36s %9s\n' tool K 'median s' 'runs (s)' 'peak KiB'
     if ! have_virt_clone; then printf '  %-11s not installed\n' virt-clone; fi
     for tool in "${TOOLS[@]}"; do
         for k in "$SMALL" "$LARGE"; do
             if [[ -n ${R_ERR[$k|$tool]:-} ]]; then
-                printf '  %-11s %6s FAILED: %s\n' "$tool" "$k" "${R_ERR[$k|$tool]}"
+                printf '  %-13s %6s FAILED: %s\n' "$tool" "$k" "${R_ERR[$k|$tool]}"
                 continue
             fi
             read -ra t <<<"${R_TIMES[$k|$tool]}"
             # shellcheck disable=SC2086
             mem=$(max ${R_MEM[$k|$tool]})
-            printf '  %-11s %6s %9.3f %-36s %9s\n' "$tool" "$k" "$(median "${t[@]}")" \
+            printf '  %-13s %6s %9.3f %-36s %9s\n' "$tool" "$k" "$(median "${t[@]}")" \
                 "$(runs_list "${t[@]}")" "$mem"
         done
         m10=$(med "$SMALL" "$tool")
         m1000=$(med "$LARGE" "$tool")
-        printf '  %-11s %6s %9s\n' "$tool" "ratio" "$(ratio "${m1000:-n/a}" "${m10:-n/a}")x"
+        printf '  %-13s %6s %9s\n' "$tool" "ratio" "$(ratio "${m1000:-n/a}" "${m10:-n/a}")x"
     done
 
     if [[ -n $LEFTOVERS ]]; then
@@ -214,6 +224,12 @@ report() {
         printf '  %-9s with %s other domains: domclone %s s <= 1.5 x %s s (with %s) = %s s (ratio %s)\n' \
             "$ok" "$LARGE" "$m1000" "$m10" "$SMALL" \
             "$(awk -v v="$m10" 'BEGIN { printf "%.4f", v * 1.5 }')" "$(ratio "$m1000" "$m10")"
+    fi
+    if [[ -n $BASELINE ]]; then
+        m10=$(med "$SMALL" domclone-base)
+        m1000=$(med "$LARGE" domclone-base)
+        printf '            before (--baseline): %s s with %s, %s s with %s (ratio %s)\n' "${m10:-n/a}" "$SMALL" \
+            "${m1000:-n/a}" "$LARGE" "$(ratio "${m1000:-n/a}" "${m10:-n/a}")"
     fi
     for k in "$SMALL" "$LARGE"; do
         # shellcheck disable=SC2206
@@ -241,15 +257,15 @@ size=$SMALL
 for ((r = 1; r <= RUNS; r++)); do
     note "round $r of $RUNS"
     if ((size == SMALL)); then
-        measure_all "$SMALL"
+        measure_all "$SMALL" "$r"
         batch define $((SMALL + 1)) "$LARGE"
         size=$LARGE
-        measure_all "$LARGE"
+        measure_all "$LARGE" "$r"
     else
-        measure_all "$LARGE"
+        measure_all "$LARGE" "$r"
         batch undefine $((SMALL + 1)) "$LARGE"
         size=$SMALL
-        measure_all "$SMALL"
+        measure_all "$SMALL" "$r"
     fi
 done
 

@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include "dc-identity.h"
+#include "dc-lazy.h"
 
 #include <guestfs.h>
 #include <string.h>
@@ -562,10 +563,17 @@ dc_guest_reset_all (DcGuest *guest, GError **error)
 gboolean
 dc_identity_reset (DcReset *reset, const char *clone, GError **error)
 {
-  g_autoptr (DcGuestfs) g = guestfs_create ();
-  DcGuest guest = { .g = g, .reset = reset, .clone = clone };
+  g_autoptr (DcGuestfs) g = NULL;
+  DcGuest guest = { .reset = reset, .clone = clone };
   gint64 start = g_get_monotonic_time ();
 
+  if (!dc_lazy_load (DC_LAZY_GUESTFS, error))
+    {
+      g_prefix_error (error, "cannot reset the identity of '%s': ", clone);
+      return FALSE;
+    }
+  g = guestfs_create ();
+  guest.g = g;
   if (g == NULL)
     {
       g_set_error (error, DC_ERROR, DC_ERROR_IDENTITY,

@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include "dc-rbd.h"
+#include "dc-lazy.h"
 
 #include <errno.h>
 #include <rados/librados.h>
@@ -130,8 +131,11 @@ dc_rbd_try (const DcRbdSource *src, const char *key, gboolean use_conf, GError *
 {
   g_autofree char *hosts = dc_rbd_source_hosts (src);
   rados_t cluster = NULL;
-  int rc = rados_create (&cluster, src->user);
+  int rc;
 
+  if (!dc_lazy_load (DC_LAZY_RADOS, error) || !dc_lazy_load (DC_LAZY_RBD, error))
+    return NULL;
+  rc = rados_create (&cluster, src->user);
   if (rc < 0)
     {
       dc_rbd_fail (error, rc, "cannot make a Ceph client");

@@ -20,6 +20,8 @@ typedef struct
   virConnectPtr src_conn; /* where the source is: @conn, or another
                            * host's (--to, @across) */
   gboolean across;
+  /* the pass over the host's domains (not owned) */
+  const DcHostScan *scan;
   char *src_host; /* --to: the source's host name, for <origin> */
   virDomainPtr src;
   DcEnv *env;

@@ -639,6 +639,7 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
       run.local_conn = dc_connection_is_local (run.conn);
       run.local_copies = run.local_conn && g_strcmp0 (g_getenv ("DOMCLONE_LOCAL_COPY"), "0") != 0;
       run.env = dc_run_env (&run, scan, FALSE);
+      run.scan = scan;
       run.undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
       if (opts->read_back)
         run.made = g_hash_table_new_full (NULL, NULL, NULL, g_free);

@@ -156,9 +156,12 @@ dc_sameness_prove_once (DcRun *run, const char *pool_name, const char *open_dir,
       *vanished = open_dir != NULL && dc_pool_vanished ();
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
     }
-  /* a temporary pool closed meanwhile is opened again for this */
+  /* deleted through the handle libvirt gave us: no pool refresh, no
+   * lookup; a temporary pool closed meanwhile is opened again for this */
   g_clear_error (&error);
-  if (dc_cleanup_remove_volume (run->conn, pool_name, name, open_dir, 0, &busy, &error) && !busy)
+  if (virStorageVolDelete (vol, 0) == 0)
+    dc_undo_forget_volume (run, pool_name, name);
+  else if (dc_cleanup_remove_volume (run->conn, pool_name, name, open_dir, 0, &busy, &error) && !busy)
     dc_undo_forget_volume (run, pool_name, name);
   else
     g_warning ("cannot delete the scratch volume '%s' in pool '%s': %s", name, pool_name,

@@ -23,9 +23,12 @@ typedef struct
   GPtrArray *linked; /* DcMarked: linked clones, running or not (their
                       * origin is the template whose disks they read) */
   guint domains;     /* how many domains were read */
+  GPtrArray *names;  /* every domain's name, as listed */
 } DcHostScan;
 
 DcHostScan *dc_host_scan (virConnectPtr conn, GError **error);
+guint64 dc_host_scan_highest_clone (const DcHostScan *scan, const char *source);
+gboolean dc_scan_quick (const char *xml, GPtrArray *macs, gboolean *running);
 void dc_host_scan_free (DcHostScan *scan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcHostScan, dc_host_scan_free)
 

@@ -431,6 +431,7 @@ live_delete_clone (const char *name)
   g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
   g_autofree char *xml = NULL;
   g_autoptr (GRegex) re = g_regex_new ("<source (?:file|volume)='([^']+)'", 0, 0, NULL);
+  g_autoptr (GRegex) pool_re = g_regex_new ("<source pool='([^']+)' volume='([^']+)'", 0, 0, NULL);
   g_autoptr (GMatchInfo) match = NULL;
 
   g_assert_nonnull (dom);
@@ -443,6 +444,18 @@ live_delete_clone (const char *name)
       g_autoptr (DcVol) vol = virStorageVolLookupByPath (live_conn, path);
 
       if (vol != NULL && strstr (path, name) != NULL)
+        virStorageVolDelete (vol, 0);
+    }
+  /* and those of its type='volume' disks */
+  g_clear_pointer (&match, g_match_info_free);
+  for (g_regex_match (pool_re, xml, 0, &match); g_match_info_matches (match); g_match_info_next (match, NULL))
+    {
+      g_autofree char *pool_name = g_match_info_fetch (match, 1);
+      g_autofree char *vol_name = g_match_info_fetch (match, 2);
+      g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, pool_name);
+      g_autoptr (DcVol) vol = pool ? virStorageVolLookupByName (pool, vol_name) : NULL;
+
+      if (vol != NULL && strstr (vol_name, name) != NULL)
         virStorageVolDelete (vol, 0);
     }
 }

@@ -12,6 +12,7 @@
 #include "dc-test-util.h"
 
 #include "dc-metadata.h"
+#include "dc-scan.h"
 
 #include <json-glib/json-glib.h>
 
@@ -620,6 +621,71 @@ test_live_qcow2_compat (LiveFixture *f, gconstpointer data)
     }
 }
 
+/* The host scan (src/host/dc-scan.c) still finds every MAC address,
+ * name and unfinished clone: domains it reads from the text and one
+ * with domclone's metadata, which it parses. */
+static void
+test_live_scan (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *two = g_strdup_printf ("%s-scan-two", f->src);
+  g_autofree char *none = g_strdup_printf ("%s-scan-none", f->src);
+  g_autofree char *prefix = g_strdup_printf ("%s-scan", f->src);
+  g_autofree char *built = g_strdup_printf ("%s-scan-clone7", f->src);
+  g_autofree char *two_xml = g_strdup_printf (
+    "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os>"
+    "<devices><interface type='user'><mac address='52:54:00:5C:A1:01'/></interface>"
+    "<interface type='user'><mac address='52:54:00:5c:a1:02'/></interface></devices></domain>",
+    two);
+  g_autofree char *built_xml = g_strdup_printf (
+    "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os>"
+    "<devices><interface type='user'><mac address='52:54:00:5c:a1:03'/></interface></devices></domain>",
+    built);
+  g_autoptr (DcDomain) d1 = NULL;
+  g_autoptr (DcDomain) d2 = NULL;
+  g_autoptr (DcDomain) d3 = NULL;
+  g_autoptr (DcMetadata) md = dc_metadata_new ();
+  g_autofree char *md_xml = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcHostScan) scan = NULL;
+  gboolean seen = FALSE;
+
+  SKIP_WITHOUT_DAEMON ();
+  d1 = virDomainDefineXML (live_conn, two_xml);
+  d2 = live_define_bare_domain (none);
+  d3 = virDomainDefineXML (live_conn, built_xml);
+  g_assert_nonnull (d1);
+  g_assert_nonnull (d3);
+  md->building = dc_building_new ();
+  md->building->host = g_strdup ("elsewhere");
+  md->building->pid = 1;
+  md_xml = dc_metadata_format (md);
+  g_assert_cmpint (virDomainSetMetadata (d3, VIR_DOMAIN_METADATA_ELEMENT, md_xml, DC_METADATA_PREFIX,
+                                         DC_METADATA_URI, VIR_DOMAIN_AFFECT_CONFIG),
+                   ==, 0);
+
+  scan = dc_host_scan (live_conn, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_hash_table_contains (scan->macs, "52:54:00:5c:a1:01"));
+  g_assert_true (g_hash_table_contains (scan->macs, "52:54:00:5c:a1:02"));
+  g_assert_true (g_hash_table_contains (scan->macs, "52:54:00:5c:a1:03"));
+  g_assert_cmpuint (scan->domains, ==, scan->names->len);
+  g_assert_cmpuint (scan->names->len, >=, 4);
+  for (guint k = 0; k < 4; k++)
+    {
+      const char *want[] = { f->src, two, none, built };
+      gboolean listed = FALSE;
+
+      for (guint i = 0; i < scan->names->len; i++)
+        listed |= g_str_equal (scan->names->pdata[i], want[k]);
+      g_assert_true (listed);
+    }
+  for (guint i = 0; i < scan->marked->len; i++)
+    seen |= g_str_equal (((DcMarked *) scan->marked->pdata[i])->name, built);
+  g_assert_true (seen);
+  g_assert_cmpuint (dc_host_scan_highest_clone (scan, f->src), ==, 0);
+  g_assert_cmpuint (dc_host_scan_highest_clone (scan, prefix), ==, 7);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -635,5 +701,6 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/clone/tpm", test_live_tpm);
   LIVE_TEST ("/live/clone/valgrind", test_live_valgrind);
   LIVE_TEST ("/live/clone/qcow2-compat", test_live_qcow2_compat);
+  LIVE_TEST ("/live/clone/scan", test_live_scan);
   return live_run ();
 }
