@@ -10,17 +10,9 @@
 #include "dc-env.h"
 #include "dc-result.h"
 #include "dc-progress.h"
+#include "dc-batch.h"
 
 G_BEGIN_DECLS
-
-/* What the clones of one call (a --count batch, or the one clone)
- * share and change: each part under its lock. */
-typedef struct
-{
-  GMutex prove_lock; /* one proof at a time, so each is made once */
-  GHashTable *same;  /* directory -> DcSame: whether this process sees
-                      * there what the daemon sees (under prove_lock) */
-} DcBatch;
 
 /* One clone run: what it works on, and what it made so far. The first
  * part is the batch's, the same in every clone of one call: set before
@@ -48,7 +40,8 @@ typedef struct
                            * several clones are made at once) */
   gboolean live;          /* --live, and the source runs: its disks are
                            * copied by a backup job (dc-backup.c) */
-  DcBatch *batch;         /* what the clones share and change */
+  DcBatch *batch;         /* what the clones share and change; NULL for
+                           * --print-xml, which makes nothing */
 
   /* this clone's own */
   DcProgress *progress;  /* while the copies run, on a terminal */

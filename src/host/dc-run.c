@@ -934,7 +934,7 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
   g_autoptr (GError) local = NULL;
   g_autofree char *xml = NULL;
   g_autoptr (DcHostScan) scan = NULL;
-  DcBatch batch = { 0 };
+  DcBatch batch;
   g_auto (DcRun) run = {
     .conn = opts->to ? opts->to : conn,
     .src_conn = conn,
@@ -946,8 +946,7 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
   guint64 counter = 0;
   gboolean ok = FALSE;
 
-  g_mutex_init (&batch.prove_lock);
-  batch.same = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  dc_batch_init (&batch);
   if (dc_run_check_reset (conn, opts, &local))
     scan = dc_run_begin (&run, &xml, &counter, &local);
   if (scan != NULL)
@@ -962,8 +961,7 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
       if (virConnectIsAlive (run.conn) == 1)
         dc_pool_close_dirs_on (run.conn, run.across && virConnectIsAlive (conn) == 1 ? conn : NULL);
     }
-  g_hash_table_unref (batch.same);
-  g_mutex_clear (&batch.prove_lock);
+  dc_batch_clear (&batch);
   if (ok)
     return TRUE;
   if (several && made->len > 0)
