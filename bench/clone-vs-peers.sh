@@ -42,7 +42,10 @@
 #                                   process and client library start)
 #
 # BENCH_CASES="e" (a space-separated list of case IDs) runs only those
-# cases; their sources alone are set up.
+# cases; their sources alone are set up. BENCH_BASELINE=PATH (another
+# domclone binary, an earlier build) adds its --linked --count 100 to
+# case e, run in the same rounds, alternating with this one's, and prints
+# the ratio of the two medians.
 # Each clone is removed after its run: "virsh undefine --nvram" and
 # "virsh vol-delete" of its own volumes (never --remove-all-storage); cp's
 # files with rm.
@@ -188,6 +191,7 @@ set_tools() {
     tools+=" cp+sync"
     if ((C_XFS[$id])); then tools+=" cp-reflink+sync"; fi
     if [[ $id == e ]]; then tools="domclone-linked domclone-linked-100 $tools"; fi
+    if [[ $id == e && -n ${BENCH_BASELINE:-} ]]; then tools="baseline-linked-100 $tools"; fi
     C_TOOLS[$id]=$tools
 }
 
@@ -369,11 +373,13 @@ run_one() { # ID TOOL RUN
             done < <(domain_disk_paths "$name")
             R_MEM[$key]+="$CLONE_KIB "
             ;;
-        domclone-linked-100)
+        domclone-linked-100 | baseline-linked-100)
             # issue 18: a batch of 100 linked clones in one call
+            p=$DOMCLONE
+            [[ $tool == baseline-* ]] && p=$BENCH_BASELINE
             sync
             used0=$(fs_used_bytes "$dir")
-            timed_clone domclone "$TMP" "$DOMCLONE" --linked --count 100 "$dom"
+            timed_clone domclone "$TMP" "$p" --linked --count 100 "$dom"
             secs=$CLONE_SECONDS
             mapfile -t batch < <(comm -13 <(printf '%s\n' "$DOMAINS") <(virsh -q list --all --name | sort) | grep .)
             if ((CLONE_RC != 0 || ${#batch[@]} != 100)); then
@@ -584,6 +590,13 @@ print_linked_target() {
         ok=0
         lt "$b100" 5 && ok=1
         verdict "$ok" "e 100 linked clones, four 20 GiB qcow2 each (--linked --count 100): domclone $b100 s < 5 s: $( ((ok)) && echo yes || echo no) ($(awk -v v="$b100" 'BEGIN { printf "%.4f", v / 100 }') s a clone)"
+    fi
+    if [[ -n ${BENCH_BASELINE:-} ]]; then
+        local base
+        base=$(med e baseline-linked-100)
+        printf '            before/after, alternating in the same rounds: baseline %s s (%s), this %s s: x%s faster
+' \
+            "${base:-n/a}" "$BENCH_BASELINE" "${b100:-n/a}" "$(ratio "${base:-n/a}" "${b100:-n/a}")"
     fi
 }
 

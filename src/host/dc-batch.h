@@ -21,8 +21,8 @@ typedef struct
    * a refresh that waits go first */
   GMutex gate_lock;
   GCond gate_cond;
-  guint creating;    /* volumes being created (under gate_lock) */
-  guint waiting;     /* refreshes waiting for them to end */
+  guint creating; /* volumes being created (under gate_lock) */
+  guint waiting;  /* refreshes waiting for them to end */
   gboolean refreshing;
   GHashTable *refreshes; /* pool name -> refreshes begun (under gate_lock) */
 } DcBatch;
