@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# debian-image.sh - the real Debian 12 guest of the --reset-identity tests
-# (tests/live/reset): a root file system made by mmdebstrap from Debian's
-# packages, in a raw disk image (ext4 on the whole disk), with the identity a
-# booted guest has: a machine-id, SSH host keys, a DHCP lease, a persistent
-# net rule, a hardware address in /etc/network/interfaces, a host name, a
-# random seed and a log (/var/log/syslog).
+# debian-image.sh - the real Debian 12 guest of the --reset-identity and
+# guest agent tests (tests/live/reset): a root file system made by
+# mmdebstrap from Debian's packages, in a raw disk image (ext4 on the whole
+# disk), with the identity a booted guest has: a machine-id, SSH host keys,
+# a DHCP lease, a persistent net rule, a hardware address in
+# /etc/network/interfaces, a host name, a random seed and a log
+# (/var/log/syslog).
 #
 # Usage:
 #   scripts/debian-image.sh build [--force]   make the image if it is not there
 #   scripts/debian-image.sh path              print the image directory
 #
 # The directory ($DOMCLONE_DEBIAN_IMAGE, by default /var/cache/domclone/
-# debian-image for root and ~/.cache/domclone/debian-image for anyone else)
-# then holds:
+# debian-image-R for root and ~/.cache/domclone/debian-image-R for anyone
+# else, R the recipe's number) then holds:
 #   disk.raw     the image (sparse, 1 GiB, about 300 MiB of data)
 #   vmlinuz      the image's own kernel and initramfs, for a direct kernel
 #   initrd.img   boot: root=/dev/vda (the disk on virtio)
@@ -27,13 +28,18 @@
 # The image also carries a test probe (domclone-test-probe.service): once
 # the system is up it prints "DOMCLONE-FACT key=value" lines on the serial
 # console (machine-id, host name, the SSH host keys' fingerprints, whether
-# domclone's first-boot unit ran), then DOMCLONE-DONE, and powers off. It is the tests' own; a
-# clone keeps it like any other file.
+# domclone's first-boot unit ran, whether the guest agent runs), then
+# DOMCLONE-DONE, and powers off, unless the kernel command line says
+# domclone.stay. It is the tests' own; a clone keeps it like any other file.
+#
+# qemu-guest-agent is in it (udev starts it when the domain has a virtio
+# channel org.qemu.guest_agent.0), for the --live tests that freeze the
+# guest's file systems through it.
 set -euo pipefail
 
-readonly RECIPE=5
+readonly RECIPE=6
 readonly SUITE=bookworm
-readonly PACKAGES=systemd,systemd-sysv,openssh-server,ifupdown,isc-dhcp-client,udev,linux-image-amd64,initramfs-tools
+readonly PACKAGES=systemd,systemd-sysv,openssh-server,ifupdown,isc-dhcp-client,udev,linux-image-amd64,initramfs-tools,qemu-guest-agent
 readonly SIZE=1G
 # A fixed file system UUID: the image's fstab names it.
 readonly FS_UUID=6a1c2f0e-5d4b-4c3a-9e8f-0d1c2b3a4f5e
@@ -46,12 +52,15 @@ die() {
     exit 1
 }
 
+# The recipe's number is in the default directory's name: an image of
+# another recipe (another package list) lives beside it, and a tree of
+# either recipe finds its own without building over the other's.
 if [[ -n ${DOMCLONE_DEBIAN_IMAGE:-} ]]; then
     DIR=$DOMCLONE_DEBIAN_IMAGE
 elif ((EUID == 0)); then
-    DIR=/var/cache/domclone/debian-image
+    DIR=/var/cache/domclone/debian-image-$RECIPE
 else
-    DIR=${HOME:?}/.cache/domclone/debian-image
+    DIR=${HOME:?}/.cache/domclone/debian-image-$RECIPE
 fi
 readonly DIR
 
@@ -123,9 +132,12 @@ probe() {
     echo "DOMCLONE-FACT keys-unit=$(systemctl show -p ActiveState --value domclone-ssh-host-keys.service)"
     echo "DOMCLONE-FACT keys-unit-result=$(systemctl show -p Result --value domclone-ssh-host-keys.service)"
     echo "DOMCLONE-FACT sshd=$(systemctl is-active ssh.service)"
+    echo "DOMCLONE-FACT agent=$(systemctl is-active qemu-guest-agent.service)"
     echo "DOMCLONE-DONE"
 } >/dev/ttyS0 2>&1
-systemctl --no-block poweroff
+# domclone.stay on the kernel command line: a guest the test talks to
+# through its agent, which keeps running
+grep -qw domclone.stay /proc/cmdline || systemctl --no-block poweroff
 EOF
     chmod 0755 "$root/usr/local/sbin/domclone-test-probe"
     cat >"$root/etc/systemd/system/domclone-test-probe.service" <<'EOF'
@@ -168,14 +180,20 @@ build() {
     TMP=$tmp
     root=$tmp/root
     msg "building a Debian $SUITE root file system with mmdebstrap (a few minutes)"
-    # no documentation, manuals or translations: a smaller image copies faster
+    # no documentation, manuals or translations: a smaller image copies
+    # faster; the hooks' $1 (the root) is mmdebstrap's to expand
+    # shellcheck disable=SC2016
     mmdebstrap --quiet --variant=minbase --include="$PACKAGES" \
         --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
         --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+        --customize-hook='echo virtio_console >>"$1/etc/initramfs-tools/modules"' \
+        --customize-hook='chroot "$1" update-initramfs -u -k all' \
         "$SUITE" "$root" >&2
     cp -L -- "$root/vmlinuz" "$tmp/vmlinuz"
     cp -L -- "$root/initrd.img" "$tmp/initrd.img"
-    # the modules stay in the initramfs (virtio, ext4): the disk needs none
+    # the modules stay in the initramfs (virtio, ext4, and virtio_console
+    # for the guest agent's virtio-serial port, added above): the disk
+    # needs none
     rm -rf -- "$root"/lib/modules/* "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/*
     identity "$root"
     probe "$root"

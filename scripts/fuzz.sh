@@ -4,7 +4,9 @@
 # seed corpus, the given time split between them:
 #   fuzz-plan  the clone planner; seeds: the domain XMLs under tests/data
 #   fuzz-seed  the cloud-init seed reader; seeds: images and meta-data
-#              written by fuzz-seed-corpus (the tests' image builder)
+#              written by fuzz-seed-corpus (the tests' image builder),
+#              and fuzz/found-seed: inputs that once broke it, kept so
+#              that every run tries them again
 #   scripts/fuzz.sh [SECONDS [TARGET...]]    (default 60, both targets)
 # New inputs go to $BUILDDIR/fuzz-corpus-TARGET (not the source tree); a
 # crash leaves crash-* there and makes the script fail.
@@ -32,7 +34,7 @@ for target in "${targets[@]}"; do
     seed)
         make -C "$builddir" fuzz/fuzz-seed-corpus >/dev/null
         "$builddir/fuzz/fuzz-seed-corpus" "$builddir/fuzz-seeds-seed"
-        seeds=("$builddir/fuzz-seeds-seed") ;;
+        seeds=("$builddir/fuzz-seeds-seed" "$top/fuzz/found-seed") ;;
     *) echo "fuzz.sh: no target '$target' (plan, seed)" >&2; exit 2 ;;
     esac
     echo "== fuzz-$target: $each s"

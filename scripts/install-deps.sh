@@ -16,7 +16,7 @@
 # there yet ("scripts/guest-kit.sh fetch": Debian's kernel package, unpacked
 # into a cache directory, nothing installed), and builds the Debian guest of
 # the --reset-identity tests once ("scripts/debian-image.sh build", about 4
-# minutes, cached in /var/cache/domclone/debian-image).
+# minutes, cached in /var/cache/domclone/debian-image-R, R its recipe).
 set -euo pipefail
 
 # The one list of packages: build, libvirt daemon + QEMU for the live tests,
@@ -34,7 +34,10 @@ set -euo pipefail
 # tests (tests/ceph-one-node.sh); dpkg-dev, debhelper and lintian build and
 # check the Debian package (scripts/build-deb.sh); libguestfs for --reset-identity, with a kernel
 # of the host's for its appliance (linux-image-amd64) and mmdebstrap for
-# the Debian guest of its tests (scripts/debian-image.sh).
+# the Debian guest of its tests (scripts/debian-image.sh); libnbd-dev reads
+# a running source's disks over NBD for --live --to; socat relays a
+# second test daemon's socket to the libvirt group's member
+# (tests/live/group).
 readonly PACKAGES=(
     autoconf automake libtool pkg-config make gcc
     libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libjson-glib-dev libarchive-dev
@@ -45,7 +48,8 @@ readonly PACKAGES=(
     busybox-static cpio xz-utils
     librbd-dev ceph-mon ceph-mgr ceph-osd ceph-common qemu-block-extra libvirt-daemon-driver-storage-rbd
     dpkg-dev debhelper lintian
-    libguestfs-dev linux-image-amd64 mmdebstrap
+    libguestfs-dev linux-image-amd64 mmdebstrap socat
+    libnbd-dev
 )
 
 msg() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -36,6 +36,10 @@
 #define DC_BACKUP_POLL (G_USEC_PER_SEC / 5)
 /* how long an aborted job may take to end (about 0.6 s seen here) */
 #define DC_BACKUP_ABORT_SECONDS 60
+/* the TCP ports a pull-mode job's NBD server may listen on: from NBD's
+ * own (10809), a few in case some are taken */
+#define DC_BACKUP_PORT 10809
+#define DC_BACKUP_PORTS 32
 
 DcBackupTarget *
 dc_backup_target_new (const char *disk, const char *path, const char *format)
@@ -56,6 +60,7 @@ dc_backup_target_free (DcBackupTarget *t)
   g_free (t->disk);
   g_free (t->path);
   g_free (t->format);
+  g_free (t->scratch);
   g_free (t);
 }
 
@@ -212,6 +217,52 @@ dc_backup_check_live (virDomainPtr dom, const char *name, const char *inactive_x
         "cannot freeze the file systems of domain '%s' (--quiesce): its guest agent does not answer (%s); install and start qemu-guest-agent in the guest, or clone it crash-consistent without --quiesce",
         name, why);
       return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * dc_backup_check_pull:
+ * @name: the running source's name
+ * @copies: (element-type DcCopy): the clone's copies; those with a disk
+ *   are read from the job's exports
+ * @error: return location
+ *
+ * --live --to: the job exports each disk as the guest sees it, raw,
+ * and an upload writes a volume's file as it is: only a raw new volume
+ * can take it. Checked before anything is made.
+ *
+ * Returns: %FALSE with @error set if a disk's new volume is not raw
+ */
+gboolean
+dc_backup_check_pull (const char *name, const GPtrArray *copies, GError **error)
+{
+  for (guint i = 0; i < copies->len; i++)
+    {
+      const DcCopy *copy = copies->pdata[i];
+      g_autoptr (DcVolInfo) info = NULL;
+
+      if (copy->disk == NULL || copy->kind != DC_COPY_KIND_FULL)
+        continue;
+      /* the job's scratch file goes beside the disk's file */
+      if (copy->src_path == NULL || !g_path_is_absolute (copy->src_path)
+          || g_str_has_prefix (copy->src_path, "/dev/"))
+        {
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+            "cannot clone the running domain '%s' onto another host with --live: %s is no file ('%s'), beside which the backup job would keep its scratch file; shut the domain down first",
+            name, copy->what, copy->src_path ? copy->src_path : "(none)");
+          return FALSE;
+        }
+      info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, NULL);
+      if (info != NULL && info->format != NULL && !g_str_equal (info->format, "raw"))
+        {
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+            "cannot clone the running domain '%s' onto another host with --live: %s would be a '%s' volume there, and a live copy across hosts makes raw volumes only; add '--format raw', or shut the domain down first",
+            name, copy->what, info->format);
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -412,20 +463,19 @@ dc_backup_freeze (virDomainPtr dom, const char *name, gboolean quiesce, gboolean
   return TRUE;
 }
 
-/* Starts the job, the guest's file systems frozen around the start
- * where its agent answers. */
+/* Starts the job @xml describes, the guest's file systems frozen
+ * around the start where its agent answers. */
 static gboolean
-dc_backup_begin (virDomainPtr dom, const char *name, const GPtrArray *targets, gboolean quiesce, DcLive *live,
-                 GError **error)
+dc_backup_begin (virDomainPtr dom, const char *name, const char *xml, unsigned int flags, gboolean quiesce,
+                 DcLive *live, GError **error)
 {
-  g_autofree char *xml = dc_backup_xml (targets);
   g_autoptr (GError) failed = NULL;
   gboolean frozen = FALSE;
 
   g_debug ("backup XML:\n%s", xml);
   if (!dc_backup_freeze (dom, name, quiesce, &frozen, error))
     return FALSE;
-  if (virDomainBackupBegin (dom, xml, NULL, VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL) < 0)
+  if (virDomainBackupBegin (dom, xml, NULL, flags) < 0)
     {
       int code = dc_last_libvirt_code ();
 
@@ -527,17 +577,115 @@ gboolean
 dc_backup_run (virDomainPtr dom, const char *name, const GPtrArray *targets, gboolean quiesce, gsize *done,
                DcLive *live, GError **error)
 {
+  g_autofree char *xml = dc_backup_xml (targets);
   int was = VIR_DOMAIN_NOSTATE;
   gboolean ok;
 
   if (virDomainGetState (dom, &was, NULL, 0) < 0)
     return dc_set_libvirt_error (error, "cannot read the state of domain '%s'", name);
-  if (!dc_backup_begin (dom, name, targets, quiesce, live, error))
+  if (!dc_backup_begin (dom, name, xml, VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL, quiesce, live, error))
     return FALSE;
   g_info ("backing up %u disk%s of the running '%s'", targets->len, targets->len == 1 ? "" : "s", name);
   ok = dc_backup_follow (dom, name, done, error);
   dc_backup_resume (dom, name, was);
   return ok;
+}
+
+/* --- pull mode: the disks exported over NBD (--live --to) --------------- */
+
+/* The job's XML: a full pull-mode backup, QEMU's NBD server listening on
+ * @host:@port, each disk of @targets exported under the name its
+ * @path holds, its scratch file (where QEMU keeps what the guest
+ * overwrites while the job runs) at @scratch: libvirt creates it and
+ * removes it when the job ends. (libvirt 9.0 names no scratch file by
+ * itself in pull mode: "argument key 'filename' must not have null
+ * value".) */
+static char *
+dc_backup_pull_xml (const GPtrArray *targets, const char *host, guint port)
+{
+  g_autofree char *server =
+    g_markup_printf_escaped ("  <server transport='tcp' name='%s' port='%u'/>\n", host, port);
+  GString *xml = g_string_new ("<domainbackup mode='pull'>\n");
+
+  g_string_append (xml, server);
+  g_string_append (xml, "  <disks>\n");
+  for (guint i = 0; i < targets->len; i++)
+    {
+      const DcBackupTarget *t = targets->pdata[i];
+      g_autofree char *disk = g_markup_printf_escaped (
+        "    <disk name='%s' backup='yes' type='file' exportname='%s'>\n      <scratch file='%s'/>\n    </disk>\n",
+        t->disk, t->path, t->scratch);
+
+      g_string_append (xml, disk);
+    }
+  g_string_append (xml, "  </disks>\n</domainbackup>\n");
+  return g_string_free (xml, FALSE);
+}
+
+/**
+ * dc_backup_pull_begin:
+ * @dom: the running source
+ * @name: its name
+ * @targets: (element-type DcBackupTarget): its disks, each @path the
+ *   name to export it under
+ * @host: the name QEMU's NBD server listens on, as a reader elsewhere
+ *   reaches the source's host
+ * @quiesce: a guest agent must freeze its file systems
+ * @port: (out): the TCP port the server listens on
+ * @was: (out): the domain's state before the job
+ * @live: (out): how consistent the copy is
+ * @error: return location
+ *
+ * Starts a pull-mode backup job: every disk of @targets exported over
+ * NBD as it was at one instant, until dc_backup_pull_end(). libvirt
+ * does not choose the port itself: the ports from DC_BACKUP_PORT on are
+ * tried until QEMU can listen on one.
+ *
+ * Returns: %FALSE with @error set if no job started
+ */
+gboolean
+dc_backup_pull_begin (virDomainPtr dom, const char *name, const GPtrArray *targets, const char *host,
+                      gboolean quiesce, guint *port, int *was, DcLive *live, GError **error)
+{
+  *was = VIR_DOMAIN_NOSTATE;
+  if (virDomainGetState (dom, was, NULL, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot read the state of domain '%s'", name);
+  for (guint i = 0;; i++)
+    {
+      g_autofree char *xml = dc_backup_pull_xml (targets, host, DC_BACKUP_PORT + i);
+      g_autoptr (GError) local = NULL;
+
+      if (dc_backup_begin (dom, name, xml, 0, quiesce, live, &local))
+        {
+          *port = DC_BACKUP_PORT + i;
+          g_info ("exporting %u disk%s of the running '%s' over NBD at '%s' port %u", targets->len,
+                  targets->len == 1 ? "" : "s", name, host, *port);
+          return TRUE;
+        }
+      if (i + 1 >= DC_BACKUP_PORTS || strstr (local->message, "in use") == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_debug ("port %u is taken on '%s': %s", DC_BACKUP_PORT + i, host, local->message);
+    }
+}
+
+/**
+ * dc_backup_pull_end:
+ * @dom: the source
+ * @name: its name
+ * @was: its state before the job
+ *
+ * Ends the pull-mode job of dc_backup_pull_begin(), whose exports were
+ * read (or failed): a pull-mode job is ended by aborting it. A guest its
+ * scratch files stopped on an I/O error runs again.
+ */
+void
+dc_backup_pull_end (virDomainPtr dom, const char *name, int was)
+{
+  dc_backup_abort (dom, name);
+  dc_backup_resume (dom, name, was);
 }
 
 /* --- after the job -------------------------------------------------------- */
@@ -546,12 +694,14 @@ dc_backup_run (virDomainPtr dom, const char *name, const GPtrArray *targets, gbo
  * dc_backup_end:
  * @conn: connection
  * @source: a domain that may be backed up
- * @paths: files a run made for its clone
+ * @paths: files a run made for its clone, and (--live --to) the names
+ *   of its new volumes
  * @error: return location
  *
  * Ends the backup job running on @source if it writes into one of
- * @paths: the job of a run that died (or lost its connection) goes on
- * after it, and holds those files open.
+ * @paths, or exports a disk under one of those names (a pull-mode job,
+ * --to): the job of a run that died (or lost its connection) goes on
+ * after it, and holds those files open, or the source's disks exported.
  *
  * Returns: %FALSE with @error set if such a job still runs
  */
@@ -570,7 +720,9 @@ dc_backup_end (virConnectPtr conn, const char *source, const char *const *paths,
   doc = dc_xml_parse (xml, "domainbackup", "the backup job's XML", &ctxt, error);
   if (doc == NULL)
     return FALSE;
-  files = dc_xml_nodes (ctxt, NULL, "/domainbackup/disks/disk/target/@*[name()='file' or name()='dev']");
+  files = dc_xml_nodes (
+    ctxt, NULL,
+    "/domainbackup/disks/disk/target/@*[name()='file' or name()='dev'] | /domainbackup/disks/disk/@exportname");
   for (guint i = 0; !ours && i < files->len; i++)
     {
       g_autofree char *file = (char *) xmlNodeGetContent (files->pdata[i]);

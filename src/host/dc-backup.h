@@ -15,9 +15,12 @@ G_BEGIN_DECLS
 /* One disk of a backup job and the new volume it is copied into */
 typedef struct
 {
-  char *disk;   /* the disk's target ("vda") */
-  char *path;   /* the new volume's file (or block device) */
-  char *format; /* its format: raw, qcow2, ... */
+  char *disk;    /* the disk's target ("vda") */
+  char *path;    /* the new volume's file (or block device); in pull mode
+                 * (dc_backup_pull_begin()), the name it is exported under */
+  char *format;  /* its format: raw, qcow2, ... */
+  char *scratch; /* pull mode: the scratch file the job creates on the
+                  * source's host, beside its disk */
 } DcBackupTarget;
 
 DcBackupTarget *dc_backup_target_new (const char *disk, const char *path, const char *format);
@@ -26,9 +29,13 @@ void dc_backup_target_free (DcBackupTarget *t);
 gboolean dc_backup_supported (virDomainPtr dom, const char *name, GError **error);
 gboolean dc_backup_check_live (virDomainPtr dom, const char *name, const char *inactive_xml,
                                const GPtrArray *copies, gboolean quiesce, GError **error);
+gboolean dc_backup_check_pull (const char *name, const GPtrArray *copies, GError **error);
 gboolean dc_backup_check_space (virConnectPtr conn, const GPtrArray *copies, GError **error);
 gboolean dc_backup_run (virDomainPtr dom, const char *name, const GPtrArray *targets, gboolean quiesce,
                         gsize *done, DcLive *live, GError **error);
+gboolean dc_backup_pull_begin (virDomainPtr dom, const char *name, const GPtrArray *targets, const char *host,
+                               gboolean quiesce, guint *port, int *was, DcLive *live, GError **error);
+void dc_backup_pull_end (virDomainPtr dom, const char *name, int was);
 gboolean dc_backup_end (virConnectPtr conn, const char *source, const char *const *paths, GError **error);
 gboolean dc_backup_sparsify (const char *path, GError **error);
 

@@ -272,7 +272,9 @@ dc_is_leftover_of (const DcMetadata *md, const char *source, const char *source_
          || g_ascii_strcasecmp (md->origin_uuid, source_uuid) == 0;
 }
 
-/* The files of the volumes @b lists, where they can be found */
+/* The files of the volumes @b lists, where they can be found, and their
+ * names: what a backup job of a --live run writes into, or (--to)
+ * exports the source's disks under */
 static GStrv
 dc_leftover_paths (virConnectPtr conn, const DcBuilding *b)
 {
@@ -289,6 +291,7 @@ dc_leftover_paths (virConnectPtr conn, const DcBuilding *b)
         path = g_build_filename (v->open_dir, v->name, NULL);
       if (path != NULL)
         g_strv_builder_add (paths, path);
+      g_strv_builder_add (paths, v->name);
     }
   return g_strv_builder_end (paths);
 }
@@ -298,19 +301,20 @@ dc_leftover_paths (virConnectPtr conn, const DcBuilding *b)
  * copies into at @deadline leaves it, with a warning or, when @wait, an
  * error. */
 static gboolean
-dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, const char *source,
-                    gint64 deadline, gboolean wait, gboolean *removed, GError **error)
+dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, virConnectPtr src_conn,
+                    const char *source, gint64 deadline, gboolean wait, gboolean *removed, GError **error)
 {
   const char *name = virDomainGetName (dom);
   gboolean busy = FALSE;
 
   *removed = FALSE;
   g_info ("removing '%s', left unfinished by process %" G_GUINT64_FORMAT, name, b->pid);
-  /* a --live run's backup job goes on without it, into these volumes */
+  /* a --live run's backup job goes on without it, into these volumes
+   * (or, --to, exporting the source's disks on its host) */
   {
     g_auto (GStrv) paths = dc_leftover_paths (conn, b);
 
-    if (!dc_backup_end (conn, source, (const char *const *) paths, error))
+    if (!dc_backup_end (src_conn, source, (const char *const *) paths, error))
       return FALSE;
   }
   for (guint i = 0; i < b->volumes->len; i++)
@@ -343,6 +347,45 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, c
   if (!dc_cleanup_undefine_domain (dom, name, error))
     return FALSE;
   *removed = TRUE;
+  return TRUE;
+}
+
+/* The clone @m the scan found marked: removed (its name added to
+ * @removed) if it is a leftover of @source whose builder is dead */
+static gboolean
+dc_cleanup_one (virConnectPtr conn, const DcMarked *m, virConnectPtr src_conn, const char *source,
+                const char *source_uuid, gint64 deadline, gboolean wait, GPtrArray *removed, GError **error)
+{
+  g_autoptr (DcDomain) dom = NULL;
+  g_autoptr (DcMetadata) md = NULL;
+  gboolean gone = FALSE;
+
+  if (!dc_is_leftover_of (m->md, source, source_uuid))
+    return TRUE;
+  /* The scan is a candidate list, older than this moment: the run
+   * that was building the clone may have finished and exited since.
+   * Its marker, read again now, decides; read before its builder is
+   * found dead, as a dead builder can no longer drop its marker. */
+  dom = virDomainLookupByName (conn, m->name);
+  md = dom ? dc_leftover_marker (dom) : NULL;
+  if (md == NULL || !dc_is_leftover_of (md, source, source_uuid))
+    return TRUE; /* finished, or removed meanwhile */
+  switch (dc_cleanup_builder_state (md->building))
+    {
+    case DC_BUILDER_ALIVE:
+      g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", m->name,
+              md->building->pid);
+      return TRUE;
+    case DC_BUILDER_UNKNOWN:
+      g_info ("'%s' is being built on host '%s'; not touched", m->name, md->building->host);
+      return TRUE;
+    case DC_BUILDER_DEAD:
+      break;
+    }
+  if (!dc_remove_leftover (conn, dom, md->building, src_conn, source, deadline, wait, &gone, error))
+    return FALSE;
+  if (gone)
+    g_ptr_array_add (removed, g_strdup (m->name));
   return TRUE;
 }
 
@@ -395,38 +438,8 @@ dc_cleanup (virConnectPtr conn, const DcHostScan *scan, virConnectPtr src_conn, 
       source_uuid[0] = '\0';
   }
   for (guint i = 0; ok && i < scan->marked->len; i++)
-    {
-      const DcMarked *m = scan->marked->pdata[i];
-      g_autoptr (DcDomain) dom = NULL;
-      g_autoptr (DcMetadata) md = NULL;
-      gboolean gone = FALSE;
-
-      if (!dc_is_leftover_of (m->md, source, source_uuid[0] != '\0' ? source_uuid : NULL))
-        continue;
-      /* The scan is a candidate list, older than this moment: the run
-       * that was building the clone may have finished and exited since.
-       * Its marker, read again now, decides; read before its builder is
-       * found dead, as a dead builder can no longer drop its marker. */
-      dom = virDomainLookupByName (conn, m->name);
-      md = dom ? dc_leftover_marker (dom) : NULL;
-      if (md == NULL || !dc_is_leftover_of (md, source, source_uuid[0] != '\0' ? source_uuid : NULL))
-        continue; /* finished, or removed meanwhile */
-      switch (dc_cleanup_builder_state (md->building))
-        {
-        case DC_BUILDER_ALIVE:
-          g_info ("'%s' is being built by process %" G_GUINT64_FORMAT "; not touched", m->name,
-                  md->building->pid);
-          continue;
-        case DC_BUILDER_UNKNOWN:
-          g_info ("'%s' is being built on host '%s'; not touched", m->name, md->building->host);
-          continue;
-        case DC_BUILDER_DEAD:
-          break;
-        }
-      ok = dc_remove_leftover (conn, dom, md->building, source, deadline, wait, &gone, error);
-      if (gone)
-        g_ptr_array_add (removed, g_strdup (m->name));
-    }
+    ok = dc_cleanup_one (conn, scan->marked->pdata[i], src_conn, source,
+                         source_uuid[0] != '\0' ? source_uuid : NULL, deadline, wait, removed, error);
   dc_pool_close_dirs (conn);
   return ok;
 }

@@ -11,6 +11,7 @@
 
 #include "dc-copy-step.h"
 #include "dc-backup.h"
+#include "dc-nbd.h"
 #include "dc-undo.h"
 #include "dc-sameness.h"
 #include "dc-copy.h"
@@ -22,6 +23,8 @@
 #include "dc-env.h"
 #include "dc-rbd.h"
 #include "dc-overlay-vol.h"
+
+#include <glib/gstdio.h>
 
 /* One attempt at one copy step: what it makes, how, and what came of
  * it. */
@@ -195,7 +198,7 @@ dc_copy_open_pools (DcRun *run, const DcCopy *copy, char **opened, char **made, 
   if (copy->open_dir != NULL && !dc_pool_open_dir (run->src_conn, copy->open_dir, opened, error))
     return FALSE;
   if (copy->dst_open_dir != NULL && (run->across || g_strcmp0 (copy->dst_open_dir, copy->open_dir) != 0)
-      && !dc_pool_make_dir (run->conn, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
+      && !dc_undo_make_dir (run, copy->dst_open_dir, copy->dst_owner, copy->dst_group, made, error))
     return FALSE;
   return TRUE;
 }
@@ -305,7 +308,7 @@ dc_copy_sync (DcRun *run, const DcCopyAttempt *at, GError **error)
     return dc_file_sync (at->path, error);
   /* growing a volume (qemu-img resize, or a truncate) flushes nothing */
   if (!((at->way == DC_COPY_BY_LIBVIRT && !dc_libvirt_copy_syncs (copy)) || at->way == DC_COPY_BY_STREAM
-        || at->way == DC_COPY_BY_BACKUP || at->grown))
+        || at->way == DC_COPY_BY_BACKUP || at->way == DC_COPY_BY_NBD || at->grown))
     return TRUE;
   dir = g_path_get_dirname (at->path);
   if (dc_sameness_of_dir (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
@@ -434,14 +437,17 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
 static gboolean
 dc_copy_backup_done (DcRun *run, const DcCopy *copy, char *path, GError **error)
 {
-  DcCopyAttempt at = { .copy = copy, .backup = TRUE, .way = DC_COPY_BY_BACKUP, .path = path };
+  DcCopyAttempt at = {
+    .copy = copy, .backup = TRUE, .way = run->across ? DC_COPY_BY_NBD : DC_COPY_BY_BACKUP, .path = path
+  };
   g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->dst_pool);
   g_autoptr (DcVol) dst = pool ? virStorageVolLookupByName (pool, copy->dst_name) : NULL;
   g_autoptr (DcVolInfo) info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, NULL);
   g_autofree char *dir = g_path_get_dirname (path);
 
-  if (run->local_conn && info != NULL && info->allocation < info->capacity
-      && g_file_test (path, G_FILE_TEST_IS_REGULAR)
+  /* across hosts the stream sent the holes as holes already */
+  if (!run->across && run->local_conn && info != NULL && info->allocation < info->capacity
+      && g_file_test (path, G_FILE_TEST_IS_REGULAR) && g_access (path, W_OK) == 0
       && dc_sameness_of_dir (run, copy->dst_pool, copy->dst_open_dir, dir) == DC_SAME_PROVEN
       && !dc_backup_sparsify (path, error))
     return FALSE;
@@ -453,15 +459,120 @@ dc_copy_backup_done (DcRun *run, const DcCopy *copy, char *path, GError **error)
   return TRUE;
 }
 
+/* --live --to: the disks a pull-mode job exports, each read over NBD
+ * into its new volume on the clone's host by up to --jobs threads. */
+typedef struct
+{
+  DcRun *run;
+  GPtrArray *copies;
+  const char *host;
+  guint port;
+  gsize *done;
+  gint next; /* the next disk to read, atomic */
+  GMutex lock;
+  GError *error; /* the first failure, under @lock */
+} DcCopyPull;
+
+static gpointer
+dc_copy_pull_worker (gpointer data)
+{
+  DcCopyPull *pull = data;
+
+  for (;;)
+    {
+      guint i = (guint) g_atomic_int_add (&pull->next, 1);
+      const DcCopy *copy = i < pull->copies->len ? pull->copies->pdata[i] : NULL;
+      g_autoptr (DcPool) pool = copy ? virStoragePoolLookupByName (pull->run->conn, copy->dst_pool) : NULL;
+      g_autoptr (DcVol) dst = pool ? virStorageVolLookupByName (pool, copy->dst_name) : NULL;
+      g_autoptr (GError) error = NULL;
+      gboolean failed;
+
+      g_mutex_lock (&pull->lock);
+      failed = pull->error != NULL;
+      g_mutex_unlock (&pull->lock);
+      if (failed || copy == NULL)
+        return NULL;
+      if (dst == NULL)
+        dc_set_libvirt_error (&error, "cannot find the new volume '%s' in pool '%s'", copy->dst_name,
+                              copy->dst_pool);
+      else if (dc_nbd_to_volume (pull->host, pull->port, copy->dst_name, dst, pull->done, &error))
+        continue;
+      g_prefix_error (&error, "cannot clone %s: ", copy->what);
+      g_mutex_lock (&pull->lock);
+      if (pull->error == NULL)
+        pull->error = g_steal_pointer (&error);
+      g_mutex_unlock (&pull->lock);
+      return NULL;
+    }
+}
+
+/* The host name a reader here reaches the source's host by: its URI's,
+ * or this host for a URI without one */
+static char *
+dc_copy_source_host (DcRun *run)
+{
+  g_autofree char *uri = virConnectGetURI (run->src_conn);
+  g_autoptr (GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL) : NULL;
+  const char *host = parsed ? g_uri_get_host (parsed) : NULL;
+
+  return g_strdup (host != NULL && host[0] != '\0' ? host : "localhost");
+}
+
+/* --live --to: one pull-mode backup job on the source exports its disks
+ * as they were at one instant; they are read over NBD and streamed
+ * into the new volumes on the clone's host (dc-nbd.c), then the job
+ * ends. */
+static gboolean
+dc_copy_backup_pull (DcRun *run, GPtrArray *copies, const GPtrArray *targets, gsize *done, GError **error)
+{
+  g_autofree char *host = dc_copy_source_host (run);
+  DcCopyPull pull = { .run = run, .copies = copies, .host = host, .done = done };
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  guint n = MIN (run->jobs, copies->len);
+  int was = VIR_DOMAIN_NOSTATE;
+
+  if (!dc_backup_pull_begin (run->src, run->opts->source, targets, host, run->opts->quiesce, &pull.port, &was,
+                             &run->consistency, error))
+    return FALSE;
+  g_mutex_init (&pull.lock);
+  for (guint i = 1; i < n; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      GThread *t = g_thread_try_new ("nbd", dc_copy_pull_worker, &pull, &local);
+
+      if (t == NULL)
+        {
+          g_debug ("one NBD reader fewer: %s", local->message);
+          break;
+        }
+      g_ptr_array_add (threads, t);
+    }
+  dc_copy_pull_worker (&pull);
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
+  g_mutex_clear (&pull.lock);
+  /* read or not, the exports are not needed any more */
+  dc_backup_pull_end (run->src, run->opts->source, was);
+  if (pull.error != NULL)
+    {
+      g_propagate_error (error, pull.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* The copy step for the disks of a running source (--live): one backup
  * job copies them all at one instant, so they are taken together. Each
  * new volume is made first, as for a shut-off source, on the undo
- * stack; the job goes on it too (rolled back: aborted). */
+ * stack; the job goes on it too (rolled back: aborted). On one host the
+ * job writes into them (push mode); onto another (--to) it exports the
+ * disks, which are streamed across (dc_copy_backup_pull()). */
 static gboolean
 dc_copy_backup (DcRun *run, GPtrArray *copies, GError **error)
 {
   g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_backup_target_free);
-  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free); /* what the undo finds the job by */
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free); /* the new volumes' */
   g_autoptr (GString) what = g_string_new ("backup");
   DcProgressItem *shown;
   guint64 total = 0;
@@ -471,24 +582,36 @@ dc_copy_backup (DcRun *run, GPtrArray *copies, GError **error)
     {
       const DcCopy *copy = copies->pdata[i];
       g_autoptr (DcVolInfo) info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, NULL);
+      DcBackupTarget *t;
       char *path = NULL;
 
       if (!dc_check_cancelled (error) || !dc_copy_volume_as (run, copy, TRUE, &path, error))
         return FALSE;
-      g_ptr_array_add (paths, path);
-      g_ptr_array_add (targets,
-                       dc_backup_target_new (copy->disk, path, info ? info->format : copy->src_format));
+      /* pull mode: each disk exported under its new volume's name,
+       * which a rollback or --cleanup finds the job by */
+      t = dc_backup_target_new (copy->disk, run->across ? copy->dst_name : path,
+                                info ? info->format : copy->src_format);
+      if (run->across)
+        t->scratch = g_strdup_printf ("%s.domclone-scratch-%s", copy->src_path, copy->dst_name);
+      g_ptr_array_add (targets, t);
+      g_ptr_array_add (paths, g_strdup (run->across ? copy->dst_name : path));
+      g_ptr_array_add (files, path);
       g_string_append_printf (what, "%s%s", i == 0 ? " " : ",", copy->disk);
       total += info ? info->capacity : copy->src_allocation;
     }
   g_ptr_array_add (paths, NULL);
   dc_undo_push_backup (run, run->opts->source, (char **) paths->pdata);
   shown = dc_progress_add (run->progress, what->str, total);
-  ok = dc_backup_run (run->src, run->opts->source, targets, run->opts->quiesce, dc_progress_counter (shown),
-                      &run->consistency, error);
+  ok = run->across ? dc_copy_backup_pull (run, copies, targets, dc_progress_counter (shown), error)
+                   : dc_backup_run (run->src, run->opts->source, targets, run->opts->quiesce,
+                                    dc_progress_counter (shown), &run->consistency, error);
   dc_progress_done (shown);
   for (guint i = 0; ok && i < copies->len; i++)
-    ok = dc_copy_backup_done (run, copies->pdata[i], paths->pdata[i], error);
+    {
+      const DcCopy *copy = copies->pdata[i];
+
+      ok = dc_copy_backup_done (run, copy, files->pdata[i], error);
+    }
   return ok;
 }
 

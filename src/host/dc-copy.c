@@ -69,6 +69,8 @@ dc_copy_way_describe (DcCopyWay way)
       return "a copy-on-write RBD clone of the template's protected snapshot (librbd)";
     case DC_COPY_BY_BACKUP:
       return "the backup job of the running source wrote it, as the disk was when the job started";
+    case DC_COPY_BY_NBD:
+      return "read over NBD from the running source's backup job, as the disk was when the job started, and streamed across sparse";
     case DC_COPY_BY_OVERLAY:
       return "a qcow2 overlay on its base, written here (no qemu-img)";
     }
@@ -142,13 +144,20 @@ dc_qcow2_stands_alone (const char *path, char **why)
   return TRUE;
 }
 
-/* Whether this process may write the new volume libvirt will create
+/**
+ * dc_copy_dst_writable:
+ * @copy: a planned copy or overlay
+ *
+ * Whether this process may write the new volume libvirt will create
  * with the owner, group and mode of @copy's XML (a libvirt group member
  * whose pool directory it may write in, but whose volumes are root's
  * and only readable by the group, may not): what it may not, libvirt
- * copies. Unknown owner or mode: libvirt's defaults, the daemon's user
- * (root) and 0600. */
-static gboolean
+ * copies or makes. Unknown owner or mode: libvirt's defaults, the
+ * daemon's user (root) and 0600.
+ *
+ * Returns: %TRUE if it may (always as root)
+ */
+gboolean
 dc_copy_dst_writable (const DcCopy *copy)
 {
   g_autoptr (xmlXPathContext) ctxt = NULL;

@@ -16,6 +16,8 @@ typedef enum
   DC_COPY_BY_RBD_COPY,  /* a Ceph RBD image's deep copy by librbd, flattened (dc-rbd.c) */
   DC_COPY_BY_RBD_CLONE, /* a copy-on-write child of a template's RBD snapshot (dc-rbd.c) */
   DC_COPY_BY_BACKUP,    /* a running source's disk, as it was at one instant: a backup job (dc-backup.c) */
+  DC_COPY_BY_NBD,       /* --live --to: a running source's disk at one instant, read over NBD from a
+                         * pull-mode backup job and streamed sparse to the other host (dc-nbd.c) */
   DC_COPY_BY_OVERLAY,   /* a qcow2 overlay written here into a volume libvirt made (dc-overlay-vol.c) */
 } DcCopyWay;
 
@@ -33,6 +35,7 @@ typedef struct
 
 gboolean dc_qcow2_header_read (const char *path, DcQcow2Header *h);
 gboolean dc_copy_local_possible (const DcCopy *copy, char **why);
+gboolean dc_copy_dst_writable (const DcCopy *copy);
 gboolean dc_copy_file (const char *src, const char *dst, DcCopyWay *way, gsize *done, GError **error);
 gboolean dc_libvirt_copy_syncs (const DcCopy *copy);
 gboolean dc_file_holds (const char *path, GBytes *token);

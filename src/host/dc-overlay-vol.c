@@ -23,6 +23,7 @@
 
 #include "dc-overlay-vol.h"
 #include "dc-overlay.h"
+#include "dc-copy.h"
 #include "dc-sameness.h"
 #include "dc-xml.h"
 
@@ -50,6 +51,10 @@ dc_overlay_vol_may (DcRun *run, const DcCopy *copy, gboolean local, xmlXPathCont
       || copy->dst_open_dir != NULL || copy->dst_path == NULL || copy->src_path == NULL
       || copy->src_format == NULL || dc_xml_node (ctxt, NULL, "/volume/target/clusterSize") != NULL
       || dc_xml_node (ctxt, NULL, "/volume/target/features/*") != NULL)
+    return FALSE;
+  /* the overlay as libvirt will make it is this process's to write
+   * (not root's 0600 one for a member of the libvirt group) */
+  if (!dc_copy_dst_writable (copy))
     return FALSE;
   dir = g_path_get_dirname (copy->dst_path);
   return dc_sameness_of_dir (run, copy->dst_pool, NULL, dir) == DC_SAME_PROVEN;

@@ -122,6 +122,54 @@ dc_pool_make_dir (virConnectPtr conn, const char *dir, const char *owner, const 
   return dc_pool_open_dir_full (conn, dir, TRUE, owner, group, name, error);
 }
 
+/* Whether @dir is there on @conn's host: a pool over it starts, or fails
+ * for another reason than ENOENT (what cannot be told counts as there) */
+static gboolean
+dc_pool_dir_exists (virConnectPtr conn, const char *dir)
+{
+  g_autofree char *pool_name = dc_plan_dir_pool_name (dir);
+  g_autofree char *xml = dc_pool_dir_xml (dir, FALSE, NULL, NULL);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, pool_name);
+
+  if (pool != NULL && virStoragePoolIsActive (pool) == 1)
+    return TRUE;
+  g_clear_pointer (&pool, virStoragePoolFree);
+  pool = virStoragePoolCreateXML (conn, xml, 0);
+  if (pool == NULL)
+    return dc_last_libvirt_code () != VIR_ERR_SYSTEM_ERROR || virGetLastError ()->int1 != ENOENT;
+  if (virStoragePoolDestroy (pool) < 0)
+    g_debug ("temporary pool '%s' stays: %s", pool_name, virGetLastErrorMessage ());
+  return TRUE;
+}
+
+/**
+ * dc_pool_missing_dirs:
+ * @conn: connection
+ * @dir: an absolute directory path
+ *
+ * The directories dc_pool_make_dir() would make for @dir: @dir and
+ * those of its parents that are not there, proven missing one by one
+ * (one that cannot be told counts as there, and ends the list).
+ *
+ * Returns: (transfer full) (element-type utf8): the outermost first;
+ * empty when @dir is there
+ */
+GPtrArray *
+dc_pool_missing_dirs (virConnectPtr conn, const char *dir)
+{
+  GPtrArray *missing = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *at = g_strdup (dir);
+
+  while (g_path_is_absolute (at) && !g_str_equal (at, "/") && !dc_pool_dir_exists (conn, at))
+    {
+      char *parent = g_path_get_dirname (at);
+
+      g_ptr_array_insert (missing, 0, g_steal_pointer (&at));
+      at = parent;
+    }
+  return missing;
+}
+
 /**
  * dc_pool_dir_has:
  * @conn: connection

@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 gboolean dc_pool_open_dir (virConnectPtr conn, const char *dir, char **name, GError **error);
 gboolean dc_pool_make_dir (virConnectPtr conn, const char *dir, const char *owner, const char *group,
                            char **name, GError **error);
+GPtrArray *dc_pool_missing_dirs (virConnectPtr conn, const char *dir);
 gboolean dc_pool_dir_has (virConnectPtr conn, const char *dir, const char *name, gboolean *has,
                           GError **error);
 void dc_pool_close_dirs (virConnectPtr conn);

@@ -236,6 +236,47 @@ dc_rbd_ioctx (DcRbdConn *c, const DcRbdSource *src, GError **error)
   return io;
 }
 
+/* An image open for writing, with its pool's I/O context */
+typedef struct
+{
+  rados_ioctx_t io;
+  rbd_image_t image; /* NULL: not open */
+} DcRbdOpen;
+
+static void
+dc_rbd_open_close (DcRbdOpen *o)
+{
+  if (o->image != NULL)
+    rbd_close (o->image);
+  o->image = NULL;
+}
+
+static void
+dc_rbd_open_clear (DcRbdOpen *o)
+{
+  dc_rbd_open_close (o);
+  if (o->io != NULL)
+    rados_ioctx_destroy (o->io);
+  o->io = NULL;
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcRbdOpen, dc_rbd_open_clear)
+
+/* Opens @src's image into @o; @rc gets what rbd_open() returned
+ * (@o->image stays NULL when it failed). Returns: %FALSE with @error set
+ * if its pool cannot be opened */
+static gboolean
+dc_rbd_open (DcRbdConn *c, const DcRbdSource *src, DcRbdOpen *o, int *rc, GError **error)
+{
+  o->io = dc_rbd_ioctx (c, src, error);
+  if (o->io == NULL)
+    return FALSE;
+  *rc = rbd_open (o->io, src->image, &o->image, NULL);
+  if (*rc < 0)
+    o->image = NULL;
+  return TRUE;
+}
+
 /**
  * dc_rbd_stat:
  * @c: a connection
@@ -450,22 +491,17 @@ gboolean
 dc_rbd_remove (DcRbdConn *c, const DcRbdSource *src, GError **error)
 {
   g_autofree char *name = dc_rbd_source_name (src, NULL);
-  rados_ioctx_t io = dc_rbd_ioctx (c, src, error);
-  rbd_image_t image = NULL;
+  g_auto (DcRbdOpen) o = { 0 };
   int rc;
 
-  if (io == NULL)
-    return FALSE;
   /* a deep copy cut short may have brought snapshots along */
-  rc = rbd_open (io, src->image, &image, NULL);
+  if (!dc_rbd_open (c, src, &o, &rc, error))
+    return FALSE;
   if (rc >= 0)
-    {
-      rc = dc_rbd_drop_snaps (image);
-      rbd_close (image);
-    }
+    rc = dc_rbd_drop_snaps (o.image);
+  dc_rbd_open_close (&o);
   if (rc >= 0 || rc == -ENOENT)
-    rc = rbd_remove (io, src->image);
-  rados_ioctx_destroy (io);
+    rc = rbd_remove (o.io, src->image);
   if (rc < 0 && rc != -ENOENT)
     return dc_rbd_fail (error, rc, "cannot remove RBD image '%s'", name);
   return TRUE;
@@ -505,36 +541,29 @@ gboolean
 dc_rbd_snap_make (DcRbdConn *c, const DcRbdSource *src, gboolean *made, GError **error)
 {
   g_autofree char *name = dc_rbd_source_name (src, NULL);
-  rados_ioctx_t io = dc_rbd_ioctx (c, src, error);
-  rbd_image_t image = NULL;
+  g_auto (DcRbdOpen) o = { 0 };
   uint64_t features = 0;
   bool exists = FALSE;
   int protected = 0;
   int rc;
 
   *made = FALSE;
-  if (io == NULL)
+  if (!dc_rbd_open (c, src, &o, &rc, error))
     return FALSE;
-  rc = rbd_open (io, src->image, &image, NULL);
-  if (rc >= 0 && (rc = rbd_get_features (image, &features)) >= 0 && (features & RBD_FEATURE_LAYERING) == 0)
+  if (rc >= 0 && (rc = rbd_get_features (o.image, &features)) >= 0 && (features & RBD_FEATURE_LAYERING) == 0)
     {
       /* no parent of clones: its linked clones are refused (the plan
        * says why), its full clones need no snapshot */
       g_info ("RBD image '%s' lacks the layering feature: no snapshot made for linked clones", name);
-      rbd_close (image);
-      rados_ioctx_destroy (io);
       return TRUE;
     }
-  if (rc >= 0 && (rc = rbd_snap_exists (image, DC_RBD_TEMPLATE_SNAP, &exists)) >= 0 && !exists)
+  if (rc >= 0 && (rc = rbd_snap_exists (o.image, DC_RBD_TEMPLATE_SNAP, &exists)) >= 0 && !exists)
     {
-      rc = rbd_snap_create (image, DC_RBD_TEMPLATE_SNAP);
+      rc = rbd_snap_create (o.image, DC_RBD_TEMPLATE_SNAP);
       *made = rc >= 0;
     }
-  if (rc >= 0 && (rc = rbd_snap_is_protected (image, DC_RBD_TEMPLATE_SNAP, &protected)) >= 0 && !protected)
-    rc = rbd_snap_protect (image, DC_RBD_TEMPLATE_SNAP);
-  if (image != NULL)
-    rbd_close (image);
-  rados_ioctx_destroy (io);
+  if (rc >= 0 && (rc = rbd_snap_is_protected (o.image, DC_RBD_TEMPLATE_SNAP, &protected)) >= 0 && !protected)
+    rc = rbd_snap_protect (o.image, DC_RBD_TEMPLATE_SNAP);
   if (rc < 0)
     return dc_rbd_fail (error, rc, "cannot make the protected snapshot '%s@%s'", name, DC_RBD_TEMPLATE_SNAP);
   return TRUE;
@@ -555,19 +584,15 @@ gboolean
 dc_rbd_snap_drop (DcRbdConn *c, const DcRbdSource *src, GError **error)
 {
   g_autofree char *name = dc_rbd_source_name (src, NULL);
-  rados_ioctx_t io = dc_rbd_ioctx (c, src, error);
-  rbd_image_t image = NULL;
+  g_auto (DcRbdOpen) o = { 0 };
   bool exists = FALSE;
   int rc;
 
-  if (io == NULL)
+  if (!dc_rbd_open (c, src, &o, &rc, error))
     return FALSE;
-  rc = rbd_open (io, src->image, &image, NULL);
-  if (rc >= 0 && (rc = rbd_snap_exists (image, DC_RBD_TEMPLATE_SNAP, &exists)) >= 0 && exists)
-    rc = rbd_snap_remove2 (image, DC_RBD_TEMPLATE_SNAP, RBD_SNAP_REMOVE_UNPROTECT, NULL, NULL);
-  if (image != NULL)
-    rbd_close (image);
-  rados_ioctx_destroy (io);
+  if (rc >= 0 && (rc = rbd_snap_exists (o.image, DC_RBD_TEMPLATE_SNAP, &exists)) >= 0 && exists)
+    rc = rbd_snap_remove2 (o.image, DC_RBD_TEMPLATE_SNAP, RBD_SNAP_REMOVE_UNPROTECT, NULL, NULL);
+  dc_rbd_open_close (&o);
   if (rc == -EBUSY)
     {
       g_set_error (

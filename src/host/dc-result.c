@@ -170,6 +170,49 @@ dc_result_shape (DcCloneResult *result, const DcPlan *plan, xmlXPathContext *ctx
     }
 }
 
+/* The volume @c makes, its size as planned (from its XML) */
+static DcResultVolume *
+dc_result_planned_volume (xmlXPathContext *ctxt, const DcCopy *c)
+{
+  DcResultVolume *v = g_new0 (DcResultVolume, 1);
+  g_autoptr (DcVolInfo) planned = dc_vol_info_from_xml (c->xml, c->dst_pool, NULL, NULL);
+
+  v->disk = dc_result_disk_of (ctxt, c);
+  /* a temporary pool is gone once the run ends */
+  v->pool = c->dst_open_dir != NULL ? NULL : g_strdup (c->dst_pool);
+  v->name = g_strdup (c->dst_name);
+  v->path = g_strdup (c->dst_path);
+  v->format = g_strdup (planned && planned->format ? planned->format : c->src_format);
+  v->capacity = planned ? (gint64) planned->capacity : -1;
+  v->allocation = -1;
+  if (c->kind == DC_COPY_KIND_OVERLAY)
+    v->backing = g_strdup (c->src_path);
+  return v;
+}
+
+/* The clone's NVRAM file: the one its XML names, else the one libvirt
+ * names itself for <os firmware='efi'> if the source's was copied there */
+static void
+dc_result_fill_nvram (DcCloneResult *result, const DcPlan *plan, xmlXPathContext *ctxt, DcEnv *env)
+{
+  g_autofree char *firmware = NULL;
+
+  result->nvram = dc_result_nvram_named (ctxt);
+  if (result->nvram != NULL)
+    return;
+  firmware = dc_xml_string (ctxt, NULL, "/domain/os/@firmware");
+  if (g_strcmp0 (firmware, "efi") == 0)
+    {
+      g_autofree char *dir = env->nvram_dir (env);
+      g_autofree char *file = g_strdup_printf ("%s_VARS.fd", plan->name);
+      g_autofree char *path = dir ? g_build_filename (dir, file, NULL) : NULL;
+
+      for (guint i = 0; path != NULL && i < plan->copies->len; i++)
+        if (g_strcmp0 (((const DcCopy *) plan->copies->pdata[i])->dst_path, path) == 0)
+          result->nvram = g_steal_pointer (&path);
+    }
+}
+
 /*
  * Fills @result with what @plan makes: the clone's identity, its MAC
  * addresses, its NVRAM file and, from the volumes' XML, each volume it
@@ -181,7 +224,6 @@ dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env)
 {
   g_autoptr (xmlXPathContext) ctxt = NULL;
   g_autoptr (xmlDoc) doc = dc_xml_parse (plan->xml, "domain", "the clone's XML", &ctxt, NULL);
-  g_autofree char *firmware = NULL;
   g_autoptr (GPtrArray) volumes = NULL;
 
   result->source = g_strdup (plan->source_name);
@@ -204,38 +246,7 @@ dc_result_fill (DcCloneResult *result, const DcPlan *plan, DcEnv *env)
 
   volumes = dc_plan_volumes (plan);
   for (guint i = 0; i < volumes->len; i++)
-    {
-      const DcCopy *c = volumes->pdata[i];
-      DcResultVolume *v = g_new0 (DcResultVolume, 1);
-      g_autoptr (DcVolInfo) planned = dc_vol_info_from_xml (c->xml, c->dst_pool, NULL, NULL);
+    g_ptr_array_add (result->volumes, dc_result_planned_volume (ctxt, volumes->pdata[i]));
 
-      v->disk = dc_result_disk_of (ctxt, c);
-      /* a temporary pool is gone once the run ends */
-      v->pool = c->dst_open_dir != NULL ? NULL : g_strdup (c->dst_pool);
-      v->name = g_strdup (c->dst_name);
-      v->path = g_strdup (c->dst_path);
-      v->format = g_strdup (planned && planned->format ? planned->format : c->src_format);
-      v->capacity = planned ? (gint64) planned->capacity : -1;
-      v->allocation = -1;
-      if (c->kind == DC_COPY_KIND_OVERLAY)
-        v->backing = g_strdup (c->src_path);
-      g_ptr_array_add (result->volumes, v);
-    }
-
-  result->nvram = dc_result_nvram_named (ctxt);
-  if (result->nvram != NULL)
-    return;
-  /* the file libvirt names itself for <os firmware='efi'>: the clone
-   * has one if the source's was copied there */
-  firmware = dc_xml_string (ctxt, NULL, "/domain/os/@firmware");
-  if (g_strcmp0 (firmware, "efi") == 0)
-    {
-      g_autofree char *dir = env->nvram_dir (env);
-      g_autofree char *file = g_strdup_printf ("%s_VARS.fd", plan->name);
-      g_autofree char *path = dir ? g_build_filename (dir, file, NULL) : NULL;
-
-      for (guint i = 0; path != NULL && i < plan->copies->len; i++)
-        if (g_strcmp0 (((const DcCopy *) plan->copies->pdata[i])->dst_path, path) == 0)
-          result->nvram = g_steal_pointer (&path);
-    }
+  dc_result_fill_nvram (result, plan, ctxt, env);
 }

@@ -27,6 +27,7 @@
 #include "dc-rbd.h"
 #include "dc-xml.h"
 
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -194,13 +195,17 @@ dc_now (void)
 /* --live: what must hold before anything is made for a running source
  * (dc-backup.c): its disks are the ones its definition names, with
  * --quiesce its agent answers, and there is room for the job's
- * targets. */
+ * targets; onto another host (--to), where the disks are streamed
+ * across as they are read, their new volumes are raw. */
 static gboolean
 dc_run_live_check (DcRun *run, const DcPlan *plan, GError **error)
 {
-  return dc_backup_check_live (run->src, plan->source_name, run->source_xml, plan->copies, run->opts->quiesce,
-                               error)
-         && dc_backup_check_space (run->conn, plan->copies, error);
+  if (!dc_backup_check_live (run->src, plan->source_name, run->source_xml, plan->copies, run->opts->quiesce,
+                             error))
+    return FALSE;
+  if (run->across)
+    return dc_backup_check_pull (plan->source_name, plan->copies, error);
+  return dc_backup_check_space (run->conn, plan->copies, error);
 }
 
 /* The MACs of the clone XML @xml go into @macs, where the plans that
@@ -404,8 +409,11 @@ dc_run_plan_options (const DcRun *run, guint64 counter, GRand *rand, const char 
   return popts;
 }
 
-/* Whether this process may open every disk of @reset: the directory of
- * each is proven to be the daemon's (dc-sameness.c) */
+/* Whether this process may open every disk of @reset: each file is
+ * readable and writable here (libguestfs opens it from this process, with
+ * any backend: a member of the libvirt group cannot open root's 0600
+ * images, which libvirt copied for it), and its directory is proven to
+ * be the daemon's (dc-sameness.c) */
 static gboolean
 dc_run_reset_reachable (DcRun *run, const DcPlan *plan, const DcReset *reset, GError **error)
 {
@@ -413,6 +421,17 @@ dc_run_reset_reachable (DcRun *run, const DcPlan *plan, const DcReset *reset, GE
     {
       const DcResetDisk *d = reset->disks->pdata[i];
       g_autofree char *dir = g_path_get_dirname (d->path);
+
+      if (access (d->path, R_OK | W_OK) != 0)
+        {
+          int e = errno;
+
+          g_set_error (
+            error, DC_ERROR, DC_ERROR_IDENTITY,
+            "cannot reset the identity of '%s': this process (user '%s') cannot open disk '%s' ('%s'): %s; libguestfs opens the clone's disks from here, so run domclone --reset-identity as a user who can read and write them (root on qemu:///system), or clone without it and reset the copy as root (virt-sysprep)",
+            plan->name, g_get_user_name (), d->target, d->path, g_strerror (e));
+          return FALSE;
+        }
 
       for (guint j = 0; j < plan->copies->len; j++)
         {

@@ -28,7 +28,7 @@ typedef struct
   DcResetMode reset_identity;
 
   const DcShape *shape;   /* --memory, --vcpus, --resize, --disk, --format;
-                         * NULL: none */
+                           * NULL: none */
   virConnectPtr to;       /* --to: the clone is made on this connection, the
                            * source read on the one a run is given; NULL:
                            * on that one */

@@ -14,6 +14,7 @@
 #include "dc-metadata.h"
 
 #include <sys/random.h>
+#include <unistd.h>
 
 /*
  * Sameness. The local copy writes the new volume's file and reads the
@@ -86,6 +87,20 @@ dc_sameness_mark_scratch (DcRun *run, const char *pool_name, const char *name, c
   return TRUE;
 }
 
+/* The scratch volume's <permissions>: this process's own, 0600, where it
+ * is not root, so that it may read the volume libvirt makes (a member of
+ * the libvirt group could not read root's 0600 file, and would find no
+ * directory the daemon's, not even one of its own images); none for
+ * root, whose libvirt's default is. */
+static char *
+dc_sameness_permissions (void)
+{
+  if (geteuid () == 0)
+    return g_strdup ("");
+  return g_strdup_printf ("<permissions><owner>%u</owner><group>%u</group><mode>0600</mode></permissions>",
+                          (guint) geteuid (), (guint) getegid ());
+}
+
 /* One try at proving @dir, the directory of pool @pool_name, with a
  * scratch volume. DC_SAME_UNKNOWN when libvirt could not make or fill
  * one; *@vanished then says the pool went away meanwhile. */
@@ -95,10 +110,12 @@ dc_sameness_prove_once (DcRun *run, const char *pool_name, const char *open_dir,
 {
   g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, pool_name);
   g_autofree char *name = g_strdup_printf ("domclone-proof-%08x%08x.raw", g_random_int (), g_random_int ());
-  g_autofree char *xml = g_markup_printf_escaped (
+  g_autofree char *head = g_markup_printf_escaped (
     "<volume><name>%s</name><capacity unit='bytes'>%d</capacity><allocation unit='bytes'>0</allocation>"
-    "<target><format type='raw'/></target></volume>",
+    "<target><format type='raw'/>",
     name, DC_SAME_SCRATCH_SIZE);
+  g_autofree char *permissions = dc_sameness_permissions ();
+  g_autofree char *xml = g_strconcat (head, permissions, "</target></volume>", NULL);
   g_autoptr (DcVol) vol = NULL;
   g_autoptr (GBytes) token = dc_same_token ();
   g_autoptr (GError) error = NULL;

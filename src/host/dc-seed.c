@@ -222,6 +222,59 @@ dc_seed_label (const guint8 *data, gsize len, GError **error)
   return label;
 }
 
+/* Where a volume descriptor (ISO 9660 §8.4, §8.5) says its volume ends
+ * and where its root directory lies, both little-endian halves. */
+#define DC_SEED_VD_SPACE 80
+#define DC_SEED_VD_BLOCK_SIZE 128
+#define DC_SEED_VD_ROOT 156
+#define DC_SEED_DR_EXTENT 2
+#define DC_SEED_DR_SIZE 10
+
+/* The little-endian number of @n bytes at @p (any alignment). */
+static guint64
+dc_seed_le (const guint8 *p, guint n)
+{
+  guint64 v = 0;
+
+  while (n-- > 0)
+    v = (v << 8) | p[n];
+  return v;
+}
+
+/* Checks that every volume the descriptors of @data describe, and its
+ * root directory, lie inside the @len bytes there are. libarchive
+ * reserves what a directory claims before it reads it, and checks the
+ * other extents only against the volume's claimed size, so a seed that
+ * claims gigabytes would make it allocate them. */
+static gboolean
+dc_seed_check_extents (const guint8 *data, gsize len, GError **error)
+{
+  for (gsize off = DC_CLOUDINIT_PVD_OFFSET; off + DC_CLOUDINIT_PVD_SIZE <= len; off += DC_CLOUDINIT_PVD_SIZE)
+    {
+      const guint8 *vd = data + off;
+      const guint8 *root = vd + DC_SEED_VD_ROOT;
+      guint64 block, space, extent, size;
+
+      if (memcmp (vd + 1, "CD001", 5) != 0 || vd[0] == 255)
+        break;
+      if (vd[0] != 1 && vd[0] != 2)
+        continue;
+      block = dc_seed_le (vd + DC_SEED_VD_BLOCK_SIZE, 2);
+      space = dc_seed_le (vd + DC_SEED_VD_SPACE, 4);
+      extent = dc_seed_le (root + DC_SEED_DR_EXTENT, 4);
+      size = dc_seed_le (root + DC_SEED_DR_SIZE, 4);
+      if (space * block > len || extent * block + size > len)
+        {
+          g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                       "cannot read the seed: its volume descriptor at byte %zu claims more than the "
+                       "image's %zu bytes",
+                       off, len);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* One rewrite: the source's image read, the clone's written. */
 typedef struct
 {
@@ -419,7 +472,7 @@ dc_seed_rewrite (GBytes *iso, const DcCloudinitRewrite *rw, GError **error)
   struct archive_entry *entry;
   int ret;
 
-  if (label == NULL)
+  if (label == NULL || !dc_seed_check_extents (data, len, error))
     return NULL;
   r = archive_read_new ();
   w = archive_write_new ();

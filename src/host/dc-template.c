@@ -108,6 +108,40 @@ dc_template_make (virConnectPtr conn, const char *name, GError **error)
   return g_steal_pointer (&result);
 }
 
+/* Refuses (DC_ERROR_LINKED_CLONES) while a linked clone of the
+ * template @name (@uuid) reads its disks, naming each. */
+static gboolean
+dc_template_check_unlinked (virConnectPtr conn, const char *name, const char *uuid, GError **error)
+{
+  g_autoptr (DcHostScan) scan = NULL;
+  g_autoptr (GString) clones = NULL;
+  guint n = 0;
+
+  scan = dc_host_scan (conn, error);
+  if (scan == NULL)
+    return FALSE;
+  for (guint i = 0; i < scan->linked->len; i++)
+    {
+      const DcMarked *m = scan->linked->pdata[i];
+
+      if (g_strcmp0 (m->md->origin_uuid, uuid) != 0)
+        continue;
+      if (clones == NULL)
+        clones = g_string_new (NULL);
+      else
+        g_string_append (clones, ", ");
+      g_string_append_printf (clones, "'%s'", m->name);
+      n++;
+    }
+  if (clones == NULL)
+    return TRUE;
+  g_set_error (
+    error, DC_ERROR, DC_ERROR_LINKED_CLONES,
+    "template '%s' has %u linked clone%s (%s) reading its disks; delete %s first ('virsh undefine --nvram --storage vda,... NAME' deletes a clone's own volumes; --remove-all-storage would also delete images it shares), or keep it a template",
+    name, n, n == 1 ? "" : "s", clones->str, n == 1 ? "it" : "them");
+  return FALSE;
+}
+
 /**
  * dc_template_unmake:
  * @conn: connection
@@ -127,10 +161,7 @@ dc_template_unmake (virConnectPtr conn, const char *name, GError **error)
   g_autofree char *xml = NULL;
   g_autofree char *new_xml = NULL;
   g_autoptr (DcDomain) dom = NULL;
-  g_autoptr (DcHostScan) scan = NULL;
-  g_autoptr (GString) clones = NULL;
   g_autoptr (GPtrArray) images = NULL;
-  guint n = 0;
 
   result->disks = g_ptr_array_new_with_free_func (g_free);
   dom = dc_template_open (conn, name, result, &xml, error);
@@ -144,30 +175,8 @@ dc_template_unmake (virConnectPtr conn, const char *name, GError **error)
   if (new_xml == NULL)
     return g_steal_pointer (&result);
 
-  scan = dc_host_scan (conn, error);
-  if (scan == NULL)
+  if (!dc_template_check_unlinked (conn, name, result->uuid, error))
     return NULL;
-  for (guint i = 0; i < scan->linked->len; i++)
-    {
-      const DcMarked *m = scan->linked->pdata[i];
-
-      if (g_strcmp0 (m->md->origin_uuid, result->uuid) != 0)
-        continue;
-      if (clones == NULL)
-        clones = g_string_new (NULL);
-      else
-        g_string_append (clones, ", ");
-      g_string_append_printf (clones, "'%s'", m->name);
-      n++;
-    }
-  if (clones != NULL)
-    {
-      g_set_error (
-        error, DC_ERROR, DC_ERROR_LINKED_CLONES,
-        "template '%s' has %u linked clone%s (%s) reading its disks; delete %s first ('virsh undefine --nvram --storage vda,... NAME' deletes a clone's own volumes; --remove-all-storage would also delete images it shares), or keep it a template",
-        name, n, n == 1 ? "" : "s", clones->str, n == 1 ? "it" : "them");
-      return NULL;
-    }
   /* Ceph refuses while a copy-on-write child of a snapshot exists,
    * whoever made it */
   images = dc_template_rbd_images (conn, xml, error);

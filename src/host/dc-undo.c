@@ -55,6 +55,51 @@ dc_undo_push_backup (DcRun *run, const char *source, char **paths)
   g_mutex_unlock (&run->undo_lock);
 }
 
+/**
+ * dc_undo_make_dir:
+ * @run: a run
+ * @dir: a directory on the clone's host, made (with its parents) if
+ *   missing, as dc_pool_make_dir() makes it
+ * @owner: (nullable): its owner if made
+ * @group: (nullable): its group if made
+ * @name: (out): the temporary pool's name over it
+ * @error: return location
+ *
+ * dc_pool_make_dir(), with each directory it is about to make pushed
+ * first (outermost first, so the rollback removes the innermost first):
+ * a rollback removes what this run made, and never a directory that was
+ * there before.
+ *
+ * Returns: %FALSE with @error set if the pool cannot be had
+ */
+gboolean
+dc_undo_make_dir (DcRun *run, const char *dir, const char *owner, const char *group, char **name,
+                  GError **error)
+{
+  g_autoptr (GPtrArray) missing = dc_pool_missing_dirs (run->conn, dir);
+
+  g_mutex_lock (&run->undo_lock);
+  for (guint i = 0; i < missing->len; i++)
+    {
+      gboolean known = FALSE;
+
+      /* two copies into one new directory: one entry */
+      for (guint j = 0; j < run->undo->len && !known; j++)
+        known = ((DcUndo *) run->undo->pdata[j])->kind == DC_UNDO_DIR
+                && g_str_equal (((DcUndo *) run->undo->pdata[j])->name, missing->pdata[i]);
+      if (!known)
+        {
+          DcUndo *undo = g_new0 (DcUndo, 1);
+
+          undo->kind = DC_UNDO_DIR;
+          undo->name = g_strdup (missing->pdata[i]);
+          g_ptr_array_add (run->undo, undo);
+        }
+    }
+  g_mutex_unlock (&run->undo_lock);
+  return dc_pool_make_dir (run->conn, dir, owner, group, name, error);
+}
+
 /* Forgets the volume entry for @name: the copy found a volume of that
  * name already there, which is not ours to remove. */
 void
@@ -81,6 +126,16 @@ dc_undo_one (virConnectPtr conn, const DcUndo *undo, GError **error)
 
   if (undo->kind == DC_UNDO_BACKUP)
     return dc_backup_end (conn, undo->name, (const char *const *) undo->paths, error);
+  if (undo->kind == DC_UNDO_DIR)
+    {
+      /* libvirt lists a directory as a volume of the pool over its
+       * parent, and deletes it only when it is empty */
+      g_autofree char *parent = g_path_get_dirname (undo->name);
+      g_autofree char *base = g_path_get_basename (undo->name);
+      g_autofree char *pool = dc_plan_dir_pool_name (parent);
+
+      return dc_cleanup_remove_volume (conn, pool, base, parent, 0, &busy, error);
+    }
   if (undo->kind == DC_UNDO_DOMAIN)
     {
       g_autoptr (DcDomain) dom = virDomainLookupByName (conn, undo->name);
@@ -115,6 +170,7 @@ static gboolean
 dc_undo_unwind (DcRun *run, virConnectPtr conn, gboolean *kept)
 {
   gboolean complete = TRUE;
+  gboolean marked_gone = TRUE; /* what the domain's marker lists */
 
   *kept = FALSE;
   g_mutex_lock (&run->undo_lock);
@@ -123,19 +179,24 @@ dc_undo_unwind (DcRun *run, virConnectPtr conn, gboolean *kept)
       DcUndo *undo = run->undo->pdata[i - 1];
       g_autoptr (GError) error = NULL;
 
-      if (undo->kind == DC_UNDO_DOMAIN && !complete)
+      if (undo->kind == DC_UNDO_DOMAIN && !marked_gone)
         {
           g_info ("kept domain '%s': its marker lists volumes that are still there", undo->name);
           *kept = TRUE;
           continue;
         }
-      if (!dc_undo_one (conn, undo, &error))
+      /* --to: the backup job runs on the source's host */
+      if (!dc_undo_one (undo->kind == DC_UNDO_BACKUP && run->across ? run->src_conn : conn, undo, &error))
         {
           g_warning ("rollback incomplete: %s", error->message);
           complete = FALSE;
+          marked_gone = marked_gone && undo->kind == DC_UNDO_DIR;
         }
       else if (undo->kind != DC_UNDO_BACKUP)
-        g_info ("rolled back: removed %s '%s'", undo->kind == DC_UNDO_DOMAIN ? "domain" : "volume",
+        g_info ("rolled back: removed %s '%s'",
+                undo->kind == DC_UNDO_DOMAIN ? "domain"
+                : undo->kind == DC_UNDO_DIR  ? "directory"
+                                             : "volume",
                 undo->name);
     }
   g_ptr_array_set_size (run->undo, 0);

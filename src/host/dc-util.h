@@ -19,11 +19,13 @@ typedef virConnect DcConnect;
 typedef virDomain DcDomain;
 typedef virStoragePool DcPool;
 typedef virStorageVol DcVol;
+typedef virStream DcStream;
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcConnect, virConnectClose)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcDomain, virDomainFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcPool, virStoragePoolFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcVol, virStorageVolFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcStream, virStreamFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virError, virFreeError)
 
 /* What virConnectListAllDomains / virConnectListAllStoragePools give:

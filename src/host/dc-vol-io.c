@@ -21,17 +21,25 @@
 #include "dc-vol-io.h"
 #include "dc-cloudinit.h"
 
-typedef virStream DcStream;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcStream, virStreamFree)
-
 /* the most one call moves: a few progress updates a second */
 #define DC_STREAM_COPY_CHUNK ((size_t) 1024 * 1024)
 /* chunks on their way from the reader to the writer */
 #define DC_STREAM_COPY_CHUNKS 8
 
-/* Sends all of @data on @out. */
-static gboolean
-dc_stream_send_all (virStreamPtr out, const char *data, size_t len, const char *dst, GError **error)
+/**
+ * dc_vol_io_send:
+ * @out: a stream writing volume @dst
+ * @data: bytes
+ * @len: how many
+ * @dst: the volume's name, for the error
+ * @error: return location
+ *
+ * Sends all of @data on @out.
+ *
+ * Returns: %FALSE with @error set on failure
+ */
+gboolean
+dc_vol_io_send (virStreamPtr out, const char *data, size_t len, const char *dst, GError **error)
 {
   while (len > 0)
     {
@@ -145,7 +153,7 @@ dc_relay_write (DcRelay *relay, virStreamPtr out, const char *dst, gsize *done, 
         ok = FALSE;
       else if (ok && kind == DC_CHUNK_HOLE && chunk->hole > 0 && virStreamSendHole (out, chunk->hole, 0) < 0)
         ok = dc_set_libvirt_error (error, "cannot write volume '%s'", dst);
-      else if (ok && kind == DC_CHUNK_DATA && !dc_stream_send_all (out, chunk->data, chunk->len, dst, error))
+      else if (ok && kind == DC_CHUNK_DATA && !dc_vol_io_send (out, chunk->data, chunk->len, dst, error))
         ok = FALSE;
       else if (ok && kind == DC_CHUNK_DATA && done != NULL)
         g_atomic_pointer_add (done, (gssize) chunk->len);

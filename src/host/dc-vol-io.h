@@ -8,6 +8,7 @@
 
 G_BEGIN_DECLS
 
+gboolean dc_vol_io_send (virStreamPtr out, const char *data, size_t len, const char *dst, GError **error);
 gboolean dc_vol_io_stream (virStorageVolPtr src, virStorageVolPtr dst, gsize *done, GError **error);
 GBytes *dc_vol_io_download (virConnectPtr conn, virStorageVolPtr vol, guint64 offset, guint64 length,
                             GError **error);

@@ -15,6 +15,34 @@
 #include "dc-plan-priv.h"
 #include "dc-metadata.h"
 
+/* While the run goes on, the clone's metadata names who builds it and
+ * every volume it makes (copies, then seeds), so `--cleanup` can find
+ * them after a kill. */
+static DcBuilding *
+dc_planner_building (DcPlanner *p)
+{
+  const DcBuilding *who = p->opts->building;
+  DcBuilding *b = dc_building_new ();
+
+  b->host = g_strdup (who->host);
+  b->boot = g_strdup (who->boot);
+  b->pid = who->pid;
+  b->start = who->start;
+  for (guint i = 0; i < p->plan->copies->len; i++)
+    {
+      const DcCopy *c = p->plan->copies->pdata[i];
+      dc_building_add_volume (b, c->dst_pool, c->dst_name, c->dst_open_dir);
+      if (c->rbd != NULL)
+        ((DcOwnedVolume *) b->volumes->pdata[i])->rbd = dc_rbd_source_copy (c->rbd, c->dst_name);
+    }
+  for (guint i = 0; i < p->plan->seeds->len; i++)
+    {
+      const DcCopy *c = ((const DcSeed *) p->plan->seeds->pdata[i])->vol;
+      dc_building_add_volume (b, c->dst_pool, c->dst_name, c->dst_open_dir);
+    }
+  return b;
+}
+
 static gboolean
 dc_planner_metadata (DcPlanner *p, GError **error)
 {
@@ -45,28 +73,7 @@ dc_planner_metadata (DcPlanner *p, GError **error)
   p->plan->metadata = dc_metadata_format (md);
 
   if (p->opts->building != NULL)
-    {
-      const DcBuilding *who = p->opts->building;
-
-      md->building = dc_building_new ();
-      md->building->host = g_strdup (who->host);
-      md->building->boot = g_strdup (who->boot);
-      md->building->pid = who->pid;
-      md->building->start = who->start;
-      for (guint i = 0; i < p->plan->copies->len; i++)
-        {
-          const DcCopy *c = p->plan->copies->pdata[i];
-          dc_building_add_volume (md->building, c->dst_pool, c->dst_name, c->dst_open_dir);
-          if (c->rbd != NULL)
-            ((DcOwnedVolume *) md->building->volumes->pdata[i])->rbd =
-              dc_rbd_source_copy (c->rbd, c->dst_name);
-        }
-      for (guint i = 0; i < p->plan->seeds->len; i++)
-        {
-          const DcCopy *c = ((const DcSeed *) p->plan->seeds->pdata[i])->vol;
-          dc_building_add_volume (md->building, c->dst_pool, c->dst_name, c->dst_open_dir);
-        }
-    }
+    md->building = dc_planner_building (p);
   text = dc_metadata_format (md);
   /* names come from outside: one that XML cannot carry (a control
    * character in a source name, say) ends here, not in a crash */

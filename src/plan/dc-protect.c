@@ -65,6 +65,42 @@ dc_protect_set_metadata (xmlDoc *doc, xmlXPathContext *ctxt, const DcMetadata *m
   return TRUE;
 }
 
+/* A domain's XML read for (un)protecting: the document, an XPath
+ * context at its root, its domclone metadata and its <disk> nodes */
+typedef struct
+{
+  xmlDoc *doc;
+  xmlXPathContext *ctxt;
+  DcMetadata *md;
+  GPtrArray *disks;
+} DcProtectRead;
+
+static void
+dc_protect_read_clear (DcProtectRead *r)
+{
+  g_clear_pointer (&r->disks, g_ptr_array_unref);
+  g_clear_pointer (&r->md, dc_metadata_free);
+  g_clear_pointer (&r->ctxt, xmlXPathFreeContext);
+  g_clear_pointer (&r->doc, xmlFreeDoc);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcProtectRead, dc_protect_read_clear)
+
+/* Parses the domain's @xml into @r. Returns: %FALSE with @error set if
+ * it or its domclone metadata cannot be read */
+static gboolean
+dc_protect_read (const char *xml, DcProtectRead *r, GError **error)
+{
+  r->doc = dc_xml_parse (xml, "domain", "the domain's XML", &r->ctxt, error);
+  if (r->doc == NULL)
+    return FALSE;
+  r->md = dc_metadata_of_domain (r->ctxt, error);
+  if (r->md == NULL)
+    return FALSE;
+  r->disks = dc_xml_nodes (r->ctxt, NULL, "/domain/devices/disk");
+  return TRUE;
+}
+
 /**
  * dc_protect_xml:
  * @xml: the domain's inactive XML
@@ -85,44 +121,36 @@ dc_protect_set_metadata (xmlDoc *doc, xmlXPathContext *ctxt, const DcMetadata *m
 gboolean
 dc_protect_xml (const char *xml, char **new_xml, GPtrArray *disks, GError **error)
 {
-  g_autoptr (xmlXPathContext) ctxt = NULL;
-  g_autoptr (xmlDoc) doc = dc_xml_parse (xml, "domain", "the domain's XML", &ctxt, error);
-  g_autoptr (DcMetadata) md = NULL;
-  g_autoptr (GPtrArray) nodes = NULL;
+  g_auto (DcProtectRead) r = { 0 };
 
   *new_xml = NULL;
-  if (doc == NULL)
+  if (!dc_protect_read (xml, &r, error))
     return FALSE;
-  md = dc_metadata_of_domain (ctxt, error);
-  if (md == NULL)
-    return FALSE;
-
-  nodes = dc_xml_nodes (ctxt, NULL, "/domain/devices/disk");
-  for (guint i = 0; i < nodes->len; i++)
+  for (guint i = 0; i < r.disks->len; i++)
     {
-      xmlNode *disk = nodes->pdata[i];
+      xmlNode *disk = r.disks->pdata[i];
       g_autofree char *target = NULL;
       guint index;
 
       if (!dc_disk_is_writable (disk))
         continue;
-      target = dc_xml_string (ctxt, disk, "./target/@dev");
+      target = dc_xml_string (r.ctxt, disk, "./target/@dev");
       if (target == NULL)
         {
           g_set_error (error, DC_ERROR, DC_ERROR_XML, "a writable disk has no <target dev>; give it one");
           return FALSE;
         }
       xmlNewChild (disk, NULL, BAD_CAST "readonly", NULL);
-      if (!g_ptr_array_find_with_equal_func (md->template_disks, target, g_str_equal, &index))
-        g_ptr_array_add (md->template_disks, g_strdup (target));
+      if (!g_ptr_array_find_with_equal_func (r.md->template_disks, target, g_str_equal, &index))
+        g_ptr_array_add (r.md->template_disks, g_strdup (target));
       g_ptr_array_add (disks, g_steal_pointer (&target));
     }
-  if (md->template && disks->len == 0)
+  if (r.md->template && disks->len == 0)
     return TRUE;
-  md->template = TRUE;
-  if (!dc_protect_set_metadata (doc, ctxt, md, error))
+  r.md->template = TRUE;
+  if (!dc_protect_set_metadata (r.doc, r.ctxt, r.md, error))
     return FALSE;
-  *new_xml = dc_xml_format (xmlDocGetRootElement (doc), TRUE);
+  *new_xml = dc_xml_format (xmlDocGetRootElement (r.doc), TRUE);
   return TRUE;
 }
 
@@ -144,37 +172,29 @@ dc_protect_xml (const char *xml, char **new_xml, GPtrArray *disks, GError **erro
 gboolean
 dc_unprotect_xml (const char *xml, char **new_xml, GPtrArray *disks, GError **error)
 {
-  g_autoptr (xmlXPathContext) ctxt = NULL;
-  g_autoptr (xmlDoc) doc = dc_xml_parse (xml, "domain", "the domain's XML", &ctxt, error);
-  g_autoptr (DcMetadata) md = NULL;
-  g_autoptr (GPtrArray) nodes = NULL;
+  g_auto (DcProtectRead) r = { 0 };
 
   *new_xml = NULL;
-  if (doc == NULL)
+  if (!dc_protect_read (xml, &r, error))
     return FALSE;
-  md = dc_metadata_of_domain (ctxt, error);
-  if (md == NULL)
-    return FALSE;
-  if (!md->template)
+  if (!r.md->template)
     return TRUE;
-
-  nodes = dc_xml_nodes (ctxt, NULL, "/domain/devices/disk");
-  for (guint i = 0; i < nodes->len; i++)
+  for (guint i = 0; i < r.disks->len; i++)
     {
-      xmlNode *disk = nodes->pdata[i];
+      xmlNode *disk = r.disks->pdata[i];
       xmlNode *readonly = dc_xml_child (disk, "readonly", FALSE);
-      g_autofree char *target = dc_xml_string (ctxt, disk, "./target/@dev");
+      g_autofree char *target = dc_xml_string (r.ctxt, disk, "./target/@dev");
 
       if (readonly == NULL || target == NULL
-          || !g_ptr_array_find_with_equal_func (md->template_disks, target, g_str_equal, NULL))
+          || !g_ptr_array_find_with_equal_func (r.md->template_disks, target, g_str_equal, NULL))
         continue;
       dc_xml_remove (readonly);
       g_ptr_array_add (disks, g_steal_pointer (&target));
     }
-  md->template = FALSE;
-  g_ptr_array_set_size (md->template_disks, 0);
-  if (!dc_protect_set_metadata (doc, ctxt, md, error))
+  r.md->template = FALSE;
+  g_ptr_array_set_size (r.md->template_disks, 0);
+  if (!dc_protect_set_metadata (r.doc, r.ctxt, r.md, error))
     return FALSE;
-  *new_xml = dc_xml_format (xmlDocGetRootElement (doc), TRUE);
+  *new_xml = dc_xml_format (xmlDocGetRootElement (r.doc), TRUE);
   return TRUE;
 }

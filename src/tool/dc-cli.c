@@ -36,6 +36,38 @@ dc_cli_count_verbose (const char *option, const char *value, gpointer data, GErr
   return TRUE;
 }
 
+/* A number from 1 to @max for option --@name into @field. GLib's own
+ * integers cannot tell "not given" from a value given: every value is
+ * checked here, so a field left 0 was not given. */
+static gboolean
+dc_cli_number (const char *name, const char *value, int max, int *field, GError **error)
+{
+  gint64 n = 0;
+
+  if (!g_ascii_string_to_signed (value, 10, 1, max, &n, NULL))
+    {
+      g_autofree char *shown = g_strescape (value, NULL);
+
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "invalid --%s '%s': give a number from 1 to %d", name, shown, max);
+      return FALSE;
+    }
+  *field = (int) n;
+  return TRUE;
+}
+
+static gboolean
+dc_cli_count (const char *option, const char *value, gpointer data, GError **error)
+{
+  return dc_cli_number ("count", value, DC_CLI_MAX_COUNT, &parsed.count, error);
+}
+
+static gboolean
+dc_cli_jobs (const char *option, const char *value, gpointer data, GError **error)
+{
+  return dc_cli_number ("jobs", value, DC_CLI_MAX_JOBS, &parsed.jobs, error);
+}
+
 /* --reset-identity, or --reset-identity=try (dc_cli_optional_values()
  * makes the bare form "--reset-identity=") */
 static gboolean
@@ -72,7 +104,7 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "With --name: if that domain exists and is a clone of <source_name> (by UUID), do nothing and exit 0 "
     "(\"NAME already exists, cloned from SOURCE.\"). Any other domain of that name is still an error.",
     NULL },
-  { "count", 0, 0, G_OPTION_ARG_INT, &parsed.count,
+  { "count", 0, 0, G_OPTION_ARG_CALLBACK, dc_cli_count,
     "Make N clones (1 to 1000) in one call, named as without --name, up to four at once. A failure "
     "removes the clone it hit and stops; the clones numbered before it are kept (the error says which).",
     "<N>" },
@@ -80,15 +112,15 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
   { "to", 0, 0, G_OPTION_ARG_STRING, &parsed.to,
     "Define the clone on this other libvirt host (URI), reading the source on the --connect one: its "
-    "volumes are streamed across, sparse, into the pools of the same names there (or --pool). With "
-    "--cleanup: remove the unfinished clones of <source_name> there.",
+    "volumes are streamed across, sparse, into the pools of the same names there (or --pool). A running "
+    "source with --live. With --cleanup: remove the unfinished clones of <source_name> there.",
     "<uri>" },
   { "pool", 0, 0, G_OPTION_ARG_STRING, &parsed.pool,
     "Put the new volumes of the clone's disks into this active storage pool (one that holds files: dir, "
     "fs or netfs). Default: the pool of each source volume. NVRAM and TPM state stay where libvirt keeps "
     "them.",
     "<pool>" },
-  { "jobs", 'j', 0, G_OPTION_ARG_INT, &parsed.jobs,
+  { "jobs", 'j', 0, G_OPTION_ARG_CALLBACK, dc_cli_jobs,
     "Copy up to N volumes at once (with --count, in all: 1 makes the clones one after another). "
     "Default: one per CPU (never more than the clone has volumes).",
     "<N>" },
@@ -109,7 +141,9 @@ static const GOptionEntry dc_cli_option_entries[] = {
   { "live", 0, 0, G_OPTION_ARG_NONE, &parsed.live,
     "Clone a running (or paused) domain without stopping it: its disks are copied as they were at one "
     "instant, by a libvirt backup job, while the guest goes on. Crash-consistent unless its guest agent "
-    "freezes its file systems for that instant (see --quiesce). A shut-off domain is cloned as without it.",
+    "freezes its file systems for that instant (see --quiesce). A shut-off domain is cloned as without it. "
+    "With --to, the job exports the disks over NBD and they are streamed to the other host (raw volumes only: "
+    "see --format).",
     NULL },
   { "quiesce", 0, 0, G_OPTION_ARG_NONE, &parsed.quiesce,
     "With --live: the guest agent must freeze the guest's file systems for the instant of the copy; "
@@ -172,16 +206,6 @@ static gpointer
 dc_cli_field (const DcCliOptions *opts, const GOptionEntry *e)
 {
   return (char *) opts + ((char *) e->arg_data - (char *) &parsed);
-}
-
-/* Sets each number of @opts the option table fills to @least if it is
- * below (or to @least whatever it is, with @all) */
-static void
-dc_cli_numbers_floor (DcCliOptions *opts, int least, gboolean all)
-{
-  for (const GOptionEntry *e = dc_cli_option_entries; e->long_name != NULL; e++)
-    if (e->arg == G_OPTION_ARG_INT && (all || *(int *) dc_cli_field (opts, e) < least))
-      *(int *) dc_cli_field (opts, e) = least;
 }
 
 /* Frees the strings of @opts that the option table fills */
@@ -332,7 +356,7 @@ typedef struct
   const char *given;
   const char *with;
   const char *without;
-  const char *message; /* NULL: the range of a number (dc_cli_range_error) */
+  const char *message;
 } DcCliRule;
 
 #define DC_CLI_TEMPLATE_ALONE                                                                                \
@@ -351,7 +375,6 @@ static const DcCliRule dc_cli_rules[] = {
   { "cleanup", "name", NULL, "--cleanup clones nothing: it takes no --name" },
   { "cleanup", "pool", NULL, "--cleanup clones nothing: it takes no --pool" },
   { "empty-pool", NULL, NULL, "the --pool name is empty" },
-  { "count-range", NULL, NULL, NULL },
   { "count", "name", NULL, "--count names its clones <source_name>-cloneN: it takes no --name" },
   { "count", "exist-ok", NULL,
     "--count makes new clones every time: it takes no --exist-ok, which needs --name" },
@@ -373,7 +396,6 @@ static const DcCliRule dc_cli_rules[] = {
     "--linked makes each overlay beside its base, in the template's pool: it takes no --pool" },
   { "reset-identity", "cleanup make-template unmake-template", NULL,
     "--reset-identity changes a new clone's disks: it takes no --cleanup, --make-template or --unmake-template" },
-  { "jobs-range", NULL, NULL, NULL },
   { "linked", "format", NULL,
     "--linked makes each disk a qcow2 overlay on the template's volume: it takes no --format" },
   { "cleanup", DC_CLI_SHAPE, NULL,
@@ -385,16 +407,7 @@ static const DcCliRule dc_cli_rules[] = {
     "--linked makes overlays on the template's volumes, which stay on its host: it takes no --to" },
   { "to", "exist-ok", NULL,
     "--exist-ok is not supported with --to: an earlier clone on the other host is not looked for" },
-  { "to", "live", NULL,
-    "--live is not supported with --to yet: clone the running domain on its host, or shut it down first" },
 };
-
-/* @value not given (-1) or from 1 to @max */
-static gboolean
-dc_cli_in_range (int value, int max)
-{
-  return value == -1 || (value >= 1 && value <= max);
-}
 
 static gboolean
 dc_cli_empty_pool (const DcCliOptions *opts)
@@ -409,15 +422,15 @@ dc_cli_empty_to (const DcCliOptions *opts)
 }
 
 static gboolean
-dc_cli_count_out_of_range (const DcCliOptions *opts)
+dc_cli_count_given (const DcCliOptions *opts)
 {
-  return !dc_cli_in_range (opts->count, DC_CLI_MAX_COUNT);
+  return opts->count != 0;
 }
 
 static gboolean
-dc_cli_jobs_out_of_range (const DcCliOptions *opts)
+dc_cli_jobs_given (const DcCliOptions *opts)
 {
-  return !dc_cli_in_range (opts->jobs, DC_CLI_MAX_JOBS);
+  return opts->jobs != 0;
 }
 
 static gboolean
@@ -434,9 +447,9 @@ static const struct
 } dc_cli_faults[] = {
   { "empty-pool", dc_cli_empty_pool },
   { "empty-to", dc_cli_empty_to },
-  { "count-range", dc_cli_count_out_of_range },
-  { "jobs-range", dc_cli_jobs_out_of_range },
-  /* not a fault: an option parsed by a callback, given when it set its field */
+  /* not faults: options parsed by a callback, given when it set their field */
+  { "count", dc_cli_count_given },
+  { "jobs", dc_cli_jobs_given },
   { "reset-identity", dc_cli_reset_given },
 };
 
@@ -457,8 +470,6 @@ dc_cli_given (const DcCliOptions *opts, const char *name)
         return *(char *const *) dc_cli_field (opts, e) != NULL;
       if (e->arg == G_OPTION_ARG_STRING_ARRAY)
         return *(char **const *) dc_cli_field (opts, e) != NULL;
-      if (e->arg == G_OPTION_ARG_INT)
-        return *(const int *) dc_cli_field (opts, e) != -1;
     }
   g_return_val_if_reached (FALSE); /* a rule names no option of the table */
 }
@@ -475,16 +486,6 @@ dc_cli_any_given (const DcCliOptions *opts, const char *names)
   return FALSE;
 }
 
-static void
-dc_cli_range_error (const DcCliOptions *opts, const char *fault, GError **error)
-{
-  gboolean count = g_str_equal (fault, "count-range");
-
-  g_set_error (error, DC_ERROR, DC_ERROR_USAGE, "invalid --%s %d: give a number from 1 to %d",
-               count ? "count" : "jobs", count ? opts->count : opts->jobs,
-               count ? DC_CLI_MAX_COUNT : DC_CLI_MAX_JOBS);
-}
-
 /* The options of @opts together: the first rule that refuses them is
  * the error */
 static gboolean
@@ -497,10 +498,7 @@ dc_cli_check_rules (const DcCliOptions *opts, GError **error)
       if (!dc_cli_given (opts, r->given) || (r->with != NULL && !dc_cli_any_given (opts, r->with))
           || (r->without != NULL && dc_cli_any_given (opts, r->without)))
         continue;
-      if (r->message == NULL)
-        dc_cli_range_error (opts, r->given, error);
-      else
-        g_set_error_literal (error, DC_ERROR, DC_ERROR_USAGE, r->message);
+      g_set_error_literal (error, DC_ERROR, DC_ERROR_USAGE, r->message);
       return FALSE;
     }
   return TRUE;
@@ -552,7 +550,6 @@ dc_cli_parse_options (int argc, char **argv, GStrv *args, GError **error)
   dc_cli_optional_values (*args);
   dc_cli_options_clear_strings (&parsed);
   parsed = (DcCliOptions){ 0 };
-  dc_cli_numbers_floor (&parsed, -1, TRUE); /* -1: not given */
   g_option_context_set_help_enabled (ctx, FALSE);
   g_option_context_add_main_entries (ctx, dc_cli_option_entries, NULL);
   if (!g_option_context_parse_strv (ctx, args, &local))
@@ -643,6 +640,5 @@ dc_cli_parse (int argc, char **argv, GError **error)
           return NULL;
         }
     }
-  dc_cli_numbers_floor (opts, 0, FALSE); /* 0: not given */
   return g_steal_pointer (&opts);
 }

@@ -239,24 +239,15 @@ dc_output_json_identity (JsonBuilder *b, const DcReset *reset)
   json_builder_end_object (b);
 }
 
-/* The object that describes one clone: "clone", or an element of
- * "clones" */
+/* "volumes": the clone's new volumes */
 static void
-dc_output_json_clone_object (JsonBuilder *b, const DcCloneResult *result)
+dc_output_json_volumes (JsonBuilder *b, const GPtrArray *volumes)
 {
-  json_builder_begin_object (b);
-  dc_output_json_string (b, "name", result->name);
-  dc_output_json_string (b, "uuid", result->uuid);
-  json_builder_set_member_name (b, "macs");
-  json_builder_begin_array (b);
-  for (guint i = 0; result->macs != NULL && i < result->macs->len; i++)
-    dc_output_json_add_string (b, result->macs->pdata[i]);
-  json_builder_end_array (b);
   json_builder_set_member_name (b, "volumes");
   json_builder_begin_array (b);
-  for (guint i = 0; result->volumes != NULL && i < result->volumes->len; i++)
+  for (guint i = 0; volumes != NULL && i < volumes->len; i++)
     {
-      const DcResultVolume *v = result->volumes->pdata[i];
+      const DcResultVolume *v = volumes->pdata[i];
 
       json_builder_begin_object (b);
       dc_output_json_string (b, "disk", v->disk);
@@ -270,26 +261,44 @@ dc_output_json_clone_object (JsonBuilder *b, const DcCloneResult *result)
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
+}
+
+/* "disks": what became of each disk of the source; null when not known */
+static void
+dc_output_json_disks (JsonBuilder *b, const GPtrArray *disks)
+{
+  json_builder_set_member_name (b, "disks");
+  if (disks == NULL)
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  json_builder_begin_array (b);
+  for (guint i = 0; i < disks->len; i++)
+    {
+      const DcResultDisk *d = disks->pdata[i];
+
+      json_builder_begin_object (b);
+      dc_output_json_string (b, "disk", d->disk);
+      dc_output_json_string (b, "action", d->action);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+/* The object that describes one clone: "clone", or an element of
+ * "clones" */
+static void
+dc_output_json_clone_object (JsonBuilder *b, const DcCloneResult *result)
+{
+  json_builder_begin_object (b);
+  dc_output_json_string (b, "name", result->name);
+  dc_output_json_string (b, "uuid", result->uuid);
+  dc_output_json_strings (b, "macs", result->macs);
+  dc_output_json_volumes (b, result->volumes);
   dc_output_json_size (b, "memory", result->memory > 0 ? result->memory : -1);
   dc_output_json_size (b, "vcpus", result->vcpus > 0 ? result->vcpus : -1);
-  /* what became of each disk of the source: null when not known */
-  json_builder_set_member_name (b, "disks");
-  if (result->disks == NULL)
-    json_builder_add_null_value (b);
-  else
-    {
-      json_builder_begin_array (b);
-      for (guint i = 0; i < result->disks->len; i++)
-        {
-          const DcResultDisk *d = result->disks->pdata[i];
-
-          json_builder_begin_object (b);
-          dc_output_json_string (b, "disk", d->disk);
-          dc_output_json_string (b, "action", d->action);
-          json_builder_end_object (b);
-        }
-      json_builder_end_array (b);
-    }
+  dc_output_json_disks (b, result->disks);
   dc_output_json_string (b, "nvram", result->nvram);
   json_builder_set_member_name (b, "linked");
   json_builder_add_boolean_value (b, result->linked);
@@ -298,11 +307,7 @@ dc_output_json_clone_object (JsonBuilder *b, const DcCloneResult *result)
   dc_output_json_string (b, "live", dc_output_live_name (result->live));
   dc_output_json_identity (b, result->identity);
   /* what the clone keeps of the source's identity: [] when nothing */
-  json_builder_set_member_name (b, "warnings");
-  json_builder_begin_array (b);
-  for (guint i = 0; result->warnings != NULL && i < result->warnings->len; i++)
-    dc_output_json_add_string (b, result->warnings->pdata[i]);
-  json_builder_end_array (b);
+  dc_output_json_strings (b, "warnings", result->warnings);
   json_builder_end_object (b);
 }
 

@@ -53,8 +53,9 @@ static const char expected_help[] =
   "                                 (URI), reading the source on the --connect\n"
   "                                 one: its volumes are streamed across, sparse,\n"
   "                                 into the pools of the same names there (or\n"
-  "                                 --pool). With --cleanup: remove the\n"
-  "                                 unfinished clones of <source_name> there.\n"
+  "                                 --pool). A running source with --live. With\n"
+  "                                 --cleanup: remove the unfinished clones of\n"
+  "                                 <source_name> there.\n"
   "      --pool <pool>              Put the new volumes of the clone's disks into\n"
   "                                 this active storage pool (one that holds\n"
   "                                 files: dir, fs or netfs). Default: the pool\n"
@@ -82,7 +83,10 @@ static const char expected_help[] =
   "                                 while the guest goes on. Crash-consistent\n"
   "                                 unless its guest agent freezes its file\n"
   "                                 systems for that instant (see --quiesce). A\n"
-  "                                 shut-off domain is cloned as without it.\n"
+  "                                 shut-off domain is cloned as without it. With\n"
+  "                                 --to, the job exports the disks over NBD and\n"
+  "                                 they are streamed to the other host (raw\n"
+  "                                 volumes only: see --format).\n"
   "      --quiesce                  With --live: the guest agent must freeze the\n"
   "                                 guest's file systems for the instant of the\n"
   "                                 copy; without an agent that answers, clone\n"
@@ -248,11 +252,34 @@ static const RunCase run_cases[] = {
     { "--print-xml", "--exist-ok", "src", NULL },
     2,
     "--exist-ok needs --name" },
-  { "count-zero", { "--count", "0", "src", NULL }, 2, "invalid --count 0: give a number from 1 to 1000" },
-  { "count-too-many", { "--count", "1001", "src", NULL }, 2, "invalid --count 1001" },
-  { "count-negative", { "--count", "-3", "src", NULL }, 2, "invalid --count -3" },
-  { "count-not-a-number", { "--count", "three", "src", NULL }, 2, "Cannot parse integer value" },
-  { "count-overflow", { "--count", "99999999999999", "src", NULL }, 2, "out of range" },
+  { "count-zero", { "--count", "0", "src", NULL }, 2, "invalid --count '0': give a number from 1 to 1000" },
+  { "count-too-many", { "--count", "1001", "src", NULL }, 2, "invalid --count '1001'" },
+  { "count-negative", { "--count", "-3", "src", NULL }, 2, "invalid --count '-3'" },
+  /* -1 was once the mark of "not given": the run went on without --count */
+  { "count-minus-one",
+    { "--count", "-1", "-c", "test:///default", "test", NULL },
+    2,
+    "invalid --count '-1': give a number from 1 to 1000" },
+  { "count-minus-one-joined",
+    { "--count=-1", "-c", "test:///default", "test", NULL },
+    2,
+    "invalid --count '-1'" },
+  { "count-int-min",
+    { "--count", "-2147483648", "-c", "test:///default", "test", NULL },
+    2,
+    "invalid --count" },
+  { "count-hex", { "--count", "0x2", "-c", "test:///default", "test", NULL }, 2, "invalid --count '0x2'" },
+  { "count-not-a-number", { "--count", "three", "src", NULL }, 2, "invalid --count 'three'" },
+  { "count-overflow", { "--count", "99999999999999", "src", NULL }, 2, "invalid --count '99999999999999'" },
+  { "count-int-overflow", { "--count", "4294967297", "src", NULL }, 2, "invalid --count '4294967297'" },
+  { "jobs-zero", { "--jobs", "0", "src", NULL }, 2, "invalid --jobs '0': give a number from 1 to 64" },
+  { "jobs-minus-one",
+    { "--jobs", "-1", "-c", "test:///default", "test", NULL },
+    2,
+    "invalid --jobs '-1': give a number from 1 to 64" },
+  { "jobs-short-minus-one", { "-j", "-1", "-c", "test:///default", "test", NULL }, 2, "invalid --jobs '-1'" },
+  { "jobs-too-many", { "--jobs", "65", "src", NULL }, 2, "invalid --jobs '65'" },
+  { "jobs-overflow", { "--jobs", "99999999999999", "src", NULL }, 2, "invalid --jobs '99999999999999'" },
   { "count-missing-value", { "src", "--count", NULL }, 2, "Missing argument for --count" },
   { "count-with-name", { "--count", "2", "--name", "x", "src", NULL }, 2, "it takes no --name" },
   { "count-with-exist-ok", { "--count", "2", "--exist-ok", "src", NULL }, 2, "it takes no --exist-ok" },
@@ -355,14 +382,16 @@ static const RunCase run_cases[] = {
     2,
     "give one of them alone" },
   { "to-empty", { "--to", "", "src", NULL }, 2, "the --to URI is empty" },
+  /* --to takes --live: the run starts, and finds the test driver cannot
+   * back up */
+  { "to-live",
+    { "-c", "test:///default", "--to", "test:///default", "--live", "test", NULL },
+    1,
+    "cannot clone domain 'test' while it runs: libvirt cannot back it up here" },
   { "to-bad-uri",
     { "-c", "test:///default", "--to", "nosuchdriver:///x", "test", NULL },
     1,
     "cannot connect to 'nosuchdriver:///x'" },
-  { "to-live",
-    { "--to", "test:///default", "--live", "src", NULL },
-    2,
-    "--live is not supported with --to yet" },
 };
 
 static void

@@ -3,7 +3,9 @@
  * live-fixture.h: what the live test programs (tests/live/AREA/test-live-*.c)
  * share: the connection to the private libvirtd, the per-test fixture
  * (a pool and a source domain of its own), and helpers that look at
- * what a run of domclone left behind.
+ * what a run of domclone left behind. Defined in live-fixture.c (the
+ * daemon, the fixture, the daemon's view, clones), live-checks.c (runs
+ * that fail or are interrupted) and live-files.c (files).
  */
 #pragma once
 

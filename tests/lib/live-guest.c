@@ -400,8 +400,24 @@ seconds_since_start (const char *name)
 void
 live_guest_start (const char *name)
 {
-  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
   g_autofree char *log = console_path (name);
+
+  live_guest_start_on (live_conn, name, log);
+}
+
+/**
+ * live_guest_start_on:
+ * @conn: the daemon @name is defined on
+ * @name: a shut-off domain made from a LiveGuest source (or a clone of
+ *   one on another daemon)
+ * @log: its console log, as this process reaches it
+ *
+ * live_guest_start() on any daemon.
+ */
+void
+live_guest_start_on (virConnectPtr conn, const char *name, const char *log)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
 
   g_assert_nonnull (dom);
   if (g_unlink (log) != 0)
@@ -427,8 +443,25 @@ live_guest_start (const char *name)
 GHashTable *
 live_guest_wait (const char *name)
 {
-  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
   g_autofree char *log = console_path (name);
+
+  return live_guest_wait_on (live_conn, name, log);
+}
+
+/**
+ * live_guest_wait_on:
+ * @conn: the daemon @name runs on
+ * @name: a domain started by live_guest_start_on()
+ * @log: its console log, as this process reaches it
+ *
+ * live_guest_wait() on any daemon.
+ *
+ * Returns: (transfer full): its facts (live_guest_fact())
+ */
+GHashTable *
+live_guest_wait_on (virConnectPtr conn, const char *name, const char *log)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
   g_autofree char *console = NULL;
   g_autoptr (GError) error = NULL;
   const char *given = g_getenv ("LIVE_GUEST_BOOT_TIMEOUT");
@@ -622,6 +655,117 @@ live_guest_start_writer (const LiveGuest *g, guint64 records)
       g_usleep (G_USEC_PER_SEC / 5);
     }
   g_test_message ("'%s' writes records: %.1f s after its start", g->src, seconds_since_start (g->src));
+}
+
+/**
+ * live_guest_assert_one_instant:
+ * @path: a copy of the writer guest's data disk (raw)
+ * @least: the fewest records it must hold
+ *
+ * Fails the test unless @path holds one cut of the records
+ * (live_guest_records_are_cut()), at least @least of them.
+ *
+ * Returns: the newest record in it
+ */
+guint64
+live_guest_assert_one_instant (const char *path, guint64 least)
+{
+  g_autofree guint64 *slots = live_guest_read_records (path);
+  g_autofree char *why = NULL;
+  guint64 last = 0;
+
+  if (!live_guest_records_are_cut (slots, &last, &why))
+    g_error ("'%s' is not the disk at one instant: %s", path, why);
+  g_assert_cmpuint (last, >=, least);
+  return last;
+}
+
+/**
+ * live_guest_add_full_disk:
+ * @g: the fixture
+ * @target: the new disk's target ("vdb")
+ * @mib: its size in MiB, all of it data (no holes: a copy reads every
+ *   byte, which takes seconds)
+ *
+ * Gives @g's source (shut off) a raw disk @target in its pool.
+ */
+void
+live_guest_add_full_disk (const LiveGuest *g, const char *target, guint mib)
+{
+  g_autofree char *path = g_strdup_printf ("%s/%s-%s.raw", g->dir, g->src, target);
+  g_autofree char *chunk = g_malloc (MiB);
+  g_autofree char *xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                                          "<source file='%s'/><target dev='%s' bus='virtio'/></disk>",
+                                          path, target);
+  g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, g->src);
+  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, g->pool);
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+  g_assert_cmpint (fd, >=, 0);
+  memset (chunk, 0x5a, MiB);
+  for (guint i = 0; i < mib; i++)
+    g_assert_cmpint (write (fd, chunk, MiB), ==, (gssize) MiB);
+  g_assert_cmpint (fdatasync (fd), ==, 0);
+  g_assert_cmpint (close (fd), ==, 0);
+  g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
+  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
+}
+
+/* --- state and jobs ------------------------------------------------------ */
+
+/**
+ * live_guest_assert_goes_on:
+ * @g: the fixture, its source in writer mode
+ * @seen: a record it wrote
+ *
+ * Fails the test unless the source still runs, no job runs on it, and
+ * its guest goes on writing after record @seen (within a minute).
+ */
+void
+live_guest_assert_goes_on (const LiveGuest *g, guint64 seen)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  g_assert_cmpint (live_guest_state (live_conn, g->src), ==, VIR_DOMAIN_RUNNING);
+  g_assert_cmpint (live_guest_job_type (live_conn, g->src, FALSE), ==, VIR_DOMAIN_JOB_NONE);
+  while (live_guest_last_record (g->data_path) < seen + 10)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("'%s' stopped writing after record %" G_GUINT64_FORMAT, g->src, seen);
+      g_usleep (G_USEC_PER_SEC / 5);
+    }
+}
+
+/* The state of domain @name on @conn */
+int
+live_guest_state (virConnectPtr conn, const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
+  int state = VIR_DOMAIN_NOSTATE;
+
+  g_assert_nonnull (dom);
+  g_assert_cmpint (virDomainGetState (dom, &state, NULL, 0), ==, 0);
+  return state;
+}
+
+/* The type of the job running on @name (on @conn) now, or (@completed)
+ * of the one that ended last */
+int
+live_guest_job_type (virConnectPtr conn, const char *name, gboolean completed)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (conn, name);
+  virTypedParameterPtr params = NULL;
+  int n = 0;
+  int type = VIR_DOMAIN_JOB_NONE;
+
+  g_assert_nonnull (dom);
+  if (virDomainGetJobStats (dom, &type, &params, &n,
+                            completed ? VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED
+                                      : 0)
+      < 0)
+    g_error ("cannot read the %sjob of '%s': %s", completed ? "last " : "", name, virGetLastErrorMessage ());
+  virTypedParamsFree (params, n);
+  return type;
 }
 
 /* --- facts -------------------------------------------------------------- */

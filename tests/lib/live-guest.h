@@ -68,7 +68,9 @@ void live_guest_teardown (LiveGuest *g, gconstpointer data);
 
 /* booting */
 void live_guest_start (const char *name);
+void live_guest_start_on (virConnectPtr conn, const char *name, const char *log);
 GHashTable *live_guest_wait (const char *name);
+GHashTable *live_guest_wait_on (virConnectPtr conn, const char *name, const char *log);
 GHashTable *live_guest_boot (const char *name);
 GPtrArray *live_guest_boot_together (const char *const *names);
 
@@ -77,6 +79,13 @@ void live_guest_start_writer (const LiveGuest *g, guint64 records);
 guint64 *live_guest_read_records (const char *path);
 guint64 live_guest_last_record (const char *path);
 gboolean live_guest_records_are_cut (const guint64 *slots, guint64 *last, char **why);
+guint64 live_guest_assert_one_instant (const char *path, guint64 least);
+void live_guest_add_full_disk (const LiveGuest *g, const char *target, guint mib);
+
+/* state and jobs */
+int live_guest_state (virConnectPtr conn, const char *name);
+int live_guest_job_type (virConnectPtr conn, const char *name, gboolean completed);
+void live_guest_assert_goes_on (const LiveGuest *g, guint64 seen);
 
 /* facts */
 GHashTable *live_guest_parse_facts (const char *console, GError **error);

@@ -423,6 +423,38 @@ test_seed_iso_bad_input (void)
   }
 }
 
+/* An image whose descriptors claim more than it holds is refused before
+ * libarchive reads it: it would reserve what a directory claims (here
+ * 4 GiB for a seed of a few KiB). */
+static void
+test_seed_iso_claims_too_much (void)
+{
+  /* the root directory's size, then the volume's, each in both halves */
+  static const struct
+  {
+    gsize at;
+    guint32 value;
+  } lies[] = { { 32768 + 156 + 10, 0xffff9000u }, { 32768 + 80, 0x00100000u } };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (lies); i++)
+    {
+      g_autoptr (GBytes) iso = seed_iso_build ("cidata", seed_files);
+      gsize len = g_bytes_get_size (iso);
+      g_autofree guint8 *bent = g_memdup2 (g_bytes_get_data (iso, NULL), len);
+      g_autoptr (GBytes) bytes = NULL;
+      g_autoptr (GError) error = NULL;
+      guint32 le = GUINT32_TO_LE (lies[i].value);
+      guint32 be = GUINT32_TO_BE (lies[i].value);
+
+      memcpy (bent + lies[i].at, &le, 4);
+      memcpy (bent + lies[i].at + 4, &be, 4);
+      bytes = g_bytes_new (bent, len);
+      g_assert_null (dc_seed_rewrite (bytes, &rewrite, &error));
+      g_assert_error (error, DC_ERROR, DC_ERROR_FAILED);
+      g_assert_nonnull (strstr (error->message, "claims more than the image's"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -436,5 +468,6 @@ main (int argc, char **argv)
   g_test_add_func ("/seed/iso/meta-data-made", test_seed_iso_meta_data_made);
   g_test_add_func ("/seed/iso/xorriso", test_seed_iso_xorriso);
   g_test_add_func ("/seed/iso/bad-input", test_seed_iso_bad_input);
+  g_test_add_func ("/seed/iso/claims-too-much", test_seed_iso_claims_too_much);
   return g_test_run ();
 }

@@ -16,7 +16,9 @@
 #include "config.h"
 
 #include "dc-test-assert.h"
+#include "dc-test-util.h"
 #include "live-fixture.h"
+#include "live-other.h"
 #include "seed-iso.h"
 
 #include <glib/gstdio.h>
@@ -267,11 +269,12 @@ assert_owner_mode (const char *path, uid_t uid, guint mode)
 }
 
 /* The guest sees the same bytes in both images (qemu-img compare reads
- * them through their formats; a qcow2 copy is laid out anew). */
+ * them through their formats; a qcow2 copy is laid out anew). -U: a
+ * running source's image is QEMU's, locked for writing. */
 static void
 assert_same_content (const char *a, const char *b, const char *fmt_a, const char *fmt_b)
 {
-  const char *argv[] = { "qemu-img", "compare", "-q", "-f", fmt_a, "-F", fmt_b, a, b, NULL };
+  const char *argv[] = { "qemu-img", "compare", "-q", "-U", "-f", fmt_a, "-F", fmt_b, a, b, NULL };
   g_autofree char *err = NULL;
 
   g_assert_cmpint (dc_test_run (argv, NULL, &err), ==, 0);
@@ -552,12 +555,221 @@ test_group_readable (GroupFixture *f, gconstpointer data)
   assert_full_clone (f, name, 0, 0640);
 }
 
+/* --live, as the member, of a running source (started paused: its
+ * disks hold still, so the clone's bytes must be the source's): one
+ * backup job into volumes libvirt made (root's, 0600), the NVRAM
+ * copied, crash-consistent (no guest agent), the source left paused. */
+static void
+test_group_live (GroupFixture *f, gconstpointer data)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *raw = NULL;
+  g_autofree char *c_raw = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (DcDomain) dom = NULL;
+  const char *args[] = { "--live", "--json", "--name", NULL, NULL, NULL };
+  JsonObject *clone;
+  int state = 0;
+  int status;
+
+  if (f->src == NULL)
+    return;
+  dom = virDomainLookupByName (live_conn, f->src);
+  g_assert_nonnull (dom);
+  if (virDomainCreateWithFlags (dom, VIR_DOMAIN_START_PAUSED) < 0)
+    g_error ("cannot start the source paused: %s", virGetLastErrorMessage ());
+  assert_member_locked_out (f);
+  name = g_strdup_printf ("%s-live", f->src);
+  args[3] = name;
+  args[4] = f->src;
+  status = member_domclone (f, &out, &err, args);
+  g_test_message ("--live as the group member: exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  root = dc_test_json_parse (out);
+  clone = json_object_get_object_member (json_node_get_object (root), "clone");
+  g_assert_cmpstr (json_object_get_string_member (clone, "live"), ==, "crash-consistent");
+  assert_full_clone (f, name, 0, 0600);
+  /* the job writes the source's holes as zeros, which only a process
+   * that may open the file can punch out again (domclone(1), --live):
+   * the member's clone of the sparse raw disk is allocated in full (a
+   * running domain's images are QEMU's user's, never the member's) */
+  raw = g_strdup_printf ("%s/data.raw", f->dir);
+  c_raw = g_strdup_printf ("%s/%s-vdb.raw", f->dir, name);
+  g_test_message ("allocated: source %" G_GUINT64_FORMAT ", clone %" G_GUINT64_FORMAT,
+                  live_allocated_bytes (raw), live_allocated_bytes (c_raw));
+  g_assert_cmpint (virDomainGetState (dom, &state, NULL, 0), ==, 0);
+  g_assert_cmpint (state, ==, VIR_DOMAIN_PAUSED);
+  g_assert_cmpint (virDomainDestroy (dom), ==, 0);
+}
+
+/* --reset-identity, as the member, on root's 0600 images: libguestfs
+ * opens the clone's disks from this process, which may not (libvirt
+ * copied them for it). One line that says so and what to do; the clone
+ * is rolled back, the daemon as it was. */
+static void
+test_group_reset_refused (GroupFixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  const char *args[] = { "--reset-identity", NULL, NULL };
+  int status;
+
+  if (f->src == NULL)
+    return;
+  before = live_snapshot ();
+  args[1] = f->src;
+  status = member_domclone (f, &out, &err, args);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_true (g_str_has_prefix (err, "domclone: "));
+  g_assert_cmpuint (dc_test_count_of (err, "\n"), ==, 1);
+  dc_assert_contains (err, "cannot open disk 'vda'");
+  dc_assert_contains (err, "Permission denied");
+  dc_assert_contains (err, "run domclone --reset-identity as a user who can read and write them");
+  dc_assert_contains (err, "everything this run created was removed");
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+}
+
+/* --reset-identity, as the member, of its own read-only images (0444,
+ * in root's 0711 directory): the clone's volumes are its own too, and
+ * domclone proves their directory is the daemon's (a scratch volume it
+ * may read) and hands them to libguestfs, which looks inside: these
+ * disks hold no system, so the clone is rolled back naming the disk. */
+static void
+test_group_reset_own (GroupFixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  const char *args[] = { "--reset-identity", NULL, NULL };
+  int status;
+
+  if (f->src == NULL)
+    return;
+  before = live_snapshot ();
+  args[1] = f->src;
+  status = member_domclone (f, &out, &err, args);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpuint (dc_test_count_of (err, "\n"), ==, 1);
+  dc_assert_contains (err, "libguestfs finds no operating system on disk");
+  dc_assert_contains (err, "everything this run created was removed");
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+}
+
+/* The second daemon's socket where the member can reach it: through
+ * /proc/PID/root of a root process it cannot (nor can a bind mount
+ * cross into that mount namespace), so socat, as root, relays @socket
+ * (root's, the group's, 0770, as the daemons' own) to it. Returns the
+ * relay; *@uri is the URI for the member. */
+static GSubprocess *
+other_relay_for_member (const char *socket, char **uri)
+{
+  g_autofree char *there = live_other_path ("/run/libvirt/libvirt-sock");
+  g_autofree char *listen = g_strdup_printf ("UNIX-LISTEN:%s,fork,unlink-early,mode=0770,group=%s", socket,
+                                             g_getenv ("DOMCLONE_TEST_GROUP"));
+  g_autofree char *connect = g_strdup_printf ("UNIX-CONNECT:%s", there);
+  g_autofree char *socat = g_find_program_in_path ("socat");
+  g_autoptr (GError) error = NULL;
+  GSubprocess *relay;
+
+  if (socat == NULL)
+    {
+      g_test_skip ("no socat (scripts/install-deps.sh installs it)");
+      return NULL;
+    }
+  relay = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, socat, listen, connect, NULL);
+  g_assert_no_error (error);
+  for (int i = 0; i < 100 && !g_file_test (socket, G_FILE_TEST_EXISTS); i++)
+    g_usleep (G_USEC_PER_SEC / 20);
+  g_assert_true (g_file_test (socket, G_FILE_TEST_EXISTS));
+  *uri = g_strdup_printf ("qemu+unix:///system?socket=%s", socket);
+  return relay;
+}
+
+/* --to, as the member, from this daemon to a second one (both root's,
+ * both giving the group their socket): the disks and the NVRAM, which
+ * the member can read on neither side, go across through libvirt's
+ * streams; the clone there holds the source's bytes. */
+static void
+test_group_to (GroupFixture *f, gconstpointer data)
+{
+  g_autofree char *socket = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *there = NULL;
+  g_autofree char *qcow2 = NULL;
+  g_autofree char *raw = NULL;
+  g_autofree char *c_qcow2 = NULL;
+  g_autofree char *c_raw = NULL;
+  g_autofree char *c_nvram = NULL;
+  g_autofree char *sum = NULL;
+  g_autofree char *c_sum = NULL;
+  g_autoptr (DcDomain) clone = NULL;
+  const char *args[] = { "--to", NULL, NULL, NULL };
+  g_autoptr (GSubprocess) relay = NULL;
+
+  if (f->src == NULL || !live_other_start ())
+    return;
+  there = g_strdup_printf ("/var/lib/libvirt/images/%s-there", f->pool);
+  live_other_pool (f->pool, there);
+  socket = g_strdup_printf ("/run/domclone-other-%s.sock", f->src);
+  relay = other_relay_for_member (socket, &uri);
+  if (relay == NULL)
+    return;
+  args[1] = uri;
+  args[2] = f->src;
+  name = g_strdup_printf ("%s-clone1", f->src);
+  member_domclone_ok (f, args, NULL);
+  g_subprocess_force_exit (relay);
+  g_subprocess_wait (relay, NULL, NULL);
+  g_unlink (socket);
+
+  clone = virDomainLookupByName (live_other_conn, name);
+  g_assert_nonnull (clone);
+  qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
+  raw = g_strdup_printf ("%s/data.raw", f->dir);
+  {
+    g_autofree char *q = g_strdup_printf ("%s/%s.qcow2", there, name);
+    g_autofree char *r = g_strdup_printf ("%s/%s-vdb.raw", there, name);
+    g_autofree char *n = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, name);
+
+    c_qcow2 = live_other_path (q);
+    c_raw = live_other_path (r);
+    c_nvram = live_other_path (n);
+  }
+  assert_same_content (qcow2, c_qcow2, "qcow2", "qcow2");
+  sum = live_sha256_file (raw);
+  c_sum = live_sha256_file (c_raw);
+  g_assert_cmpstr (c_sum, ==, sum);
+  g_clear_pointer (&sum, g_free);
+  g_clear_pointer (&c_sum, g_free);
+  sum = live_sha256_file (f->nvram);
+  c_sum = live_sha256_file (c_nvram);
+  g_assert_cmpstr (c_sum, ==, sum);
+  g_assert_false (live_domain_exists (name));
+}
+
 #define GROUP_TEST(path, func, data)                                                                         \
   g_test_add ((path), GroupFixture, (data), group_setup, (func), group_teardown)
 
 int
 main (int argc, char **argv)
 {
+  int ret;
+
+  /* libguestfs's appliance as test-live-reset runs it (TCG) */
+  g_setenv ("LIBGUESTFS_BACKEND", "direct", FALSE);
+  g_setenv ("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg", FALSE);
   live_init (&argc, &argv);
 
   GROUP_TEST ("/group/clone/full", test_group_full, NULL);
@@ -568,5 +780,11 @@ main (int argc, char **argv)
   GROUP_TEST ("/group/clone/readable", test_group_readable, "group");
   GROUP_TEST ("/group/readonly/full", test_group_readonly_source, "readonly");
   GROUP_TEST ("/group/readonly/linked", test_group_linked, "readonly");
-  return live_run ();
+  GROUP_TEST ("/group/live/paused", test_group_live, NULL);
+  GROUP_TEST ("/group/reset/refused", test_group_reset_refused, NULL);
+  GROUP_TEST ("/group/reset/own", test_group_reset_own, "readonly");
+  GROUP_TEST ("/group/to/full", test_group_to, NULL);
+  ret = live_run ();
+  live_other_stop ();
+  return ret;
 }

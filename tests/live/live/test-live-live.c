@@ -36,92 +36,6 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
-static int
-domain_state (const char *name)
-{
-  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
-  int state = VIR_DOMAIN_NOSTATE;
-
-  g_assert_nonnull (dom);
-  g_assert_cmpint (virDomainGetState (dom, &state, NULL, 0), ==, 0);
-  return state;
-}
-
-/* The type of the job running on @name now, or (@completed) of the one
- * that ended last */
-static int
-job_type (const char *name, gboolean completed)
-{
-  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
-  virTypedParameterPtr params = NULL;
-  int n = 0;
-  int type = VIR_DOMAIN_JOB_NONE;
-
-  g_assert_nonnull (dom);
-  g_assert_cmpint (virDomainGetJobStats (
-                     dom, &type, &params, &n,
-                     completed ? VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED : 0),
-                   ==, 0);
-  virTypedParamsFree (params, n);
-  return type;
-}
-
-/* The source still runs, no job on it, and its guest goes on writing
- * after record @seen */
-static void
-assert_source_goes_on (const LiveGuest *g, guint64 seen)
-{
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  g_assert_cmpint (domain_state (g->src), ==, VIR_DOMAIN_RUNNING);
-  g_assert_cmpint (job_type (g->src, FALSE), ==, VIR_DOMAIN_JOB_NONE);
-  while (live_guest_last_record (g->data_path) < seen + 10)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("'%s' stopped writing after record %" G_GUINT64_FORMAT, g->src, seen);
-      g_usleep (G_USEC_PER_SEC / 5);
-    }
-}
-
-/* The clone's data disk holds one cut of the records, at least
- * @least of them; returns the newest */
-static guint64
-assert_one_instant (const char *path, guint64 least)
-{
-  g_autofree guint64 *slots = live_guest_read_records (path);
-  g_autofree char *why = NULL;
-  guint64 last = 0;
-
-  if (!live_guest_records_are_cut (slots, &last, &why))
-    g_error ("'%s' is not the disk at one instant: %s", path, why);
-  g_assert_cmpuint (last, >=, least);
-  return last;
-}
-
-/* Gives the source a raw disk vdb of BIG_DISK_MIB of data (no holes:
- * the job copies every byte), whose backup takes seconds. */
-static void
-add_big_disk (const LiveGuest *g)
-{
-  g_autofree char *path = g_strdup_printf ("%s/%s-big.raw", g->dir, g->src);
-  g_autofree char *chunk = g_malloc (MiB);
-  g_autofree char *xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-                                          "<source file='%s'/><target dev='vdb' bus='virtio'/></disk>",
-                                          path);
-  g_autoptr (DcDomain) src = virDomainLookupByName (live_conn, g->src);
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (live_conn, g->pool);
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-  g_assert_cmpint (fd, >=, 0);
-  memset (chunk, 0x5a, MiB);
-  for (guint i = 0; i < BIG_DISK_MIB; i++)
-    g_assert_cmpint (write (fd, chunk, MiB), ==, (gssize) MiB);
-  g_assert_cmpint (fdatasync (fd), ==, 0);
-  g_assert_cmpint (close (fd), ==, 0);
-  g_assert_cmpint (virStoragePoolRefresh (pool, 0), ==, 0);
-  g_assert_cmpint (virDomainAttachDeviceFlags (src, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
-}
-
 /* The index libvirt gave disk vdb's source in the running @dom's live
  * XML (its format node is "libvirt-INDEX-format") */
 static char *
@@ -178,7 +92,7 @@ pause_big_backup_job (const char *name)
 }
 
 /* Starts domclone --live on the writing source with a big disk
- * (add_big_disk()), and returns once its backup job runs, the big
+ * (live_guest_add_full_disk()), and returns once its backup job runs, the big
  * disk's part of it paused (pause_big_backup_job()). */
 static GSubprocess *
 start_clone_mid_job (const LiveGuest *g, char **before)
@@ -190,7 +104,7 @@ start_clone_mid_job (const LiveGuest *g, char **before)
   proc = dc_test_spawn_domclone (args);
   if (!pause_big_backup_job (g->src))
     g_error ("the backup job of '%s' did not start", g->src);
-  g_assert_cmpint (job_type (g->src, FALSE), !=, VIR_DOMAIN_JOB_NONE);
+  g_assert_cmpint (live_guest_job_type (live_conn, g->src, FALSE), !=, VIR_DOMAIN_JOB_NONE);
   return proc;
 }
 
@@ -338,9 +252,9 @@ test_live_clone (LiveGuest *g, gconstpointer data)
   g_assert_cmpint (dc_test_domclone (&out, &err, "--live", g->src, NULL), ==, 0);
   want = g_strdup_printf ("Cloned from %s to %s" CRASH_CONSISTENT ".\n", g->src, clone);
   g_assert_cmpstr (out, ==, want);
-  last = assert_one_instant (clone_disk, RECORDS_FIRST);
+  last = live_guest_assert_one_instant (clone_disk, RECORDS_FIRST);
   g_test_message ("'%s' holds records 1 to %" G_GUINT64_FORMAT, clone, last);
-  assert_source_goes_on (g, last);
+  live_guest_assert_goes_on (g, last);
   /* the zeros QEMU wrote for the source's holes are holes again: the
    * data are the lines and the records (a few 64 KiB clusters) */
   g_assert_cmpuint (live_allocated_bytes (clone_disk), <, 4 * MiB);
@@ -365,7 +279,7 @@ test_live_clone (LiveGuest *g, gconstpointer data)
     g_assert_cmpstr (live_guest_fact (facts, "mac"), ==, mac);
     g_assert_cmpstr (mac, !=, g->mac);
   }
-  g_assert_cmpint (domain_state (g->src), ==, VIR_DOMAIN_RUNNING);
+  g_assert_cmpint (live_guest_state (live_conn, g->src), ==, VIR_DOMAIN_RUNNING);
 }
 
 /* SIGTERM while the job runs: the job is aborted, not finished, what
@@ -384,14 +298,14 @@ test_live_interrupted (LiveGuest *g, gconstpointer data)
   g_autofree char *after = NULL;
 
   SKIP_WITHOUT_GUEST (g);
-  add_big_disk (g);
+  live_guest_add_full_disk (g, "vdb", BIG_DISK_MIB);
   live_guest_start_writer (g, 1);
 
   proc = start_clone_mid_job (g, &before);
   err = live_assert_sigterm_rolls_back (proc, before);
   dc_assert_contains (err, "aborting the backup job");
-  g_assert_cmpint (job_type (g->src, TRUE), ==, VIR_DOMAIN_JOB_CANCELLED);
-  assert_source_goes_on (g, live_guest_last_record (g->data_path));
+  g_assert_cmpint (live_guest_job_type (live_conn, g->src, TRUE), ==, VIR_DOMAIN_JOB_CANCELLED);
+  live_guest_assert_goes_on (g, live_guest_last_record (g->data_path));
   g_clear_pointer (&err, g_free);
   g_clear_pointer (&before, g_free);
 
@@ -401,15 +315,15 @@ test_live_interrupted (LiveGuest *g, gconstpointer data)
   g_subprocess_force_exit (killed);
   g_assert_true (g_subprocess_wait (killed, NULL, NULL));
   g_assert_true (live_has_building_marker (clone));
-  g_assert_cmpint (job_type (g->src, FALSE), !=, VIR_DOMAIN_JOB_NONE);
+  g_assert_cmpint (live_guest_job_type (live_conn, g->src, FALSE), !=, VIR_DOMAIN_JOB_NONE);
 
   g_assert_cmpint (dc_test_domclone (&out, &err, "--cleanup", g->src, NULL), ==, 0);
   g_test_message ("--cleanup: %s%s", out, err);
   dc_assert_contains (out, clone);
-  g_assert_cmpint (job_type (g->src, TRUE), ==, VIR_DOMAIN_JOB_CANCELLED);
+  g_assert_cmpint (live_guest_job_type (live_conn, g->src, TRUE), ==, VIR_DOMAIN_JOB_CANCELLED);
   after = live_snapshot ();
   g_assert_cmpstr (after, ==, before);
-  assert_source_goes_on (g, live_guest_last_record (g->data_path));
+  live_guest_assert_goes_on (g, live_guest_last_record (g->data_path));
 }
 
 /* Gives the fixture's source a thick (fallocated) raw disk vdd of
@@ -460,7 +374,7 @@ test_live_paused (LiveFixture *f, gconstpointer data)
   g_test_message ("%s", err);
   dc_assert_contains (out, "\"live\":\"crash-consistent\"");
   dc_assert_contains (err, "backing up 3 disks of the running");
-  g_assert_cmpint (domain_state (f->src), ==, VIR_DOMAIN_PAUSED);
+  g_assert_cmpint (live_guest_state (live_conn, f->src), ==, VIR_DOMAIN_PAUSED);
 
   src_qcow2 = g_strdup_printf ("%s/%s.qcow2", f->dir, f->src);
   clone_qcow2 = g_strdup_printf ("%s/%s-clone1.qcow2", f->dir, f->src);
@@ -485,7 +399,7 @@ test_live_paused (LiveFixture *f, gconstpointer data)
   dc_assert_contains (clone_xml, "/install.iso'");
 
   g_assert_cmpint (virDomainResume (src), ==, 0);
-  g_assert_cmpint (domain_state (f->src), ==, VIR_DOMAIN_RUNNING);
+  g_assert_cmpint (live_guest_state (live_conn, f->src), ==, VIR_DOMAIN_RUNNING);
   virDomainDestroy (src);
 }
 

@@ -20,6 +20,7 @@
 #include "live-guest.h"
 
 #include <glib/gstdio.h>
+#include <libvirt/libvirt-qemu.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,7 +44,7 @@ static const char source_xml[] = "<domain type='qemu'>\n"
                                  "    <type arch='x86_64' machine='pc'>hvm</type>\n"
                                  "    <kernel>%s/vmlinuz</kernel>\n"
                                  "    <initrd>%s/initrd.img</initrd>\n"
-                                 "    <cmdline>root=/dev/vda rw console=ttyS0 panic=-1 quiet</cmdline>\n"
+                                 "    <cmdline>root=/dev/vda rw console=ttyS0 panic=-1 quiet%s</cmdline>\n"
                                  "  </os>\n"
                                  /* systemd powers off through ACPI */
                                  "  <features><acpi/></features>\n"
@@ -56,8 +57,17 @@ static const char source_xml[] = "<domain type='qemu'>\n"
                                  "      <target dev='vda' bus='virtio'/>\n"
                                  "    </disk>\n"
                                  "    <serial type='file'><source path='%s/%s-console.log'/></serial>\n"
+                                 "%s"
                                  "  </devices>\n"
                                  "</domain>\n";
+
+/* What the "agent" fixture adds: the guest agent's virtio-serial port
+ * (qemu-guest-agent in the image starts on it), and a guest that stays
+ * up once booted (the image's probe powers off without domclone.stay) */
+static const char agent_channel[] = "    <channel type='unix'>\n"
+                                    "      <target type='virtio' name='org.qemu.guest_agent.0'/>\n"
+                                    "    </channel>\n";
+#define AGENT_STAY " domclone.stay"
 
 /* Skips the test without a daemon or an image; the test then returns */
 #define SKIP_WITHOUT_IMAGE(f)                                                                                \
@@ -72,7 +82,8 @@ static void
 reset_setup (ResetFixture *f, gconstpointer data)
 {
   static guint serial;
-  const char *blank = data;
+  const char *blank = g_strcmp0 (data, "blank") == 0 ? data : NULL;
+  gboolean agent = g_strcmp0 (data, "agent") == 0;
   g_autofree char *image = NULL;
   g_autofree char *xml = NULL;
   g_autoptr (DcDomain) dom = NULL;
@@ -112,7 +123,7 @@ reset_setup (ResetFixture *f, gconstpointer data)
     }
   live_define_pool (f->pool, f->dir);
   xml = g_strdup_printf (source_xml, f->src, image_dir ? image_dir : f->dir, image_dir ? image_dir : f->dir,
-                         f->disk, f->dir, f->src);
+                         agent ? AGENT_STAY : "", f->disk, f->dir, f->src, agent ? agent_channel : "");
   dom = virDomainDefineXML (live_conn, xml);
   if (dom == NULL)
     g_error ("cannot define the source: %s", virGetLastErrorMessage ());
@@ -131,6 +142,7 @@ reset_teardown (ResetFixture *f, gconstpointer data)
 
 #define RESET_TEST(path, func) g_test_add ((path), ResetFixture, NULL, reset_setup, (func), reset_teardown)
 #define BLANK_TEST(path, func) g_test_add ((path), ResetFixture, "blank", reset_setup, (func), reset_teardown)
+#define AGENT_TEST(path, func) g_test_add ((path), ResetFixture, "agent", reset_setup, (func), reset_teardown)
 
 /* --- reading the guest's files ------------------------------------------ */
 
@@ -578,6 +590,157 @@ test_reset_boot (ResetFixture *f, gconstpointer data)
   g_assert_cmpstr (live_guest_fact (facts, "key-ed25519"), !=, src_fp);
 }
 
+/* The guest agent of the running @dom answers @command (JSON); its
+ * reply, %NULL (the reason in @why) if it does not */
+static char *
+agent_ask (virDomainPtr dom, const char *command, char **why)
+{
+  char *reply = virDomainQemuAgentCommand (dom, command, 10, 0);
+
+  if (reply == NULL && why != NULL)
+    *why = g_strdup (virGetLastErrorMessage ());
+  return reply;
+}
+
+/* Waits until @dom's agent answers, as long as a boot may take
+ * ($LIVE_GUEST_BOOT_TIMEOUT seconds: systemd under TCG) */
+static void
+agent_wait (virDomainPtr dom, const char *name)
+{
+  gint64 timeout = g_ascii_strtoll (g_getenv ("LIVE_GUEST_BOOT_TIMEOUT"), NULL, 10);
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + timeout * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autofree char *why = NULL;
+      g_autofree char *reply = agent_ask (dom, "{\"execute\":\"guest-ping\"}", &why);
+
+      if (reply != NULL)
+        break;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the guest agent of '%s' did not answer within %" G_GINT64_FORMAT " s: %s", name, timeout,
+                 why);
+      g_usleep (2 * G_USEC_PER_SEC);
+    }
+  g_test_message ("the guest agent of '%s' answered after %.0f s", name,
+                  (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC);
+}
+
+/* The file system of the raw @disk passes e2fsck -fn (read-only, no
+ * loop device), and its journal needs no recovery: ext4 writes the
+ * journal out and clears needs_recovery when it is frozen, so a copy
+ * taken while frozen is a clean file system (a crash-consistent one
+ * would still need its journal replayed). */
+static char *
+ext4_header (const char *disk)
+{
+  const char *dump[] = { "dumpe2fs", "-h", disk, NULL };
+  g_autofree char *err = NULL;
+  char *header = NULL;
+
+  g_assert_cmpint (dc_test_run (dump, &header, &err), ==, 0);
+  dc_assert_contains (header, "Filesystem features:");
+  return header;
+}
+
+static void
+assert_clean_ext4 (const char *disk)
+{
+  const char *fsck[] = { "e2fsck", "-f", "-n", disk, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *header = NULL;
+  int status = dc_test_run (fsck, &out, &err);
+
+  g_test_message ("e2fsck -fn %s: exit %d\n%s%s", disk, status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  header = ext4_header (disk);
+  dc_assert_not_contains (header, "needs_recovery");
+}
+
+/* --live --quiesce of a running Debian guest whose agent answers: the
+ * file systems are frozen for the job's start ("quiesced"), thawed
+ * after, the clone's file system is clean, and the clone boots (its
+ * agent runs too) while the source is shut down.
+ *
+ * Longer than 60 lines: one guest's life, booted once (minutes under
+ * TCG), checked at each step of it.
+ */
+static void
+test_reset_live_agent (ResetFixture *f, gconstpointer data)
+{
+  g_autoptr (DcDomain) dom = NULL;
+  g_autoptr (DcDomain) clone = NULL;
+  g_autoptr (GHashTable) facts = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *status_reply = NULL;
+  g_autofree char *xml = NULL;
+  g_autofree char *stay = NULL;
+  JsonObject *c;
+  int status;
+
+  SKIP_WITHOUT_IMAGE (f);
+  if (!g_test_slow ())
+    {
+      g_test_skip ("a full Debian boot under TCG takes minutes: scripts/slow-tests.sh runs it (-m slow)");
+      return;
+    }
+  /* systemd under TCG: 1-3 minutes where the busybox guest takes 10 s */
+  g_setenv ("LIVE_GUEST_BOOT_TIMEOUT", "600", FALSE);
+  dom = virDomainLookupByName (live_conn, f->src);
+  g_assert_nonnull (dom);
+  if (virDomainCreate (dom) < 0)
+    g_error ("cannot start '%s': %s", f->src, virGetLastErrorMessage ());
+  agent_wait (dom, f->src);
+
+  name = g_strdup_printf ("%s-clone1", f->src);
+  status = dc_test_domclone (&out, &err, "--live", "--quiesce", "--json", f->src, NULL);
+  g_test_message ("--live --quiesce: exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  root = dc_test_json_parse (out);
+  c = json_object_get_object_member (json_node_get_object (root), "clone");
+  g_assert_cmpstr (json_object_get_string_member (c, "name"), ==, name);
+  g_assert_cmpstr (json_object_get_string_member (c, "live"), ==, "quiesced");
+
+  /* thawed: the guest goes on (a guest left frozen hangs its writers) */
+  status_reply = agent_ask (dom, "{\"execute\":\"guest-fsfreeze-status\"}", NULL);
+  g_assert_nonnull (status_reply);
+  g_assert_cmpstr (status_reply, ==, "{\"return\":\"thawed\"}");
+  assert_clean_ext4 (json_first_path (c));
+  /* the check tells a frozen copy from one of a running ext4: the
+   * source's disk, its guest pulled out of the running state, needs
+   * its journal replayed */
+  g_assert_cmpint (virDomainDestroy (dom), ==, 0);
+  {
+    g_autofree char *header = ext4_header (f->disk);
+
+    dc_assert_contains (header, "needs_recovery");
+  }
+
+  /* the clone boots to the end: its probe powers it off without
+   * domclone.stay on its command line */
+  clone = virDomainLookupByName (live_conn, name);
+  g_assert_nonnull (clone);
+  xml = virDomainGetXMLDesc (clone, VIR_DOMAIN_XML_INACTIVE);
+  dc_assert_contains (xml, AGENT_STAY);
+  {
+    g_auto (GStrv) parts = g_strsplit (xml, AGENT_STAY, 2);
+    g_autoptr (DcDomain) redefined = NULL;
+
+    stay = g_strjoinv ("", parts);
+    redefined = virDomainDefineXML (live_conn, stay);
+    g_assert_nonnull (redefined);
+  }
+  facts = live_guest_boot (name);
+  g_assert_cmpstr (live_guest_fact (facts, "hostname"), ==, "debsrc");
+  g_assert_cmpstr (live_guest_fact (facts, "agent"), ==, "active");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -611,5 +774,6 @@ main (int argc, char **argv)
   BLANK_TEST ("/reset/refuse/remote", test_reset_remote);
   RESET_TEST ("/reset/print-xml", test_reset_print_xml);
   RESET_TEST ("/reset/boot", test_reset_boot);
+  AGENT_TEST ("/reset/live-agent", test_reset_live_agent);
   return live_run ();
 }

@@ -629,23 +629,59 @@ wait_for_stream (const LiveFixture *f, const char *name)
   g_error ("the stream into '%s' did not start", name);
 }
 
-/* The files in the destination's pool directory */
+/* The entries of @dir on the destination, sorted; "(none)" when it is
+ * not there */
 static char *
-there_listing (const LiveFixture *f)
+there_entries (const char *dir)
 {
-  g_autofree char *dir = there_file (f, "");
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autofree char *path = live_other_path (dir);
+  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   GString *out = g_string_new (NULL);
   const char *name;
 
-  g_assert_nonnull (d);
+  if (d == NULL)
+    return g_string_free (g_string_append (out, "(none)"), FALSE);
   while ((name = g_dir_read_name (d)) != NULL)
     g_ptr_array_add (names, g_strdup (name));
   g_ptr_array_sort (names, dc_test_compare_strings);
   for (guint i = 0; i < names->len; i++)
     g_string_append_printf (out, "%s\n", (const char *) names->pdata[i]);
   return g_string_free (out, FALSE);
+}
+
+/* The files in the destination's pool directory */
+static char *
+there_listing (const LiveFixture *f)
+{
+  g_autofree char *dir = there_dir (f);
+  char *listing = there_entries (dir);
+
+  g_assert_cmpstr (listing, !=, "(none)");
+  return listing;
+}
+
+/* The destination's pool of the fixture's pool's name, over a 48 MiB
+ * tmpfs mounted in its namespace (there_pool_unmount() unmounts it) */
+static void
+there_pool_on_tmpfs (const LiveFixture *f)
+{
+  g_autofree char *dir = there_dir (f);
+  g_autofree char *there = live_other_path (dir);
+  const char *mount[] = { "mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", dir, NULL };
+
+  g_assert_cmpint (g_mkdir_with_parents (there, 0755), ==, 0);
+  live_other_run_ok (mount);
+  live_other_pool (f->pool, dir);
+}
+
+static void
+there_pool_unmount (const LiveFixture *f)
+{
+  g_autofree char *dir = there_dir (f);
+  const char *umount[] = { "umount", dir, NULL };
+
+  live_other_run_ok (umount);
 }
 
 /* SIGTERM while a volume streams across: the run rolls back on the
@@ -740,7 +776,6 @@ test_live_to_cleanup (LiveFixture *f, gconstpointer data)
 static void
 test_live_to_full_pool (LiveFixture *f, gconstpointer data)
 {
-  g_autofree char *dir = NULL;
   g_autofree char *before = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -749,15 +784,7 @@ test_live_to_full_pool (LiveFixture *f, gconstpointer data)
 
   if (live_conn == NULL || !live_other_start ())
     return;
-  dir = there_dir (f);
-  {
-    g_autofree char *there = live_other_path (dir);
-    const char *mount[] = { "mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", dir, NULL };
-
-    g_assert_cmpint (g_mkdir_with_parents (there, 0755), ==, 0);
-    live_other_run_ok (mount);
-  }
-  live_other_pool (f->pool, dir);
+  there_pool_on_tmpfs (f);
   add_full_disk (f, 96);
   src_xml = live_domain_xml (f->src);
   before = live_snapshot_of (live_other_conn);
@@ -777,10 +804,95 @@ test_live_to_full_pool (LiveFixture *f, gconstpointer data)
   }
   g_assert_cmpuint (live_counter_of (f->src), ==, 0);
   to_teardown (f);
+  there_pool_unmount (f);
+}
+
+/* The TPM source @name with a 96 MiB disk too big for the destination's
+ * pool (a 48 MiB tmpfs): cloned across, all at once (-j 8), it fails
+ * there after its NVRAM and TPM state went across, and rolls back */
+static void
+assert_tpm_clone_rolls_back (const LiveFixture *f, const char *name)
+{
+  const char *args[] = {
+    "-c", g_getenv ("DOMCLONE_TEST_URI"), "--to", live_other_uri, "-j", "8", name, NULL
+  };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = dc_test_domclone_argv (args, &out, &err);
+
+  g_test_message ("exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 1);
+  dc_assert_contains (err, "everything this run created was removed");
+}
+
+/* A rollback on the destination removes the directories the run made
+ * there for the NVRAM and the TPM state (and their parents it made),
+ * and never one that was there before: the NVRAM's directory, missing
+ * on the first run, is gone after it; made beforehand (empty) for the
+ * second, it stays. */
+static void
+test_live_to_rollback_dirs (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *name = g_strdup_printf ("%s-tpm", f->src);
+  g_autofree char *nvdir = g_strdup_printf ("/var/lib/libvirt/images/nv-%s", f->src);
+  g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", nvdir, name);
+  g_autofree char *nvdir_there = NULL;
+  g_autofree char *swtpm_before = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *swtpm = g_find_program_in_path ("swtpm");
+  g_autoptr (DcDomain) dom = NULL;
+
+  if (live_conn == NULL || !live_other_start ())
+    return;
+  if (swtpm == NULL)
+    {
+      g_test_skip ("swtpm is not installed");
+      return;
+    }
+  nvdir_there = live_other_path (nvdir);
+  there_pool_on_tmpfs (f);
+  dom = define_tpm_source (name, nvdir, nvram);
   {
-    const char *umount[] = { "umount", dir, NULL };
-    live_other_run_ok (umount);
+    g_autofree char *path = live_path_in (f, "full.raw");
+    g_autofree char *of = g_strdup_printf ("of=%s", path);
+    const char *dd[] = { "dd", "if=/dev/zero", of, "bs=1M", "count=96", "status=none", NULL };
+    g_autofree char *xml = g_strdup_printf ("<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                                            "<source file='%s'/><target dev='vda' bus='virtio'/></disk>",
+                                            path);
+
+    dc_test_run_ok (dd);
+    g_assert_cmpint (virDomainAttachDeviceFlags (dom, xml, VIR_DOMAIN_AFFECT_CONFIG), ==, 0);
   }
+  swtpm_before = there_entries ("/var/lib/libvirt/swtpm");
+  before = live_snapshot_of (live_other_conn);
+
+  g_assert_false (g_file_test (nvdir_there, G_FILE_TEST_EXISTS));
+  assert_tpm_clone_rolls_back (f, name);
+  g_assert_false (g_file_test (nvdir_there, G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *swtpm_after = there_entries ("/var/lib/libvirt/swtpm");
+    g_autofree char *after = live_snapshot_of (live_other_conn);
+
+    g_assert_cmpstr (swtpm_after, ==, swtpm_before);
+    g_assert_cmpstr (after, ==, before);
+  }
+
+  g_assert_cmpint (g_mkdir (nvdir_there, 0755), ==, 0);
+  assert_tpm_clone_rolls_back (f, name);
+  g_assert_true (g_file_test (nvdir_there, G_FILE_TEST_IS_DIR));
+  {
+    g_autofree char *entries = there_entries (nvdir);
+    g_autofree char *swtpm_after = there_entries ("/var/lib/libvirt/swtpm");
+
+    g_assert_cmpstr (entries, ==, "");
+    g_assert_cmpstr (swtpm_after, ==, swtpm_before);
+  }
+  g_assert_cmpuint (live_counter_of (name), ==, 0);
+
+  g_assert_cmpint (g_rmdir (nvdir_there), ==, 0);
+  virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_TPM);
+  to_teardown (f);
+  there_pool_unmount (f);
 }
 
 int
@@ -797,6 +909,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/to/sigterm", test_live_to_sigterm);
   LIVE_TEST ("/live/to/cleanup", test_live_to_cleanup);
   LIVE_TEST ("/live/to/full-pool", test_live_to_full_pool);
+  LIVE_TEST ("/live/to/rollback-dirs", test_live_to_rollback_dirs);
   ret = live_run ();
   live_other_stop ();
   return ret;

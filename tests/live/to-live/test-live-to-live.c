@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Live tests, a running domain cloned onto another host (--live --to).
+ * The source is the writing guest of tests/lib/live-guest.c on the
+ * test's own daemon; the clone is made on a second, independent one
+ * (tests/lib/live-other.c), whose pool of the source pool's name lies in
+ * a directory private to it, read from here through /proc/PID/root.
+ * One pull-mode backup job exports the source's disks over NBD; they are
+ * read and streamed across at one instant. Root only.
+ */
+#include "config.h"
+
+#include "dc-test-assert.h"
+#include "dc-test-util.h"
+#include "live-guest.h"
+#include "live-other.h"
+
+#include <signal.h>
+#include <string.h>
+
+#define CRASH_CONSISTENT " while it ran (crash-consistent: no guest agent froze its file systems)"
+/* the records the guest has written before a clone starts */
+#define RECORDS_FIRST 100
+/* a disk of data whose stream across lasts seconds */
+#define FULL_DISK_MIB 1024
+
+/* --- helpers ------------------------------------------------------------- */
+
+/* The destination's directory of pool @pool, private to that daemon */
+static char *
+there_dir (const char *pool)
+{
+  return g_strdup_printf ("/var/lib/libvirt/images/%s-there", pool);
+}
+
+/* @name in that directory, as this side reads it */
+static char *
+there_file (const char *pool, const char *name)
+{
+  g_autofree char *dir = there_dir (pool);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  return live_other_path (path);
+}
+
+/* Starts the second daemon and gives it pool @pool; FALSE (test
+ * skipped) where that cannot be */
+static gboolean
+to_live_setup (const char *pool)
+{
+  g_autofree char *dir = NULL;
+
+  if (live_conn == NULL || !live_other_start ())
+    return FALSE;
+  dir = there_dir (pool);
+  live_other_pool (pool, dir);
+  return TRUE;
+}
+
+/* Removes the domains named from @src on and pool @pool from the
+ * destination */
+static void
+to_live_teardown (const char *src, const char *pool)
+{
+  virDomainPtr *doms = NULL;
+  int n = virConnectListAllDomains (live_other_conn, &doms, 0);
+  g_autoptr (DcPool) there = NULL;
+
+  for (int i = 0; i < n; i++)
+    {
+      if (g_str_has_prefix (virDomainGetName (doms[i]), src))
+        {
+          if (virDomainIsActive (doms[i]) == 1)
+            virDomainDestroy (doms[i]);
+          virDomainUndefineFlags (doms[i], VIR_DOMAIN_UNDEFINE_NVRAM);
+        }
+      virDomainFree (doms[i]);
+    }
+  g_free (doms);
+  there = virStoragePoolLookupByName (live_other_conn, pool);
+  if (there != NULL)
+    {
+      virStoragePoolDestroy (there);
+      virStoragePoolUndefine (there);
+    }
+}
+
+/* The arguments of domclone -c SRC --to DST --live ARGS... @src */
+static GPtrArray *
+to_live_argv (const char *src, const char *const *args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, (gpointer) "-c");
+  g_ptr_array_add (argv, (gpointer) g_getenv ("DOMCLONE_TEST_URI"));
+  g_ptr_array_add (argv, (gpointer) "--to");
+  g_ptr_array_add (argv, (gpointer) live_other_uri);
+  g_ptr_array_add (argv, (gpointer) "--live");
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, (gpointer) src);
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+/* The files in @dir, sorted, one a line */
+static char *
+listing (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GString *out = g_string_new (NULL);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, dc_test_compare_strings);
+  for (guint i = 0; i < names->len; i++)
+    g_string_append_printf (out, "%s\n", (const char *) names->pdata[i]);
+  return g_string_free (out, FALSE);
+}
+
+/* Whether a backup job runs on the source @name (the job's stats are
+ * not to be had while a pull-mode job starts: "backup job data
+ * missing") */
+static gboolean
+backup_runs (const char *name)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, name);
+  g_autofree char *xml = NULL;
+
+  g_assert_nonnull (dom);
+  xml = virDomainBackupGetXMLDesc (dom, 0);
+  return xml != NULL;
+}
+
+/* Waits until the source's backup job runs, and its disks stream
+ * across (the new volumes are made before it starts, allocated like
+ * the source's: their blocks tell nothing) */
+static void
+wait_for_job (const LiveGuest *g)
+{
+  for (int i = 0; i < 6000; i++)
+    {
+      if (backup_runs (g->src))
+        {
+          g_usleep (G_USEC_PER_SEC / 2);
+          return;
+        }
+      g_usleep (G_USEC_PER_SEC / 100);
+    }
+  g_error ("no backup job started on '%s'", g->src);
+}
+
+/* Boots @clone on the destination to its end; its facts */
+static GHashTable *
+boot_there (const char *clone)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_other_conn, clone);
+  g_autofree char *xml = NULL;
+  g_autofree char *log = NULL;
+  const char *at, *end;
+
+  g_assert_nonnull (dom);
+  xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
+  g_assert_nonnull (xml);
+  /* <serial type='file'><source path='...'/> */
+  at = strstr (xml, "<serial type='file'>");
+  g_assert_nonnull (at);
+  at = strstr (at, "path='");
+  g_assert_nonnull (at);
+  at += strlen ("path='");
+  end = strchr (at, '\'');
+  {
+    g_autofree char *path = g_strndup (at, (gsize) (end - at));
+
+    log = live_other_path (path);
+  }
+  live_guest_start_on (live_other_conn, clone, log);
+  return live_guest_wait_on (live_other_conn, clone, log);
+}
+
+/* --- tests --------------------------------------------------------------- */
+
+/* A guest that writes, cloned onto the other daemon while it writes: the
+ * clone's disk there is the source's at one instant and as sparse; the
+ * source runs on, writing, no job left on it and no file left beside
+ * its disks; the clone boots there, as itself, on the source's data. */
+static void
+test_to_live_clone (LiveGuest *g, gconstpointer data)
+{
+  g_autofree char *clone = NULL;
+  g_autofree char *clone_disk = NULL;
+  g_autofree char *files = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *want = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr (GPtrArray) argv = NULL;
+  g_autoptr (GHashTable) facts = NULL;
+  guint64 last;
+  int status;
+
+  if (g->src == NULL || !to_live_setup (g->pool))
+    return;
+  clone = g_strdup_printf ("%s-clone1", g->src);
+  {
+    g_autofree char *name = g_strdup_printf ("%s-data.raw", clone);
+
+    clone_disk = there_file (g->pool, name);
+  }
+  live_guest_start_writer (g, RECORDS_FIRST);
+  files = listing (g->dir);
+
+  argv = to_live_argv (g->src, NULL);
+  status = dc_test_domclone_argv ((const char *const *) argv->pdata, &out, &err);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  want = g_strdup_printf ("Cloned from %s to %s" CRASH_CONSISTENT ".\n", g->src, clone);
+  g_assert_cmpstr (out, ==, want);
+  g_assert_false (live_domain_exists (clone));
+  g_assert_cmpuint (live_counter_of (g->src), ==, 1);
+
+  last = live_guest_assert_one_instant (clone_disk, RECORDS_FIRST);
+  g_test_message ("'%s' holds records 1 to %" G_GUINT64_FORMAT, clone, last);
+  live_guest_assert_goes_on (g, last);
+  /* a pull-mode job ends by being aborted, which libvirt reports as
+   * completed */
+  g_assert_cmpint (live_guest_job_type (live_conn, g->src, TRUE), ==, VIR_DOMAIN_JOB_COMPLETED);
+  {
+    g_autofree char *files_after = listing (g->dir);
+
+    /* the job's scratch files are gone with it */
+    g_assert_cmpstr (files_after, ==, files);
+  }
+  /* 16 MiB, of which the lines and the records are data; the holes
+   * came across as holes */
+  g_assert_cmpuint (live_allocated_bytes (clone_disk), <, 4 * MiB);
+  line = live_guest_read_line (clone_disk, LIVE_GUEST_DATA_OFFSET);
+  g_assert_cmpstr (line, ==, g->data);
+
+  /* it boots there beside its running source, as itself */
+  live_guest_write_line (clone_disk, LIVE_GUEST_WRITER_OFFSET, LIVE_GUEST_WRITER_OFF);
+  facts = boot_there (clone);
+  g_assert_cmpstr (live_guest_fact (facts, "data"), ==, g->data);
+  g_assert_cmpstr (live_guest_fact (facts, "mac"), !=, g->mac);
+  g_assert_cmpint (live_guest_state (live_conn, g->src), ==, VIR_DOMAIN_RUNNING);
+  to_live_teardown (g->src, g->pool);
+}
+
+/* SIGTERM while a disk streams across: the job on the source is
+ * aborted, what was made on the destination is gone, the source runs
+ * on with its counter. Then a run killed mid-stream leaves the job
+ * running and a marked clone there; --cleanup ends the one and removes
+ * the other. */
+static void
+test_to_live_interrupted (LiveGuest *g, gconstpointer data)
+{
+  const char *one[] = { "-j", "1", NULL };
+  g_autoptr (GPtrArray) argv = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *files = NULL;
+  g_autofree char *clone = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  if (g->src == NULL || !to_live_setup (g->pool))
+    return;
+  live_guest_add_full_disk (g, "vdb", FULL_DISK_MIB);
+  live_guest_start_writer (g, 1);
+  before = live_snapshot_of (live_other_conn);
+  files = listing (g->dir);
+  clone = g_strdup_printf ("%s-clone1", g->src);
+  argv = to_live_argv (g->src, one);
+
+  proc = dc_test_spawn_domclone ((const char *const *) argv->pdata);
+  wait_for_job (g);
+  g_subprocess_send_signal (proc, SIGTERM);
+  out = dc_test_communicate (proc, &err, &status);
+  g_test_message ("SIGTERM: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  dc_assert_contains (err, "everything this run created was removed");
+  g_assert_false (backup_runs (g->src));
+  live_guest_assert_goes_on (g, live_guest_last_record (g->data_path));
+  {
+    g_autofree char *after = live_snapshot_of (live_other_conn);
+    g_autofree char *files_after = listing (g->dir);
+
+    g_assert_cmpstr (after, ==, before);
+    g_assert_cmpstr (files_after, ==, files);
+  }
+  g_assert_cmpuint (live_counter_of (g->src), ==, 0);
+  g_clear_object (&proc);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* killed: the job goes on exporting, the clone stays marked */
+  proc = dc_test_spawn_domclone ((const char *const *) argv->pdata);
+  wait_for_job (g);
+  g_subprocess_force_exit (proc);
+  g_assert_true (g_subprocess_wait (proc, NULL, NULL));
+  g_assert_true (backup_runs (g->src));
+  {
+    const char *args[] = { "-c", g_getenv ("DOMCLONE_TEST_URI"), "--to", live_other_uri, "--cleanup", g->src,
+                           NULL };
+
+    status = dc_test_domclone_argv (args, &out, &err);
+  }
+  g_test_message ("--cleanup: exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  dc_assert_contains (out, clone);
+  g_assert_false (backup_runs (g->src));
+  live_guest_assert_goes_on (g, live_guest_last_record (g->data_path));
+  {
+    g_autofree char *after = live_snapshot_of (live_other_conn);
+    g_autofree char *files_after = listing (g->dir);
+
+    g_assert_cmpstr (after, ==, before);
+    g_assert_cmpstr (files_after, ==, files);
+  }
+  to_live_teardown (g->src, g->pool);
+}
+
+/* The fixture's source (a qcow2 and a raw volume, a shareable disk, a
+ * CD-ROM, NVRAM), paused: its qcow2 disk would be a qcow2 volume on the
+ * destination, which a live copy across cannot make: refused before
+ * anything is made on either side, naming --format raw. With it, the
+ * guest's content of each disk, the qcow2's in a raw volume. */
+static void
+test_to_live_formats (LiveFixture *f, gconstpointer data)
+{
+  g_autoptr (DcDomain) src = NULL;
+  g_autoptr (GPtrArray) plain = NULL;
+  g_autoptr (GPtrArray) raw = NULL;
+  const char *as_raw[] = { "--format", "raw", NULL };
+  g_autofree char *before_here = NULL;
+  g_autofree char *before_there = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  if (!to_live_setup (f->pool))
+    return;
+  src = virDomainLookupByName (live_conn, f->src);
+  g_assert_nonnull (src);
+  if (virDomainCreate (src) < 0 || virDomainSuspend (src) < 0)
+    g_error ("cannot start and pause '%s': %s", f->src, virGetLastErrorMessage ());
+  before_here = live_snapshot ();
+  before_there = live_snapshot_of (live_other_conn);
+
+  plain = to_live_argv (f->src, NULL);
+  status = dc_test_domclone_argv ((const char *const *) plain->pdata, &out, &err);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  dc_assert_contains (err, "would be a 'qcow2' volume there");
+  dc_assert_contains (err, "add '--format raw'");
+  {
+    g_autofree char *after_here = live_snapshot ();
+    g_autofree char *after_there = live_snapshot_of (live_other_conn);
+
+    g_assert_cmpstr (after_here, ==, before_here);
+    g_assert_cmpstr (after_there, ==, before_there);
+  }
+  g_assert_false (backup_runs (f->src));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  raw = to_live_argv (f->src, as_raw);
+  status = dc_test_domclone_argv ((const char *const *) raw->pdata, &out, &err);
+  g_test_message ("--format raw: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_false (backup_runs (f->src));
+  g_assert_cmpint (live_guest_state (live_conn, f->src), ==, VIR_DOMAIN_PAUSED);
+  {
+    g_autofree char *qcow2_name = g_strdup_printf ("%s.qcow2", f->src);
+    g_autofree char *src_qcow2 = live_path_in (f, qcow2_name);
+    g_autofree char *vda_name = g_strdup_printf ("%s-clone1.raw", f->src);
+    g_autofree char *vda = there_file (f->pool, vda_name);
+    g_autofree char *vdb_name = g_strdup_printf ("%s-clone1-vdb.raw", f->src);
+    g_autofree char *vdb = there_file (f->pool, vdb_name);
+    g_autofree char *src_vdb = live_path_in (f, "data.raw");
+    const char *compare[] = { "qemu-img", "compare", "-U", "-f", "qcow2", "-F", "raw", src_qcow2, vda, NULL };
+
+    dc_test_run_ok (compare);
+    live_assert_same_file (src_vdb, vdb);
+  }
+  g_assert_cmpint (virDomainResume (src), ==, 0);
+  virDomainDestroy (src);
+  to_live_teardown (f->src, f->pool);
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc;
+
+  live_init (&argc, &argv);
+  LIVE_GUEST_TEST ("/live/to-live/clone", test_to_live_clone);
+  LIVE_GUEST_TEST ("/live/to-live/interrupted", test_to_live_interrupted);
+  LIVE_TEST ("/live/to-live/formats", test_to_live_formats);
+  rc = live_run ();
+  live_other_stop ();
+  return rc;
+}
