@@ -45,7 +45,9 @@
 #                                   process and client library start)
 #
 # BENCH_CASES="e" (a space-separated list of case IDs) runs only those
-# cases; their sources alone are set up.
+# cases; their sources alone are set up. With --baseline PATH, case e
+# also times that build's --linked --count 100 in the same rounds,
+# alternating with this one's, and prints the ratio of the two medians.
 # Each clone is removed after its run: "virsh undefine --nvram" and
 # "virsh vol-delete" of its own volumes (never --remove-all-storage); cp's
 # files with rm.
@@ -193,11 +195,8 @@ set_tools() {
     tools+=" cp+sync"
     if ((C_XFS[$id])); then tools+=" cp-reflink+sync"; fi
     if [[ $id == e ]]; then
-        if [[ -n $BASELINE ]]; then
-            tools="domclone-linked domclone-linked-base domclone-linked-100 $tools"
-        else
-            tools="domclone-linked domclone-linked-100 $tools"
-        fi
+        tools="domclone-linked domclone-linked-100 $tools"
+        if [[ -n $BASELINE ]]; then tools="domclone-linked-base baseline-linked-100 $tools"; fi
     fi
     C_TOOLS[$id]=$tools
 }
@@ -390,11 +389,13 @@ run_one() { # ID TOOL RUN
             done < <(domain_disk_paths "$name")
             R_MEM[$key]+="$CLONE_KIB "
             ;;
-        domclone-linked-100)
+        domclone-linked-100 | baseline-linked-100)
             # issue 18: a batch of 100 linked clones in one call
+            p=$DOMCLONE
+            [[ $tool == baseline-* ]] && p=$BASELINE
             sync
             used0=$(fs_used_bytes "$dir")
-            timed_clone domclone "$TMP" "$DOMCLONE" --linked --count 100 "$dom"
+            timed_clone domclone "$TMP" "$p" --linked --count 100 "$dom"
             secs=$CLONE_SECONDS
             mapfile -t batch < <(comm -13 <(printf '%s\n' "$DOMAINS") <(virsh -q list --all --name | sort) | grep .)
             if ((CLONE_RC != 0 || ${#batch[@]} != 100)); then
@@ -647,6 +648,13 @@ print_linked_target() {
         ok=0
         lt "$b100" 5 && ok=1
         verdict "$ok" "e 100 linked clones, four 20 GiB qcow2 each (--linked --count 100): domclone $b100 s < 5 s: $( ((ok)) && echo yes || echo no) ($(awk -v v="$b100" 'BEGIN { printf "%.4f", v / 100 }') s a clone)"
+    fi
+    if [[ -n $BASELINE ]]; then
+        local base
+        base=$(med e baseline-linked-100)
+        printf '            before/after, alternating in the same rounds: baseline %s s (%s), this %s s: x%s faster
+' \
+            "${base:-n/a}" "$BASELINE" "${b100:-n/a}" "$(ratio "${base:-n/a}" "${b100:-n/a}")"
     fi
 }
 

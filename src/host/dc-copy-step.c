@@ -67,10 +67,16 @@ dc_copy_create (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, GError **er
   /* an overlay is made empty, its backing store named in its XML (or
    * empty and raw, when written here); a seed's and a local or streamed
    * copy's are filled afterwards */
-  if (dst_pool != NULL)
-    dst = at->local || at->stream || at->backup || at->bytes != NULL || copy->kind == DC_COPY_KIND_OVERLAY
-            ? virStorageVolCreateXML (dst_pool, at->xml ? at->xml : copy->xml, 0)
-            : virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
+  if (dst_pool != NULL
+      && (at->local || at->stream || at->backup || at->bytes != NULL || copy->kind == DC_COPY_KIND_OVERLAY))
+    {
+      /* not while a clone of the batch has the pool refreshed */
+      dc_batch_create_begin (run->batch);
+      dst = virStorageVolCreateXML (dst_pool, at->xml ? at->xml : copy->xml, 0);
+      dc_batch_create_end (run->batch);
+    }
+  else if (dst_pool != NULL)
+    dst = virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
   if (dst == NULL)
     {
       /* read the error now: freeing a libvirt object clears it */

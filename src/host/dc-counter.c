@@ -47,7 +47,9 @@ dc_highest_clone_number (virConnectPtr conn, const char *source, guint64 *highes
 }
 
 /*
- * Counts the clone on the source's counter. libvirt has no atomic
+ * Counts the clones of one call on the source's counter, once they are
+ * all complete: @number is the highest N of a <source>-cloneN among
+ * them, 0 for one clone named with --name (counted as one more). libvirt has no atomic
  * update of metadata, so concurrent domclones may overwrite each other's
  * counter with an older value. Each one therefore writes, then reads the
  * counter back and scans the domains again, until the counter is at
@@ -60,21 +62,21 @@ dc_highest_clone_number (virConnectPtr conn, const char *source, guint64 *highes
  * the rest of this).
  */
 gboolean
-dc_counter_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error)
+dc_counter_count (DcRun *run, const char *source_name, guint64 number, guint64 *counter, GError **error)
 {
-  guint64 target = plan->number;
+  guint64 target = number;
 
   for (int round = 0; round < 20; round++)
     {
-      g_autoptr (DcMetadata) md = dc_domain_metadata (run->src, plan->source_name, error);
+      g_autoptr (DcMetadata) md = dc_domain_metadata (run->src, source_name, error);
       guint64 highest = 0;
       guint64 was;
 
       if (md == NULL)
         return FALSE;
       if (round == 0 && run->scan != NULL && !run->across)
-        highest = dc_host_scan_highest_clone (run->scan, plan->source_name);
-      else if (!dc_highest_clone_number (run->src_conn, plan->source_name, &highest, error))
+        highest = dc_host_scan_highest_clone (run->scan, source_name);
+      else if (!dc_highest_clone_number (run->src_conn, source_name, &highest, error))
         return FALSE;
       if (target == 0) /* --name: one more than the counter we saw first */
         target = md->counter + 1;
@@ -85,19 +87,19 @@ dc_counter_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError
         }
       was = md->counter;
       md->counter = MAX (target, highest);
-      if (!dc_write_metadata (run->src, plan->source_name, md, error))
+      if (!dc_write_metadata (run->src, source_name, md, error))
         {
           /* libvirt changes its definition in memory before it saves
            * it: when the save fails, the new counter stays in memory.
            * Writing the old one back puts that right (the save may fail
            * again, which is the error already reported). */
           md->counter = was;
-          dc_write_metadata (run->src, plan->source_name, md, NULL);
+          dc_write_metadata (run->src, source_name, md, NULL);
           return FALSE;
         }
-      g_debug ("counter of '%s' set to %" G_GUINT64_FORMAT, plan->source_name, md->counter);
+      g_debug ("counter of '%s' set to %" G_GUINT64_FORMAT, source_name, md->counter);
     }
   g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot settle the clone counter of '%s': it keeps changing",
-               plan->source_name);
+               source_name);
   return FALSE;
 }

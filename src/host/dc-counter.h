@@ -8,6 +8,7 @@
 
 G_BEGIN_DECLS
 
-gboolean dc_counter_count_clone (DcRun *run, const DcPlan *plan, guint64 *counter, GError **error);
+gboolean dc_counter_count (DcRun *run, const char *source_name, guint64 number, guint64 *counter,
+                           GError **error);
 
 G_END_DECLS

@@ -176,21 +176,31 @@ dc_overlay_vol_written (DcRun *run, const DcCopy *copy)
   g_mutex_unlock (&run->undo_lock);
 }
 
-/* Refreshes pool @name, waiting a little while libvirt refuses. */
+/* Refreshes pool @name, waiting a little while libvirt refuses (it
+ * creates a volume there for another process), unless a clone of the
+ * batch had it refreshed since this one's volumes were written there
+ * (@seen refreshes had begun then: dc-batch.c). */
 static void
-dc_overlay_vol_refresh (virConnectPtr conn, const char *name)
+dc_overlay_vol_refresh (DcRun *run, const char *name, guint seen)
 {
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (conn, name);
+  g_autoptr (DcPool) pool = NULL;
 
+  if (!dc_batch_refresh_begin (run->batch, name, seen))
+    return;
+  pool = virStoragePoolLookupByName (run->conn, name);
   for (int i = 0; pool != NULL && i < DC_OVERLAY_REFRESH_TRIES; i++)
     {
       if (virStoragePoolRefresh (pool, 0) == 0)
-        return;
+        {
+          dc_batch_refresh_end (run->batch);
+          return;
+        }
       if (dc_last_libvirt_code () != VIR_ERR_OPERATION_INVALID)
         break;
       g_usleep (DC_OVERLAY_REFRESH_PAUSE);
     }
   g_debug ("storage pool '%s' not refreshed: %s", name, virGetLastErrorMessage ());
+  dc_batch_refresh_end (run->batch);
 }
 
 /* Whether libvirt sees @copy's volume as qemu-img's: qcow2, on its base
@@ -248,12 +258,16 @@ dc_overlay_vol_settle (DcRun *run, GError **error)
   g_autoptr (GHashTable) pools = g_hash_table_new (g_str_hash, g_str_equal);
   GHashTableIter iter;
   gpointer name;
+  gpointer seen;
 
   for (guint i = 0; i < run->here->len; i++)
     g_hash_table_add (pools, ((const DcCopy *) run->here->pdata[i])->dst_pool);
   g_hash_table_iter_init (&iter, pools);
   while (g_hash_table_iter_next (&iter, &name, NULL))
-    dc_overlay_vol_refresh (run->conn, name);
+    g_hash_table_iter_replace (&iter, GUINT_TO_POINTER (dc_batch_refreshes (run->batch, name)));
+  g_hash_table_iter_init (&iter, pools);
+  while (g_hash_table_iter_next (&iter, &name, &seen))
+    dc_overlay_vol_refresh (run, name, GPOINTER_TO_UINT (seen));
   for (guint i = 0; i < run->here->len; i++)
     {
       const DcCopy *copy = run->here->pdata[i];

@@ -23,6 +23,7 @@
 #include "dc-identity.h"
 #include "dc-sameness.h"
 #include "dc-metadata.h"
+#include "dc-name.h"
 #include "dc-rbd.h"
 #include "dc-xml.h"
 
@@ -34,20 +35,76 @@
  * anyone defining domains) before we give up. */
 #define DC_RUN_MAX_DEFINE_RACES 100
 
-/* Frees what the run holds; on every way out of it (g_auto). */
+/* Frees what the batch's part of a run holds (the model every clone's
+ * run is copied from); on every way out of it (g_auto). */
 static void
 dc_run_clear (DcRun *run)
 {
   g_clear_pointer (&run->env, dc_env_live_free);
-  g_clear_pointer (&run->undo, g_ptr_array_unref);
-  g_clear_pointer (&run->made, g_hash_table_unref);
-  g_clear_pointer (&run->same, g_hash_table_unref);
   g_clear_pointer (&run->src, virDomainFree);
   g_clear_pointer (&run->src_host, g_free);
-  g_mutex_clear (&run->undo_lock);
-  g_mutex_clear (&run->prove_lock);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (DcRun, dc_run_clear)
+
+/* The run of one clone: @base's part of the batch, its own undo stack */
+static DcRun *
+dc_run_new_clone (const DcRun *base)
+{
+  DcRun *run = g_new (DcRun, 1);
+
+  *run = *base;
+  run->progress = NULL;
+  run->made = base->opts->read_back ? g_hash_table_new_full (NULL, NULL, NULL, g_free) : NULL;
+  g_mutex_init (&run->undo_lock);
+  run->undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
+  run->building = NULL;
+  run->plan = NULL;
+  run->consistency = DC_LIVE_NO;
+  run->here = NULL;
+  return run;
+}
+
+/* Frees the run of one clone (not the batch's part, @base's). */
+static void
+dc_run_free_clone (DcRun *run)
+{
+  if (run == NULL)
+    return;
+  g_clear_pointer (&run->undo, g_ptr_array_unref);
+  g_clear_pointer (&run->made, g_hash_table_unref);
+  g_mutex_clear (&run->undo_lock);
+  g_free (run);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcRun, dc_run_free_clone)
+
+/* One clone of a batch (a --count call, or the one clone). Its number
+ * (so its name) is decided before any clone of the batch starts, in
+ * order; its plan when it starts; its run (and undo stack) is kept once
+ * it is complete, until the batch knows which clones stay. */
+typedef struct
+{
+  guint number; /* N of <source>-cloneN; 0: --name */
+  DcPlan *plan;
+  DcRun *run;            /* once complete */
+  DcCloneResult *result; /* once complete */
+  GError *error;         /* why it failed */
+} DcSlot;
+
+/* The clones of one call, made by up to DC_RUN_CLONES_AT_ONCE threads
+ * (this one included). */
+typedef struct
+{
+  DcRun *base;         /* the batch's part of every clone's run */
+  DcHostScan *scan;    /* whose MACs the plans claim (under plan_lock) */
+  DcPlanOptions popts; /* the planner's options, but first_number */
+  GMutex plan_lock;    /* the planner, its env and @popts.rand */
+  guint next_number;   /* under plan_lock: above every slot's number */
+  DcSlot *slots;
+  guint count;  /* clones asked for */
+  gint next;    /* the next slot to start (atomic) */
+  gint stop_at; /* the lowest slot that failed, else @count
+                           * (atomic): none above it starts */
+} DcClones;
 
 static const char *
 dc_state_name (int state)
@@ -151,41 +208,90 @@ dc_run_live_check (DcRun *run, const DcPlan *plan, GError **error)
   return dc_backup_check_space (run->conn, plan->copies, error);
 }
 
-/* Plans the clone and defines it, which claims its name: defining is an
- * atomic test-and-set on the name in libvirt, so two domclones never end
- * up with the same clone, on this host or over a remote connection. */
-static DcPlan *
-dc_run_define (DcRun *run, const DcPlanOptions *base, virDomainPtr *clone, GError **error)
+/* The MACs of the clone XML @xml go into @macs, where the plans that
+ * follow see them in use. */
+static void
+dc_run_claim_macs (GHashTable *macs, const char *xml)
 {
-  DcPlanOptions popts = *base;
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = dc_xml_parse (xml, "domain", "the clone's XML", &ctxt, NULL);
+  g_autoptr (GPtrArray) nodes =
+    doc ? dc_xml_nodes (ctxt, NULL, "/domain/devices/interface/mac/@address") : NULL;
 
+  for (guint i = 0; nodes != NULL && i < nodes->len; i++)
+    {
+      g_autoptr (DcXmlChar) mac = xmlNodeGetContent (nodes->pdata[i]);
+
+      if (mac != NULL)
+        g_hash_table_add (macs, g_ascii_strdown ((const char *) mac, -1));
+    }
+}
+
+/* The plan of @slot, named after its number or, @again (its name was
+ * taken meanwhile), after the first number above every slot's. Planned
+ * one at a time: the planner's env and random numbers are not shared
+ * between threads, and each plan claims its MACs for the plans after
+ * it. */
+static gboolean
+dc_clones_plan (DcClones *c, DcSlot *slot, gboolean again, GError **error)
+{
+  DcPlanOptions popts = c->popts;
+
+  g_mutex_lock (&c->plan_lock);
+  if (again)
+    {
+      c->next_number =
+        MAX (c->next_number, slot->plan->number < G_MAXUINT ? slot->plan->number + 1 : G_MAXUINT);
+      slot->number = c->next_number;
+    }
+  g_clear_pointer (&slot->plan, dc_plan_free);
+  popts.first_number = MAX (slot->number, 1);
+  slot->plan = dc_plan_new (c->base->env, &popts, error);
+  if (slot->plan != NULL)
+    {
+      g_autofree char *summary = dc_plan_describe (slot->plan);
+
+      g_info ("plan:\n%s", summary);
+      g_debug ("clone XML:\n%s", slot->plan->xml);
+      if (slot->plan->number >= c->next_number)
+        c->next_number = slot->plan->number < G_MAXUINT ? slot->plan->number + 1 : G_MAXUINT;
+      dc_run_claim_macs (c->scan->macs, slot->plan->xml);
+    }
+  g_mutex_unlock (&c->plan_lock);
+  return slot->plan != NULL;
+}
+
+/* Plans the clone of @slot and defines it, which claims its name:
+ * defining is an atomic test-and-set on the name in libvirt, so two
+ * domclones never end up with the same clone, on this host or over a
+ * remote connection. A name lost to another run meanwhile is planned
+ * again with the first number above this batch's. */
+static gboolean
+dc_run_define (DcClones *c, DcRun *run, DcSlot *slot, virDomainPtr *clone, GError **error)
+{
   for (int races = 0;; races++)
     {
-      g_autoptr (DcPlan) plan = dc_plan_new (run->env, &popts, error);
+      const DcPlan *plan;
       g_autoptr (GError) local = NULL;
       gboolean taken = FALSE;
 
-      if (plan == NULL)
-        return NULL;
-      {
-        g_autofree char *summary = dc_plan_describe (plan);
-        g_info ("plan:\n%s", summary);
-        g_debug ("clone XML:\n%s", plan->xml);
-      }
+      if (!dc_check_cancelled (error) || !dc_clones_plan (c, slot, races > 0, error))
+        return FALSE;
+      plan = slot->plan;
       if (!dc_check_cancelled (error) || (run->live && !dc_run_live_check (run, plan, error)))
-        return NULL;
+        return FALSE;
 
       *clone = virDomainDefineXML (run->conn, plan->xml);
       if (*clone != NULL)
         {
           dc_undo_push (run, DC_UNDO_DOMAIN, plan->name, NULL, NULL, NULL);
-          return g_steal_pointer (&plan);
+          return TRUE;
         }
       dc_set_libvirt_error (&local, "cannot define domain '%s'", plan->name);
       if (!run->env->domain_exists (run->env, plan->name, &taken, NULL) || !taken)
         {
           g_propagate_error (error, g_steal_pointer (&local));
-          return NULL;
+          return FALSE;
         }
       if (plan->number == 0 || races >= DC_RUN_MAX_DEFINE_RACES)
         {
@@ -196,10 +302,9 @@ dc_run_define (DcRun *run, const DcPlanOptions *base, virDomainPtr *clone, GErro
             error, DC_ERROR, DC_ERROR_NAME_TAKEN,
             "domain '%s' was defined by someone else while this run prepared it; choose another --name",
             plan->name);
-          return NULL;
+          return FALSE;
         }
-      g_info ("'%s' was taken meanwhile, trying the next number", plan->name);
-      popts.first_number = plan->number + 1;
+      g_info ("'%s' was taken meanwhile, trying the next free number", plan->name);
     }
 }
 
@@ -285,14 +390,14 @@ dc_run_read_back (DcRun *run, GPtrArray *volumes, DcCloneResult *result)
 /* What the planner is asked, from the command line's options and what
  * the run found: the one place a new clone option is passed on. */
 static DcPlanOptions
-dc_run_plan_options (const DcRun *run, const char *now)
+dc_run_plan_options (const DcRun *run, guint64 counter, GRand *rand, const char *now)
 {
   DcPlanOptions popts = {
     .source_xml = run->source_xml,
     .name = run->opts->name,
-    .first_number = (guint) MIN (run->counter + 1, G_MAXUINT),
+    .first_number = (guint) MIN (counter + 1, G_MAXUINT),
     .now = now,
-    .rand = run->rand,
+    .rand = rand,
     .pool = run->opts->pool,
     .linked = run->opts->linked,
     .shape = run->opts->shape,
@@ -392,28 +497,25 @@ dc_run_check_reset (virConnectPtr conn, const DcCloneOptions *opts, GError **err
   return FALSE;
 }
 
-/* The part of dc_run_clone that makes changes; on failure the caller rolls
- * back what the undo stack holds. */
+/* The part of a clone that makes changes, from its plan in @slot on:
+ * define, copy, mark complete (the batch counts it once all are); on
+ * failure the caller rolls back what the undo stack holds. */
 static gboolean
-dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
+dc_run_steps (DcClones *c, DcRun *run, DcSlot *slot, DcCloneResult *result, GError **error)
 {
-  g_autofree char *now = dc_now ();
-  g_autoptr (DcBuilding) me = dc_cleanup_building_self ();
-  DcPlanOptions popts = dc_run_plan_options (run, now);
-  g_autoptr (DcPlan) plan = NULL;
   g_autoptr (DcDomain) clone = NULL;
   g_autofree char *final = NULL;
   g_autoptr (GPtrArray) volumes = NULL;
+  const DcPlan *plan;
   gboolean ok;
 
-  popts.building = me;
-  plan = dc_run_define (run, &popts, &clone, error);
-  if (plan == NULL)
+  if (!dc_run_define (c, run, slot, &clone, error))
     return FALSE;
+  plan = slot->plan;
   run->building = clone;
 
   volumes = dc_plan_volumes (plan);
-  if (run->opts->progress && volumes->len > 0)
+  if (run->show_progress && volumes->len > 0)
     run->progress = dc_progress_new (run->conn, STDERR_FILENO);
   run->plan = plan;
   ok = dc_copy_step_run (run, volumes, error);
@@ -441,8 +543,6 @@ dc_run_steps (DcRun *run, DcCloneResult *result, GError **error)
                             VIR_DOMAIN_AFFECT_CONFIG)
       < 0)
     return dc_set_libvirt_error (error, "cannot mark clone '%s' as complete", plan->name);
-  if (!dc_counter_count_clone (run, plan, &result->counter, error))
-    return FALSE;
 
   dc_run_read_back (run, volumes, result);
   return TRUE;
@@ -489,10 +589,10 @@ dc_run_source_open (virConnectPtr conn, const char *name, gboolean live, gboolea
   return g_steal_pointer (&dom);
 }
 
-/* Looks the source up and checks it can be cloned; reads its XML and
- * its counter into @run. */
+/* Looks the source up and checks it can be cloned (into @run); reads
+ * its XML and its counter. */
 static gboolean
-dc_run_open_source (DcRun *run, char **xml, GError **error)
+dc_run_open_source (DcRun *run, char **xml, guint64 *counter, GError **error)
 {
   const char *name = run->opts->source;
   g_autoptr (DcMetadata) md = NULL;
@@ -503,18 +603,18 @@ dc_run_open_source (DcRun *run, char **xml, GError **error)
   md = dc_domain_metadata (run->src, name, error);
   if (md == NULL)
     return FALSE;
-  run->counter = md->counter;
+  *counter = md->counter;
   return TRUE;
 }
 
 /* What every run starts with: the source, checked, with its XML and
- * counter; and one pass over the host's domains, which answers for the
+ * *@counter; and one pass over the host's domains, which answers for the
  * MAC addresses in use and the leftovers of killed runs. */
 static DcHostScan *
-dc_run_begin (DcRun *run, char **xml, GError **error)
+dc_run_begin (DcRun *run, char **xml, guint64 *counter, GError **error)
 {
   DcHostScan *scan = NULL;
-  gboolean ok = dc_run_open_source (run, xml, error);
+  gboolean ok = dc_run_open_source (run, xml, counter, error);
 
   /* --to: the clone's <origin> names the source's host */
   if (ok && run->across)
@@ -570,45 +670,281 @@ dc_run_name_list (const GPtrArray *made)
   return g_string_free (out, FALSE);
 }
 
-/* Makes @count clones, one run of the steps each, on @run's one look
- * at the source and @scan; stops at the first failure, after rolling
- * back the clone it hit. */
-static gboolean
-dc_run_clones (DcRun *run, DcHostScan *scan, guint count, GPtrArray *made, GError **error)
-{
-  for (guint i = 0; i < count; i++)
-    {
-      g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
-      GError *local = NULL;
+/* How many clones of one --count batch are made at once: each is about
+ * sixty calls to the daemon one after another, mostly waiting for its
+ * answers, so a few at once keep both the daemon and this process busy
+ * (more add little on two cores, and libvirtd serves five calls of one
+ * connection at once). */
+#define DC_RUN_CLONES_AT_ONCE 4
 
-      if (!dc_run_steps (run, result, &local))
+/* Decides the numbers of @c's clones, in order, before any starts:
+ * consecutive from @first, skipping a name some domain has (the planner
+ * checks again when each clone is planned: a name taken meanwhile moves
+ * that clone above all of them). */
+static void
+dc_clones_number (DcClones *c, guint first)
+{
+  g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+  g_auto (DcDomainList) doms = { NULL, 0 };
+  guint n = MAX (first, 1);
+
+  doms.n = virConnectListAllDomains (c->base->conn, &doms.list, 0);
+  for (int i = 0; i < doms.n; i++)
+    g_hash_table_add (names, (gpointer) virDomainGetName (doms.list[i]));
+  for (guint i = 0; i < c->count; i++, n = n < G_MAXUINT ? n + 1 : n)
+    {
+      for (guint tries = 0; tries < c->count; tries++, n = n < G_MAXUINT ? n + 1 : n)
         {
-          run->building = NULL; /* freed with the steps' own reference */
-          if (run->undo->len > 0)
-            dc_undo_rollback (run, local);
-          g_propagate_error (error, local);
-          return FALSE;
+          g_autofree char *name = dc_name_auto (c->base->opts->source, n, NULL);
+
+          if (name == NULL || !g_hash_table_contains (names, name))
+            break;
         }
-      run->building = NULL;
-      /* complete: no longer this run's to undo */
-      g_ptr_array_set_size (run->undo, 0);
-      if (run->made != NULL)
-        g_hash_table_remove_all (run->made);
-      /* the next clone takes the next number and other MACs: the
-       * planner asks the scan, which has not seen this one */
-      run->counter = result->counter;
-      for (guint j = 0; j < result->macs->len; j++)
-        g_hash_table_add (scan->macs, g_ascii_strdown (result->macs->pdata[j], -1));
-      g_ptr_array_add (made, g_steal_pointer (&result));
+      c->slots[i].number = n;
     }
-  return TRUE;
+  c->next_number = n;
 }
 
-/* Makes @count clones of the source, one after another, from one look
- * at the source and the host; each is one run of the steps with an undo
- * stack of its own. A failure rolls back the clone it hit and stops;
- * the clones made before it stay, complete, in @made. With @several,
- * the error says which clones were made. */
+/* Clone @i of @c failed with @error (rolled back already): no clone
+ * above it starts, and the batch keeps the clones below the lowest
+ * that failed. */
+static void
+dc_clones_failed (DcClones *c, guint i, GError *error)
+{
+  gint stop;
+
+  c->slots[i].error = error;
+  do
+    stop = g_atomic_int_get (&c->stop_at);
+  while ((gint) i < stop && !g_atomic_int_compare_and_exchange (&c->stop_at, stop, (gint) i));
+}
+
+/* Makes clone @i of @c: its run of the steps, rolled back through its
+ * own undo stack if they fail; kept with its undo stack if they do
+ * not. */
+static void
+dc_clones_make (DcClones *c, guint i)
+{
+  DcSlot *slot = &c->slots[i];
+  g_autoptr (DcRun) run = dc_run_new_clone (c->base);
+  g_autoptr (DcCloneResult) result = g_new0 (DcCloneResult, 1);
+  GError *local = NULL;
+
+  if (!dc_run_steps (c, run, slot, result, &local))
+    {
+      run->building = NULL; /* freed with the steps' own reference */
+      if (run->undo->len > 0)
+        dc_undo_rollback (run, local);
+      dc_clones_failed (c, i, local);
+      return;
+    }
+  run->building = NULL;
+  slot->run = g_steal_pointer (&run);
+  slot->result = g_steal_pointer (&result);
+}
+
+static gpointer
+dc_clones_worker (gpointer data)
+{
+  DcClones *c = data;
+
+  for (;;)
+    {
+      gint i = g_atomic_int_add (&c->next, 1);
+
+      if ((guint) i >= c->count || i > g_atomic_int_get (&c->stop_at))
+        return NULL;
+      dc_clones_make (c, (guint) i);
+    }
+}
+
+/* Runs the clones of @c on up to @at_once threads, this one included. */
+static void
+dc_clones_run (DcClones *c, guint at_once)
+{
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+  guint n = MIN (at_once, c->count);
+
+  if (n > 1)
+    g_info ("making %u clones, %u at a time", c->count, n);
+  for (guint i = 1; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("clone%u", i);
+      g_autoptr (GError) local = NULL;
+      GThread *t = g_thread_try_new (name, dc_clones_worker, c, &local);
+
+      if (t == NULL)
+        {
+          g_debug ("one clone thread fewer: %s", local->message);
+          break;
+        }
+      g_ptr_array_add (threads, t);
+    }
+  dc_clones_worker (c);
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
+}
+
+/* Rolls back the complete clone of @slot: the batch does not keep it,
+ * for @why. */
+static void
+dc_clones_unmake (DcSlot *slot, const char *why)
+{
+  g_autoptr (GError) local = g_error_new (DC_ERROR, DC_ERROR_FAILED, "%s", why);
+
+  dc_undo_rollback (slot->run, local);
+  g_info ("clone '%s' was complete but is not kept: %s", slot->plan->name, local->message);
+  g_clear_pointer (&slot->result, dc_result_free);
+}
+
+/* The count of the complete clones @kept failed with @error: they are
+ * rolled back, and @error says so. */
+static void
+dc_clones_uncount (GPtrArray *kept, GError *error)
+{
+  g_autoptr (GString) others = g_string_new (NULL);
+  DcSlot *last = kept->pdata[kept->len - 1];
+
+  for (guint i = 0; i + 1 < kept->len; i++)
+    {
+      DcSlot *slot = kept->pdata[i];
+
+      dc_clones_unmake (slot, error->message);
+      g_string_append_printf (others, "%s'%s'",
+                              i == 0               ? ""
+                              : i + 2 == kept->len ? " and "
+                                                   : ", ",
+                              slot->plan->name);
+    }
+  dc_undo_rollback (last->run, error);
+  if (others->len > 0)
+    {
+      g_autofree char *cause = g_steal_pointer (&error->message);
+
+      error->message = g_strdup_printf ("%s, and so was everything made for %s", cause, others->str);
+    }
+}
+
+static gint
+dc_clones_by_number (gconstpointer a, gconstpointer b)
+{
+  const DcSlot *x = *(const DcSlot *const *) a;
+  const DcSlot *y = *(const DcSlot *const *) b;
+
+  return x->plan->number < y->plan->number ? -1 : x->plan->number > y->plan->number;
+}
+
+/* Once every clone of @c has ended: the clones below the lowest that
+ * failed are kept and counted (the counter written once, for all of
+ * them) and go to @made in name order; the complete ones above it are
+ * rolled back. Returns the number kept (0 if counting failed: then
+ * none is kept, and @error says why). */
+static guint
+dc_clones_settle (DcClones *c, GPtrArray *made, GError **error)
+{
+  guint stop = (guint) g_atomic_int_get (&c->stop_at);
+  g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+  guint64 top = 0;
+  guint64 counter = 0;
+
+  for (guint i = stop + 1; i < c->count; i++)
+    {
+      if (c->slots[i].run != NULL)
+        dc_clones_unmake (
+          &c->slots[i],
+          "a clone numbered before it failed, and a batch keeps its clones up to the first failure");
+      else if (c->slots[i].error != NULL)
+        g_info ("clone %u of %u failed too: %s", i + 1, c->count, c->slots[i].error->message);
+    }
+  for (guint i = 0; i < stop && i < c->count; i++)
+    {
+      g_ptr_array_add (kept, &c->slots[i]);
+      top = MAX (top, c->slots[i].plan->number);
+    }
+  if (kept->len == 0)
+    return 0;
+  if (!dc_counter_count (c->base, c->base->opts->source, top, &counter, error))
+    {
+      dc_clones_uncount (kept, *error);
+      return 0;
+    }
+  g_ptr_array_sort (kept, dc_clones_by_number);
+  for (guint i = 0; i < kept->len; i++)
+    {
+      DcSlot *slot = kept->pdata[i];
+
+      slot->result->counter = counter;
+      g_ptr_array_add (made, g_steal_pointer (&slot->result));
+    }
+  return kept->len;
+}
+
+static void
+dc_clones_clear (DcClones *c)
+{
+  for (guint i = 0; c->slots != NULL && i < c->count; i++)
+    {
+      g_clear_pointer (&c->slots[i].plan, dc_plan_free);
+      g_clear_pointer (&c->slots[i].run, dc_run_free_clone);
+      g_clear_pointer (&c->slots[i].result, dc_result_free);
+      g_clear_error (&c->slots[i].error);
+    }
+  g_clear_pointer (&c->slots, g_free);
+  g_mutex_clear (&c->plan_lock);
+}
+
+/* Makes @count clones of the source on @base's look at it and @scan,
+ * up to DC_RUN_CLONES_AT_ONCE at once (at most --jobs; one at a time
+ * with --live: one backup job of a domain at once; and with
+ * --reset-identity: a libguestfs appliance each), each one run of the steps with an undo
+ * stack of its own. Names and numbers are decided first, in order. The
+ * clones numbered below the first that fails stay, complete, in @made,
+ * in name order, counted once; that one rolls itself back, those above
+ * it stop starting and are rolled back, complete or not (see
+ * domclone(1), --count). */
+static gboolean
+dc_run_clones (DcRun *base, DcHostScan *scan, guint64 counter, GRand *rand, guint count, GPtrArray *made,
+               GError **error)
+{
+  g_autofree char *now = dc_now ();
+  g_autoptr (DcBuilding) me = dc_cleanup_building_self ();
+  DcClones c = {
+    .base = base,
+    .scan = scan,
+    .popts = dc_run_plan_options (base, counter, rand, now),
+    .slots = g_new0 (DcSlot, count),
+    .count = count,
+    .stop_at = (gint) count,
+  };
+  guint at_once = base->live || base->opts->reset_identity != DC_RESET_NONE ? 1 : DC_RUN_CLONES_AT_ONCE;
+  guint stop;
+
+  c.popts.building = me;
+  g_mutex_init (&c.plan_lock);
+  /* --jobs N: at most N copies at once in all, shared by the clones */
+  if (base->opts->jobs > 0)
+    {
+      at_once = MIN (at_once, base->opts->jobs);
+      base->jobs = MAX (1, base->opts->jobs / MIN (at_once, count));
+    }
+  base->show_progress = base->opts->progress && MIN (at_once, count) == 1;
+  dc_clones_number (&c, c.popts.first_number);
+  dc_clones_run (&c, at_once);
+  if (dc_clones_settle (&c, made, error) == 0 && error != NULL && *error != NULL)
+    {
+      dc_clones_clear (&c);
+      return FALSE;
+    }
+  stop = (guint) g_atomic_int_get (&c.stop_at);
+  if (stop < count)
+    g_propagate_error (error, g_steal_pointer (&c.slots[stop].error));
+  dc_clones_clear (&c);
+  return stop >= count;
+}
+
+/* Makes @count clones of the source from one look at the source and the
+ * host (dc_run_clones()). With @several, the error says which clones
+ * were made. */
 static gboolean
 dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gboolean several, GPtrArray *made,
               GError **error)
@@ -617,20 +953,21 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
   g_autoptr (GError) local = NULL;
   g_autofree char *xml = NULL;
   g_autoptr (DcHostScan) scan = NULL;
+  DcBatch batch;
   g_auto (DcRun) run = {
     .conn = opts->to ? opts->to : conn,
     .src_conn = conn,
     .across = opts->to != NULL,
     .opts = opts,
-    .rand = opts->rand ? opts->rand : own_rand,
     .several = several,
+    .batch = &batch,
   };
+  guint64 counter = 0;
   gboolean ok = FALSE;
 
-  g_mutex_init (&run.undo_lock);
-  g_mutex_init (&run.prove_lock);
+  dc_batch_init (&batch);
   if (dc_run_check_reset (conn, opts, &local))
-    scan = dc_run_begin (&run, &xml, &local);
+    scan = dc_run_begin (&run, &xml, &counter, &local);
   if (scan != NULL)
     {
       dc_run_remove_leftovers (&run, scan);
@@ -640,14 +977,11 @@ dc_clone_run (virConnectPtr conn, const DcCloneOptions *opts, guint count, gbool
       run.local_copies = run.local_conn && g_strcmp0 (g_getenv ("DOMCLONE_LOCAL_COPY"), "0") != 0;
       run.env = dc_run_env (&run, scan, FALSE);
       run.scan = scan;
-      run.undo = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_undo_free);
-      if (opts->read_back)
-        run.made = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-      run.same = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      ok = dc_run_clones (&run, scan, count, made, &local);
+      ok = dc_run_clones (&run, scan, counter, opts->rand ? opts->rand : own_rand, count, made, &local);
       if (virConnectIsAlive (run.conn) == 1)
         dc_pool_close_dirs_on (run.conn, run.across && virConnectIsAlive (conn) == 1 ? conn : NULL);
     }
+  dc_batch_clear (&batch);
   if (ok)
     return TRUE;
   if (several && made->len > 0)
@@ -774,12 +1108,10 @@ dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error
     .src_conn = conn,
     .across = opts->to != NULL,
     .opts = opts,
-    .rand = opts->rand ? opts->rand : own_rand,
   };
   DcPlanOptions popts;
+  guint64 counter = 0;
 
-  g_mutex_init (&run.undo_lock);
-  g_mutex_init (&run.prove_lock);
   if (opts->exist_ok)
     {
       DcCloneResult *existing = NULL;
@@ -789,13 +1121,13 @@ dc_run_print_xml (virConnectPtr conn, const DcCloneOptions *opts, GError **error
     }
   if (!dc_run_check_reset (conn, opts, error))
     return NULL;
-  scan = dc_run_begin (&run, &xml, error);
+  scan = dc_run_begin (&run, &xml, &counter, error);
   g_clear_pointer (&run.src, virDomainFree);
   if (scan == NULL)
     return NULL;
 
   run.source_xml = xml;
-  popts = dc_run_plan_options (&run, now);
+  popts = dc_run_plan_options (&run, counter, opts->rand ? opts->rand : own_rand, now);
   run.env = dc_run_env (&run, scan, TRUE);
   plan = dc_plan_new (run.env, &popts, error);
   if (plan != NULL)

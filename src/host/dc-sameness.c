@@ -177,8 +177,8 @@ dc_sameness_of_dir (DcRun *run, const char *pool_name, const char *open_dir, con
 {
   DcSame same;
 
-  g_mutex_lock (&run->prove_lock);
-  same = GPOINTER_TO_INT (g_hash_table_lookup (run->same, dir));
+  g_mutex_lock (&run->batch->prove_lock);
+  same = GPOINTER_TO_INT (g_hash_table_lookup (run->batch->same, dir));
   for (int attempt = 1; same == DC_SAME_UNKNOWN && attempt <= DC_POOL_ATTEMPTS; attempt++)
     {
       g_autofree char *opened = NULL;
@@ -191,9 +191,9 @@ dc_sameness_of_dir (DcRun *run, const char *pool_name, const char *open_dir, con
       if (!vanished)
         break;
     }
-  if (same != DC_SAME_UNKNOWN && !g_hash_table_contains (run->same, dir))
+  if (same != DC_SAME_UNKNOWN && !g_hash_table_contains (run->batch->same, dir))
     {
-      g_hash_table_insert (run->same, g_strdup (dir), GINT_TO_POINTER (same));
+      g_hash_table_insert (run->batch->same, g_strdup (dir), GINT_TO_POINTER (same));
       if (same == DC_SAME_PROVEN)
         g_info ("'%s' is the directory libvirt sees: a token libvirt wrote there reads back here", dir);
       else
@@ -201,6 +201,6 @@ dc_sameness_of_dir (DcRun *run, const char *pool_name, const char *open_dir, con
           "'%s' here is not the directory libvirt sees (another mount namespace or container, or a file this process cannot read): libvirt copies its volumes",
           dir);
     }
-  g_mutex_unlock (&run->prove_lock);
+  g_mutex_unlock (&run->batch->prove_lock);
   return same;
 }

@@ -105,8 +105,8 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "(\"NAME already exists, cloned from SOURCE.\"). Any other domain of that name is still an error.",
     NULL },
   { "count", 0, 0, G_OPTION_ARG_CALLBACK, dc_cli_count,
-    "Make N clones (1 to 1000) in one call, named as without --name. A failure removes the clone it "
-    "hit and stops; the clones made before it are kept (the error says which).",
+    "Make N clones (1 to 1000) in one call, named as without --name, up to four at once. A failure "
+    "removes the clone it hit and stops; the clones numbered before it are kept (the error says which).",
     "<N>" },
   { "connect", 'c', 0, G_OPTION_ARG_STRING, &parsed.connect,
     "libvirt connection URI (default: as virsh: $LIBVIRT_DEFAULT_URI, else libvirt's default)", "<uri>" },
@@ -121,7 +121,9 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "them.",
     "<pool>" },
   { "jobs", 'j', 0, G_OPTION_ARG_CALLBACK, dc_cli_jobs,
-    "Copy up to N volumes at once. Default: one per CPU (never more than the clone has volumes).", "<N>" },
+    "Copy up to N volumes at once (with --count, in all: 1 makes the clones one after another). "
+    "Default: one per CPU (never more than the clone has volumes).",
+    "<N>" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &parsed.quiet,
     "No progress display. (It is only drawn when standard error is a terminal and without -v.)", NULL },
   { "print-xml", 0, 0, G_OPTION_ARG_NONE, &parsed.print_xml,

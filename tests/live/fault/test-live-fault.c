@@ -118,6 +118,72 @@ test_live_sigterm_rollback (LiveFixture *f, gconstpointer data)
   err = live_assert_sigterm_rolls_back (proc, before);
 }
 
+/* SIGTERM while the clones of a --count batch are copied at once (the
+ * second clone's copy of the big disk has started; libvirt's copy,
+ * which reads all 3 GiB, so it is still under way): every clone under
+ * way rolls back, after libvirt's copies. The first may have been
+ * complete by then (it started first): then it stays, counted, as the
+ * clones before an interruption do; else nothing at all is left. */
+static void
+test_live_sigterm_count (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *big1 = NULL;
+  g_autofree char *big2 = g_strdup_printf ("%s-clone2-vde.raw", f->src);
+  g_autofree char *clone1 = g_strdup_printf ("%s-clone1", f->src);
+  g_autofree char *clone2 = g_strdup_printf ("%s-clone2", f->src);
+  g_autofree char *kept = g_strdup_printf ("; %s was made and is kept\n", clone1);
+  g_autofree char *removed = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *args[] = { "--count", "2", f->src, NULL };
+  g_autoptr (GSubprocess) proc = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  big1 = live_add_big_disk (f);
+  before = live_snapshot ();
+  proc = dc_test_spawn_domclone (args);
+  live_wait_for_copy_start (f, big1);
+  live_wait_for_copy_start (f, big2);
+  g_subprocess_send_signal (proc, SIGTERM);
+  out = dc_test_communicate (proc, &err, &status);
+  g_test_message ("SIGTERM: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  dc_assert_contains (err, "interrupted by Terminated");
+  g_assert_false (live_domain_exists (clone2));
+  after = live_snapshot ();
+  dc_assert_not_contains (after, clone2);
+  dc_assert_not_contains (after, "domclone-");
+  if (g_str_has_suffix (err, kept))
+    {
+      removed = g_strdup_printf ("everything made for '%s' was removed", clone2);
+      g_assert_true (live_domain_exists (clone1));
+      g_assert_false (live_has_building_marker (clone1));
+      g_assert_cmpuint (live_counter_of (f->src), ==, 1);
+      /* nothing but the first clone's own: its domain and volumes */
+      {
+        g_auto (GStrv) lines = g_strsplit (after, "\n", -1);
+        GString *others = g_string_new (NULL);
+
+        for (guint i = 0; lines[i] != NULL; i++)
+          if (lines[i][0] != '\0' && strstr (lines[i], clone1) == NULL)
+            g_string_append_printf (others, "%s\n", lines[i]);
+        g_free (after);
+        after = g_string_free (others, FALSE);
+      }
+    }
+  else
+    {
+      removed = g_strdup_printf ("everything made for '%s' was removed", clone1);
+      g_assert_cmpuint (live_counter_of (f->src), ==, 0);
+    }
+  dc_assert_contains (err, removed);
+  g_assert_cmpstr (after, ==, before);
+}
+
 /* The daemon dies mid-copy and comes back: the run reconnects and rolls
  * back everything, the partial volume the dead daemon left included. */
 static void
@@ -307,6 +373,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/crash/cleanup-temporary-pools", test_live_cleanup_temporary_pools);
   LIVE_TEST ("/live/crash/sigkill-next-run", test_live_sigkill_next_run);
   LIVE_TEST ("/live/crash/sigterm-rollback", test_live_sigterm_rollback);
+  LIVE_TEST ("/live/crash/sigterm-count", test_live_sigterm_count);
   LIVE_TEST ("/live/fault/daemon-restart", test_live_daemon_restart);
   LIVE_TEST ("/live/fault/nvram-unreadable", test_live_nvram_unreadable);
   LIVE_TEST ("/live/rollback/copy-fails", test_live_rollback);
