@@ -10,7 +10,7 @@
  * part of a small clone's start from a cold cache. So the program does
  * not link them: dc-lazy-rbd.c and dc-lazy-guestfs.c define the
  * functions domclone calls, each of which opens its library with
- * dlopen() on the first call and calls the library's own function.
+ * GModule (dlopen()) on the first call and calls the library's own function.
  * A library that cannot be loaded makes those functions fail as the
  * library's do (a negative errno, -ELIBACC; NULL with errno ELIBACC);
  * dc_lazy_load() says why, in a sentence.
@@ -20,14 +20,14 @@
 #include "dc-lazy.h"
 #include "dc-error.h"
 
-#include <dlfcn.h>
+#include <gmodule.h>
 
 typedef struct
 {
   const char *soname;
   const char *package; /* Debian's */
-  gpointer handle;     /* atomic */
-  char *why;           /* dlerror() of the failed load */
+  GModule *handle;     /* atomic */
+  char *why;           /* g_module_error() of the failed load */
   GMutex lock;
 } DcLazy;
 
@@ -39,20 +39,20 @@ static DcLazy dc_lazy_libs[] = {
 
 /* The handle of @lib, loaded on the first call; NULL when it cannot be
  * (the reason in ->why). One try: a failure stays a failure. */
-static gpointer
+static GModule *
 dc_lazy_handle (DcLazy *lib)
 {
-  gpointer handle = g_atomic_pointer_get (&lib->handle);
+  GModule *handle = g_atomic_pointer_get (&lib->handle);
 
   if (handle != NULL)
     return handle;
   g_mutex_lock (&lib->lock);
   if (lib->handle == NULL && lib->why == NULL)
     {
-      handle = dlopen (lib->soname, RTLD_NOW | RTLD_LOCAL);
+      handle = g_module_open (lib->soname, G_MODULE_BIND_LOCAL);
       if (handle == NULL)
         {
-          const char *why = dlerror ();
+          const char *why = g_module_error ();
 
           lib->why = g_strdup (why != NULL ? why : "unknown error");
         }
@@ -100,7 +100,7 @@ dc_lazy_load (DcLazyLib lib, GError **error)
 gboolean
 dc_lazy_sym (DcLazyLib lib, const char *name, gpointer *slot)
 {
-  gpointer handle;
+  GModule *handle;
   gpointer fn = g_atomic_pointer_get (slot);
 
   if (fn != NULL)
@@ -108,8 +108,7 @@ dc_lazy_sym (DcLazyLib lib, const char *name, gpointer *slot)
   handle = dc_lazy_handle (&dc_lazy_libs[lib]);
   if (handle == NULL)
     return FALSE;
-  fn = dlsym (handle, name);
-  if (fn == NULL)
+  if (!g_module_symbol (handle, name, &fn) || fn == NULL)
     {
       g_warning ("'%s' has no function '%s'", dc_lazy_libs[lib].soname, name);
       return FALSE;
