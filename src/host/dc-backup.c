@@ -222,17 +222,36 @@ dc_backup_check_live (virDomainPtr dom, const char *name, const char *inactive_x
 }
 
 /**
+ * dc_backup_staging_name:
+ * @name: the new volume of a disk of a --live --to clone
+ *
+ * A disk whose new volume is not raw (qcow2) is streamed into a raw
+ * staging volume beside it first, which libvirt converts into the new
+ * volume and which is deleted after (dc-copy-step.c); it is called
+ * after the new volume, so that --cleanup finds it from the clone's
+ * marker.
+ *
+ * Returns: (transfer full): the staging volume's name
+ */
+char *
+dc_backup_staging_name (const char *name)
+{
+  return g_strconcat (name, DC_BACKUP_STAGING_SUFFIX, NULL);
+}
+
+/**
  * dc_backup_check_pull:
  * @name: the running source's name
  * @copies: (element-type DcCopy): the clone's copies; those with a disk
  *   are read from the job's exports
  * @error: return location
  *
- * --live --to: the job exports each disk as the guest sees it, raw,
- * and an upload writes a volume's file as it is: only a raw new volume
- * can take it. Checked before anything is made.
+ * --live --to: the job keeps a scratch file beside each disk's file on
+ * the source's host, so each disk must be a file. (A disk whose new
+ * volume is not raw is staged raw and converted there, see
+ * dc_backup_staging_name().) Checked before anything is made.
  *
- * Returns: %FALSE with @error set if a disk's new volume is not raw
+ * Returns: %FALSE with @error set if a disk is no file
  */
 gboolean
 dc_backup_check_pull (const char *name, const GPtrArray *copies, GError **error)
@@ -240,11 +259,9 @@ dc_backup_check_pull (const char *name, const GPtrArray *copies, GError **error)
   for (guint i = 0; i < copies->len; i++)
     {
       const DcCopy *copy = copies->pdata[i];
-      g_autoptr (DcVolInfo) info = NULL;
 
       if (copy->disk == NULL || copy->kind != DC_COPY_KIND_FULL)
         continue;
-      /* the job's scratch file goes beside the disk's file */
       if (copy->src_path == NULL || !g_path_is_absolute (copy->src_path)
           || g_str_has_prefix (copy->src_path, "/dev/"))
         {
@@ -252,15 +269,6 @@ dc_backup_check_pull (const char *name, const GPtrArray *copies, GError **error)
             error, DC_ERROR, DC_ERROR_UNSUPPORTED,
             "cannot clone the running domain '%s' onto another host with --live: %s is no file ('%s'), beside which the backup job would keep its scratch file; shut the domain down first",
             name, copy->what, copy->src_path ? copy->src_path : "(none)");
-          return FALSE;
-        }
-      info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, NULL);
-      if (info != NULL && info->format != NULL && !g_str_equal (info->format, "raw"))
-        {
-          g_set_error (
-            error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-            "cannot clone the running domain '%s' onto another host with --live: %s would be a '%s' volume there, and a live copy across hosts makes raw volumes only; add '--format raw', or shut the domain down first",
-            name, copy->what, info->format);
           return FALSE;
         }
     }

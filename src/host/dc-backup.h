@@ -23,12 +23,16 @@ typedef struct
                   * source's host, beside its disk */
 } DcBackupTarget;
 
+/* what a staging volume's name adds to its new volume's */
+#define DC_BACKUP_STAGING_SUFFIX ".domclone-staging"
+
 DcBackupTarget *dc_backup_target_new (const char *disk, const char *path, const char *format);
 void dc_backup_target_free (DcBackupTarget *t);
 
 gboolean dc_backup_supported (virDomainPtr dom, const char *name, GError **error);
 gboolean dc_backup_check_live (virDomainPtr dom, const char *name, const char *inactive_xml,
                                const GPtrArray *copies, gboolean quiesce, GError **error);
+char *dc_backup_staging_name (const char *name);
 gboolean dc_backup_check_pull (const char *name, const GPtrArray *copies, GError **error);
 gboolean dc_backup_check_space (virConnectPtr conn, const GPtrArray *copies, GError **error);
 gboolean dc_backup_run (virDomainPtr dom, const char *name, const GPtrArray *targets, gboolean quiesce,

@@ -328,6 +328,15 @@ dc_remove_leftover (virConnectPtr conn, virDomainPtr dom, const DcBuilding *b, v
           && !dc_cleanup_remove_volume (conn, v->pool, v->name, v->open_dir, deadline, &one_busy, error))
         return FALSE;
       busy = busy || one_busy;
+      /* --live --to: a qcow2 disk's raw staging volume beside it */
+      if (v->rbd == NULL)
+        {
+          g_autofree char *staging = dc_backup_staging_name (v->name);
+
+          if (!dc_cleanup_remove_volume (conn, v->pool, staging, v->open_dir, deadline, &one_busy, error))
+            return FALSE;
+          busy = busy || one_busy;
+        }
     }
   if (busy && wait)
     {

@@ -430,6 +430,145 @@ dc_copy_volume (DcRun *run, const DcCopy *copy, GError **error)
   return dc_copy_volume_as (run, copy, FALSE, NULL, error);
 }
 
+/* --live --to of a disk whose new volume is not raw (qcow2): the job
+ * exports the guest's view, raw, and an upload writes a volume's file
+ * as it is. So the export is streamed into a raw staging volume beside
+ * the new one (dc_copy_stage()), which libvirt then converts into the
+ * new volume on its host, qemu-img convert, and deletes
+ * (dc_copy_convert()). Both are on the undo stack; --cleanup finds a
+ * killed run's staging volume by its name (dc_backup_staging_name()). */
+static gboolean
+dc_copy_staged (const DcRun *run, const DcCopy *copy)
+{
+  g_autoptr (DcVolInfo) info = NULL;
+
+  if (!run->across)
+    return FALSE;
+  info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, NULL);
+  return info != NULL && info->format != NULL && !g_str_equal (info->format, "raw");
+}
+
+/* Makes @copy's raw staging volume, as big as its new volume, empty,
+ * on the undo stack; its path in *@path. */
+static gboolean
+dc_copy_stage (DcRun *run, const DcCopy *copy, char **path, GError **error)
+{
+  g_autoptr (DcVolInfo) info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, error);
+  g_autofree char *name = dc_backup_staging_name (copy->dst_name);
+  g_autofree char *opened = NULL;
+  g_autofree char *made = NULL;
+  g_autofree char *xml = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  g_autoptr (DcVol) vol = NULL;
+
+  if (info == NULL || !dc_copy_open_pools (run, copy, &opened, &made, error))
+    return FALSE;
+  xml = g_markup_printf_escaped ("<volume>\n  <name>%s</name>\n  <capacity unit='bytes'>%" G_GUINT64_FORMAT
+                                 "</capacity>\n  <allocation unit='bytes'>0</allocation>\n"
+                                 "  <target>\n    <format type='raw'/>\n  </target>\n</volume>\n",
+                                 name, info->capacity);
+  g_info (
+    "copying %s: '%s' in pool '%s' to '%s' in pool '%s', by the backup job of the running source into the raw staging volume '%s', which libvirt then converts to '%s'",
+    copy->what, copy->src_name, copy->pool, copy->dst_name, copy->dst_pool, name, info->format);
+  dc_undo_push (run, DC_UNDO_VOLUME, name, copy->dst_pool, copy->dst_open_dir, NULL);
+  pool = virStoragePoolLookupByName (run->conn, copy->dst_pool);
+  if (pool != NULL)
+    {
+      dc_batch_create_begin (run->batch);
+      vol = virStorageVolCreateXML (pool, xml, 0);
+      dc_batch_create_end (run->batch);
+    }
+  if (vol == NULL)
+    {
+      /* another run's volume under that name is not ours to remove */
+      if (dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST)
+        dc_undo_forget_volume (run, copy->dst_pool, name);
+      return dc_set_libvirt_error (error, "cannot clone %s: cannot make its staging volume '%s' in pool '%s'",
+                                   copy->what, name, copy->dst_pool);
+    }
+  *path = virStorageVolGetPath (vol);
+  if (*path == NULL)
+    return dc_set_libvirt_error (error, "cannot read the path of volume '%s'", name);
+  return TRUE;
+}
+
+/* Whether libvirt still takes @copy's staging volume @staging (@name)
+ * for raw, the format it converts from: as made, unless a refresh of
+ * the pool probed the guest's bytes as another one. */
+static gboolean
+dc_copy_staging_raw (const DcCopy *copy, virStorageVolPtr staging, const char *name, GError **error)
+{
+  g_autofree char *xml = staging ? virStorageVolGetXMLDesc (staging, 0) : NULL;
+  g_autoptr (DcVolInfo) info = NULL;
+
+  if (xml == NULL)
+    return dc_set_libvirt_error (error, "cannot clone %s: cannot read its staging volume '%s' in pool '%s'",
+                                 copy->what, name, copy->dst_pool);
+  info = dc_vol_info_from_xml (xml, copy->dst_pool, NULL, error);
+  if (info == NULL)
+    return FALSE;
+  if (g_strcmp0 (info->format, "raw") != 0)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_FAILED,
+        "cannot clone %s: libvirt now takes its staging volume '%s' for a '%s' volume, not a raw one",
+        copy->what, name, info->format ? info->format : "(none)");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Has libvirt convert @copy's filled staging volume into its new
+ * volume (@copy's XML; on the undo stack first), then deletes the
+ * staging volume; the new volume's path in *@path. */
+static gboolean
+dc_copy_convert (DcRun *run, const DcCopy *copy, char **path, GError **error)
+{
+  g_autofree char *name = dc_backup_staging_name (copy->dst_name);
+  g_autofree char *opened = NULL;
+  g_autofree char *made = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  g_autoptr (DcVol) staging = NULL;
+  g_autoptr (DcVol) dst = NULL;
+  gboolean grown = FALSE;
+
+  if (!dc_copy_open_pools (run, copy, &opened, &made, error))
+    return FALSE;
+  pool = virStoragePoolLookupByName (run->conn, copy->dst_pool);
+  staging = pool ? virStorageVolLookupByName (pool, name) : NULL;
+  if (!dc_copy_staging_raw (copy, staging, name, error))
+    return FALSE;
+  dc_undo_push (run, DC_UNDO_VOLUME, copy->dst_name, copy->dst_pool, copy->dst_open_dir, NULL);
+  dst = virStorageVolCreateXMLFrom (pool, copy->xml, staging, 0);
+  if (dst == NULL)
+    {
+      /* another run's volume under that name is not ours to remove */
+      if (dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST)
+        dc_undo_forget_volume (run, copy->dst_pool, copy->dst_name);
+      return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
+                                   copy->dst_pool);
+    }
+  *path = virStorageVolGetPath (dst);
+  if (*path == NULL)
+    return dc_set_libvirt_error (error, "cannot read the path of volume '%s'", copy->dst_name);
+  if (copy->dst_path != NULL && !g_str_equal (*path, copy->dst_path))
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED,
+                   "cannot clone %s: pool '%s' put the new volume at '%s', not at '%s'", copy->what,
+                   copy->dst_pool, *path, copy->dst_path);
+      return FALSE;
+    }
+  if (!dc_shape_host_grow (dst, copy, &grown, error))
+    return FALSE;
+  if (virStorageVolDelete (staging, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot delete the staging volume '%s' in pool '%s'", name,
+                                 copy->dst_pool);
+  dc_undo_forget_volume (run, copy->dst_pool, name);
+  g_info ("converted %s: staging volume '%s' to '%s' by libvirt, and deleted it", copy->what, name,
+          copy->dst_name);
+  return TRUE;
+}
+
 /* After the backup job filled @copy's new volume at @path: the zeros it
  * wrote for a sparse source's holes punched out again where this process
  * sees the file (see dc-sameness.c; a thick source's clone stays
@@ -440,10 +579,21 @@ dc_copy_backup_done (DcRun *run, const DcCopy *copy, char *path, GError **error)
   DcCopyAttempt at = {
     .copy = copy, .backup = TRUE, .way = run->across ? DC_COPY_BY_NBD : DC_COPY_BY_BACKUP, .path = path
   };
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->dst_pool);
-  g_autoptr (DcVol) dst = pool ? virStorageVolLookupByName (pool, copy->dst_name) : NULL;
+  g_autofree char *converted = NULL;
+  g_autoptr (DcPool) pool = NULL;
+  g_autoptr (DcVol) dst = NULL;
   g_autoptr (DcVolInfo) info = dc_vol_info_from_xml (copy->xml, copy->dst_pool, NULL, NULL);
-  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *dir = NULL;
+
+  if (dc_copy_staged (run, copy))
+    {
+      if (!dc_copy_convert (run, copy, &converted, error))
+        return FALSE;
+      at.path = path = converted;
+    }
+  pool = virStoragePoolLookupByName (run->conn, copy->dst_pool);
+  dst = pool ? virStorageVolLookupByName (pool, copy->dst_name) : NULL;
+  dir = g_path_get_dirname (path);
 
   /* across hosts the stream sent the holes as holes already */
   if (!run->across && run->local_conn && info != NULL && info->allocation < info->capacity
@@ -483,7 +633,11 @@ dc_copy_pull_worker (gpointer data)
       guint i = (guint) g_atomic_int_add (&pull->next, 1);
       const DcCopy *copy = i < pull->copies->len ? pull->copies->pdata[i] : NULL;
       g_autoptr (DcPool) pool = copy ? virStoragePoolLookupByName (pull->run->conn, copy->dst_pool) : NULL;
-      g_autoptr (DcVol) dst = pool ? virStorageVolLookupByName (pool, copy->dst_name) : NULL;
+      /* a qcow2 disk's export goes into its raw staging volume */
+      g_autofree char *name = copy == NULL                       ? NULL
+                              : dc_copy_staged (pull->run, copy) ? dc_backup_staging_name (copy->dst_name)
+                                                                 : g_strdup (copy->dst_name);
+      g_autoptr (DcVol) dst = pool ? virStorageVolLookupByName (pool, name) : NULL;
       g_autoptr (GError) error = NULL;
       gboolean failed;
 
@@ -493,8 +647,7 @@ dc_copy_pull_worker (gpointer data)
       if (failed || copy == NULL)
         return NULL;
       if (dst == NULL)
-        dc_set_libvirt_error (&error, "cannot find the new volume '%s' in pool '%s'", copy->dst_name,
-                              copy->dst_pool);
+        dc_set_libvirt_error (&error, "cannot find the new volume '%s' in pool '%s'", name, copy->dst_pool);
       else if (dc_nbd_to_volume (pull->host, pull->port, copy->dst_name, dst, pull->done, &error))
         continue;
       g_prefix_error (&error, "cannot clone %s: ", copy->what);
@@ -566,7 +719,9 @@ dc_copy_backup_pull (DcRun *run, GPtrArray *copies, const GPtrArray *targets, gs
  * new volume is made first, as for a shut-off source, on the undo
  * stack; the job goes on it too (rolled back: aborted). On one host the
  * job writes into them (push mode); onto another (--to) it exports the
- * disks, which are streamed across (dc_copy_backup_pull()). */
+ * disks, which are streamed across (dc_copy_backup_pull()), a non-raw
+ * one through a raw staging volume libvirt then converts
+ * (dc_copy_staged()). */
 static gboolean
 dc_copy_backup (DcRun *run, GPtrArray *copies, GError **error)
 {
@@ -585,7 +740,9 @@ dc_copy_backup (DcRun *run, GPtrArray *copies, GError **error)
       DcBackupTarget *t;
       char *path = NULL;
 
-      if (!dc_check_cancelled (error) || !dc_copy_volume_as (run, copy, TRUE, &path, error))
+      if (!dc_check_cancelled (error)
+          || !(dc_copy_staged (run, copy) ? dc_copy_stage (run, copy, &path, error)
+                                          : dc_copy_volume_as (run, copy, TRUE, &path, error)))
         return FALSE;
       /* pull mode: each disk exported under its new volume's name,
        * which a rollback or --cleanup finds the job by */

@@ -196,7 +196,8 @@ dc_now (void)
  * (dc-backup.c): its disks are the ones its definition names, with
  * --quiesce its agent answers, and there is room for the job's
  * targets; onto another host (--to), where the disks are streamed
- * across as they are read, their new volumes are raw. */
+ * across as they are read, each disk is a file (the job keeps its
+ * scratch file beside it). */
 static gboolean
 dc_run_live_check (DcRun *run, const DcPlan *plan, GError **error)
 {

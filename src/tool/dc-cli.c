@@ -142,8 +142,8 @@ static const GOptionEntry dc_cli_option_entries[] = {
     "Clone a running (or paused) domain without stopping it: its disks are copied as they were at one "
     "instant, by a libvirt backup job, while the guest goes on. Crash-consistent unless its guest agent "
     "freezes its file systems for that instant (see --quiesce). A shut-off domain is cloned as without it. "
-    "With --to, the job exports the disks over NBD and they are streamed to the other host (raw volumes only: "
-    "see --format).",
+    "With --to, the job exports the disks over NBD and they are streamed to the other host (a qcow2 volume "
+    "through a raw staging volume there, which libvirt converts).",
     NULL },
   { "quiesce", 0, 0, G_OPTION_ARG_NONE, &parsed.quiesce,
     "With --live: the guest agent must freeze the guest's file systems for the instant of the copy; "

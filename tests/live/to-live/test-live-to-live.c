@@ -15,6 +15,7 @@
 #include "live-guest.h"
 #include "live-other.h"
 
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
 
@@ -251,13 +252,15 @@ test_to_live_clone (LiveGuest *g, gconstpointer data)
 
 /* SIGTERM while a disk streams across: the job on the source is
  * aborted, what was made on the destination is gone, the source runs
- * on with its counter. Then a run killed mid-stream leaves the job
- * running and a marked clone there; --cleanup ends the one and removes
- * the other. */
+ * on with its counter. Then a run killed mid-stream (--format qcow2:
+ * into a raw staging volume) leaves the job running and a marked clone
+ * there; --cleanup ends the one and removes the other, staging volume
+ * included. */
 static void
 test_to_live_interrupted (LiveGuest *g, gconstpointer data)
 {
   const char *one[] = { "-j", "1", NULL };
+  const char *staged[] = { "-j", "1", "--format", "qcow2", NULL };
   g_autoptr (GPtrArray) argv = NULL;
   g_autoptr (GSubprocess) proc = NULL;
   g_autofree char *before = NULL;
@@ -298,11 +301,18 @@ test_to_live_interrupted (LiveGuest *g, gconstpointer data)
   g_clear_pointer (&err, g_free);
 
   /* killed: the job goes on exporting, the clone stays marked */
+  g_clear_pointer (&argv, g_ptr_array_unref);
+  argv = to_live_argv (g->src, staged);
   proc = dc_test_spawn_domclone ((const char *const *) argv->pdata);
   wait_for_job (g);
   g_subprocess_force_exit (proc);
   g_assert_true (g_subprocess_wait (proc, NULL, NULL));
   g_assert_true (backup_runs (g->src));
+  {
+    g_autofree char *now = live_snapshot_of (live_other_conn);
+
+    dc_assert_contains (now, ".domclone-staging");
+  }
   {
     const char *args[] = { "-c", g_getenv ("DOMCLONE_TEST_URI"), "--to", live_other_uri, "--cleanup", g->src,
                            NULL };
@@ -324,11 +334,24 @@ test_to_live_interrupted (LiveGuest *g, gconstpointer data)
   to_live_teardown (g->src, g->pool);
 }
 
+/* The destination's pool @pool holds no staging volume of a qcow2
+ * disk's conversion */
+static void
+assert_no_staging (const char *pool)
+{
+  g_autofree char *dir = there_dir (pool);
+  g_autofree char *seen = live_other_path (dir);
+  g_autofree char *files = listing (seen);
+
+  g_test_message ("destination pool '%s':\n%s", pool, files);
+  g_assert_null (strstr (files, ".domclone-staging"));
+}
+
 /* The fixture's source (a qcow2 and a raw volume, a shareable disk, a
- * CD-ROM, NVRAM), paused: its qcow2 disk would be a qcow2 volume on the
- * destination, which a live copy across cannot make: refused before
- * anything is made on either side, naming --format raw. With it, the
- * guest's content of each disk, the qcow2's in a raw volume. */
+ * CD-ROM, NVRAM), paused: its qcow2 disk becomes a qcow2 volume on the
+ * destination (staged raw there, converted by libvirt), the guest's
+ * content of each disk, no staging volume left; with --format raw, the
+ * qcow2's content in a raw volume. */
 static void
 test_to_live_formats (LiveFixture *f, gconstpointer data)
 {
@@ -336,8 +359,9 @@ test_to_live_formats (LiveFixture *f, gconstpointer data)
   g_autoptr (GPtrArray) plain = NULL;
   g_autoptr (GPtrArray) raw = NULL;
   const char *as_raw[] = { "--format", "raw", NULL };
-  g_autofree char *before_here = NULL;
-  g_autofree char *before_there = NULL;
+  g_autofree char *qcow2_name = g_strdup_printf ("%s.qcow2", f->src);
+  g_autofree char *src_qcow2 = live_path_in (f, qcow2_name);
+  g_autofree char *src_vdb = live_path_in (f, "data.raw");
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   int status;
@@ -348,23 +372,28 @@ test_to_live_formats (LiveFixture *f, gconstpointer data)
   g_assert_nonnull (src);
   if (virDomainCreate (src) < 0 || virDomainSuspend (src) < 0)
     g_error ("cannot start and pause '%s': %s", f->src, virGetLastErrorMessage ());
-  before_here = live_snapshot ();
-  before_there = live_snapshot_of (live_other_conn);
 
   plain = to_live_argv (f->src, NULL);
   status = dc_test_domclone_argv ((const char *const *) plain->pdata, &out, &err);
   g_test_message ("exit %d: %s", status, err);
-  g_assert_cmpint (status, ==, 1);
-  dc_assert_contains (err, "would be a 'qcow2' volume there");
-  dc_assert_contains (err, "add '--format raw'");
-  {
-    g_autofree char *after_here = live_snapshot ();
-    g_autofree char *after_there = live_snapshot_of (live_other_conn);
-
-    g_assert_cmpstr (after_here, ==, before_here);
-    g_assert_cmpstr (after_there, ==, before_there);
-  }
+  g_assert_cmpint (status, ==, 0);
   g_assert_false (backup_runs (f->src));
+  g_assert_cmpint (live_guest_state (live_conn, f->src), ==, VIR_DOMAIN_PAUSED);
+  assert_no_staging (f->pool);
+  {
+    g_autofree char *vda_name = g_strdup_printf ("%s-clone1.qcow2", f->src);
+    g_autofree char *vda = there_file (f->pool, vda_name);
+    g_autofree char *vdb_name = g_strdup_printf ("%s-clone1-vdb.raw", f->src);
+    g_autofree char *vdb = there_file (f->pool, vdb_name);
+    g_autoptr (JsonNode) info = dc_test_qemu_img_info (vda);
+    const char *compare[] = {
+      "qemu-img", "compare", "-U", "-f", "qcow2", "-F", "qcow2", src_qcow2, vda, NULL
+    };
+
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (info), "format"), ==, "qcow2");
+    dc_test_run_ok (compare);
+    live_assert_same_file (src_vdb, vdb);
+  }
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
@@ -375,13 +404,10 @@ test_to_live_formats (LiveFixture *f, gconstpointer data)
   g_assert_false (backup_runs (f->src));
   g_assert_cmpint (live_guest_state (live_conn, f->src), ==, VIR_DOMAIN_PAUSED);
   {
-    g_autofree char *qcow2_name = g_strdup_printf ("%s.qcow2", f->src);
-    g_autofree char *src_qcow2 = live_path_in (f, qcow2_name);
-    g_autofree char *vda_name = g_strdup_printf ("%s-clone1.raw", f->src);
+    g_autofree char *vda_name = g_strdup_printf ("%s-clone2.raw", f->src);
     g_autofree char *vda = there_file (f->pool, vda_name);
-    g_autofree char *vdb_name = g_strdup_printf ("%s-clone1-vdb.raw", f->src);
+    g_autofree char *vdb_name = g_strdup_printf ("%s-clone2-vdb.raw", f->src);
     g_autofree char *vdb = there_file (f->pool, vdb_name);
-    g_autofree char *src_vdb = live_path_in (f, "data.raw");
     const char *compare[] = { "qemu-img", "compare", "-U", "-f", "qcow2", "-F", "raw", src_qcow2, vda, NULL };
 
     dc_test_run_ok (compare);
@@ -390,6 +416,62 @@ test_to_live_formats (LiveFixture *f, gconstpointer data)
   g_assert_cmpint (virDomainResume (src), ==, 0);
   virDomainDestroy (src);
   to_live_teardown (f->src, f->pool);
+}
+
+/* The fixture's source, paused, cloned onto a destination pool over a
+ * 7 MiB tmpfs: room for the qcow2 disk's raw staging volume (3 MiB of
+ * data) and the raw disk (2 MiB), not for the qcow2 volume libvirt
+ * converts the staging volume into. The run fails there and rolls
+ * back: nothing left on the destination, the job on the source ended,
+ * the source paused as it was. */
+static void
+test_to_live_convert_fails (LiveFixture *f, gconstpointer data)
+{
+  g_autoptr (DcDomain) src = NULL;
+  g_autoptr (GPtrArray) argv = NULL;
+  g_autofree char *dir = there_dir (f->pool);
+  g_autofree char *seen = NULL;
+  const char *mount[] = { "mount", "-t", "tmpfs", "-o", "size=7m", "tmpfs", dir, NULL };
+  const char *umount[] = { "umount", dir, NULL };
+  g_autofree char *before = NULL;
+  g_autofree char *files = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  if (live_conn == NULL || !live_other_start ())
+    return;
+  seen = live_other_path (dir);
+  g_assert_cmpint (g_mkdir_with_parents (seen, 0755), ==, 0);
+  live_other_run_ok (mount);
+  live_other_pool (f->pool, dir);
+  src = virDomainLookupByName (live_conn, f->src);
+  g_assert_nonnull (src);
+  if (virDomainCreate (src) < 0 || virDomainSuspend (src) < 0)
+    g_error ("cannot start and pause '%s': %s", f->src, virGetLastErrorMessage ());
+  before = live_snapshot_of (live_other_conn);
+  files = listing (seen);
+
+  argv = to_live_argv (f->src, NULL);
+  status = dc_test_domclone_argv ((const char *const *) argv->pdata, &out, &err);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  dc_assert_contains (err, "cannot clone disk 'vda' to");
+  dc_assert_contains (err, "everything this run created was removed");
+  g_assert_false (backup_runs (f->src));
+  g_assert_cmpint (live_guest_state (live_conn, f->src), ==, VIR_DOMAIN_PAUSED);
+  g_assert_cmpuint (live_counter_of (f->src), ==, 0);
+  {
+    g_autofree char *after = live_snapshot_of (live_other_conn);
+    g_autofree char *files_after = listing (seen);
+
+    g_assert_cmpstr (after, ==, before);
+    g_assert_cmpstr (files_after, ==, files);
+  }
+  g_assert_cmpint (virDomainResume (src), ==, 0);
+  virDomainDestroy (src);
+  to_live_teardown (f->src, f->pool);
+  live_other_run_ok (umount);
 }
 
 int
@@ -401,6 +483,7 @@ main (int argc, char **argv)
   LIVE_GUEST_TEST ("/live/to-live/clone", test_to_live_clone);
   LIVE_GUEST_TEST ("/live/to-live/interrupted", test_to_live_interrupted);
   LIVE_TEST ("/live/to-live/formats", test_to_live_formats);
+  LIVE_TEST ("/live/to-live/convert-fails", test_to_live_convert_fails);
   rc = live_run ();
   live_other_stop ();
   return rc;
