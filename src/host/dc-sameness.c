@@ -142,7 +142,10 @@ dc_sameness_prove_once (DcRun *run, const char *pool_name, const char *open_dir,
     {
       *vanished = open_dir != NULL && dc_pool_vanished ();
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, virGetLastErrorMessage ());
-      dc_undo_forget_volume (run, pool_name, name);
+      /* a daemon that died while making it may have left its file: the
+       * undo step goes only once no such volume is there */
+      if (dc_cleanup_remove_volume (run->conn, pool_name, name, open_dir, 0, &busy, NULL) && !busy)
+        dc_undo_forget_volume (run, pool_name, name);
       return DC_SAME_UNKNOWN;
     }
   path = virStorageVolGetPath (vol);
