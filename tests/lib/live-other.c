@@ -152,3 +152,35 @@ live_other_run_ok (const char *const *argv)
   g_ptr_array_add (full, NULL);
   dc_test_run_ok ((const char *const *) full->pdata);
 }
+
+/* The directory of the second daemon's pool of the name @pool (see
+ * live_other_start_with_pool()), private to that daemon */
+char *
+live_other_there_dir (const char *pool)
+{
+  return g_strdup_printf ("/var/lib/libvirt/images/%s-there", pool);
+}
+
+/* @name in that directory, as this side reads it */
+char *
+live_other_there_file (const char *pool, const char *name)
+{
+  g_autofree char *dir = live_other_there_dir (pool);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  return live_other_path (path);
+}
+
+/* Starts the second daemon and gives it a pool @pool of its own, in
+ * live_other_there_dir(); FALSE (the test skipped) where that cannot be */
+gboolean
+live_other_start_with_pool (const char *pool)
+{
+  g_autofree char *dir = NULL;
+
+  if (live_conn == NULL || !live_other_start ())
+    return FALSE;
+  dir = live_other_there_dir (pool);
+  live_other_pool (pool, dir);
+  return TRUE;
+}

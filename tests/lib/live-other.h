@@ -24,5 +24,8 @@ char *live_other_path (const char *path);
 void live_other_pool (const char *name, const char *dir);
 void live_other_pool_refresh (const char *name);
 void live_other_run_ok (const char *const *argv);
+char *live_other_there_dir (const char *pool);
+char *live_other_there_file (const char *pool, const char *name);
+gboolean live_other_start_with_pool (const char *pool);
 
 G_END_DECLS

@@ -27,37 +27,6 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
-/* The destination's directory of pool @pool, private to that daemon */
-static char *
-there_dir (const char *pool)
-{
-  return g_strdup_printf ("/var/lib/libvirt/images/%s-there", pool);
-}
-
-/* @name in that directory, as this side reads it */
-static char *
-there_file (const char *pool, const char *name)
-{
-  g_autofree char *dir = there_dir (pool);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-
-  return live_other_path (path);
-}
-
-/* Starts the second daemon and gives it pool @pool; FALSE (test
- * skipped) where that cannot be */
-static gboolean
-to_live_setup (const char *pool)
-{
-  g_autofree char *dir = NULL;
-
-  if (live_conn == NULL || !live_other_start ())
-    return FALSE;
-  dir = there_dir (pool);
-  live_other_pool (pool, dir);
-  return TRUE;
-}
-
 /* Removes the domains named from @src on and pool @pool from the
  * destination */
 static void
@@ -203,13 +172,13 @@ test_to_live_clone (LiveGuest *g, gconstpointer data)
   guint64 last;
   int status;
 
-  if (g->src == NULL || !to_live_setup (g->pool))
+  if (g->src == NULL || !live_other_start_with_pool (g->pool))
     return;
   clone = g_strdup_printf ("%s-clone1", g->src);
   {
     g_autofree char *name = g_strdup_printf ("%s-data.raw", clone);
 
-    clone_disk = there_file (g->pool, name);
+    clone_disk = live_other_there_file (g->pool, name);
   }
   live_guest_start_writer (g, RECORDS_FIRST);
   files = listing (g->dir);
@@ -270,7 +239,7 @@ test_to_live_interrupted (LiveGuest *g, gconstpointer data)
   g_autofree char *err = NULL;
   int status;
 
-  if (g->src == NULL || !to_live_setup (g->pool))
+  if (g->src == NULL || !live_other_start_with_pool (g->pool))
     return;
   live_guest_add_full_disk (g, "vdb", FULL_DISK_MIB);
   live_guest_start_writer (g, 1);
@@ -339,7 +308,7 @@ test_to_live_interrupted (LiveGuest *g, gconstpointer data)
 static void
 assert_no_staging (const char *pool)
 {
-  g_autofree char *dir = there_dir (pool);
+  g_autofree char *dir = live_other_there_dir (pool);
   g_autofree char *seen = live_other_path (dir);
   g_autofree char *files = listing (seen);
 
@@ -366,7 +335,7 @@ test_to_live_formats (LiveFixture *f, gconstpointer data)
   g_autofree char *err = NULL;
   int status;
 
-  if (!to_live_setup (f->pool))
+  if (!live_other_start_with_pool (f->pool))
     return;
   src = virDomainLookupByName (live_conn, f->src);
   g_assert_nonnull (src);
@@ -382,9 +351,9 @@ test_to_live_formats (LiveFixture *f, gconstpointer data)
   assert_no_staging (f->pool);
   {
     g_autofree char *vda_name = g_strdup_printf ("%s-clone1.qcow2", f->src);
-    g_autofree char *vda = there_file (f->pool, vda_name);
+    g_autofree char *vda = live_other_there_file (f->pool, vda_name);
     g_autofree char *vdb_name = g_strdup_printf ("%s-clone1-vdb.raw", f->src);
-    g_autofree char *vdb = there_file (f->pool, vdb_name);
+    g_autofree char *vdb = live_other_there_file (f->pool, vdb_name);
     g_autoptr (JsonNode) info = dc_test_qemu_img_info (vda);
     const char *compare[] = {
       "qemu-img", "compare", "-U", "-f", "qcow2", "-F", "qcow2", src_qcow2, vda, NULL
@@ -405,9 +374,9 @@ test_to_live_formats (LiveFixture *f, gconstpointer data)
   g_assert_cmpint (live_guest_state (live_conn, f->src), ==, VIR_DOMAIN_PAUSED);
   {
     g_autofree char *vda_name = g_strdup_printf ("%s-clone2.raw", f->src);
-    g_autofree char *vda = there_file (f->pool, vda_name);
+    g_autofree char *vda = live_other_there_file (f->pool, vda_name);
     g_autofree char *vdb_name = g_strdup_printf ("%s-clone2-vdb.raw", f->src);
-    g_autofree char *vdb = there_file (f->pool, vdb_name);
+    g_autofree char *vdb = live_other_there_file (f->pool, vdb_name);
     const char *compare[] = { "qemu-img", "compare", "-U", "-f", "qcow2", "-F", "raw", src_qcow2, vda, NULL };
 
     dc_test_run_ok (compare);
@@ -429,7 +398,7 @@ test_to_live_convert_fails (LiveFixture *f, gconstpointer data)
 {
   g_autoptr (DcDomain) src = NULL;
   g_autoptr (GPtrArray) argv = NULL;
-  g_autofree char *dir = there_dir (f->pool);
+  g_autofree char *dir = live_other_there_dir (f->pool);
   g_autofree char *seen = NULL;
   const char *mount[] = { "mount", "-t", "tmpfs", "-o", "size=7m", "tmpfs", dir, NULL };
   const char *umount[] = { "umount", dir, NULL };

@@ -21,38 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The destination's pool of the fixture's pool's name: its directory
- * there, private to that daemon */
-static char *
-there_dir (const LiveFixture *f)
-{
-  return g_strdup_printf ("/var/lib/libvirt/images/%s-there", f->pool);
-}
-
-/* @name in that directory, as this side reads it */
-static char *
-there_file (const LiveFixture *f, const char *name)
-{
-  g_autofree char *dir = there_dir (f);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-
-  return live_other_path (path);
-}
-
-/* Starts the second daemon and gives it the pool; FALSE (test skipped)
- * where that cannot be */
-static gboolean
-to_setup (const LiveFixture *f)
-{
-  g_autofree char *dir = NULL;
-
-  if (live_conn == NULL || !live_other_start ())
-    return FALSE;
-  dir = there_dir (f);
-  live_other_pool (f->pool, dir);
-  return TRUE;
-}
-
 /* Removes the test's domains (stopped) and pool from the destination */
 static void
 to_teardown (const LiveFixture *f)
@@ -148,7 +116,7 @@ assert_print_xml_changes_nothing (const LiveFixture *f)
   g_autofree char *before_here = live_snapshot ();
   g_autofree char *after = NULL;
   g_autofree char *after_here = NULL;
-  g_autofree char *dir = there_dir (f);
+  g_autofree char *dir = live_other_there_dir (f->pool);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   int status = to_clone (f, &out, &err, args);
@@ -172,13 +140,13 @@ assert_volumes_there (const LiveFixture *f, const char *clone, const char *spars
   g_autofree char *qcow2 = g_strdup_printf ("%s.qcow2", clone);
   g_autofree char *src_qcow2_name = g_strdup_printf ("%s.qcow2", f->src);
   g_autofree char *src_qcow2 = live_path_in (f, src_qcow2_name);
-  g_autofree char *qcow2_copy = there_file (f, qcow2);
+  g_autofree char *qcow2_copy = live_other_there_file (f->pool, qcow2);
   g_autoptr (JsonNode) info = dc_test_qemu_img_info (qcow2_copy);
   g_autofree char *vdb = g_strdup_printf ("%s-vdb.raw", clone);
   g_autofree char *src_vdb = live_path_in (f, "data.raw");
-  g_autofree char *vdb_copy = there_file (f, vdb);
+  g_autofree char *vdb_copy = live_other_there_file (f->pool, vdb);
   g_autofree char *vde = g_strdup_printf ("%s-vde.raw", clone);
-  g_autofree char *vde_copy = there_file (f, vde);
+  g_autofree char *vde_copy = live_other_there_file (f->pool, vde);
   g_autofree char *nvram = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, f->src);
   g_autofree char *nvram_there = g_strdup_printf ("%s/%s_VARS.fd", f->nvram_dir, clone);
   g_autofree char *nvram_copy = live_other_path (nvram_there);
@@ -198,7 +166,7 @@ static void
 assert_definition_there (const LiveFixture *f, virDomainPtr dom, const char *clone)
 {
   g_autofree char *xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_INACTIVE);
-  g_autofree char *dir = there_dir (f);
+  g_autofree char *dir = live_other_there_dir (f->pool);
   g_autofree char *qcow2 = g_strdup_printf ("<source file='%s/%s.qcow2'", dir, clone);
   g_autofree char *vde = g_strdup_printf ("<source file='%s/%s-vde.raw'", dir, clone);
   g_autofree char *shared = g_strdup_printf ("<source file='%s/shared.raw'", f->dir);
@@ -233,7 +201,7 @@ test_live_to_data (LiveFixture *f, gconstpointer data)
   g_autoptr (DcDomain) dom = NULL;
   int status;
 
-  if (!to_setup (f))
+  if (!live_other_start_with_pool (f->pool))
     return;
   sparse = add_sparse_disk (f);
   clone = g_strdup_printf ("%s-clone1", f->src);
@@ -293,7 +261,7 @@ test_live_to_same_name (LiveFixture *f, gconstpointer data)
   g_autofree char *second = NULL;
   int status;
 
-  if (!to_setup (f))
+  if (!live_other_start_with_pool (f->pool))
     return;
   source_system_disk_only (f);
   status = to_clone (f, &out, &err, named);
@@ -304,7 +272,7 @@ test_live_to_same_name (LiveFixture *f, gconstpointer data)
   {
     g_autofree char *name = g_strdup_printf ("%s.qcow2", f->src);
     g_autofree char *src = live_path_in (f, name);
-    g_autofree char *copy = there_file (f, name);
+    g_autofree char *copy = live_other_there_file (f->pool, name);
 
     live_assert_same_file (src, copy);
   }
@@ -388,7 +356,7 @@ test_live_to_tpm_nvram (LiveFixture *f, gconstpointer data)
 
   g_autofree char *swtpm = g_find_program_in_path ("swtpm");
 
-  if (!to_setup (f))
+  if (!live_other_start_with_pool (f->pool))
     return;
   if (swtpm == NULL)
     {
@@ -458,13 +426,13 @@ test_live_to_media (LiveFixture *f, gconstpointer data)
 {
   g_autofree char *pool = g_strdup_printf ("media-%s", f->src);
   g_autofree char *dir = g_strdup_printf ("/var/lib/libvirt/images/%s", pool);
-  g_autofree char *there_dir = g_strdup_printf ("/var/lib/libvirt/images/%s-there", pool);
+  g_autofree char *there_dir = live_other_there_dir (pool);
   g_autofree char *iso = g_build_filename (dir, "media.iso", NULL);
   g_autofree char *there_iso = g_build_filename (there_dir, "media.iso", NULL);
   g_autofree char *copy = NULL;
   GStatBuf first, second;
 
-  if (!to_setup (f))
+  if (!live_other_start_with_pool (f->pool))
     return;
   attach_media (f, pool, dir, iso);
   live_other_pool (pool, there_dir);
@@ -552,7 +520,7 @@ test_live_to_refuse (LiveFixture *f, gconstpointer data)
   g_autofree char *src_xml = NULL;
   g_autoptr (DcDomain) bare = NULL;
 
-  if (!to_setup (f))
+  if (!live_other_start_with_pool (f->pool))
     return;
   {
     g_autofree char *xml =
@@ -616,7 +584,7 @@ add_full_disk (const LiveFixture *f, guint mib)
 static void
 wait_for_stream (const LiveFixture *f, const char *name)
 {
-  g_autofree char *path = there_file (f, name);
+  g_autofree char *path = live_other_there_file (f->pool, name);
 
   for (int i = 0; i < 3000; i++)
     {
@@ -654,7 +622,7 @@ there_entries (const char *dir)
 static char *
 there_listing (const LiveFixture *f)
 {
-  g_autofree char *dir = there_dir (f);
+  g_autofree char *dir = live_other_there_dir (f->pool);
   char *listing = there_entries (dir);
 
   g_assert_cmpstr (listing, !=, "(none)");
@@ -666,7 +634,7 @@ there_listing (const LiveFixture *f)
 static void
 there_pool_on_tmpfs (const LiveFixture *f)
 {
-  g_autofree char *dir = there_dir (f);
+  g_autofree char *dir = live_other_there_dir (f->pool);
   g_autofree char *there = live_other_path (dir);
   const char *mount[] = { "mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", dir, NULL };
 
@@ -678,7 +646,7 @@ there_pool_on_tmpfs (const LiveFixture *f)
 static void
 there_pool_unmount (const LiveFixture *f)
 {
-  g_autofree char *dir = there_dir (f);
+  g_autofree char *dir = live_other_there_dir (f->pool);
   const char *umount[] = { "umount", dir, NULL };
 
   live_other_run_ok (umount);
@@ -697,7 +665,7 @@ test_live_to_sigterm (LiveFixture *f, gconstpointer data)
   g_autofree char *err = NULL;
   int status;
 
-  if (!to_setup (f))
+  if (!live_other_start_with_pool (f->pool))
     return;
   add_full_disk (f, 1024);
   before = live_snapshot_of (live_other_conn);
@@ -739,7 +707,7 @@ test_live_to_cleanup (LiveFixture *f, gconstpointer data)
   g_autofree char *err = NULL;
   int status;
 
-  if (!to_setup (f))
+  if (!live_other_start_with_pool (f->pool))
     return;
   add_full_disk (f, 1024);
   before = live_snapshot_of (live_other_conn);
