@@ -74,6 +74,18 @@ assert_counted_clone (const LiveFixture *f, JsonObject *clone, const char *name,
   }
 }
 
+/* Nothing beyond the batch's @n clones: no temporary pool left, no
+ * clone numbered @n + 1. */
+static void
+assert_nothing_past (const LiveFixture *f, guint n)
+{
+  g_autofree char *snapshot = live_snapshot ();
+  g_autofree char *next = g_strdup_printf ("%s-clone%u", f->src, n + 1);
+
+  dc_assert_not_contains (snapshot, "domclone-");
+  g_assert_false (live_domain_exists (next));
+}
+
 /* --count 3: three complete clones, one call, one result
  *
  * Longer than 60 lines: one scenario, each step starting from what the
@@ -113,13 +125,7 @@ test_live_count (LiveFixture *f, gconstpointer data)
       assert_counted_clone (f, json_array_get_object_element (clones, i), name, seen);
     }
   /* nothing else: no temporary pool left, no fourth domain */
-  {
-    g_autofree char *snapshot = live_snapshot ();
-    g_autofree char *fourth = g_strdup_printf ("%s-clone4", f->src);
-
-    dc_assert_not_contains (snapshot, "domclone-");
-    g_assert_false (live_domain_exists (fourth));
-  }
+  assert_nothing_past (f, 3);
 
   /* as text: one line for all; --count 1 is one clone */
   {
@@ -448,13 +454,7 @@ test_live_count_parallel (LiveFixture *f, gconstpointer data)
 
       assert_linked_clone (f, json_array_get_object_element (clones, i), name, seen);
     }
-  {
-    g_autofree char *snapshot = live_snapshot ();
-    g_autofree char *seventh = g_strdup_printf ("%s-clone7", f->src);
-
-    dc_assert_not_contains (snapshot, "domclone-");
-    g_assert_false (live_domain_exists (seventh));
-  }
+  assert_nothing_past (f, 6);
 }
 
 /* A clone in the middle of a batch made several at once cannot be made

@@ -605,6 +605,28 @@ test_group_live (GroupFixture *f, gconstpointer data)
   g_assert_cmpint (virDomainDestroy (dom), ==, 0);
 }
 
+/* The member's --reset-identity of the fixture's source: exit 1, one
+ * line on stderr (returned) saying the run was rolled back, the daemon
+ * as it was before; its stdout in *@out. */
+static char *
+member_reset_fails_cleanly (const GroupFixture *f, char **out)
+{
+  const char *args[] = { "--reset-identity", f->src, NULL };
+  g_autofree char *before = live_snapshot ();
+  g_autofree char *after = NULL;
+  char *err = NULL;
+  int status;
+
+  status = member_domclone (f, out, &err, args);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_cmpuint (dc_test_count_of (err, "\n"), ==, 1);
+  dc_assert_contains (err, "everything this run created was removed");
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  return err;
+}
+
 /* --reset-identity, as the member, on root's 0600 images: libguestfs
  * opens the clone's disks from this process, which may not (libvirt
  * copied them for it). One line that says so and what to do; the clone
@@ -614,27 +636,15 @@ test_group_reset_refused (GroupFixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
-  const char *args[] = { "--reset-identity", NULL, NULL };
-  int status;
 
   if (f->src == NULL)
     return;
-  before = live_snapshot ();
-  args[1] = f->src;
-  status = member_domclone (f, &out, &err, args);
-  g_test_message ("exit %d: %s", status, err);
-  g_assert_cmpint (status, ==, 1);
+  err = member_reset_fails_cleanly (f, &out);
   g_assert_cmpstr (out, ==, "");
   g_assert_true (g_str_has_prefix (err, "domclone: "));
-  g_assert_cmpuint (dc_test_count_of (err, "\n"), ==, 1);
   dc_assert_contains (err, "cannot open disk 'vda'");
   dc_assert_contains (err, "Permission denied");
   dc_assert_contains (err, "run domclone --reset-identity as a user who can read and write them");
-  dc_assert_contains (err, "everything this run created was removed");
-  after = live_snapshot ();
-  g_assert_cmpstr (after, ==, before);
 }
 
 /* --reset-identity, as the member, of its own read-only images (0444,
@@ -647,23 +657,11 @@ test_group_reset_own (GroupFixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
-  const char *args[] = { "--reset-identity", NULL, NULL };
-  int status;
 
   if (f->src == NULL)
     return;
-  before = live_snapshot ();
-  args[1] = f->src;
-  status = member_domclone (f, &out, &err, args);
-  g_test_message ("exit %d: %s", status, err);
-  g_assert_cmpint (status, ==, 1);
-  g_assert_cmpuint (dc_test_count_of (err, "\n"), ==, 1);
+  err = member_reset_fails_cleanly (f, &out);
   dc_assert_contains (err, "libguestfs finds no operating system on disk");
-  dc_assert_contains (err, "everything this run created was removed");
-  after = live_snapshot ();
-  g_assert_cmpstr (after, ==, before);
 }
 
 /* The second daemon's socket where the member can reach it: through
