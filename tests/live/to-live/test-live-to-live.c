@@ -465,6 +465,52 @@ test_to_live_private_socket (LiveGuest *g, gconstpointer data)
   to_live_teardown (g->src, g->pool);
 }
 
+/* A source reached over TCP (its URI names a host) is exported on a TCP
+ * port, which anyone who reaches it could read from: stderr says so,
+ * once, naming the host and the port; the clone is the source's. */
+static void
+test_to_live_tcp_warns (LiveGuest *g, gconstpointer data)
+{
+  const char *tcp = g_getenv ("DOMCLONE_TEST_TCP_URI");
+  g_autofree char *clone_disk = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *want = NULL;
+  int status;
+
+  if (tcp == NULL)
+    {
+      g_test_skip ("the daemon has no TCP listener (DOMCLONE_TEST_TCP_URI)");
+      return;
+    }
+  if (g->src == NULL || !live_other_start_with_pool (g->pool))
+    return;
+  {
+    g_autofree char *name = g_strdup_printf ("%s-clone1-data.raw", g->src);
+
+    clone_disk = live_other_there_file (g->pool, name);
+  }
+  live_guest_start_writer (g, 1);
+  {
+    const char *args[] = { "-c", tcp, "--to", live_other_uri, "--live", g->src, NULL };
+
+    status = dc_test_domclone_argv (args, &out, &err);
+  }
+  g_test_message ("exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  want = g_strdup_printf ("domclone: warning: the disks of '%s' can be read without a password by anyone who "
+                          "reaches '127.0.0.1' port %d (NBD over TCP without TLS) until they are copied\n",
+                          g->src, NBD_PORT_FIRST);
+  dc_assert_contains (err, want);
+  /* once */
+  g_assert_null (strstr (strstr (err, want) + strlen (want), "without a password"));
+  line = live_guest_read_line (clone_disk, LIVE_GUEST_DATA_OFFSET);
+  g_assert_cmpstr (line, ==, g->data);
+  live_guest_assert_goes_on (g, live_guest_last_record (g->data_path));
+  to_live_teardown (g->src, g->pool);
+}
+
 /* The destination's pool @pool holds no staging volume of a qcow2
  * disk's conversion */
 static void
@@ -614,6 +660,7 @@ main (int argc, char **argv)
   LIVE_GUEST_TEST ("/live/to-live/clone", test_to_live_clone);
   LIVE_GUEST_TEST ("/live/to-live/interrupted", test_to_live_interrupted);
   LIVE_GUEST_TEST ("/live/to-live/private-socket", test_to_live_private_socket);
+  LIVE_GUEST_TEST ("/live/to-live/tcp-warns", test_to_live_tcp_warns);
   LIVE_TEST ("/live/to-live/formats", test_to_live_formats);
   LIVE_TEST ("/live/to-live/convert-fails", test_to_live_convert_fails);
   rc = live_run ();
