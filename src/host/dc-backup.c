@@ -269,10 +269,9 @@ dc_backup_local (virConnectPtr conn)
  * short) under the QEMU driver's lib directory, made by libvirt for
  * each start with mode 0750, owned by QEMU's user, removed when the
  * domain stops. The QEMU process may create files in it, also where
- * AppArmor confines it (virt-aa-helper's profile lets it write
- * the files right in it). It
- * is found by the domain's ID, not by libvirt's rule for cutting the
- * name short. */
+ * AppArmor confines it (virt-aa-helper's profile lets it write the
+ * files right in it). It is found by the domain's ID, not by libvirt's
+ * rule for cutting the name short. */
 static char *
 dc_backup_private_dir (virConnectPtr conn, virDomainPtr dom, const char *name, GError **error)
 {
@@ -305,8 +304,8 @@ dc_backup_private_dir (virConnectPtr conn, virDomainPtr dom, const char *name, G
     }
   g_set_error (
     error, DC_ERROR, DC_ERROR_UNSUPPORTED,
-    "cannot clone the running domain '%s' onto another host with --live: libvirt's private directory of the domain ('%s%s...') is not in '%s' or cannot be entered as this user, and its disks are exported on a socket there; run domclone as root on the domain's host",
-    name, prefix, name, lib);
+    "cannot clone the running domain '%s' onto another host with --live as this user: its disks would be exported on a socket in libvirt's private directory of the domain ('%s*' in '%s'), which is not there or which only root and QEMU's user can enter; run domclone as root",
+    name, prefix, lib);
   return NULL;
 }
 
