@@ -511,6 +511,62 @@ test_to_live_tcp_warns (LiveGuest *g, gconstpointer data)
   to_live_teardown (g->src, g->pool);
 }
 
+/* A member of the libvirt group (not root) cannot enter libvirt's
+ * private directory of the running source, where its exports' socket
+ * would be: the clone is refused before anything is made, in one
+ * line, and never made over an open TCP port instead. (The destination
+ * is the same daemon: the member reaches no other.) */
+static void
+test_to_live_member_refused (LiveFixture *f, gconstpointer data)
+{
+  const char *user = g_getenv ("DOMCLONE_TEST_GROUP_USER");
+  const char *uri = g_getenv ("DOMCLONE_TEST_URI");
+  g_autoptr (DcDomain) src = NULL;
+  g_autofree char *clone = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  if (live_conn == NULL)
+    return;
+  if (user == NULL)
+    {
+      g_test_skip ("no member of the libvirt group (DOMCLONE_TEST_GROUP_USER)");
+      return;
+    }
+  src = virDomainLookupByName (live_conn, f->src);
+  g_assert_nonnull (src);
+  if (virDomainCreate (src) < 0 || virDomainSuspend (src) < 0)
+    g_error ("cannot start and pause '%s': %s", f->src, virGetLastErrorMessage ());
+  clone = g_strdup_printf ("%s-member", f->src);
+  before = live_snapshot ();
+  {
+    g_autofree char *reuid = g_strdup_printf ("--reuid=%s", user);
+    g_autofree char *regid = g_strdup_printf ("--regid=%s", user);
+    const char *argv[] = { "setpriv", reuid,    regid,       "--init-groups",
+                           "--",      "env",    "HOME=/tmp", g_getenv ("DOMCLONE"),
+                           "-c",      uri,      "--to",      uri,
+                           "--live",  "--name", clone,       f->src,
+                           NULL };
+
+    status = dc_test_run (argv, &out, &err);
+  }
+  g_test_message ("exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_true (g_str_has_prefix (err, "domclone: cannot clone the running domain"));
+  /* one line */
+  g_assert_cmpstr (strchr (err, '\n'), ==, "\n");
+  dc_assert_contains (err, "libvirt's private directory of the domain");
+  dc_assert_contains (err, "run domclone as root");
+  g_assert_false (backup_runs (f->src));
+  g_assert_false (live_domain_exists (clone));
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpint (virDomainDestroy (src), ==, 0);
+}
+
 /* The destination's pool @pool holds no staging volume of a qcow2
  * disk's conversion */
 static void
@@ -663,6 +719,7 @@ main (int argc, char **argv)
   LIVE_GUEST_TEST ("/live/to-live/tcp-warns", test_to_live_tcp_warns);
   LIVE_TEST ("/live/to-live/formats", test_to_live_formats);
   LIVE_TEST ("/live/to-live/convert-fails", test_to_live_convert_fails);
+  LIVE_TEST ("/live/to-live/member-refused", test_to_live_member_refused);
   rc = live_run ();
   live_other_stop ();
   return rc;
