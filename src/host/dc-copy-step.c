@@ -615,7 +615,8 @@ typedef struct
 {
   DcRun *run;
   GPtrArray *copies;
-  const char *host;
+  const char *socket; /* a source on this host: the exports' UNIX socket */
+  const char *host;   /* else over TCP */
   guint port;
   gsize *done;
   gint next; /* the next disk to read, atomic */
@@ -648,7 +649,8 @@ dc_copy_pull_worker (gpointer data)
         return NULL;
       if (dst == NULL)
         dc_set_libvirt_error (&error, "cannot find the new volume '%s' in pool '%s'", name, copy->dst_pool);
-      else if (dc_nbd_to_volume (pull->host, pull->port, copy->dst_name, dst, pull->done, &error))
+      else if (dc_nbd_to_volume (pull->socket, pull->host, pull->port, copy->dst_name, dst, pull->done,
+                                 &error))
         continue;
       g_prefix_error (&error, "cannot clone %s: ", copy->what);
       g_mutex_lock (&pull->lock);
@@ -674,18 +676,27 @@ dc_copy_source_host (DcRun *run)
 /* --live --to: one pull-mode backup job on the source exports its disks
  * as they were at one instant; they are read over NBD and streamed
  * into the new volumes on the clone's host (dc-nbd.c), then the job
- * ends. */
+ * ends. A source on this host exports them on a UNIX socket only root
+ * and QEMU reach; one elsewhere on a TCP port. */
 static gboolean
 dc_copy_backup_pull (DcRun *run, GPtrArray *copies, const GPtrArray *targets, gsize *done, GError **error)
 {
   g_autofree char *host = dc_copy_source_host (run);
+  g_autofree char *socket = NULL;
   DcCopyPull pull = { .run = run, .copies = copies, .host = host, .done = done };
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   guint n = MIN (run->jobs, copies->len);
   int was = VIR_DOMAIN_NOSTATE;
 
-  if (!dc_backup_pull_begin (run->src, run->opts->source, targets, host, run->opts->quiesce, &pull.port, &was,
-                             &run->consistency, error))
+  if (dc_backup_local (run->src_conn))
+    {
+      socket = dc_backup_socket (run->src_conn, run->src, run->opts->source, error);
+      if (socket == NULL)
+        return FALSE;
+      pull.socket = socket;
+    }
+  if (!dc_backup_pull_begin (run->src, run->opts->source, targets, socket, host, run->opts->quiesce,
+                             &pull.port, &was, &run->consistency, error))
     return FALSE;
   g_mutex_init (&pull.lock);
   for (guint i = 1; i < n; i++)
@@ -705,7 +716,7 @@ dc_copy_backup_pull (DcRun *run, GPtrArray *copies, const GPtrArray *targets, gs
     g_thread_join (threads->pdata[i]);
   g_mutex_clear (&pull.lock);
   /* read or not, the exports are not needed any more */
-  dc_backup_pull_end (run->src, run->opts->source, was);
+  dc_backup_pull_end (run->src, run->opts->source, socket, was);
   if (pull.error != NULL)
     {
       g_propagate_error (error, pull.error);

@@ -205,7 +205,7 @@ dc_run_live_check (DcRun *run, const DcPlan *plan, GError **error)
                              error))
     return FALSE;
   if (run->across)
-    return dc_backup_check_pull (plan->source_name, plan->copies, error);
+    return dc_backup_check_pull (run->src_conn, run->src, plan->source_name, plan->copies, error);
   return dc_backup_check_space (run->conn, plan->copies, error);
 }
 
