@@ -56,12 +56,23 @@ typedef struct
   gboolean grown;    /* --resize grew it once filled */
 } DcCopyAttempt;
 
-/* Creates the new volume of @at; %NULL with @error set on failure. */
+/* Whether libvirt reads @at's source volume itself: its copy, or a
+ * stream; an overlay names its base by path, and the other ways read
+ * the source here (or a backup job reads the running domain's disk). */
+static gboolean
+dc_copy_needs_src (const DcCopyAttempt *at)
+{
+  return !at->local && !at->backup && at->bytes == NULL && at->copy->kind != DC_COPY_KIND_OVERLAY;
+}
+
+/* Creates the new volume of @at (from @src, when libvirt needs it);
+ * %NULL with @error set on failure. */
 static virStorageVolPtr
 dc_copy_create (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, GError **error)
 {
   const DcCopy *copy = at->copy;
-  g_autoptr (DcPool) dst_pool = src ? virStoragePoolLookupByName (run->conn, copy->dst_pool) : NULL;
+  g_autoptr (DcPool) dst_pool =
+    src || !dc_copy_needs_src (at) ? dc_env_live_pool (run->env, run->conn, copy->dst_pool) : NULL;
   virStorageVolPtr dst = NULL;
 
   /* an overlay is made empty, its backing store named in its XML (or
@@ -82,6 +93,15 @@ dc_copy_create (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, GError **er
       /* read the error now: freeing a libvirt object clears it */
       at->vanished = (copy->open_dir != NULL || copy->dst_open_dir != NULL) && dc_pool_vanished ();
       at->existed = dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST;
+      /* a pool handle the run kept, of a pool undefined and defined
+       * again meanwhile (a new UUID): looked up anew on the next try */
+      if (dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_POOL)
+        {
+          at->vanished = TRUE;
+          dc_env_live_pool_forget (run->env, run->conn, copy->dst_pool);
+          if (copy->pool != NULL)
+            dc_env_live_pool_forget (run->env, run->src_conn, copy->pool);
+        }
       dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
                             copy->dst_pool);
     }
@@ -104,7 +124,7 @@ dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVol
       return FALSE;
     }
   if (at->here)
-    dc_overlay_vol_written (run, copy);
+    dc_overlay_vol_written (run, copy, dst);
   if (at->stream)
     {
       at->way = DC_COPY_BY_STREAM;
@@ -134,8 +154,10 @@ dc_copy_read_back (DcRun *run, const DcCopyAttempt *at, virStorageVolPtr dst)
   virStorageVolInfo info;
 
   /* after a local copy libvirt must read the volume's size and
-   * allocation anew; the result may want them too */
-  if (!at->local && !at->stream && at->bytes == NULL && !at->grown && run->made == NULL)
+   * allocation anew; the result may want them too. One written here
+   * as qcow2 is read back after its pool's refresh
+   * (dc_overlay_vol_settle()). */
+  if ((!at->local && !at->stream && at->bytes == NULL && !at->grown && run->made == NULL) || at->here)
     return;
   if (virStorageVolGetInfo (dst, &info) < 0)
     {
@@ -159,7 +181,8 @@ static gboolean
 dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
 {
   const DcCopy *copy = at->copy;
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->src_conn, copy->pool);
+  g_autoptr (DcPool) pool =
+    dc_copy_needs_src (at) ? dc_env_live_pool (run->env, run->src_conn, copy->pool) : NULL;
   g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
   g_autoptr (DcVol) dst = dc_copy_create (run, at, src, error);
 
@@ -824,7 +847,7 @@ dc_copy_step_run (DcRun *run, GPtrArray *copies, GError **error)
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   g_autoptr (GPtrArray) rest = g_ptr_array_new ();
   g_autoptr (GPtrArray) backup = g_ptr_array_new ();
-  g_autoptr (GPtrArray) here = g_ptr_array_new ();
+  g_autoptr (GPtrArray) here = dc_overlay_vol_list_new ();
   DcCopyJobs jobs = { .run = run, .copies = copies };
   guint n;
 

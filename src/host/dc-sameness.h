@@ -17,5 +17,6 @@ typedef enum
 } DcSame;
 
 DcSame dc_sameness_of_dir (DcRun *run, const char *pool_name, const char *open_dir, const char *dir);
+void dc_sameness_name_scratch (DcRun *run, GPtrArray *volumes, DcBuilding *building);
 
 G_END_DECLS
