@@ -841,6 +841,37 @@ dc_copy_worker (gpointer data)
     }
 }
 
+/* How many volumes of a clone whose every volume is light may be made
+ * at once: libvirtd serves five calls of one connection at once. */
+#define DC_COPY_LIGHT_AT_ONCE 4
+
+/* A volume that takes the daemon a moment, not a core: an overlay, a
+ * seed, a file of a few MiB (NVRAM, TPM state, an empty disk) */
+static gboolean
+dc_copy_light (const DcCopy *copy)
+{
+  return copy->kind == DC_COPY_KIND_OVERLAY || copy->kind == DC_COPY_KIND_SEED
+         || copy->src_allocation <= 8 * 1024 * 1024;
+}
+
+/* How many copies of @run's clone run at once: @run->jobs (--jobs, else
+ * one a core: a copy keeps one busy). When none of @copies is more than
+ * a moment's work for the daemon, more at once: each mostly waits for
+ * its answers (it creates the file and flushes it to disk), and waits
+ * side by side end together (a linked clone of a four-disk template).
+ * Not with --jobs, nor while several clones are made at once, which
+ * keep the daemon as busy. */
+static guint
+dc_copy_threads (const DcRun *run, const GPtrArray *copies)
+{
+  if (run->opts->jobs > 0 || run->several || run->live)
+    return run->jobs;
+  for (guint i = 0; i < copies->len; i++)
+    if (!dc_copy_light (copies->pdata[i]))
+      return run->jobs;
+  return MAX (run->jobs, DC_COPY_LIGHT_AT_ONCE);
+}
+
 gboolean
 dc_copy_step_run (DcRun *run, GPtrArray *copies, GError **error)
 {
@@ -866,7 +897,7 @@ dc_copy_step_run (DcRun *run, GPtrArray *copies, GError **error)
       jobs.copies = rest;
       jobs.backup = backup;
     }
-  n = MIN (run->jobs, jobs.copies->len + (jobs.backup ? 1 : 0));
+  n = MIN (dc_copy_threads (run, copies), jobs.copies->len + (jobs.backup ? 1 : 0));
   g_mutex_init (&jobs.lock);
   if (n > 1)
     g_info ("copying %u volumes, %u at a time", copies->len, n);
