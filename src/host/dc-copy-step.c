@@ -44,6 +44,8 @@ typedef struct
                           * as @xml says, it is written here
                           * (dc-overlay-vol.c) */
   guint64 capacity;      /* ... of that size */
+  gboolean prove;        /* ... in a directory proven with it first
+                          * (an overlay: dc_overlay_vol_fill()) */
   const char *xml;       /* the new volume's XML, @copy's unless set */
   DcProgressItem *shown; /* its progress line, or NULL */
   /* what came of it */
@@ -117,7 +119,7 @@ dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVol
 
   at->way = at->backup ? DC_COPY_BY_BACKUP : DC_COPY_BY_LIBVIRT;
   if (at->here && copy->kind == DC_COPY_KIND_OVERLAY)
-    return dc_overlay_vol_fill (run, copy, dst, at->path, at->capacity, &at->way, error);
+    return dc_overlay_vol_fill (run, copy, dst, at->path, at->capacity, at->prove, &at->way, error);
   if (at->local && !dc_copy_file (copy->src_path, at->path, &at->way, dc_progress_counter (at->shown), error))
     {
       g_prefix_error (error, "cannot clone %s: ", copy->what);
@@ -157,7 +159,8 @@ dc_copy_read_back (DcRun *run, const DcCopyAttempt *at, virStorageVolPtr dst)
    * allocation anew; the result may want them too. One written here
    * as qcow2 is read back after its pool's refresh
    * (dc_overlay_vol_settle()). */
-  if ((!at->local && !at->stream && at->bytes == NULL && !at->grown && run->made == NULL) || at->here)
+  if ((!at->local && !at->stream && at->bytes == NULL && !at->grown && run->made == NULL)
+      || (at->here && at->way != DC_COPY_BY_LIBVIRT))
     return;
   if (virStorageVolGetInfo (dst, &info) < 0)
     {
@@ -282,7 +285,7 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
   at->local = !at->backup && !run->across && dc_copy_locally (run, copy);
   if (copy->kind == DC_COPY_KIND_OVERLAY || at->local)
     {
-      *own_xml = dc_overlay_vol_here (run, copy, at->local, &at->capacity);
+      *own_xml = dc_overlay_vol_here (run, copy, at->local, &at->capacity, &at->prove);
       at->here = *own_xml != NULL;
       if (at->here)
         at->xml = *own_xml;

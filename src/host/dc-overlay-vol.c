@@ -63,10 +63,14 @@ dc_overlay_vol_list_new (void)
 
 /* Whether @copy's new volume is a qcow2 volume that may be written here:
  * an overlay (what dc_newvol_overlay_xml() asks of qemu-img, nothing
- * more), or a copy filled here (@local) of a qcow2 disk, not grown. */
+ * more), or a copy filled here (@local) of a qcow2 disk, not grown. An
+ * overlay's directory not proven yet is proven with the overlay's own
+ * volume once made (*@prove: dc_overlay_vol_fill()). */
 static gboolean
-dc_overlay_vol_may (DcRun *run, const DcCopy *copy, gboolean local, xmlXPathContext *ctxt)
+dc_overlay_vol_may (DcRun *run, const DcCopy *copy, gboolean local, xmlXPathContext *ctxt, gboolean *prove)
 {
+  DcSame same;
+
   g_autofree char *dir = NULL;
   g_autofree char *format = dc_xml_string (ctxt, NULL, "/volume/target/format/@type");
 
@@ -86,7 +90,9 @@ dc_overlay_vol_may (DcRun *run, const DcCopy *copy, gboolean local, xmlXPathCont
   if (!dc_copy_dst_writable (copy))
     return FALSE;
   dir = g_path_get_dirname (copy->dst_path);
-  return dc_sameness_of_dir (run, copy->dst_pool, NULL, dir) == DC_SAME_PROVEN;
+  same = dc_sameness_known (run, dir);
+  *prove = same == DC_SAME_UNKNOWN;
+  return same != DC_SAME_DISPROVEN;
 }
 
 /**
@@ -95,13 +101,15 @@ dc_overlay_vol_may (DcRun *run, const DcCopy *copy, gboolean local, xmlXPathCont
  * @copy: an overlay, or a copy
  * @local: @copy is a copy this process fills (dc-copy.c)
  * @capacity: (out): the volume's virtual size
+ * @prove: (out): whether its directory is to be proven with it first
+ *   (dc_overlay_vol_fill())
  *
  * Returns: (transfer full) (nullable): the XML of the empty raw volume
  *   libvirt is to make for @copy, when this process writes the qcow2
  *   volume into it; %NULL when libvirt makes it with qemu-img
  */
 char *
-dc_overlay_vol_here (DcRun *run, const DcCopy *copy, gboolean local, guint64 *capacity)
+dc_overlay_vol_here (DcRun *run, const DcCopy *copy, gboolean local, guint64 *capacity, gboolean *prove)
 {
   g_autoptr (xmlDoc) doc = NULL;
   g_autoptr (xmlXPathContext) ctxt = NULL;
@@ -110,7 +118,8 @@ dc_overlay_vol_here (DcRun *run, const DcCopy *copy, gboolean local, guint64 *ca
 
   doc = dc_xml_parse (copy->xml, "volume", "the new volume's XML", &ctxt, NULL);
   cap = doc ? dc_xml_string (ctxt, NULL, "/volume/capacity") : NULL;
-  if (cap == NULL || !dc_overlay_vol_may (run, copy, local, ctxt))
+  *prove = FALSE;
+  if (cap == NULL || !dc_overlay_vol_may (run, copy, local, ctxt, prove))
     return NULL;
   *capacity = g_ascii_strtoull (cap, NULL, 10);
   /* an empty raw volume of its name and permissions */
@@ -165,20 +174,28 @@ dc_overlay_vol_redo (DcRun *run, const DcCopy *copy, GError **error)
  * @dst: the empty raw volume libvirt made for it
  * @path: its path
  * @capacity: the overlay's virtual size
+ * @prove: prove its directory with @dst first (dc_sameness_prove_with())
  * @way: (out): how it was made
  * @error: return location
  *
  * Writes the overlay into @dst; where this process cannot (a file it may
- * not open), libvirt makes it again the usual way.
+ * not open, a directory not proven to be libvirt's), libvirt makes it
+ * again the usual way.
  *
  * Returns: %FALSE with @error set if neither worked
  */
 gboolean
 dc_overlay_vol_fill (DcRun *run, const DcCopy *copy, virStorageVolPtr dst, const char *path, guint64 capacity,
-                     DcCopyWay *way, GError **error)
+                     gboolean prove, DcCopyWay *way, GError **error)
 {
   g_autoptr (GError) local = NULL;
 
+  if (prove && dc_sameness_prove_with (run, dst, path) != DC_SAME_PROVEN)
+    {
+      g_debug ("%s: its directory is not proven to be libvirt's; libvirt makes it", copy->what);
+      *way = DC_COPY_BY_LIBVIRT;
+      return dc_overlay_vol_redo (run, copy, error);
+    }
   if (!dc_overlay_write (path, capacity, copy->src_path, copy->src_format, &local))
     {
       g_debug ("%s: %s; libvirt makes it", copy->what, local->message);

@@ -128,7 +128,8 @@ dc_sameness_name_one (DcRun *run, const char *pool_name, const char *open_dir, c
  * @building: the <building> marker it is to be defined with
  *
  * Names the scratch volume of each directory the copies may want
- * proven (the new volumes', the sources' of full copies on this host)
+ * proven (the new volumes' but overlays', the sources' of full copies
+ * on this host)
  * and not proven yet, in @building and @run->scratch: a proof then
  * makes its scratch volume without first writing the marker (each
  * write of a domain's metadata has libvirt save its definition to
@@ -152,7 +153,10 @@ dc_sameness_name_scratch (DcRun *run, GPtrArray *volumes, DcBuilding *building)
 
       if (copy->rbd != NULL)
         continue;
-      if (dst_dir != NULL)
+      /* an overlay written here is proven with its own volume
+       * (dc_sameness_prove_with()); one libvirt writes is never
+       * flushed from here */
+      if (dst_dir != NULL && copy->kind != DC_COPY_KIND_OVERLAY)
         dc_sameness_name_one (run, copy->dst_pool, copy->dst_open_dir, dst_dir, building);
       if (src_dir != NULL && !run->across && copy->kind == DC_COPY_KIND_FULL)
         dc_sameness_name_one (run, copy->pool, copy->open_dir, src_dir, building);
@@ -248,6 +252,22 @@ dc_sameness_prove_once (DcRun *run, const char *pool_name, const char *open_dir,
   return same;
 }
 
+/* Keeps what a proof found of @dir for the batch, and says it (under
+ * prove_lock) */
+static void
+dc_sameness_record (DcRun *run, const char *dir, DcSame same)
+{
+  if (same == DC_SAME_UNKNOWN || g_hash_table_contains (run->batch->same, dir))
+    return;
+  g_hash_table_insert (run->batch->same, g_strdup (dir), GINT_TO_POINTER (same));
+  if (same == DC_SAME_PROVEN)
+    g_info ("'%s' is the directory libvirt sees: a token libvirt wrote there reads back here", dir);
+  else
+    g_info (
+      "'%s' here is not the directory libvirt sees (another mount namespace or container, or a file this process cannot read): libvirt copies its volumes",
+      dir);
+}
+
 /* Whether @dir, the directory of pool @pool_name (a temporary one over
  * @open_dir if set), is the daemon's; proven on first asking, then
  * remembered for the run. */
@@ -270,15 +290,63 @@ dc_sameness_of_dir (DcRun *run, const char *pool_name, const char *open_dir, con
       if (!vanished)
         break;
     }
-  if (same != DC_SAME_UNKNOWN && !g_hash_table_contains (run->batch->same, dir))
+  dc_sameness_record (run, dir, same);
+  g_mutex_unlock (&run->batch->prove_lock);
+  return same;
+}
+
+/**
+ * dc_sameness_known:
+ * @run: the run
+ * @dir: a directory
+ *
+ * Returns: what the batch proved of @dir so far, without proving it
+ */
+DcSame
+dc_sameness_known (DcRun *run, const char *dir)
+{
+  DcSame same;
+
+  g_mutex_lock (&run->batch->prove_lock);
+  same = GPOINTER_TO_INT (g_hash_table_lookup (run->batch->same, dir));
+  g_mutex_unlock (&run->batch->prove_lock);
+  return same;
+}
+
+/**
+ * dc_sameness_prove_with:
+ * @run: the run
+ * @vol: a new volume of the clone, empty and raw, that this process is
+ *   to write at @path (a linked clone's overlay), on the undo stack and
+ *   in the clone's marker already
+ * @path: its path
+ *
+ * Proves the directory of @path as a scratch volume would
+ * (dc_sameness_of_dir()), with @vol itself, unless the batch proved it
+ * already: libvirt writes a token into @vol, this process reads it back
+ * at @path. No volume is made and deleted for it, and no marker
+ * written. What this process then writes at @path replaces the token.
+ *
+ * Returns: what is known of the directory then
+ */
+DcSame
+dc_sameness_prove_with (DcRun *run, virStorageVolPtr vol, const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  DcSame same;
+
+  g_mutex_lock (&run->batch->prove_lock);
+  same = GPOINTER_TO_INT (g_hash_table_lookup (run->batch->same, dir));
+  if (same == DC_SAME_UNKNOWN)
     {
-      g_hash_table_insert (run->batch->same, g_strdup (dir), GINT_TO_POINTER (same));
-      if (same == DC_SAME_PROVEN)
-        g_info ("'%s' is the directory libvirt sees: a token libvirt wrote there reads back here", dir);
+      g_autoptr (GBytes) token = dc_same_token ();
+      g_autoptr (GError) error = NULL;
+
+      if (dc_vol_io_upload (run->conn, vol, token, &error))
+        same = dc_file_holds (path, token) ? DC_SAME_PROVEN : DC_SAME_DISPROVEN;
       else
-        g_info (
-          "'%s' here is not the directory libvirt sees (another mount namespace or container, or a file this process cannot read): libvirt copies its volumes",
-          dir);
+        g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
+      dc_sameness_record (run, dir, same);
     }
   g_mutex_unlock (&run->batch->prove_lock);
   return same;
