@@ -45,7 +45,8 @@ typedef struct
                           * (dc-overlay-vol.c) */
   guint64 capacity;      /* ... of that size */
   gboolean prove;        /* ... in a directory proven with it first
-                          * (an overlay: dc_overlay_vol_fill()) */
+                          * (an overlay: dc_overlay_vol_fill(); a local
+                          * copy: dc_copy_volume_once()) */
   const char *xml;       /* the new volume's XML, @copy's unless set */
   DcProgressItem *shown; /* its progress line, or NULL */
   /* what came of it */
@@ -177,6 +178,33 @@ dc_copy_read_back (DcRun *run, const DcCopyAttempt *at, virStorageVolPtr dst)
     }
 }
 
+/* @at's local copy into *@dst, whose directory its own proof did not
+ * show to be the daemon's: libvirt copies instead, into a volume made
+ * anew under the same name (on the undo stack already). */
+static gboolean
+dc_copy_by_libvirt_instead (DcRun *run, DcCopyAttempt *at, virStorageVolPtr *dst, GError **error)
+{
+  const DcCopy *copy = at->copy;
+  g_autoptr (DcPool) pool = dc_env_live_pool (run->env, run->src_conn, copy->pool);
+  g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
+  g_autoptr (DcPool) dst_pool = src ? dc_env_live_pool (run->env, run->conn, copy->dst_pool) : NULL;
+  virStorageVolPtr made;
+
+  g_debug ("%s goes through libvirt: '%s' is not proven to be the directory libvirt sees", copy->what,
+           at->path);
+  if (dst_pool == NULL || virStorageVolDelete (*dst, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
+                                 copy->dst_pool);
+  made = virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
+  if (made == NULL)
+    return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
+                                 copy->dst_pool);
+  virStorageVolFree (*dst);
+  *dst = made;
+  at->local = at->here = at->prove = FALSE;
+  return TRUE;
+}
+
 /* One attempt at the copy step @at: libvirt copies, or creates the
  * volume and it is filled (dc_copy_fill). On failure @at says whether
  * the pool vanished or the volume existed. */
@@ -207,6 +235,10 @@ dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
                    copy->dst_pool, at->path, copy->dst_path);
       return FALSE;
     }
+  /* a local copy in a directory not proven yet: the new volume proves it */
+  if (at->local && at->prove && dc_sameness_prove_with (run, dst, at->path) != DC_SAME_PROVEN
+      && !dc_copy_by_libvirt_instead (run, at, &dst, error))
+    return FALSE;
   if (!dc_copy_fill (run, at, src, dst, error) || !dc_shape_host_grow (dst, copy, &at->grown, error))
     return FALSE;
   if (!at->backup)
@@ -231,9 +263,13 @@ dc_copy_open_pools (DcRun *run, const DcCopy *copy, char **opened, char **made, 
 
 /* Whether this process copies @copy's bytes itself (see dc-copy.c):
  * it can, and the directories of the source and of the new volume are
- * proven to be the daemon's (see dc-sameness.c) */
+ * proven to be the daemon's (see dc-sameness.c). In a pool's directory
+ * not proven yet that holds the source too, the new volume is made
+ * first and proves it itself (*@prove: dc_copy_volume_once()); but for
+ * a source whose bytes libvirt must not convert (@bytes_only), whose
+ * way is not libvirt's copy. */
 static gboolean
-dc_copy_locally (DcRun *run, const DcCopy *copy)
+dc_copy_locally (DcRun *run, const DcCopy *copy, gboolean *prove)
 {
   g_autofree char *why = NULL;
   g_autofree char *src_dir = NULL;
@@ -248,6 +284,10 @@ dc_copy_locally (DcRun *run, const DcCopy *copy)
     }
   dst_dir = g_path_get_dirname (copy->dst_path);
   src_dir = g_path_get_dirname (copy->src_path);
+  *prove = copy->dst_open_dir == NULL && !copy->bytes_only && g_str_equal (src_dir, dst_dir)
+           && dc_sameness_known (run, dst_dir) == DC_SAME_UNKNOWN;
+  if (*prove)
+    return TRUE;
   if (dc_sameness_of_dir (run, copy->dst_pool, copy->dst_open_dir, dst_dir) != DC_SAME_PROVEN)
     {
       g_debug ("%s goes through libvirt: '%s' is not proven to be the directory libvirt sees", copy->what,
@@ -282,10 +322,13 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
         return FALSE;
       at->xml = *own_xml;
     }
-  at->local = !at->backup && !run->across && dc_copy_locally (run, copy);
+  at->local = !at->backup && !run->across && dc_copy_locally (run, copy, &at->prove);
   if (copy->kind == DC_COPY_KIND_OVERLAY || at->local)
     {
-      *own_xml = dc_overlay_vol_here (run, copy, at->local, &at->capacity, &at->prove);
+      gboolean prove = FALSE;
+
+      *own_xml = dc_overlay_vol_here (run, copy, at->local, &at->capacity, &prove);
+      at->prove = at->prove || prove;
       at->here = *own_xml != NULL;
       if (at->here)
         at->xml = *own_xml;

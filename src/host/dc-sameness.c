@@ -154,9 +154,14 @@ dc_sameness_name_scratch (DcRun *run, GPtrArray *volumes, DcBuilding *building)
       if (copy->rbd != NULL)
         continue;
       /* an overlay written here is proven with its own volume
-       * (dc_sameness_prove_with()); one libvirt writes is never
-       * flushed from here */
-      if (dst_dir != NULL && copy->kind != DC_COPY_KIND_OVERLAY)
+       * (dc_sameness_prove_with()), one libvirt writes is never
+       * flushed from here; so is a copy made here beside its source
+       * in a pool (dc-copy-step.c) */
+      if (copy->kind == DC_COPY_KIND_OVERLAY
+          || (run->local_copies && copy->kind == DC_COPY_KIND_FULL && copy->dst_open_dir == NULL
+              && !copy->bytes_only && g_strcmp0 (src_dir, dst_dir) == 0))
+        continue;
+      if (dst_dir != NULL)
         dc_sameness_name_one (run, copy->dst_pool, copy->dst_open_dir, dst_dir, building);
       if (src_dir != NULL && !run->across && copy->kind == DC_COPY_KIND_FULL)
         dc_sameness_name_one (run, copy->pool, copy->open_dir, src_dir, building);

@@ -236,7 +236,10 @@ wait_for_created (int fd, const char *prefix)
  * --cleanup, like the clone's own volumes: the scratch volume is in the
  * clone's <building> marker before it is made. The kill comes the
  * moment the file appears (inotify); on a busy machine the run may
- * still have deleted it first, so that is tried a few times. */
+ * still have deleted it first, so that is tried a few times. The
+ * scratch volume watched is the NVRAM directory's (a temporary pool's):
+ * the disks' directory, which holds their sources too, is proven with
+ * the first new volume itself. */
 static gboolean
 kill_mid_proof (LiveFixture *f, char **scratch_path)
 {
@@ -246,13 +249,13 @@ kill_mid_proof (LiveFixture *f, char **scratch_path)
   g_auto (DcFd) fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
 
   g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (inotify_add_watch (fd, f->dir, IN_CREATE), >=, 0);
+  g_assert_cmpint (inotify_add_watch (fd, f->nvram_dir, IN_CREATE), >=, 0);
   proc = dc_test_spawn_domclone (args);
   scratch = wait_for_created (fd, "domclone-proof-");
   g_subprocess_send_signal (proc, SIGKILL);
   g_subprocess_wait (proc, NULL, NULL);
   g_assert_nonnull (scratch);
-  *scratch_path = g_build_filename (f->dir, scratch, NULL);
+  *scratch_path = g_build_filename (f->nvram_dir, scratch, NULL);
   return g_file_test (*scratch_path, G_FILE_TEST_EXISTS);
 }
 
