@@ -300,7 +300,16 @@ dc_host_scan_start (virConnectPtr conn)
 {
   DcScanTask *task = g_new0 (DcScanTask, 1);
   g_autoptr (GError) local = NULL;
+  guint64 zero;
 
+  /* Both threads parse XML and read numbers from the start, and what
+   * libxml2 and GLib set up on first use is not safe to set up from two
+   * threads at once: libxml2 wants xmlInitParser() first, and the C
+   * locale GLib makes for g_ascii_strtoull() can leave errno set in the
+   * thread that waited for it, which g_ascii_string_to_unsigned() then
+   * takes for a bad number (a source's counter of '4' was refused). */
+  xmlInitParser ();
+  g_ascii_string_to_unsigned ("0", 10, 0, 1, &zero, NULL);
   virConnectRef (conn);
   task->conn = conn;
   task->thread = g_thread_try_new ("scan", dc_scan_task_run, task, &local);
