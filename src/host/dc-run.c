@@ -672,10 +672,15 @@ dc_run_open_source (DcRun *run, char **xml, guint64 *counter, GError **error)
 
 /* What every run starts with: the source, checked, with its XML and
  * *@counter; and one pass over the host's domains, which answers for the
- * MAC addresses in use and the leftovers of killed runs. */
+ * MAC addresses in use, the names taken and the leftovers of killed
+ * runs. The pass is started first, in a thread of its own: on a host
+ * with a thousand domains it is most of a small clone's time, and the
+ * source is opened and read meanwhile (nothing the pass finds is
+ * needed before the leftovers are removed). */
 static DcHostScan *
 dc_run_begin (DcRun *run, char **xml, guint64 *counter, GError **error)
 {
+  DcScanTask *task = dc_host_scan_start (run->conn);
   DcHostScan *scan = NULL;
   gboolean ok = dc_run_open_source (run, xml, counter, error);
 
@@ -686,8 +691,7 @@ dc_run_begin (DcRun *run, char **xml, guint64 *counter, GError **error)
       if (run->src_host == NULL)
         ok = dc_set_libvirt_error (error, "cannot read the host name of the source's host");
     }
-  if (ok)
-    scan = dc_host_scan (run->conn, error);
+  scan = dc_host_scan_finish (task, ok, error);
   if (scan == NULL)
     g_clear_pointer (&run->src, virDomainFree);
   return scan;
@@ -705,9 +709,10 @@ dc_run_env (DcRun *run, const DcHostScan *scan, gboolean read_only)
 
 /* Leftovers of killed runs against this source go first: they hold
  * names and space. One still being copied by libvirt is left for later,
- * with a warning. */
+ * with a warning. The names of those removed are taken off @scan's:
+ * they are free again. */
 static void
-dc_run_remove_leftovers (DcRun *run, const DcHostScan *scan)
+dc_run_remove_leftovers (DcRun *run, DcHostScan *scan)
 {
   g_autoptr (GPtrArray) removed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GError) error = NULL;
@@ -715,7 +720,10 @@ dc_run_remove_leftovers (DcRun *run, const DcHostScan *scan)
   if (!dc_cleanup (run->conn, scan, run->src_conn, run->opts->source, FALSE, removed, &error))
     g_warning ("cannot remove the leftovers of an earlier run: %s", error->message);
   for (guint i = 0; i < removed->len; i++)
-    g_message ("removed '%s', left unfinished by a killed run", (const char *) removed->pdata[i]);
+    {
+      g_message ("removed '%s', left unfinished by a killed run", (const char *) removed->pdata[i]);
+      dc_host_scan_forget (scan, removed->pdata[i]);
+    }
 }
 
 /* "A", "A and B", "A, B and C" */
@@ -741,19 +749,20 @@ dc_run_name_list (const GPtrArray *made)
 #define DC_RUN_CLONES_AT_ONCE 4
 
 /* Decides the numbers of @c's clones, in order, before any starts:
- * consecutive from @first, skipping a name some domain has (the planner
- * checks again when each clone is planned: a name taken meanwhile moves
- * that clone above all of them). */
+ * consecutive from @first, skipping a name some domain had when the
+ * host was scanned, the leftovers removed since aside (listing the
+ * domains again would cost as much as the rest of the numbering on a
+ * host with a thousand; the planner checks each name again when its
+ * clone is planned, and defining it is the final test: a name taken
+ * meanwhile moves that clone above all of them). */
 static void
 dc_clones_number (DcClones *c, guint first)
 {
   g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
-  g_auto (DcDomainList) doms = { NULL, 0 };
   guint n = MAX (first, 1);
 
-  doms.n = virConnectListAllDomains (c->base->conn, &doms.list, 0);
-  for (int i = 0; i < doms.n; i++)
-    g_hash_table_add (names, (gpointer) virDomainGetName (doms.list[i]));
+  for (guint i = 0; i < c->scan->names->len; i++)
+    g_hash_table_add (names, c->scan->names->pdata[i]);
   for (guint i = 0; i < c->count; i++, n = n < G_MAXUINT ? n + 1 : n)
     {
       for (guint tries = 0; tries < c->count; tries++, n = n < G_MAXUINT ? n + 1 : n)

@@ -7,7 +7,9 @@
  * killed runs). Both are in a domain's XML: one virDomainGetXMLDesc per
  * domain answers both, and the calls are made from several threads at
  * once, so a host with a thousand domains costs a thousand round trips
- * in parallel instead of three thousand one after another.
+ * in parallel instead of three thousand one after another. A run starts
+ * the pass in a thread of its own as soon as it is connected
+ * (dc_host_scan_start()), and opens and reads its source meanwhile.
  *
  * A running domain is read twice: its live definition (the interfaces
  * it has now, hot-plugged ones included) and its saved one (interfaces
@@ -28,8 +30,9 @@ typedef struct
 {
   virDomainPtr *list; /* the domains to read (not owned) */
   int n;
-  gint next; /* atomic */
-  gint read; /* atomic */
+  gint next;  /* atomic */
+  gint read;  /* atomic */
+  gint *stop; /* (nullable) atomic: no domain more is read once set */
   GMutex lock;
   DcHostScan *scan;
 } DcScanJob;
@@ -185,7 +188,7 @@ dc_scan_worker (gpointer data)
       int i = g_atomic_int_add (&job->next, 1);
       g_autofree char *xml = NULL;
 
-      if (i >= job->n)
+      if (i >= job->n || (job->stop != NULL && g_atomic_int_get (job->stop)))
         return NULL;
       /* a domain undefined meanwhile has nothing left to say */
       xml = virDomainGetXMLDesc (job->list[i], VIR_DOMAIN_XML_SECURE);
@@ -202,18 +205,9 @@ dc_scan_worker (gpointer data)
     }
 }
 
-/**
- * dc_host_scan:
- * @conn: connection
- * @error: return location
- *
- * Reads every domain on @conn once, several at a time.
- *
- * Returns: (transfer full): what was found, or %NULL with @error set
- *   when the domains cannot be listed
- */
-DcHostScan *
-dc_host_scan (virConnectPtr conn, GError **error)
+/* dc_host_scan(), which stops reading when *@stop is set */
+static DcHostScan *
+dc_host_scan_until (virConnectPtr conn, gint *stop, GError **error)
 {
   g_autoptr (DcHostScan) scan = g_new0 (DcHostScan, 1);
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
@@ -228,6 +222,7 @@ dc_host_scan (virConnectPtr conn, GError **error)
     }
   job.list = doms.list;
   job.n = doms.n;
+  job.stop = stop;
   scan->macs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   scan->marked = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_marked_free);
   scan->linked = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_marked_free);
@@ -252,6 +247,127 @@ dc_host_scan (virConnectPtr conn, GError **error)
   g_debug ("read %u domains: %u MAC addresses, %u marked as being built", scan->domains,
            g_hash_table_size (scan->macs), scan->marked->len);
   return g_steal_pointer (&scan);
+}
+
+/**
+ * dc_host_scan:
+ * @conn: connection
+ * @error: return location
+ *
+ * Reads every domain on @conn once, several at a time.
+ *
+ * Returns: (transfer full): what was found, or %NULL with @error set
+ *   when the domains cannot be listed
+ */
+DcHostScan *
+dc_host_scan (virConnectPtr conn, GError **error)
+{
+  return dc_host_scan_until (conn, NULL, error);
+}
+
+/* A pass over the host's domains made by a thread of its own */
+struct _DcScanTask
+{
+  virConnectPtr conn; /* a reference of its own */
+  GThread *thread;
+  gint stop; /* atomic */
+  DcHostScan *scan;
+  GError *error;
+};
+
+static gpointer
+dc_scan_task_run (gpointer data)
+{
+  DcScanTask *task = data;
+
+  task->scan = dc_host_scan_until (task->conn, &task->stop, &task->error);
+  return NULL;
+}
+
+/**
+ * dc_host_scan_start:
+ * @conn: connection, used from another thread meanwhile (libvirt's
+ *   connections are made for that)
+ *
+ * Starts dc_host_scan() on @conn in a thread of its own, so the caller
+ * does other work meanwhile: on a host with a thousand domains the pass
+ * takes longer than the rest of a small clone.
+ *
+ * Returns: (transfer full): the pass, which dc_host_scan_finish() ends
+ */
+DcScanTask *
+dc_host_scan_start (virConnectPtr conn)
+{
+  DcScanTask *task = g_new0 (DcScanTask, 1);
+  g_autoptr (GError) local = NULL;
+  guint64 zero;
+
+  /* Both threads parse XML and read numbers from the start, and what
+   * libxml2 and GLib set up on first use is not safe to set up from two
+   * threads at once: libxml2 wants xmlInitParser() first, and the C
+   * locale GLib makes for g_ascii_strtoull() can leave errno set in the
+   * thread that waited for it, which g_ascii_string_to_unsigned() then
+   * takes for a bad number (a source's counter of '4' was refused). */
+  xmlInitParser ();
+  g_ascii_string_to_unsigned ("0", 10, 0, 1, &zero, NULL);
+  virConnectRef (conn);
+  task->conn = conn;
+  task->thread = g_thread_try_new ("scan", dc_scan_task_run, task, &local);
+  if (task->thread == NULL)
+    {
+      g_debug ("no thread for the host scan, which is made here: %s", local->message);
+      dc_scan_task_run (task);
+    }
+  return task;
+}
+
+/**
+ * dc_host_scan_finish:
+ * @task: (transfer full): a pass dc_host_scan_start() started
+ * @want: whether the caller still wants its answer: if not, the pass
+ *   stops at the next domain, and %NULL is returned without an error
+ * @error: return location
+ *
+ * Waits for @task to end, and frees it.
+ *
+ * Returns: (transfer full): what dc_host_scan() would have returned
+ */
+DcHostScan *
+dc_host_scan_finish (DcScanTask *task, gboolean want, GError **error)
+{
+  DcHostScan *scan;
+
+  if (!want)
+    g_atomic_int_set (&task->stop, 1);
+  if (task->thread != NULL)
+    g_thread_join (task->thread);
+  scan = g_steal_pointer (&task->scan);
+  if (scan == NULL && want)
+    g_propagate_error (error, g_steal_pointer (&task->error));
+  g_clear_error (&task->error);
+  if (!want)
+    g_clear_pointer (&scan, dc_host_scan_free);
+  virConnectClose (task->conn);
+  g_free (task);
+  return scan;
+}
+
+/**
+ * dc_host_scan_forget:
+ * @scan: a pass over the host's domains
+ * @name: a domain's name
+ *
+ * Takes @name off @scan's names: the domain was undefined since.
+ */
+void
+dc_host_scan_forget (DcHostScan *scan, const char *name)
+{
+  for (guint i = 0; i < scan->names->len; i++)
+    if (g_str_equal (scan->names->pdata[i], name))
+      {
+        g_ptr_array_remove_index_fast (scan->names, i);
+        return;
+      }
 }
 
 /**

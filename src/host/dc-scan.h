@@ -26,7 +26,13 @@ typedef struct
   GPtrArray *names;  /* every domain's name, as listed */
 } DcHostScan;
 
+/* dc_host_scan() in a thread of its own, while the caller goes on */
+typedef struct _DcScanTask DcScanTask;
+
 DcHostScan *dc_host_scan (virConnectPtr conn, GError **error);
+DcScanTask *dc_host_scan_start (virConnectPtr conn);
+DcHostScan *dc_host_scan_finish (DcScanTask *task, gboolean want, GError **error);
+void dc_host_scan_forget (DcHostScan *scan, const char *name);
 guint64 dc_host_scan_highest_clone (const DcHostScan *scan, const char *source);
 gboolean dc_scan_quick (const char *xml, GPtrArray *macs, gboolean *running);
 void dc_host_scan_free (DcHostScan *scan);

@@ -3,7 +3,8 @@
  * Live tests, cloning: the domclone binary against a private libvirtd
  * (see live-fixture.c). Names handed out in sequence, data, NVRAM and
  * TPM state copied, the clone starting next to its source, concurrent
- * runs, and a whole clone under valgrind.
+ * runs, a whole clone under valgrind, and the pass over the host's
+ * domains (what it finds, how often it lists them).
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include "dc-test-util.h"
 
 #include "dc-metadata.h"
+#include "dc-run.h"
 #include "dc-scan.h"
 
 #include <json-glib/json-glib.h>
@@ -686,6 +688,107 @@ test_live_scan (LiveFixture *f, gconstpointer data)
   g_assert_cmpuint (dc_host_scan_highest_clone (scan, prefix), ==, 7);
 }
 
+/* A batch lists the host's domains twice, as one clone did before:
+ * once for the pass over them, once for the counter's check after its
+ * write; its numbering takes the names the pass listed (issue 18: a
+ * listing of a thousand domains costs milliseconds). Counted in
+ * libvirt's own log of the client. */
+static void
+test_live_scan_listings (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *log = g_build_filename (live_state_dir, "scan-listings.log", NULL);
+  g_autofree char *outputs = g_strdup_printf ("LIBVIRT_LOG_OUTPUTS=1:file:%s", log);
+  const char *extra[] = { "LIBVIRT_LOG_FILTERS=1:libvirt.domain 1:libvirt.host 4:*", outputs, NULL };
+  const char *args[] = { "--count", "2", f->src, NULL };
+  g_autofree char *taken = g_strdup_printf ("%s-clone2", f->src);
+  g_autofree char *want =
+    g_strdup_printf ("Cloned from %s to %s-clone1, %s-clone3.\n", f->src, f->src, f->src);
+  g_autoptr (DcDomain) other = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *text = NULL;
+  guint listings = 0;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  other = live_define_bare_domain (taken);
+  g_unlink (log);
+  proc = dc_test_spawn_domclone_env (args, extra);
+  out = dc_test_communicate (proc, &err, &status);
+  g_test_message ("exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (out, ==, want);
+  g_assert_true (g_file_get_contents (log, &text, NULL, NULL));
+  for (const char *p = strstr (text, " virConnectListAllDomains:"); p != NULL;
+       p = strstr (p + 1, " virConnectListAllDomains:"))
+    listings++;
+  g_assert_cmpuint (listings, ==, 2);
+  g_assert_cmpuint (live_counter_of (f->src), ==, 3);
+}
+
+/* The first MAC address of @xml's interfaces */
+static char *
+first_mac (const char *xml)
+{
+  const char *p = strstr (xml, "<mac address='");
+
+  g_assert_nonnull (p);
+  return g_ascii_strdown (p + strlen ("<mac address='"), 17);
+}
+
+/* A clone made in this process with random numbers from @seed; returns
+ * its MAC address, and deletes it. */
+static char *
+clone_mac_deleted (LiveFixture *f, guint32 seed)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+  DcCloneOptions opts = { .source = f->src, .rand = rand };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DcCloneResult) result = dc_run_clone (live_conn, &opts, &error);
+  g_autofree char *xml = NULL;
+
+  g_assert_no_error (error);
+  xml = live_domain_xml (result->name);
+  live_delete_clone (result->name);
+  return first_mac (xml);
+}
+
+/* The pass over the domains runs while the source is read (issue 18);
+ * the clone's MAC is still new: the address the same random numbers
+ * gave a clone before is taken, as the last of forty interfaces, by a
+ * domain defined since, and the clone gets another. */
+static void
+test_live_scan_overlapped_macs (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *many = g_strdup_printf ("%s-scan-many", f->src);
+  g_autoptr (GString) xml = g_string_new (NULL);
+  g_autoptr (DcDomain) dom = NULL;
+  g_autofree char *drawn = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *got = NULL;
+
+  SKIP_WITHOUT_DAEMON ();
+  drawn = clone_mac_deleted (f, 18);
+  again = clone_mac_deleted (f, 18);
+  g_assert_cmpstr (again, ==, drawn); /* the seed decides it */
+  g_string_append_printf (xml,
+                          "<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory>"
+                          "<os><type arch='x86_64'>hvm</type></os><devices>",
+                          many);
+  for (guint i = 0; i < 39; i++)
+    g_string_append_printf (xml, "<interface type='user'><mac address='52:54:00:5c:b0:%02x'/></interface>",
+                            i);
+  g_string_append_printf (xml, "<interface type='user'><mac address='%s'/></interface></devices></domain>",
+                          drawn);
+  dom = virDomainDefineXML (live_conn, xml->str);
+  g_assert_nonnull (dom);
+
+  got = clone_mac_deleted (f, 18);
+  g_assert_cmpstr (got, !=, drawn);
+  g_assert_false (g_str_has_prefix (got, "52:54:00:5c:b0:"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -702,5 +805,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/clone/valgrind", test_live_valgrind);
   LIVE_TEST ("/live/clone/qcow2-compat", test_live_qcow2_compat);
   LIVE_TEST ("/live/clone/scan", test_live_scan);
+  LIVE_TEST ("/live/clone/scan/listings", test_live_scan_listings);
+  LIVE_TEST ("/live/clone/scan/overlapped-macs", test_live_scan_overlapped_macs);
   return live_run ();
 }
