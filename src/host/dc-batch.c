@@ -104,12 +104,21 @@ dc_batch_refresh_begin (DcBatch *batch, const char *pool, guint seen)
   return TRUE;
 }
 
+/* After the refresh dc_batch_refresh_begin() let the caller make:
+ * @refreshed says whether libvirt did refresh @pool. One that failed
+ * is not counted: it read no volume, so it serves no other clone. */
 void
-dc_batch_refresh_end (DcBatch *batch)
+dc_batch_refresh_end (DcBatch *batch, const char *pool, gboolean refreshed)
 {
   if (batch == NULL)
     return;
   g_mutex_lock (&batch->gate_lock);
+  if (!refreshed)
+    {
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (batch->refreshes, pool));
+
+      g_hash_table_insert (batch->refreshes, g_strdup (pool), GUINT_TO_POINTER (n > 0 ? n - 1 : 0));
+    }
   batch->refreshing = FALSE;
   g_cond_broadcast (&batch->gate_cond);
   g_mutex_unlock (&batch->gate_lock);

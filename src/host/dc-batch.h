@@ -33,6 +33,6 @@ void dc_batch_create_begin (DcBatch *batch);
 void dc_batch_create_end (DcBatch *batch);
 guint dc_batch_refreshes (DcBatch *batch, const char *pool);
 gboolean dc_batch_refresh_begin (DcBatch *batch, const char *pool, guint seen);
-void dc_batch_refresh_end (DcBatch *batch);
+void dc_batch_refresh_end (DcBatch *batch, const char *pool, gboolean refreshed);
 
 G_END_DECLS

@@ -244,7 +244,7 @@ dc_overlay_vol_refresh (DcRun *run, const char *name, guint seen)
     {
       if (virStoragePoolRefresh (pool, 0) == 0)
         {
-          dc_batch_refresh_end (run->batch);
+          dc_batch_refresh_end (run->batch, name, TRUE);
           return;
         }
       if (dc_last_libvirt_code () != VIR_ERR_OPERATION_INVALID)
@@ -252,7 +252,7 @@ dc_overlay_vol_refresh (DcRun *run, const char *name, guint seen)
       g_usleep (DC_OVERLAY_REFRESH_PAUSE);
     }
   g_debug ("storage pool '%s' not refreshed: %s", name, virGetLastErrorMessage ());
-  dc_batch_refresh_end (run->batch);
+  dc_batch_refresh_end (run->batch, name, FALSE);
 }
 
 /* Whether libvirt sees @copy's volume @vol as qemu-img's: qcow2, on its
