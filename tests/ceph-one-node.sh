@@ -99,6 +99,9 @@ bluestore_block_path = $dir/osd/\$cluster-\$id.block
 bluestore_block_create = true
 bluestore_block_size = ${CEPH_OSD_BYTES:-8589934592}
 osd_memory_target = 939524096
+# a client killed with an image open loses its watch after 5 s, not 30:
+# the wait of test-live-rbd's /live/rbd/cleanup-watched
+osd_client_watch_timeout = 5
 EOF
 }
 

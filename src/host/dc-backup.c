@@ -29,7 +29,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 /* how often the job is asked how far it got */
@@ -40,6 +42,8 @@
  * own (10809), a few in case some are taken */
 #define DC_BACKUP_PORT 10809
 #define DC_BACKUP_PORTS 32
+/* the QEMU driver's lib directory of the system daemon (qemu:///system) */
+#define DC_BACKUP_LIB_DIR "/var/lib/libvirt/qemu"
 
 DcBackupTarget *
 dc_backup_target_new (const char *disk, const char *path, const char *format)
@@ -239,9 +243,132 @@ dc_backup_staging_name (const char *name)
   return g_strconcat (name, DC_BACKUP_STAGING_SUFFIX, NULL);
 }
 
+/* --- where a pull-mode job's exports are read ------------------------------ */
+
+/**
+ * dc_backup_local:
+ * @conn: the source's connection
+ *
+ * Whether @conn's daemon runs on this host: its URI names no host
+ * (qemu:///system, qemu+unix:///system, qemu:///session).
+ *
+ * Returns: %TRUE if it does
+ */
+gboolean
+dc_backup_local (virConnectPtr conn)
+{
+  g_autofree char *uri = virConnectGetURI (conn);
+  g_autoptr (GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL) : NULL;
+  const char *host = parsed ? g_uri_get_host (parsed) : NULL;
+
+  return parsed != NULL && (host == NULL || host[0] == '\0');
+}
+
+/* The directory libvirt keeps the running @dom's private files in
+ * (its monitor's socket, its master key): "domain-ID-NAME" (NAME cut
+ * short) under the QEMU driver's lib directory, made by libvirt for
+ * each start with mode 0750, owned by QEMU's user, removed when the
+ * domain stops. The QEMU process may create files in it, also where
+ * AppArmor confines it (virt-aa-helper's profile lets it write the
+ * files right in it). It is found by the domain's ID, not by libvirt's
+ * rule for cutting the name short. */
+static char *
+dc_backup_private_dir (virConnectPtr conn, virDomainPtr dom, const char *name, GError **error)
+{
+  g_autofree char *uri = virConnectGetURI (conn);
+  g_autoptr (GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL) : NULL;
+  gboolean session = parsed != NULL && g_str_equal (g_uri_get_path (parsed), "/session");
+  g_autofree char *lib = session ? g_build_filename (g_get_user_config_dir (), "libvirt", "qemu", "lib", NULL)
+                                 : g_strdup (DC_BACKUP_LIB_DIR);
+  g_autofree char *prefix = g_strdup_printf ("domain-%u-", virDomainGetID (dom));
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GDir) dir = g_dir_open (lib, 0, &local);
+  const char *entry;
+
+  if (dir == NULL)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone the running domain '%s' onto another host with --live as this user: its disks would be exported on a socket in libvirt's private directory of the domain under '%s', which only root and QEMU's user can enter (%s); run domclone as root",
+        name, lib, local->message);
+      return NULL;
+    }
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (lib, entry, NULL);
+
+      if (g_str_has_prefix (entry, prefix) && entry[strlen (prefix)] != '\0'
+          && g_str_has_prefix (name, entry + strlen (prefix)) && g_file_test (path, G_FILE_TEST_IS_DIR)
+          && g_access (path, X_OK) == 0)
+        return g_steal_pointer (&path);
+    }
+  g_set_error (
+    error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+    "cannot clone the running domain '%s' onto another host with --live as this user: its disks would be exported on a socket in libvirt's private directory of the domain ('%s*' in '%s'), which is not there or which only root and QEMU's user can enter; run domclone as root",
+    name, prefix, lib);
+  return NULL;
+}
+
+/**
+ * dc_backup_socket:
+ * @conn: the source's connection, to a daemon on this host
+ *   (dc_backup_local())
+ * @dom: the running source
+ * @name: its name
+ * @error: return location
+ *
+ * The UNIX socket a pull-mode job's NBD server listens on for a source
+ * on this host: in libvirt's private directory of @dom
+ * (dc_backup_private_dir()), which only root and QEMU's user (and
+ * group) can enter, so that no other local user can read the exports,
+ * as anyone could over a TCP port. QEMU creates the socket; libvirt
+ * labels nothing for it. Its name starts with DC_BACKUP_SOCKET_PREFIX,
+ * which dc_backup_end() knows it by.
+ *
+ * Returns: (transfer full): the socket's path, or %NULL with @error set
+ *   if this process could not reach it
+ */
+char *
+dc_backup_socket (virConnectPtr conn, virDomainPtr dom, const char *name, GError **error)
+{
+  g_autofree char *dir = dc_backup_private_dir (conn, dom, name, error);
+  g_autofree char *base = NULL;
+  char *path;
+
+  if (dir == NULL)
+    return NULL;
+  base = g_strdup_printf (DC_BACKUP_SOCKET_PREFIX "%ld.sock", (long) getpid ());
+  path = g_build_filename (dir, base, NULL);
+  if (strlen (path) >= sizeof (((struct sockaddr_un *) NULL)->sun_path))
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_UNSUPPORTED,
+        "cannot clone the running domain '%s' onto another host with --live: the path of its export's socket '%s' is too long for a UNIX socket",
+        name, path);
+      g_free (path);
+      return NULL;
+    }
+  return path;
+}
+
+/* Removes the socket @path of a job of ours that ended, if QEMU left
+ * it behind. */
+static void
+dc_backup_socket_remove (const char *path)
+{
+  g_autofree char *base = path ? g_path_get_basename (path) : NULL;
+
+  if (base == NULL || !g_str_has_prefix (base, DC_BACKUP_SOCKET_PREFIX))
+    return;
+  if (g_unlink (path) < 0 && errno != ENOENT)
+    g_warning ("cannot remove the socket '%s' of the backup job: %s", path, g_strerror (errno));
+}
+
 /**
  * dc_backup_check_pull:
- * @name: the running source's name
+ * @conn: the source's connection
+ * @dom: the running source
+ * @name: its name
  * @copies: (element-type DcCopy): the clone's copies; those with a disk
  *   are read from the job's exports
  * @error: return location
@@ -249,13 +376,19 @@ dc_backup_staging_name (const char *name)
  * --live --to: the job keeps a scratch file beside each disk's file on
  * the source's host, so each disk must be a file. (A disk whose new
  * volume is not raw is staged raw and converted there, see
- * dc_backup_staging_name().) Checked before anything is made.
+ * dc_backup_staging_name().) A source on this host exports its disks
+ * on a UNIX socket this process must reach (dc_backup_socket()).
+ * Checked before anything is made.
  *
- * Returns: %FALSE with @error set if a disk is no file
+ * Returns: %FALSE with @error set if a disk is no file, or the socket
+ *   cannot be had
  */
 gboolean
-dc_backup_check_pull (const char *name, const GPtrArray *copies, GError **error)
+dc_backup_check_pull (virConnectPtr conn, virDomainPtr dom, const char *name, const GPtrArray *copies,
+                      GError **error)
 {
+  g_autofree char *socket = NULL;
+
   for (guint i = 0; i < copies->len; i++)
     {
       const DcCopy *copy = copies->pdata[i];
@@ -272,7 +405,10 @@ dc_backup_check_pull (const char *name, const GPtrArray *copies, GError **error)
           return FALSE;
         }
     }
-  return TRUE;
+  if (!dc_backup_local (conn))
+    return TRUE;
+  socket = dc_backup_socket (conn, dom, name, error);
+  return socket != NULL;
 }
 
 /* The bytes the new volume of @copy takes while the job fills it: a raw
@@ -602,17 +738,19 @@ dc_backup_run (virDomainPtr dom, const char *name, const GPtrArray *targets, gbo
 /* --- pull mode: the disks exported over NBD (--live --to) --------------- */
 
 /* The job's XML: a full pull-mode backup, QEMU's NBD server listening on
- * @host:@port, each disk of @targets exported under the name its
- * @path holds, its scratch file (where QEMU keeps what the guest
- * overwrites while the job runs) at @scratch: libvirt creates it and
- * removes it when the job ends. (libvirt 9.0 names no scratch file by
- * itself in pull mode: "argument key 'filename' must not have null
- * value".) */
+ * the UNIX socket @socket, or else on @host:@port, each disk of
+ * @targets exported under the name its @path holds, its scratch file
+ * (where QEMU keeps what the guest overwrites while the job runs) at
+ * @scratch: libvirt creates it and removes it when the job ends.
+ * (libvirt 9.0 names no scratch file by itself in pull mode: "argument
+ * key 'filename' must not have null value".) */
 static char *
-dc_backup_pull_xml (const GPtrArray *targets, const char *host, guint port)
+dc_backup_pull_xml (const GPtrArray *targets, const char *socket, const char *host, guint port)
 {
   g_autofree char *server =
-    g_markup_printf_escaped ("  <server transport='tcp' name='%s' port='%u'/>\n", host, port);
+    socket != NULL
+      ? g_markup_printf_escaped ("  <server transport='unix' socket='%s'/>\n", socket)
+      : g_markup_printf_escaped ("  <server transport='tcp' name='%s' port='%u'/>\n", host, port);
   GString *xml = g_string_new ("<domainbackup mode='pull'>\n");
 
   g_string_append (xml, server);
@@ -630,44 +768,25 @@ dc_backup_pull_xml (const GPtrArray *targets, const char *host, guint port)
   return g_string_free (xml, FALSE);
 }
 
-/**
- * dc_backup_pull_begin:
- * @dom: the running source
- * @name: its name
- * @targets: (element-type DcBackupTarget): its disks, each @path the
- *   name to export it under
- * @host: the name QEMU's NBD server listens on, as a reader elsewhere
- *   reaches the source's host
- * @quiesce: a guest agent must freeze its file systems
- * @port: (out): the TCP port the server listens on
- * @was: (out): the domain's state before the job
- * @live: (out): how consistent the copy is
- * @error: return location
- *
- * Starts a pull-mode backup job: every disk of @targets exported over
- * NBD as it was at one instant, until dc_backup_pull_end(). libvirt
- * does not choose the port itself: the ports from DC_BACKUP_PORT on are
- * tried until QEMU can listen on one.
- *
- * Returns: %FALSE with @error set if no job started
- */
-gboolean
-dc_backup_pull_begin (virDomainPtr dom, const char *name, const GPtrArray *targets, const char *host,
-                      gboolean quiesce, guint *port, int *was, DcLive *live, GError **error)
+/* dc_backup_pull_begin() over TCP: libvirt does not choose the port
+ * itself, so the ports from DC_BACKUP_PORT on are tried until QEMU can
+ * listen on one. Anyone who reaches it can read the exports while the
+ * job runs, which is said each time. */
+static gboolean
+dc_backup_pull_begin_tcp (virDomainPtr dom, const char *name, const GPtrArray *targets, const char *host,
+                          gboolean quiesce, guint *port, DcLive *live, GError **error)
 {
-  *was = VIR_DOMAIN_NOSTATE;
-  if (virDomainGetState (dom, was, NULL, 0) < 0)
-    return dc_set_libvirt_error (error, "cannot read the state of domain '%s'", name);
   for (guint i = 0;; i++)
     {
-      g_autofree char *xml = dc_backup_pull_xml (targets, host, DC_BACKUP_PORT + i);
+      g_autofree char *xml = dc_backup_pull_xml (targets, NULL, host, DC_BACKUP_PORT + i);
       g_autoptr (GError) local = NULL;
 
       if (dc_backup_begin (dom, name, xml, 0, quiesce, live, &local))
         {
           *port = DC_BACKUP_PORT + i;
-          g_info ("exporting %u disk%s of the running '%s' over NBD at '%s' port %u", targets->len,
-                  targets->len == 1 ? "" : "s", name, host, *port);
+          g_warning ("the disks of '%s' can be read without a password by anyone who reaches '%s' port %u "
+                     "(NBD over TCP without TLS) until they are copied",
+                     name, host, *port);
           return TRUE;
         }
       if (i + 1 >= DC_BACKUP_PORTS || strstr (local->message, "in use") == NULL)
@@ -680,19 +799,66 @@ dc_backup_pull_begin (virDomainPtr dom, const char *name, const GPtrArray *targe
 }
 
 /**
+ * dc_backup_pull_begin:
+ * @dom: the running source
+ * @name: its name
+ * @targets: (element-type DcBackupTarget): its disks, each @path the
+ *   name to export it under
+ * @socket: (nullable): the UNIX socket QEMU's NBD server listens on
+ *   (dc_backup_socket()), for a source on this host
+ * @host: else the name it listens on over TCP, as a reader elsewhere
+ *   reaches the source's host
+ * @quiesce: a guest agent must freeze its file systems
+ * @port: (out): the TCP port the server listens on (0 on @socket)
+ * @was: (out): the domain's state before the job
+ * @live: (out): how consistent the copy is
+ * @error: return location
+ *
+ * Starts a pull-mode backup job: every disk of @targets exported over
+ * NBD as it was at one instant, until dc_backup_pull_end().
+ *
+ * Returns: %FALSE with @error set if no job started
+ */
+gboolean
+dc_backup_pull_begin (virDomainPtr dom, const char *name, const GPtrArray *targets, const char *socket,
+                      const char *host, gboolean quiesce, guint *port, int *was, DcLive *live, GError **error)
+{
+  g_autofree char *xml = NULL;
+
+  *port = 0;
+  *was = VIR_DOMAIN_NOSTATE;
+  if (virDomainGetState (dom, was, NULL, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot read the state of domain '%s'", name);
+  if (socket == NULL)
+    return dc_backup_pull_begin_tcp (dom, name, targets, host, quiesce, port, live, error);
+  xml = dc_backup_pull_xml (targets, socket, NULL, 0);
+  if (!dc_backup_begin (dom, name, xml, 0, quiesce, live, error))
+    {
+      dc_backup_socket_remove (socket);
+      return FALSE;
+    }
+  g_info ("exporting %u disk%s of the running '%s' over NBD on socket '%s'", targets->len,
+          targets->len == 1 ? "" : "s", name, socket);
+  return TRUE;
+}
+
+/**
  * dc_backup_pull_end:
  * @dom: the source
  * @name: its name
+ * @socket: (nullable): the UNIX socket its exports were read on
  * @was: its state before the job
  *
  * Ends the pull-mode job of dc_backup_pull_begin(), whose exports were
- * read (or failed): a pull-mode job is ended by aborting it. A guest its
- * scratch files stopped on an I/O error runs again.
+ * read (or failed): a pull-mode job is ended by aborting it, and its
+ * socket removed if QEMU left it. A guest its scratch files stopped on
+ * an I/O error runs again.
  */
 void
-dc_backup_pull_end (virDomainPtr dom, const char *name, int was)
+dc_backup_pull_end (virDomainPtr dom, const char *name, const char *socket, int was)
 {
   dc_backup_abort (dom, name);
+  dc_backup_socket_remove (socket);
   dc_backup_resume (dom, name, was);
 }
 
@@ -709,7 +875,8 @@ dc_backup_pull_end (virDomainPtr dom, const char *name, int was)
  * Ends the backup job running on @source if it writes into one of
  * @paths, or exports a disk under one of those names (a pull-mode job,
  * --to): the job of a run that died (or lost its connection) goes on
- * after it, and holds those files open, or the source's disks exported.
+ * after it, and holds those files open, or the source's disks exported;
+ * the UNIX socket of such exports goes with it.
  *
  * Returns: %FALSE with @error set if such a job still runs
  */
@@ -741,6 +908,13 @@ dc_backup_end (virConnectPtr conn, const char *source, const char *const *paths,
     return TRUE;
   g_message ("ending the backup job on '%s' that a run left writing into its clone", source);
   dc_backup_abort (dom, source);
+  /* the socket of its exports, on this host (dc_backup_socket()) */
+  if (dc_backup_local (conn))
+    {
+      g_autofree char *socket = dc_xml_string (ctxt, NULL, "/domainbackup/server[@transport='unix']/@socket");
+
+      dc_backup_socket_remove (socket);
+    }
   {
     g_auto (DcJobStats) s = { 0 };
 

@@ -23,6 +23,10 @@ typedef struct
                   * source's host, beside its disk */
 } DcBackupTarget;
 
+/* how the UNIX socket of a pull-mode job's exports is called
+ * (dc_backup_socket()) */
+#define DC_BACKUP_SOCKET_PREFIX "domclone-nbd-"
+
 /* what a staging volume's name adds to its new volume's */
 #define DC_BACKUP_STAGING_SUFFIX ".domclone-staging"
 
@@ -33,13 +37,17 @@ gboolean dc_backup_supported (virDomainPtr dom, const char *name, GError **error
 gboolean dc_backup_check_live (virDomainPtr dom, const char *name, const char *inactive_xml,
                                const GPtrArray *copies, gboolean quiesce, GError **error);
 char *dc_backup_staging_name (const char *name);
-gboolean dc_backup_check_pull (const char *name, const GPtrArray *copies, GError **error);
+gboolean dc_backup_local (virConnectPtr conn);
+char *dc_backup_socket (virConnectPtr conn, virDomainPtr dom, const char *name, GError **error);
+gboolean dc_backup_check_pull (virConnectPtr conn, virDomainPtr dom, const char *name,
+                               const GPtrArray *copies, GError **error);
 gboolean dc_backup_check_space (virConnectPtr conn, const GPtrArray *copies, GError **error);
 gboolean dc_backup_run (virDomainPtr dom, const char *name, const GPtrArray *targets, gboolean quiesce,
                         gsize *done, DcLive *live, GError **error);
-gboolean dc_backup_pull_begin (virDomainPtr dom, const char *name, const GPtrArray *targets, const char *host,
-                               gboolean quiesce, guint *port, int *was, DcLive *live, GError **error);
-void dc_backup_pull_end (virDomainPtr dom, const char *name, int was);
+gboolean dc_backup_pull_begin (virDomainPtr dom, const char *name, const GPtrArray *targets,
+                               const char *socket, const char *host, gboolean quiesce, guint *port, int *was,
+                               DcLive *live, GError **error);
+void dc_backup_pull_end (virDomainPtr dom, const char *name, const char *socket, int was);
 gboolean dc_backup_end (virConnectPtr conn, const char *source, const char *const *paths, GError **error);
 gboolean dc_backup_sparsify (const char *path, GError **error);
 

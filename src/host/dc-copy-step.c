@@ -44,6 +44,9 @@ typedef struct
                           * as @xml says, it is written here
                           * (dc-overlay-vol.c) */
   guint64 capacity;      /* ... of that size */
+  gboolean prove;        /* ... in a directory proven with it first
+                          * (an overlay: dc_overlay_vol_fill(); a local
+                          * copy: dc_copy_volume_once()) */
   const char *xml;       /* the new volume's XML, @copy's unless set */
   DcProgressItem *shown; /* its progress line, or NULL */
   /* what came of it */
@@ -56,12 +59,23 @@ typedef struct
   gboolean grown;    /* --resize grew it once filled */
 } DcCopyAttempt;
 
-/* Creates the new volume of @at; %NULL with @error set on failure. */
+/* Whether libvirt reads @at's source volume itself: its copy, or a
+ * stream; an overlay names its base by path, and the other ways read
+ * the source here (or a backup job reads the running domain's disk). */
+static gboolean
+dc_copy_needs_src (const DcCopyAttempt *at)
+{
+  return !at->local && !at->backup && at->bytes == NULL && at->copy->kind != DC_COPY_KIND_OVERLAY;
+}
+
+/* Creates the new volume of @at (from @src, when libvirt needs it);
+ * %NULL with @error set on failure. */
 static virStorageVolPtr
 dc_copy_create (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, GError **error)
 {
   const DcCopy *copy = at->copy;
-  g_autoptr (DcPool) dst_pool = src ? virStoragePoolLookupByName (run->conn, copy->dst_pool) : NULL;
+  g_autoptr (DcPool) dst_pool =
+    src || !dc_copy_needs_src (at) ? dc_env_live_pool (run->env, run->conn, copy->dst_pool) : NULL;
   virStorageVolPtr dst = NULL;
 
   /* an overlay is made empty, its backing store named in its XML (or
@@ -82,6 +96,15 @@ dc_copy_create (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, GError **er
       /* read the error now: freeing a libvirt object clears it */
       at->vanished = (copy->open_dir != NULL || copy->dst_open_dir != NULL) && dc_pool_vanished ();
       at->existed = dc_last_libvirt_code () == VIR_ERR_STORAGE_VOL_EXIST;
+      /* a pool handle the run kept, of a pool undefined and defined
+       * again meanwhile (a new UUID): looked up anew on the next try */
+      if (dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_POOL)
+        {
+          at->vanished = TRUE;
+          dc_env_live_pool_forget (run->env, run->conn, copy->dst_pool);
+          if (copy->pool != NULL)
+            dc_env_live_pool_forget (run->env, run->src_conn, copy->pool);
+        }
       dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
                             copy->dst_pool);
     }
@@ -97,14 +120,14 @@ dc_copy_fill (DcRun *run, DcCopyAttempt *at, virStorageVolPtr src, virStorageVol
 
   at->way = at->backup ? DC_COPY_BY_BACKUP : DC_COPY_BY_LIBVIRT;
   if (at->here && copy->kind == DC_COPY_KIND_OVERLAY)
-    return dc_overlay_vol_fill (run, copy, dst, at->path, at->capacity, &at->way, error);
+    return dc_overlay_vol_fill (run, copy, dst, at->path, at->capacity, at->prove, &at->way, error);
   if (at->local && !dc_copy_file (copy->src_path, at->path, &at->way, dc_progress_counter (at->shown), error))
     {
       g_prefix_error (error, "cannot clone %s: ", copy->what);
       return FALSE;
     }
   if (at->here)
-    dc_overlay_vol_written (run, copy);
+    dc_overlay_vol_written (run, copy, dst);
   if (at->stream)
     {
       at->way = DC_COPY_BY_STREAM;
@@ -134,8 +157,11 @@ dc_copy_read_back (DcRun *run, const DcCopyAttempt *at, virStorageVolPtr dst)
   virStorageVolInfo info;
 
   /* after a local copy libvirt must read the volume's size and
-   * allocation anew; the result may want them too */
-  if (!at->local && !at->stream && at->bytes == NULL && !at->grown && run->made == NULL)
+   * allocation anew; the result may want them too. One written here
+   * as qcow2 is read back after its pool's refresh
+   * (dc_overlay_vol_settle()). */
+  if ((!at->local && !at->stream && at->bytes == NULL && !at->grown && run->made == NULL)
+      || (at->here && at->way != DC_COPY_BY_LIBVIRT))
     return;
   if (virStorageVolGetInfo (dst, &info) < 0)
     {
@@ -152,6 +178,33 @@ dc_copy_read_back (DcRun *run, const DcCopyAttempt *at, virStorageVolPtr dst)
     }
 }
 
+/* @at's local copy into *@dst, whose directory its own proof did not
+ * show to be the daemon's: libvirt copies instead, into a volume made
+ * anew under the same name (on the undo stack already). */
+static gboolean
+dc_copy_by_libvirt_instead (DcRun *run, DcCopyAttempt *at, virStorageVolPtr *dst, GError **error)
+{
+  const DcCopy *copy = at->copy;
+  g_autoptr (DcPool) pool = dc_env_live_pool (run->env, run->src_conn, copy->pool);
+  g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
+  g_autoptr (DcPool) dst_pool = src ? dc_env_live_pool (run->env, run->conn, copy->dst_pool) : NULL;
+  virStorageVolPtr made;
+
+  g_debug ("%s goes through libvirt: '%s' is not proven to be the directory libvirt sees", copy->what,
+           at->path);
+  if (dst_pool == NULL || virStorageVolDelete (*dst, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
+                                 copy->dst_pool);
+  made = virStorageVolCreateXMLFrom (dst_pool, copy->xml, src, 0);
+  if (made == NULL)
+    return dc_set_libvirt_error (error, "cannot clone %s to '%s' in pool '%s'", copy->what, copy->dst_name,
+                                 copy->dst_pool);
+  virStorageVolFree (*dst);
+  *dst = made;
+  at->local = at->here = at->prove = FALSE;
+  return TRUE;
+}
+
 /* One attempt at the copy step @at: libvirt copies, or creates the
  * volume and it is filled (dc_copy_fill). On failure @at says whether
  * the pool vanished or the volume existed. */
@@ -159,7 +212,8 @@ static gboolean
 dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
 {
   const DcCopy *copy = at->copy;
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->src_conn, copy->pool);
+  g_autoptr (DcPool) pool =
+    dc_copy_needs_src (at) ? dc_env_live_pool (run->env, run->src_conn, copy->pool) : NULL;
   g_autoptr (DcVol) src = pool ? virStorageVolLookupByName (pool, copy->src_name) : NULL;
   g_autoptr (DcVol) dst = dc_copy_create (run, at, src, error);
 
@@ -181,6 +235,10 @@ dc_copy_volume_once (DcRun *run, DcCopyAttempt *at, GError **error)
                    copy->dst_pool, at->path, copy->dst_path);
       return FALSE;
     }
+  /* a local copy in a directory not proven yet: the new volume proves it */
+  if (at->local && at->prove && dc_sameness_prove_with (run, dst, at->path) != DC_SAME_PROVEN
+      && !dc_copy_by_libvirt_instead (run, at, &dst, error))
+    return FALSE;
   if (!dc_copy_fill (run, at, src, dst, error) || !dc_shape_host_grow (dst, copy, &at->grown, error))
     return FALSE;
   if (!at->backup)
@@ -205,9 +263,13 @@ dc_copy_open_pools (DcRun *run, const DcCopy *copy, char **opened, char **made, 
 
 /* Whether this process copies @copy's bytes itself (see dc-copy.c):
  * it can, and the directories of the source and of the new volume are
- * proven to be the daemon's (see dc-sameness.c) */
+ * proven to be the daemon's (see dc-sameness.c). In a pool's directory
+ * not proven yet that holds the source too, the new volume is made
+ * first and proves it itself (*@prove: dc_copy_volume_once()); but for
+ * a source whose bytes libvirt must not convert (@bytes_only), whose
+ * way is not libvirt's copy. */
 static gboolean
-dc_copy_locally (DcRun *run, const DcCopy *copy)
+dc_copy_locally (DcRun *run, const DcCopy *copy, gboolean *prove)
 {
   g_autofree char *why = NULL;
   g_autofree char *src_dir = NULL;
@@ -222,6 +284,10 @@ dc_copy_locally (DcRun *run, const DcCopy *copy)
     }
   dst_dir = g_path_get_dirname (copy->dst_path);
   src_dir = g_path_get_dirname (copy->src_path);
+  *prove = copy->dst_open_dir == NULL && !copy->bytes_only && g_str_equal (src_dir, dst_dir)
+           && dc_sameness_known (run, dst_dir) == DC_SAME_UNKNOWN;
+  if (*prove)
+    return TRUE;
   if (dc_sameness_of_dir (run, copy->dst_pool, copy->dst_open_dir, dst_dir) != DC_SAME_PROVEN)
     {
       g_debug ("%s goes through libvirt: '%s' is not proven to be the directory libvirt sees", copy->what,
@@ -256,10 +322,13 @@ dc_copy_decide (DcRun *run, DcCopyAttempt *at, char **own_xml, GError **error)
         return FALSE;
       at->xml = *own_xml;
     }
-  at->local = !at->backup && !run->across && dc_copy_locally (run, copy);
+  at->local = !at->backup && !run->across && dc_copy_locally (run, copy, &at->prove);
   if (copy->kind == DC_COPY_KIND_OVERLAY || at->local)
     {
-      *own_xml = dc_overlay_vol_here (run, copy, at->local, &at->capacity);
+      gboolean prove = FALSE;
+
+      *own_xml = dc_overlay_vol_here (run, copy, at->local, &at->capacity, &prove);
+      at->prove = at->prove || prove;
       at->here = *own_xml != NULL;
       if (at->here)
         at->xml = *own_xml;
@@ -615,7 +684,8 @@ typedef struct
 {
   DcRun *run;
   GPtrArray *copies;
-  const char *host;
+  const char *socket; /* a source on this host: the exports' UNIX socket */
+  const char *host;   /* else over TCP */
   guint port;
   gsize *done;
   gint next; /* the next disk to read, atomic */
@@ -648,7 +718,8 @@ dc_copy_pull_worker (gpointer data)
         return NULL;
       if (dst == NULL)
         dc_set_libvirt_error (&error, "cannot find the new volume '%s' in pool '%s'", name, copy->dst_pool);
-      else if (dc_nbd_to_volume (pull->host, pull->port, copy->dst_name, dst, pull->done, &error))
+      else if (dc_nbd_to_volume (pull->socket, pull->host, pull->port, copy->dst_name, dst, pull->done,
+                                 &error))
         continue;
       g_prefix_error (&error, "cannot clone %s: ", copy->what);
       g_mutex_lock (&pull->lock);
@@ -674,18 +745,27 @@ dc_copy_source_host (DcRun *run)
 /* --live --to: one pull-mode backup job on the source exports its disks
  * as they were at one instant; they are read over NBD and streamed
  * into the new volumes on the clone's host (dc-nbd.c), then the job
- * ends. */
+ * ends. A source on this host exports them on a UNIX socket only root
+ * and QEMU reach; one elsewhere on a TCP port. */
 static gboolean
 dc_copy_backup_pull (DcRun *run, GPtrArray *copies, const GPtrArray *targets, gsize *done, GError **error)
 {
   g_autofree char *host = dc_copy_source_host (run);
+  g_autofree char *socket = NULL;
   DcCopyPull pull = { .run = run, .copies = copies, .host = host, .done = done };
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   guint n = MIN (run->jobs, copies->len);
   int was = VIR_DOMAIN_NOSTATE;
 
-  if (!dc_backup_pull_begin (run->src, run->opts->source, targets, host, run->opts->quiesce, &pull.port, &was,
-                             &run->consistency, error))
+  if (dc_backup_local (run->src_conn))
+    {
+      socket = dc_backup_socket (run->src_conn, run->src, run->opts->source, error);
+      if (socket == NULL)
+        return FALSE;
+      pull.socket = socket;
+    }
+  if (!dc_backup_pull_begin (run->src, run->opts->source, targets, socket, host, run->opts->quiesce,
+                             &pull.port, &was, &run->consistency, error))
     return FALSE;
   g_mutex_init (&pull.lock);
   for (guint i = 1; i < n; i++)
@@ -705,7 +785,7 @@ dc_copy_backup_pull (DcRun *run, GPtrArray *copies, const GPtrArray *targets, gs
     g_thread_join (threads->pdata[i]);
   g_mutex_clear (&pull.lock);
   /* read or not, the exports are not needed any more */
-  dc_backup_pull_end (run->src, run->opts->source, was);
+  dc_backup_pull_end (run->src, run->opts->source, socket, was);
   if (pull.error != NULL)
     {
       g_propagate_error (error, pull.error);
@@ -818,13 +898,44 @@ dc_copy_worker (gpointer data)
     }
 }
 
+/* How many volumes of a clone whose every volume is light may be made
+ * at once: libvirtd serves five calls of one connection at once. */
+#define DC_COPY_LIGHT_AT_ONCE 4
+
+/* A volume that takes the daemon a moment, not a core: an overlay, a
+ * seed, a file of a few MiB (NVRAM, TPM state, an empty disk) */
+static gboolean
+dc_copy_light (const DcCopy *copy)
+{
+  return copy->kind == DC_COPY_KIND_OVERLAY || copy->kind == DC_COPY_KIND_SEED
+         || copy->src_allocation <= 8 * 1024 * 1024;
+}
+
+/* How many copies of @run's clone run at once: @run->jobs (--jobs, else
+ * one a core: a copy keeps one busy). When none of @copies is more than
+ * a moment's work for the daemon, more at once: each mostly waits for
+ * its answers (it creates the file and flushes it to disk), and waits
+ * side by side end together (a linked clone of a four-disk template).
+ * Not with --jobs, nor while several clones are made at once, which
+ * keep the daemon as busy. */
+static guint
+dc_copy_threads (const DcRun *run, const GPtrArray *copies)
+{
+  if (run->opts->jobs > 0 || run->several || run->live)
+    return run->jobs;
+  for (guint i = 0; i < copies->len; i++)
+    if (!dc_copy_light (copies->pdata[i]))
+      return run->jobs;
+  return MAX (run->jobs, DC_COPY_LIGHT_AT_ONCE);
+}
+
 gboolean
 dc_copy_step_run (DcRun *run, GPtrArray *copies, GError **error)
 {
   g_autoptr (GPtrArray) threads = g_ptr_array_new ();
   g_autoptr (GPtrArray) rest = g_ptr_array_new ();
   g_autoptr (GPtrArray) backup = g_ptr_array_new ();
-  g_autoptr (GPtrArray) here = g_ptr_array_new ();
+  g_autoptr (GPtrArray) here = dc_overlay_vol_list_new ();
   DcCopyJobs jobs = { .run = run, .copies = copies };
   guint n;
 
@@ -843,7 +954,7 @@ dc_copy_step_run (DcRun *run, GPtrArray *copies, GError **error)
       jobs.copies = rest;
       jobs.backup = backup;
     }
-  n = MIN (run->jobs, jobs.copies->len + (jobs.backup ? 1 : 0));
+  n = MIN (dc_copy_threads (run, copies), jobs.copies->len + (jobs.backup ? 1 : 0));
   g_mutex_init (&jobs.lock);
   if (n > 1)
     g_info ("copying %u volumes, %u at a time", copies->len, n);

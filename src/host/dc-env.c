@@ -33,14 +33,15 @@ typedef struct
 {
   DcEnv parent;
   virConnectPtr conn;
-  GPtrArray *pools;   /* DcPoolEntry, loaded on first use */
-  GHashTable *macs;   /* MACs of every domain (dc_host_scan) */
-  gboolean read_only; /* --print-xml: open no temporary pool */
-  DcEnv *src;         /* --to: the source's host, which answers for the
+  GPtrArray *pools;        /* DcPoolEntry, loaded on first use */
+  GHashTable *macs;        /* MACs of every domain (dc_host_scan) */
+  gboolean read_only;      /* --print-xml: open no temporary pool */
+  DcEnv *src;              /* --to: the source's host, which answers for the
                        * source's files (this env answers for the
                        * destination's); NULL on one host */
-  GMutex rbd_lock;    /* the copies ask from several threads */
-  GPtrArray *rbd;     /* DcRbdEntry: one connection per Ceph cluster */
+  GMutex rbd_lock;         /* the copies ask from several threads */
+  GPtrArray *rbd;          /* DcRbdEntry: one connection per Ceph cluster */
+  DcPoolCache *pool_cache; /* @conn's pools, each looked up once */
 } DcLiveEnv;
 
 /* A Ceph cluster this run reached: how (@src), and the connection */
@@ -117,6 +118,21 @@ dc_live_pool_for_dir (DcLiveEnv *env, const char *dir)
   return NULL;
 }
 
+/* How many pools of the list have @dir as their target */
+static guint
+dc_live_pools_over (DcLiveEnv *env, const char *dir)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < env->pools->len; i++)
+    {
+      DcPoolEntry *e = env->pools->pdata[i];
+
+      n += e->path != NULL && g_str_equal (e->path, dir);
+    }
+  return n;
+}
+
 static DcPoolEntry *
 dc_live_pool_by_name (DcLiveEnv *env, const char *name)
 {
@@ -139,7 +155,7 @@ dc_live_refresh (DcLiveEnv *env, DcPoolEntry *e, GError **error)
 
   if (e->refreshed)
     return TRUE;
-  pool = virStoragePoolLookupByName (env->conn, e->name);
+  pool = dc_pool_cache_lookup (env->pool_cache, env->conn, e->name);
   if (pool == NULL)
     return dc_set_libvirt_error (error, "cannot find storage pool '%s'", e->name);
   /* libvirt refuses to refresh a pool while volumes are being built in
@@ -171,17 +187,18 @@ dc_live_pool_info (DcEnv *base, const char *name, GError **error)
 }
 
 /* @what names the volume as the caller found it (a path, or pool and
- * name), for messages. */
+ * name), for messages; @known is its pool where the caller knows it
+ * (else libvirt is asked). */
 static DcVolInfo *
-dc_live_vol_info (DcLiveEnv *env, virStorageVolPtr vol, const char *what, GError **error)
+dc_live_vol_info (DcLiveEnv *env, virStorageVolPtr vol, const char *known, const char *what, GError **error)
 {
-  g_autoptr (DcPool) pool = virStoragePoolLookupByVolume (vol);
+  g_autoptr (DcPool) pool = known ? NULL : virStoragePoolLookupByVolume (vol);
   g_autofree char *xml = NULL;
   const char *pool_name;
   DcPoolEntry *e;
   DcVolInfo *info;
 
-  if (pool == NULL)
+  if (known == NULL && pool == NULL)
     {
       dc_set_libvirt_error (error, "cannot find the pool of volume %s", what);
       return NULL;
@@ -192,7 +209,7 @@ dc_live_vol_info (DcLiveEnv *env, virStorageVolPtr vol, const char *what, GError
       dc_set_libvirt_error (error, "cannot read volume %s", what);
       return NULL;
     }
-  pool_name = virStoragePoolGetName (pool);
+  pool_name = known ? known : virStoragePoolGetName (pool);
   e = dc_live_pool_by_name (env, pool_name);
   info = dc_vol_info_from_xml (xml, pool_name, e ? e->path : NULL, error);
   /* a pool left out of the list is one of domclone's temporary dir pools */
@@ -255,7 +272,11 @@ dc_live_vol_by_path (DcEnv *base, const char *path, GError **error)
     }
   {
     g_autofree char *what = g_strdup_printf ("'%s'", path);
-    return dc_live_vol_info (env, vol, what, error);
+
+    /* a volume of that directory is in the one pool over it (libvirt
+     * refuses a second dir pool on the same path) */
+    return dc_live_vol_info (env, vol, e != NULL && dc_live_pools_over (env, dir) == 1 ? e->name : NULL, what,
+                             error);
   }
 }
 
@@ -284,7 +305,7 @@ dc_live_vol_by_name (DcEnv *base, const char *pool_name, const char *name, GErro
     }
   if (!dc_live_refresh (env, e, error))
     return NULL;
-  pool = virStoragePoolLookupByName (env->conn, pool_name);
+  pool = dc_pool_cache_lookup (env->pool_cache, env->conn, pool_name);
   vol = pool ? virStorageVolLookupByName (pool, name) : NULL;
   {
     g_autofree char *what = g_strdup_printf ("'%s' in pool '%s'", name, pool_name);
@@ -294,7 +315,7 @@ dc_live_vol_by_name (DcEnv *base, const char *pool_name, const char *name, GErro
         dc_set_libvirt_error (error, "volume %s", what);
         return NULL;
       }
-    return dc_live_vol_info (env, vol, what, error);
+    return dc_live_vol_info (env, vol, pool_name, what, error);
   }
 }
 
@@ -324,7 +345,7 @@ dc_live_vol_exists (DcEnv *base, const char *pool_name, const char *open_dir, co
 
       if (open_dir != NULL && !dc_pool_open_dir (env->conn, open_dir, &opened, error))
         return FALSE;
-      pool = virStoragePoolLookupByName (env->conn, pool_name);
+      pool = dc_pool_cache_lookup (env->pool_cache, env->conn, pool_name);
       vol = pool ? virStorageVolLookupByName (pool, name) : NULL;
       if (vol != NULL || dc_last_libvirt_code () == VIR_ERR_NO_STORAGE_VOL)
         {
@@ -566,7 +587,7 @@ dc_live_iso_label (DcEnv *base, const char *path, const char *pool_name, const c
       if (e != NULL && (!e->active || !dc_live_refresh (env, e, error)))
         return e->active ? FALSE : TRUE;
       if (e != NULL)
-        pool = virStoragePoolLookupByName (env->conn, e->name);
+        pool = dc_pool_cache_lookup (env->pool_cache, env->conn, e->name);
       else if (env->read_only)
         {
           g_info (
@@ -659,7 +680,7 @@ static DcRbdSource *
 dc_live_rbd_pool (DcEnv *base, const char *pool_name, const char *image, GError **error)
 {
   DcLiveEnv *env = (DcLiveEnv *) base;
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (env->conn, pool_name);
+  g_autoptr (DcPool) pool = dc_pool_cache_lookup (env->pool_cache, env->conn, pool_name);
   g_autofree char *xml = pool ? virStoragePoolGetXMLDesc (pool, 0) : NULL;
 
   if (xml == NULL)
@@ -699,6 +720,7 @@ dc_env_live_new (virConnectPtr conn, const DcHostScan *scan)
   env->conn = conn;
   g_mutex_init (&env->rbd_lock);
   env->rbd = g_ptr_array_new_with_free_func ((GDestroyNotify) dc_rbd_entry_free);
+  env->pool_cache = dc_pool_cache_new (conn);
   env->macs = g_hash_table_ref (scan->macs);
   return &env->parent;
 }
@@ -734,8 +756,64 @@ dc_env_live_free (DcEnv *base)
   g_clear_pointer (&env->macs, g_hash_table_unref);
   g_clear_pointer (&env->src, dc_env_live_free);
   g_clear_pointer (&env->rbd, g_ptr_array_unref);
+  g_clear_pointer (&env->pool_cache, dc_pool_cache_free);
   g_mutex_clear (&env->rbd_lock);
   g_free (env);
+}
+
+/* The env of @base that answers for @conn: @base's, or its source's
+ * (--to); %NULL for another connection */
+static DcLiveEnv *
+dc_live_env_of (DcEnv *base, virConnectPtr conn)
+{
+  DcLiveEnv *env = (DcLiveEnv *) base;
+
+  if (env == NULL)
+    return NULL;
+  if (env->conn == conn)
+    return env;
+  if (env->src != NULL && ((DcLiveEnv *) env->src)->conn == conn)
+    return (DcLiveEnv *) env->src;
+  return NULL;
+}
+
+/**
+ * dc_env_live_pool:
+ * @base: (nullable): a live env
+ * @conn: the connection of the pool
+ * @name: the pool's name
+ *
+ * virStoragePoolLookupByName(), with the handle @base keeps for the
+ * pools of its connections (dc_pool_cache_lookup()); any thread of the
+ * run may ask.
+ *
+ * Returns: (transfer full): the pool, or %NULL with the libvirt error set
+ */
+virStoragePoolPtr
+dc_env_live_pool (DcEnv *base, virConnectPtr conn, const char *name)
+{
+  DcLiveEnv *env = dc_live_env_of (base, conn);
+
+  return dc_pool_cache_lookup (env ? env->pool_cache : NULL, conn, name);
+}
+
+/**
+ * dc_env_live_pool_forget:
+ * @base: (nullable): a live env
+ * @conn: the connection of the pool
+ * @name: the pool's name
+ *
+ * After libvirt said it knows no pool by @name's kept handle (undefined
+ * and defined again meanwhile): the next dc_env_live_pool() asks it
+ * anew.
+ */
+void
+dc_env_live_pool_forget (DcEnv *base, virConnectPtr conn, const char *name)
+{
+  DcLiveEnv *env = dc_live_env_of (base, conn);
+
+  if (env != NULL)
+    dc_pool_cache_forget (env->pool_cache, name);
 }
 
 /*

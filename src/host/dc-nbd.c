@@ -154,20 +154,23 @@ dc_nbd_send (struct nbd_handle *h, guint64 size, virStreamPtr out, const char *e
   return TRUE;
 }
 
-/* Connects to export @export of the NBD server at @host:@port, asking
- * for its block status. */
+/* Connects to export @export of the NBD server on the UNIX socket
+ * @socket, or else at @host:@port, asking for its block status. */
 static struct nbd_handle *
-dc_nbd_connect (const char *host, guint port, const char *export, GError **error)
+dc_nbd_connect (const char *socket, const char *host, guint port, const char *export, GError **error)
 {
   g_autoptr (DcNbd) h = nbd_create ();
   g_autofree char *service = g_strdup_printf ("%u", port);
 
   if (h == NULL || nbd_set_export_name (h, export) < 0
       || nbd_add_meta_context (h, LIBNBD_CONTEXT_BASE_ALLOCATION) < 0
-      || nbd_connect_tcp (h, host, service) < 0)
+      || (socket != NULL ? nbd_connect_unix (h, socket) : nbd_connect_tcp (h, host, service)) < 0)
     {
-      g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot read NBD export '%s' at '%s' port %u: %s",
-                   export, host, port, nbd_get_error ());
+      g_autofree char *where = socket != NULL ? g_strdup_printf ("on socket '%s'", socket)
+                                              : g_strdup_printf ("at '%s' port %u", host, port);
+
+      g_set_error (error, DC_ERROR, DC_ERROR_FAILED, "cannot read NBD export '%s' %s: %s", export, where,
+                   nbd_get_error ());
       return NULL;
     }
   return g_steal_pointer (&h);
@@ -175,8 +178,9 @@ dc_nbd_connect (const char *host, guint port, const char *export, GError **error
 
 /**
  * dc_nbd_to_volume:
- * @host: the NBD server's host name
- * @port: its TCP port
+ * @socket: (nullable): the NBD server's UNIX socket
+ * @host: else its host name
+ * @port: and its TCP port
  * @export: the export's name
  * @dst: the new volume, as big as the export, created empty (allocation
  *   0 for a sparse source); its content becomes the export's
@@ -190,11 +194,11 @@ dc_nbd_connect (const char *host, guint port, const char *export, GError **error
  * Returns: %FALSE with @error set on failure
  */
 gboolean
-dc_nbd_to_volume (const char *host, guint port, const char *export, virStorageVolPtr dst, gsize *done,
-                  GError **error)
+dc_nbd_to_volume (const char *socket, const char *host, guint port, const char *export, virStorageVolPtr dst,
+                  gsize *done, GError **error)
 {
   g_autofree char *dst_name = g_strdup (virStorageVolGetName (dst));
-  g_autoptr (DcNbd) h = dc_nbd_connect (host, port, export, error);
+  g_autoptr (DcNbd) h = dc_nbd_connect (socket, host, port, export, error);
   g_autoptr (DcStream) out = NULL;
   int64_t size;
 

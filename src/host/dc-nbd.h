@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-gboolean dc_nbd_to_volume (const char *host, guint port, const char *export, virStorageVolPtr dst,
-                           gsize *done, GError **error);
+gboolean dc_nbd_to_volume (const char *socket, const char *host, guint port, const char *export,
+                           virStorageVolPtr dst, gsize *done, GError **error);
 
 G_END_DECLS

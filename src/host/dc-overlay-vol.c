@@ -27,6 +27,35 @@
 #include "dc-sameness.h"
 #include "dc-xml.h"
 
+/* A volume written here (in @run->here): its copy step, and the handle
+ * libvirt gave when it made it (a volume is found by its pool's name and
+ * its own, so the handle stays right through a refresh of its pool) */
+typedef struct
+{
+  const DcCopy *copy;
+  virStorageVolPtr vol;
+} DcWritten;
+
+static void
+dc_written_free (gpointer data)
+{
+  DcWritten *w = data;
+
+  g_clear_pointer (&w->vol, virStorageVolFree);
+  g_free (w);
+}
+
+/**
+ * dc_overlay_vol_list_new:
+ *
+ * Returns: (transfer full): an empty list for @run->here
+ */
+GPtrArray *
+dc_overlay_vol_list_new (void)
+{
+  return g_ptr_array_new_with_free_func (dc_written_free);
+}
+
 /* how long a pool refresh libvirt refuses (a copy runs in the pool) is
  * tried again */
 #define DC_OVERLAY_REFRESH_TRIES 50
@@ -34,10 +63,14 @@
 
 /* Whether @copy's new volume is a qcow2 volume that may be written here:
  * an overlay (what dc_newvol_overlay_xml() asks of qemu-img, nothing
- * more), or a copy filled here (@local) of a qcow2 disk, not grown. */
+ * more), or a copy filled here (@local) of a qcow2 disk, not grown. An
+ * overlay's directory not proven yet is proven with the overlay's own
+ * volume once made (*@prove: dc_overlay_vol_fill()). */
 static gboolean
-dc_overlay_vol_may (DcRun *run, const DcCopy *copy, gboolean local, xmlXPathContext *ctxt)
+dc_overlay_vol_may (DcRun *run, const DcCopy *copy, gboolean local, xmlXPathContext *ctxt, gboolean *prove)
 {
+  DcSame same;
+
   g_autofree char *dir = NULL;
   g_autofree char *format = dc_xml_string (ctxt, NULL, "/volume/target/format/@type");
 
@@ -57,7 +90,9 @@ dc_overlay_vol_may (DcRun *run, const DcCopy *copy, gboolean local, xmlXPathCont
   if (!dc_copy_dst_writable (copy))
     return FALSE;
   dir = g_path_get_dirname (copy->dst_path);
-  return dc_sameness_of_dir (run, copy->dst_pool, NULL, dir) == DC_SAME_PROVEN;
+  same = dc_sameness_known (run, dir);
+  *prove = same == DC_SAME_UNKNOWN;
+  return same != DC_SAME_DISPROVEN;
 }
 
 /**
@@ -66,13 +101,15 @@ dc_overlay_vol_may (DcRun *run, const DcCopy *copy, gboolean local, xmlXPathCont
  * @copy: an overlay, or a copy
  * @local: @copy is a copy this process fills (dc-copy.c)
  * @capacity: (out): the volume's virtual size
+ * @prove: (out): whether its directory is to be proven with it first
+ *   (dc_overlay_vol_fill())
  *
  * Returns: (transfer full) (nullable): the XML of the empty raw volume
  *   libvirt is to make for @copy, when this process writes the qcow2
  *   volume into it; %NULL when libvirt makes it with qemu-img
  */
 char *
-dc_overlay_vol_here (DcRun *run, const DcCopy *copy, gboolean local, guint64 *capacity)
+dc_overlay_vol_here (DcRun *run, const DcCopy *copy, gboolean local, guint64 *capacity, gboolean *prove)
 {
   g_autoptr (xmlDoc) doc = NULL;
   g_autoptr (xmlXPathContext) ctxt = NULL;
@@ -81,7 +118,8 @@ dc_overlay_vol_here (DcRun *run, const DcCopy *copy, gboolean local, guint64 *ca
 
   doc = dc_xml_parse (copy->xml, "volume", "the new volume's XML", &ctxt, NULL);
   cap = doc ? dc_xml_string (ctxt, NULL, "/volume/capacity") : NULL;
-  if (cap == NULL || !dc_overlay_vol_may (run, copy, local, ctxt))
+  *prove = FALSE;
+  if (cap == NULL || !dc_overlay_vol_may (run, copy, local, ctxt, prove))
     return NULL;
   *capacity = g_ascii_strtoull (cap, NULL, 10);
   /* an empty raw volume of its name and permissions */
@@ -105,7 +143,7 @@ dc_overlay_vol_here (DcRun *run, const DcCopy *copy, gboolean local, guint64 *ca
 static gboolean
 dc_overlay_vol_redo (DcRun *run, const DcCopy *copy, GError **error)
 {
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->dst_pool);
+  g_autoptr (DcPool) pool = dc_env_live_pool (run->env, run->conn, copy->dst_pool);
   g_autoptr (DcVol) old = pool ? virStorageVolLookupByName (pool, copy->dst_name) : NULL;
   g_autoptr (DcVol) vol = NULL;
 
@@ -136,20 +174,28 @@ dc_overlay_vol_redo (DcRun *run, const DcCopy *copy, GError **error)
  * @dst: the empty raw volume libvirt made for it
  * @path: its path
  * @capacity: the overlay's virtual size
+ * @prove: prove its directory with @dst first (dc_sameness_prove_with())
  * @way: (out): how it was made
  * @error: return location
  *
  * Writes the overlay into @dst; where this process cannot (a file it may
- * not open), libvirt makes it again the usual way.
+ * not open, a directory not proven to be libvirt's), libvirt makes it
+ * again the usual way.
  *
  * Returns: %FALSE with @error set if neither worked
  */
 gboolean
 dc_overlay_vol_fill (DcRun *run, const DcCopy *copy, virStorageVolPtr dst, const char *path, guint64 capacity,
-                     DcCopyWay *way, GError **error)
+                     gboolean prove, DcCopyWay *way, GError **error)
 {
   g_autoptr (GError) local = NULL;
 
+  if (prove && dc_sameness_prove_with (run, dst, path) != DC_SAME_PROVEN)
+    {
+      g_debug ("%s: its directory is not proven to be libvirt's; libvirt makes it", copy->what);
+      *way = DC_COPY_BY_LIBVIRT;
+      return dc_overlay_vol_redo (run, copy, error);
+    }
   if (!dc_overlay_write (path, capacity, copy->src_path, copy->src_format, &local))
     {
       g_debug ("%s: %s; libvirt makes it", copy->what, local->message);
@@ -157,7 +203,7 @@ dc_overlay_vol_fill (DcRun *run, const DcCopy *copy, virStorageVolPtr dst, const
       return dc_overlay_vol_redo (run, copy, error);
     }
   *way = DC_COPY_BY_OVERLAY;
-  dc_overlay_vol_written (run, copy);
+  dc_overlay_vol_written (run, copy, dst);
   return TRUE;
 }
 
@@ -165,14 +211,20 @@ dc_overlay_vol_fill (DcRun *run, const DcCopy *copy, virStorageVolPtr dst, const
  * dc_overlay_vol_written:
  * @run: the run
  * @copy: a volume made raw and written here as qcow2
+ * @vol: its volume, as libvirt made it
  *
  * Records @copy for dc_overlay_vol_settle().
  */
 void
-dc_overlay_vol_written (DcRun *run, const DcCopy *copy)
+dc_overlay_vol_written (DcRun *run, const DcCopy *copy, virStorageVolPtr vol)
 {
+  DcWritten *w = g_new0 (DcWritten, 1);
+
+  w->copy = copy;
+  w->vol = vol;
+  virStorageVolRef (vol);
   g_mutex_lock (&run->undo_lock);
-  g_ptr_array_add (run->here, (gpointer) copy);
+  g_ptr_array_add (run->here, w);
   g_mutex_unlock (&run->undo_lock);
 }
 
@@ -187,7 +239,7 @@ dc_overlay_vol_refresh (DcRun *run, const char *name, guint seen)
 
   if (!dc_batch_refresh_begin (run->batch, name, seen))
     return;
-  pool = virStoragePoolLookupByName (run->conn, name);
+  pool = dc_env_live_pool (run->env, run->conn, name);
   for (int i = 0; pool != NULL && i < DC_OVERLAY_REFRESH_TRIES; i++)
     {
       if (virStoragePoolRefresh (pool, 0) == 0)
@@ -203,15 +255,13 @@ dc_overlay_vol_refresh (DcRun *run, const char *name, guint seen)
   dc_batch_refresh_end (run->batch);
 }
 
-/* Whether libvirt sees @copy's volume as qemu-img's: qcow2, on its base
- * if an overlay, of @capacity. Its size goes to the result (--json),
- * where that wants it. */
+/* Whether libvirt sees @copy's volume @vol as qemu-img's: qcow2, on its
+ * base if an overlay, of @capacity. Its size goes to the result
+ * (--json), where that wants it. */
 static gboolean
-dc_overlay_vol_right (DcRun *run, const DcCopy *copy, guint64 capacity)
+dc_overlay_vol_right (DcRun *run, const DcCopy *copy, virStorageVolPtr vol, guint64 capacity)
 {
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, copy->dst_pool);
-  g_autoptr (DcVol) vol = pool ? virStorageVolLookupByName (pool, copy->dst_name) : NULL;
-  g_autofree char *xml = vol ? virStorageVolGetXMLDesc (vol, 0) : NULL;
+  g_autofree char *xml = virStorageVolGetXMLDesc (vol, 0);
   g_autoptr (xmlDoc) doc = NULL;
   g_autoptr (xmlXPathContext) ctxt = NULL;
   g_autofree char *format = NULL;
@@ -261,7 +311,7 @@ dc_overlay_vol_settle (DcRun *run, GError **error)
   gpointer seen;
 
   for (guint i = 0; i < run->here->len; i++)
-    g_hash_table_add (pools, ((const DcCopy *) run->here->pdata[i])->dst_pool);
+    g_hash_table_add (pools, ((const DcWritten *) run->here->pdata[i])->copy->dst_pool);
   g_hash_table_iter_init (&iter, pools);
   while (g_hash_table_iter_next (&iter, &name, NULL))
     g_hash_table_iter_replace (&iter, GUINT_TO_POINTER (dc_batch_refreshes (run->batch, name)));
@@ -270,7 +320,8 @@ dc_overlay_vol_settle (DcRun *run, GError **error)
     dc_overlay_vol_refresh (run, name, GPOINTER_TO_UINT (seen));
   for (guint i = 0; i < run->here->len; i++)
     {
-      const DcCopy *copy = run->here->pdata[i];
+      const DcWritten *w = run->here->pdata[i];
+      const DcCopy *copy = w->copy;
       g_autoptr (xmlDoc) doc = dc_xml_parse (copy->xml, "volume", "the new volume's XML", NULL, NULL);
       guint64 capacity = 0;
 
@@ -280,7 +331,7 @@ dc_overlay_vol_settle (DcRun *run, GError **error)
 
         capacity = cap ? g_ascii_strtoull (cap, NULL, 10) : 0;
       }
-      if (dc_overlay_vol_right (run, copy, capacity))
+      if (dc_overlay_vol_right (run, copy, w->vol, capacity))
         continue;
       g_debug ("libvirt does not see %s as a qcow2 volume yet; it makes it", copy->what);
       if (!dc_overlay_vol_redo (run, copy, error))

@@ -10,10 +10,12 @@
 
 G_BEGIN_DECLS
 
-char *dc_overlay_vol_here (DcRun *run, const DcCopy *copy, gboolean local, guint64 *capacity);
-void dc_overlay_vol_written (DcRun *run, const DcCopy *copy);
+char *dc_overlay_vol_here (DcRun *run, const DcCopy *copy, gboolean local, guint64 *capacity,
+                           gboolean *prove);
+GPtrArray *dc_overlay_vol_list_new (void);
+void dc_overlay_vol_written (DcRun *run, const DcCopy *copy, virStorageVolPtr vol);
 gboolean dc_overlay_vol_fill (DcRun *run, const DcCopy *copy, virStorageVolPtr dst, const char *path,
-                              guint64 capacity, DcCopyWay *way, GError **error);
+                              guint64 capacity, gboolean prove, DcCopyWay *way, GError **error);
 gboolean dc_overlay_vol_settle (DcRun *run, GError **error);
 
 G_END_DECLS

@@ -331,3 +331,113 @@ dc_pool_vanished (void)
   return code == VIR_ERR_NO_STORAGE_POOL || code == VIR_ERR_NO_STORAGE_VOL
          || code == VIR_ERR_OPERATION_INVALID;
 }
+
+/*
+ * The pool cache. A run looks its pools up by name again and again
+ * (each volume it reads, makes or checks, each refresh): one round trip
+ * to the daemon each time, for a handle that stays right. libvirt finds
+ * a pool by its UUID when a handle is used, and a pool keeps its UUID
+ * while it is stopped and started again. So each pool is looked up once
+ * per run, and the handle is shared by the run's threads. Not cached:
+ * domclone's own temporary pools (another domclone may close and open
+ * them again, under a new UUID, at any moment) and failed lookups. A
+ * handle belongs to its connection: a run that reconnects (a rollback
+ * after the daemon went away) looks up afresh on the new one.
+ */
+static void
+dc_pool_unref (gpointer pool)
+{
+  virStoragePoolFree (pool);
+}
+
+struct _DcPoolCache
+{
+  virConnectPtr conn; /* not owned: each handle holds a reference */
+  GMutex lock;
+  GHashTable *pools; /* name -> virStoragePoolPtr (under @lock) */
+};
+
+/**
+ * dc_pool_cache_new:
+ * @conn: the connection whose pools it holds
+ *
+ * Returns: (transfer full): an empty cache
+ */
+DcPoolCache *
+dc_pool_cache_new (virConnectPtr conn)
+{
+  DcPoolCache *cache = g_new0 (DcPoolCache, 1);
+
+  cache->conn = conn;
+  g_mutex_init (&cache->lock);
+  cache->pools = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, dc_pool_unref);
+  return cache;
+}
+
+void
+dc_pool_cache_free (DcPoolCache *cache)
+{
+  if (cache == NULL)
+    return;
+  g_clear_pointer (&cache->pools, g_hash_table_unref);
+  g_mutex_clear (&cache->lock);
+  g_free (cache);
+}
+
+/**
+ * dc_pool_cache_lookup:
+ * @cache: (nullable): a cache, or %NULL for a plain lookup
+ * @conn: the connection to look on: one other than the cache's (the
+ *   other host of --to, a connection made again) is asked directly
+ * @name: a pool's name
+ *
+ * virStoragePoolLookupByName(), once per pool on the cache's connection.
+ *
+ * Returns: (transfer full): a reference to the pool (free it with
+ *   virStoragePoolFree()), or %NULL with the libvirt error set
+ */
+virStoragePoolPtr
+dc_pool_cache_lookup (DcPoolCache *cache, virConnectPtr conn, const char *name)
+{
+  virStoragePoolPtr pool;
+
+  if (cache == NULL || conn != cache->conn || g_str_has_prefix (name, "domclone-"))
+    return virStoragePoolLookupByName (conn, name);
+  g_mutex_lock (&cache->lock);
+  pool = g_hash_table_lookup (cache->pools, name);
+  if (pool != NULL)
+    virStoragePoolRef (pool);
+  g_mutex_unlock (&cache->lock);
+  if (pool != NULL)
+    return pool;
+  pool = virStoragePoolLookupByName (cache->conn, name);
+  if (pool == NULL)
+    return NULL;
+  g_mutex_lock (&cache->lock);
+  if (!g_hash_table_contains (cache->pools, name))
+    {
+      virStoragePoolRef (pool);
+      g_hash_table_insert (cache->pools, g_strdup (name), pool);
+    }
+  g_mutex_unlock (&cache->lock);
+  return pool;
+}
+
+/**
+ * dc_pool_cache_forget:
+ * @cache: (nullable): a cache
+ * @name: a pool's name
+ *
+ * Drops the handle of @name, which libvirt no longer knows (the pool
+ * was undefined and defined again, under a new UUID): the next lookup
+ * asks the daemon again.
+ */
+void
+dc_pool_cache_forget (DcPoolCache *cache, const char *name)
+{
+  if (cache == NULL)
+    return;
+  g_mutex_lock (&cache->lock);
+  g_hash_table_remove (cache->pools, name);
+  g_mutex_unlock (&cache->lock);
+}

@@ -22,4 +22,13 @@ void dc_pool_sweep (virConnectPtr conn);
 void dc_pool_close_dirs_on (virConnectPtr conn, virConnectPtr other);
 gboolean dc_pool_vanished (void);
 
+/* The handles of the pools one run uses, looked up once (dc-pool.c) */
+typedef struct _DcPoolCache DcPoolCache;
+
+DcPoolCache *dc_pool_cache_new (virConnectPtr conn);
+void dc_pool_cache_free (DcPoolCache *cache);
+virStoragePoolPtr dc_pool_cache_lookup (DcPoolCache *cache, virConnectPtr conn, const char *name);
+void dc_pool_cache_forget (DcPoolCache *cache, const char *name);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DcPoolCache, dc_pool_cache_free)
+
 G_END_DECLS

@@ -480,6 +480,41 @@ dc_rbd_clone (DcRbdConn *c, const DcRbdSource *src, const char *dst, GError **er
   return TRUE;
 }
 
+/* How long a removal waits for an image to be closed: a client that
+ * went away without closing it (a run killed while it copied) keeps its
+ * watch on the image until the cluster gives up on it, after
+ * osd_client_watch_timeout (30 s by default), and Ceph refuses to remove
+ * an image anyone watches. */
+#define DC_RBD_WATCH_WAIT 45
+
+/* rbd_remove(), waiting up to DC_RBD_WATCH_WAIT seconds while the image
+ * is still watched (-EBUSY). Returns its last result. */
+static int
+dc_rbd_remove_when_free (rados_ioctx_t io, const char *name, const char *image)
+{
+  gint64 give_up = 0;
+
+  for (;;)
+    {
+      int rc = rbd_remove (io, image);
+      gint64 now;
+
+      if (rc != -EBUSY)
+        return rc;
+      now = g_get_monotonic_time ();
+      if (give_up == 0)
+        {
+          give_up = now + DC_RBD_WATCH_WAIT * G_USEC_PER_SEC;
+          g_message ("RBD image '%s' is still open, likely by a killed run's client: waiting up to %d s for "
+                     "Ceph to let it go",
+                     name, DC_RBD_WATCH_WAIT);
+        }
+      else if (now >= give_up)
+        return rc;
+      g_usleep (G_USEC_PER_SEC / 2);
+    }
+}
+
 /**
  * dc_rbd_remove:
  * @c: a connection
@@ -505,7 +540,11 @@ dc_rbd_remove (DcRbdConn *c, const DcRbdSource *src, GError **error)
     rc = dc_rbd_drop_snaps (o.image);
   dc_rbd_open_close (&o);
   if (rc >= 0 || rc == -ENOENT)
-    rc = rbd_remove (o.io, src->image);
+    rc = dc_rbd_remove_when_free (o.io, name, src->image);
+  if (rc == -EBUSY)
+    return dc_rbd_fail (
+      error, rc, "cannot remove RBD image '%s', still open after %d s ('rbd status %s' shows who holds it)",
+      name, DC_RBD_WATCH_WAIT, name);
   if (rc < 0 && rc != -ENOENT)
     return dc_rbd_fail (error, rc, "cannot remove RBD image '%s'", name);
   return TRUE;

@@ -56,9 +56,13 @@ typedef struct
                           * marker the proofs' scratch volumes join */
   const DcPlan *plan;    /* its plan (not owned), while the copies run */
   DcLive consistency;    /* --live: how its disks were copied, once they are */
-  GPtrArray *here;       /* DcCopy of the overlays written here, which
-                          * libvirt must read back (under undo_lock,
-                          * while the copies run) */
+  GPtrArray *here;       /* the overlays written here, which libvirt
+                          * must read back (under undo_lock, while the
+                          * copies run; dc-overlay-vol.c) */
+  GHashTable *scratch;   /* directory -> DcOwnedVolume: the scratch
+                          * volume of its proof, named in the clone's
+                          * <building> marker when it was defined
+                          * (dc-sameness.c) */
 } DcRun;
 
 G_END_DECLS

@@ -61,6 +61,7 @@ dc_run_new_clone (const DcRun *base)
   run->plan = NULL;
   run->consistency = DC_LIVE_NO;
   run->here = NULL;
+  run->scratch = NULL;
   return run;
 }
 
@@ -72,6 +73,7 @@ dc_run_free_clone (DcRun *run)
     return;
   g_clear_pointer (&run->undo, g_ptr_array_unref);
   g_clear_pointer (&run->made, g_hash_table_unref);
+  g_clear_pointer (&run->scratch, g_hash_table_unref);
   g_mutex_clear (&run->undo_lock);
   g_free (run);
 }
@@ -184,6 +186,36 @@ dc_run_check_source (virDomainPtr dom, const char *name, gboolean live, gboolean
   return TRUE;
 }
 
+/* After the copies: the source, persistent and shut off when they
+ * began, is so still, and was not suspended to disk meanwhile. It
+ * cannot have become transient but by being undefined while it ran,
+ * which its state tells (or libvirt no longer finds it), so its
+ * persistence is not asked again. */
+static gboolean
+dc_run_recheck_source (virDomainPtr dom, const char *name, GError **error)
+{
+  int state = VIR_DOMAIN_NOSTATE;
+
+  if (virDomainGetState (dom, &state, NULL, 0) < 0)
+    return dc_set_libvirt_error (error, "cannot read the state of domain '%s'", name);
+  if (state != VIR_DOMAIN_SHUTOFF)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_STATE,
+                   "domain '%s' is %s; shut it down first (virsh shutdown '%s')", name, dc_state_name (state),
+                   name);
+      return FALSE;
+    }
+  if (virDomainHasManagedSaveImage (dom, 0) == 1)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_STATE,
+        "domain '%s' is suspended to disk (managed save); start and shut it down, or remove the image with 'virsh managedsave-remove %s'",
+        name, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static char *
 dc_now (void)
 {
@@ -205,7 +237,7 @@ dc_run_live_check (DcRun *run, const DcPlan *plan, GError **error)
                              error))
     return FALSE;
   if (run->across)
-    return dc_backup_check_pull (plan->source_name, plan->copies, error);
+    return dc_backup_check_pull (run->src_conn, run->src, plan->source_name, plan->copies, error);
   return dc_backup_check_space (run->conn, plan->copies, error);
 }
 
@@ -262,6 +294,32 @@ dc_clones_plan (DcClones *c, DcSlot *slot, gboolean again, GError **error)
   return slot->plan != NULL;
 }
 
+static char *dc_run_xml_with_metadata (const char *xml, const char *metadata, GError **error);
+
+/* The XML @plan's clone is defined with: its <building> marker names,
+ * beside the new volumes, the scratch volumes of the proofs the copies
+ * may make (dc_sameness_name_scratch()), so that a proof writes no
+ * marker of its own. */
+static char *
+dc_run_define_xml (DcRun *run, const DcPlan *plan, GError **error)
+{
+  g_autoptr (xmlXPathContext) ctxt = NULL;
+  g_autoptr (xmlDoc) doc = dc_xml_parse (plan->xml, "domain", "the clone's XML", &ctxt, error);
+  g_autoptr (DcMetadata) md = doc ? dc_metadata_of_domain (ctxt, error) : NULL;
+  g_autoptr (GPtrArray) volumes = dc_plan_volumes (plan);
+  g_autofree char *metadata = NULL;
+
+  if (md == NULL)
+    return NULL;
+  if (md->building == NULL)
+    return g_strdup (plan->xml);
+  dc_sameness_name_scratch (run, volumes, md->building);
+  if (g_hash_table_size (run->scratch) == 0)
+    return g_strdup (plan->xml);
+  metadata = dc_metadata_format (md);
+  return dc_run_xml_with_metadata (plan->xml, metadata, error);
+}
+
 /* Plans the clone of @slot and defines it, which claims its name:
  * defining is an atomic test-and-set on the name in libvirt, so two
  * domclones never end up with the same clone, on this host or over a
@@ -274,6 +332,7 @@ dc_run_define (DcClones *c, DcRun *run, DcSlot *slot, virDomainPtr *clone, GErro
     {
       const DcPlan *plan;
       g_autoptr (GError) local = NULL;
+      g_autofree char *xml = NULL;
       gboolean taken = FALSE;
 
       if (!dc_check_cancelled (error) || !dc_clones_plan (c, slot, races > 0, error))
@@ -281,8 +340,11 @@ dc_run_define (DcClones *c, DcRun *run, DcSlot *slot, virDomainPtr *clone, GErro
       plan = slot->plan;
       if (!dc_check_cancelled (error) || (run->live && !dc_run_live_check (run, plan, error)))
         return FALSE;
+      xml = dc_run_define_xml (run, plan, error);
+      if (xml == NULL)
+        return FALSE;
 
-      *clone = virDomainDefineXML (run->conn, plan->xml);
+      *clone = virDomainDefineXML (run->conn, xml);
       if (*clone != NULL)
         {
           dc_undo_push (run, DC_UNDO_DOMAIN, plan->name, NULL, NULL, NULL);
@@ -528,7 +590,7 @@ dc_run_steps (DcClones *c, DcRun *run, DcSlot *slot, DcCloneResult *result, GErr
   /* Nothing must have started the source while its disks were read
    * (a running one's were read at one instant). */
   if (!dc_check_cancelled (error)
-      || (!run->live && !dc_run_check_source (run->src, plan->source_name, FALSE, NULL, error)))
+      || (!run->live && !dc_run_recheck_source (run->src, plan->source_name, error)))
     return FALSE;
   result->live = run->live ? run->consistency : DC_LIVE_NO;
   /* The clone is complete: drop the marker that would let a clean-up

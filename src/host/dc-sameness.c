@@ -87,6 +87,88 @@ dc_sameness_mark_scratch (DcRun *run, const char *pool_name, const char *name, c
   return TRUE;
 }
 
+/* The scratch volume named for a proof of @dir in pool @pool_name when
+ * the clone was defined, if any (it is in its marker already), taken
+ * for this try: another uses a name of its own. */
+static char *
+dc_sameness_named (DcRun *run, const char *pool_name, const char *dir)
+{
+  DcOwnedVolume *v = run->scratch ? g_hash_table_lookup (run->scratch, dir) : NULL;
+  char *name;
+
+  if (v == NULL || !g_str_equal (v->pool, pool_name))
+    return NULL;
+  name = g_steal_pointer (&v->name);
+  g_hash_table_remove (run->scratch, dir);
+  return name;
+}
+
+/* Adds @dir, the directory of pool @pool_name (a temporary one over
+ * @open_dir if set) to @run->scratch and @building, unless it is there
+ * or proven already. */
+static void
+dc_sameness_name_one (DcRun *run, const char *pool_name, const char *open_dir, const char *dir,
+                      DcBuilding *building)
+{
+  DcOwnedVolume *v;
+
+  if (pool_name == NULL || g_hash_table_contains (run->scratch, dir)
+      || g_hash_table_contains (run->batch->same, dir))
+    return;
+  v = dc_owned_volume_new (pool_name, NULL, open_dir);
+  v->name = g_strdup_printf ("domclone-proof-%08x%08x.raw", g_random_int (), g_random_int ());
+  dc_building_add_volume (building, v->pool, v->name, v->open_dir);
+  g_hash_table_insert (run->scratch, g_strdup (dir), v);
+}
+
+/**
+ * dc_sameness_name_scratch:
+ * @run: a clone's run, before its clone is defined
+ * @volumes: (element-type DcCopy): its new volumes
+ * @building: the <building> marker it is to be defined with
+ *
+ * Names the scratch volume of each directory the copies may want
+ * proven (the new volumes' but overlays', the sources' of full copies
+ * on this host)
+ * and not proven yet, in @building and @run->scratch: a proof then
+ * makes its scratch volume without first writing the marker (each
+ * write of a domain's metadata has libvirt save its definition to
+ * disk). A name no proof uses is one more volume --cleanup finds not
+ * there. Only on this host: elsewhere nothing is proven.
+ */
+void
+dc_sameness_name_scratch (DcRun *run, GPtrArray *volumes, DcBuilding *building)
+{
+  g_clear_pointer (&run->scratch, g_hash_table_unref);
+  run->scratch =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) dc_owned_volume_free);
+  if (!run->local_conn || run->batch == NULL)
+    return;
+  g_mutex_lock (&run->batch->prove_lock);
+  for (guint i = 0; i < volumes->len; i++)
+    {
+      const DcCopy *copy = volumes->pdata[i];
+      g_autofree char *dst_dir = copy->dst_path ? g_path_get_dirname (copy->dst_path) : NULL;
+      g_autofree char *src_dir = copy->src_path ? g_path_get_dirname (copy->src_path) : NULL;
+
+      if (copy->rbd != NULL)
+        continue;
+      /* an overlay written here is proven with its own volume
+       * (dc_sameness_prove_with()), one libvirt writes is never
+       * flushed from here; so is a copy made here beside its source
+       * in a pool (dc-copy-step.c) */
+      if (copy->kind == DC_COPY_KIND_OVERLAY
+          || (run->local_copies && copy->kind == DC_COPY_KIND_FULL && copy->dst_open_dir == NULL
+              && !copy->bytes_only && g_strcmp0 (src_dir, dst_dir) == 0))
+        continue;
+      if (dst_dir != NULL)
+        dc_sameness_name_one (run, copy->dst_pool, copy->dst_open_dir, dst_dir, building);
+      if (src_dir != NULL && !run->across && copy->kind == DC_COPY_KIND_FULL)
+        dc_sameness_name_one (run, copy->pool, copy->open_dir, src_dir, building);
+    }
+  g_mutex_unlock (&run->batch->prove_lock);
+}
+
 /* The scratch volume's <permissions>: this process's own, 0600, where it
  * is not root, so that it may read the volume libvirt makes (a member of
  * the libvirt group could not read root's 0600 file, and would find no
@@ -108,8 +190,11 @@ static DcSame
 dc_sameness_prove_once (DcRun *run, const char *pool_name, const char *open_dir, const char *dir,
                         gboolean *vanished)
 {
-  g_autoptr (DcPool) pool = virStoragePoolLookupByName (run->conn, pool_name);
-  g_autofree char *name = g_strdup_printf ("domclone-proof-%08x%08x.raw", g_random_int (), g_random_int ());
+  g_autoptr (DcPool) pool = dc_env_live_pool (run->env, run->conn, pool_name);
+  g_autofree char *named = dc_sameness_named (run, pool_name, dir);
+  g_autofree char *name =
+    named ? g_strdup (named)
+          : g_strdup_printf ("domclone-proof-%08x%08x.raw", g_random_int (), g_random_int ());
   g_autofree char *head = g_markup_printf_escaped (
     "<volume><name>%s</name><capacity unit='bytes'>%d</capacity><allocation unit='bytes'>0</allocation>"
     "<target><format type='raw'/>",
@@ -131,7 +216,7 @@ dc_sameness_prove_once (DcRun *run, const char *pool_name, const char *open_dir,
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, virGetLastErrorMessage ());
       return DC_SAME_UNKNOWN;
     }
-  if (!dc_sameness_mark_scratch (run, pool_name, name, open_dir, &error))
+  if (named == NULL && !dc_sameness_mark_scratch (run, pool_name, name, open_dir, &error))
     {
       g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
       return DC_SAME_UNKNOWN;
@@ -172,6 +257,22 @@ dc_sameness_prove_once (DcRun *run, const char *pool_name, const char *open_dir,
   return same;
 }
 
+/* Keeps what a proof found of @dir for the batch, and says it (under
+ * prove_lock) */
+static void
+dc_sameness_record (DcRun *run, const char *dir, DcSame same)
+{
+  if (same == DC_SAME_UNKNOWN || g_hash_table_contains (run->batch->same, dir))
+    return;
+  g_hash_table_insert (run->batch->same, g_strdup (dir), GINT_TO_POINTER (same));
+  if (same == DC_SAME_PROVEN)
+    g_info ("'%s' is the directory libvirt sees: a token libvirt wrote there reads back here", dir);
+  else
+    g_info (
+      "'%s' here is not the directory libvirt sees (another mount namespace or container, or a file this process cannot read): libvirt copies its volumes",
+      dir);
+}
+
 /* Whether @dir, the directory of pool @pool_name (a temporary one over
  * @open_dir if set), is the daemon's; proven on first asking, then
  * remembered for the run. */
@@ -194,15 +295,63 @@ dc_sameness_of_dir (DcRun *run, const char *pool_name, const char *open_dir, con
       if (!vanished)
         break;
     }
-  if (same != DC_SAME_UNKNOWN && !g_hash_table_contains (run->batch->same, dir))
+  dc_sameness_record (run, dir, same);
+  g_mutex_unlock (&run->batch->prove_lock);
+  return same;
+}
+
+/**
+ * dc_sameness_known:
+ * @run: the run
+ * @dir: a directory
+ *
+ * Returns: what the batch proved of @dir so far, without proving it
+ */
+DcSame
+dc_sameness_known (DcRun *run, const char *dir)
+{
+  DcSame same;
+
+  g_mutex_lock (&run->batch->prove_lock);
+  same = GPOINTER_TO_INT (g_hash_table_lookup (run->batch->same, dir));
+  g_mutex_unlock (&run->batch->prove_lock);
+  return same;
+}
+
+/**
+ * dc_sameness_prove_with:
+ * @run: the run
+ * @vol: a new volume of the clone, empty and raw, that this process is
+ *   to write at @path (a linked clone's overlay), on the undo stack and
+ *   in the clone's marker already
+ * @path: its path
+ *
+ * Proves the directory of @path as a scratch volume would
+ * (dc_sameness_of_dir()), with @vol itself, unless the batch proved it
+ * already: libvirt writes a token into @vol, this process reads it back
+ * at @path. No volume is made and deleted for it, and no marker
+ * written. What this process then writes at @path replaces the token.
+ *
+ * Returns: what is known of the directory then
+ */
+DcSame
+dc_sameness_prove_with (DcRun *run, virStorageVolPtr vol, const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  DcSame same;
+
+  g_mutex_lock (&run->batch->prove_lock);
+  same = GPOINTER_TO_INT (g_hash_table_lookup (run->batch->same, dir));
+  if (same == DC_SAME_UNKNOWN)
     {
-      g_hash_table_insert (run->batch->same, g_strdup (dir), GINT_TO_POINTER (same));
-      if (same == DC_SAME_PROVEN)
-        g_info ("'%s' is the directory libvirt sees: a token libvirt wrote there reads back here", dir);
+      g_autoptr (GBytes) token = dc_same_token ();
+      g_autoptr (GError) error = NULL;
+
+      if (dc_vol_io_upload (run->conn, vol, token, &error))
+        same = dc_file_holds (path, token) ? DC_SAME_PROVEN : DC_SAME_DISPROVEN;
       else
-        g_info (
-          "'%s' here is not the directory libvirt sees (another mount namespace or container, or a file this process cannot read): libvirt copies its volumes",
-          dir);
+        g_debug ("cannot prove '%s' is the directory libvirt sees: %s", dir, error->message);
+      dc_sameness_record (run, dir, same);
     }
   g_mutex_unlock (&run->batch->prove_lock);
   return same;

@@ -17,5 +17,8 @@ typedef enum
 } DcSame;
 
 DcSame dc_sameness_of_dir (DcRun *run, const char *pool_name, const char *open_dir, const char *dir);
+void dc_sameness_name_scratch (DcRun *run, GPtrArray *volumes, DcBuilding *building);
+DcSame dc_sameness_known (DcRun *run, const char *dir);
+DcSame dc_sameness_prove_with (DcRun *run, virStorageVolPtr vol, const char *path);
 
 G_END_DECLS

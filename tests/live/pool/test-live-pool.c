@@ -9,6 +9,7 @@
 
 #include "dc-test-assert.h"
 #include "live-fixture.h"
+#include "dc-pool.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -488,6 +489,88 @@ test_live_pool_outside_enospc (LiveFixture *f, gconstpointer data)
   umount_dir (small);
 }
 
+/* Makes and deletes a small raw volume in @pool: the handle works */
+static void
+assert_pool_handle_works (virStoragePoolPtr pool, const LiveFixture *f)
+{
+  g_autoptr (DcVol) vol = virStorageVolCreateXML (
+    pool,
+    "<volume><name>cache-probe.raw</name><capacity>4096</capacity><target><format type='raw'/></target></volume>",
+    0);
+  g_autofree char *path = vol ? virStorageVolGetPath (vol) : NULL;
+  g_autofree char *want = g_build_filename (f->dir, "cache-probe.raw", NULL);
+
+  if (vol == NULL)
+    g_error ("a kept pool handle does not work: %s", virGetLastErrorMessage ());
+  g_assert_cmpstr (path, ==, want);
+  g_assert_true (g_file_test (want, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (virStorageVolDelete (vol, 0), ==, 0);
+  g_assert_false (g_file_test (want, G_FILE_TEST_EXISTS));
+}
+
+/* The handle a run keeps for each pool (dc_pool_cache_lookup(), issue
+ * 18) stays right while the pool is stopped and started again (libvirt
+ * finds a pool by its UUID, which it keeps); a pool undefined and
+ * defined again under the same name has a new UUID: the kept handle
+ * then fails as the pool being gone (what the copy step takes for a
+ * reason to look it up anew), and once forgotten the lookup finds the
+ * new pool. domclone's temporary pools are never kept. */
+static void
+test_live_pool_cache (LiveFixture *f, gconstpointer data)
+{
+  g_autoptr (DcPoolCache) cache = NULL;
+  g_autoptr (DcPool) kept = NULL;
+  g_autoptr (DcPool) again = NULL;
+
+  SKIP_WITHOUT_DAEMON ();
+  cache = dc_pool_cache_new (live_conn);
+  kept = dc_pool_cache_lookup (cache, live_conn, f->pool);
+  g_assert_nonnull (kept);
+
+  /* stopped and started again, by another handle */
+  {
+    g_autoptr (DcPool) other = virStoragePoolLookupByName (live_conn, f->pool);
+
+    g_assert_cmpint (virStoragePoolDestroy (other), ==, 0);
+    g_assert_cmpint (virStoragePoolCreate (other, 0), ==, 0);
+  }
+  again = dc_pool_cache_lookup (cache, live_conn, f->pool);
+  g_assert_true (again == kept);
+  g_clear_pointer (&again, virStoragePoolFree);
+  assert_pool_handle_works (kept, f);
+
+  /* undefined and defined again: a new UUID */
+  {
+    g_autoptr (DcPool) other = virStoragePoolLookupByName (live_conn, f->pool);
+
+    g_assert_cmpint (virStoragePoolDestroy (other), ==, 0);
+    g_assert_cmpint (virStoragePoolUndefine (other), ==, 0);
+    live_define_pool (f->pool, f->dir);
+  }
+  g_assert_cmpint (virStoragePoolRefresh (kept, 0), <, 0);
+  g_assert_cmpint (virGetLastErrorCode (), ==, VIR_ERR_NO_STORAGE_POOL);
+  again = dc_pool_cache_lookup (cache, live_conn, f->pool);
+  g_assert_true (again == kept);
+  g_clear_pointer (&again, virStoragePoolFree);
+  dc_pool_cache_forget (cache, f->pool);
+  again = dc_pool_cache_lookup (cache, live_conn, f->pool);
+  g_assert_nonnull (again);
+  g_assert_true (again != kept);
+  assert_pool_handle_works (again, f);
+  g_clear_pointer (&again, virStoragePoolFree);
+
+  /* another connection's pools are looked up there, not kept */
+  {
+    g_autoptr (DcConnect) other = virConnectOpen (NULL);
+
+    g_assert_nonnull (other);
+    again = dc_pool_cache_lookup (cache, other, f->pool);
+    g_assert_nonnull (again);
+    g_assert_true (virStoragePoolGetConnect (again) == other);
+    g_clear_pointer (&again, virStoragePoolFree);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -498,5 +581,6 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/pool/refused", test_live_pool_refused);
   LIVE_TEST ("/live/pool/outside", test_live_pool_outside);
   LIVE_TEST ("/live/pool/outside-enospc", test_live_pool_outside_enospc);
+  LIVE_TEST ("/live/pool/cache", test_live_pool_cache);
   return live_run ();
 }

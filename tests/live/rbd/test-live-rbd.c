@@ -649,11 +649,9 @@ test_rbd_linked (RbdFixture *f, gconstpointer data)
   linked[2] = child;
   start = g_get_monotonic_time ();
   g_free (domclone_ok (linked));
+  /* its speed is bench/'s to measure; the parent below is what makes it
+   * fast */
   g_test_message ("linked clone: %.3f s", (g_get_monotonic_time () - start) / 1e6);
-  /* well under a second here (0.1-0.3 s); the sanitizers' build starts
-   * slowly */
-  if (g_strcmp0 (g_getenv ("DOMCLONE_SANITIZERS"), "yes") != 0)
-    g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
   g_free (facts);
   facts = image_facts (child_image);
   want = g_strdup_printf ("parent rbd/%s@domclone-template snaps", f->image);
@@ -733,10 +731,13 @@ test_rbd_rollback (RbdFixture *f, gconstpointer data)
   g_assert_cmpstr (after, ==, before);
 }
 
-/* SIGKILL while librbd copies: the clone is left with its <building>
- * marker naming the image; --cleanup removes both. */
-static void
-test_rbd_sigkill (RbdFixture *f, gconstpointer data)
+/* Runs domclone on a new source "@f->src-b" with a 1 GiB image holding
+ * 64 MiB of data and SIGKILLs it while librbd copies: the clone
+ * "@f->src-b-clone1" is left with its <building> marker naming its image
+ * "@f->src-b-clone1-vda". Returns the snapshot of libvirt and the
+ * cluster before the run. */
+static char *
+kill_mid_copy (RbdFixture *f)
 {
   g_autofree char *big = g_strdup_printf ("%s-big", f->src);
   g_autofree char *vm = g_strdup_printf ("%s-b", f->src);
@@ -744,14 +745,11 @@ test_rbd_sigkill (RbdFixture *f, gconstpointer data)
   g_autofree char *clone = g_strdup_printf ("%s-clone1", vm);
   g_autofree char *image = g_strdup_printf ("%s-vda", clone);
   const char *args[] = { vm, NULL };
-  const char *cleanup[] = { "--cleanup", vm, NULL };
   g_autofree char *before = NULL;
-  g_autofree char *after = NULL;
   g_autoptr (GSubprocess) proc = NULL;
   g_autoptr (GError) error = NULL;
   rbd_image_t handle;
 
-  SKIP_WITHOUT_CEPH (f);
   /* 64 MiB of data in 1 GiB: long enough a copy to be caught in it */
   image_create (big, RBD_FEATURES_DEFAULT, 5);
   g_assert_cmpint (rbd_open (io, big, &handle, NULL), ==, 0);
@@ -775,8 +773,102 @@ test_rbd_sigkill (RbdFixture *f, gconstpointer data)
   g_assert_true (g_subprocess_wait (proc, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (live_has_building_marker (clone));
+  return g_steal_pointer (&before);
+}
 
+/* SIGKILL while librbd copies: the clone is left with its <building>
+ * marker naming the image; --cleanup removes both. */
+static void
+test_rbd_sigkill (RbdFixture *f, gconstpointer data)
+{
+  g_autofree char *vm = g_strdup_printf ("%s-b", f->src);
+  g_autofree char *clone = g_strdup_printf ("%s-clone1", vm);
+  g_autofree char *image = g_strdup_printf ("%s-vda", clone);
+  const char *cleanup[] = { "--cleanup", vm, NULL };
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  SKIP_WITHOUT_CEPH (f);
+  before = kill_mid_copy (f);
   g_free (domclone_ok (cleanup));
+  g_assert_false (live_domain_exists (clone));
+  g_assert_false (image_exists (image));
+  after = world_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+}
+
+/* How many clients watch image @name */
+static size_t
+image_watchers (const char *name)
+{
+  rbd_image_watcher_t watchers[8];
+  size_t n = G_N_ELEMENTS (watchers);
+  rbd_image_t image;
+
+  /* opened read-only, the test itself adds no watch */
+  g_assert_cmpint (rbd_open_read_only (io, name, &image, NULL), ==, 0);
+  g_assert_cmpint (rbd_watchers_list (image, watchers, &n), ==, 0);
+  rbd_watchers_list_cleanup (watchers, n);
+  rbd_close (image);
+  return n;
+}
+
+/* A killed run's client may still hold the image open: Ceph keeps the
+ * watch of a client that vanished until osd_client_watch_timeout
+ * (5 s in tests/ceph-one-node.sh's cluster, 30 s by default) and
+ * refuses to remove a watched image. --cleanup waits for the watch to
+ * go, then removes the image. ("rbd watch" stands for the killed run's
+ * client, which holds the image in only some of the moments a SIGKILL
+ * can hit; it is killed once --cleanup says it waits, so the wait is
+ * seen whatever the timing.) */
+static void
+test_rbd_cleanup_watched (RbdFixture *f, gconstpointer data)
+{
+  g_autofree char *vm = g_strdup_printf ("%s-b", f->src);
+  g_autofree char *clone = g_strdup_printf ("%s-clone1", vm);
+  g_autofree char *image = g_strdup_printf ("%s-vda", clone);
+  g_autofree char *spec = NULL;
+  const char *cleanup[] = { "--cleanup", vm, NULL };
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *rest = NULL;
+  g_autoptr (GSubprocess) watch = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GDataInputStream) err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  SKIP_WITHOUT_CEPH (f);
+  before = kill_mid_copy (f);
+  if (!image_exists (image))
+    {
+      g_test_skip ("the run was killed before it made its image");
+      return;
+    }
+  spec = g_strdup_printf ("rbd/%s", image);
+  /* stdin a pipe: "rbd watch" runs until it reads a line */
+  watch = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, "rbd",
+                            "--conf", ceph_conf, "watch", spec, NULL);
+  g_assert_no_error (error);
+  for (int i = 0; i < 500 && image_watchers (image) == 0; i++)
+    g_usleep (20000);
+  g_assert_cmpuint (image_watchers (image), >=, 1);
+
+  proc = dc_test_spawn_domclone (cleanup);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  line = g_data_input_stream_read_line (err, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("--cleanup: %s", line);
+  dc_assert_contains (line, "is still open");
+  g_subprocess_send_signal (watch, SIGKILL);
+  g_assert_true (g_subprocess_wait (watch, NULL, &error));
+  g_assert_no_error (error);
+
+  out = dc_test_communicate (proc, &rest, &status);
+  g_test_message ("--cleanup: exit %d: %s%s", status, out, rest);
+  g_assert_cmpint (status, ==, 0);
   g_assert_false (live_domain_exists (clone));
   g_assert_false (image_exists (image));
   after = world_snapshot ();
@@ -885,6 +977,7 @@ main (int argc, char **argv)
   RBD_TEST ("/live/rbd/no-layering", test_rbd_no_layering, NULL);
   RBD_TEST ("/live/rbd/rollback", test_rbd_rollback, NULL);
   RBD_TEST ("/live/rbd/sigkill", test_rbd_sigkill, NULL);
+  RBD_TEST ("/live/rbd/cleanup-watched", test_rbd_cleanup_watched, NULL);
   RBD_TEST ("/live/rbd/refused", test_rbd_refused, NULL);
   RBD_TEST ("/live/rbd/remote", test_rbd_remote, NULL);
   RBD_TEST ("/live/rbd/keys", test_rbd_keys, PRIVATE_SECRET_UUID);

@@ -20,6 +20,7 @@
 #include "seed-iso.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -235,7 +236,10 @@ wait_for_created (int fd, const char *prefix)
  * --cleanup, like the clone's own volumes: the scratch volume is in the
  * clone's <building> marker before it is made. The kill comes the
  * moment the file appears (inotify); on a busy machine the run may
- * still have deleted it first, so that is tried a few times. */
+ * still have deleted it first, so that is tried a few times. The
+ * scratch volume watched is the NVRAM directory's (a temporary pool's):
+ * the disks' directory, which holds their sources too, is proven with
+ * the first new volume itself. */
 static gboolean
 kill_mid_proof (LiveFixture *f, char **scratch_path)
 {
@@ -245,13 +249,13 @@ kill_mid_proof (LiveFixture *f, char **scratch_path)
   g_auto (DcFd) fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
 
   g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (inotify_add_watch (fd, f->dir, IN_CREATE), >=, 0);
+  g_assert_cmpint (inotify_add_watch (fd, f->nvram_dir, IN_CREATE), >=, 0);
   proc = dc_test_spawn_domclone (args);
   scratch = wait_for_created (fd, "domclone-proof-");
   g_subprocess_send_signal (proc, SIGKILL);
   g_subprocess_wait (proc, NULL, NULL);
   g_assert_nonnull (scratch);
-  *scratch_path = g_build_filename (f->dir, scratch, NULL);
+  *scratch_path = g_build_filename (f->nvram_dir, scratch, NULL);
   return g_file_test (*scratch_path, G_FILE_TEST_EXISTS);
 }
 
@@ -353,6 +357,82 @@ test_live_sameness_seed_there_only (LiveFixture *f, gconstpointer data)
   dc_assert_contains (g_hash_table_lookup (seed_files, "meta-data"), "samseed-clone1");
 }
 
+static gint
+by_name (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The names of the files in @dir, sorted, one a line */
+static char *
+names_in (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, by_name);
+  g_ptr_array_add (names, NULL);
+  return g_strjoinv ("\n", (char **) names->pdata);
+}
+
+/* A linked clone whose overlays go into a directory this side has too,
+ * holding other files: the directory is proven with the first overlay
+ * itself (a token libvirt writes into it, read back here), which fails,
+ * so libvirt makes the overlays (qemu-img) and this side's files stay
+ * as they were. */
+static void
+test_live_sameness_linked (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *here_src = NULL;
+  g_autofree char *here_clone = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *overlay = NULL;
+  int status;
+
+  if (!live_other_start ())
+    return;
+  two_sides ("samensl", &here_src, &here_clone);
+  before = names_in (OTHER_DIR);
+  status = dc_test_domclone (&out, &err, "-c", live_other_uri, "--make-template", "samensl", NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  status = dc_test_domclone (&out, &err, "-vv", "-c", live_other_uri, "--linked", "samensl", NULL);
+  g_test_message ("exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 0);
+  dc_assert_contains (err, "'" OTHER_DIR "' here is not the directory libvirt sees");
+  dc_assert_contains (err, "is not proven to be libvirt's; libvirt makes it");
+
+  /* the daemon's overlay, on the daemon's source */
+  overlay = live_other_path (OTHER_DIR "/samensl-clone1.qcow2");
+  {
+    g_autoptr (JsonNode) root = dc_test_qemu_img_info (overlay);
+    JsonObject *info = json_node_get_object (root);
+
+    g_assert_cmpstr (json_object_get_string_member (info, "format"), ==, "qcow2");
+    g_assert_cmpstr (json_object_get_string_member (info, "backing-filename"), ==, OTHER_DIR "/samensl.raw");
+  }
+  /* nothing here changed, nothing was made here */
+  after = names_in (OTHER_DIR);
+  g_assert_cmpstr (after, ==, before);
+  {
+    g_autofree char *a = live_sha256_file (OTHER_DIR "/samensl.raw");
+    g_assert_cmpstr (a, ==, here_src);
+  }
+  {
+    g_autofree char *there_dir = live_other_path (OTHER_DIR);
+    assert_no_proof_left (there_dir);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -364,6 +444,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/sameness/proven-once", test_live_sameness_proven_once);
   LIVE_TEST ("/live/sameness/killed-mid-proof", test_live_sameness_killed_mid_proof);
   LIVE_TEST ("/live/sameness/seed-there-only", test_live_sameness_seed_there_only);
+  LIVE_TEST ("/live/sameness/linked", test_live_sameness_linked);
   ret = live_run ();
   live_other_stop ();
   return ret;

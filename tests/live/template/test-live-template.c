@@ -13,6 +13,7 @@
 #include "live-fixture.h"
 #include "dc-test-util.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 #include <unistd.h>
@@ -554,6 +555,72 @@ test_live_linked_overlay_here (LiveFixture *f, gconstpointer data)
   assert_overlay (ovl_path, base_sys, "qcow2");
 }
 
+/* How many of the libvirt calls the log @log holds (LIBVIRT_LOG_FILTERS
+ * "1:libvirt": every public API call, one line each) are of @call, with
+ * @args among their arguments if given */
+static guint
+calls_of (const char *log, const char *call, const char *args)
+{
+  g_autofree char *needle = g_strdup_printf (" : %s:", call);
+  g_auto (GStrv) lines = g_strsplit (log, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    n += strstr (lines[i], needle) != NULL && (args == NULL || strstr (lines[i], args) != NULL);
+  return n;
+}
+
+/* A linked clone asks the daemon only what it must (issue 18): each
+ * storage pool is looked up once per run, however many volumes it
+ * holds (but domclone's temporary pools, which another run may close
+ * and open again), and metadata is written twice: the clone's marker
+ * dropped once complete (the <building> marker it is defined with
+ * names the sameness proofs' scratch volumes already), the source's
+ * counter. The directory of the overlays is proven with the first
+ * overlay itself. Counted in libvirt's own log of its API calls. */
+static void
+test_live_linked_calls (LiveFixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("calls-XXXXXX", NULL);
+  g_autofree char *log_path = g_build_filename (dir, "libvirt.log", NULL);
+  g_autofree char *outputs = g_strdup_printf ("LIBVIRT_LOG_OUTPUTS=1:file:%s", log_path);
+  const char *env[] = { "LIBVIRT_LOG_FILTERS=1:libvirt", outputs, NULL };
+  const char *args[] = { "--linked", f->src, NULL };
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *clone = g_strdup_printf ("%s-clone1", f->src);
+  g_autofree char *pool_arg = NULL;
+  int status;
+
+  SKIP_WITHOUT_DAEMON ();
+  g_assert_nonnull (dir);
+  make_template_ok (f);
+  proc = dc_test_spawn_domclone_env (args, env);
+  out = dc_test_communicate (proc, &err, &status);
+  g_test_message ("linked: exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (live_domain_exists (clone));
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  pool_arg = g_strdup_printf (", name=%s", f->pool);
+  g_test_message ("lookups of pool '%s' %u, metadata written %u", f->pool,
+                  calls_of (log, "virStoragePoolLookupByName", pool_arg),
+                  calls_of (log, "virDomainSetMetadata", NULL));
+  g_assert_cmpuint (calls_of (log, "virDomainDefineXML", NULL), ==, 1);
+  g_assert_cmpuint (calls_of (log, "virStoragePoolLookupByName", pool_arg), ==, 1);
+  g_assert_cmpuint (calls_of (log, "virStoragePoolLookupByVolume", NULL), ==, 0);
+  /* two proofs (the pool's directory, the NVRAM's), no marker written
+   * for either; the pool's with the first overlay itself, no scratch
+   * volume made for it */
+  g_assert_cmpuint (calls_of (log, "virStorageVolUpload", NULL), ==, 2);
+  g_assert_cmpuint (calls_of (log, "virStorageVolCreateXML", "<name>domclone-proof-"), ==, 1);
+  g_assert_cmpuint (calls_of (log, "virDomainSetMetadata", NULL), ==, 2);
+  g_assert_cmpuint (calls_of (log, "virDomainIsPersistent", NULL), ==, 1);
+  g_unlink (log_path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -564,6 +631,7 @@ main (int argc, char **argv)
   LIVE_TEST ("/live/template/sata", test_live_template_sata);
   LIVE_TEST ("/live/linked/clone", test_live_linked_clone);
   LIVE_TEST ("/live/linked/overlay-here", test_live_linked_overlay_here);
+  LIVE_TEST ("/live/linked/calls", test_live_linked_calls);
   LIVE_TEST ("/live/linked/refused", test_live_linked_refused);
   LIVE_TEST ("/live/linked/print-xml", test_live_linked_print_xml);
   LIVE_TEST ("/live/linked/count", test_live_linked_count);

@@ -18,12 +18,19 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CRASH_CONSISTENT " while it ran (crash-consistent: no guest agent froze its file systems)"
 /* the records the guest has written before a clone starts */
 #define RECORDS_FIRST 100
 /* a disk of data whose stream across lasts seconds */
 #define FULL_DISK_MIB 1024
+/* the TCP ports domclone's NBD server listened on before it took a
+ * UNIX socket */
+#define NBD_PORT_FIRST 10809
+#define NBD_PORT_LAST 10840
+/* libvirt's private directories of running domains */
+#define QEMU_LIB_DIR "/var/lib/libvirt/qemu/domain-"
 
 /* --- helpers ------------------------------------------------------------- */
 
@@ -149,6 +156,86 @@ boot_there (const char *clone)
   }
   live_guest_start_on (live_other_conn, clone, log);
   return live_guest_wait_on (live_other_conn, clone, log);
+}
+
+/* Whether something listens on a TCP port from @first to @last in this
+ * network namespace, the source daemon's (/proc/net/tcp{,6}: "local
+ * address" HEX-IP:HEX-PORT, state 0A is LISTEN) */
+static gboolean
+tcp_listens (guint first, guint last)
+{
+  static const char *const tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      g_autofree char *text = NULL;
+      g_auto (GStrv) lines = NULL;
+
+      g_assert_true (g_file_get_contents (tables[t], &text, NULL, NULL));
+      lines = g_strsplit (text, "\n", -1);
+      for (guint i = 1; lines[i] != NULL; i++)
+        {
+          g_auto (GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+          g_autoptr (GPtrArray) words = g_ptr_array_new ();
+          const char *colon;
+          guint port;
+
+          for (guint f = 0; fields[f] != NULL; f++)
+            if (fields[f][0] != '\0')
+              g_ptr_array_add (words, fields[f]);
+          if (words->len < 4 || (colon = strrchr (words->pdata[1], ':')) == NULL)
+            continue;
+          port = (guint) g_ascii_strtoull (colon + 1, NULL, 16);
+          if (g_str_equal (words->pdata[3], "0A") && port >= first && port <= last)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* While the job of a run on @g's source runs: its disks are exported on
+ * a UNIX socket in a directory of libvirt's that only root and QEMU's
+ * user (root here) can enter, and on no TCP port. Returns the socket's
+ * path. */
+static char *
+assert_exported_privately (const LiveGuest *g)
+{
+  g_autoptr (DcDomain) dom = virDomainLookupByName (live_conn, g->src);
+  g_autofree char *xml = NULL;
+  g_autofree char *dir = NULL;
+  const char *at, *end;
+  char *socket;
+  struct stat st;
+
+  g_assert_nonnull (dom);
+  xml = virDomainBackupGetXMLDesc (dom, 0);
+  g_assert_nonnull (xml);
+  g_test_message ("the job: %s", xml);
+  dc_assert_contains (xml, "transport='unix'");
+  at = strstr (xml, "socket='");
+  g_assert_nonnull (at);
+  at += strlen ("socket='");
+  end = strchr (at, '\'');
+  socket = g_strndup (at, (gsize) (end - at));
+  g_assert_true (g_str_has_prefix (socket, QEMU_LIB_DIR));
+  g_assert_cmpint (lstat (socket, &st), ==, 0);
+  g_assert_true (S_ISSOCK (st.st_mode));
+  dir = g_path_get_dirname (socket);
+  g_assert_cmpint (stat (dir, &st), ==, 0);
+  g_assert_true (S_ISDIR (st.st_mode));
+  g_assert_cmpuint (st.st_uid, ==, 0);
+  g_assert_cmpuint (st.st_mode & 0007, ==, 0);
+  g_assert_false (tcp_listens (NBD_PORT_FIRST, NBD_PORT_LAST));
+  return socket;
+}
+
+/* Whether @path is there (a socket, as lstat sees it) */
+static gboolean
+exists (const char *path)
+{
+  struct stat st;
+
+  return lstat (path, &st) == 0;
 }
 
 /* --- tests --------------------------------------------------------------- */
@@ -303,6 +390,183 @@ test_to_live_interrupted (LiveGuest *g, gconstpointer data)
   to_live_teardown (g->src, g->pool);
 }
 
+/* The exports of a source on this host are a UNIX socket in libvirt's
+ * private directory of the domain, not a TCP port anyone may reach;
+ * the socket is gone after a SIGTERM, after a SIGKILL and --cleanup,
+ * and after a clone, whose disk has the source's bytes. */
+static void
+test_to_live_private_socket (LiveGuest *g, gconstpointer data)
+{
+  const char *one[] = { "-j", "1", NULL };
+  g_autoptr (GPtrArray) argv = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autofree char *socket = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *clone = NULL;
+  int status;
+
+  if (g->src == NULL || !live_other_start_with_pool (g->pool))
+    return;
+  live_guest_add_full_disk (g, "vdb", FULL_DISK_MIB);
+  live_guest_start_writer (g, 1);
+  argv = to_live_argv (g->src, one);
+
+  /* SIGTERM */
+  proc = dc_test_spawn_domclone ((const char *const *) argv->pdata);
+  wait_for_job (g);
+  socket = assert_exported_privately (g);
+  g_subprocess_send_signal (proc, SIGTERM);
+  out = dc_test_communicate (proc, &err, &status);
+  g_test_message ("SIGTERM: exit %d: %s", status, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_false (backup_runs (g->src));
+  g_assert_false (exists (socket));
+  g_clear_object (&proc);
+  g_clear_pointer (&socket, g_free);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* SIGKILL: the job goes on exporting, --cleanup ends it */
+  proc = dc_test_spawn_domclone ((const char *const *) argv->pdata);
+  wait_for_job (g);
+  socket = assert_exported_privately (g);
+  g_subprocess_force_exit (proc);
+  g_assert_true (g_subprocess_wait (proc, NULL, NULL));
+  g_assert_true (backup_runs (g->src));
+  g_assert_true (exists (socket));
+  {
+    const char *args[] = { "-c", g_getenv ("DOMCLONE_TEST_URI"), "--to", live_other_uri, "--cleanup", g->src,
+                           NULL };
+
+    status = dc_test_domclone_argv (args, &out, &err);
+  }
+  g_test_message ("--cleanup: exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_false (backup_runs (g->src));
+  g_assert_false (exists (socket));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* to the end: the same bytes there, no socket left */
+  status = dc_test_domclone_argv ((const char *const *) argv->pdata, &out, &err);
+  g_test_message ("exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_false (exists (socket));
+  clone = g_strdup_printf ("%s-clone1", g->src);
+  {
+    g_autofree char *src_disk = g_strdup_printf ("%s/%s-vdb.raw", g->dir, g->src);
+    g_autofree char *name = g_strdup_printf ("%s-vdb.raw", clone);
+    g_autofree char *there = live_other_there_file (g->pool, name);
+
+    live_assert_same_file (src_disk, there);
+  }
+  live_guest_assert_goes_on (g, live_guest_last_record (g->data_path));
+  to_live_teardown (g->src, g->pool);
+}
+
+/* A source reached over TCP (its URI names a host) is exported on a TCP
+ * port, which anyone who reaches it could read from: stderr says so,
+ * once, naming the host and the port; the clone is the source's. */
+static void
+test_to_live_tcp_warns (LiveGuest *g, gconstpointer data)
+{
+  const char *tcp = g_getenv ("DOMCLONE_TEST_TCP_URI");
+  g_autofree char *clone_disk = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *want = NULL;
+  int status;
+
+  if (tcp == NULL)
+    {
+      g_test_skip ("the daemon has no TCP listener (DOMCLONE_TEST_TCP_URI)");
+      return;
+    }
+  if (g->src == NULL || !live_other_start_with_pool (g->pool))
+    return;
+  {
+    g_autofree char *name = g_strdup_printf ("%s-clone1-data.raw", g->src);
+
+    clone_disk = live_other_there_file (g->pool, name);
+  }
+  live_guest_start_writer (g, 1);
+  {
+    const char *args[] = { "-c", tcp, "--to", live_other_uri, "--live", g->src, NULL };
+
+    status = dc_test_domclone_argv (args, &out, &err);
+  }
+  g_test_message ("exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 0);
+  want = g_strdup_printf ("domclone: warning: the disks of '%s' can be read without a password by anyone who "
+                          "reaches '127.0.0.1' port %d (NBD over TCP without TLS) until they are copied\n",
+                          g->src, NBD_PORT_FIRST);
+  dc_assert_contains (err, want);
+  /* once */
+  g_assert_null (strstr (strstr (err, want) + strlen (want), "without a password"));
+  line = live_guest_read_line (clone_disk, LIVE_GUEST_DATA_OFFSET);
+  g_assert_cmpstr (line, ==, g->data);
+  live_guest_assert_goes_on (g, live_guest_last_record (g->data_path));
+  to_live_teardown (g->src, g->pool);
+}
+
+/* A member of the libvirt group (not root) cannot enter libvirt's
+ * private directory of the running source, where its exports' socket
+ * would be: the clone is refused before anything is made, in one
+ * line, and never made over an open TCP port instead. (The destination
+ * is the same daemon: the member reaches no other.) */
+static void
+test_to_live_member_refused (LiveFixture *f, gconstpointer data)
+{
+  const char *user = g_getenv ("DOMCLONE_TEST_GROUP_USER");
+  const char *uri = g_getenv ("DOMCLONE_TEST_URI");
+  g_autoptr (DcDomain) src = NULL;
+  g_autofree char *clone = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  if (live_conn == NULL)
+    return;
+  if (user == NULL)
+    {
+      g_test_skip ("no member of the libvirt group (DOMCLONE_TEST_GROUP_USER)");
+      return;
+    }
+  src = virDomainLookupByName (live_conn, f->src);
+  g_assert_nonnull (src);
+  if (virDomainCreate (src) < 0 || virDomainSuspend (src) < 0)
+    g_error ("cannot start and pause '%s': %s", f->src, virGetLastErrorMessage ());
+  clone = g_strdup_printf ("%s-member", f->src);
+  before = live_snapshot ();
+  {
+    g_autofree char *reuid = g_strdup_printf ("--reuid=%s", user);
+    g_autofree char *regid = g_strdup_printf ("--regid=%s", user);
+    const char *argv[] = { "setpriv", reuid,    regid,       "--init-groups",
+                           "--",      "env",    "HOME=/tmp", g_getenv ("DOMCLONE"),
+                           "-c",      uri,      "--to",      uri,
+                           "--live",  "--name", clone,       f->src,
+                           NULL };
+
+    status = dc_test_run (argv, &out, &err);
+  }
+  g_test_message ("exit %d: %s%s", status, out, err);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_true (g_str_has_prefix (err, "domclone: cannot clone the running domain"));
+  /* one line */
+  g_assert_cmpstr (strchr (err, '\n'), ==, "\n");
+  dc_assert_contains (err, "libvirt's private directory of the domain");
+  dc_assert_contains (err, "run domclone as root");
+  g_assert_false (backup_runs (f->src));
+  g_assert_false (live_domain_exists (clone));
+  after = live_snapshot ();
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpint (virDomainDestroy (src), ==, 0);
+}
+
 /* The destination's pool @pool holds no staging volume of a qcow2
  * disk's conversion */
 static void
@@ -451,8 +715,11 @@ main (int argc, char **argv)
   live_init (&argc, &argv);
   LIVE_GUEST_TEST ("/live/to-live/clone", test_to_live_clone);
   LIVE_GUEST_TEST ("/live/to-live/interrupted", test_to_live_interrupted);
+  LIVE_GUEST_TEST ("/live/to-live/private-socket", test_to_live_private_socket);
+  LIVE_GUEST_TEST ("/live/to-live/tcp-warns", test_to_live_tcp_warns);
   LIVE_TEST ("/live/to-live/formats", test_to_live_formats);
   LIVE_TEST ("/live/to-live/convert-fails", test_to_live_convert_fails);
+  LIVE_TEST ("/live/to-live/member-refused", test_to_live_member_refused);
   rc = live_run ();
   live_other_stop ();
   return rc;

@@ -652,6 +652,25 @@ there_pool_unmount (const LiveFixture *f)
   live_other_run_ok (umount);
 }
 
+/* Gives the source a 1 GiB disk vdg, puts a snapshot of the destination
+ * in *@before, and starts cloning the source there, one volume at a
+ * time: returned once vdg's data streams in. */
+static GSubprocess *
+start_mid_stream (const LiveFixture *f, char **before)
+{
+  const char *args[] = {
+    "-c", g_getenv ("DOMCLONE_TEST_URI"), "--to", live_other_uri, "-j", "1", f->src, NULL
+  };
+  g_autofree char *vol = g_strdup_printf ("%s-clone1-vdg.raw", f->src);
+  GSubprocess *proc;
+
+  add_full_disk (f, 1024);
+  *before = live_snapshot_of (live_other_conn);
+  proc = dc_test_spawn_domclone (args);
+  wait_for_stream (f, vol);
+  return proc;
+}
+
 /* SIGTERM while a volume streams across: the run rolls back on the
  * destination, the source keeps its counter */
 static void
@@ -659,7 +678,6 @@ test_live_to_sigterm (LiveFixture *f, gconstpointer data)
 {
   g_autofree char *before = NULL;
   g_autofree char *files = NULL;
-  g_autofree char *vol = NULL;
   g_autoptr (GSubprocess) proc = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -667,16 +685,8 @@ test_live_to_sigterm (LiveFixture *f, gconstpointer data)
 
   if (!live_other_start_with_pool (f->pool))
     return;
-  add_full_disk (f, 1024);
-  before = live_snapshot_of (live_other_conn);
   files = there_listing (f);
-  {
-    const char *args[] = { "-c", g_getenv ("DOMCLONE_TEST_URI"), "--to", live_other_uri, "-j", "1", f->src,
-                           NULL };
-    proc = dc_test_spawn_domclone (args);
-  }
-  vol = g_strdup_printf ("%s-clone1-vdg.raw", f->src);
-  wait_for_stream (f, vol);
+  proc = start_mid_stream (f, &before);
   g_subprocess_send_signal (proc, SIGTERM);
   out = dc_test_communicate (proc, &err, &status);
   g_test_message ("SIGTERM: exit %d: %s", status, err);
@@ -700,7 +710,6 @@ static void
 test_live_to_cleanup (LiveFixture *f, gconstpointer data)
 {
   g_autofree char *before = NULL;
-  g_autofree char *vol = NULL;
   g_autofree char *clone = g_strdup_printf ("%s-clone1", f->src);
   g_autoptr (GSubprocess) proc = NULL;
   g_autofree char *out = NULL;
@@ -709,15 +718,7 @@ test_live_to_cleanup (LiveFixture *f, gconstpointer data)
 
   if (!live_other_start_with_pool (f->pool))
     return;
-  add_full_disk (f, 1024);
-  before = live_snapshot_of (live_other_conn);
-  {
-    const char *args[] = { "-c", g_getenv ("DOMCLONE_TEST_URI"), "--to", live_other_uri, "-j", "1", f->src,
-                           NULL };
-    proc = dc_test_spawn_domclone (args);
-  }
-  vol = g_strdup_printf ("%s-clone1-vdg.raw", f->src);
-  wait_for_stream (f, vol);
+  proc = start_mid_stream (f, &before);
   g_subprocess_send_signal (proc, SIGKILL);
   g_subprocess_wait (proc, NULL, NULL);
   g_clear_pointer (&out, g_free);
