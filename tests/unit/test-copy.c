@@ -2,14 +2,16 @@
 /*
  * The local copy engine (dc_copy_file) without a daemon: files of odd
  * sizes, sparse files, holes at the end, thick files, a destination
- * longer than the source, a missing source, and a copy between two file
- * systems, where copy_file_range() fails with EXDEV and the engine reads
- * and writes instead.
+ * longer than the source, a missing source, the write-back it starts
+ * chunk by chunk, and a copy between two file systems, where
+ * copy_file_range() fails with EXDEV and the engine reads and writes
+ * instead.
  */
 #include "config.h"
 
 #include "dc-copy.h"
 #include "dc-overlay.h"
+#include "dc-util.h"
 #include "dc-test-assert.h"
 
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -240,6 +243,108 @@ test_copy_longer_dst (Fixture *f, gconstpointer data)
   assert_copy (src, dst);
 }
 
+/* How many pages of the first @len bytes of @path are dirty in the page
+ * cache, not yet on their way to disk (its pages' flags, through
+ * /proc/self/pagemap and /proc/kpageflags); -1 where this process may
+ * not read them (not root) */
+static gint64
+dirty_pages (const char *path, gsize len)
+{
+  const gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  g_auto (DcFd) fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  g_auto (DcFd) pagemap = g_open ("/proc/self/pagemap", O_RDONLY | O_CLOEXEC, 0);
+  g_auto (DcFd) kpageflags = g_open ("/proc/kpageflags", O_RDONLY | O_CLOEXEC, 0);
+  const volatile guint8 *map;
+  gint64 dirty = 0;
+
+  g_assert_cmpint (fd, >=, 0);
+  if (pagemap < 0 || kpageflags < 0)
+    return -1;
+  map = mmap (NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+  g_assert_true (map != MAP_FAILED);
+  for (gsize off = 0; off < len && dirty >= 0; off += page)
+    {
+      guint64 entry = 0, flags = 0, pfn;
+
+      (void) map[off]; /* mapped in: the page is in the cache already */
+      g_assert_cmpint (pread (pagemap, &entry, 8, (off_t) (((guintptr) map + off) / page * 8)), ==, 8);
+      pfn = entry & ((G_GUINT64_CONSTANT (1) << 55) - 1);
+      /* bit 63: present; the frame number reads 0 without CAP_SYS_ADMIN */
+      if ((entry >> 63) == 0 || pfn == 0 || pread (kpageflags, &flags, 8, (off_t) (pfn * 8)) != 8)
+        dirty = -1;
+      else if (flags & (1 << 4)) /* KPF_DIRTY */
+        dirty++;
+    }
+  g_assert_cmpint (munmap ((void *) map, len), ==, 0);
+  return dirty;
+}
+
+typedef struct
+{
+  const char *dst;
+  gsize *done;
+  gint64 dirty; /* out: dirty pages of the first chunk, once copied */
+} ChunkWatch;
+
+/* Once the first chunk is copied, counts its dirty pages while the
+ * copy goes on */
+static gpointer
+watch_first_chunk (gpointer data)
+{
+  ChunkWatch *w = data;
+
+  while ((gsize) g_atomic_pointer_get (w->done) < CHUNK)
+    g_usleep (20);
+  w->dirty = dirty_pages (w->dst, CHUNK);
+  return NULL;
+}
+
+/* The copy starts the write-back of each chunk it copied, so the disk
+ * writes while the copy still reads and the flush at the end waits for
+ * the last chunk only: the pages of the first chunk are on their way
+ * to disk, or there, while the next ones are copied, not dirty until
+ * that flush. */
+static void
+test_copy_writeback (Fixture *f, gconstpointer data)
+{
+  const gsize size = 16 * CHUNK;
+  const gsize extents[] = { 0, size };
+  g_autofree char *src = make_file (f->dir, "big", size, extents, 1);
+  g_autofree char *dst = make_dst (f->dir, "big-copy");
+  gsize done = 0;
+  ChunkWatch w = { dst, &done, 0 };
+  g_autoptr (GThread) watcher = NULL;
+
+  g_auto (DcFd) probe = g_open (src, O_RDONLY | O_CLOEXEC, 0);
+  gint64 probed;
+
+  /* the source, written just now and flushed: dirty still where its
+   * file system writes nothing back (tmpfs) */
+  g_assert_cmpint (probe, >=, 0);
+  g_assert_cmpint (
+    sync_file_range (probe, 0, 0,
+                     SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER),
+    ==, 0);
+  probed = dirty_pages (src, CHUNK);
+  if (probed != 0)
+    {
+      /* not a regression: only root may read the pages' flags, and a
+       * file system without write-back keeps its pages dirty */
+      g_test_skip (probed < 0 ? "needs root, to read /proc/kpageflags"
+                              : "the temporary directory's file system writes nothing back (tmpfs)");
+      return;
+    }
+  watcher = g_thread_new ("watch", watch_first_chunk, &w);
+  g_assert_cmpint (copy_ok (src, dst, &done), ==, DC_COPY_BY_SPARSE);
+  g_thread_join (g_steal_pointer (&watcher));
+  g_test_message ("%" G_GINT64_FORMAT " of the first chunk's %" G_GSIZE_FORMAT
+                  " pages dirty while the copy went on",
+                  w.dirty, CHUNK / (gsize) sysconf (_SC_PAGESIZE));
+  g_assert_cmpint (w.dirty, >=, 0);
+  g_assert_cmpint (w.dirty, <, (gint64) (CHUNK / (gsize) sysconf (_SC_PAGESIZE) / 10));
+  assert_copy (src, dst);
+}
+
 /* A source that is not there: an error that names it, and no crash */
 static void
 test_copy_missing (Fixture *f, gconstpointer data)
@@ -418,6 +523,7 @@ main (int argc, char **argv)
   g_test_add ("/copy/longer-destination", Fixture, NULL, fixture_setup, test_copy_longer_dst,
               fixture_teardown);
   g_test_add ("/copy/missing-source", Fixture, NULL, fixture_setup, test_copy_missing, fixture_teardown);
+  g_test_add ("/copy/writeback-started", Fixture, NULL, fixture_setup, test_copy_writeback, fixture_teardown);
   g_test_add ("/copy/exdev", Fixture, NULL, fixture_setup, test_copy_exdev, fixture_teardown);
   g_test_add ("/copy/overlay", Fixture, NULL, fixture_setup, test_overlay, fixture_teardown);
   return g_test_run ();
