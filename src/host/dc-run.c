@@ -132,6 +132,29 @@ dc_state_name (int state)
     }
 }
 
+/* A source in @state, as read of @dom: shut off, and not suspended to
+ * disk (a managed save would be lost to the clone) */
+static gboolean
+dc_run_shut_off (virDomainPtr dom, const char *name, int state, GError **error)
+{
+  if (state != VIR_DOMAIN_SHUTOFF)
+    {
+      g_set_error (error, DC_ERROR, DC_ERROR_STATE,
+                   "domain '%s' is %s; shut it down first (virsh shutdown '%s')", name, dc_state_name (state),
+                   name);
+      return FALSE;
+    }
+  if (virDomainHasManagedSaveImage (dom, 0) == 1)
+    {
+      g_set_error (
+        error, DC_ERROR, DC_ERROR_STATE,
+        "domain '%s' is suspended to disk (managed save); start and shut it down, or remove the image with 'virsh managedsave-remove %s'",
+        name, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Only a persistent, shut-off domain without a saved memory image has
  * disks that are consistent and not being written; with @live, a
  * running (or paused) one too, whose disks a backup job copies at one
@@ -168,22 +191,7 @@ dc_run_check_source (virDomainPtr dom, const char *name, gboolean live, gboolean
                    dc_state_name (state), name, running ? ", or clone it as it runs with --live" : "");
       return FALSE;
     }
-  if (state != VIR_DOMAIN_SHUTOFF)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_STATE,
-                   "domain '%s' is %s; shut it down first (virsh shutdown '%s')", name, dc_state_name (state),
-                   name);
-      return FALSE;
-    }
-  if (virDomainHasManagedSaveImage (dom, 0) == 1)
-    {
-      g_set_error (
-        error, DC_ERROR, DC_ERROR_STATE,
-        "domain '%s' is suspended to disk (managed save); start and shut it down, or remove the image with 'virsh managedsave-remove %s'",
-        name, name);
-      return FALSE;
-    }
-  return TRUE;
+  return dc_run_shut_off (dom, name, state, error);
 }
 
 /* After the copies: the source, persistent and shut off when they
@@ -198,22 +206,7 @@ dc_run_recheck_source (virDomainPtr dom, const char *name, GError **error)
 
   if (virDomainGetState (dom, &state, NULL, 0) < 0)
     return dc_set_libvirt_error (error, "cannot read the state of domain '%s'", name);
-  if (state != VIR_DOMAIN_SHUTOFF)
-    {
-      g_set_error (error, DC_ERROR, DC_ERROR_STATE,
-                   "domain '%s' is %s; shut it down first (virsh shutdown '%s')", name, dc_state_name (state),
-                   name);
-      return FALSE;
-    }
-  if (virDomainHasManagedSaveImage (dom, 0) == 1)
-    {
-      g_set_error (
-        error, DC_ERROR, DC_ERROR_STATE,
-        "domain '%s' is suspended to disk (managed save); start and shut it down, or remove the image with 'virsh managedsave-remove %s'",
-        name, name);
-      return FALSE;
-    }
-  return TRUE;
+  return dc_run_shut_off (dom, name, state, error);
 }
 
 static char *
