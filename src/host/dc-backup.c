@@ -245,25 +245,6 @@ dc_backup_staging_name (const char *name)
 
 /* --- where a pull-mode job's exports are read ------------------------------ */
 
-/**
- * dc_backup_local:
- * @conn: the source's connection
- *
- * Whether @conn's daemon runs on this host: its URI names no host
- * (qemu:///system, qemu+unix:///system, qemu:///session).
- *
- * Returns: %TRUE if it does
- */
-gboolean
-dc_backup_local (virConnectPtr conn)
-{
-  g_autofree char *uri = virConnectGetURI (conn);
-  g_autoptr (GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL) : NULL;
-  const char *host = parsed ? g_uri_get_host (parsed) : NULL;
-
-  return parsed != NULL && (host == NULL || host[0] == '\0');
-}
-
 /* The directory libvirt keeps the running @dom's private files in
  * (its monitor's socket, its master key): "domain-ID-NAME" (NAME cut
  * short) under the QEMU driver's lib directory, made by libvirt for
@@ -312,7 +293,7 @@ dc_backup_private_dir (virConnectPtr conn, virDomainPtr dom, const char *name, G
 /**
  * dc_backup_socket:
  * @conn: the source's connection, to a daemon on this host
- *   (dc_backup_local())
+ *   (dc_connection_is_local())
  * @dom: the running source
  * @name: its name
  * @error: return location
@@ -405,7 +386,7 @@ dc_backup_check_pull (virConnectPtr conn, virDomainPtr dom, const char *name, co
           return FALSE;
         }
     }
-  if (!dc_backup_local (conn))
+  if (!dc_connection_is_local (conn))
     return TRUE;
   socket = dc_backup_socket (conn, dom, name, error);
   return socket != NULL;
@@ -909,7 +890,7 @@ dc_backup_end (virConnectPtr conn, const char *source, const char *const *paths,
   g_message ("ending the backup job on '%s' that a run left writing into its clone", source);
   dc_backup_abort (dom, source);
   /* the socket of its exports, on this host (dc_backup_socket()) */
-  if (dc_backup_local (conn))
+  if (dc_connection_is_local (conn))
     {
       g_autofree char *socket = dc_xml_string (ctxt, NULL, "/domainbackup/server[@transport='unix']/@socket");
 

@@ -37,7 +37,6 @@ gboolean dc_backup_supported (virDomainPtr dom, const char *name, GError **error
 gboolean dc_backup_check_live (virDomainPtr dom, const char *name, const char *inactive_xml,
                                const GPtrArray *copies, gboolean quiesce, GError **error);
 char *dc_backup_staging_name (const char *name);
-gboolean dc_backup_local (virConnectPtr conn);
 char *dc_backup_socket (virConnectPtr conn, virDomainPtr dom, const char *name, GError **error);
 gboolean dc_backup_check_pull (virConnectPtr conn, virDomainPtr dom, const char *name,
                                const GPtrArray *copies, GError **error);

@@ -757,7 +757,7 @@ dc_copy_backup_pull (DcRun *run, GPtrArray *copies, const GPtrArray *targets, gs
   guint n = MIN (run->jobs, copies->len);
   int was = VIR_DOMAIN_NOSTATE;
 
-  if (dc_backup_local (run->src_conn))
+  if (dc_connection_is_local (run->src_conn))
     {
       socket = dc_backup_socket (run->src_conn, run->src, run->opts->source, error);
       if (socket == NULL)
